@@ -1,0 +1,54 @@
+"""A GIS map server for grid-governance command centres (网格化管理, 综治中心).
+
+:func:`create_app` is the only place an application is built; importing this
+package builds nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from mapserver.config import Settings
+    from mapserver.store import Store
+
+
+class StartupError(Exception):
+    """The server cannot start; the message says why and what to do."""
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Flask:
+    """Build the Flask app from settings (default: ``load_settings()``) and an open store.
+
+    Raises :class:`~mapserver.config.ConfigError`, :class:`StartupError` or
+    :class:`~mapserver.store.StoreUnavailable` with a message fit for an operator.
+    """
+    from flask import Flask
+
+    from mapserver.api import register_blueprints
+    from mapserver.auth import authorize
+    from mapserver.config import PROJECT_ROOT, load_settings
+    from mapserver.errors import register_error_handlers
+    from mapserver.state import AppState
+    from mapserver.store import open_store
+    from mapserver.store.base import SCHEMA_VERSION
+
+    settings = settings or load_settings()
+    if store is None:
+        store = open_store(settings.store.url, pool_max=settings.store.pool_max,
+                           connect_timeout_s=settings.store.connect_timeout_s)
+    found = store.schema_version()
+    if found != SCHEMA_VERSION:
+        raise StartupError(f"the store at {store.display_url} has schema version {found}, this server needs "
+                           f"{SCHEMA_VERSION}: run `mapserver init` to create or upgrade it")
+
+    app = Flask(__name__, static_folder=str(PROJECT_ROOT / "static"), static_url_path="/static")
+    app.config["MAX_CONTENT_LENGTH"] = int(settings.server.max_request_mb * 1024 * 1024)
+    app.json.ensure_ascii = False  # Chinese names stay readable in responses
+    app.extensions["mapserver"] = AppState(settings=settings, store=store)
+    app.before_request(authorize)
+    register_error_handlers(app)
+    register_blueprints(app)
+    return app

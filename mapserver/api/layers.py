@@ -1,0 +1,53 @@
+"""Read access to every stored layer as GeoJSON: ``/api/<layer>`` and ``/api/<layer>/<key>``.
+
+Coordinates are WGS-84 longitude/latitude (RFC 7946). Filters are the
+layer's filterable columns, given as query parameters.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, request
+
+from mapserver.api.params import parse_bbox, parse_int, reject_unknown
+from mapserver.errors import Problem
+from mapserver.geojson import feature, feature_collection
+from mapserver.state import store
+from mapserver.store.base import FILTERABLE, KEYS, LAYERS
+
+bp = Blueprint("layers", __name__, url_prefix="/api")
+
+LAYER_RULE = "<any({}):layer>".format(", ".join(f'"{name}"' for name in LAYERS))
+MAX_LIMIT = 10_000
+INTEGER_FILTERS = {"level", "id"}
+
+
+def _filters(layer: str) -> dict:
+    where = {}
+    for name in FILTERABLE[layer]:
+        if name in request.args:
+            text = request.args[name]
+            where[name] = parse_int(name, text) if name in INTEGER_FILTERS else text
+    return where
+
+
+@bp.get(f"/{LAYER_RULE}")
+def list_features(layer: str) -> dict:
+    reject_unknown(request.args, {"bbox", "limit", "offset", *FILTERABLE[layer]})
+    bbox = parse_bbox(request.args.get("bbox"))
+    limit = parse_int("limit", request.args.get("limit"), default=1000, low=0, high=MAX_LIMIT)
+    offset = parse_int("offset", request.args.get("offset"), default=0, low=0)
+    where = _filters(layer)
+    current = store()
+    records = current.query(layer, bbox=bbox, where=where, limit=limit, offset=offset)
+    matched = current.count(layer, bbox=bbox, where=where)
+    return feature_collection(records, key=KEYS[layer], numberMatched=matched, numberReturned=len(records))
+
+
+@bp.get(f"/{LAYER_RULE}/<key>")
+def get_feature(layer: str, key: str) -> dict:
+    reject_unknown(request.args, ())
+    value = parse_int("key", key) if KEYS[layer] in INTEGER_FILTERS else key
+    record = store().get(layer, value)
+    if record is None:
+        raise Problem(404, f"no {layer} record with {KEYS[layer]} '{key}'", param=KEYS[layer])
+    return feature(record, key=KEYS[layer])

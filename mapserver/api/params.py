@@ -1,0 +1,95 @@
+"""Small pure parsers for query strings and JSON bodies; each raises a 400 problem naming the parameter."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from mapserver.errors import Problem
+from mapserver.store.base import BBox, check_bbox
+
+MAX_JSON_DEPTH = 32
+
+
+def reject_unknown(args: Mapping[str, Any], allowed: Iterable[str]) -> None:
+    """400 for any query parameter the route does not define (typos must not pass silently)."""
+    allowed = set(allowed)
+    unknown = sorted(set(args) - allowed)
+    if unknown:
+        raise Problem(400, f"unknown query parameter '{unknown[0]}'; this route takes: "
+                           f"{', '.join(sorted(allowed)) or 'none'}", param=unknown[0])
+
+
+def parse_bbox(text: str | None) -> BBox | None:
+    """``minlon,minlat,maxlon,maxlat`` in degrees (WGS-84) → a checked tuple."""
+    if text is None:
+        return None
+    parts = text.split(",")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        raise Problem(400, f"bbox must be 4 comma-separated numbers, got {text[:80]!r}", param="bbox") from None
+    return check_bbox(values)
+
+
+def parse_int(name: str, text: str | None, *, default: int | None = None, low: int | None = None,
+              high: int | None = None) -> int | None:
+    """A whole number within [low, high], or the default when absent."""
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise Problem(400, f"{name} must be a whole number, got {text[:40]!r}", param=name) from None
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise Problem(400, f"{name} must be between {low} and {high}, got {value}", param=name)
+    return value
+
+
+def _max_depth(text: str) -> int:
+    # Scan brackets outside strings: json.loads would recurse once per level and can overflow the stack.
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse_json(raw: bytes) -> Any:
+    """Decode a JSON request body: UTF-8, no NaN/Infinity, at most ``MAX_JSON_DEPTH`` levels deep."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Problem(400, f"the body is not UTF-8 (byte {exc.start})", param="body") from None
+    if _max_depth(text) > MAX_JSON_DEPTH:
+        raise Problem(400, f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels", param="body")
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except ValueError as exc:
+        raise Problem(400, f"the body is not valid JSON: {exc}", param="body") from None
+
+
+def finite(name: str, value: Any) -> float:
+    """A finite float from a JSON value, or a 400 naming the field."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise Problem(400, f"{name} must be a finite number", param=name)
+    return float(value)

@@ -1,0 +1,47 @@
+"""Token administration (admin only): list, create (the token is shown once), revoke."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from mapserver.api.params import parse_json, reject_unknown
+from mapserver.auth import hash_token, new_token, requires_role
+from mapserver.errors import Problem
+from mapserver.state import store
+
+bp = Blueprint("tokens", __name__, url_prefix="/api/tokens")
+
+
+@bp.get("")
+@requires_role("admin")
+def list_tokens() -> dict:
+    reject_unknown(request.args, ())
+    return {"tokens": [{"name": t.name, "role": t.role, "created_at": t.created_at.isoformat()}
+                       for t in store().tokens()]}
+
+
+@bp.post("")
+@requires_role("admin")
+def create_token() -> tuple[dict, int]:
+    body = parse_json(request.get_data())
+    if not isinstance(body, dict):
+        raise Problem(400, "the body must be a JSON object with 'name' and 'role'", param="body")
+    unknown = sorted(set(body) - {"name", "role"})
+    if unknown:
+        raise Problem(400, f"unknown field '{unknown[0]}'; fields: name, role", param=unknown[0])
+    name, role = body.get("name"), body.get("role")
+    for field, value in (("name", name), ("role", role)):
+        if not isinstance(value, str):
+            raise Problem(400, f"'{field}' must be a string", param=field)
+    token = new_token()
+    record = store().add_token(name=name, role=role, token_hash=hash_token(token))
+    return {"name": record.name, "role": record.role, "token": token,
+            "created_at": record.created_at.isoformat()}, 201
+
+
+@bp.delete("/<name>")
+@requires_role("admin")
+def revoke_token(name: str) -> Response:
+    if not store().revoke_token(name=name):
+        raise Problem(404, f"no live token named '{name}'", param="name")
+    return Response(status=204)

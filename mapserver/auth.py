@@ -1,0 +1,101 @@
+"""Access control, deny by default: bearer tokens with the roles viewer < operator < admin.
+
+Every endpoint needs a token unless its view is marked :func:`public`. Reads
+need ``viewer``, writes (any method but GET/HEAD/OPTIONS) ``operator``, and a
+view may ask for more with :func:`requires_role`. Tokens are random 256-bit
+strings; only their SHA-256 is stored (a slow hash adds nothing for secrets
+with that much entropy, and would cost every request).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import current_app, g, request
+
+from mapserver.errors import Problem
+from mapserver.state import store
+from mapserver.store.base import ROLES, Token
+
+F = TypeVar("F", bound=Callable[..., object])
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+TOKEN_PREFIX = "msk_"  # noqa: S105 - a prefix that makes leaked tokens easy to spot, not a secret
+
+
+def new_token() -> str:
+    """A fresh token to hand out once; never stored."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 hex digest of a token: what the store keeps and looks up."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def role_at_least(role: str, needed: str) -> bool:
+    """Whether ``role`` carries every right of ``needed``."""
+    return ROLES.index(role) >= ROLES.index(needed)
+
+
+def public(view: F) -> F:
+    """Mark a view as open to requests without a token (health checks only)."""
+    view.public = True  # type: ignore[attr-defined]
+    return view
+
+
+def requires_role(role: str) -> Callable[[F], F]:
+    """Mark a view as needing at least ``role`` (more than the method's default)."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+
+    def mark(view: F) -> F:
+        view.required_role = role  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def needed_role(view: Callable[..., object], method: str) -> str | None:
+    """The least role a request needs for this view and method; None for public views."""
+    if getattr(view, "public", False):
+        return None
+    default = "viewer" if method in SAFE_METHODS else "operator"
+    marked = getattr(view, "required_role", default)
+    return marked if role_at_least(marked, default) else default
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def authorize() -> None:
+    """``before_request`` hook: let the request through, or raise 401/403."""
+    if request.routing_exception is not None or request.endpoint is None:
+        return  # routing will answer 404/405 itself
+    view = current_app.view_functions[request.endpoint]
+    needed = needed_role(view, request.method)
+    if needed is None:
+        return
+    challenge = {"WWW-Authenticate": 'Bearer realm="mapserver"'}
+    token = _bearer_token()
+    if token is None:
+        raise Problem(401, "this resource needs a token: send 'Authorization: Bearer <token>'", headers=challenge)
+    found = store().token_by_hash(hash_token(token))
+    if found is None:
+        raise Problem(401, "the token is not known or was revoked", headers=challenge)
+    if not role_at_least(found.role, needed):
+        raise Problem(403, f"{request.method} {request.path} needs the {needed} role; "
+                           f"token '{found.name}' is {found.role}")
+    g.token = found
+
+
+def current_token() -> Token | None:
+    """The token the current request was authorised with, if any."""
+    return g.get("token")

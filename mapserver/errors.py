@@ -1,0 +1,110 @@
+"""One exception type for every client-visible failure, and its HTTP mapping.
+
+Core code raises :class:`Problem` with a status and a message meant for the
+user; :func:`register_error_handlers` turns it (and every werkzeug HTTP error)
+into an RFC 9457 ``application/problem+json`` response in one place, so no
+view needs a try/except of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, Response, json, request
+from werkzeug.exceptions import HTTPException
+
+PROBLEM_MIME = "application/problem+json"
+
+log = logging.getLogger(__name__)
+
+
+class Problem(Exception):
+    """A failure the client caused or must know about, with its HTTP status.
+
+    ``detail`` is shown to the user; ``param`` names the query parameter, body
+    field or file column that was wrong; ``errors`` lists row-level findings
+    (for imports: row, field, reason) when there is more than one.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        title: str | None = None,
+        param: str | None = None,
+        errors: Sequence[Mapping[str, Any]] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = int(status)
+        self.detail = detail
+        self.title = title or HTTPStatus(self.status).phrase
+        self.param = param
+        self.errors = [dict(e) for e in errors] if errors else []
+        self.headers = dict(headers or {})
+
+    def to_dict(self) -> dict[str, Any]:
+        """The problem document (RFC 9457 members plus ``param``/``errors``)."""
+        body: dict[str, Any] = {
+            "type": "about:blank",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if self.param is not None:
+            body["param"] = self.param
+        if self.errors:
+            body["errors"] = self.errors
+        return body
+
+    def __str__(self) -> str:
+        where = f" [{self.param}]" if self.param else ""
+        lines = [f"{self.status} {self.title}{where}: {self.detail}"]
+        lines += ["  " + ", ".join(f"{k}={v}" for k, v in e.items()) for e in self.errors]
+        return "\n".join(lines)
+
+
+def problem_response(problem: Problem) -> Response:
+    """Serialise a :class:`Problem` as ``application/problem+json``."""
+    body = problem.to_dict()
+    body["instance"] = request.path if request else None
+    resp = Response(json.dumps(body, ensure_ascii=False), status=problem.status, mimetype=PROBLEM_MIME)
+    for key, value in problem.headers.items():
+        resp.headers[key] = value
+    return resp
+
+
+def _from_http_exception(exc: HTTPException) -> Problem:
+    status = exc.code or 500
+    detail = exc.description or HTTPStatus(status).phrase
+    headers: dict[str, str] = {}
+    if status == 405 and exc.response is None:
+        allowed = getattr(exc, "valid_methods", None) or []
+        if allowed:
+            headers["Allow"] = ", ".join(sorted(allowed))
+            detail = f"{request.method} is not allowed on {request.path}; allowed: {', '.join(sorted(allowed))}"
+    if status == 404:
+        detail = f"no resource at {request.path}"
+    return Problem(status, detail, headers=headers)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Route every error raised while serving a request to a problem response."""
+
+    @app.errorhandler(Problem)
+    def _problem(exc: Problem) -> Response:
+        return problem_response(exc)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Response:
+        return problem_response(_from_http_exception(exc))
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        # A bug, not the client's fault: log the traceback, tell the client little.
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return problem_response(Problem(500, "internal error; the server log has the details"))

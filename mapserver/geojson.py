@@ -1,0 +1,31 @@
+"""Records → GeoJSON (RFC 7946: WGS-84 longitude/latitude, no ``crs`` member)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import fields
+from datetime import datetime
+from typing import Any
+
+from shapely.geometry import mapping
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def feature(record: Any, *, key: str) -> dict[str, Any]:
+    """One record as a Feature whose ``id`` is its key and whose properties are its other fields."""
+    props = {f.name: _plain(getattr(record, f.name)) for f in fields(record) if f.name != "geom"}
+    geom = getattr(record, "geom", None)
+    return {
+        "type": "Feature",
+        "id": props.get(key),
+        "geometry": mapping(geom) if geom is not None else None,
+        "properties": props,
+    }
+
+
+def feature_collection(records: Iterable[Any], *, key: str, **members: Any) -> dict[str, Any]:
+    """A FeatureCollection of records, with extra top-level members (e.g. ``numberMatched``)."""
+    return {"type": "FeatureCollection", **members, "features": [feature(r, key=key) for r in records]}

@@ -1,0 +1,227 @@
+"""The records the store keeps, one dataclass per layer, and their shared checks.
+
+All geometries are shapely 2 objects in WGS-84 (EPSG:4326), axis order
+(longitude, latitude), degrees. Times are timezone-aware UTC datetimes.
+Both store backends run :func:`check_record` before writing, so a record that
+one backend refuses is refused by the other with the same words.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any, ClassVar
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+from shapely.validation import explain_validity
+
+GRID_LEVELS = {1: "street", 2: "community", 3: "compound", 4: "building"}
+GRID_KINDS = ("base", "special")
+SPECIAL_SUBTYPES = ("school", "hospital", "market", "business_tower", "industrial_park", "park", "station", "other")
+STAFF_ROLES = (
+    "grid_leader",  # 网格长
+    "grid_worker",  # 网格员
+    "instructor",  # 网格指导员
+    "police_liaison",  # 网格警务员
+    "mediator",  # 网格调解员
+    "safety_officer",  # 网格安全员
+    "volunteer",  # 志愿者
+)
+CAMERA_STATUSES = ("online", "offline", "fault", "unknown")
+SEVERITIES = ("general", "important", "urgent")  # 一般 / 重要 / 重要紧急
+MAX_TEXT = 2000
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A grid polygon (网格): level 1 street … level 4 building; base or special (专属网格)."""
+
+    code: str
+    level: int
+    name: str
+    geom: BaseGeometry
+    parent_code: str | None = None
+    kind: str = "base"
+    subtype: str | None = None
+    households: int | None = None
+    population: int | None = None
+
+    LAYER: ClassVar[str] = "grids"
+    GEOM_TYPES: ClassVar[tuple[str, ...]] = ("Polygon", "MultiPolygon")
+
+
+@dataclass(frozen=True)
+class GridStaff:
+    """A person responsible for a grid, with the role they hold there; ``id`` is given by the store."""
+
+    grid_code: str
+    role: str
+    name: str
+    phone: str | None = None
+    unit: str | None = None
+    id: int | None = None
+
+    LAYER: ClassVar[str] = "grid_staff"
+    GEOM_TYPES: ClassVar[tuple[str, ...]] = ()
+
+
+@dataclass(frozen=True)
+class Camera:
+    """A video camera (雪亮工程).
+
+    Point; view direction in degrees clockwise from north; field of view in degrees; range in metres.
+    """
+
+    code: str
+    name: str
+    geom: BaseGeometry
+    direction_deg: float | None = None
+    fov_deg: float | None = None
+    range_m: float | None = None
+    status: str = "unknown"
+    last_seen: datetime | None = None
+
+    LAYER: ClassVar[str] = "cameras"
+    GEOM_TYPES: ClassVar[tuple[str, ...]] = ("Point",)
+
+
+@dataclass(frozen=True)
+class Place:
+    """A key place (重点场所): school, hospital, market, station …, as point or polygon."""
+
+    code: str
+    name: str
+    kind: str
+    geom: BaseGeometry
+
+    LAYER: ClassVar[str] = "places"
+    GEOM_TYPES: ClassVar[tuple[str, ...]] = ("Point", "Polygon", "MultiPolygon")
+
+
+@dataclass(frozen=True)
+class Address:
+    """A standard address (标准地址, 一标三实) and its point."""
+
+    code: str
+    text: str
+    geom: BaseGeometry
+
+    LAYER: ClassVar[str] = "addresses"
+    GEOM_TYPES: ClassVar[tuple[str, ...]] = ("Point",)
+
+
+@dataclass(frozen=True)
+class Road:
+    """A road centre line with its class (e.g. primary, secondary, residential)."""
+
+    code: str
+    name: str
+    road_class: str
+    geom: BaseGeometry
+    oneway: bool = False
+
+    LAYER: ClassVar[str] = "roads"
+    GEOM_TYPES: ClassVar[tuple[str, ...]] = ("LineString",)
+
+
+@dataclass(frozen=True)
+class Incident:
+    """A reported event (事件) with the grid it was assigned to at report time."""
+
+    id: str
+    geom: BaseGeometry
+    reported_at: datetime
+    category: str
+    severity: str = "general"
+    status: str = "reported"
+    grid_code: str | None = None
+    description: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    LAYER: ClassVar[str] = "incidents"
+    GEOM_TYPES: ClassVar[tuple[str, ...]] = ("Point",)
+
+
+RECORD_TYPES: dict[str, type] = {
+    cls.LAYER: cls for cls in (Grid, GridStaff, Camera, Place, Address, Road, Incident)
+}
+
+
+def field_names(cls: type) -> list[str]:
+    """The dataclass fields of a record type, in declaration order."""
+    return [f.name for f in fields(cls)]
+
+
+def geometry_problems(geom: Any, allowed: tuple[str, ...]) -> list[str]:
+    """Why a geometry cannot be stored (empty list when it can): type, finiteness, range, validity."""
+    if not isinstance(geom, BaseGeometry):
+        return [f"geometry missing or not a geometry (got {type(geom).__name__})"]
+    if geom.is_empty:
+        return ["geometry is empty"]
+    if geom.geom_type not in allowed:
+        return [f"geometry type {geom.geom_type} not allowed here; expected {' or '.join(allowed)}"]
+    coords = shapely.get_coordinates(geom)
+    if not bool(((coords == coords) & (abs(coords) != math.inf)).all()):
+        return ["coordinate is NaN or infinite"]
+    lon, lat = coords[:, 0], coords[:, 1]
+    if (abs(lon) > 180).any():
+        return [f"longitude {float(lon[abs(lon) > 180][0])} outside -180..180"]
+    if (abs(lat) > 90).any():
+        return [f"latitude {float(lat[abs(lat) > 90][0])} outside -90..90"]
+    if not geom.is_valid:
+        return [f"invalid geometry: {explain_validity(geom)}"]
+    return []
+
+
+def _text_problems(record: Any) -> list[tuple[str, str]]:
+    out = []
+    for f in fields(record):
+        value = getattr(record, f.name)
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            out.append((f.name, f"longer than {MAX_TEXT} characters"))
+    return out
+
+
+def _enum(value: Any, allowed: tuple[Any, ...] | dict[Any, Any], name: str) -> list[tuple[str, str]]:
+    if value in allowed:
+        return []
+    return [(name, f"{value!r} is not one of {', '.join(map(str, allowed))}")]
+
+
+def _layer_problems(record: Any) -> list[tuple[str, str]]:
+    if isinstance(record, Grid):
+        out = _enum(record.level, GRID_LEVELS, "level") + _enum(record.kind, GRID_KINDS, "kind")
+        if record.level > 1 and not record.parent_code:
+            out.append(("parent_code", f"a level-{record.level} grid needs a parent grid"))
+        if record.level == 1 and record.parent_code:
+            out.append(("parent_code", "a level-1 (street) grid has no parent"))
+        for name in ("households", "population"):
+            value = getattr(record, name)
+            if value is not None and (not isinstance(value, int) or value < 0):
+                out.append((name, f"must be a whole number ≥ 0, got {value!r}"))
+        return out
+    if isinstance(record, GridStaff):
+        return _enum(record.role, STAFF_ROLES, "role")
+    if isinstance(record, Camera):
+        out = _enum(record.status, CAMERA_STATUSES, "status")
+        for name, low, high in (("direction_deg", 0, 360), ("fov_deg", 0, 360), ("range_m", 0, 10_000)):
+            value = getattr(record, name)
+            if value is not None and not (low <= value <= high):
+                out.append((name, f"{value!r} outside {low}..{high}"))
+        return out
+    if isinstance(record, Incident):
+        return _enum(record.severity, SEVERITIES, "severity")
+    return []
+
+
+def check_record(record: Any) -> list[tuple[str, str]]:
+    """Every (field, reason) that stops a record from being stored; empty when it is fine."""
+    out = _text_problems(record) + _layer_problems(record)
+    key = getattr(record, "code", None) if not isinstance(record, (Incident, GridStaff)) else None
+    if key is not None and not (isinstance(key, str) and key.strip()):
+        out.append(("code", "code is empty"))
+    if record.GEOM_TYPES:
+        out += [("geom", reason) for reason in geometry_problems(record.geom, record.GEOM_TYPES)]
+    return out

@@ -1,0 +1,290 @@
+"""The PostGIS store, through psycopg2.
+
+A thread-safe connection pool per process, created on first use after any
+fork (gunicorn workers must not share sockets). A pooled connection is checked
+with ``SELECT 1`` before it is handed out, so a database restart costs one
+retry, not a failed request. Bulk writes go through ``COPY``. Identifiers are
+composed with :mod:`psycopg2.sql`, values always passed as parameters.
+Geometries travel as WKB in WGS-84 (SRID 4326).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import psycopg2
+import psycopg2.errors
+import psycopg2.extensions
+import psycopg2.pool
+import shapely
+from psycopg2 import sql
+
+from mapserver.errors import Problem
+from mapserver.model import RECORD_TYPES, field_names
+from mapserver.store.base import (
+    KEYS,
+    BBox,
+    Store,
+    StoreUnavailable,
+    Token,
+    record_from_row,
+    record_to_row,
+    utc,
+)
+from mapserver.store.postgis_schema import MIGRATIONS
+
+NOTIFY_CHANNEL = "mapserver_data"
+
+
+def _copy_text(value: Any) -> str:
+    """One value in COPY's text format (``\\N`` for NULL, backslash escapes)."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, datetime):
+        return utc(value).isoformat()
+    text = str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _column_sql(layer: str) -> sql.Composed:
+    parts = [
+        sql.SQL("ST_AsBinary(geom) AS geom") if name == "geom" else sql.SQL("{}::text AS {}").format(
+            sql.Identifier(name), sql.Identifier(name)) if name == "extra" else sql.Identifier(name)
+        for name in field_names(RECORD_TYPES[layer])
+    ]
+    return sql.SQL(", ").join(parts)
+
+
+class PostGISStore(Store):
+    """Store backed by PostgreSQL with PostGIS 3 (``postgresql://user:pw@host:port/db``)."""
+
+    kind = "postgis"
+
+    def __init__(self, url: str, *, pool_max: int = 8, connect_timeout_s: int = 5) -> None:
+        super().__init__(url)
+        self.pool_max = pool_max
+        self.connect_timeout_s = connect_timeout_s
+        self._pool: psycopg2.pool.ThreadedConnectionPool | None = None
+        self._pool_pid = 0
+        self._pool_lock = threading.Lock()
+        self._local = threading.local()
+        with self._cursor() as cur:  # fail now, with the URL, rather than on the first request
+            cur.execute("SELECT 1")
+
+    # -- connections ------------------------------------------------------------
+
+    def _get_pool(self) -> psycopg2.pool.ThreadedConnectionPool:
+        with self._pool_lock:
+            if self._pool is None or self._pool_pid != os.getpid():
+                # After a fork the parent's sockets are not ours: start a fresh pool, leave theirs alone.
+                try:
+                    self._pool = psycopg2.pool.ThreadedConnectionPool(
+                        0, self.pool_max, self.url, connect_timeout=self.connect_timeout_s,
+                        application_name="mapserver",
+                    )
+                except psycopg2.Error as exc:
+                    raise StoreUnavailable(f"cannot connect to {self.display_url}: {str(exc).strip()}") from None
+                self._pool_pid = os.getpid()
+            return self._pool
+
+    def _checkout(self) -> psycopg2.extensions.connection:
+        pool = self._get_pool()
+        for _ in range(self.pool_max + 1):
+            try:
+                conn = pool.getconn()
+            except psycopg2.pool.PoolError:
+                raise Problem(503, "all database connections are busy; try again", headers={"Retry-After": "1"}) \
+                    from None
+            except psycopg2.Error as exc:
+                raise StoreUnavailable(f"cannot connect to {self.display_url}: {str(exc).strip()}") from None
+            try:
+                with conn.cursor() as cur:
+                    cur.execute("SELECT 1")
+                conn.rollback()
+                return conn
+            except psycopg2.Error:
+                pool.putconn(conn, close=True)
+        raise StoreUnavailable(f"no working connection to {self.display_url}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if getattr(self._local, "conn", None) is not None:
+            yield  # nested: the outer transaction commits
+            return
+        conn = self._checkout()
+        self._local.conn = conn
+        try:
+            yield
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        finally:
+            self._local.conn = None
+            self._get_pool().putconn(conn)
+
+    @contextmanager
+    def _cursor(self) -> Iterator[psycopg2.extensions.cursor]:
+        """A cursor in the current transaction, or in a short one of its own; DB errors become problems."""
+        try:
+            if getattr(self._local, "conn", None) is not None:
+                with self._local.conn.cursor() as cur:
+                    yield cur
+                return
+            with self.transaction(), self._local.conn.cursor() as cur:
+                yield cur
+        except psycopg2.errors.UniqueViolation as exc:
+            raise Problem(409, f"already exists: {exc.diag.message_detail or exc.diag.message_primary}; "
+                               "nothing was written") from None
+        except psycopg2.errors.IntegrityError as exc:
+            raise Problem(422, f"breaks a rule of the store: {exc.diag.message_primary}; nothing was written") \
+                from None
+        except psycopg2.OperationalError as exc:
+            raise Problem(503, f"the database is unavailable: {str(exc).strip()}",
+                          headers={"Retry-After": "5"}) from None
+
+    def close(self) -> None:
+        with self._pool_lock:
+            if self._pool is not None and self._pool_pid == os.getpid():
+                self._pool.closeall()
+            self._pool = None
+
+    # -- schema -----------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        with self._cursor() as cur:
+            cur.execute("SELECT to_regclass('mapserver_schema') IS NOT NULL")
+            if not cur.fetchone()[0]:
+                return 0
+            cur.execute("SELECT version FROM mapserver_schema")
+            row = cur.fetchone()
+            return int(row[0]) if row else 0
+
+    def migrate(self) -> int:
+        with self.transaction(), self._cursor() as cur:
+            # One migrator at a time, even with several workers starting together.
+            cur.execute("SELECT pg_advisory_xact_lock(hashtext('mapserver_schema'))")
+            try:
+                cur.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+            except psycopg2.errors.InsufficientPrivilege:
+                raise StoreUnavailable(f"PostGIS is not enabled in {self.display_url} and this user may not "
+                                       "enable it; ask an administrator to run CREATE EXTENSION postgis") from None
+            cur.execute("CREATE TABLE IF NOT EXISTS mapserver_schema (version integer NOT NULL)")
+            cur.execute("SELECT version FROM mapserver_schema")
+            row = cur.fetchone()
+            version = int(row[0]) if row else 0
+            if row is None:
+                cur.execute("INSERT INTO mapserver_schema (version) VALUES (0)")
+            for step, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                cur.execute(script)
+                cur.execute("UPDATE mapserver_schema SET version = %s", (step,))
+        return self.schema_version()
+
+    # -- layers -----------------------------------------------------------------
+
+    def _insert(self, layer: str, records: list[Any]) -> int:
+        columns = [c for c in field_names(RECORD_TYPES[layer]) if not (layer == "grid_staff" and c == "id")]
+        buffer = io.StringIO()
+        for record in records:
+            row = record_to_row(record)
+            if "geom" in row:
+                # EWKB carries the SRID, which the typed geometry column insists on.
+                row["geom"] = shapely.to_wkb(shapely.set_srid(record.geom, 4326), hex=True, output_dimension=2,
+                                             include_srid=True)
+            buffer.write("\t".join(_copy_text(row[name]) for name in columns) + "\n")
+        buffer.seek(0)
+        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(layer), sql.SQL(", ").join(map(sql.Identifier, columns)))
+        with self._cursor() as cur:
+            cur.copy_expert(statement, buffer)
+        return len(records)
+
+    def _where_sql(self, bbox: BBox | None, where: dict[str, Any]) -> tuple[sql.Composable, list[Any]]:
+        clauses: list[sql.Composable] = []
+        params: list[Any] = []
+        for column, value in where.items():
+            clauses.append(sql.SQL("{} = %s").format(sql.Identifier(column)))
+            params.append(value)
+        if bbox is not None:
+            clauses.append(sql.SQL("ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))"))
+            params += list(bbox)
+        if not clauses:
+            return sql.SQL(""), params
+        return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(clauses), params
+
+    def _select(self, layer: str, *, bbox: BBox | None, where: dict[str, Any], limit: int | None,
+                offset: int) -> list[Any]:
+        tail, params = self._where_sql(bbox, where)
+        statement = sql.SQL("SELECT {} FROM {}{} ORDER BY {} LIMIT %s OFFSET %s").format(
+            _column_sql(layer), sql.Identifier(layer), tail, sql.Identifier(KEYS[layer]))
+        with self._cursor() as cur:
+            cur.execute(statement, [*params, limit, offset])
+            names = [d.name for d in cur.description]
+            return [record_from_row(layer, dict(zip(names, row, strict=True))) for row in cur.fetchall()]
+
+    def _count(self, layer: str, *, bbox: BBox | None, where: dict[str, Any]) -> int:
+        tail, params = self._where_sql(bbox, where)
+        with self._cursor() as cur:
+            cur.execute(sql.SQL("SELECT count(*) FROM {}{}").format(sql.Identifier(layer), tail), params)
+            return int(cur.fetchone()[0])
+
+    def _delete(self, layer: str, keys: list[Any]) -> int:
+        with self._cursor() as cur:
+            cur.execute(sql.SQL("DELETE FROM {} WHERE {} = ANY(%s)").format(
+                sql.Identifier(layer), sql.Identifier(KEYS[layer])), (keys,))
+            return cur.rowcount
+
+    def _count_table(self, table: str) -> int:
+        with self._cursor() as cur:
+            cur.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table)))
+            return int(cur.fetchone()[0])
+
+    def _data_version(self, layer: str) -> int:
+        with self._cursor() as cur:
+            cur.execute("SELECT version FROM data_versions WHERE layer = %s", (layer,))
+            row = cur.fetchone()
+            return int(row[0]) if row else 0
+
+    def _bump_version(self, layer: str) -> None:
+        with self._cursor() as cur:
+            cur.execute(
+                "INSERT INTO data_versions (layer, version) VALUES (%s, 1) "
+                "ON CONFLICT (layer) DO UPDATE SET version = data_versions.version + 1", (layer,))
+            # Delivered at commit: workers holding caches (the grid index) LISTEN for it.
+            cur.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, layer))
+
+    # -- tokens -----------------------------------------------------------------
+
+    def _insert_token(self, token: Token) -> None:
+        with self._cursor() as cur:
+            cur.execute("SELECT 1 FROM tokens WHERE name = %s", (token.name,))
+            if cur.fetchone():
+                raise Problem(409, f"a token named '{token.name}' already exists (revoked names stay taken)",
+                              param="name")
+            cur.execute("INSERT INTO tokens (name, role, token_hash, created_at) VALUES (%s, %s, %s, %s)",
+                        (token.name, token.role, token.token_hash, token.created_at))
+
+    def token_by_hash(self, token_hash: str) -> Token | None:
+        with self._cursor() as cur:
+            cur.execute("SELECT name, role, created_at FROM tokens WHERE token_hash = %s AND revoked_at IS NULL",
+                        (token_hash,))
+            row = cur.fetchone()
+        return Token(name=row[0], role=row[1], created_at=utc(row[2])) if row else None
+
+    def tokens(self) -> list[Token]:
+        with self._cursor() as cur:
+            cur.execute("SELECT name, role, created_at FROM tokens WHERE revoked_at IS NULL ORDER BY name")
+            return [Token(name=r[0], role=r[1], created_at=utc(r[2])) for r in cur.fetchall()]
+
+    def revoke_token(self, *, name: str) -> bool:
+        with self._cursor() as cur:
+            cur.execute("UPDATE tokens SET revoked_at = now() WHERE name = %s AND revoked_at IS NULL", (name,))
+            return cur.rowcount == 1

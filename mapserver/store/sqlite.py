@@ -1,0 +1,227 @@
+"""The embedded store: stdlib ``sqlite3`` with R*Tree bounding-box indexes.
+
+One connection per thread and process (SQLite connections must not cross
+either), WAL journal so readers never wait for the writer. Bounding-box
+queries use the R*Tree, then shapely decides exact intersection, so answers
+match PostGIS ``ST_Intersects``. The schema version is ``PRAGMA user_version``.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import shapely
+
+from mapserver.errors import Problem
+from mapserver.model import RECORD_TYPES, field_names
+from mapserver.store.base import (
+    KEYS,
+    BBox,
+    Store,
+    StoreUnavailable,
+    Token,
+    record_from_row,
+    record_to_row,
+    utc,
+)
+from mapserver.store.sqlite_schema import MIGRATIONS, SPATIAL_TABLES
+
+
+def _columns(layer: str) -> list[str]:
+    return field_names(RECORD_TYPES[layer])
+
+
+def _sql_value(value: Any) -> Any:
+    # Times are kept as ISO 8601 UTC text, which sorts in time order.
+    if hasattr(value, "isoformat") and hasattr(value, "tzinfo"):
+        return utc(value).isoformat()
+    return value
+
+
+class SQLiteStore(Store):
+    """Store backed by one SQLite file (``sqlite:///path.db``)."""
+
+    kind = "sqlite"
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        path = url.removeprefix("sqlite:///")
+        self.path = path if path == ":memory:" else str(Path(path))
+        if self.path != ":memory:":
+            folder = Path(self.path).parent
+            if not folder.is_dir():
+                raise StoreUnavailable(f"cannot open {url}: folder {folder} does not exist")
+        self._local = threading.local()
+        self._connection()  # fail now, with the path, rather than on the first request
+
+    # -- connections ------------------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and self._local.pid == os.getpid():
+            return conn
+        try:
+            conn = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"cannot open {self.url}: {exc}") from None
+        self._local.conn, self._local.pid, self._local.depth = conn, os.getpid(), 0
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        conn = self._connection()
+        if self._local.depth:
+            self._local.depth += 1
+            try:
+                yield
+            finally:
+                self._local.depth -= 1
+            return
+        # BEGIN IMMEDIATE takes the write lock now, so two writers queue instead of failing mid-way.
+        conn.execute("BEGIN IMMEDIATE")
+        self._local.depth = 1
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+        finally:
+            self._local.depth = 0
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def _execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        try:
+            return self._connection().execute(sql, params)
+        except sqlite3.IntegrityError as exc:
+            raise Problem(409, f"conflicts with stored data: {exc}") from None
+
+    # -- schema -----------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        return int(self._execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self) -> int:
+        with self.transaction():
+            version = self.schema_version()
+            for step, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in script.split(";\n"):
+                    if statement.strip():
+                        self._execute(statement)
+                self._execute(f"PRAGMA user_version = {step}")
+        return self.schema_version()
+
+    # -- layers -----------------------------------------------------------------
+
+    def _insert(self, layer: str, records: list[Any]) -> int:
+        columns = [c for c in _columns(layer) if not (layer == "grid_staff" and c == "id")]
+        sql = f"INSERT INTO {layer} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        spatial = layer in SPATIAL_TABLES
+        rtree_sql = f"INSERT INTO {layer}_rtree (id, minx, maxx, miny, maxy) VALUES (?, ?, ?, ?, ?)"
+        conn = self._connection()
+        for number, record in enumerate(records, start=1):
+            row = record_to_row(record)
+            try:
+                cursor = conn.execute(sql, [_sql_value(row[c]) for c in columns])
+            except sqlite3.IntegrityError as exc:
+                key = KEYS[layer]
+                raise Problem(409, f"{layer} row {number}: {key} {row.get(key)!r} already exists or breaks a rule "
+                                   f"({exc}); nothing was written", param=key) from None
+            if spatial:
+                minx, miny, maxx, maxy = record.geom.bounds
+                self._execute(rtree_sql, (cursor.lastrowid, minx, maxx, miny, maxy))
+        return len(records)
+
+    def _where_sql(self, layer: str, bbox: BBox | None, where: dict[str, Any]) -> tuple[str, list[Any]]:
+        clauses, params = [], []
+        for column, value in where.items():
+            clauses.append(f"t.{column} = ?")
+            params.append(value)
+        join = ""
+        if bbox is not None:
+            minx, miny, maxx, maxy = bbox
+            join = f" JOIN {layer}_rtree r ON r.id = t.rowid"
+            clauses.append("r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ?")
+            params += [minx, maxx, miny, maxy]
+        return join + (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+    def _select(self, layer: str, *, bbox: BBox | None, where: dict[str, Any], limit: int | None,
+                offset: int) -> list[Any]:
+        tail, params = self._where_sql(layer, bbox, where)
+        sql = f"SELECT t.* FROM {layer} t{tail} ORDER BY t.{KEYS[layer]}"
+        if bbox is None and limit is not None:
+            sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
+        records = [record_from_row(layer, dict(row)) for row in self._execute(sql, params)]
+        if bbox is None:
+            return records
+        # The R*Tree gave candidates by bounding box; keep those that truly intersect.
+        box = shapely.box(*bbox)
+        records = [r for r in records if box.intersects(r.geom)]
+        return records[offset:None if limit is None else offset + limit]
+
+    def _count(self, layer: str, *, bbox: BBox | None, where: dict[str, Any]) -> int:
+        if bbox is not None:
+            return len(self._select(layer, bbox=bbox, where=where, limit=None, offset=0))
+        tail, params = self._where_sql(layer, None, where)
+        return int(self._execute(f"SELECT count(*) FROM {layer} t{tail}", params).fetchone()[0])
+
+    def _delete(self, layer: str, keys: list[Any]) -> int:
+        marks = ", ".join("?" * len(keys))
+        return self._execute(f"DELETE FROM {layer} WHERE {KEYS[layer]} IN ({marks})", keys).rowcount
+
+    def _count_table(self, table: str) -> int:
+        return int(self._execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+    def _data_version(self, layer: str) -> int:
+        row = self._execute("SELECT version FROM data_versions WHERE layer = ?", (layer,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def _bump_version(self, layer: str) -> None:
+        self._execute(
+            "INSERT INTO data_versions (layer, version) VALUES (?, 1) "
+            "ON CONFLICT (layer) DO UPDATE SET version = version + 1",
+            (layer,),
+        )
+
+    # -- tokens -----------------------------------------------------------------
+
+    def _insert_token(self, token: Token) -> None:
+        if self._execute("SELECT 1 FROM tokens WHERE name = ?", (token.name,)).fetchone():
+            raise Problem(409, f"a token named '{token.name}' already exists (revoked names stay taken)",
+                          param="name")
+        self._execute(
+            "INSERT INTO tokens (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)",
+            (token.name, token.role, token.token_hash, token.created_at.isoformat()),
+        )
+
+    def token_by_hash(self, token_hash: str) -> Token | None:
+        row = self._execute(
+            "SELECT name, role, created_at FROM tokens WHERE token_hash = ? AND revoked_at IS NULL", (token_hash,)
+        ).fetchone()
+        return Token(name=row[0], role=row[1], created_at=utc(row[2])) if row else None
+
+    def tokens(self) -> list[Token]:
+        rows = self._execute("SELECT name, role, created_at FROM tokens WHERE revoked_at IS NULL ORDER BY name")
+        return [Token(name=r[0], role=r[1], created_at=utc(r[2])) for r in rows]
+
+    def revoke_token(self, *, name: str) -> bool:
+        with self.transaction():
+            cursor = self._execute(
+                "UPDATE tokens SET revoked_at = datetime('now') WHERE name = ? AND revoked_at IS NULL", (name,)
+            )
+        return cursor.rowcount == 1

@@ -1,0 +1,126 @@
+"""Shared fixtures: a store of each backend (SQLite file, real PostGIS database), apps and tokens.
+
+The PostGIS tests need a PostgreSQL server with the PostGIS extension at
+``$MAPSERVER_TEST_PG`` (default ``postgresql://postgres@127.0.0.1:5432/postgres``);
+a database of their own is created for the session and dropped after it.
+A skipped test fails the run: a backend that was not tested is not a pass.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg2
+import pytest
+from psycopg2 import sql
+
+from mapserver import create_app
+from mapserver.auth import hash_token, new_token
+from mapserver.config import Settings, StoreSettings
+from mapserver.store import Store, open_store
+from mapserver.store.base import TABLES
+
+ADMIN_URL = os.environ.get("MAPSERVER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+BACKENDS = ("sqlite", "postgis")
+
+
+def pg_url(database: str) -> str:
+    """The admin URL pointed at another database."""
+    return ADMIN_URL.rsplit("/", 1)[0] + "/" + database
+
+
+def create_database(name: str) -> str:
+    conn = psycopg2.connect(ADMIN_URL)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    conn.close()
+    return pg_url(name)
+
+
+def drop_database(name: str) -> None:
+    conn = psycopg2.connect(ADMIN_URL)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def postgis_url() -> Iterator[str]:
+    """A migrated PostGIS database for this test session."""
+    name = f"mapserver_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    url = create_database(name)
+    store = open_store(url)
+    store.migrate()
+    store.close()
+    yield url
+    drop_database(name)
+
+
+@pytest.fixture
+def fresh_database() -> Iterator[str]:
+    """An empty PostgreSQL database (no PostGIS yet), dropped after the test."""
+    name = f"mapserver_fresh_{uuid.uuid4().hex[:10]}"
+    url = create_database(name)
+    yield url
+    drop_database(name)
+
+
+def _empty(store: Store) -> None:
+    if store.kind == "postgis":
+        with store.transaction(), store._cursor() as cur:
+            cur.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY").format(
+                sql.SQL(", ").join(sql.Identifier(t) for t in (*TABLES, "data_versions"))))
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """An empty, migrated store of each backend."""
+    if request.param == "sqlite":
+        opened = open_store(f"sqlite:///{tmp_path / 'store.db'}")
+        opened.migrate()
+    else:
+        opened = open_store(request.getfixturevalue("postgis_url"))
+        _empty(opened)
+    yield opened
+    opened.close()
+
+
+def settings_for(store: Store) -> Settings:
+    return Settings(store=StoreSettings(url=store.url))
+
+
+@pytest.fixture
+def app(store: Store):
+    flask_app = create_app(settings_for(store), store=store)
+    flask_app.config["TESTING"] = True
+    return flask_app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def make_token(store: Store, role: str) -> str:
+    secret = new_token()
+    store.add_token(name=f"{role}-{uuid.uuid4().hex[:6]}", role=role, token_hash=hash_token(secret))
+    return secret
+
+
+@pytest.fixture
+def tokens(store: Store) -> dict[str, dict[str, str]]:
+    """Authorization headers per role."""
+    return {role: {"Authorization": f"Bearer {make_token(store, role)}"} for role in ("viewer", "operator", "admin")}
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if skipped:
+        reporter.write_line(f"FAIL: {skipped} test(s) skipped; every test must run (see tests/conftest.py)", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
