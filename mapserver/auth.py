@@ -22,6 +22,7 @@ from mapserver.store.base import ROLES, Token
 
 F = TypeVar("F", bound=Callable[..., object])
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+PUBLIC_ENDPOINTS = frozenset({"static"})  # vendored scripts, styles and fonts: nothing secret
 TOKEN_PREFIX = "msk_"  # noqa: S105 - a prefix that makes leaked tokens easy to spot, not a secret
 
 
@@ -58,9 +59,9 @@ def requires_role(role: str) -> Callable[[F], F]:
     return mark
 
 
-def needed_role(view: Callable[..., object], method: str) -> str | None:
-    """The least role a request needs for this view and method; None for public views."""
-    if getattr(view, "public", False):
+def needed_role(endpoint: str, view: Callable[..., object], method: str) -> str | None:
+    """The least role a request needs for this endpoint and method; None for public ones."""
+    if endpoint in PUBLIC_ENDPOINTS or getattr(view, "public", False):
         return None
     default = "viewer" if method in SAFE_METHODS else "operator"
     marked = getattr(view, "required_role", default)
@@ -80,7 +81,7 @@ def authorize() -> None:
     if request.routing_exception is not None or request.endpoint is None:
         return  # routing will answer 404/405 itself
     view = current_app.view_functions[request.endpoint]
-    needed = needed_role(view, request.method)
+    needed = needed_role(request.endpoint, view, request.method)
     if needed is None:
         return
     challenge = {"WWW-Authenticate": 'Bearer realm="mapserver"'}

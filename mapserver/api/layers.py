@@ -18,7 +18,7 @@ bp = Blueprint("layers", __name__, url_prefix="/api")
 
 LAYER_RULE = "<any({}):layer>".format(", ".join(f'"{name}"' for name in LAYERS))
 MAX_LIMIT = 10_000
-INTEGER_FILTERS = {"level", "id"}
+INTEGER_COLUMNS = {("grids", "level"), ("grid_staff", "id")}
 
 
 def _filters(layer: str) -> dict:
@@ -26,7 +26,7 @@ def _filters(layer: str) -> dict:
     for name in FILTERABLE[layer]:
         if name in request.args:
             text = request.args[name]
-            where[name] = parse_int(name, text) if name in INTEGER_FILTERS else text
+            where[name] = parse_int(name, text) if (layer, name) in INTEGER_COLUMNS else text
     return where
 
 
@@ -46,7 +46,7 @@ def list_features(layer: str) -> dict:
 @bp.get(f"/{LAYER_RULE}/<key>")
 def get_feature(layer: str, key: str) -> dict:
     reject_unknown(request.args, ())
-    value = parse_int("key", key) if KEYS[layer] in INTEGER_FILTERS else key
+    value = parse_int("key", key) if (layer, KEYS[layer]) in INTEGER_COLUMNS else key
     record = store().get(layer, value)
     if record is None:
         raise Problem(404, f"no {layer} record with {KEYS[layer]} '{key}'", param=KEYS[layer])

@@ -1,0 +1,117 @@
+"""HTTP behaviour shared by every route: problems, health, layers, tokens, limits."""
+
+from __future__ import annotations
+
+import pytest
+
+from mapserver import create_app
+from mapserver.config import ServerSettings, Settings, StoreSettings
+from tests import samples
+
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(resp, status: int, param: str | None = None) -> dict:
+    assert resp.status_code == status, resp.get_data(as_text=True)
+    assert resp.mimetype == PROBLEM
+    body = resp.get_json(force=True)
+    assert body["status"] == status and body["title"] and body["detail"]
+    if param is not None:
+        assert body.get("param") == param
+    return body
+
+
+def test_healthz_reports_store_schema_counts_and_version(client, store):
+    samples.load_all(store)
+    body = client.get("/healthz").get_json()
+    assert body["status"] == "ok"
+    assert body["store"] == store.kind
+    assert body["schema_version"] == 1
+    assert body["counts"]["grids"] == len(samples.GRIDS) and body["counts"]["incidents"] == 1
+    assert body["version"] == "0.1.0"
+
+
+def test_unknown_route_is_a_404_problem_not_html(client, tokens):
+    assert_problem(client.get("/api/nothing-here", headers=tokens["viewer"]), 404)
+    assert_problem(client.get("/no/such/page"), 404)
+
+
+def test_wrong_method_is_a_405_problem_with_allow(client, tokens):
+    resp = client.put("/healthz")
+    body = assert_problem(resp, 405)
+    assert "GET" in resp.headers["Allow"] and "GET" in body["detail"]
+
+
+def test_layer_listing_is_geojson_with_counts(client, store, tokens):
+    samples.load_all(store)
+    resp = client.get("/api/grids?level=3&bbox=114.6,33.6,114.7,33.7&limit=1", headers=tokens["viewer"])
+    body = resp.get_json()
+    assert body["type"] == "FeatureCollection"
+    assert body["numberMatched"] == 2 and body["numberReturned"] == 1
+    feature = body["features"][0]
+    assert feature["id"] == samples.COMPOUND.code
+    assert feature["geometry"]["type"] == "MultiPolygon"
+    assert feature["properties"]["name"] == "人和小区"
+
+
+def test_one_feature_and_its_404(client, store, tokens):
+    samples.load_all(store)
+    body = client.get(f"/api/cameras/{samples.CAMERAS[0].code}", headers=tokens["viewer"]).get_json()
+    assert body["properties"]["status"] == "online"
+    assert body["properties"]["last_seen"].startswith("2026-11-20T08:00:00")
+    assert_problem(client.get("/api/cameras/0000", headers=tokens["viewer"]), 404, "code")
+    assert_problem(client.get("/api/grid_staff/abc", headers=tokens["viewer"]), 400, "key")
+
+
+@pytest.mark.parametrize("query, param", [
+    ("bbox=1,2,3", "bbox"), ("bbox=a,b,c,d", "bbox"), ("bbox=0,0,nan,1", "bbox"), ("bbox=10,0,5,1", "bbox"),
+    ("limit=-1", "limit"), ("limit=x", "limit"), ("limit=99999999", "limit"), ("offset=-3", "offset"),
+    ("level=two", "level"), ("colour=red", "colour"),
+])
+def test_bad_query_parameters_are_400_naming_them(client, tokens, query, param):
+    assert_problem(client.get(f"/api/grids?{query}", headers=tokens["viewer"]), 400, param)
+
+
+def test_untrusted_text_comes_back_as_json_data(client, store, tokens):
+    samples.load_all(store)
+    resp = client.get(f"/api/incidents/{samples.INCIDENTS[0].id}", headers=tokens["viewer"])
+    assert resp.mimetype == "application/json"
+    assert resp.get_json()["properties"]["description"] == samples.INCIDENTS[0].description
+
+
+def test_token_api_creates_a_working_token_once(client, tokens):
+    resp = client.post("/api/tokens", json={"name": "wall-2", "role": "viewer"}, headers=tokens["admin"])
+    assert resp.status_code == 201
+    secret = resp.get_json()["token"]
+    assert client.get("/api/grids", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    listed = client.get("/api/tokens", headers=tokens["admin"]).get_json()["tokens"]
+    assert "wall-2" in {t["name"] for t in listed} and all("token" not in t for t in listed)
+    assert_problem(client.post("/api/tokens", json={"name": "wall-2", "role": "viewer"}, headers=tokens["admin"]),
+                   409, "name")
+    assert client.delete("/api/tokens/wall-2", headers=tokens["admin"]).status_code == 204
+    assert_problem(client.delete("/api/tokens/wall-2", headers=tokens["admin"]), 404, "name")
+
+
+@pytest.mark.parametrize("body, status, param", [
+    (b"{", 400, "body"), (b"[" * 100_000, 400, "body"), (b'{"name": NaN, "role": "viewer"}', 400, "body"),
+    (b'["x"]', 400, "body"), (b'{"name": "a", "role": "root"}', 422, "role"), (b'{"name": 1, "role": "viewer"}', 400,
+                                                                              "name"),
+    (b'{"name": "a", "role": "viewer", "extra": 1}', 400, "extra"), (b"\xff\xfe", 400, "body"),
+])
+def test_bad_token_bodies(client, tokens, body, status, param):
+    resp = client.post("/api/tokens", data=body, headers={**tokens["admin"], "Content-Type": "application/json"})
+    assert_problem(resp, status, param)
+
+
+def test_bodies_over_the_limit_are_413(store, tokens):
+    settings = Settings(store=StoreSettings(url=store.url), server=ServerSettings(max_request_mb=0.001))
+    small = create_app(settings, store=store).test_client()
+    resp = small.post("/api/tokens", data=b"x" * 5000, headers={**tokens["admin"], "Content-Type": "application/json"})
+    assert_problem(resp, 413)
+
+
+def test_an_unmigrated_store_stops_start_up(tmp_path):
+    from mapserver import StartupError
+
+    with pytest.raises(StartupError, match="mapserver init"):
+        create_app(Settings(store=StoreSettings(url=f"sqlite:///{tmp_path / 'empty.db'}")))

@@ -1,0 +1,84 @@
+"""What only the PostGIS backend promises: typed columns, GiST, ST_IsValid checks, pools after fork."""
+
+from __future__ import annotations
+
+import os
+
+import psycopg2
+import pytest
+
+from mapserver.store import open_store
+from tests import samples
+
+
+@pytest.fixture
+def pg(postgis_url):
+    store = open_store(postgis_url)
+    store.delete("grids", keys=[samples.STREET.code])
+    yield store
+    store.close()
+
+
+def catalog(url: str, query: str, params=()):
+    conn = psycopg2.connect(url)
+    with conn.cursor() as cur:
+        cur.execute(query, params or None)
+        rows = cur.fetchall()
+    conn.close()
+    return rows
+
+
+def test_geometry_columns_are_typed_in_wgs84(postgis_url):
+    rows = dict(((t, (ty, srid)) for t, ty, srid in catalog(
+        postgis_url, "SELECT f_table_name, type, srid FROM geometry_columns")))
+    assert rows["grids"] == ("MULTIPOLYGON", 4326)
+    assert rows["cameras"] == ("POINT", 4326)
+    assert rows["roads"] == ("LINESTRING", 4326)
+    assert rows["incidents"] == ("POINT", 4326)
+
+
+def test_every_geometry_column_has_a_gist_index(postgis_url):
+    indexed = {t for (t,) in catalog(postgis_url, "SELECT tablename FROM pg_indexes WHERE indexdef LIKE '%gist%'")}
+    assert {"grids", "cameras", "places", "addresses", "roads", "incidents"} <= indexed
+
+
+def test_the_database_itself_refuses_invalid_polygons(postgis_url):
+    conn = psycopg2.connect(postgis_url)
+    with pytest.raises(psycopg2.errors.CheckViolation), conn.cursor() as cur:
+        cur.execute("INSERT INTO grids (code, level, name, geom) VALUES ('bad', 1, 'bowtie', "
+                    "ST_GeomFromText('MULTIPOLYGON(((0 0, 1 1, 1 0, 0 1, 0 0)))', 4326))")
+    conn.close()
+
+
+def test_upgrading_in_place_from_an_empty_database(fresh_database):
+    store = open_store(fresh_database)
+    assert store.schema_version() == 0
+    assert store.migrate() == 1
+    assert store.migrate() == 1
+    store.close()
+
+
+def test_a_forked_child_opens_its_own_pool(pg):
+    pg.add("grids", [samples.STREET])
+    assert pg.count("grids") == 1  # the parent's pool now holds a connection
+    pid = os.fork()
+    if pid == 0:  # child: must not reuse the parent's socket
+        try:
+            ok = pg.count("grids") == 1 and pg._pool_pid == os.getpid()
+            pg.close()
+        finally:
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert pg.count("grids") == 1  # and the parent's connections still work
+
+
+def test_a_dead_connection_is_replaced_before_use(pg, postgis_url):
+    before = pg.count("grids")
+    conn = psycopg2.connect(postgis_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:  # kill every other session of ours, as a database restart would
+        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = 'mapserver' AND pid <> pg_backend_pid()")
+    conn.close()
+    assert pg.count("grids") == before
