@@ -31,6 +31,8 @@ STAFF_ROLES = (
 )
 CAMERA_STATUSES = ("online", "offline", "fault", "unknown")
 SEVERITIES = ("general", "important", "urgent")  # 一般 / 重要 / 重要紧急
+INCIDENT_SOURCES = ("grid_worker", "public_app", "video_patrol", "hotline", "department")
+ESCALATIONS = ("routine", "key")  # 常规哨 (street level) / 重点哨 (district level)
 MAX_TEXT = 2000
 
 
@@ -128,7 +130,14 @@ class Road:
 
 @dataclass(frozen=True)
 class Incident:
-    """A reported event (事件) with the grid it was assigned to at report time."""
+    """A reported event (事件) and where it stands in the closed loop.
+
+    ``grid_code`` is the finest base grid at report time and ``grid_l1`` …
+    ``grid_l4`` its chain (street … building), kept so measures can be grouped
+    by any level. ``due_at``/``warn_at`` come from the deadline rules;
+    ``h3_cell`` is the H3 cell of the point at the configured resolution.
+    ``version`` grows with every transition (optimistic concurrency).
+    """
 
     id: str
     geom: BaseGeometry
@@ -139,9 +148,38 @@ class Incident:
     grid_code: str | None = None
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    source: str = "grid_worker"
+    address: str = ""
+    reporter: str = ""
+    unit: str | None = None
+    grid_l1: str | None = None
+    grid_l2: str | None = None
+    grid_l3: str | None = None
+    grid_l4: str | None = None
+    h3_cell: str | None = None
+    due_at: datetime | None = None
+    warn_at: datetime | None = None
+    dispatched_at: datetime | None = None
+    closed_at: datetime | None = None
+    escalation: str | None = None
+    version: int = 1
 
     LAYER: ClassVar[str] = "incidents"
     GEOM_TYPES: ClassVar[tuple[str, ...]] = ("Point",)
+
+
+@dataclass(frozen=True)
+class IncidentEvent:
+    """One step of an incident's timeline: who moved it from which status to which, when, and why."""
+
+    incident_id: str
+    at: datetime
+    actor: str
+    action: str
+    from_status: str | None
+    to_status: str
+    note: str = ""
+    unit: str | None = None
 
 
 RECORD_TYPES: dict[str, type] = {
@@ -152,6 +190,11 @@ RECORD_TYPES: dict[str, type] = {
 def field_names(cls: type) -> list[str]:
     """The dataclass fields of a record type, in declaration order."""
     return [f.name for f in fields(cls)]
+
+
+def time_fields(cls: type) -> list[str]:
+    """The fields of a record type that hold datetimes."""
+    return [f.name for f in fields(cls) if "datetime" in str(f.type)]
 
 
 def geometry_problems(geom: Any, allowed: tuple[str, ...]) -> list[str]:
@@ -212,7 +255,10 @@ def _layer_problems(record: Any) -> list[tuple[str, str]]:
                 out.append((name, f"{value!r} outside {low}..{high}"))
         return out
     if isinstance(record, Incident):
-        return _enum(record.severity, SEVERITIES, "severity")
+        out = _enum(record.severity, SEVERITIES, "severity") + _enum(record.source, INCIDENT_SOURCES, "source")
+        if record.escalation is not None:
+            out += _enum(record.escalation, ESCALATIONS, "escalation")
+        return out
     return []
 
 

@@ -73,8 +73,8 @@ def fresh_database() -> Iterator[str]:
 def _empty(store: Store) -> None:
     if store.kind == "postgis":
         with store.transaction(), store._cursor() as cur:
-            cur.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY").format(
-                sql.SQL(", ").join(sql.Identifier(t) for t in (*TABLES, "data_versions"))))
+            cur.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
+                sql.SQL(", ").join(sql.Identifier(t) for t in (*TABLES, "data_versions", "idempotency_keys"))))
 
 
 @pytest.fixture(params=BACKENDS)

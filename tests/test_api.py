@@ -6,6 +6,7 @@ import pytest
 
 from mapserver import create_app
 from mapserver.config import ServerSettings, Settings, StoreSettings
+from mapserver.store.base import SCHEMA_VERSION
 from tests import samples
 
 PROBLEM = "application/problem+json"
@@ -26,7 +27,7 @@ def test_healthz_reports_store_schema_counts_and_version(client, store):
     body = client.get("/healthz").get_json()
     assert body["status"] == "ok"
     assert body["store"] == store.kind
-    assert body["schema_version"] == 1
+    assert body["schema_version"] == SCHEMA_VERSION
     assert body["counts"]["grids"] == len(samples.GRIDS) and body["counts"]["incidents"] == 1
     assert body["version"] == "0.1.0"
 

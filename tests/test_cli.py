@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from mapserver.cli import main
 from mapserver.store import open_store
+from mapserver.store.base import SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,7 +40,7 @@ def store_url(request, tmp_path):
 def test_init_creates_then_reports_current(tmp_path, store_url):
     cfg = str(config_file(tmp_path, store_url))
     first = run("--config", cfg, "init")
-    assert first.exit_code == 0 and "schema version 1 (created)" in first.output
+    assert first.exit_code == 0 and f"schema version {SCHEMA_VERSION} (created)" in first.output
     again = run("--config", cfg, "init")
     assert "already current" in again.output
 

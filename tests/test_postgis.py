@@ -8,6 +8,7 @@ import psycopg2
 import pytest
 
 from mapserver.store import open_store
+from mapserver.store.base import SCHEMA_VERSION
 from tests import samples
 
 
@@ -53,8 +54,8 @@ def test_the_database_itself_refuses_invalid_polygons(postgis_url):
 def test_upgrading_in_place_from_an_empty_database(fresh_database):
     store = open_store(fresh_database)
     assert store.schema_version() == 0
-    assert store.migrate() == 1
-    assert store.migrate() == 1
+    assert store.migrate() == SCHEMA_VERSION
+    assert store.migrate() == SCHEMA_VERSION
     store.close()
 
 

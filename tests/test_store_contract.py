@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
 from dataclasses import replace
 
 import pytest
@@ -19,7 +20,30 @@ BOWTIE = Polygon([(114.6, 33.6), (114.7, 33.7), (114.7, 33.6), (114.6, 33.7)])
 def test_migrate_is_idempotent_and_reports_the_version(store):
     assert store.schema_version() == SCHEMA_VERSION
     assert store.migrate() == SCHEMA_VERSION
-    assert set(store.counts()) == {*LAYERS, "tokens"}
+    assert set(store.counts()) == {*LAYERS, "incident_events", "tokens"}
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgis"])
+def test_upgrade_in_place_keeps_the_data(tmp_path, request, backend):
+    from mapserver.store import open_store
+
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+    else:
+        url = request.getfixturevalue("fresh_database")
+    old = open_store(url)
+    assert old.migrate(target=1) == 1
+    with old.transaction(), old._cursor() if old.kind == "postgis" else nullcontext() as cur:
+        insert = ("INSERT INTO incidents (id, reported_at, category, severity, status, geom) VALUES "
+                  "('old-1', '2026-01-02T03:04:05+00:00', 'disputes', 'general', 'closed', {})")
+        if old.kind == "postgis":
+            cur.execute(insert.format("ST_SetSRID(ST_MakePoint(114.6, 33.6), 4326)"))
+        else:
+            old._execute(insert.format("?"), (Point(114.6, 33.6).wkb,))
+    assert old.migrate() == SCHEMA_VERSION
+    kept = old.get("incidents", "old-1")
+    assert kept.status == "closed" and kept.source == "grid_worker" and kept.version == 1 and kept.due_at is None
+    old.close()
 
 
 @pytest.mark.parametrize("layer", LAYERS)

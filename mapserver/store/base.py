@@ -25,13 +25,13 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from mapserver.errors import Problem
-from mapserver.model import RECORD_TYPES, Incident, check_record, field_names
+from mapserver.model import RECORD_TYPES, check_record, field_names, time_fields
 
 BBox = tuple[float, float, float, float]
 """(min lon, min lat, max lon, max lat) in degrees, WGS-84."""
 
 ROLES = ("viewer", "operator", "admin")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """The schema version this code reads and writes; each backend has as many migrations."""
 
 # The column each layer is keyed by; grid_staff ids are given by the store.
@@ -57,7 +57,7 @@ FILTERABLE: dict[str, tuple[str, ...]] = {
 }
 
 LAYERS: tuple[str, ...] = tuple(KEYS)
-TABLES: tuple[str, ...] = (*LAYERS, "tokens")
+TABLES: tuple[str, ...] = (*LAYERS, "incident_events", "tokens")
 
 
 class StoreUnavailable(Exception):
@@ -139,11 +139,8 @@ def normalise(record: Any) -> Any:
     """The record as stored: grid polygons become MultiPolygons, times UTC, so both backends return the same."""
     if isinstance(getattr(record, "geom", None), Polygon) and record.LAYER == "grids":
         record = replace(record, geom=MultiPolygon([record.geom]))
-    if isinstance(record, Incident):
-        record = replace(record, reported_at=utc(record.reported_at))
-    if getattr(record, "last_seen", None) is not None:
-        record = replace(record, last_seen=utc(record.last_seen))
-    return record
+    times = {name: utc(getattr(record, name)) for name in time_fields(type(record))}
+    return replace(record, **times) if times else record
 
 
 def record_from_row(layer: str, row: Mapping[str, Any]) -> Any:
@@ -152,7 +149,7 @@ def record_from_row(layer: str, row: Mapping[str, Any]) -> Any:
     values = {name: row[name] for name in field_names(cls) if name in row}
     if "geom" in values and values["geom"] is not None:
         values["geom"] = shapely.from_wkb(bytes(values["geom"]))
-    for name in ("reported_at", "last_seen"):
+    for name in time_fields(cls):
         if name in values:
             values[name] = utc(values[name])
     if "extra" in values and isinstance(values["extra"], str):
@@ -188,8 +185,8 @@ class Store(ABC):
     # -- schema ---------------------------------------------------------------
 
     @abstractmethod
-    def migrate(self) -> int:
-        """Create the schema or upgrade it in place to the newest version; return that version."""
+    def migrate(self, *, target: int | None = None) -> int:
+        """Create the schema or upgrade it in place to ``target`` (default: the newest); return the version."""
 
     @abstractmethod
     def schema_version(self) -> int:

@@ -168,7 +168,7 @@ class PostGISStore(Store):
             row = cur.fetchone()
             return int(row[0]) if row else 0
 
-    def migrate(self) -> int:
+    def migrate(self, *, target: int | None = None) -> int:
         with self.transaction(), self._cursor() as cur:
             # One migrator at a time, even with several workers starting together.
             cur.execute("SELECT pg_advisory_xact_lock(hashtext('mapserver_schema'))")
@@ -183,7 +183,7 @@ class PostGISStore(Store):
             version = int(row[0]) if row else 0
             if row is None:
                 cur.execute("INSERT INTO mapserver_schema (version) VALUES (0)")
-            for step, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            for step, script in enumerate(MIGRATIONS[version:target], start=version + 1):
                 cur.execute(script)
                 cur.execute("UPDATE mapserver_schema SET version = %s", (step,))
         return self.schema_version()

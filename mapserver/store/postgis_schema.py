@@ -99,4 +99,50 @@ CREATE TABLE data_versions (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (V1,)
+# Version 2: the incident's closed loop (deadlines, grid chain, H3 cell, escalation, optimistic
+# version), its timeline, and idempotency keys for reports.
+V2 = """
+ALTER TABLE incidents
+    ADD COLUMN source text NOT NULL DEFAULT 'grid_worker',
+    ADD COLUMN address text NOT NULL DEFAULT '',
+    ADD COLUMN reporter text NOT NULL DEFAULT '',
+    ADD COLUMN unit text,
+    ADD COLUMN grid_l1 text,
+    ADD COLUMN grid_l2 text,
+    ADD COLUMN grid_l3 text,
+    ADD COLUMN grid_l4 text,
+    ADD COLUMN h3_cell text,
+    ADD COLUMN due_at timestamptz,
+    ADD COLUMN warn_at timestamptz,
+    ADD COLUMN dispatched_at timestamptz,
+    ADD COLUMN closed_at timestamptz,
+    ADD COLUMN escalation text CHECK (escalation IN ('routine', 'key')),
+    ADD COLUMN version integer NOT NULL DEFAULT 1;
+CREATE INDEX incidents_status ON incidents (status);
+CREATE INDEX incidents_h3 ON incidents (h3_cell);
+CREATE INDEX incidents_l1 ON incidents (grid_l1);
+CREATE INDEX incidents_l2 ON incidents (grid_l2);
+CREATE INDEX incidents_l3 ON incidents (grid_l3);
+
+CREATE TABLE incident_events (
+    seq bigserial PRIMARY KEY,
+    incident_id text NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+    at timestamptz NOT NULL,
+    actor text NOT NULL,
+    action text NOT NULL,
+    from_status text,
+    to_status text NOT NULL,
+    note text NOT NULL DEFAULT '',
+    unit text
+);
+CREATE INDEX incident_events_incident ON incident_events (incident_id, seq);
+
+CREATE TABLE idempotency_keys (
+    key text PRIMARY KEY,
+    body_hash text NOT NULL,
+    incident_id text NOT NULL,
+    created_at timestamptz NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1, V2)

@@ -40,7 +40,7 @@ def _columns(layer: str) -> list[str]:
 def _sql_value(value: Any) -> Any:
     # Times are kept as ISO 8601 UTC text, which sorts in time order.
     if hasattr(value, "isoformat") and hasattr(value, "tzinfo"):
-        return utc(value).isoformat()
+        return utc(value).isoformat(timespec="microseconds")
     return value
 
 
@@ -116,10 +116,10 @@ class SQLiteStore(Store):
     def schema_version(self) -> int:
         return int(self._execute("PRAGMA user_version").fetchone()[0])
 
-    def migrate(self) -> int:
+    def migrate(self, *, target: int | None = None) -> int:
         with self.transaction():
             version = self.schema_version()
-            for step, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            for step, script in enumerate(MIGRATIONS[version:target], start=version + 1):
                 for statement in script.split(";\n"):
                     if statement.strip():
                         self._execute(statement)

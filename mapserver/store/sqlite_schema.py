@@ -103,4 +103,49 @@ CREATE TABLE data_versions (
 );
 """ + "".join(_rtree(t) for t in SPATIAL_TABLES)
 
-MIGRATIONS: tuple[str, ...] = (V1,)
+# Version 2: the incident's closed loop (deadlines, grid chain, H3 cell, escalation, optimistic
+# version), its timeline, and idempotency keys for reports.
+V2 = """
+ALTER TABLE incidents ADD COLUMN source TEXT NOT NULL DEFAULT 'grid_worker';
+ALTER TABLE incidents ADD COLUMN address TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN reporter TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN unit TEXT;
+ALTER TABLE incidents ADD COLUMN grid_l1 TEXT;
+ALTER TABLE incidents ADD COLUMN grid_l2 TEXT;
+ALTER TABLE incidents ADD COLUMN grid_l3 TEXT;
+ALTER TABLE incidents ADD COLUMN grid_l4 TEXT;
+ALTER TABLE incidents ADD COLUMN h3_cell TEXT;
+ALTER TABLE incidents ADD COLUMN due_at TEXT;
+ALTER TABLE incidents ADD COLUMN warn_at TEXT;
+ALTER TABLE incidents ADD COLUMN dispatched_at TEXT;
+ALTER TABLE incidents ADD COLUMN closed_at TEXT;
+ALTER TABLE incidents ADD COLUMN escalation TEXT;
+ALTER TABLE incidents ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+CREATE INDEX incidents_status ON incidents (status);
+CREATE INDEX incidents_h3 ON incidents (h3_cell);
+CREATE INDEX incidents_l1 ON incidents (grid_l1);
+CREATE INDEX incidents_l2 ON incidents (grid_l2);
+CREATE INDEX incidents_l3 ON incidents (grid_l3);
+
+CREATE TABLE incident_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    incident_id TEXT NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    from_status TEXT,
+    to_status TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    unit TEXT
+);
+CREATE INDEX incident_events_incident ON incident_events (incident_id, seq);
+
+CREATE TABLE idempotency_keys (
+    key TEXT PRIMARY KEY,
+    body_hash TEXT NOT NULL,
+    incident_id TEXT NOT NULL,
+    created_at TEXT NOT NULL
+)
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1, V2)
