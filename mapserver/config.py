@@ -12,10 +12,13 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+
+from mapserver.incidents.settings import CameraSettings, IncidentSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config.yaml"
@@ -46,11 +49,117 @@ class ServerSettings(_Section):
     max_request_mb: float = Field(16.0, gt=0, le=1024, description="larger request bodies get 413")
 
 
+StyleValue = str | int | float | bool | list[str] | list[int] | list[float] | dict[str, str]
+
+
+class BasemapSettings(_Section):
+    """What lies under the map layers: nothing (dark background), an intranet XYZ server or a local MBTiles file."""
+
+    kind: Literal["none", "xyz", "mbtiles"] = "none"
+    url: str | None = Field(None, description="xyz: tile URL template, e.g. http://10.1.2.3/t/{z}/{x}/{y}.png")
+    path: str | None = Field(None, description="mbtiles: file path, relative to the config file's folder")
+    max_zoom: int = Field(18, ge=0, le=22, description="deepest zoom level the tiles exist for")
+    attribution: str = Field("", max_length=200)
+
+    @model_validator(mode="after")
+    def _source_given(self) -> BasemapSettings:
+        if self.kind == "xyz":
+            if not self.url or not re.match(r"^https?://[^/\s]+/", self.url):
+                raise ValueError("basemap kind 'xyz' needs url: an http(s):// template")
+            if not all(part in self.url for part in ("{z}", "{x}", "{y}")):
+                raise ValueError("basemap url must contain {z}, {x} and {y}")
+        if self.kind == "mbtiles" and not self.path:
+            raise ValueError("basemap kind 'mbtiles' needs path: an .mbtiles file")
+        return self
+
+
+class MapLayerSettings(_Section):
+    """One entry of the big screen's layer list: a module of ``layers/`` with its parameters and style."""
+
+    name: str = Field(description="a module in layers/ (e.g. grids, cameras)")
+    id: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]{0,39}$", description="unique id; default: name")
+    params: dict[str, StyleValue] = Field(default_factory=dict, description="what the layer shows, e.g. level: 2")
+    style: dict[str, StyleValue] = Field(default_factory=dict, description="overrides of the layer's default style")
+    visible: bool = Field(True, description="switched on when the page opens")
+    min_zoom: int = Field(0, ge=0, le=22, description="drawn only from this zoom level on")
+
+    @property
+    def key(self) -> str:
+        """The id the page and the API know this entry by."""
+        return self.id or self.name
+
+    @model_validator(mode="after")
+    def _known_layer(self) -> MapLayerSettings:
+        from layers import check_entry  # layers/ knows its modules; imported only when a config is checked
+
+        check_entry(self.name, params=self.params, style=self.style)
+        return self
+
+
+def _default_layers() -> list[MapLayerSettings]:
+    return [
+        MapLayerSettings(name="district"),
+        MapLayerSettings(name="grids", id="grids_street", params={"level": 1}),
+        MapLayerSettings(name="grids", id="grids_community", params={"level": 2}, min_zoom=11),
+        MapLayerSettings(name="grids", id="grids_compound", params={"level": 3}, min_zoom=14, visible=False),
+        MapLayerSettings(name="grids", id="grids_building", params={"level": 4}, min_zoom=16, visible=False),
+        MapLayerSettings(name="places"),
+        MapLayerSettings(name="cameras"),
+        MapLayerSettings(name="incidents"),
+    ]
+
+
+class MapSettings(_Section):
+    """The big screen (一屏统揽): where it opens, what lies under it, which layers in which order, how often it polls."""
+
+    center: tuple[float, float] = Field((114.65, 33.62), description="lon, lat in degrees (WGS-84)")
+    zoom: int = Field(12, ge=0, le=22)
+    min_zoom: int = Field(8, ge=0, le=22)
+    max_zoom: int = Field(19, ge=0, le=22)
+    lang: Literal["zh", "en"] = Field("zh", description="labels when the URL gives no ?lang=")
+    window: Literal["today", "7d", "30d"] = Field("today", description="incident window when the page opens")
+    timezone: str = Field("Asia/Shanghai", description="IANA zone that decides where 'today' starts")
+    refresh_s: float = Field(3.0, ge=1, le=3600, description="seconds between polls of the data APIs")
+    token_cookie_days: int = Field(30, ge=0, le=366, description="viewer cookie lifetime; 0 = until the browser closes")
+    layer_control_collapsed: bool = False
+    basemap: BasemapSettings = BasemapSettings()
+    layers: list[MapLayerSettings] = Field(default_factory=_default_layers, min_length=1)
+
+    @field_validator("center")
+    @classmethod
+    def _center_in_range(cls, value: tuple[float, float]) -> tuple[float, float]:
+        lon, lat = value
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise ValueError("center is lon, lat in degrees: -180..180, -90..90")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (IANA name, e.g. Asia/Shanghai)") from None
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MapSettings:
+        if not self.min_zoom <= self.zoom <= self.max_zoom:
+            raise ValueError("zoom must lie between min_zoom and max_zoom")
+        keys = [entry.key for entry in self.layers]
+        repeated = sorted({k for k in keys if keys.count(k) > 1})
+        if repeated:
+            raise ValueError(f"layer id {repeated[0]!r} is used twice; give each entry its own id")
+        return self
+
+
 class Settings(_Section):
     """The whole ``config.yaml``."""
 
     store: StoreSettings = StoreSettings()
     server: ServerSettings = ServerSettings()
+    incidents: IncidentSettings = IncidentSettings()
+    cameras: CameraSettings = CameraSettings()
     _source: str = PrivateAttr("<defaults>")
 
     @property

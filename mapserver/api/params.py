@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from mapserver.errors import Problem
 from mapserver.store.base import BBox, check_bbox
@@ -88,8 +89,23 @@ def parse_json(raw: bytes) -> Any:
         raise Problem(400, f"the body is not valid JSON: {exc}", param="body") from None
 
 
-def finite(name: str, value: Any) -> float:
-    """A finite float from a JSON value, or a 400 naming the field."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise Problem(400, f"{name} must be a finite number", param=name)
-    return float(value)
+def parse_time(name: str, text: str | None, *, zone: str) -> datetime | None:
+    """ISO 8601 date or date-time → aware UTC datetime; without an offset it is local time in ``zone``."""
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00")) if "T" in text or " " in text else \
+            datetime.combine(date.fromisoformat(text), time())
+    except ValueError:
+        raise Problem(400, f"{name} must be an ISO 8601 date or date-time, got {text[:40]!r}", param=name) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(zone))
+    return value.astimezone(UTC)
+
+
+def parse_choice(name: str, text: str | None, allowed: Iterable[str]) -> str | None:
+    """One of the allowed values, or None when absent."""
+    allowed = tuple(allowed)
+    if text is not None and text not in allowed:
+        raise Problem(400, f"{name} must be one of {', '.join(allowed)}; got {text[:40]!r}", param=name)
+    return text

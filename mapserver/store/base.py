@@ -26,6 +26,7 @@ from shapely.geometry.base import BaseGeometry
 
 from mapserver.errors import Problem
 from mapserver.model import RECORD_TYPES, check_record, field_names, time_fields
+from mapserver.store.incident_store import IncidentStore
 
 BBox = tuple[float, float, float, float]
 """(min lon, min lat, max lon, max lat) in degrees, WGS-84."""
@@ -57,6 +58,13 @@ FILTERABLE: dict[str, tuple[str, ...]] = {
 }
 
 LAYERS: tuple[str, ...] = tuple(KEYS)
+POINT_LAYERS = frozenset({"cameras", "addresses", "incidents"})
+
+# Orders a query may ask for besides the key ("-" for descending); the key always breaks ties.
+ORDERABLE: dict[str, tuple[str, ...]] = {"incidents": ("reported_at", "due_at"), "cameras": ("last_seen",)}
+
+Condition = tuple[str, tuple[Any, ...]]
+"""A SQL condition written by this package (never from a request) with ``?`` placeholders, and its values."""
 TABLES: tuple[str, ...] = (*LAYERS, "incident_events", "tokens")
 
 
@@ -119,6 +127,17 @@ def check_bbox(bbox: Sequence[float] | None) -> BBox | None:
     return (minx, miny, maxx, maxy)
 
 
+def order_sql(layer: str, order_by: str | None, *, prefix: str = "") -> str:
+    """ORDER BY text for a checked order (column names come from ORDERABLE and KEYS only)."""
+    key = f"{prefix}{KEYS[layer]}"
+    if order_by is None:
+        return key
+    column = order_by.removeprefix("-")
+    if column not in ORDERABLE.get(layer, ()):
+        raise Problem(400, f"cannot order {layer} by {column}", param="order")
+    return f"{prefix}{column} {'DESC' if order_by.startswith('-') else 'ASC'}, {key}"
+
+
 def _check_where(layer: str, where: Mapping[str, Any] | None) -> dict[str, Any]:
     where = dict(where or {})
     unknown = sorted(set(where) - set(FILTERABLE[layer]))
@@ -169,7 +188,7 @@ def record_to_row(record: Any) -> dict[str, Any]:
     return row
 
 
-class Store(ABC):
+class Store(IncidentStore, ABC):
     """One door to the stored layers, tokens and schema, whatever the backend."""
 
     kind: ClassVar[str]
@@ -303,10 +322,23 @@ class Store(ABC):
 
     @abstractmethod
     def _select(self, layer: str, *, bbox: BBox | None, where: dict[str, Any], limit: int | None,
-                offset: int) -> list[Any]: ...
+                offset: int, conditions: Sequence[Condition] = (), order_by: str | None = None) -> list[Any]: ...
 
     @abstractmethod
-    def _count(self, layer: str, *, bbox: BBox | None, where: dict[str, Any]) -> int: ...
+    def _count(self, layer: str, *, bbox: BBox | None, where: dict[str, Any],
+               conditions: Sequence[Condition] = ()) -> int: ...
+
+    @abstractmethod
+    def _fetch(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a portable SQL query (``?`` placeholders) written by this package."""
+
+    @abstractmethod
+    def _exec(self, query: str, params: Sequence[Any] = ()) -> int:
+        """Run a portable SQL statement; return the rows it touched."""
+
+    @abstractmethod
+    def _seconds_between(self, start: str, end: str) -> str:
+        """SQL for the seconds from timestamp column ``start`` to ``end``."""
 
     @abstractmethod
     def _delete(self, layer: str, keys: list[Any]) -> int: ...

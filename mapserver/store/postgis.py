@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -30,9 +30,11 @@ from mapserver.model import RECORD_TYPES, field_names
 from mapserver.store.base import (
     KEYS,
     BBox,
+    Condition,
     Store,
     StoreUnavailable,
     Token,
+    order_sql,
     record_from_row,
     record_to_row,
     utc,
@@ -52,6 +54,11 @@ def _copy_text(value: Any) -> str:
         return utc(value).isoformat()
     text = str(value)
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _qmarks(query: str) -> str:
+    """Portable SQL uses ``?`` placeholders; psycopg2 wants ``%s`` (and ``%%`` for a literal percent)."""
+    return query.replace("%", "%%").replace("?", "%s")
 
 
 def _column_sql(layer: str) -> sql.Composed:
@@ -75,6 +82,8 @@ class PostGISStore(Store):
         self._pool: psycopg2.pool.ThreadedConnectionPool | None = None
         self._pool_pid = 0
         self._pool_lock = threading.Lock()
+        # Threads beyond pool_max wait here for a free connection instead of failing at once.
+        self._slots = threading.BoundedSemaphore(pool_max)
         self._local = threading.local()
         with self._cursor() as cur:  # fail now, with the URL, rather than on the first request
             cur.execute("SELECT 1")
@@ -93,16 +102,23 @@ class PostGISStore(Store):
                 except psycopg2.Error as exc:
                     raise StoreUnavailable(f"cannot connect to {self.display_url}: {str(exc).strip()}") from None
                 self._pool_pid = os.getpid()
+                self._slots = threading.BoundedSemaphore(self.pool_max)
             return self._pool
 
     def _checkout(self) -> psycopg2.extensions.connection:
         pool = self._get_pool()
+        if not self._slots.acquire(timeout=self.connect_timeout_s):
+            raise Problem(503, "all database connections are busy; try again", headers={"Retry-After": "1"})
+        try:
+            return self._working_connection(pool)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def _working_connection(self, pool: psycopg2.pool.ThreadedConnectionPool) -> psycopg2.extensions.connection:
         for _ in range(self.pool_max + 1):
             try:
                 conn = pool.getconn()
-            except psycopg2.pool.PoolError:
-                raise Problem(503, "all database connections are busy; try again", headers={"Retry-After": "1"}) \
-                    from None
             except psycopg2.Error as exc:
                 raise StoreUnavailable(f"cannot connect to {self.display_url}: {str(exc).strip()}") from None
             try:
@@ -125,11 +141,13 @@ class PostGISStore(Store):
             yield
             conn.commit()
         except BaseException:
-            conn.rollback()
+            if not conn.closed:
+                conn.rollback()
             raise
         finally:
             self._local.conn = None
-            self._get_pool().putconn(conn)
+            self._get_pool().putconn(conn, close=bool(conn.closed))
+            self._slots.release()
 
     @contextmanager
     def _cursor(self) -> Iterator[psycopg2.extensions.cursor]:
@@ -207,12 +225,16 @@ class PostGISStore(Store):
             cur.copy_expert(statement, buffer)
         return len(records)
 
-    def _where_sql(self, bbox: BBox | None, where: dict[str, Any]) -> tuple[sql.Composable, list[Any]]:
+    def _where_sql(self, bbox: BBox | None, where: dict[str, Any],
+                   conditions: Sequence[Condition]) -> tuple[sql.Composable, list[Any]]:
         clauses: list[sql.Composable] = []
         params: list[Any] = []
         for column, value in where.items():
             clauses.append(sql.SQL("{} = %s").format(sql.Identifier(column)))
             params.append(value)
+        for text, values in conditions:
+            clauses.append(sql.SQL("({})").format(sql.SQL(_qmarks(text))))
+            params += list(values)
         if bbox is not None:
             clauses.append(sql.SQL("ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))"))
             params += list(bbox)
@@ -221,17 +243,18 @@ class PostGISStore(Store):
         return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(clauses), params
 
     def _select(self, layer: str, *, bbox: BBox | None, where: dict[str, Any], limit: int | None,
-                offset: int) -> list[Any]:
-        tail, params = self._where_sql(bbox, where)
+                offset: int, conditions: Sequence[Condition] = (), order_by: str | None = None) -> list[Any]:
+        tail, params = self._where_sql(bbox, where, conditions)
         statement = sql.SQL("SELECT {} FROM {}{} ORDER BY {} LIMIT %s OFFSET %s").format(
-            _column_sql(layer), sql.Identifier(layer), tail, sql.Identifier(KEYS[layer]))
+            _column_sql(layer), sql.Identifier(layer), tail, sql.SQL(order_sql(layer, order_by)))
         with self._cursor() as cur:
             cur.execute(statement, [*params, limit, offset])
             names = [d.name for d in cur.description]
             return [record_from_row(layer, dict(zip(names, row, strict=True))) for row in cur.fetchall()]
 
-    def _count(self, layer: str, *, bbox: BBox | None, where: dict[str, Any]) -> int:
-        tail, params = self._where_sql(bbox, where)
+    def _count(self, layer: str, *, bbox: BBox | None, where: dict[str, Any],
+               conditions: Sequence[Condition] = ()) -> int:
+        tail, params = self._where_sql(bbox, where, conditions)
         with self._cursor() as cur:
             cur.execute(sql.SQL("SELECT count(*) FROM {}{}").format(sql.Identifier(layer), tail), params)
             return int(cur.fetchone()[0])
@@ -260,6 +283,21 @@ class PostGISStore(Store):
                 "ON CONFLICT (layer) DO UPDATE SET version = data_versions.version + 1", (layer,))
             # Delivered at commit: workers holding caches (the grid index) LISTEN for it.
             cur.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, layer))
+
+    # -- portable SQL -----------------------------------------------------------
+
+    def _fetch(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._cursor() as cur:
+            cur.execute(_qmarks(query), list(params))
+            return cur.fetchall()
+
+    def _exec(self, query: str, params: Sequence[Any] = ()) -> int:
+        with self._cursor() as cur:
+            cur.execute(_qmarks(query), list(params))
+            return cur.rowcount
+
+    def _seconds_between(self, start: str, end: str) -> str:
+        return f"EXTRACT(EPOCH FROM ({end} - {start}))"
 
     # -- tokens -----------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,10 +22,13 @@ from mapserver.errors import Problem
 from mapserver.model import RECORD_TYPES, field_names
 from mapserver.store.base import (
     KEYS,
+    POINT_LAYERS,
     BBox,
+    Condition,
     Store,
     StoreUnavailable,
     Token,
+    order_sql,
     record_from_row,
     record_to_row,
     utc,
@@ -147,11 +150,15 @@ class SQLiteStore(Store):
                 self._execute(rtree_sql, (cursor.lastrowid, minx, maxx, miny, maxy))
         return len(records)
 
-    def _where_sql(self, layer: str, bbox: BBox | None, where: dict[str, Any]) -> tuple[str, list[Any]]:
+    def _where_sql(self, layer: str, bbox: BBox | None, where: dict[str, Any],
+                   conditions: Sequence[Condition]) -> tuple[str, list[Any]]:
         clauses, params = [], []
         for column, value in where.items():
             clauses.append(f"t.{column} = ?")
             params.append(value)
+        for text, values in conditions:
+            clauses.append(f"({text})")
+            params += [_sql_value(v) for v in values]
         join = ""
         if bbox is not None:
             minx, miny, maxx, maxy = bbox
@@ -161,23 +168,27 @@ class SQLiteStore(Store):
         return join + (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
     def _select(self, layer: str, *, bbox: BBox | None, where: dict[str, Any], limit: int | None,
-                offset: int) -> list[Any]:
-        tail, params = self._where_sql(layer, bbox, where)
-        sql = f"SELECT t.* FROM {layer} t{tail} ORDER BY t.{KEYS[layer]}"
-        if bbox is None and limit is not None:
-            sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
-        records = [record_from_row(layer, dict(row)) for row in self._execute(sql, params)]
-        if bbox is None:
+                offset: int, conditions: Sequence[Condition] = (), order_by: str | None = None) -> list[Any]:
+        tail, params = self._where_sql(layer, bbox, where, conditions)
+        order = order_sql(layer, order_by, prefix="t.")
+        query = f"SELECT t.* FROM {layer} t{tail} ORDER BY {order}"
+        # A point's bounding box is the point: the R*Tree answer is exact and paging can stay in SQL.
+        exact_in_sql = bbox is None or layer in POINT_LAYERS
+        if exact_in_sql and limit is not None:
+            query += f" LIMIT {int(limit)} OFFSET {int(offset)}"
+        records = [record_from_row(layer, dict(row)) for row in self._execute(query, params)]
+        if exact_in_sql:
             return records
         # The R*Tree gave candidates by bounding box; keep those that truly intersect.
         box = shapely.box(*bbox)
         records = [r for r in records if box.intersects(r.geom)]
         return records[offset:None if limit is None else offset + limit]
 
-    def _count(self, layer: str, *, bbox: BBox | None, where: dict[str, Any]) -> int:
-        if bbox is not None:
-            return len(self._select(layer, bbox=bbox, where=where, limit=None, offset=0))
-        tail, params = self._where_sql(layer, None, where)
+    def _count(self, layer: str, *, bbox: BBox | None, where: dict[str, Any],
+               conditions: Sequence[Condition] = ()) -> int:
+        if bbox is not None and layer not in POINT_LAYERS:
+            return len(self._select(layer, bbox=bbox, where=where, limit=None, offset=0, conditions=conditions))
+        tail, params = self._where_sql(layer, bbox, where, conditions)
         return int(self._execute(f"SELECT count(*) FROM {layer} t{tail}", params).fetchone()[0])
 
     def _delete(self, layer: str, keys: list[Any]) -> int:
@@ -197,6 +208,17 @@ class SQLiteStore(Store):
             "ON CONFLICT (layer) DO UPDATE SET version = version + 1",
             (layer,),
         )
+
+    # -- portable SQL -----------------------------------------------------------
+
+    def _fetch(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self._execute(query, [_sql_value(p) for p in params])]
+
+    def _exec(self, query: str, params: Sequence[Any] = ()) -> int:
+        return self._execute(query, [_sql_value(p) for p in params]).rowcount
+
+    def _seconds_between(self, start: str, end: str) -> str:
+        return f"((julianday({end}) - julianday({start})) * 86400.0)"
 
     # -- tokens -----------------------------------------------------------------
 

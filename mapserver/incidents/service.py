@@ -1,0 +1,169 @@
+"""Reporting incidents and moving them through the loop: checks, grid assignment, deadlines, H3 cell.
+
+Request bodies are plain JSON mappings; points may come in any of the four
+CRS (wgs84, cgcs2000, gcj02, bd09) and are stored in WGS-84. The grid chain
+comes from whatever ``locate(lon, lat)`` callable the caller passes (the grid
+index in the server), so this module holds no cache and no HTTP.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import h3
+from shapely.geometry import Point
+
+from mapserver.errors import Problem
+from mapserver.geo import parse_crs, to_wgs84
+from mapserver.incidents.deadlines import deadlines
+from mapserver.incidents.lifecycle import WHISTLE_LEVELS, plan_transition, target_status
+from mapserver.incidents.settings import IncidentSettings
+from mapserver.model import INCIDENT_SOURCES, SEVERITIES, Incident, IncidentEvent
+from mapserver.store.base import Store
+from mapserver.values import finite
+
+REPORT_FIELDS = {"category", "severity", "source", "description", "address", "reporter", "point"}
+TRANSITION_FIELDS = {"action", "unit", "note", "level", "version"}
+MAX_SHORT_TEXT = 200
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a report lands: WGS-84 point and the grid chain (codes from level 1 to the finest base grid)."""
+
+    lon: float
+    lat: float
+    chain: Sequence[str]
+
+
+Locator = Callable[[float, float], Sequence[str]]
+"""(lon, lat) in WGS-84 → grid codes from level 1 to the finest; raises a 404 problem when no grid is near."""
+Geocoder = Callable[[str], tuple[float, float]]
+"""Address text → (lon, lat) in WGS-84 of the best standard address; raises 404 when none matches well."""
+
+
+def body_hash(body: Any) -> str:
+    """SHA-256 of a JSON body in canonical form (key order and spacing do not matter)."""
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _text(body: Mapping[str, Any], name: str, *, limit: int, required: bool = False) -> str:
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise Problem(422, f"'{name}' is required", param=name)
+        return ""
+    if not isinstance(value, str):
+        raise Problem(400, f"'{name}' must be a string", param=name)
+    if len(value) > limit:
+        raise Problem(422, f"'{name}' is longer than {limit} characters", param=name)
+    return value.strip()
+
+
+def _choice(body: Mapping[str, Any], name: str, allowed: Sequence[str], default: str | None) -> str:
+    value = body.get(name, default)
+    if value not in allowed:
+        raise Problem(422, f"'{name}' must be one of {', '.join(allowed)}; got {value!r}", param=name)
+    return value
+
+
+def _point(body: Mapping[str, Any]) -> tuple[float, float] | None:
+    point = body.get("point")
+    if point is None:
+        return None
+    if not isinstance(point, Mapping) or set(point) - {"lon", "lat", "crs"}:
+        raise Problem(400, "'point' must be an object with lon, lat and optionally crs", param="point")
+    lon, lat = finite("point.lon", point.get("lon")), finite("point.lat", point.get("lat"))
+    crs = parse_crs(point.get("crs", "wgs84")) if isinstance(point.get("crs", "wgs84"), str) else None
+    if crs is None:
+        raise Problem(400, "'point.crs' must be a string", param="point.crs")
+    lon, lat = to_wgs84(lon, lat, crs)
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise Problem(422, f"point ({lon}, {lat}) is outside longitude ±180 / latitude ±90", param="point")
+    return float(lon), float(lat)
+
+
+def place(body: Mapping[str, Any], address: str, *, locate: Locator, geocode: Geocoder) -> Placement:
+    """The report's point (given, or found from its address) and its grid chain."""
+    point = _point(body)
+    if point is None:
+        if not address:
+            raise Problem(422, "a report needs a 'point' or an 'address'", param="point")
+        point = geocode(address)
+    return Placement(point[0], point[1], tuple(locate(*point)))
+
+
+def new_incident(body: Any, *, settings: IncidentSettings, locate: Locator, geocode: Geocoder,
+                 now: datetime) -> Incident:
+    """Check a report body and build the incident: grid chain, deadlines and H3 cell filled in."""
+    if not isinstance(body, Mapping):
+        raise Problem(400, "the body must be a JSON object", param="body")
+    unknown = sorted(set(body) - REPORT_FIELDS)
+    if unknown:
+        raise Problem(400, f"unknown field '{unknown[0]}'; fields: {', '.join(sorted(REPORT_FIELDS))}",
+                      param=unknown[0])
+    category = _choice(body, "category", tuple(settings.categories), None)
+    severity = _choice(body, "severity", SEVERITIES, "general")
+    source = _choice(body, "source", INCIDENT_SOURCES, "grid_worker")
+    address = _text(body, "address", limit=MAX_SHORT_TEXT)
+    placement = place(body, address, locate=locate, geocode=geocode)
+    warn_at, due_at = deadlines(settings, category=category, severity=severity, reported_at=now)
+    chain = list(placement.chain) + [None] * (4 - len(placement.chain))
+    return Incident(
+        id=str(uuid.uuid4()), geom=Point(placement.lon, placement.lat), reported_at=now, category=category,
+        severity=severity, source=source, status="reported",
+        description=_text(body, "description", limit=settings.description_max),
+        address=address, reporter=_text(body, "reporter", limit=MAX_SHORT_TEXT),
+        grid_code=placement.chain[-1] if placement.chain else None,
+        grid_l1=chain[0], grid_l2=chain[1], grid_l3=chain[2], grid_l4=chain[3],
+        h3_cell=h3.latlng_to_cell(placement.lat, placement.lon, settings.h3_resolution),
+        warn_at=warn_at, due_at=due_at,
+    )
+
+
+def _changes(incident: Incident, action_name: str, unit: str, level: str | None, now: datetime) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    if unit:
+        changes["unit"] = unit
+    if action_name in ("dispatch", "grab", "split") and incident.dispatched_at is None:
+        changes["dispatched_at"] = now
+    if action_name == "close":
+        changes["closed_at"] = now
+    if action_name == "whistle":
+        # A key (district) whistle outranks a routine (street) one; never downgrade.
+        changes["escalation"] = "key" if "key" in (level, incident.escalation) else "routine"
+    return changes
+
+
+def move_incident(store: Store, incident_id: str, body: Any, *, actor: str, now: datetime) -> Incident:
+    """Apply one transition from a request body; 404 unknown id, 409 illegal or raced, 422 missing parts."""
+    if not isinstance(body, Mapping):
+        raise Problem(400, "the body must be a JSON object", param="body")
+    unknown = sorted(set(body) - TRANSITION_FIELDS)
+    if unknown:
+        raise Problem(400, f"unknown field '{unknown[0]}'; fields: {', '.join(sorted(TRANSITION_FIELDS))}",
+                      param=unknown[0])
+    incident = store.get("incidents", incident_id)
+    if incident is None:
+        raise Problem(404, f"no incident with id '{incident_id}'", param="id")
+    action_name = _text(body, "action", limit=40, required=True)
+    action = plan_transition(incident.status, action_name)
+    unit = _text(body, "unit", limit=MAX_SHORT_TEXT)
+    if action.needs_unit and not unit:
+        raise Problem(422, f"'{action_name}' needs the 'unit' that takes the incident", param="unit")
+    level = _choice(body, "level", tuple(WHISTLE_LEVELS), "routine") if action_name == "whistle" else None
+    version = body.get("version", incident.version)
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise Problem(400, "'version' must be a whole number", param="version")
+    to_status = target_status(incident.status, action)
+    event = IncidentEvent(incident_id=incident_id, at=now, actor=actor, action=action_name,
+                          from_status=incident.status, to_status=to_status,
+                          note=_text(body, "note", limit=MAX_SHORT_TEXT * 5), unit=unit or None)
+    return store.transition_incident(incident_id=incident_id, expected_version=version, event=event,
+                                     changes=_changes(incident, action_name, unit, level, now))
