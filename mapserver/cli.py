@@ -117,3 +117,10 @@ def token_revoke(ctx: click.Context, name: str) -> None:
     if not _store(_settings(ctx)).revoke_token(name=name):
         raise click.ClickException(f"no live token named '{name}'")
     click.echo(f"revoked {name}")
+
+
+# Commands kept in modules of their own; imported last because they use the helpers above.
+from mapserver.cli_data import export_command, import_command  # noqa: E402
+
+main.add_command(import_command)
+main.add_command(export_command)

@@ -1,0 +1,148 @@
+"""The ``mapserver import`` and ``mapserver export`` commands.
+
+``import LAYER FILE`` reads GeoJSON, GeoPackage, Shapefile (plain or zipped) or CSV in
+the CRS given by ``--crs`` (wgs84, cgcs2000, gcj02, bd09 or EPSG:n; default: what the
+file declares, else WGS-84) and stores WGS-84 lon/lat degrees, all rows or none. On
+refusal it prints every problem, one line per row finding, and exits with status 1.
+``export LAYER|all FILE`` writes GeoJSON, GeoPackage or CSV (see :mod:`mapserver.exporter`).
+
+Register with ``main.add_command(import_command)`` and ``main.add_command(export_command)``.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+import click
+from tqdm import tqdm
+
+from mapserver.cli import _friendly, _settings, _store
+from mapserver.errors import Problem
+from mapserver.store import Store
+from mapserver.store.base import SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    from mapserver.importer import ImportReport
+
+
+class TqdmProgress:
+    """A ``(stage, done, total)`` progress callback drawing one tqdm bar per stage on stderr.
+
+    ``delay=1``: a bar appears only once its stage has run for a second, so quick imports print nothing extra.
+    """
+
+    def __init__(self) -> None:
+        self.stage: str | None = None
+        self.bar: tqdm | None = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            self.bar = tqdm(total=total, desc=stage, unit="row", delay=1, leave=False, file=sys.stderr)
+        assert self.bar is not None
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        """Remove the current bar, if any."""
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _pairs(items: tuple[str, ...], option: str) -> dict[str, str]:
+    """``("code=adcode", …)`` → ``{"code": "adcode"}``; a usage error for an item without ``=``."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"expected FIELD=VALUE, got {item!r}", param_hint=option)
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _open(ctx: click.Context) -> Store:
+    store = _store(_settings(ctx))
+    found = store.schema_version()
+    if found != SCHEMA_VERSION:
+        store.close()
+        raise click.ClickException(f"the store at {store.display_url} has schema version {found}, this program "
+                                   f"needs {SCHEMA_VERSION}: run `mapserver init` first")
+    return store
+
+
+def _print_refusal(problem: Problem) -> None:
+    """One line per finding on stderr, e.g. ``row 10 (411000) geom: invalid polygon: Self-intersection at …``."""
+    for item in problem.errors:
+        row = f"row {item.get('row')}"
+        who = f" ({item['id']})" if item.get("id") not in (None, "") else ""
+        click.echo(f"  {row}{who} {item.get('field', '')}: {item.get('reason', '')}", err=True)
+
+
+@click.command("import")
+@click.argument("layer", metavar="LAYER")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--crs", default=None, metavar="CRS",
+              help="CRS of the file's coordinates: wgs84, cgcs2000, gcj02, bd09 or EPSG:n "
+                   "(default: what the file declares, else wgs84)")
+@click.option("--layer", "source_layer", default=None, metavar="NAME",
+              help="layer of a GeoPackage, or Shapefile in a zip, to read")
+@click.option("--map", "mappings", multiple=True, metavar="FIELD=COLUMN",
+              help="read FIELD from COLUMN (repeatable); geom=, lon=, lat= name CSV geometry columns")
+@click.option("--set", "values", multiple=True, metavar="FIELD=VALUE",
+              help="give FIELD the same VALUE in every row (repeatable), e.g. level=1")
+@click.option("--fix", is_flag=True, help="repair invalid polygons (make_valid, polygonal part) and report each")
+@click.pass_context
+@_friendly
+def import_command(ctx: click.Context, layer: str, file: str, crs: str | None, source_layer: str | None,
+                   mappings: tuple[str, ...], values: tuple[str, ...], fix: bool) -> None:
+    """Import FILE into LAYER: every row is checked first, and nothing is written if any row is refused."""
+    from mapserver.importer import import_layer
+
+    mapping, fixed = _pairs(mappings, "--map"), _pairs(values, "--set")
+    store = _open(ctx)
+    progress = TqdmProgress()
+    try:
+        report = import_layer(store, layer, file, crs=crs, source_layer=source_layer, mapping=mapping,
+                              values=fixed, fix=fix, progress=progress)
+    except Problem as problem:
+        progress.close()
+        _print_refusal(problem)
+        raise click.ClickException(problem.detail) from None
+    finally:
+        progress.close()
+        store.close()
+    _print_report(report)
+
+
+def _print_report(report: ImportReport) -> None:
+    click.echo(report.summary())
+    for item in report.repairs:
+        click.echo(f"  repaired row {item['row']}" + (f" ({item['id']})" if "id" in item else "")
+                   + f": {item['reason']}")
+    for note in report.notes:
+        click.echo(f"  note: {note}")
+
+
+@click.command("export")
+@click.argument("layer", metavar="LAYER|all")
+@click.argument("file", type=click.Path())
+@click.pass_context
+@_friendly
+def export_command(ctx: click.Context, layer: str, file: str) -> None:
+    """Export LAYER to FILE (.geojson, .json, .gpkg or .csv), or all layers to a .gpkg or a folder."""
+    from mapserver.exporter import export_all, export_layer
+
+    store = _open(ctx)
+    try:
+        if layer == "all":
+            counts = export_all(store, file)
+        else:
+            counts = {layer: export_layer(store, layer, file)}
+    finally:
+        store.close()
+    if layer == "all":
+        click.echo(f"exported {len(counts)} layers to {file}: " + ", ".join(f"{n} {c}" for n, c in counts.items()))
+    else:
+        click.echo(f"{layer}: {counts[layer]} written to {file}")

@@ -1,0 +1,265 @@
+"""Import a GeoJSON, GeoPackage, Shapefile (plain or zipped) or CSV file into one layer, all rows or none.
+
+Coordinates in the file are in ``crs`` (wgs84, cgcs2000, gcj02, bd09 or EPSG:n; by
+default the CRS the file declares, else WGS-84) and are stored in WGS-84 (EPSG:4326)
+lon/lat degrees. Every row is checked before anything is written, and every problem is
+collected: one bad row means nothing is written and a 422 :class:`Problem` lists each
+finding as ``{"row", "id", "field", "reason"}`` (row numbers 1-based; ``id`` only when
+the row has a code). The parts live in :mod:`mapserver.importing`.
+
+Layer specifics: roads given as MultiLineStrings become one road per part, coded
+``<code>-1``, ``<code>-2``… (a one-part MultiLineString keeps its code); an incident
+without an id gets a UUID5 of its content, so importing the same file twice is refused
+as a duplicate instead of doubling the events; staff need their grid in the store.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import shapely
+
+from mapserver.errors import Problem
+from mapserver.geo import parse_crs
+from mapserver.importing import checks
+from mapserver.importing.fields import Plan, build_fields, plan_fields
+from mapserver.importing.geometry import (
+    Checked,
+    Raw,
+    check_geometries,
+    from_columns,
+    from_wkb_column,
+    geometry_columns,
+)
+from mapserver.importing.source import Source, read_source
+from mapserver.model import RECORD_TYPES, Road, check_record
+from mapserver.store import Store
+from mapserver.store.base import KEYS, check_layer, iter_chunks
+
+__all__ = ["INCIDENT_NAMESPACE", "ImportReport", "Progress", "import_layer"]
+
+Progress = Callable[[str, int, int], None]
+"""Called as ``progress(stage, done, total)`` while checking and writing; a tqdm bar is accepted too."""
+
+INCIDENT_NAMESPACE = uuid.UUID("6f1d3c52-8a8e-5d5e-9a43-2f4f0b6c1e90")
+"""Namespace of generated incident ids (UUID5 of the incident's content)."""
+
+WRITE_CHUNK = 2000  # records per store.add call, so progress moves while a large file is written
+_WGS84_LIKE = {None, "EPSG:4326", "EPSG:4490", "OGC:CRS84"}
+
+
+@dataclass
+class ImportReport:
+    """What an import did: rows read, records written, geometries repaired (with ``fix``), and notes."""
+
+    layer: str
+    path: str
+    source_layer: str
+    crs: str
+    rows: int
+    written: int
+    repairs: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line: ``grids: 10 written from 10 rows of x.geojson (gcj02 → WGS-84)``."""
+        repaired = f"; {len(self.repairs)} geometr{'y' if len(self.repairs) == 1 else 'ies'} repaired" \
+            if self.repairs else ""
+        return (f"{self.layer}: {self.written} written from {self.rows} rows of {Path(self.path).name} "
+                f"({self.crs} → WGS-84){repaired}")
+
+
+@dataclass
+class _Row:
+    number: int
+    key: Any
+    records: list[Any]
+    problems: list[tuple[str, str]]
+    repair: str | None = None
+
+
+def import_layer(
+    store: Store,
+    layer: str,
+    path: str | Path,
+    *,
+    crs: str | None = None,
+    source_layer: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    values: Mapping[str, Any] | None = None,
+    fix: bool = False,
+    progress: Progress | Any | None = None,
+) -> ImportReport:
+    """Check every row of ``path`` and write them all to ``layer`` in one transaction, or write nothing.
+
+    ``mapping`` maps record field → file column (``{"code": "adcode"}``; ``geom``, ``lon`` and
+    ``lat`` name geometry columns of a CSV); ``values`` gives a field the same value in every
+    row (``{"level": 1}``). ``fix`` repairs invalid polygons (polygonal part of
+    :func:`shapely.make_valid`) and lists each repair in the report. Raises :class:`Problem`:
+    404 unknown layer, file or ``source_layer``; 400 unreadable file, bad CRS or mapping;
+    422 with every finding when any row is refused; 409 if a key appeared meanwhile.
+    """
+    check_layer(layer)
+    asked = parse_crs(crs) if crs is not None else None
+    source = read_source(path, source_layer, layer)
+    crs_used, notes = _choose_crs(asked, source)
+    if source.rows == 0:  # an empty export has no columns to check against; it imports as nothing
+        return ImportReport(layer=layer, path=str(source.path), source_layer=source.layer, crs=crs_used, rows=0,
+                            written=0, notes=[*notes, "the file has no rows"])
+    plan = plan_fields(layer, source.path.name, list(source.columns), dict(mapping or {}), dict(values or {}))
+    raws, geometry_from = _raw_geometries(layer, source, dict(mapping or {}))
+    notes += _unused_columns(source, plan, geometry_from)
+    tick = _as_callback(progress)
+    rows = _check_rows(layer, source, plan, raws, crs_used, fix, tick)
+    findings = _findings(store, layer, rows)
+    if findings:
+        count = f"{len(findings)} problem{'s' if len(findings) != 1 else ''}"
+        raise Problem(422, f"{count} in {source.path.name}; nothing was written", errors=findings)
+    records = [r for row in rows for r in row.records]
+    written = _write(store, layer, records, tick)
+    repairs = [checks.finding(row.number, row.key, "geom", row.repair) for row in rows if row.repair]
+    return ImportReport(layer=layer, path=str(source.path), source_layer=source.layer, crs=crs_used,
+                        rows=source.rows, written=written, repairs=repairs, notes=notes)
+
+
+def _choose_crs(asked: str | None, source: Source) -> tuple[str, list[str]]:
+    """The CRS asked for, else the one the file declares, else WGS-84; with a note when they disagree."""
+    if asked is not None:
+        notes = []
+        if source.crs not in _WGS84_LIKE and source.crs != asked:
+            notes.append(f"the file declares {source.crs}; its coordinates were read as {asked}, as asked")
+        return asked, notes
+    if source.crs is None:
+        return "wgs84", []
+    try:
+        return parse_crs(source.crs), []
+    except Problem:
+        raise Problem(400, f"cannot tell which CRS {source.path.name} is in (it declares {source.crs[:80]!r}); "
+                           "give one with --crs", param="crs") from None
+
+
+def _raw_geometries(layer: str, source: Source, mapping: dict[str, str]) -> tuple[list[Raw] | None, list[str]]:
+    """Raw geometries per row, from the file's geometry or, failing that, from WKT or lon/lat columns."""
+    if not RECORD_TYPES[layer].GEOM_TYPES:
+        return None, []
+    if source.wkb is not None and not (mapping.get("geom") or mapping.get("lon")):
+        return from_wkb_column(source.wkb), []
+    where = geometry_columns(list(source.columns), mapping)
+    if not where:
+        raise Problem(422, f"{source.path.name} has no geometry for {layer}: no geometry column, no WKT column "
+                           "(wkt, geometry, geom) and no lon/lat columns (lon/lng/longitude/x, lat/latitude/y); "
+                           "name them with --map geom=COLUMN or --map lon=COLUMN --map lat=COLUMN", param="geom")
+    return from_columns(source.columns, where, source.rows), list(where.values())
+
+
+def _unused_columns(source: Source, plan: Plan, geometry_from: list[str]) -> list[str]:
+    used = set(plan.columns.values()) | set(geometry_from)
+    notes = []
+    if plan.layer == "grid_staff" and "id" in source.columns and "id" not in used:
+        used.add("id")
+        notes.append("column id not imported: the store numbers staff itself")
+    unused = [c for c in source.columns if c not in used]
+    return notes + ([f"columns not imported: {', '.join(unused)}"] if unused else [])
+
+
+def _check_rows(layer: str, source: Source, plan: Plan, raws: list[Raw] | None, crs: str, fix: bool,
+                tick: Progress) -> list[_Row]:
+    geoms = check_geometries(raws, layer, crs, fix=fix, tick=tick) if raws is not None else None
+    rows = []
+    for index in range(source.rows):
+        rows.append(_check_row(layer, plan, source, geoms, index))
+        if (index + 1) % 2000 == 0 or index + 1 == source.rows:
+            tick("checking rows", index + 1, source.rows)
+    return rows
+
+
+def _check_row(layer: str, plan: Plan, source: Source, geoms: Checked | None, index: int) -> _Row:
+    kwargs, problems = build_fields(plan, source.columns, index)
+    key = kwargs.get(KEYS[layer]) if layer != "grid_staff" else None
+    repair = None
+    if geoms is not None:
+        if index in geoms.problems:
+            problems.append(("geom", geoms.problems[index]))
+        kwargs["geom"], repair = geoms.geoms[index], geoms.repairs.get(index)
+    if problems:
+        return _Row(index + 1, key, [], problems)
+    records = _records(layer, kwargs)
+    problems = list(dict.fromkeys(p for record in records for p in check_record(record)))
+    key = key if key is not None else getattr(records[0], KEYS[layer], None)
+    return _Row(index + 1, key, [] if problems else records, problems, repair)
+
+
+def _records(layer: str, kwargs: dict[str, Any]) -> list[Any]:
+    """The row's record(s): roads split into one per line part, incidents given an id when they have none."""
+    cls = RECORD_TYPES[layer]
+    geom = kwargs.get("geom")
+    if cls is Road and geom is not None and geom.geom_type == "MultiLineString":
+        parts = list(geom.geoms)
+        if len(parts) == 1:
+            return [Road(**{**kwargs, "geom": parts[0]})]
+        return [Road(**{**kwargs, "code": f"{kwargs['code']}-{n}", "geom": part}) for n, part in enumerate(parts, 1)]
+    if layer == "incidents" and "id" not in kwargs:
+        record = cls(**{**kwargs, "id": ""})
+        return [replace(record, id=incident_id(record))]
+    return [cls(**kwargs)]
+
+
+def incident_id(record: Any) -> str:
+    """A UUID5 of an incident's content (every field but the id; geometry to 1e-7 degrees, about 1 cm)."""
+    content = {}
+    for item in fields(record):
+        value = getattr(record, item.name)
+        if item.name == "geom":
+            value = shapely.to_wkt(value, rounding_precision=7)
+        elif hasattr(value, "isoformat"):
+            value = value.isoformat()
+        content[item.name] = value
+    content.pop("id", None)
+    return str(uuid.uuid5(INCIDENT_NAMESPACE, json.dumps(content, ensure_ascii=False, sort_keys=True, default=str)))
+
+
+def _findings(store: Store, layer: str, rows: list[_Row]) -> list[dict[str, Any]]:
+    """Every per-row problem, then the rules across rows and against the store, ordered by row."""
+    out = [checks.finding(row.number, row.key, f, r) for row in rows for f, r in row.problems]
+    good = [(row.number, record) for row in rows for record in row.records]
+    if layer == "grid_staff":
+        out += checks.staff_findings(store, good)
+    else:
+        key = KEYS[layer]
+        keyed = [(n, getattr(r, key)) for n, r in good] + [(row.number, row.key) for row in rows if not row.records]
+        out += checks.duplicate_findings(store, layer, sorted(keyed, key=lambda item: item[0]))
+    if layer == "grids":
+        out += checks.grid_findings(store, good, {row.key for row in rows if row.key})
+    return sorted(out, key=lambda item: item["row"])
+
+
+def _write(store: Store, layer: str, records: list[Any], tick: Progress) -> int:
+    written = 0
+    with store.transaction():
+        for chunk in iter_chunks(records, WRITE_CHUNK):
+            written += store.add(layer, chunk)
+            tick("writing", written, len(records))
+    return written
+
+
+def _as_callback(progress: Progress | Any | None) -> Progress:
+    """A ``(stage, done, total)`` callable from a callable, a tqdm bar (restarted per stage), or None."""
+    if progress is None:
+        return lambda stage, done, total: None
+    if not hasattr(progress, "update"):
+        return progress
+    bar, current = progress, {"stage": None}
+
+    def tick(stage: str, done: int, total: int) -> None:
+        if current["stage"] != stage:
+            current["stage"] = stage
+            bar.reset(total=total)
+            bar.set_description_str(stage, refresh=False)
+        bar.update(done - bar.n)
+
+    return tick

@@ -1,0 +1,145 @@
+"""Rules that look across rows and at the store: duplicate keys, grid parents and nesting, staff grids.
+
+Geometries are WGS-84 lon/lat degrees; areas are geodesic, in square metres on the
+WGS-84 ellipsoid (:class:`pyproj.Geod`), so they hold at any latitude.
+
+Nesting rule: a child grid must lie inside its parent. Boundaries of neighbouring
+levels are often digitised separately and disagree by a hair, so a child is refused
+only when the part of it outside its parent is at least 1 m² *and* at least 0.1% of
+the child's own area (i.e. it is accepted when that part is under 1 m² or under 0.1%).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import shapely
+from pyproj import Geod
+from shapely.geometry.base import BaseGeometry
+
+from mapserver.model import Grid, GridStaff
+from mapserver.store import Store
+from mapserver.store.base import KEYS
+
+NEST_TOLERANCE_M2 = 1.0
+NEST_TOLERANCE_SHARE = 0.001
+# Reading every stored key costs about one row each; asking key by key costs a round trip each.
+# Read them all when the layer is at most this many times the number of keys asked about.
+_READ_ALL_RATIO = 20
+
+_GEOD = Geod(ellps="WGS84")
+
+Finding = dict[str, Any]
+
+
+def finding(row: int, key: Any, field: str, reason: str) -> Finding:
+    """One problem as the import report lists it: row (1-based), id (when the row has one), field, reason."""
+    item: Finding = {"row": row}
+    if key not in (None, ""):
+        item["id"] = key
+    item.update(field=field, reason=reason)
+    return item
+
+
+def stored_keys(store: Store, layer: str, keys: Sequence[Any]) -> set[Any]:
+    """Which of ``keys`` the store already holds in ``layer``."""
+    wanted = set(keys)
+    if not wanted or store.count(layer) == 0:
+        return set()
+    key = KEYS[layer]
+    if store.count(layer) <= _READ_ALL_RATIO * len(wanted):
+        return {getattr(r, key) for r in store.query(layer)} & wanted
+    return {k for k in sorted(wanted) if store.get(layer, k) is not None}
+
+
+def duplicate_findings(store: Store, layer: str, keyed: Sequence[tuple[int, Any]]) -> list[Finding]:
+    """A finding for every key seen earlier in the file, and for every key the store already has."""
+    field = KEYS[layer]
+    stored = stored_keys(store, layer, [k for _, k in keyed if k not in (None, "")])
+    first: dict[Any, int] = {}
+    out = []
+    for row, key in keyed:
+        if key in (None, ""):
+            continue
+        if key in first and first[key] != row:
+            out.append(finding(row, key, field, f"{field} {key!r} appears twice in the file (first at row "
+                                                f"{first[key]})"))
+        elif key in stored:
+            out.append(finding(row, key, field, f"{field} {key!r} is already in the store"))
+        first.setdefault(key, row)
+    return out
+
+
+def grid_findings(store: Store, grids: Sequence[tuple[int, Grid]], codes_in_file: set[str]) -> list[Finding]:
+    """Parents exist (in the file or the store), are one level up, and contain their children.
+
+    ``grids`` are the rows that passed every per-row check; ``codes_in_file`` holds every code
+    in the file, so a child of a row refused for its own reasons is not reported twice.
+    """
+    by_code = {g.code: g for _, g in grids}
+    wanted = sorted({g.parent_code for _, g in grids if g.parent_code and g.parent_code not in codes_in_file})
+    stored = {code: store.get("grids", code) for code in wanted}
+    out = []
+    for row, grid in grids:
+        if not grid.parent_code:
+            continue
+        parent = by_code.get(grid.parent_code) or stored.get(grid.parent_code)
+        if parent is None:
+            if grid.parent_code not in codes_in_file:
+                out.append(finding(row, grid.code, "parent_code",
+                                   f"parent grid {grid.parent_code!r} is neither in this file nor in the store"))
+            continue
+        out += _nesting_findings(row, grid, parent)
+    return out
+
+
+def _nesting_findings(row: int, grid: Grid, parent: Grid) -> list[Finding]:
+    if parent.level != grid.level - 1:
+        reason = (f"parent grid {parent.code!r} is level {parent.level}; a level-{grid.level} grid needs a "
+                  f"level-{grid.level - 1} parent")
+        return [finding(row, grid.code, "parent_code", reason)]
+    outside, area = outside_area_m2(grid.geom, parent.geom)
+    if outside < NEST_TOLERANCE_M2 or outside < NEST_TOLERANCE_SHARE * area:
+        return []
+    share = outside / area if area else 1.0
+    return [finding(row, grid.code, "geom",
+                    f"not inside its parent grid {parent.code!r}: {outside:,.1f} m² ({share:.2%} of the grid) lies "
+                    f"outside; allowed: under {NEST_TOLERANCE_M2:g} m² or under {NEST_TOLERANCE_SHARE:.1%}")]
+
+
+def geodesic_area_m2(geom: BaseGeometry) -> float:
+    """Area of the polygonal parts of a lon/lat geometry, in m² on the WGS-84 ellipsoid."""
+    polygons = [p for part in shapely.get_parts(geom) for p in shapely.get_parts(part) if p.geom_type == "Polygon"]
+    return sum(abs(_GEOD.geometry_area_perimeter(p)[0]) for p in polygons)
+
+
+def outside_area_m2(child: BaseGeometry, parent: BaseGeometry) -> tuple[float, float]:
+    """(area of ``child`` outside ``parent``, area of ``child``), both in m²."""
+    area = geodesic_area_m2(child)
+    if parent.covers(child):
+        return 0.0, area
+    return geodesic_area_m2(child.difference(parent)), area
+
+
+def staff_findings(store: Store, staff: Sequence[tuple[int, GridStaff]]) -> list[Finding]:
+    """Each person's grid is in the store, and nobody holds the same role in the same grid twice."""
+    codes = sorted({s.grid_code for _, s in staff})
+    known = {c for c in codes if store.get("grids", c) is not None}
+    stored = {(s.grid_code, s.role, s.name) for c in sorted(known)
+              for s in store.query("grid_staff", where={"grid_code": c})}
+    first: dict[tuple[str, str, str], int] = {}
+    out = []
+    for row, person in staff:
+        who = (person.grid_code, person.role, person.name)
+        if person.grid_code not in known:
+            out.append(finding(row, None, "grid_code",
+                               f"grid {person.grid_code!r} is not in the store; import the grids first"))
+        elif who in first:
+            out.append(finding(row, None, "name", f"{person.name} is already {person.role} of grid "
+                                                  f"{person.grid_code} at row {first[who]}"))
+        elif who in stored:
+            out.append(finding(row, None, "name", f"{person.name} is already {person.role} of grid "
+                                                  f"{person.grid_code} in the store"))
+        first.setdefault(who, row)
+    return out
