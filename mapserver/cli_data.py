@@ -6,7 +6,6 @@ file declares, else WGS-84) and stores WGS-84 lon/lat degrees, all rows or none.
 refusal it prints every problem, one line per row finding, and exits with status 1.
 ``export LAYER|all FILE`` writes GeoJSON, GeoPackage or CSV (see :mod:`mapserver.exporter`).
 
-Register with ``main.add_command(import_command)`` and ``main.add_command(export_command)``.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING
 import click
 from tqdm import tqdm
 
-from mapserver.cli import _friendly, _settings, _store
+from mapserver.cli_common import configured_store, context_settings, friendly_errors
 from mapserver.errors import Problem
 from mapserver.store import Store
 from mapserver.store.base import SCHEMA_VERSION
@@ -63,7 +62,7 @@ def _pairs(items: tuple[str, ...], option: str) -> dict[str, str]:
 
 
 def _open(ctx: click.Context) -> Store:
-    store = _store(_settings(ctx))
+    store = configured_store(context_settings(ctx))
     found = store.schema_version()
     if found != SCHEMA_VERSION:
         store.close()
@@ -94,7 +93,7 @@ def _print_refusal(problem: Problem) -> None:
               help="give FIELD the same VALUE in every row (repeatable), e.g. level=1")
 @click.option("--fix", is_flag=True, help="repair invalid polygons (make_valid, polygonal part) and report each")
 @click.pass_context
-@_friendly
+@friendly_errors
 def import_command(ctx: click.Context, layer: str, file: str, crs: str | None, source_layer: str | None,
                    mappings: tuple[str, ...], values: tuple[str, ...], fix: bool) -> None:
     """Import FILE into LAYER: every row is checked first, and nothing is written if any row is refused."""
@@ -129,7 +128,7 @@ def _print_report(report: ImportReport) -> None:
 @click.argument("layer", metavar="LAYER|all")
 @click.argument("file", type=click.Path())
 @click.pass_context
-@_friendly
+@friendly_errors
 def export_command(ctx: click.Context, layer: str, file: str) -> None:
     """Export LAYER to FILE (.geojson, .json, .gpkg or .csv), or all layers to a .gpkg or a folder."""
     from mapserver.exporter import export_all, export_layer
