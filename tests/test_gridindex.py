@@ -1,0 +1,446 @@
+"""The grid index (mapserver.gridindex) on small hand-made nested grids, on both store backends.
+
+Layout (WGS-84 degrees, around lon 114.62, lat 33.61; 0.0025° ≈ 230 m east-west, 280 m north-south):
+two streets side by side; street A split into 4 communities, community A-SW into 4
+compounds (one with a courtyard hole), compound A-SW-SW into 3 buildings (its NE
+quarter has none); street B has one community on its west half and, on its east
+half, an orphan compound whose parent is missing. A school and a hospital (special
+grids) overlap the middle. Codes are deliberately not in geographic order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import re
+import threading
+import time
+
+import numpy as np
+import psycopg2
+import pytest
+import shapely
+from pyproj import Geod
+from shapely.geometry import Point, Polygon, box
+
+from mapserver.errors import Problem
+from mapserver.gridindex import GridIndex, GridRef, current_index, forget_indexes
+from mapserver.gridindex.metric import metres_per_degree
+from mapserver.model import Grid, GridStaff
+
+ST_A, ST_B = "411602001000000", "411602002000000"
+CM_SW, CM_SE, CM_NW, CM_NE = "411602001002000", "411602001001000", "411602001004000", "411602001003000"
+CM_B = "411602002001000"
+CP_SW, CP_SE, CP_NW, CP_NE = "411602001002002", "411602001002001", "411602001002004", "411602001002003"
+BD_SW, BD_SE, BD_NW = "411602001002002004", "411602001002002001", "411602001002002003"
+ORPHAN = "411602002099001"
+SCHOOL, HOSPITAL = "411602001002901", "411602001002900"
+
+
+def _grid(code: str, level: int, geom, parent: str | None, kind: str = "base", subtype: str | None = None) -> Grid:
+    return Grid(code=code, level=level, name=f"网格{code[-6:]}", geom=geom, parent_code=parent, kind=kind,
+                subtype=subtype)
+
+
+def make_grids() -> list[Grid]:
+    courtyard = Polygon(box(114.605, 33.605, 114.610, 33.610).exterior.coords,
+                        [box(114.607, 33.607, 114.608, 33.608).exterior.coords])
+    return [
+        _grid(ST_A, 1, box(114.60, 33.60, 114.62, 33.62), None),
+        _grid(ST_B, 1, box(114.62, 33.60, 114.64, 33.62), None),
+        _grid(CM_SW, 2, box(114.60, 33.60, 114.61, 33.61), ST_A),
+        _grid(CM_SE, 2, box(114.61, 33.60, 114.62, 33.61), ST_A),
+        _grid(CM_NW, 2, box(114.60, 33.61, 114.61, 33.62), ST_A),
+        _grid(CM_NE, 2, box(114.61, 33.61, 114.62, 33.62), ST_A),
+        _grid(CM_B, 2, box(114.62, 33.60, 114.63, 33.62), ST_B),
+        _grid(CP_SW, 3, box(114.600, 33.600, 114.605, 33.605), CM_SW),
+        _grid(CP_SE, 3, box(114.605, 33.600, 114.610, 33.605), CM_SW),
+        _grid(CP_NW, 3, box(114.600, 33.605, 114.605, 33.610), CM_SW),
+        _grid(CP_NE, 3, courtyard, CM_SW),
+        _grid(BD_SW, 4, box(114.6, 33.6, 114.6025, 33.6025), CP_SW),
+        _grid(BD_SE, 4, box(114.6025, 33.6, 114.605, 33.6025), CP_SW),
+        _grid(BD_NW, 4, box(114.6, 33.6025, 114.6025, 33.605), CP_SW),
+        _grid(ORPHAN, 3, box(114.635, 33.61, 114.64, 33.62), "411602002099000"),
+        _grid(SCHOOL, 3, box(114.604, 33.604, 114.606, 33.606), CM_SW, "special", "school"),
+        _grid(HOSPITAL, 3, box(114.605, 33.605, 114.607, 33.607), CM_SW, "special", "hospital"),
+    ]
+
+
+STAFF = [
+    GridStaff(grid_code=BD_SW, role="grid_worker", name="楼栋网格员", phone="13800000001"),
+    GridStaff(grid_code=BD_SE, role="police_liaison", name="楼栋民警", phone="13800000002"),
+    GridStaff(grid_code=CP_SW, role="grid_leader", name="小区网格长", phone="13800000003"),
+    GridStaff(grid_code=CP_SW, role="police_liaison", name="小区民警", phone="13800000004"),
+    GridStaff(grid_code=CM_SW, role="police_liaison", name="社区民警", phone="13800000005"),
+    GridStaff(grid_code=ST_A, role="police_liaison", name="街道民警", phone="13800000006"),
+]
+
+# Points on shared edges and vertices, with the answer the smallest-code rule gives at the finest level.
+EDGE_CASES = [
+    ((114.6025, 33.601), BD_SE),  # edge between buildings SW and SE: level 4 tie, smaller code
+    ((114.6025, 33.6025), BD_SE),  # vertex of three buildings (the fourth quarter has none)
+    ((114.6025, 33.604), BD_NW),  # edge of building NW with the building-less quarter: level 4 beats 3
+    ((114.605, 33.604), CP_SE),  # edge between compounds SW and SE: level 3 tie
+    ((114.605, 33.605), CP_SE),  # vertex of four compounds
+    ((114.61, 33.615), CM_NE),  # edge between communities NW and NE
+    ((114.62, 33.615), CM_NE),  # edge between streets A and B: communities of both streets tie at level 2
+    ((114.61, 33.61), CP_NE),  # vertex of four communities, also the courtyard compound's corner
+    ((114.607, 33.6075), CP_NE),  # on the courtyard hole's edge: the boundary belongs to the compound
+    ((114.64, 33.61), ORPHAN),  # outer corner of street B, shared with the orphan compound
+    ((114.60, 33.60), BD_SW),  # outer corner of everything
+]
+EXTENT = (114.595, 33.595, 114.645, 33.625)  # the grids plus a margin with points outside every grid
+
+
+def finest_reference(grids: list[Grid], lon: float, lat: float) -> str:
+    """Brute force: the covering base grid of the highest level, smallest code on a tie ("" for none)."""
+    covering = [g for g in grids if g.kind == "base" and g.geom.covers(Point(lon, lat))]
+    return min(covering, key=lambda g: (-g.level, g.code)).code if covering else ""
+
+
+def assign_reference(grids: list[Grid], lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
+    """The same rule through shapely's STRtree (closed polygons: 'intersects' for points)."""
+    base = sorted((g for g in grids if g.kind == "base"), key=lambda g: (-g.level, g.code))
+    tree = shapely.STRtree([g.geom for g in base])
+    point_idx, grid_idx = tree.query(shapely.points(lons, lats), predicate="intersects")
+    best = np.full(len(lons), len(base))
+    np.minimum.at(best, point_idx, grid_idx)
+    return np.array([g.code for g in base] + [""])[best]
+
+
+def boundary_points(grids: list[Grid]) -> tuple[np.ndarray, np.ndarray]:
+    """Every vertex of every grid, and points at tenths along each of its (axis-parallel) edges.
+
+    Along an axis-parallel edge one coordinate is copied, so the points lie exactly on the edge.
+    """
+    coords = shapely.get_coordinates(shapely.boundary(np.array([g.geom for g in grids], dtype=object)))
+    out = [coords]
+    for t in np.arange(1, 10) / 10:
+        a, b = coords[:-1], coords[1:]
+        mid = a + t * (b - a)
+        mid[a[:, 0] == b[:, 0], 0] = a[a[:, 0] == b[:, 0], 0]
+        mid[a[:, 1] == b[:, 1], 1] = a[a[:, 1] == b[:, 1], 1]
+        out.append(mid)
+    xy = np.unique(np.concatenate(out), axis=0)
+    return xy[:, 0], xy[:, 1]
+
+
+def random_points(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return rng.uniform(EXTENT[0], EXTENT[2], n), rng.uniform(EXTENT[1], EXTENT[3], n)
+
+
+def metres_east(lon: float, lat: float, metres: float) -> float:
+    return lon + metres / metres_per_degree(lat)[0]
+
+
+def geodesic(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    return Geod(ellps="WGS84").inv(lon1, lat1, lon2, lat2)[2]
+
+
+@pytest.fixture
+def grids() -> list[Grid]:
+    return make_grids()
+
+
+@pytest.fixture
+def loaded(store, grids):
+    store.add("grids", grids)
+    store.add("grid_staff", STAFF)
+    return store
+
+
+@pytest.fixture
+def index(loaded) -> GridIndex:
+    return GridIndex.from_store(loaded)
+
+
+# -- lookup -----------------------------------------------------------------------
+
+
+def test_lookup_inside_a_building_gives_the_chain_staff_and_liaison_fallback(index):
+    found = index.lookup(114.601, 33.601)
+    assert [ref.code for ref in found.chain] == [ST_A, CM_SW, CP_SW, BD_SW]
+    assert [ref.level for ref in found.chain] == [1, 2, 3, 4]
+    assert found.chain[-1] == GridRef(BD_SW, f"网格{BD_SW[-6:]}", 4, "base", None)
+    assert found.finest.code == BD_SW
+    assert [p.name for p in found.staff] == ["楼栋网格员"]
+    assert found.police_liaison.name == "小区民警"  # the building has none: the compound's
+    assert (found.match, found.distance_m, found.special) == ("within", 0.0, ())
+
+
+def test_own_liaison_wins_and_fallback_skips_levels(index):
+    assert index.lookup(114.604, 33.601).police_liaison.name == "楼栋民警"
+    in_compound_nw = index.lookup(114.601, 33.607)
+    assert in_compound_nw.finest.code == CP_NW and in_compound_nw.staff == ()
+    assert in_compound_nw.police_liaison.name == "社区民警"
+    assert index.lookup(114.615, 33.615).police_liaison.name == "街道民警"
+    assert index.lookup(114.625, 33.605).police_liaison is None  # street B has nobody
+
+
+def test_finest_level_is_whatever_covers_the_point(index):
+    assert index.lookup(114.604, 33.604).finest.code == CP_SW  # the quarter without a building
+    assert index.lookup(114.6075, 33.6075).finest.code == CM_SW  # inside the courtyard hole
+    assert [r.code for r in index.lookup(114.635, 33.605).chain] == [ST_B]  # no community there
+
+
+def test_chain_stops_at_a_missing_parent(index):
+    assert [r.code for r in index.lookup(114.638, 33.615).chain] == [ORPHAN]
+
+
+def test_special_grids_are_listed_apart_by_code(index):
+    found = index.lookup(114.6055, 33.6055)
+    assert [r.code for r in found.special] == [HOSPITAL, SCHOOL]
+    assert found.special[1].subtype == "school" and found.special[1].kind == "special"
+    assert found.finest.code == CP_NE
+    assert [r.code for r in index.lookup(114.6045, 33.6045).special] == [SCHOOL]
+    assert [r.code for r in index.lookup(114.6065, 33.6065).special] == [HOSPITAL]
+    assert index.lookup(114.601, 33.601).special == ()
+    assert index.assign(np.array([114.6055]), np.array([33.6055]))[0] == CP_NE
+
+
+@pytest.mark.parametrize(("point", "expected"), EDGE_CASES)
+def test_edges_and_vertices_get_the_smallest_code_at_the_finest_level(index, grids, point, expected):
+    assert finest_reference(grids, *point) == expected  # the rule itself, by brute force
+    answers = {index.lookup(*point).finest.code for _ in range(3)}
+    assigned = index.assign(np.array([point[0]] * 3), np.array([point[1]] * 3))
+    assert answers == {expected}
+    assert set(assigned.tolist()) == {expected}
+
+
+def test_snaps_to_the_nearest_grid_within_the_limit(index):
+    lon = metres_east(114.64, 33.605, 20.0)
+    found = index.lookup(lon, 33.605)
+    assert (found.match, found.finest.code) == ("nearest", ST_B)
+    assert found.distance_m == pytest.approx(geodesic(lon, 33.605, 114.64, 33.605), rel=0.01)
+    assert found.distance_m == pytest.approx(20.0, rel=0.01)
+    # Beyond the shared outer corner of street B and the orphan: a tie, the finer grid wins.
+    corner = index.lookup(metres_east(114.64, 33.62, 10.0), 33.62 + 10.0 / metres_per_degree(33.62)[1])
+    assert corner.finest.code == ORPHAN and corner.distance_m == pytest.approx(14.14, rel=0.01)
+    assert index.assign(np.array([lon]), np.array([33.605]))[0] == ""  # assign never snaps
+
+
+def test_beyond_the_limit_is_a_404_with_the_distance(index):
+    lat = 33.60 - 200.0 / metres_per_degree(33.60)[1]
+    with pytest.raises(Problem) as caught:
+        index.lookup(114.601, lat)
+    problem = caught.value
+    assert problem.status == 404 and problem.param == "lon"
+    assert BD_SW in problem.detail and "(limit 50 m)" in problem.detail
+    distance = float(re.search(r"is ([\d.]+) m away", problem.detail).group(1))
+    assert distance == pytest.approx(geodesic(114.601, lat, 114.601, 33.60), rel=0.01)
+    assert index.lookup(114.601, lat, max_snap_m=250.0).distance_m == pytest.approx(distance, abs=0.1)
+
+
+@pytest.mark.parametrize(("lon", "lat", "param"), [(float("nan"), 33.6, "lon"), (114.6, 91.0, "lat"),
+                                                   ("east", 33.6, "lon"), (181.0, 0.0, "lon")])
+def test_bad_coordinates_are_a_400(index, lon, lat, param):
+    with pytest.raises(Problem) as caught:
+        index.lookup(lon, lat)
+    assert (caught.value.status, caught.value.param) == (400, param)
+
+
+def test_an_empty_index_finds_nothing():
+    empty = GridIndex([])
+    assert empty.lookup(114.6, 33.6) is None
+    assert empty.assign(np.array([114.6, np.nan]), np.array([33.6, 0.0])).tolist() == ["", ""]
+
+
+# -- assign -----------------------------------------------------------------------
+
+
+def test_assign_equals_the_strtree_reference_and_lookup(index, grids):
+    lons, lats = random_points(100_000, seed=1)
+    edge_lons, edge_lats = boundary_points(grids)
+    lons, lats = np.concatenate([lons, edge_lons]), np.concatenate([lats, edge_lats])
+    assigned = index.assign(lons, lats)
+    assert assigned.dtype.kind == "U" and assigned.shape == lons.shape
+    assert (assigned == assign_reference(grids, lons, lats)).all()
+    assert (assigned != "").mean() > 0.5 and (assigned == "").any()
+    for lon, lat, code in zip(lons[-3000:].tolist(), lats[-3000:].tolist(), assigned[-3000:].tolist(), strict=True):
+        if code:
+            assert index.lookup(lon, lat).finest.code == code
+
+
+def test_assign_keeps_the_shape_and_skips_non_finite(index):
+    lons = np.array([[114.601, np.nan], [np.inf, 114.625]])
+    lats = np.array([[33.601, 33.6], [33.6, 33.605]])
+    assert index.assign(lons, lats).tolist() == [[BD_SW, ""], ["", CM_B]]
+    with pytest.raises(Problem):
+        index.assign(np.zeros(3), np.zeros(2))
+
+
+# -- agreement with PostGIS ST_Covers ---------------------------------------------
+
+
+def _copy(cur, table: str, lines) -> None:
+    cur.copy_expert(f"COPY {table} FROM STDIN", io.StringIO("".join(lines)))
+
+
+def _postgis_covering(cur, grid_table: str, lons: np.ndarray, lats: np.ndarray) -> list[list[tuple[int, str]]]:
+    """Per point, the (level, code) of every base grid PostGIS says covers it."""
+    cur.execute("CREATE TEMP TABLE gi_pts (id int, geom geometry(Point, 4326)) ON COMMIT DROP")
+    wkb = shapely.to_wkb(shapely.points(lons, lats), hex=True)
+    _copy(cur, "gi_pts", (f"{k}\tSRID=4326;{w}\n" for k, w in enumerate(wkb)))
+    cur.execute(f"SELECT p.id, g.level, g.code FROM gi_pts p JOIN {grid_table} g "
+                "ON ST_Covers(g.geom, p.geom) WHERE g.kind = 'base'")
+    covering: list[list[tuple[int, str]]] = [[] for _ in range(len(lons))]
+    for point, level, code in cur.fetchall():
+        covering[point].append((level, code))
+    return covering
+
+
+def _covering_via(store, postgis_url, grids, lons, lats):
+    if store.kind == "postgis":  # the grids as the postgis store holds them
+        with store.transaction(), store._cursor() as cur:
+            return _postgis_covering(cur, "grids", lons, lats)
+    conn = psycopg2.connect(postgis_url)  # the same polygons, loaded into PostGIS for the comparison
+    try:
+        with conn.cursor() as cur:
+            cur.execute("CREATE TEMP TABLE gi_grids (code text, level int, kind text, geom geometry) ON COMMIT DROP")
+            wkb = shapely.to_wkb(np.array([g.geom for g in grids], dtype=object), hex=True)
+            _copy(cur, "gi_grids", (f"{g.code}\t{g.level}\t{g.kind}\tSRID=4326;{w}\n"
+                                    for g, w in zip(grids, wkb, strict=True)))
+            return _postgis_covering(cur, "gi_grids", lons, lats)
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+def test_agrees_with_postgis_st_covers(loaded, index, grids, postgis_url):
+    lons, lats = random_points(20_000, seed=2)
+    edge_lons, edge_lats = boundary_points(grids)
+    lons, lats = np.concatenate([lons, edge_lons]), np.concatenate([lats, edge_lats])
+    covering = _covering_via(loaded, postgis_url, grids, lons, lats)
+    assigned = index.assign(lons, lats)
+    on_edges = 0
+    for k, found in enumerate(covering):
+        if not found:
+            assert assigned[k] == "", (lons[k], lats[k])
+            continue
+        top = max(level for level, _ in found)
+        on_edges += sum(1 for level, _ in found if level == top) > 1
+        assert assigned[k] in {code for _, code in found}, (lons[k], lats[k])
+        assert assigned[k] == min(code for level, code in found if level == top), (lons[k], lats[k])
+    assert on_edges > 100  # the shared edges and vertices really were exercised
+
+
+# -- edits in place ---------------------------------------------------------------
+
+
+def _same_as_rebuilt(index: GridIndex, grids: list[Grid]) -> None:
+    """The edited index answers like one built from scratch, and like brute force, on edges too."""
+    lons, lats = random_points(30_000, seed=3)
+    edge_lons, edge_lats = boundary_points(grids)
+    lons, lats = np.concatenate([lons, edge_lons]), np.concatenate([lats, edge_lats])
+    assert (index.assign(lons, lats) == GridIndex(grids).assign(lons, lats)).all()
+    assert (index.assign(lons, lats) == assign_reference(grids, lons, lats)).all()
+
+
+def test_update_and_remove_grids_in_place(index, grids):
+    assert index.remove_grid(BD_SW) is True
+    assert index.remove_grid(BD_SW) is False
+    assert index.lookup(114.601, 33.601).finest.code == CP_SW
+    smaller = _grid(BD_SW, 4, box(114.6, 33.6, 114.601, 33.601), CP_SW)
+    index.update_grid(smaller)
+    assert index.lookup(114.6005, 33.6005).finest.code == BD_SW
+    assert index.lookup(114.6015, 33.6015).finest.code == CP_SW
+    renamed = Grid(code=CM_SW, level=2, name="新名社区", geom=grids[2].geom, parent_code=ST_A)
+    index.update_grid(renamed)
+    assert index.lookup(114.6005, 33.6005).chain[1].name == "新名社区"  # descendants see the new name
+    moved_school = _grid(SCHOOL, 3, box(114.612, 33.612, 114.613, 33.613), CM_NE, "special", "school")
+    index.update_grid(moved_school)
+    assert [r.code for r in index.lookup(114.6125, 33.6125).special] == [SCHOOL]
+    assert [r.code for r in index.lookup(114.6045, 33.6045).special] == []
+    edited = [smaller if g.code == BD_SW else renamed if g.code == CM_SW else moved_school if g.code == SCHOOL
+              else g for g in grids]
+    _same_as_rebuilt(index, edited)
+    assert index.grid(BD_SW) == smaller and len(index) == len(grids)
+
+
+def test_a_grid_beyond_the_cover_rebuilds_it(index, grids):
+    far = _grid("411602003000000", 1, box(114.70, 33.70, 114.71, 33.71), None)
+    index.update_grid(far)
+    assert index.lookup(114.705, 33.705).finest.code == far.code
+    assert index.lookup(114.601, 33.601).finest.code == BD_SW
+    _same_as_rebuilt(index, [*grids, far])
+
+
+def test_readers_never_see_a_half_made_edit(grids):
+    index = GridIndex(grids)
+    lons, lats = random_points(2_000, seed=4)
+    allowed = {g.code for g in grids} | {""}
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        while not stop.is_set():
+            try:
+                assert set(index.assign(lons, lats).tolist()) <= allowed
+                for lon, lat in zip(lons[:200].tolist(), lats[:200].tolist(), strict=True):
+                    with contextlib.suppress(Problem):  # a point too far from every grid
+                        assert index.lookup(lon, lat).finest.code in allowed
+            except Exception as exc:  # any error in a reader thread is a failure of the test
+                failures.append(repr(exc))
+                return
+
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    for reader in readers:
+        reader.start()
+    for k in range(30):
+        if k % 2:
+            index.remove_grid(BD_SW)
+        else:
+            index.update_grid(grids[11])
+    stop.set()
+    for reader in readers:
+        reader.join()
+    assert failures == []
+
+
+def test_cell_size_follows_the_rule(index, grids):
+    mx, my = metres_per_degree((33.60 + 33.62) / 2)  # at the middle latitude of all the grids
+    buildings = [g.geom.area * mx * my for g in grids if g.level == 4]
+    assert index.cell_m == pytest.approx(math.sqrt(float(np.median(buildings))) / 8, rel=1e-9)
+    assert 30 < index.cell_m < 33
+
+
+def test_update_refuses_a_bad_grid(index):
+    with pytest.raises(Problem) as caught:
+        index.update_grid(Grid(code="X", level=7, name="bad", geom=box(114.6, 33.6, 114.61, 33.61), parent_code="Y"))
+    assert caught.value.status == 422 and caught.value.param == "level"
+
+
+# -- freshness --------------------------------------------------------------------
+
+
+def test_refresh_if_stale_follows_the_store(loaded, grids):
+    index = GridIndex.from_store(loaded)
+    assert index.refresh_if_stale(loaded, min_interval_s=0) is False  # nothing changed
+    loaded.delete("grids", keys=[BD_SW])
+    assert index.refresh_if_stale(loaded, min_interval_s=3600) is False  # checked too recently
+    assert index.refresh_if_stale(loaded, min_interval_s=0) is True
+    assert index.lookup(114.601, 33.601).finest.code == CP_SW
+    loaded.add("grid_staff", [GridStaff(grid_code=CP_SW, role="grid_worker", name="新网格员")])
+    assert index.refresh_if_stale(loaded, min_interval_s=0) is True
+    assert [p.name for p in index.lookup(114.601, 33.601).staff] == ["小区网格长", "小区民警", "新网格员"]
+    many = [_grid(f"411602002001{k + 100:03d}", 3, box(114.630 + k * 0.0002, 33.600, 114.6302 + k * 0.0002, 33.601),
+                  CM_B) for k in range(20)]  # more changes than are applied one by one: a rebuild
+    loaded.add("grids", many)
+    assert index.refresh_if_stale(loaded, min_interval_s=0) is True
+    assert index.lookup(114.6301, 33.6005).finest.code == many[0].code
+    _same_as_rebuilt(index, [g for g in grids if g.code != BD_SW] + many)
+
+
+def test_current_index_is_cached_and_sees_changes_within_a_second(loaded):
+    forget_indexes()
+    try:
+        first = current_index(loaded)
+        assert current_index(loaded) is first
+        assert first.lookup(114.601, 33.601).finest.code == BD_SW
+        loaded.delete("grids", keys=[BD_SW])
+        time.sleep(1.05)
+        assert current_index(loaded).lookup(114.601, 33.601).finest.code == CP_SW
+    finally:
+        forget_indexes()
