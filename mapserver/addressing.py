@@ -115,3 +115,15 @@ class AddressMatcher:
     def _candidate(self, index: int, score: float) -> AddressCandidate:
         code, text, lon, lat = self._entries[index]
         return AddressCandidate(code=code, text=text, lon=lon, lat=lat, score=round(score, 1))
+
+
+def best_address(matcher: AddressMatcher, query: str, *, min_score: float, limit: int = 5) -> tuple[
+        AddressCandidate, list[AddressCandidate]]:
+    """The best match and the candidates; 404 listing the candidates when the best scores below ``min_score``."""
+    candidates = matcher.match(query, limit=limit)
+    if not candidates or candidates[0].score < min_score:
+        best = f"best score {candidates[0].score}" if candidates else "no standard addresses are loaded"
+        raise Problem(404, f"no standard address matches '{query[:100]}' well enough ({best}, need {min_score})",
+                      param="address",
+                      errors=[{"code": c.code, "text": c.text, "score": c.score} for c in candidates])
+    return candidates[0], candidates

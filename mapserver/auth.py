@@ -47,6 +47,12 @@ def public(view: F) -> F:
     return view
 
 
+def reads_only(view: F) -> F:
+    """Mark a POST view that changes nothing (a query too large for a URL): viewers may use it."""
+    view.reads_only = True  # type: ignore[attr-defined]
+    return view
+
+
 def requires_role(role: str) -> Callable[[F], F]:
     """Mark a view as needing at least ``role`` (more than the method's default)."""
     if role not in ROLES:
@@ -63,7 +69,7 @@ def needed_role(endpoint: str, view: Callable[..., object], method: str) -> str 
     """The least role a request needs for this endpoint and method; None for public ones."""
     if endpoint in PUBLIC_ENDPOINTS or getattr(view, "public", False):
         return None
-    default = "viewer" if method in SAFE_METHODS else "operator"
+    default = "viewer" if method in SAFE_METHODS or getattr(view, "reads_only", False) else "operator"
     marked = getattr(view, "required_role", default)
     return marked if role_at_least(marked, default) else default
 
@@ -71,9 +77,13 @@ def needed_role(endpoint: str, view: Callable[..., object], method: str) -> str 
 def _bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        return None
-    return value.strip()
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    if request.method not in SAFE_METHODS:
+        return None  # a cookie never authorises a write, so no other site can write through a wall's browser
+    from mapserver.screen.access import token_from_browser  # a video wall's browser cannot send a header
+
+    return token_from_browser()
 
 
 def authorize() -> None:

@@ -6,6 +6,7 @@ import click
 
 from mapserver.cli_common import configured_store, context_settings, friendly_errors
 from mapserver.cli_data import export_command, import_command
+from mapserver.cli_lookup import check_grids_command, lookup_command, reassign_command
 from mapserver.demo.cli import demo_command
 
 
@@ -94,3 +95,6 @@ def token_revoke(ctx: click.Context, name: str) -> None:
 main.add_command(import_command)
 main.add_command(export_command)
 main.add_command(demo_command)
+main.add_command(lookup_command)
+main.add_command(check_grids_command)
+main.add_command(reassign_command)

@@ -110,9 +110,9 @@ def _default_layers() -> list[MapLayerSettings]:
 
 
 class MapSettings(_Section):
-    """The big screen (一屏统揽): where it opens, what lies under it, which layers in which order, how often it polls."""
+    """The big screen (一屏统揽): where it opens, what lies beneath, which layers in which order, how often it polls."""
 
-    center: tuple[float, float] = Field((114.65, 33.62), description="lon, lat in degrees (WGS-84)")
+    center: tuple[float, float] = Field((114.70, 33.62), description="lon, lat in degrees (WGS-84)")
     zoom: int = Field(12, ge=0, le=22)
     min_zoom: int = Field(8, ge=0, le=22)
     max_zoom: int = Field(19, ge=0, le=22)
@@ -120,7 +120,8 @@ class MapSettings(_Section):
     window: Literal["today", "7d", "30d"] = Field("today", description="incident window when the page opens")
     timezone: str = Field("Asia/Shanghai", description="IANA zone that decides where 'today' starts")
     refresh_s: float = Field(3.0, ge=1, le=3600, description="seconds between polls of the data APIs")
-    token_cookie_days: int = Field(30, ge=0, le=366, description="viewer cookie lifetime; 0 = until the browser closes")
+    token_cookie_days: int = Field(30, ge=0, le=366, description="viewer cookie lifetime; 0: until the browser closes")
+    max_features: int = Field(5000, ge=1, le=100_000, description="most features one layer sends the page at once")
     layer_control_collapsed: bool = False
     basemap: BasemapSettings = BasemapSettings()
     layers: list[MapLayerSettings] = Field(default_factory=_default_layers, min_length=1)
@@ -153,13 +154,22 @@ class MapSettings(_Section):
         return self
 
 
+class LookupSettings(_Section):
+    """Point and address → responsible grid."""
+
+    max_snap_m: float = Field(50.0, ge=0, le=5000, description="snap a point outside every grid to one this near")
+    min_address_score: float = Field(80.0, ge=0, le=100, description="best address match below this → 404")
+
+
 class Settings(_Section):
     """The whole ``config.yaml``."""
 
     store: StoreSettings = StoreSettings()
     server: ServerSettings = ServerSettings()
+    lookup: LookupSettings = LookupSettings()
     incidents: IncidentSettings = IncidentSettings()
     cameras: CameraSettings = CameraSettings()
+    map: MapSettings = Field(default_factory=MapSettings)  # a factory: checking it imports layers/
     _source: str = PrivateAttr("<defaults>")
 
     @property

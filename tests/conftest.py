@@ -70,7 +70,8 @@ def fresh_database() -> Iterator[str]:
     drop_database(name)
 
 
-def _empty(store: Store) -> None:
+def empty_store(store: Store) -> None:
+    """Delete every row of a PostGIS test store (SQLite test stores are new files)."""
     if store.kind == "postgis":
         with store.transaction(), store._cursor() as cur:
             cur.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
@@ -85,7 +86,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         opened.migrate()
     else:
         opened = open_store(request.getfixturevalue("postgis_url"))
-        _empty(opened)
+        empty_store(opened)
     yield opened
     opened.close()
 

@@ -47,12 +47,18 @@ def test_a_wrong_token_is_401(client):
 def test_every_write_refuses_a_viewer_token(client, app, tokens):
     checked = 0
     for endpoint, url, method, view in _routes(app):
-        if method in SAFE_METHODS or needed_role(endpoint, view, method) is None:
+        if method in SAFE_METHODS or needed_role(endpoint, view, method) is None or getattr(view, "reads_only", False):
             continue
         resp = client.open(url, method=method, headers=tokens["viewer"], json={})
         assert resp.status_code == 403, (endpoint, method, url, resp.status_code)
         checked += 1
     assert checked >= 2
+
+
+def test_only_bulk_lookup_is_a_post_that_reads(app):
+    reading = {endpoint for endpoint, _, method, view in _routes(app)
+               if method not in SAFE_METHODS and getattr(view, "reads_only", False)}
+    assert reading == {"lookup.bulk"}
 
 
 def test_admin_routes_refuse_an_operator(client, tokens):

@@ -58,8 +58,9 @@ def test_layer_listing_is_geojson_with_counts(client, store, tokens):
 def test_one_feature_and_its_404(client, store, tokens):
     samples.load_all(store)
     body = client.get(f"/api/cameras/{samples.CAMERAS[0].code}", headers=tokens["viewer"]).get_json()
-    assert body["properties"]["status"] == "online"
+    assert body["properties"]["status"] == "offline"  # online, but its last heartbeat is long past
     assert body["properties"]["last_seen"].startswith("2026-11-20T08:00:00")
+    assert client.get("/api/places/P001", headers=tokens["viewer"]).get_json()["properties"]["kind"] == "school"
     assert_problem(client.get("/api/cameras/0000", headers=tokens["viewer"]), 404, "code")
     assert_problem(client.get("/api/grid_staff/abc", headers=tokens["viewer"]), 400, "key")
 

@@ -219,7 +219,8 @@ def test_cameras(city, outline_m):
     online = sum(c.status == "online" for c in cams) / len(cams)
     assert 0.98 <= online <= 0.99
     assert all(0 <= c.direction_deg <= 360 and 40 <= c.fov_deg <= 100 and 30 <= c.range_m <= 120 for c in cams)
-    assert all(c.last_seen <= AS_OF for c in cams)
+    assert all(c.last_seen <= AS_OF for c in cams if c.status == "offline")
+    assert all(c.last_seen is None for c in cams if c.status == "online")
     points = metric([c.geom for c in cams])
     assert shapely.contains(outline_m, points).all()
     main = shapely.union_all(metric([r.geom for r in city.roads if r.road_class in ("primary", "secondary")]))
@@ -403,3 +404,11 @@ def test_cli_loads_and_then_refuses_a_store_with_data(tmp_path, city, monkeypatc
     check = open_store(url)
     assert check.count("grids") == 5 and check.count("incidents") == 5
     check.close()
+
+
+def test_the_topology_check_finds_the_demo_clean(city):
+    from mapserver.topology import check_grids, is_clean
+
+    report = check_grids(city.grids)
+    assert is_clean(report), {k: v for k, v in report.items() if k != "household_warnings"}
+    assert report["household_warnings"] == []

@@ -10,12 +10,13 @@ import pytest
 from mapserver.store import open_store
 from mapserver.store.base import SCHEMA_VERSION
 from tests import samples
+from tests.conftest import empty_store
 
 
 @pytest.fixture
 def pg(postgis_url):
     store = open_store(postgis_url)
-    store.delete("grids", keys=[samples.STREET.code])
+    empty_store(store)
     yield store
     store.close()
 

@@ -16,7 +16,9 @@ from mapserver.store.base import FILTERABLE, KEYS, LAYERS
 
 bp = Blueprint("layers", __name__, url_prefix="/api")
 
-LAYER_RULE = "<any({}):layer>".format(", ".join(f'"{name}"' for name in LAYERS))
+# Incidents and cameras have routes of their own (filters by time and warning; status from heartbeats).
+GENERIC_LAYERS = tuple(name for name in LAYERS if name not in ("incidents", "cameras"))
+LAYER_RULE = "<any({}):layer>".format(", ".join(f'"{name}"' for name in GENERIC_LAYERS))
 MAX_LIMIT = 10_000
 INTEGER_COLUMNS = {("grids", "level"), ("grid_staff", "id")}
 

@@ -6,8 +6,9 @@ Positions are drawn in :data:`~mapserver.demo.boundary.METRIC_CRS` metres and
 stored as WGS-84 points rounded to 7 decimals. Direction is degrees clockwise
 from north (grid north of the metric CRS, within a degree of true north here),
 field of view 40–100°, range 30–120 m (wide lenses see less far). Exactly 1.5% are
-offline (online rate 98.5%, as published for 川汇区); ``last_seen`` is seconds
-before ``as_of`` for online cameras and days before it for offline ones.
+offline (online rate 98.5%, as published for 川汇区). Offline cameras were last
+seen days before ``as_of``; online ones have no ``last_seen`` until their first
+heartbeat reaches the server (a stale time would make them count as offline).
 
 Codes are 20-digit GB/T 28181 device codes: 6-digit county code + 2-digit
 grassroots unit (position of the level-1 grid, 01…) + 2-digit industry code (00 road,
@@ -166,7 +167,7 @@ def _cameras(tree: GridTree, sites: Sites, kind: str, start: int, offline: set[i
             code=f"{tree.spec.adcode}{units[i]:02d}{INDUSTRY[kind]}{types[i]}0{serial + 1:06d}",
             name=sites.names[i], geom=geoms[i], direction_deg=round(float(sites.bearing[i]), 1), fov_deg=float(fov[i]),
             range_m=float(reach[i]), status="offline" if down else "online",
-            last_seen=(as_of - timedelta(seconds=round(ago))),
+            last_seen=(as_of - timedelta(seconds=round(ago))) if down else None,
         ))
     return out
 

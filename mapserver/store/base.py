@@ -26,6 +26,7 @@ from shapely.geometry.base import BaseGeometry
 
 from mapserver.errors import Problem
 from mapserver.model import RECORD_TYPES, check_record, field_names, time_fields
+from mapserver.store.camera_store import CameraStore
 from mapserver.store.incident_store import IncidentStore
 
 BBox = tuple[float, float, float, float]
@@ -188,7 +189,7 @@ def record_to_row(record: Any) -> dict[str, Any]:
     return row
 
 
-class Store(IncidentStore, ABC):
+class Store(IncidentStore, CameraStore, ABC):
     """One door to the stored layers, tokens and schema, whatever the backend."""
 
     kind: ClassVar[str]
@@ -335,6 +336,10 @@ class Store(IncidentStore, ABC):
     @abstractmethod
     def _exec(self, query: str, params: Sequence[Any] = ()) -> int:
         """Run a portable SQL statement; return the rows it touched."""
+
+    @abstractmethod
+    def _wkb_sql(self, column: str) -> str:
+        """SQL reading a geometry column as WKB."""
 
     @abstractmethod
     def _seconds_between(self, start: str, end: str) -> str:

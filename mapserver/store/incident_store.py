@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import shapely
+
 from mapserver.errors import Problem
 from mapserver.model import Incident, IncidentEvent, check_record
 
@@ -167,6 +170,25 @@ class IncidentStore:
         records = self._select("incidents", bbox=box, where={}, limit=limit, offset=offset, conditions=conditions,
                                order_by="-reported_at")
         return records, self._count("incidents", bbox=box, where={}, conditions=conditions)
+
+    # -- grid reassignment ------------------------------------------------------
+
+    def incident_grid_rows(self) -> tuple[list[str], np.ndarray, np.ndarray, list[tuple[str | None, ...]]]:
+        """Every incident's id, longitude, latitude (WGS-84) and grid chain (grid_code, grid_l1 … grid_l4)."""
+        rows = self._fetch(f"SELECT id, {self._wkb_sql('geom')}, grid_code, grid_l1, grid_l2, grid_l3, grid_l4 "
+                           "FROM incidents ORDER BY id")
+        points = shapely.from_wkb([bytes(r[1]) for r in rows]) if rows else np.array([])
+        return ([r[0] for r in rows], shapely.get_x(points), shapely.get_y(points), [tuple(r[2:]) for r in rows])
+
+    def set_incident_grids(self, changes: Sequence[tuple[str, tuple[str | None, ...]]]) -> int:
+        """Give incidents a new grid chain ((id, (grid_code, l1, l2, l3, l4)) pairs), all in one transaction."""
+        with self.transaction():
+            for incident_id, chain in changes:
+                self._exec("UPDATE incidents SET grid_code = ?, grid_l1 = ?, grid_l2 = ?, grid_l3 = ?, grid_l4 = ? "
+                           "WHERE id = ?", (*chain, incident_id))
+            if changes:
+                self._bump_version("incidents")
+        return len(changes)
 
     # -- measures ---------------------------------------------------------------
 

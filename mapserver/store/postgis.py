@@ -296,6 +296,9 @@ class PostGISStore(Store):
             cur.execute(_qmarks(query), list(params))
             return cur.rowcount
 
+    def _wkb_sql(self, column: str) -> str:
+        return f"ST_AsBinary({column})"
+
     def _seconds_between(self, start: str, end: str) -> str:
         return f"EXTRACT(EPOCH FROM ({end} - {start}))"
 

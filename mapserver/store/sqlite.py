@@ -217,6 +217,9 @@ class SQLiteStore(Store):
     def _exec(self, query: str, params: Sequence[Any] = ()) -> int:
         return self._execute(query, [_sql_value(p) for p in params]).rowcount
 
+    def _wkb_sql(self, column: str) -> str:
+        return column
+
     def _seconds_between(self, start: str, end: str) -> str:
         return f"((julianday({end}) - julianday({start})) * 86400.0)"
 

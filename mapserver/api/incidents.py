@@ -1,0 +1,139 @@
+"""Incidents over HTTP: report (idempotent), list, read with timeline, transitions, and the measures.
+
+Points in bodies may be in wgs84, cgcs2000, gcj02 or bd09 (``point.crs``);
+responses are GeoJSON in WGS-84. Times are ISO 8601; a time without an offset
+in a query is local time in ``incidents.timezone``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from mapserver.addressing import best_address
+from mapserver.api.params import parse_bbox, parse_choice, parse_int, parse_json, parse_time, reject_unknown
+from mapserver.auth import current_token
+from mapserver.errors import Problem
+from mapserver.geojson import feature, feature_collection
+from mapserver.incidents.deadlines import WARNINGS, warning_colour
+from mapserver.incidents.lifecycle import STATUSES, allowed_actions
+from mapserver.incidents.service import body_hash, move_incident, new_incident
+from mapserver.model import SEVERITIES, Incident
+from mapserver.state import state, store
+from mapserver.store.incident_store import IncidentFilter
+
+bp = Blueprint("incidents", __name__, url_prefix="/api")
+
+LIST_PARAMS = ("bbox", "since", "until", "status", "category", "severity", "grid", "warning", "limit", "offset")
+MAX_KEY_CHARS = 200
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _actor() -> str:
+    token = current_token()
+    return token.name if token else "unknown"
+
+
+def incident_feature(incident: Incident, *, now: datetime) -> dict[str, Any]:
+    """An incident as a Feature, with its warning colour now and the actions it may take next."""
+    out = feature(incident, key="id")
+    out["properties"]["warning"] = warning_colour(status=incident.status, escalation=incident.escalation,
+                                                  warn_at=incident.warn_at, due_at=incident.due_at, now=now)
+    out["properties"]["next_actions"] = allowed_actions(incident.status)
+    return out
+
+
+def _locate(lon: float, lat: float) -> list[str]:
+    found = state().grid_index().lookup(lon, lat)
+    if found is None:
+        raise Problem(404, "no grids are loaded, so no report can be placed; import grids first", param="point")
+    return [ref.code for ref in found.chain]
+
+
+def _geocode(address: str) -> tuple[float, float]:
+    best, _ = best_address(state().address_matcher(), address,
+                           min_score=state().settings.lookup.min_address_score)
+    return best.lon, best.lat
+
+
+def _filter(now: datetime) -> IncidentFilter:
+    args, settings = request.args, state().settings.incidents
+    return IncidentFilter(
+        since=parse_time("since", args.get("since"), zone=settings.timezone),
+        until=parse_time("until", args.get("until"), zone=settings.timezone),
+        status=parse_choice("status", args.get("status"), STATUSES),
+        category=parse_choice("category", args.get("category"), settings.categories),
+        severity=parse_choice("severity", args.get("severity"), SEVERITIES),
+        grid=args.get("grid"),
+        warning=parse_choice("warning", args.get("warning"), WARNINGS),
+        now=now,
+    )
+
+
+@bp.post("/incidents")
+def report() -> tuple[Response, int]:
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not (0 < len(key) <= MAX_KEY_CHARS):
+        raise Problem(400, f"Idempotency-Key must be 1–{MAX_KEY_CHARS} characters", param="Idempotency-Key")
+    body = parse_json(request.get_data())
+    now = _now()
+    incident = new_incident(body, settings=state().settings.incidents, locate=_locate, geocode=_geocode, now=now)
+    stored, created = store().report_incident(incident, actor=_actor(), idempotency_key=key,
+                                              body_hash=body_hash(body))
+    response = jsonify(incident_feature(stored, now=now))
+    response.headers["Location"] = f"/api/incidents/{stored.id}"
+    return response, 201 if created else 200
+
+
+@bp.get("/incidents")
+def list_incidents() -> dict[str, Any]:
+    reject_unknown(request.args, LIST_PARAMS)
+    now = _now()
+    limit = parse_int("limit", request.args.get("limit"), default=1000, low=0, high=10_000)
+    offset = parse_int("offset", request.args.get("offset"), default=0, low=0)
+    found, total = store().query_incidents(bbox=parse_bbox(request.args.get("bbox")), where=_filter(now),
+                                           limit=limit, offset=offset)
+    collection = feature_collection([], key="id", numberMatched=total, numberReturned=len(found))
+    collection["features"] = [incident_feature(i, now=now) for i in found]
+    return collection
+
+
+@bp.get("/incidents/<incident_id>")
+def get_incident(incident_id: str) -> dict[str, Any]:
+    reject_unknown(request.args, ())
+    incident = store().get("incidents", incident_id)
+    if incident is None:
+        raise Problem(404, f"no incident with id '{incident_id}'", param="id")
+    out = incident_feature(incident, now=_now())
+    out["properties"]["timeline"] = [
+        {"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "from": e.from_status, "to": e.to_status,
+         "note": e.note, "unit": e.unit} for e in store().incident_timeline(incident_id)]
+    return out
+
+
+@bp.post("/incidents/<incident_id>/transitions")
+def transition(incident_id: str) -> dict[str, Any]:
+    now = _now()
+    moved = move_incident(store(), incident_id, parse_json(request.get_data()), actor=_actor(), now=now)
+    return incident_feature(moved, now=now)
+
+
+@bp.get("/kpis")
+def kpis() -> dict[str, Any]:
+    reject_unknown(request.args, ("since", "until", "code", "level", "category", "severity"))
+    now = _now()
+    settings = state().settings.incidents
+    where = IncidentFilter(
+        since=parse_time("since", request.args.get("since"), zone=settings.timezone),
+        until=parse_time("until", request.args.get("until"), zone=settings.timezone),
+        category=parse_choice("category", request.args.get("category"), settings.categories),
+        severity=parse_choice("severity", request.args.get("severity"), SEVERITIES),
+        grid=request.args.get("code"),
+    )
+    level = parse_int("level", request.args.get("level"), low=1, high=4)
+    return {"generated_at": now.isoformat(), **store().incident_kpis(where=where, now=now, group_level=level)}

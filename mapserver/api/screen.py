@@ -1,0 +1,179 @@
+"""The big screen (一屏统揽): the page at ``/``, its JSON endpoints under ``/api/screen/``, MBTiles at ``/tiles/``.
+
+Every route needs a viewer token; the page also takes it once as ``?token=``
+(see ``mapserver/screen/access.py``). JSON answers carry an ETag built from
+the data versions they depend on, so the page's polls cost a 304 when nothing
+changed. Coordinates are WGS-84 longitude/latitude degrees.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from flask import Blueprint, Response, request, url_for
+
+from mapserver.api.params import parse_bbox, reject_unknown
+from mapserver.auth import hash_token
+from mapserver.errors import Problem, problem_response
+from mapserver.screen.access import accepts_query_token, hand_off, no_store, unauthorized_page, wants_html
+from mapserver.screen.cache import Encoded, etag_of
+from mapserver.screen.csp import new_nonce, page_policy
+from mapserver.screen.gridcard import grid_card
+from mapserver.screen.i18n import parse_lang
+from mapserver.screen.layerspec import LayerQuery
+from mapserver.screen.locate import locate
+from mapserver.screen.measures import SOURCES as MEASURE_SOURCES
+from mapserver.screen.measures import measures
+from mapserver.screen.page import PageContext, render_page
+from mapserver.screen.state import init_screen, screen_state
+from mapserver.screen.window import parse_window, window_start
+from mapserver.state import state, store
+
+bp = Blueprint("screen", __name__)
+bp.record_once(lambda setup: init_screen(setup.app))
+
+CLOCK_BUCKET_S = 60  # answers that depend on the clock (warnings, stale cameras) are rebuilt once a minute
+
+
+def _since(window: str) -> datetime:
+    return window_start(window, now=datetime.now(UTC), timezone=screen_state().settings.timezone)
+
+
+def _clock(now: datetime) -> int:
+    return int(now.timestamp() // CLOCK_BUCKET_S)
+
+
+def _window() -> str:
+    return parse_window(request.args.get("window"), screen_state().settings.window)
+
+
+@bp.errorhandler(Problem)
+def _problem(exc: Problem) -> Response:
+    # A browser opening the page without a valid token gets a page saying so, not a blank map or raw JSON.
+    if exc.status == 401 and request.endpoint == "screen.page" and wants_html():
+        lang = parse_lang(request.args.get("lang"), screen_state().settings.lang)
+        return unauthorized_page(lang, headers=exc.headers)
+    return problem_response(exc)
+
+
+@bp.get("/")
+@accepts_query_token
+def page() -> Response:
+    settings = screen_state().settings
+    lang = parse_lang(request.args.get("lang"), settings.lang)
+    window = _window()
+    if "token" in request.args:
+        return _take_token(request.args["token"], lang=lang, window=window)
+    nonce = new_nonce()
+    ctx = PageContext(lang=lang, window=window, nonce=nonce, root=request.script_root, words=screen_state().words(lang),
+                      static_url=lambda path: url_for("static", filename=path))
+    current = store()
+    layers = [layer for layer in screen_state().layers if layer.available(current)]
+    html = render_page(settings, layers, ctx, tiles=screen_state().tiles)
+    resp = no_store(Response(html, mimetype="text/html"))
+    resp.headers["Content-Security-Policy"] = page_policy(nonce, tile_origins=_tile_origins())
+    return resp
+
+
+def _tile_origins() -> list[str]:
+    basemap = screen_state().settings.basemap
+    if basemap.kind != "xyz" or not basemap.url:
+        return []
+    parts = urlsplit(basemap.url)
+    return [f"{parts.scheme}://{parts.netloc}"]
+
+
+def _take_token(token: str, *, lang: str, window: str) -> Response:
+    # The header may have authorised this request; the token that goes into the cookie is checked on its own.
+    if store().token_by_hash(hash_token(token)) is None:
+        raise Problem(401, "the token is not known or was revoked",
+                      headers={"WWW-Authenticate": 'Bearer realm="mapserver"'})
+    query = {k: v for k, v in (("lang", request.args.get("lang")), ("window", request.args.get("window"))) if v}
+    target = request.script_root + "/" + (f"?{urlencode(query)}" if query else "")
+    return hand_off(token, lang=lang, target=target, days=screen_state().settings.token_cookie_days)
+
+
+def _json_answer(key: tuple[Any, ...], make: Any) -> Response:
+    """The answer for ``key``: 304 when the browser has it, else from the cache or ``make()``; gzip if accepted."""
+    etag = etag_of(key)
+    # Weak: the same answer goes out plain or gzipped, and a weak tag is equal across encodings.
+    if request.if_none_match.contains_weak(etag):
+        resp = Response(status=304)
+    else:
+        encoded: Encoded = screen_state().cache.get_or_make(etag, make)
+        gzip_ok = encoded.gzipped is not None and request.accept_encodings.quality("gzip") > 0
+        resp = Response(encoded.gzipped if gzip_ok else encoded.plain, mimetype="application/json")
+        if gzip_ok:
+            resp.headers["Content-Encoding"] = "gzip"
+    resp.set_etag(etag, weak=True)
+    resp.headers["Cache-Control"] = "private, no-cache"
+    resp.headers["Vary"] = "Accept-Encoding, Cookie, Authorization"
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
+@bp.get("/api/screen/measures")
+def screen_measures() -> Response:
+    reject_unknown(request.args, {"window"})
+    window, current, now = _window(), store(), datetime.now(UTC)
+    since = _since(window)
+    versions = tuple(current.data_version(source) for source in MEASURE_SOURCES)
+    key = ("measures", versions, since.isoformat(), _clock(now))  # overdue grows with the clock alone
+    offline_after_s = state().settings.cameras.offline_after_s
+    return _json_answer(key, lambda: {"window": window, **measures(current, since=since, now=now,
+                                                                   offline_after_s=offline_after_s)})
+
+
+@bp.get("/api/screen/layers/<key>")
+def screen_layer(key: str) -> Response:
+    layer, current = screen_state().layer(key), store()
+    reject_unknown(request.args, {"window", "bbox"})
+    if not layer.available(current):
+        raise Problem(404, f"map layer '{key}' has no data source on this server", param="layer")
+    bbox = parse_bbox(request.args.get("bbox")) if layer.uses_bbox else None
+    since = _since(_window()) if layer.uses_window else None
+    now = datetime.now(UTC)
+    clock = _clock(now) if layer.uses_clock else 0
+    limit = screen_state().settings.max_features
+    cache_key = ("layer", key, layer.data_versions(current), since.isoformat() if since else "", bbox, clock, limit)
+    query = LayerQuery(params=layer.params, bbox=bbox, since=since, limit=limit, now=now, settings=state().settings)
+    return _json_answer(cache_key, lambda: layer.fetch(current, query))
+
+
+@bp.get("/api/screen/grids/<code>")
+def screen_grid(code: str) -> dict:
+    reject_unknown(request.args, {"window"})
+    return grid_card(store(), code, since=_since(_window()))
+
+
+@bp.get("/api/screen/locate")
+def screen_locate() -> dict:
+    reject_unknown(request.args, {"lon", "lat", "crs"})
+    values = []
+    for name in ("lon", "lat"):
+        try:
+            values.append(float(request.args[name]))
+        except KeyError:
+            raise Problem(400, f"{name} is required", param=name) from None
+        except ValueError:
+            raise Problem(400, f"{name} must be a number, got {request.args[name][:40]!r}", param=name) from None
+    return locate(store(), values[0], values[1], request.args.get("crs", "wgs84"))
+
+
+@bp.get("/tiles/<z>/<x>/<y>")
+def tile(z: str, x: str, y: str) -> Response:
+    tiles = screen_state().tiles
+    if tiles is None:
+        raise Problem(404, "no MBTiles basemap is configured (map.basemap.kind is not 'mbtiles')")
+    try:
+        zxy = int(z), int(x), int(y.split(".", 1)[0])  # Leaflet templates may add an extension
+    except ValueError:
+        raise Problem(400, f"tile address must be whole numbers, got {z}/{x}/{y}", param="z") from None
+    data = tiles.tile(*zxy)
+    if data is None:
+        raise Problem(404, f"the basemap has no tile {zxy[0]}/{zxy[1]}/{zxy[2]}")
+    resp = Response(data, mimetype=tiles.mimetype)
+    resp.headers["Cache-Control"] = "private, max-age=86400"
+    return resp

@@ -1,0 +1,48 @@
+"""The Content-Security-Policy of the big screen: nothing but this server, inline scripts only with the nonce.
+
+folium writes its map set-up as inline ``<script>`` and ``<style>`` blocks;
+each response gets a fresh nonce, stamped on those tags after rendering. The
+page carries no user data (that arrives as JSON and is written as text), so
+every ``<script``/``<style`` in it is ours or folium's.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable
+
+_OPENING_TAG = re.compile(r"<(script|style)(?=[\s>])", re.IGNORECASE)
+
+
+def new_nonce() -> str:
+    """128+ random bits, URL-safe base64 (valid in a CSP source and an HTML attribute as is)."""
+    return secrets.token_urlsafe(18)
+
+
+def add_nonce(html: str, nonce: str) -> str:
+    """Stamp ``nonce`` on every ``<script>`` and ``<style>`` opening tag."""
+    return _OPENING_TAG.sub(lambda m: f'<{m.group(1)} nonce="{nonce}"', html)
+
+
+def page_policy(nonce: str, *, tile_origins: Iterable[str] = ()) -> str:
+    """The policy for the map page; ``tile_origins`` are intranet basemap servers images may come from."""
+    images = " ".join(["'self'", "data:", *tile_origins])
+    return "; ".join([
+        "default-src 'none'",
+        f"script-src 'self' 'nonce-{nonce}'",
+        f"style-src 'self' 'nonce-{nonce}'",
+        f"img-src {images}",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'self'",
+        "object-src 'none'",
+    ])
+
+
+def plain_page_policy(nonce: str) -> str:
+    """For the small server-written pages (401, token hand-off): no script at all, one inline style block."""
+    return (f"default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self' data:; base-uri 'none'; "
+            "frame-ancestors 'self'")

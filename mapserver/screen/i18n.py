@@ -1,0 +1,124 @@
+"""The big screen's words in Chinese (the default) and English; the page gets them as JSON and writes them as text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+LANGS = ("zh", "en")
+HTML_LANG = {"zh": "zh-CN", "en": "en"}
+
+LEVEL_NAMES = {
+    "zh": {1: "街道", 2: "社区(村)", 3: "小区(自然村)", 4: "楼栋(小组)"},
+    "en": {1: "Street", 2: "Community / village", 3: "Compound", 4: "Building / group"},
+}
+
+_ZH = {
+    "page_title": "网格化服务管理 · 一屏统揽",
+    "brand": "综治中心 · 一屏统揽",
+    "window_today": "今日", "window_7d": "近7日", "window_30d": "近30日",
+    "measures": "态势指标",
+    "m_reports": "上报事件", "m_reports_window": "{window}上报事件", "m_open": "未办结", "m_overdue": "超期",
+    "m_closure_rate": "办结率",
+    "m_on_time_rate": "按期办结率", "m_camera_online_rate": "视频在线率", "m_hottest_grids": "高发网格 TOP5",
+    "m_grids": "网格数量", "pending": "待接入",
+    "cameras_online": "在线 {online} / 共 {total}",
+    "updated": "更新于", "offline": "连接中断，正在重试…", "revoked": "访问令牌已失效，请联系管理员重新授权",
+    "search_placeholder": "地址，或坐标“经度,纬度”", "search": "定位",
+    "crs_wgs84": "WGS-84", "crs_gcj02": "GCJ-02（高德/腾讯）", "crs_bd09": "BD-09（百度）", "crs_cgcs2000": "CGCS2000",
+    "lookup_missing": "地址查询尚未启用（网格索引模块未安装），请输入坐标“经度,纬度”",
+    "lookup_failed": "未找到该地址", "bad_coords": "坐标格式应为“经度,纬度”",
+    "no_grid_here": "该点不在任何网格内",
+    "close": "关闭",
+    "grid": "网格", "chain": "所属层级", "staff": "网格力量", "no_staff": "暂无登记人员", "counts": "网格指标",
+    "code": "编码", "households": "户数", "population": "人口", "children": "下级网格",
+    "incidents_in_window": "期内事件", "open_in_window": "其中未办结", "cameras": "视频点位",
+    "incident": "事件", "category": "类别", "severity": "等级", "status": "状态", "warning": "预警",
+    "reported_at": "上报时间", "due_at": "办结时限", "unit": "承办单位", "description": "描述", "address": "地址",
+    "timeline": "办理经过", "timeline_pending": "暂无办理记录",
+    "camera": "视频点位", "last_seen": "最近在线", "place": "重点场所", "kind": "类型",
+    "point": "定位点", "in_progress": "办理中", "truncated": "{layer}：显示 {shown} / 共 {total}",
+    "unauthorized_title": "需要授权", "unauthorized_body": "此大屏需要查看令牌。请用管理员发放的链接打开：/?token=…",
+}
+
+_EN = {
+    "page_title": "Grid governance · One-screen overview",
+    "brand": "Command centre · One-screen overview",
+    "window_today": "Today", "window_7d": "7 days", "window_30d": "30 days",
+    "measures": "Measures",
+    "m_reports": "Reported", "m_reports_window": "Reported · {window}", "m_open": "Open", "m_overdue": "Overdue",
+    "m_closure_rate": "Closure rate",
+    "m_on_time_rate": "On-time rate", "m_camera_online_rate": "Cameras online", "m_hottest_grids": "Top 5 grids",
+    "m_grids": "Grids", "pending": "coming",
+    "cameras_online": "{online} of {total} online",
+    "updated": "Updated", "offline": "Connection lost, retrying…", "revoked": "The access token is no longer valid",
+    "search_placeholder": "Address, or coordinates “lon,lat”", "search": "Go",
+    "crs_wgs84": "WGS-84", "crs_gcj02": "GCJ-02 (Amap/Tencent)", "crs_bd09": "BD-09 (Baidu)",
+    "crs_cgcs2000": "CGCS2000",
+    "lookup_missing": "Address search is not available yet (grid index not installed); enter “lon,lat”",
+    "lookup_failed": "Address not found", "bad_coords": "Coordinates are “lon,lat”",
+    "no_grid_here": "This point lies in no grid",
+    "close": "Close",
+    "grid": "Grid", "chain": "Grid chain", "staff": "Grid staff", "no_staff": "No staff on record",
+    "counts": "Measures",
+    "code": "Code", "households": "Households", "population": "Population", "children": "Sub-grids",
+    "incidents_in_window": "Incidents in window", "open_in_window": "of which open", "cameras": "Cameras",
+    "incident": "Incident", "category": "Category", "severity": "Severity", "status": "Status", "warning": "Warning",
+    "reported_at": "Reported", "due_at": "Due", "unit": "Unit", "description": "Description", "address": "Address",
+    "timeline": "Timeline", "timeline_pending": "No steps recorded yet",
+    "camera": "Camera", "last_seen": "Last seen", "place": "Key place", "kind": "Kind",
+    "point": "Point", "in_progress": "in progress", "truncated": "{layer}: {shown} of {total} shown",
+    "unauthorized_title": "Authorisation needed",
+    "unauthorized_body": "This screen needs a viewer token. Open the link an administrator gave you: /?token=…",
+}
+
+_ENUMS = {
+    "zh": {
+        "status": {"reported": "已上报", "dispatched": "已派单", "grabbed": "已抢单", "accepted": "已签收",
+                   "joint": "联合处置", "handled": "已处置", "verified": "已核查", "closed": "已办结",
+                   "returned": "已返单"},
+        "severity": {"general": "一般", "important": "重要", "urgent": "重要紧急"},
+        "warning": {"green": "正常", "yellow": "临期预警", "red": "超期", "purple": "督办"},
+        "camera_status": {"online": "在线", "offline": "离线", "fault": "故障", "unknown": "未知"},
+        "role": {"grid_leader": "网格长", "grid_worker": "网格员", "instructor": "网格指导员",
+                 "police_liaison": "网格警务员", "mediator": "网格调解员", "safety_officer": "网格安全员",
+                 "volunteer": "志愿者"},
+        "category": {"disputes": "矛盾纠纷", "public_security": "社会治安", "fire_hazard": "消防隐患",
+                     "city_appearance": "市容环境", "roads_facilities": "道路设施", "environment": "生态环境",
+                     "petitions": "信访诉求", "other": "其他"},
+        "place_kind": {"school": "学校", "hospital": "医院", "market": "市场", "station": "车站",
+                       "business_tower": "商务楼宇", "industrial_park": "产业园区", "park": "公园", "other": "其他"},
+    },
+    "en": {
+        "status": {"reported": "reported", "dispatched": "dispatched", "grabbed": "grabbed", "accepted": "accepted",
+                   "joint": "joint handling", "handled": "handled", "verified": "verified", "closed": "closed",
+                   "returned": "returned"},
+        "severity": {"general": "general", "important": "important", "urgent": "important and urgent"},
+        "warning": {"green": "on track", "yellow": "due soon", "red": "overdue", "purple": "escalated"},
+        "camera_status": {"online": "online", "offline": "offline", "fault": "fault", "unknown": "unknown"},
+        "role": {"grid_leader": "grid leader", "grid_worker": "grid worker", "instructor": "instructor",
+                 "police_liaison": "police liaison", "mediator": "mediator", "safety_officer": "safety officer",
+                 "volunteer": "volunteer"},
+        "category": {"disputes": "disputes", "public_security": "public security", "fire_hazard": "fire hazard",
+                     "city_appearance": "city appearance", "roads_facilities": "roads and facilities",
+                     "environment": "environment", "petitions": "petitions", "other": "other"},
+        "place_kind": {"school": "school", "hospital": "hospital", "market": "market", "station": "station",
+                       "business_tower": "business tower", "industrial_park": "industrial park", "park": "park",
+                       "other": "other"},
+    },
+}
+
+
+def parse_lang(text: str | None, default: str) -> str:
+    """The language asked for, or ``default`` for a missing or unknown one."""
+    return text if text in LANGS else default
+
+
+def words(lang: str) -> dict[str, Any]:
+    """Every label the page shows, in ``lang``: plain strings, level names and enum labels."""
+    base = _ZH if lang == "zh" else _EN
+    return {**base, "levels": {str(k): v for k, v in LEVEL_NAMES[lang].items()}, "enums": _ENUMS[lang]}
+
+
+def word(lang: str, key: str) -> str:
+    """One plain label."""
+    return (_ZH if lang == "zh" else _EN)[key]

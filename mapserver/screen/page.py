@@ -1,0 +1,141 @@
+"""The big-screen page, rendered with folium: the map, the basemap, one empty group per layer, the layer control.
+
+The page holds no data. Its groups are filled, and kept live, by
+``static/screen/main.js`` from the JSON endpoints; the page hands that script
+its settings and words as a JSON block. Every script, stylesheet and icon it
+names is served from ``static/``: folium's defaults (public CDNs) are replaced
+on this map instance only, never on the class, so no request can pick up
+another request's lists.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+import folium
+from branca.element import Figure, MacroElement
+
+from mapserver.config import BasemapSettings, MapSettings
+from mapserver.screen.csp import add_nonce
+from mapserver.screen.i18n import HTML_LANG, word
+from mapserver.screen.layerspec import ScreenLayer
+from mapserver.screen.tiles import MBTiles
+
+# Paths under static/: the vendored Leaflet build (see static/VENDORED.md) and the screen's own files.
+LEAFLET_JS = "vendor/leaflet/leaflet.js"
+LEAFLET_CSS = "vendor/leaflet/leaflet.css"
+SCREEN_JS = "screen/main.js"
+SCREEN_CSS = "screen/screen.css"
+ICON = "screen/icon.svg"
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What one request decides: language, window, CSP nonce, and how to spell local URLs."""
+
+    lang: str
+    window: str
+    nonce: str
+    static_url: Callable[[str], str]
+    root: str  # the app's URL prefix ('' at the site root)
+    words: dict[str, Any]  # every label in ``lang`` (mapserver.screen.i18n.words, categories from config)
+
+
+def script_json(value: Any) -> str:
+    """JSON that is safe inside a ``<script>`` element: no ``<``, ``>`` or ``&`` can end or open a tag."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+class _ScreenBoot(MacroElement):
+    """The page's own stylesheet, icon and module script (header), and its settings as a JSON block (body)."""
+
+    _template = folium.template.Template("""
+        {% macro header(this, kwargs) %}
+            <link rel="icon" type="image/svg+xml" href="{{ this.icon_url }}"/>
+            <link rel="stylesheet" href="{{ this.css_url }}"/>
+            <script type="module" src="{{ this.js_url }}"></script>
+        {% endmacro %}
+        {% macro html(this, kwargs) %}
+            <script type="application/json" id="screen-config">{{ this.config_json }}</script>
+            <div id="screen-ui"></div>
+        {% endmacro %}
+    """)
+
+    def __init__(self, ctx: PageContext, config: dict[str, Any]) -> None:
+        super().__init__()
+        self._name = "ScreenBoot"
+        # Escaped here because folium's templates do not autoescape.
+        self.icon_url = escape(ctx.static_url(ICON))
+        self.css_url = escape(ctx.static_url(SCREEN_CSS))
+        self.js_url = escape(ctx.static_url(SCREEN_JS))
+        self.config_json = script_json(config)
+
+
+def _base_map(settings: MapSettings, ctx: PageContext) -> folium.Map:
+    lon, lat = settings.center
+    fmap = folium.Map(location=[lat, lon], zoom_start=settings.zoom, min_zoom=settings.min_zoom,
+                      max_zoom=settings.max_zoom, tiles=None, control_scale=True, zoom_control="bottomright",
+                      attribution_control=settings.basemap.kind != "none")
+    # Instance attributes shadow folium's class-level CDN lists for this map only.
+    fmap.default_js = [("leaflet", ctx.static_url(LEAFLET_JS))]
+    fmap.default_css = [("leaflet_css", ctx.static_url(LEAFLET_CSS))]
+    return fmap
+
+
+def _add_basemap(fmap: folium.Map, basemap: BasemapSettings, tiles: MBTiles | None, ctx: PageContext) -> None:
+    if basemap.kind == "none":
+        return
+    options: dict[str, Any] = {"max_zoom": basemap.max_zoom}
+    if basemap.kind == "xyz":
+        url = basemap.url or ""
+    else:
+        url = ctx.root + "/tiles/{z}/{x}/{y}"
+        options.update(_mbtiles_options(tiles))
+    folium.TileLayer(tiles=url, attr=escape(basemap.attribution or "basemap"), name=word(ctx.lang, "page_title"),
+                     overlay=False, control=False, **options).add_to(fmap)
+
+
+def _mbtiles_options(tiles: MBTiles | None) -> dict[str, Any]:
+    """Ask Leaflet only for tiles the file has: its bounds and its deepest zoom (deeper zooms scale that up)."""
+    if tiles is None:
+        return {}
+    options: dict[str, Any] = {}
+    bounds = tiles.bounds()
+    if bounds is not None:
+        west, south, east, north = bounds
+        options["bounds"] = [[south, west], [north, east]]
+    low, high = tiles.zoom_range()
+    if low is not None:
+        options["min_native_zoom"] = low
+    if high is not None:
+        options["max_native_zoom"] = high
+    return options
+
+
+def _client_config(settings: MapSettings, fmap: folium.Map, specs: list[dict[str, Any]],
+                   ctx: PageContext) -> dict[str, Any]:
+    return {"map": fmap.get_name(), "root": ctx.root, "lang": ctx.lang, "window": ctx.window,
+            "refresh_s": settings.refresh_s, "timezone": settings.timezone, "layers": specs, "words": ctx.words}
+
+
+def render_page(settings: MapSettings, layers: list[ScreenLayer], ctx: PageContext,
+                tiles: MBTiles | None = None) -> str:
+    """The whole page as HTML, with ``ctx.nonce`` on every inline script and style."""
+    figure = Figure(title=escape(word(ctx.lang, "page_title")))
+    fmap = _base_map(settings, ctx)
+    figure.add_child(fmap)
+    _add_basemap(fmap, settings.basemap, tiles, ctx)
+    specs = []
+    for layer in layers:
+        # Leaflet's layer control writes names as HTML: escape them.
+        group = folium.FeatureGroup(name=escape(layer.title(ctx.lang)), show=layer.visible).add_to(fmap)
+        specs.append(layer.client_spec(ctx.lang, group.get_name()))
+    folium.LayerControl(position="topright", collapsed=settings.layer_control_collapsed).add_to(fmap)
+    fmap.add_child(_ScreenBoot(ctx, _client_config(settings, fmap, specs, ctx)))
+    html = figure.render().replace("<html>", f'<html lang="{HTML_LANG[ctx.lang]}">', 1)
+    return add_nonce(html, ctx.nonce)

@@ -1,0 +1,124 @@
+// The big screen, kept live: reads the settings folium wrote into the page, builds the frame around the map,
+// then polls the JSON endpoints every refresh_s seconds and redraws what changed. No page reloads.
+/* global L */
+
+import { Api } from './api.js';
+import { Details } from './details.js';
+import { fmt } from './dom.js';
+import { RENDERERS } from './renderers.js';
+import { Search } from './search.js';
+import { buildFrame, markWindow, showMeasures, showNotices, showStatus } from './ui.js';
+
+const cfg = JSON.parse(document.getElementById('screen-config').textContent);
+const map = window[cfg.map]; // created by folium's inline script, which ran before this module
+const scale = Math.max(1, window.innerWidth / 1920); // lines and dots grow with a 4K wall
+const locale = cfg.lang === 'zh' ? 'zh-CN' : 'en-GB';
+const timeFormat = new Intl.DateTimeFormat(locale, { timeZone: cfg.timezone, dateStyle: 'short', timeStyle: 'medium' });
+const clockFormat = new Intl.DateTimeFormat(locale, { timeZone: cfg.timezone, dateStyle: 'medium', timeStyle: 'medium' });
+const time = (iso) => (iso ? timeFormat.format(new Date(iso)) : '');
+
+const state = { window: cfg.window, words: cfg.words, lang: cfg.lang, time, authLost: false, generation: 0 };
+const api = new Api(cfg.root, () => { state.authLost = true; });
+const frame = buildFrame(cfg, { onWindow: switchWindow, onGrid: (code) => details.grid(code, null) });
+const details = new Details(api, map, state);
+new Search(api, map, details, cfg.words, frame.search); // eslint-disable-line no-new
+
+const layers = cfg.layers.map((spec, index) => {
+  const group = window[spec.group];
+  // One pane per layer, stacked in config order: a redraw must not lift street outlines over communities.
+  const pane = `ms-${spec.key}`;
+  map.createPane(pane).style.zIndex = String(401 + index);
+  const renderer = RENDERERS[spec.renderer]({ group, map, pane, style: spec.style, words: cfg.words, scale, time,
+    select: (item) => details.select(item) });
+  return { spec, group, renderer, shown: null };
+});
+
+/** The part of the map in view, padded a quarter each way and rounded outward to 0.001° (≈100 m). */
+function viewBox() {
+  const b = map.getBounds().pad(0.25);
+  const down = (v) => Math.floor(v * 1000) / 1000;
+  const up = (v) => Math.ceil(v * 1000) / 1000;
+  return [Math.max(-180, down(b.getWest())), Math.max(-90, down(b.getSouth())),
+    Math.min(180, up(b.getEast())), Math.min(90, up(b.getNorth()))].join(',');
+}
+
+async function refreshLayer(layer) {
+  const { spec, group, renderer } = layer;
+  if (!map.hasLayer(group)) return;
+  if (map.getZoom() < spec.min_zoom) {
+    group.clearLayers();
+    layer.shown = null;
+    api.forget(`/api/screen/layers/${spec.key}`);
+    return;
+  }
+  const params = { window: spec.uses_window ? state.window : null, bbox: spec.uses_bbox ? viewBox() : null };
+  const generation = state.generation;
+  const data = await api.get(`/api/screen/layers/${spec.key}`, params, { poll: true });
+  if (data && generation === state.generation) {
+    renderer.draw(data);
+    layer.shown = data;
+  }
+}
+
+async function refreshMeasures() {
+  const generation = state.generation;
+  const answer = await api.get('/api/screen/measures', { window: state.window }, { poll: true });
+  if (answer && generation === state.generation) showMeasures(frame, answer, state.window);
+}
+
+function notices() {
+  return layers.filter((l) => l.shown && l.shown.numberMatched > l.shown.numberReturned).map((l) => fmt(
+    cfg.words.truncated, { layer: l.spec.title, shown: l.shown.numberReturned, total: l.shown.numberMatched }));
+}
+
+let running = false;
+let again = false;
+async function refresh() {
+  if (running) { // a slow answer must not pile polls on top of each other; one more runs after it
+    again = true;
+    return;
+  }
+  running = true;
+  again = false;
+  state.authLost = false; // set again by any answer of 401 in this round
+  try {
+    const results = await Promise.allSettled([refreshMeasures(), ...layers.map(refreshLayer)]);
+    const failed = results.find((r) => r.status === 'rejected');
+    if (state.authLost) showStatus(frame, 'revoked');
+    else if (failed) showStatus(frame, 'offline');
+    else showStatus(frame, 'live', new Date().toLocaleTimeString(locale, { timeZone: cfg.timezone, hour12: false }));
+    showNotices(frame, notices());
+    document.documentElement.dataset.screen = failed ? 'error' : 'live';
+  } finally {
+    running = false;
+  }
+  if (again) refresh();
+}
+
+function switchWindow(name) {
+  if (name === state.window) return;
+  state.window = name;
+  state.generation += 1; // answers still on their way belong to the old window
+  markWindow(frame, name);
+  const url = new URL(window.location.href);
+  url.searchParams.set('window', name);
+  window.history.replaceState(null, '', url);
+  api.forget('/api/screen/');
+  refresh();
+}
+
+function tick() {
+  frame.clock.textContent = clockFormat.format(new Date());
+}
+
+markWindow(frame, state.window);
+// The configured zoom is for a 1920-wide wall; a 3840-wide one at the same pixel ratio sees the same area one
+// zoom level deeper.
+if (scale >= 1.5) map.setZoom(map.getZoom() + Math.round(Math.log2(scale)), { animate: false });
+map.on('moveend', () => refresh());
+map.on('zoomend', () => layers.forEach((l) => l.renderer.zoomed && l.renderer.zoomed()));
+map.on('overlayadd', () => refresh());
+tick();
+setInterval(tick, 1000);
+setInterval(refresh, cfg.refresh_s * 1000);
+refresh();

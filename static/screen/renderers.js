@@ -1,0 +1,148 @@
+// How each kind of layer is drawn. A layer module in layers/ names its renderer (RENDERER); the page makes one
+// renderer per configured layer and hands it every new answer. Tooltips are DOM nodes built from text, never HTML.
+/* global L */
+
+import { el } from './dom.js';
+import { sector } from './geo.js';
+
+function tooltip(...lines) {
+  return el('div', { className: 'ms-tip' }, lines.filter(Boolean).map((line, i) => el(i ? 'div' : 'strong', {}, line)));
+}
+
+function label(words, kind, value) {
+  return (words.enums[kind] && words.enums[kind][value]) || value || '';
+}
+
+/** Outline: the district boundary, under everything, taking no clicks. */
+function outline(ctx) {
+  return {
+    draw(data) {
+      const s = ctx.style;
+      ctx.group.clearLayers();
+      L.geoJSON(data, {
+        interactive: false,
+        pane: ctx.pane,
+        style: () => ({ className: 'ms-outline', color: s.color, weight: s.weight * ctx.scale, opacity: s.opacity,
+          fillColor: s.fill_color, fillOpacity: s.fill_opacity }),
+      }).addTo(ctx.group);
+    },
+  };
+}
+
+/** Grid outlines of one level; a grid with a risk colour is filled with it. Click → the grid card. */
+function grids(ctx) {
+  const s = ctx.style;
+  const style = (feature) => {
+    const risk = feature.properties.risk && s.risk_colors[feature.properties.risk];
+    return { pane: ctx.pane, className: `ms-grid ms-grid-l${feature.properties.level}`, color: s.color, weight: s.weight * ctx.scale,
+      opacity: s.opacity, dashArray: s.dash || null, fillColor: risk || s.color,
+      fillOpacity: risk ? s.risk_opacity : s.fill_opacity };
+  };
+  return {
+    draw(data) {
+      ctx.group.clearLayers();
+      L.geoJSON(data, {
+        style,
+        onEachFeature: (feature, layer) => {
+          const p = feature.properties;
+          const code = feature.id;
+          if (s.labels) {
+            layer.bindTooltip(el('span', {}, p.name), { permanent: true, direction: 'center', className: 'ms-grid-label' });
+          } else {
+            layer.bindTooltip(tooltip(p.name, `${ctx.words.levels[p.level] || ''} · ${code}`), { sticky: true });
+          }
+          layer.on('click', () => ctx.select({ type: 'grid', code, feature }));
+        },
+      }).addTo(ctx.group);
+    },
+  };
+}
+
+/** Key places: points as rings, areas as outlines, coloured by kind. Click → what the feature says. */
+function places(ctx) {
+  const s = ctx.style;
+  return {
+    draw(data) {
+      ctx.group.clearLayers();
+      L.geoJSON(data, {
+        pane: ctx.pane,
+        style: (f) => ({ className: 'ms-place', color: s.kind_colors[f.properties.kind] || s.color,
+          weight: s.weight * ctx.scale, fillOpacity: s.fill_opacity }),
+        pointToLayer: (f, latlng) => L.circleMarker(latlng, { pane: ctx.pane, className: 'ms-place', radius: s.radius * ctx.scale,
+          color: s.kind_colors[f.properties.kind] || s.color, weight: s.weight * ctx.scale,
+          fillOpacity: s.fill_opacity }),
+        onEachFeature: (f, layer) => {
+          layer.bindTooltip(tooltip(f.properties.name, label(ctx.words, 'place_kind', f.properties.kind)));
+          layer.on('click', () => ctx.select({ type: 'place', feature: f }));
+        },
+      }).addTo(ctx.group);
+    },
+  };
+}
+
+/** Cameras: a dot per camera coloured by status; from sector_min_zoom on, its view sector too. */
+function cameras(ctx) {
+  const s = ctx.style;
+  let last = null;
+  const colour = (p) => s.status_colors[p.status] || s.status_colors.unknown;
+  function drawSector(f) {
+    const p = f.properties;
+    if (p.direction_deg === null || p.fov_deg === null) return;
+    const [lng, lat] = f.geometry.coordinates;
+    const ring = sector([lat, lng], p.direction_deg, p.fov_deg, p.range_m || s.default_range_m);
+    L.polygon(ring, { pane: ctx.pane, className: 'ms-sector', interactive: false, stroke: false, fillColor: colour(p),
+      fillOpacity: s.sector_opacity }).addTo(ctx.group);
+  }
+  function drawDot(f) {
+    const p = f.properties;
+    const [lng, lat] = f.geometry.coordinates;
+    const dot = L.circleMarker([lat, lng], { pane: ctx.pane, className: `ms-camera ms-camera-${p.status}`, radius: s.radius * ctx.scale,
+      color: '#06101c', weight: 1, fillColor: colour(p), fillOpacity: 0.95 });
+    dot.bindTooltip(tooltip(p.name, label(ctx.words, 'camera_status', p.status)));
+    dot.on('click', () => ctx.select({ type: 'camera', feature: f }));
+    dot.addTo(ctx.group);
+  }
+  return {
+    draw(data) {
+      last = data || last;
+      ctx.group.clearLayers();
+      if (!last) return;
+      if (ctx.map.getZoom() >= s.sector_min_zoom) last.features.forEach(drawSector);
+      last.features.forEach(drawDot);
+    },
+    zoomed() { this.draw(null); },
+  };
+}
+
+/** Incidents of the window: coloured by warning when they have one, else by status; closed ones recede
+ *  (drawn first, smaller, dimmer); new ones pulse. */
+function incidents(ctx) {
+  const s = ctx.style;
+  let seen = null; // ids drawn before: anything else is new since the last poll
+  const colour = (p) => (p.warning && s.warning_colors[p.warning]) || s.status_colors[p.status] || s.color;
+  const closedFirst = (a, b) => (b.properties.status === 'closed') - (a.properties.status === 'closed');
+  return {
+    draw(data) {
+      ctx.group.clearLayers();
+      const ids = new Set();
+      for (const f of [...data.features].sort(closedFirst)) {
+        const p = f.properties;
+        ids.add(f.id);
+        const isNew = seen !== null && !seen.has(f.id);
+        const closed = p.status === 'closed';
+        const [lng, lat] = f.geometry.coordinates;
+        const cls = `ms-incident ms-incident-${p.warning || p.status}${isNew ? ' ms-new' : ''}`;
+        const dot = L.circleMarker([lat, lng], { pane: ctx.pane, className: cls,
+          radius: s.radius * ctx.scale * (closed ? s.closed_scale : 1), color: '#ffffff', weight: closed ? 0 : s.weight,
+          fillColor: colour(p), fillOpacity: closed ? s.closed_opacity : 0.9 });
+        dot.bindTooltip(tooltip(label(ctx.words, 'category', p.category),
+          `${label(ctx.words, 'status', p.status)} · ${ctx.time(p.reported_at)}`));
+        dot.on('click', () => ctx.select({ type: 'incident', id: f.id, feature: f }));
+        dot.addTo(ctx.group);
+      }
+      seen = ids;
+    },
+  };
+}
+
+export const RENDERERS = { outline, grids, places, cameras, incidents };

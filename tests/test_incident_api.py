@@ -1,0 +1,136 @@
+"""Incidents over HTTP on both backends: report, idempotency, list filters, transitions, measures, bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from mapserver.geo import from_wgs84
+from tests import samples
+from tests.test_api import assert_problem
+
+INSIDE = {"lon": 114.6005, "lat": 33.6005}  # in the compound grid 人和小区 of tests/samples.py
+
+
+@pytest.fixture
+def city(store):
+    samples.load_all(store)
+    return store
+
+
+def report(client, headers, **body):
+    payload = {"category": "disputes", "severity": "important", "description": "楼上漏水", "point": INSIDE, **body}
+    return client.post("/api/incidents", json=payload, headers=headers)
+
+
+def test_a_report_is_assigned_to_its_grid_with_deadlines(client, city, tokens):
+    resp = report(client, tokens["operator"])
+    assert resp.status_code == 201
+    props = resp.get_json()["properties"]
+    assert props["grid_code"] == samples.COMPOUND.code
+    assert [props["grid_l1"], props["grid_l2"], props["grid_l3"]] == [
+        samples.STREET.code, samples.COMMUNITY.code, samples.COMPOUND.code]
+    assert props["status"] == "reported" and props["warning"] == "green" and props["due_at"] > props["reported_at"]
+    assert props["h3_cell"] and props["next_actions"] == ["dispatch", "grab", "whistle"]
+    assert resp.headers["Location"] == f"/api/incidents/{props['id']}"
+
+
+@pytest.mark.parametrize("crs", ["gcj02", "bd09", "cgcs2000"])
+def test_points_in_chinese_coordinate_systems_land_in_the_same_grid(client, city, tokens, crs):
+    lon, lat = from_wgs84(INSIDE["lon"], INSIDE["lat"], crs)
+    resp = report(client, tokens["operator"], point={"lon": lon, "lat": lat, "crs": crs})
+    geometry = resp.get_json()["geometry"]["coordinates"]
+    assert resp.get_json()["properties"]["grid_code"] == samples.COMPOUND.code
+    assert geometry == pytest.approx([INSIDE["lon"], INSIDE["lat"]], abs=1e-7)
+
+
+def test_an_address_alone_is_geocoded(client, city, tokens):
+    resp = report(client, tokens["operator"], point=None, address="七一路十八号人和小区三栋二单元五零一室")
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json()["geometry"]["coordinates"] == pytest.approx([114.611, 33.611])
+
+
+def test_idempotency_key(client, city, tokens):
+    headers = {**tokens["operator"], "Idempotency-Key": "phone-42-report-7"}
+    first = report(client, headers)
+    again = report(client, headers)
+    assert first.status_code == 201 and again.status_code == 200
+    assert first.get_json()["id"] == again.get_json()["id"]
+    assert_problem(report(client, headers, description="another body"), 422, "Idempotency-Key")
+    assert city.count("incidents") == 2  # the sample incident and this one
+
+
+@pytest.mark.parametrize("body, status, param", [
+    ({"category": "aliens"}, 422, "category"),
+    ({"severity": "extreme"}, 422, "severity"),
+    ({"point": None}, 422, "point"),
+    ({"point": {"lon": "x", "lat": 1}}, 400, "point.lon"),
+    ({"point": {"lon": 114.6, "lat": 33.6, "crs": "mars2000"}}, 400, "crs"),
+    ({"point": {"lon": 10.0, "lat": 50.0}}, 404, None),
+    ({"description": "长" * 2001}, 422, "description"),
+    ({"colour": "red"}, 400, "colour"),
+    ({"point": None, "address": "火星基地1号"}, 404, "address"),
+])
+def test_bad_reports_write_nothing(client, city, tokens, body, status, param):
+    before = city.count("incidents")
+    assert_problem(report(client, tokens["operator"], **body), status, param)
+    assert city.count("incidents") == before
+
+
+def test_the_closed_loop_and_its_timeline(client, city, tokens):
+    incident_id = report(client, tokens["operator"]).get_json()["id"]
+    url = f"/api/incidents/{incident_id}/transitions"
+    steps = [({"action": "grab", "unit": "陈州街道"}, "grabbed"), ({"action": "accept"}, "accepted"),
+             ({"action": "whistle", "level": "key", "note": "需住建局协同"}, "accepted"),
+             ({"action": "joint", "unit": "住建局"}, "joint"), ({"action": "handle"}, "handled"),
+             ({"action": "verify"}, "verified"), ({"action": "close"}, "closed")]
+    for body, status in steps:
+        resp = client.post(url, json=body, headers=tokens["operator"])
+        assert resp.status_code == 200, resp.get_json()
+        assert resp.get_json()["properties"]["status"] == status
+    detail = client.get(f"/api/incidents/{incident_id}", headers=tokens["viewer"]).get_json()["properties"]
+    assert [e["action"] for e in detail["timeline"]] == ["report", "grab", "accept", "whistle", "joint", "handle",
+                                                         "verify", "close"]
+    assert detail["escalation"] == "key" and detail["closed_at"] and detail["warning"] is None
+    assert_problem(client.post(url, json={"action": "grab", "unit": "x"}, headers=tokens["operator"]), 409, "action")
+
+
+def test_illegal_transition_lists_the_allowed_ones(client, city, tokens):
+    incident_id = report(client, tokens["operator"]).get_json()["id"]
+    body = assert_problem(client.post(f"/api/incidents/{incident_id}/transitions", json={"action": "close"},
+                                      headers=tokens["operator"]), 409, "action")
+    assert "dispatch, grab, whistle" in body["detail"]
+    assert_problem(client.post(f"/api/incidents/{incident_id}/transitions", json={"action": "dispatch"},
+                               headers=tokens["operator"]), 422, "unit")
+    assert_problem(client.post(f"/api/incidents/{incident_id}/transitions", json={"action": "fly"},
+                               headers=tokens["operator"]), 422, "action")
+    assert_problem(client.post("/api/incidents/nope/transitions", json={"action": "grab", "unit": "x"},
+                               headers=tokens["operator"]), 404, "id")
+    assert_problem(client.post(f"/api/incidents/{incident_id}/transitions",
+                               json={"action": "grab", "unit": "x", "version": 99},
+                               headers=tokens["operator"]), 409, "version")
+
+
+def test_listing_filters(client, city, tokens):
+    for category in ("disputes", "fire_hazard", "fire_hazard"):
+        report(client, tokens["operator"], category=category)
+    body = client.get("/api/incidents?category=fire_hazard&limit=1", headers=tokens["viewer"]).get_json()
+    assert body["numberMatched"] == 2 and body["numberReturned"] == 1
+    assert client.get(f"/api/incidents?grid={samples.STREET.code}&status=reported&warning=green",
+                      headers=tokens["viewer"]).get_json()["numberMatched"] == 3
+    assert client.get("/api/incidents?since=2999-01-01", headers=tokens["viewer"]).get_json()["numberMatched"] == 0
+    for query, param in (("since=yesterday", "since"), ("warning=blue", "warning"), ("status=lost", "status"),
+                         ("bbox=1,2", "bbox"), ("grid_code=1", "grid_code")):
+        assert_problem(client.get(f"/api/incidents?{query}", headers=tokens["viewer"]), 400, param)
+
+
+def test_measures_endpoint(client, city, tokens):
+    for _ in range(3):
+        report(client, tokens["operator"])
+    body = client.get(f"/api/kpis?level=2&code={samples.STREET.code}", headers=tokens["viewer"]).get_json()
+    assert body["total"] == 3 and body["by_grid"] == {samples.COMMUNITY.code: 3}
+    assert body["by_status"] == {"reported": 3} and body["closure_rate"] == 0.0
+    assert_problem(client.get("/api/kpis?level=9", headers=tokens["viewer"]), 400, "level")
+
+
+def test_viewers_cannot_report_or_move(client, city, tokens):
+    assert report(client, tokens["viewer"]).status_code == 403

@@ -1,0 +1,301 @@
+"""The big screen in a real browser: Debian's headless Chromium, driven by Playwright, against a live server.
+
+Most tests share one SQLite district (tests/browser/city.py) and one browser;
+one test runs the page on each store backend. Chromium missing is a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+from shapely.geometry import Point
+
+from mapserver import create_app
+from mapserver.geo import wgs84_to_gcj02
+from mapserver.model import Incident
+from mapserver.screen.window import window_start
+from mapserver.store import open_store
+from tests.browser.city import HOSTILE_DESCRIPTION, HOSTILE_INCIDENT, HOSTILE_NAME, load_city
+from tests.browser.live import SCREEN, LiveServer, Watch, launch_chromium
+from tests.conftest import make_token, settings_for
+
+SCREENSHOT = Path(tempfile.gettempdir()) / "mapserver-screen-1920x1080.png"
+LIVE_WITHIN_S = 5.0
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('city') / 'city.db'}")
+    store.migrate()
+    load_city(store)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def server(city) -> Iterator[LiveServer]:
+    live = LiveServer(create_app(settings_for(city), store=city))
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+def open_screen(browser, server: LiveServer, token: str, query: str = "") -> tuple[Page, Watch]:
+    """A fresh 1920×1080 browser context on the page, entered with ``?token=``, once its data is drawn."""
+    context = browser.new_context(viewport=SCREEN)
+    page = context.new_page()
+    watch = Watch().attach(page)
+    page.goto(f"{server.url}/?token={token}{query}")
+    page.wait_for_selector("html[data-screen=live]", timeout=15_000)
+    return page, watch
+
+
+@pytest.fixture
+def screen(browser, server, city) -> Iterator[tuple[Page, Watch]]:
+    page, watch = open_screen(browser, server, make_token(city, "viewer"))
+    yield page, watch
+    page.context.close()
+
+
+def wait_until(page: Page, script: str, timeout_s: float = 5.0) -> float:
+    """Poll a JS function until it returns true; the seconds it took. (Playwright's wait_for_function evaluates
+    a string in the page, which the page's CSP forbids, rightly: no 'unsafe-eval'.)"""
+    started = time.monotonic()
+    while not page.evaluate(script):
+        assert time.monotonic() - started < timeout_s, f"not true within {timeout_s} s: {script}"
+        page.wait_for_timeout(100)
+    return time.monotonic() - started
+
+
+def count(page: Page, selector: str) -> int:
+    return page.locator(selector).count()
+
+
+def in_window(store, window: str) -> int:
+    since = window_start(window, now=datetime.now(UTC), timezone="Asia/Shanghai")
+    return sum(1 for i in store.query("incidents") if i.reported_at >= since)
+
+
+def assert_clean(watch: Watch) -> None:
+    assert watch.foreign_hosts() == []
+    assert watch.failed == [], watch.failed
+    assert watch.errors == []
+    assert watch.dialogs == []
+
+
+def fly(page: Page, lon: float, lat: float, zoom: int) -> None:
+    """Move the map without animation and wait for the redraw that follows."""
+    page.evaluate("([lon, lat, zoom]) => { const cfg = JSON.parse(document.getElementById('screen-config')"
+                  ".textContent); window[cfg.map].setView([lat, lon], zoom, {animate: false}); }", [lon, lat, zoom])
+    page.wait_for_timeout(600)
+
+
+def pixel(page: Page, lon: float, lat: float) -> tuple[float, float]:
+    """Where a WGS-84 point is on the screen."""
+    xy = page.evaluate("([lon, lat]) => { const cfg = JSON.parse(document.getElementById('screen-config').textContent);"
+                       " const m = window[cfg.map]; const p = m.latLngToContainerPoint([lat, lon]);"
+                       " const r = m.getContainer().getBoundingClientRect(); return [p.x + r.left, p.y + r.top]; }",
+                       [lon, lat])
+    return xy[0], xy[1]
+
+
+def test_the_page_draws_every_layer_from_this_server_only(screen, city):
+    page, watch = screen
+    page.wait_for_timeout(300)
+    assert count(page, "path.ms-outline") >= 1
+    assert count(page, "path.ms-grid-l1") == city.count("grids", where={"level": 1})
+    assert count(page, "path.ms-grid-l2") == city.count("grids", where={"level": 2})
+    assert count(page, "path.ms-camera") == city.count("cameras")
+    assert count(page, "path.ms-camera-offline") == city.count("cameras", where={"status": "offline"})
+    assert count(page, "path.ms-place") == city.count("places")
+    assert count(page, "path.ms-incident") == in_window(city, "today") > 0
+    assert page.locator(".ms-tile[data-measure=reports] .ms-value").inner_text() == str(in_window(city, "today"))
+    page.screenshot(path=str(SCREENSHOT))
+    assert SCREENSHOT.stat().st_size > 20_000
+    assert_clean(watch)
+
+
+def test_the_fine_grid_levels_draw_when_zoomed_in_and_switched_on(screen, city):
+    page, watch = screen
+    camera = city.query("cameras", limit=1)[0]
+    fly(page, camera.geom.x, camera.geom.y, 15)
+    assert count(page, "path.ms-sector") == 0  # view sectors only from sector_min_zoom (16) on
+    fly(page, camera.geom.x, camera.geom.y, 16)
+    assert count(page, "path.ms-sector") >= 1
+    compound = next(g for g in city.query("grids", where={"level": 3}))
+    centre = compound.geom.representative_point()
+    fly(page, centre.x, centre.y, 16)
+    for layer in ("小区(自然村)网格", "楼栋(小组)网格"):
+        page.locator(".leaflet-control-layers-overlays label", has_text=layer).locator("input").check()
+    wait_until(page, "() => document.querySelectorAll('path.ms-grid-l3').length > 0 && "
+                     "document.querySelectorAll('path.ms-grid-l4').length > 0")
+    assert_clean(watch)
+
+
+def test_an_incident_added_to_the_store_appears_without_a_reload(screen, city):
+    page, watch = screen
+    page.evaluate("window.__sameDocument = true")
+    before = count(page, "path.ms-incident")
+    district = city.query("grids", where={"level": 1})[0].geom.representative_point()
+    city.add("incidents", [Incident(id="00000000-0000-4000-8000-0000000000a1", geom=Point(district.x, district.y),
+                                    reported_at=datetime.now(UTC), category="fire_hazard", description="新上报")])
+    took = wait_until(page, f"() => document.querySelectorAll('path.ms-incident').length > {before}", LIVE_WITHIN_S)
+    assert took < LIVE_WITHIN_S
+    print(f"new incident drawn {took:.2f} s after it was stored (poll every 3 s)")
+    assert page.evaluate("window.__sameDocument") is True
+    assert count(page, "path.ms-incident.ms-new") >= 1
+    wait_until(page, f"() => document.querySelector('.ms-tile[data-measure=reports] .ms-value').textContent"
+                     f" === '{before + 1}'", LIVE_WITHIN_S)
+    assert_clean(watch)
+
+
+def test_a_hostile_report_posted_through_the_api_appears_and_runs_nothing(screen, city, server):
+    page, watch = screen
+    before = count(page, "path.ms-incident")
+    street = city.query("grids", where={"level": 1})[5].geom.representative_point()
+    body = json.dumps({"category": "disputes", "description": HOSTILE_DESCRIPTION,
+                       "point": {"lon": street.x, "lat": street.y}}).encode()
+    request = urllib.request.Request(f"{server.url}/api/incidents", data=body, method="POST", headers={
+        "Authorization": f"Bearer {make_token(city, 'operator')}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        posted = json.loads(resp.read())
+    took = wait_until(page, f"() => document.querySelectorAll('path.ms-incident').length > {before}", LIVE_WITHIN_S)
+    print(f"incident posted through the API drawn after {took:.2f} s")
+    fly(page, street.x, street.y, 18)
+    page.mouse.click(*pixel(page, street.x, street.y))
+    wait_until(page, "() => !!document.querySelector('.ms-card .ms-description')?.textContent.includes('PWNED')")
+    assert page.locator(".ms-card .ms-description").inner_text() == HOSTILE_DESCRIPTION
+    assert page.evaluate("typeof globalThis.PWNED") == "undefined"
+    assert posted["properties"]["status"] == "reported"
+    assert "已上报" in page.locator(".ms-card .ms-rows").inner_text()  # the card of the posted incident
+    assert_clean(watch)
+
+
+def test_the_window_switch_shows_seven_and_thirty_days(screen, city):
+    page, watch = screen
+    for window, label in (("30d", "近30日"), ("7d", "近7日"), ("today", "今日")):
+        page.locator("button.ms-window", has_text=label).click()
+        expected = in_window(city, window)
+        wait_until(page, f"() => document.querySelectorAll('path.ms-incident').length === {expected}")
+        wait_until(page, f"() => document.querySelector('.ms-tile[data-measure=reports] .ms-value').textContent"
+                         f" === '{expected}'")
+        assert f"window={window}" in page.url
+    assert in_window(city, "30d") > in_window(city, "7d") > in_window(city, "today")
+    assert_clean(watch)
+
+
+def test_hostile_names_and_descriptions_show_as_text_and_run_nothing(screen, city):
+    page, watch = screen
+    grid = next(g for g in city.query("grids", where={"level": 2}) if g.name == HOSTILE_NAME)
+    inside = grid.geom.representative_point()
+    fly(page, inside.x, inside.y, 14)
+    x, y = pixel(page, inside.x, inside.y)
+    page.mouse.move(x, y)
+    tip = page.locator(".leaflet-tooltip", has_text="onerror")
+    tip.wait_for(timeout=3_000)
+    assert tip.inner_text().startswith(HOSTILE_NAME)
+    page.mouse.click(x, y)
+    wait_until(page, "() => !!document.querySelector('.ms-card .ms-title')?.textContent.includes('alert')")
+    page.wait_for_selector(".ms-card .ms-staff")
+    assert page.locator(".ms-card .ms-title").inner_text() == HOSTILE_NAME
+
+    incident = city.get("incidents", HOSTILE_INCIDENT)
+    fly(page, incident.geom.x, incident.geom.y, 18)
+    page.mouse.click(*pixel(page, incident.geom.x, incident.geom.y))
+    page.wait_for_selector(".ms-card .ms-description", timeout=3_000)
+    wait_until(page, "() => !!document.querySelector('.ms-card .ms-description')?.textContent.includes('PWNED')")
+    assert page.locator(".ms-card .ms-description").inner_text() == HOSTILE_DESCRIPTION
+    assert page.evaluate("typeof globalThis.PWNED") == "undefined"
+    assert page.locator("#screen-ui img, .leaflet-container img").count() == 0
+    assert_clean(watch)
+
+
+def test_the_search_box_flies_to_pasted_gcj02_coordinates_and_shows_the_grid(screen, city):
+    page, watch = screen
+    street = city.query("grids", where={"level": 1})[3]
+    inside = street.geom.representative_point()
+    gcj_lon, gcj_lat = wgs84_to_gcj02(inside.x, inside.y)
+    page.locator(".ms-crs").select_option("gcj02")
+    page.locator(".ms-search-input").fill(f"{gcj_lon:.7f},{gcj_lat:.7f}")
+    page.locator(".ms-search button").click()
+    page.wait_for_selector(".ms-card .ms-chain", timeout=5_000)
+    assert street.name in page.locator(".ms-card .ms-chain").inner_text()
+    wait_until(page, "() => { const cfg = JSON.parse(document.getElementById('screen-config').textContent);"
+                     " return window[cfg.map].getZoom() >= 16; }")
+    page.wait_for_timeout(1500)  # the fly animation
+    centre = page.evaluate("(() => { const cfg = JSON.parse(document.getElementById('screen-config').textContent);"
+                           " const c = window[cfg.map].getCenter(); return [c.lng, c.lat]; })()")
+    assert abs(centre[0] - inside.x) < 1e-4 and abs(centre[1] - inside.y) < 1e-4  # GCJ-02 offset undone
+    page.locator(".ms-search-input").fill("七一路18号")
+    page.locator(".ms-search button").click()
+    page.wait_for_selector(".ms-search-message:not(:empty)", timeout=5_000)
+    # Until the grid index serves /api/lookup the box says address search is not there yet; after, "not found".
+    assert "地址" in page.locator(".ms-search-message").inner_text()
+    # The one failed request here is the address lookup whose route is not installed yet (grid index issue).
+    watch.failed = [f for f in watch.failed if "/api/lookup" not in f]
+    watch.errors = [e for e in watch.errors if "404" not in e]
+    assert_clean(watch)
+
+
+def test_the_token_leaves_the_url_for_an_http_only_strict_cookie(screen, server):
+    page, watch = screen
+    assert "token" not in page.url
+    cookies = page.context.cookies(server.url)
+    assert [(c["name"], c["httpOnly"], c["sameSite"]) for c in cookies] == [("mapserver_token", True, "Strict")]
+    assert page.evaluate("document.cookie") == ""
+    page.reload()
+    page.wait_for_selector("html[data-screen=live]", timeout=15_000)
+    assert_clean(watch)
+
+
+def test_a_bad_token_gets_a_401_page_not_a_blank_map(browser, server):
+    context = browser.new_context(viewport=SCREEN)
+    page = context.new_page()
+    resp = page.goto(f"{server.url}/?token=msk_not-a-token")
+    assert resp.status == 401
+    assert "需要授权" in page.locator("h1").inner_text()
+    resp = page.goto(f"{server.url}/?lang=en")
+    assert resp.status == 401 and "Authorisation" in page.locator("h1").inner_text()
+    context.close()
+
+
+def test_english_labels(browser, server, city):
+    page, watch = open_screen(browser, server, make_token(city, "viewer"), "&lang=en")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator(".ms-brand").inner_text().startswith("Command centre")
+    assert "Street grids" in page.locator(".leaflet-control-layers").inner_text()
+    assert_clean(watch)
+    page.context.close()
+
+
+def test_the_page_is_live_on_each_store_backend(store, browser):
+    load_city(store, now=datetime.now(UTC) - timedelta(minutes=1))
+    live = LiveServer(create_app(settings_for(store), store=store))
+    try:
+        page, watch = open_screen(browser, live, make_token(store, "viewer"))
+        assert count(page, "path.ms-grid-l1") == store.count("grids", where={"level": 1})
+        assert count(page, "path.ms-camera") == store.count("cameras")
+        before = count(page, "path.ms-incident")
+        store.add("incidents", [Incident(id="00000000-0000-4000-8000-0000000000b2", geom=Point(*store.query(
+            "cameras", limit=1)[0].geom.coords[0]), reported_at=datetime.now(UTC), category="other")])
+        wait_until(page, f"() => document.querySelectorAll('path.ms-incident').length > {before}", LIVE_WITHIN_S)
+        assert_clean(watch)
+        page.context.close()
+    finally:
+        live.stop()
