@@ -86,14 +86,15 @@ def column_bytes(values: list[Any]) -> bytes:
 
 
 def build_city(*, seed: int, scale: str, settings: IncidentSettings | None = None,
-               progress: bool = False) -> DemoCity:
+               progress: bool = False, as_of: datetime = AS_OF) -> DemoCity:
     """The demo city: 川汇区 alone (``scale="district"``) or all ten Zhoukou districts (``"city"``).
 
     ``settings`` gives the incidents' time limits, calendar and H3 resolution
-    (default: the built-in incident settings).
+    (default: the built-in incident settings). The year of incidents ends at
+    ``as_of`` (UTC); the same seed and ``as_of`` give the same city.
     """
     settings = settings or IncidentSettings()
-    city = DemoCity(seed=seed, scale=scale, as_of=AS_OF, outlines={})
+    city = DemoCity(seed=seed, scale=scale, as_of=as_of, outlines={})
     phones: set[str] = set()  # mobile numbers stay unique across districts
     for spec in tqdm(specs_for(scale, seed), desc="building", unit="district", disable=not progress):
         _add_district(city, spec, seed, settings, phones)

@@ -5,11 +5,12 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import click
 
 from mapserver.cli_common import configured_store, context_settings, friendly_errors
-from mapserver.demo.build import LOAD_ORDER, DemoCity, build_city, load_city
+from mapserver.demo.build import AS_OF, LOAD_ORDER, DemoCity, build_city, load_city
 from mapserver.demo.specs import SCALES
 from mapserver.store import Store
 from mapserver.store.base import KEYS, SCHEMA_VERSION, iter_chunks
@@ -23,11 +24,14 @@ from mapserver.store.base import KEYS, SCHEMA_VERSION, iter_chunks
 @click.option("--replace/--no-replace", default=False, show_default=True,
               help="delete everything in the data layers first (tokens stay); without it a store "
                    "that holds data is left alone")
+@click.option("--as-of", "as_of", default=None, metavar="ISO|now",
+              help="end of the year of incidents (UTC; default 2026-11-01, or 'now' for a live-looking wall)")
 @click.option("--if-empty", is_flag=True, help="load only into an empty store; otherwise say so and succeed "
                                               "(for first-start scripts)")
 @click.pass_context
 @friendly_errors
-def demo_command(ctx: click.Context, seed: int, scale: str, replace: bool, if_empty: bool) -> None:
+def demo_command(ctx: click.Context, seed: int, scale: str, replace: bool, if_empty: bool,
+                 as_of: str | None) -> None:
     """Load the demo city: grids, staff, places, roads, addresses, cameras and a year of incidents."""
     settings = context_settings(ctx)
     store = configured_store(settings)
@@ -43,7 +47,8 @@ def demo_command(ctx: click.Context, seed: int, scale: str, replace: bool, if_em
                 "Run with --replace to delete it and load the demo instead.")
         started = time.perf_counter()
         click.echo(f"building the demo {scale} (seed {seed}) …", err=True)
-        city = build_city(seed=seed, scale=scale, settings=settings.incidents, progress=scale == "city")
+        city = build_city(seed=seed, scale=scale, settings=settings.incidents, progress=scale == "city",
+                          as_of=_as_of(as_of))
         with store.transaction():  # the old data goes only if the new data goes in
             if held:
                 _clear(store, held)
@@ -51,6 +56,19 @@ def demo_command(ctx: click.Context, seed: int, scale: str, replace: bool, if_em
         click.echo(_summary(store, city, held, time.perf_counter() - started))
     finally:
         store.close()
+
+
+def _as_of(text: str | None) -> datetime:
+    """The instant the demo's incidents end: a fixed default (so builds repeat), 'now', or an ISO time."""
+    if text is None:
+        return AS_OF
+    if text == "now":
+        return datetime.now(UTC).replace(second=0, microsecond=0)
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an ISO date-time or 'now'", param_hint="--as-of") from None
+    return value.replace(tzinfo=value.tzinfo or UTC).astimezone(UTC)
 
 
 def _check_schema(store: Store) -> None:

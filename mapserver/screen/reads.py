@@ -52,5 +52,5 @@ def grids_at(store: Store, lon: float, lat: float) -> list[Grid]:
 
 
 def level_counts(store: Store, levels: Sequence[int]) -> dict[int, int]:
-    """How many grids each level has."""
-    return {level: store.count("grids", where={"level": level}) for level in levels}
+    """How many base grids each level has (special grids for schools, markets … sit on top and are not counted)."""
+    return {level: store.count("grids", where={"level": level, "kind": "base"}) for level in levels}
