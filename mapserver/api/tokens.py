@@ -8,6 +8,7 @@ from mapserver.api.params import parse_json, reject_unknown
 from mapserver.auth import hash_token, new_token, requires_role
 from mapserver.errors import Problem
 from mapserver.state import store
+from mapserver.values import json_object
 
 bp = Blueprint("tokens", __name__, url_prefix="/api/tokens")
 
@@ -23,12 +24,7 @@ def list_tokens() -> dict:
 @bp.post("")
 @requires_role("admin")
 def create_token() -> tuple[dict, int]:
-    body = parse_json(request.get_data())
-    if not isinstance(body, dict):
-        raise Problem(400, "the body must be a JSON object with 'name' and 'role'", param="body")
-    unknown = sorted(set(body) - {"name", "role"})
-    if unknown:
-        raise Problem(400, f"unknown field '{unknown[0]}'; fields: name, role", param=unknown[0])
+    body = json_object(parse_json(request.get_data()), ("name", "role"))
     name, role = body.get("name"), body.get("role")
     for field, value in (("name", name), ("role", role)):
         if not isinstance(value, str):

@@ -26,7 +26,7 @@ from mapserver.incidents.lifecycle import WHISTLE_LEVELS, plan_transition, targe
 from mapserver.incidents.settings import IncidentSettings
 from mapserver.model import INCIDENT_SOURCES, SEVERITIES, Incident, IncidentEvent
 from mapserver.store.base import Store
-from mapserver.values import finite
+from mapserver.values import finite, json_object
 
 REPORT_FIELDS = {"category", "severity", "source", "description", "address", "reporter", "point"}
 TRANSITION_FIELDS = {"action", "unit", "note", "level", "version"}
@@ -102,12 +102,7 @@ def place(body: Mapping[str, Any], address: str, *, locate: Locator, geocode: Ge
 def new_incident(body: Any, *, settings: IncidentSettings, locate: Locator, geocode: Geocoder,
                  now: datetime) -> Incident:
     """Check a report body and build the incident: grid chain, deadlines and H3 cell filled in."""
-    if not isinstance(body, Mapping):
-        raise Problem(400, "the body must be a JSON object", param="body")
-    unknown = sorted(set(body) - REPORT_FIELDS)
-    if unknown:
-        raise Problem(400, f"unknown field '{unknown[0]}'; fields: {', '.join(sorted(REPORT_FIELDS))}",
-                      param=unknown[0])
+    body = json_object(body, REPORT_FIELDS)
     category = _choice(body, "category", tuple(settings.categories), None)
     severity = _choice(body, "severity", SEVERITIES, "general")
     source = _choice(body, "source", INCIDENT_SOURCES, "grid_worker")
@@ -143,12 +138,7 @@ def _changes(incident: Incident, action_name: str, unit: str, level: str | None,
 
 def move_incident(store: Store, incident_id: str, body: Any, *, actor: str, now: datetime) -> Incident:
     """Apply one transition from a request body; 404 unknown id, 409 illegal or raced, 422 missing parts."""
-    if not isinstance(body, Mapping):
-        raise Problem(400, "the body must be a JSON object", param="body")
-    unknown = sorted(set(body) - TRANSITION_FIELDS)
-    if unknown:
-        raise Problem(400, f"unknown field '{unknown[0]}'; fields: {', '.join(sorted(TRANSITION_FIELDS))}",
-                      param=unknown[0])
+    body = json_object(body, TRANSITION_FIELDS)
     incident = store.get("incidents", incident_id)
     if incident is None:
         raise Problem(404, f"no incident with id '{incident_id}'", param="id")
