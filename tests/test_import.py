@@ -30,7 +30,7 @@ from mapserver.errors import Problem
 from mapserver.importer import import_layer
 from tests import samples
 
-BOUNDARIES = Path(__file__).resolve().parents[2] / "shared/data/boundaries"
+BOUNDARIES = Path(__file__).resolve().parents[1] / "data/boundaries"  # the real files, shipped with the project
 ZHOUKOU = BOUNDARIES / "411600_zhoukou_districts_gcj02.geojson"
 HENAN = BOUNDARIES / "410000_henan_cities_gcj02.geojson"
 AS_STREETS = {"mapping": {"code": "adcode"}, "values": {"level": 1}}
