@@ -32,6 +32,8 @@ STAFF_ROLES = (
 CAMERA_STATUSES = ("online", "offline", "fault", "unknown")
 SEVERITIES = ("general", "important", "urgent")  # 一般 / 重要 / 重要紧急
 INCIDENT_SOURCES = ("grid_worker", "public_app", "video_patrol", "hotline", "department")
+INCIDENT_STATUSES = ("reported", "dispatched", "grabbed", "accepted", "joint", "handled", "verified", "closed",
+                     "returned")  # the states of mapserver.incidents.lifecycle
 ESCALATIONS = ("routine", "key")  # 常规哨 (street level) / 重点哨 (district level)
 MAX_TEXT = 2000
 
@@ -256,6 +258,7 @@ def _layer_problems(record: Any) -> list[tuple[str, str]]:
         return out
     if isinstance(record, Incident):
         out = _enum(record.severity, SEVERITIES, "severity") + _enum(record.source, INCIDENT_SOURCES, "source")
+        out += _enum(record.status, INCIDENT_STATUSES, "status")
         if record.escalation is not None:
             out += _enum(record.escalation, ESCALATIONS, "escalation")
         return out

@@ -17,8 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mapserver.errors import Problem
+from mapserver.model import INCIDENT_STATUSES
 
-STATUSES = ("reported", "dispatched", "grabbed", "accepted", "joint", "handled", "verified", "closed", "returned")
+STATUSES = INCIDENT_STATUSES
 OPEN_STATUSES = tuple(s for s in STATUSES if s != "closed")
 STATUS_LABELS = {
     "reported": "已上报", "dispatched": "已派单", "grabbed": "已抢单", "accepted": "已签收", "joint": "联合处置",
