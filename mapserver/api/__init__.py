@@ -7,7 +7,7 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint of the API to ``app``."""
-    from mapserver.api import cameras, grids, health, incidents, layers, lookup, screen, tokens
+    from mapserver.api import cameras, export, grids, health, incidents, layers, lookup, ogc, screen, tokens
 
-    for module in (health, tokens, incidents, cameras, lookup, grids, layers, screen):
+    for module in (health, tokens, incidents, cameras, lookup, grids, layers, screen, ogc, export):
         app.register_blueprint(module.bp)

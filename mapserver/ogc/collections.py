@@ -1,0 +1,93 @@
+"""The OGC collections: which store layer and which rows of it each one serves, and their extents.
+
+Extents are (min lon, min lat, max lon, max lat) in degrees, CRS84, and the
+first and last ``reported_at`` (UTC) for incidents. They are read with one
+aggregate query per collection, so a listing never loads a layer's records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from mapserver.errors import Problem
+from mapserver.store import Store
+from mapserver.store.base import BBox, utc
+
+
+@dataclass(frozen=True)
+class Collection:
+    """One OGC collection: a store layer, narrowed by equality filters on its columns."""
+
+    id: str
+    title: str
+    description: str
+    layer: str
+    where: dict[str, Any] = field(default_factory=dict)
+    temporal: bool = False  # only incidents have a time (reported_at) to filter on
+
+    def holds(self, record: Any) -> bool:
+        """Whether a record of the layer belongs to this collection (a level-2 grid is not in grids_level3)."""
+        return all(getattr(record, column) == value for column, value in self.where.items())
+
+
+_LEVELS = {1: "street (街道)", 2: "community (社区)", 3: "compound (小区)", 4: "building (楼栋)"}
+
+COLLECTIONS: dict[str, Collection] = {
+    c.id: c for c in (
+        *(Collection(f"grids_level{level}", f"Level-{level} grids", f"Base grids of level {level}: {name}",
+                     "grids", {"level": level, "kind": "base"}) for level, name in _LEVELS.items()),
+        Collection("special_grids", "Special grids", "Special grids (专属网格): schools, hospitals, markets …",
+                   "grids", {"kind": "special"}),
+        Collection("cameras", "Cameras", "Video cameras with their status", "cameras"),
+        Collection("places", "Key places", "Key places (重点场所)", "places"),
+        Collection("addresses", "Standard addresses", "Standard addresses (标准地址)", "addresses"),
+        Collection("roads", "Roads", "Road edges", "roads"),
+        Collection("incidents", "Incidents", "Reported incidents; datetime filters on reported_at", "incidents",
+                   temporal=True),
+    )
+}
+
+
+def collection(collection_id: str) -> Collection:
+    """The collection with this id, or a 404 problem naming the ones there are."""
+    found = COLLECTIONS.get(collection_id)
+    if found is None:
+        raise Problem(404, f"no collection '{collection_id}'; collections: {', '.join(COLLECTIONS)}",
+                      param="collectionId")
+    return found
+
+
+def _filter_sql(where: dict[str, Any], alias: str) -> tuple[str, list[Any]]:
+    # Column names come from COLLECTIONS above, never from a request; values go in as parameters.
+    if not where:
+        return "", []
+    return " WHERE " + " AND ".join(f"{alias}{column} = ?" for column in where), list(where.values())
+
+
+def spatial_extent(store: Store, item: Collection) -> BBox | None:
+    """The bounding box of the collection's geometries in degrees, or None when it is empty."""
+    if store.kind == "sqlite":
+        # The R*Tree twin holds each row's box (as 32-bit floats rounded outward): no geometry is decoded.
+        clause, params = _filter_sql(item.where, "t.")
+        query = (f"SELECT MIN(r.minx), MIN(r.miny), MAX(r.maxx), MAX(r.maxy) FROM {item.layer} t "  # noqa: S608
+                 f"JOIN {item.layer}_rtree r ON r.id = t.rowid{clause}")
+    else:
+        clause, params = _filter_sql(item.where, "")
+        query = (f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "  # noqa: S608
+                 f"(SELECT ST_Extent(geom) AS e FROM {item.layer}{clause}) s")
+    row = store._fetch(query, params)[0]
+    if row[0] is None:
+        return None
+    return (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+
+
+def temporal_extent(store: Store, item: Collection) -> tuple[datetime, datetime] | None:
+    """The first and last ``reported_at`` (UTC) of a temporal collection, or None when it has no records."""
+    if not item.temporal:
+        return None
+    first, last = store._fetch(f"SELECT MIN(reported_at), MAX(reported_at) FROM {item.layer}")[0]  # noqa: S608
+    if first is None:
+        return None
+    return utc(first), utc(last)
