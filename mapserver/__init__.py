@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     from mapserver.auth import authorize
     from mapserver.config import PROJECT_ROOT, load_settings
     from mapserver.errors import register_error_handlers
+    from mapserver.requestlog import register_request_log
     from mapserver.state import AppState
     from mapserver.store import open_store
     from mapserver.store.base import SCHEMA_VERSION
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.config["MAX_CONTENT_LENGTH"] = int(settings.server.max_request_mb * 1024 * 1024)
     app.json.ensure_ascii = False  # Chinese names stay readable in responses
     app.extensions["mapserver"] = AppState(settings=settings, store=store)
+    register_request_log(app)  # first, so even a refused request gets an id and a log line
     app.before_request(authorize)
     register_error_handlers(app)
     register_blueprints(app)

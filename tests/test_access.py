@@ -68,7 +68,7 @@ def test_admin_routes_refuse_an_operator(client, tokens):
 
 def test_only_health_and_static_are_public(app):
     public = {endpoint for endpoint, _, method, view in _routes(app) if needed_role(endpoint, view, method) is None}
-    assert public == {"health.healthz", "static"}
+    assert public == {"health.healthz", "health.readyz", "static"}
 
 
 def test_a_revoked_token_stops_working(client, store):

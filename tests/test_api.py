@@ -117,3 +117,22 @@ def test_an_unmigrated_store_stops_start_up(tmp_path):
 
     with pytest.raises(StartupError, match="mapserver init"):
         create_app(Settings(store=StoreSettings(url=f"sqlite:///{tmp_path / 'empty.db'}")))
+
+
+def test_readyz_says_ready_or_503(client, store, tmp_path):
+    assert client.get("/readyz").get_json() == {"ready": True, "store": store.kind}
+    assert client.get("/readyz").status_code == 200
+
+
+def test_every_response_carries_a_request_id_and_one_log_line(client, tokens, caplog):
+    import json
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="mapserver.request"):
+        resp = client.get("/api/grids", headers={**tokens["viewer"], "X-Request-Id": "desk-7.call-42"})
+        refused = client.get("/api/grids", headers={"X-Request-Id": "bad id\", \"forged\": \"1"})
+    assert resp.headers["X-Request-Id"] == "desk-7.call-42"
+    assert refused.status_code == 401 and len(refused.headers["X-Request-Id"]) == 32  # a new id, not the forged one
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "mapserver.request"]
+    assert [(line["path"], line["status"]) for line in lines] == [("/api/grids", 200), ("/api/grids", 401)]
+    assert lines[0]["token"].startswith("viewer-") and lines[0]["request_id"] == "desk-7.call-42"

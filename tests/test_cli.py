@@ -123,3 +123,27 @@ def test_serve_answers_healthz_through_gunicorn(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_gunicorn_with_the_shipped_configuration_answers_readyz(tmp_path):
+    cfg = config_file(tmp_path, f"sqlite:///{tmp_path / 'g.db'}")
+    exe = Path(sys.executable).parent
+    subprocess.run([exe / "mapserver", "--config", cfg, "init"], check=True, capture_output=True)
+    port = free_port()
+    env = {**os.environ, "MAPSERVER_CONFIG": str(cfg), "MAPSERVER_BIND": f"127.0.0.1:{port}", "MAPSERVER_WORKERS": "2"}
+    server = subprocess.Popen([exe / "gunicorn", "-c", "python:mapserver.gunicorn_conf", "wsgi:app"], cwd=ROOT,
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        body = None
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as resp:
+                    body = resp.read().decode()
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert body is not None and '"ready":true' in body.replace(" ", "")
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=10)
+    assert '"path": "/readyz", "status": 200' in output  # the JSON request line reached the log

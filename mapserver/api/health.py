@@ -31,3 +31,19 @@ def healthz() -> dict:
         "counts": current.counts(),
         "version": package_version(),
     }
+
+
+@bp.get("/readyz")
+@public
+def readyz() -> dict:
+    """Ready to serve: the store answers and its schema is the one this code needs (else 503)."""
+    from mapserver.errors import Problem
+    from mapserver.store.base import SCHEMA_VERSION
+
+    try:
+        found = store().schema_version()
+    except Problem as exc:  # the database is down: say so as not-ready rather than as an error of ours
+        raise Problem(503, f"the store does not answer: {exc.detail}", headers={"Retry-After": "5"}) from None
+    if found != SCHEMA_VERSION:
+        raise Problem(503, f"the store has schema version {found}; this server needs {SCHEMA_VERSION}")
+    return {"ready": True, "store": store().kind}

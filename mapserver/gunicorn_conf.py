@@ -1,0 +1,26 @@
+"""gunicorn settings for running ``wsgi:app`` directly: ``gunicorn -c python:mapserver.gunicorn_conf wsgi:app``.
+
+The listen address and worker count come from ``MAPSERVER_BIND`` (default
+127.0.0.1:8000) and ``MAPSERVER_WORKERS`` (default 2 per core); everything else
+is :data:`mapserver.serving.GUNICORN_OPTIONS`.
+"""
+
+import os
+
+from mapserver.serving import GUNICORN_OPTIONS, configure_logging
+
+bind = os.environ.get("MAPSERVER_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("MAPSERVER_WORKERS", str(2 * (os.cpu_count() or 1))))
+worker_class = GUNICORN_OPTIONS["worker_class"]
+threads = GUNICORN_OPTIONS["threads"]
+timeout = GUNICORN_OPTIONS["timeout"]
+graceful_timeout = GUNICORN_OPTIONS["graceful_timeout"]
+keepalive = GUNICORN_OPTIONS["keepalive"]
+max_requests = GUNICORN_OPTIONS["max_requests"]
+max_requests_jitter = GUNICORN_OPTIONS["max_requests_jitter"]
+accesslog = GUNICORN_OPTIONS["accesslog"]
+
+
+def on_starting(server: object) -> None:
+    """Set up logging in the master before the workers fork."""
+    configure_logging()

@@ -1,0 +1,44 @@
+"""One structured log line per request, with a request id the client may pass in ``X-Request-Id``.
+
+Lines are JSON (method, path, status, duration in milliseconds, token name,
+client address, request id) on the ``mapserver.request`` logger, so an
+intranet's log collector can parse them; the id comes back in the response's
+``X-Request-Id`` header to tie a user's report to the server's log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+
+from flask import Flask, Response, g, request
+
+log = logging.getLogger("mapserver.request")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")  # a client's id is echoed only if it cannot forge log lines
+
+
+def _start() -> None:
+    given = request.headers.get("X-Request-Id", "")
+    g.request_id = given if _SAFE_ID.match(given) else uuid.uuid4().hex
+    g.started = time.perf_counter()
+
+
+def _finish(response: Response) -> Response:
+    request_id = g.get("request_id") or uuid.uuid4().hex
+    response.headers["X-Request-Id"] = request_id
+    token = g.get("token")
+    log.info(json.dumps({
+        "request_id": request_id, "method": request.method, "path": request.path, "status": response.status_code,
+        "ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
+        "token": token.name if token else None, "client": request.remote_addr,
+    }, ensure_ascii=False))
+    return response
+
+
+def register_request_log(app: Flask) -> None:
+    """Give every request an id and log one JSON line when it is answered."""
+    app.before_request(_start)
+    app.after_request(_finish)
