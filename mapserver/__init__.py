@@ -49,6 +49,11 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.config["MAX_CONTENT_LENGTH"] = int(settings.server.max_request_mb * 1024 * 1024)
     app.json.ensure_ascii = False  # Chinese names stay readable in responses
     app.extensions["mapserver"] = AppState(settings=settings, store=store)
+    if settings.server.trusted_proxies:  # the client's address for logs, from the proxy's X-Forwarded-For
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = settings.server.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     register_request_log(app)  # first, so even a refused request gets an id and a log line
     app.before_request(authorize)
     register_error_handlers(app)

@@ -47,6 +47,8 @@ class ServerSettings(_Section):
     port: int = Field(8000, ge=1, le=65535)
     workers: int = Field(2, ge=1, le=64, description="gunicorn worker processes for `mapserver serve`")
     max_request_mb: float = Field(16.0, gt=0, le=1024, description="larger request bodies get 413")
+    trusted_proxies: int = Field(0, ge=0, le=5, description="reverse proxies in front (nginx: 1) whose "
+                                                             "X-Forwarded-For names the client")
 
 
 StyleValue = str | int | float | bool | list[str] | list[int] | list[float] | dict[str, str]

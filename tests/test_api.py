@@ -136,3 +136,17 @@ def test_every_response_carries_a_request_id_and_one_log_line(client, tokens, ca
     lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "mapserver.request"]
     assert [(line["path"], line["status"]) for line in lines] == [("/api/grids", 200), ("/api/grids", 401)]
     assert lines[0]["token"].startswith("viewer-") and lines[0]["request_id"] == "desk-7.call-42"
+
+
+def test_the_client_address_comes_from_a_trusted_proxy_only(store, tokens, caplog):
+    import json
+    import logging
+
+    headers = {**tokens["viewer"], "X-Forwarded-For": "10.20.30.40"}
+    for proxies, expected in ((0, "127.0.0.1"), (1, "10.20.30.40")):
+        settings = Settings(store=StoreSettings(url=store.url), server=ServerSettings(trusted_proxies=proxies))
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="mapserver.request"):
+            create_app(settings, store=store).test_client().get("/api/grids", headers=headers,
+                                                                  environ_base={"REMOTE_ADDR": "127.0.0.1"})
+        assert json.loads(caplog.records[-1].getMessage())["client"] == expected
