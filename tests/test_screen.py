@@ -215,7 +215,7 @@ def test_incident_markers_carry_their_warning_colour(client, tokens, store):
 
 
 def test_layer_endpoint_refuses_unknown_layers_and_parameters(client, tokens):
-    assert client.get("/api/screen/layers/heat", headers=tokens["viewer"]).status_code == 404
+    assert client.get("/api/screen/layers/heatmap", headers=tokens["viewer"]).status_code == 404
     resp = client.get("/api/screen/layers/cameras?colour=red", headers=tokens["viewer"])
     assert resp.status_code == 400 and resp.get_json()["param"] == "colour"
     assert client.get("/api/screen/layers/cameras?bbox=1,2,3", headers=tokens["viewer"]).status_code == 400

@@ -26,6 +26,7 @@ from shapely.geometry.base import BaseGeometry
 
 from mapserver.errors import Problem
 from mapserver.model import RECORD_TYPES, check_record, field_names, time_fields
+from mapserver.store.analysis_store import AnalysisStore
 from mapserver.store.camera_store import CameraStore
 from mapserver.store.incident_store import IncidentStore
 
@@ -189,7 +190,7 @@ def record_to_row(record: Any) -> dict[str, Any]:
     return row
 
 
-class Store(IncidentStore, CameraStore, ABC):
+class Store(IncidentStore, CameraStore, AnalysisStore, ABC):
     """One door to the stored layers, tokens and schema, whatever the backend."""
 
     kind: ClassVar[str]

@@ -1,0 +1,169 @@
+"""Analysis timings: heat, Gi* hotspots and camera coverage over the demo district (120,000 incidents) and over
+1,000,000 synthetic incidents in PostGIS, with esda's G_Local on the same counts and weights as the reference.
+
+Usage: python bench/bench_analysis.py [--no-million]
+The demo district is measured on SQLite and, when MAPSERVER_BENCH_PG holds an
+admin URL (postgresql://postgres@127.0.0.1:5432/postgres), on PostGIS; the
+million incidents need PostGIS (scratch databases, dropped afterwards).
+Times are milliseconds per call (median of repeats); payloads are bytes of
+the JSON answer; the window is the last 30 days of the data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+import warnings
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import h3
+import numpy as np
+import psycopg2
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_demo import machine
+
+from mapserver.analysis.cells import ring_matrix
+from mapserver.analysis.coverage import coverage
+from mapserver.analysis.heat import heat
+from mapserver.analysis.hotspots import cell_hotspots, cell_study
+from mapserver.demo import DemoCity, build_city, load_city
+from mapserver.store import Store, open_store
+from mapserver.store.incident_store import IncidentFilter
+
+
+def measure(label: str, call: Callable[[], Any], repeats: int = 3) -> Any:
+    """Print the median time of ``call`` and its JSON payload size; return its last answer."""
+    times, answer = [], None
+    for _ in range(repeats):
+        started = time.perf_counter()
+        answer = call()
+        times.append((time.perf_counter() - started) * 1000)
+    size = len(json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode())
+    print(f"  {label:44s} {statistics.median(times):9.1f} ms   {size / 1024:9.1f} KB", flush=True)
+    return answer
+
+
+def esda_reference(store: Store, where: IncidentFilter, res: int) -> None:
+    """esda's G_Local(star=True, transform="B") on the same cells and weights, and its largest z difference."""
+    import esda
+    from libpysal.weights import W
+
+    from mapserver.analysis.gistar import z_scores
+
+    cells, y = cell_study(store, where=where, res=res)
+    matrix = ring_matrix(cells)
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        neighbours = {i: matrix.indices[matrix.indptr[i]:matrix.indptr[i + 1]].tolist() for i in range(len(cells))}
+        reference = esda.G_Local(y, W(neighbours, silence_warnings=True), star=True, transform="B", permutations=0)
+    esda_ms = (time.perf_counter() - started) * 1000
+    started = time.perf_counter()
+    ours = z_scores(y, matrix)
+    ours_ms = (time.perf_counter() - started) * 1000
+    print(f"  {'esda G_Local (W from the same lists)':44s} {esda_ms:9.1f} ms   {len(cells):,} cells; "
+          f"our z alone {ours_ms:.1f} ms; max |Δz| {np.max(np.abs(ours - reference.Zs)):.1e}", flush=True)
+
+
+def run_all(store: Store, *, last: Any, res_gi: int, label: str) -> None:
+    print(f"{label}: {store.count('incidents'):,} incidents, {store.count('cameras'):,} cameras")
+    month = IncidentFilter(since=last - timedelta(days=30), until=last)
+    year = IncidentFilter()
+    measure("heat 30 d, res 9 (cells only)", lambda: heat(store, where=month, res=9))
+    measure("heat 30 d, res 9, geometry", lambda: heat(store, where=month, res=9, geometry=True))
+    measure("heat 30 d, res 7 (roll-up)", lambda: heat(store, where=month, res=7))
+    measure("heat all, res 9", lambda: heat(store, where=year, res=9))
+    answer = measure(f"hotspots 30 d, res {res_gi}", lambda: cell_hotspots(store, where=month, res=res_gi))
+    print(f"    {answer['units']:,} cells, classes {answer['classes']}")
+    measure(f"hotspots all, res {res_gi}", lambda: cell_hotspots(store, where=year, res=res_gi))
+    measure(f"coverage 30 d, res {res_gi}", lambda: coverage(store, where=month, res=res_gi, now=last,
+                                                              offline_after_s=10**9))
+    esda_reference(store, month, res_gi)
+
+
+def latest(store: Store) -> Any:
+    from mapserver.store.base import utc
+
+    return utc(store._fetch("SELECT max(reported_at) FROM incidents")[0][0]) + timedelta(seconds=1)
+
+
+def scratch_pg(admin: str) -> tuple[str, Callable[[], None]]:
+    name = f"mapserver_bench_{uuid.uuid4().hex[:8]}"
+    conn = psycopg2.connect(admin)
+    conn.autocommit = True
+    conn.cursor().execute(f"CREATE DATABASE {name}")
+
+    def drop() -> None:
+        conn.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.close()
+
+    return admin.rsplit("/", 1)[0] + "/" + name, drop
+
+
+def million(store: Store, city: DemoCity, n: int = 1_000_000, seed: int = 5) -> None:
+    """n incidents resampled from the demo's (same hotspots), jittered by ~100 m, stored with res-10 cells.
+
+    Written with COPY: the analysis reads only id, time, category, severity, status and cell.
+    """
+    rng = np.random.default_rng(seed)
+    base = city.incidents
+    pick = rng.integers(0, len(base), n)
+    lon = np.array([base[i].geom.x for i in pick]) + rng.normal(0, 0.001, n)
+    lat = np.array([base[i].geom.y for i in pick]) + rng.normal(0, 0.001, n)
+    start = min(i.reported_at for i in base)
+    seconds = rng.integers(0, 365 * 86400, n)
+    path = Path(tempfile.mkdtemp()) / "million.tsv"
+    with path.open("w", encoding="utf-8") as fh:
+        for k in range(n):
+            at = (start + timedelta(seconds=int(seconds[k]))).isoformat()
+            cell = h3.latlng_to_cell(float(lat[k]), float(lon[k]), 10)
+            fh.write(f"m{k:07d}\t{at}\t{base[pick[k]].category}\tgeneral\tclosed\t"
+                     f"SRID=4326;POINT({lon[k]:.6f} {lat[k]:.6f})\t{cell}\n")
+    with store.transaction(), store._cursor() as cur, path.open(encoding="utf-8") as fh:
+        cur.execute("DELETE FROM incidents")
+        cur.copy_expert("COPY incidents (id, reported_at, category, severity, status, geom, h3_cell) FROM STDIN", fh)
+    store._exec("ANALYZE incidents")
+
+
+def main() -> None:
+    print(f"bench_analysis · {machine()}")
+    started = time.perf_counter()
+    city = build_city(seed=1, scale="district")
+    print(f"demo district built in {time.perf_counter() - started:.1f} s")
+    with tempfile.TemporaryDirectory() as tmp:
+        lite = open_store(f"sqlite:///{tmp}/bench.db")
+        lite.migrate()
+        load_city(lite, city, progress=False)
+        run_all(lite, last=latest(lite), res_gi=9, label="demo district · SQLite")
+        lite.close()
+    admin = os.environ.get("MAPSERVER_BENCH_PG")
+    if not admin:
+        print("PostGIS skipped (set MAPSERVER_BENCH_PG to an admin URL)")
+        return
+    url, drop = scratch_pg(admin)
+    try:
+        pg = open_store(url)
+        pg.migrate()
+        load_city(pg, city, progress=False)
+        run_all(pg, last=latest(pg), res_gi=9, label="demo district · PostGIS")
+        if "--no-million" not in sys.argv:
+            started = time.perf_counter()
+            million(pg, city)
+            print(f"1,000,000 synthetic incidents written in {time.perf_counter() - started:.0f} s")
+            run_all(pg, last=latest(pg), res_gi=10, label="1M synthetic · PostGIS")
+        pg.close()
+    finally:
+        drop()
+
+
+if __name__ == "__main__":
+    main()

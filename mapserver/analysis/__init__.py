@@ -1,0 +1,7 @@
+"""Incident analysis for the analysis meetings and the big screen: heat per H3 cell, Getis-Ord Gi* hotspots.
+
+Counts are incidents; positions and polygons are WGS-84 (EPSG:4326) degrees;
+H3 cells are hex-text ids. The store groups incidents by their stored cell;
+everything here works on those grouped rows, so the work grows with cells,
+never with incidents.
+"""
