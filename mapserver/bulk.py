@@ -83,8 +83,10 @@ def _geojson_row(number: int, item: Any, errors: list[dict[str, Any]]) -> tuple[
             or len(coords) not in (2, 3):
         errors.append({"row": number, "field": "geometry", "reason": "not a Point feature"})
         return "", math.nan, math.nan
-    lon = _coordinate(coords[0] if not isinstance(coords[0], bool) else None, number, "lon", -180, 180, errors)
-    lat = _coordinate(coords[1] if not isinstance(coords[1], bool) else None, number, "lat", -90, 90, errors)
+    # JSON coordinates are numbers: a quoted "114.6" is refused here, unlike a CSV cell.
+    lon, lat = (c if isinstance(c, (int, float)) and not isinstance(c, bool) else None for c in coords[:2])
+    lon = _coordinate(lon, number, "lon", -180, 180, errors)
+    lat = _coordinate(lat, number, "lat", -90, 90, errors)
     ident = item.get("id", "")
     return (str(ident) if isinstance(ident, (str, int)) else ""), lon, lat
 

@@ -70,3 +70,12 @@ def test_hotspots_api(client, tokens, loaded):
 def test_bad_parameters(client, tokens, loaded, query, param):
     response = client.get(f"/api/hotspots?{query}", headers=tokens["viewer"])
     assert response.status_code == 400 and response.get_json()["param"] == param
+
+
+def test_a_level_without_grids_is_an_empty_answer(client, store, tokens):
+    from tests import samples
+
+    samples.load_all(store)  # no level-4 grids in the samples
+    resp = client.get("/api/hotspots?level=4", headers=tokens["viewer"])
+    assert resp.status_code == 200, resp.get_json()
+    assert resp.get_json()["units"] == 0 and resp.get_json()["grids"] == []

@@ -88,6 +88,9 @@ def test_bulk_bad_rows_are_listed(client, city, tokens):
                                                                        "Content-Type": "text/plain"}), 415)
     assert_problem(client.post("/api/lookup/bulk", json={"type": "FeatureCollection", "crs": {}, "features": []},
                                headers=tokens["viewer"]), 400, "crs")
+    quoted = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": ["114.6", "33.6"]}}]}
+    assert_problem(client.post("/api/lookup/bulk", json=quoted, headers=tokens["viewer"]), 400, "body")
 
 
 def test_cli_lookup_point_address_and_bulk(tmp_path, store):

@@ -36,6 +36,8 @@ def cell_study(store: Store, *, where: IncidentFilter, res: int) -> tuple[list[s
 
 def queen_matrix(geoms: Sequence[Any]) -> sparse.csr_matrix:
     """Binary weights over polygons: 1 for the polygon itself and every polygon sharing a point with it."""
+    if len(geoms) == 0:  # no grids at that level: an empty study area, not an error
+        return sparse.csr_matrix((0, 0))
     tree = shapely.STRtree(list(geoms))
     # Candidate pairs by bounding box, then the exact test; intersects (not touches) also keeps the diagonal.
     left, right = tree.query(list(geoms), predicate="intersects")

@@ -7,7 +7,20 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint of the API to ``app``."""
-    from mapserver.api import analysis, cameras, export, grids, health, incidents, layers, lookup, ogc, screen, tokens
+    from mapserver.api import (
+        analysis,
+        cameras,
+        export,
+        grids,
+        health,
+        incidents,
+        layers,
+        lookup,
+        ogc,
+        openapi,
+        screen,
+        tokens,
+    )
 
-    for module in (health, tokens, incidents, cameras, lookup, grids, layers, screen, ogc, analysis, export):
+    for module in (health, tokens, incidents, cameras, lookup, grids, layers, screen, ogc, analysis, export, openapi):
         app.register_blueprint(module.bp)

@@ -11,6 +11,7 @@ from flask import Blueprint, request
 from mapserver.api.params import parse_bbox, parse_int, reject_unknown
 from mapserver.errors import Problem
 from mapserver.geojson import feature, feature_collection
+from mapserver.model import RECORD_TYPES
 from mapserver.state import store
 from mapserver.store.base import FILTERABLE, KEYS, LAYERS
 
@@ -34,7 +35,9 @@ def _filters(layer: str) -> dict:
 
 @bp.get(f"/{LAYER_RULE}")
 def list_features(layer: str) -> dict:
-    reject_unknown(request.args, {"bbox", "limit", "offset", *FILTERABLE[layer]})
+    # A layer without geometry (grid_staff) has no spatial index to take a bbox.
+    reject_unknown(request.args, {*(("bbox",) if RECORD_TYPES[layer].GEOM_TYPES else ()), "limit", "offset",
+                                  *FILTERABLE[layer]})
     bbox = parse_bbox(request.args.get("bbox"))
     limit = parse_int("limit", request.args.get("limit"), default=1000, low=0, high=MAX_LIMIT)
     offset = parse_int("offset", request.args.get("offset"), default=0, low=0)

@@ -8,10 +8,13 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import request
+
 from mapserver.errors import Problem
 from mapserver.store.base import BBox, check_bbox
 
 MAX_JSON_DEPTH = 32
+INT64_MAX = 2**63 - 1
 
 
 def reject_unknown(args: Mapping[str, Any], allowed: Iterable[str]) -> None:
@@ -44,7 +47,10 @@ def parse_int(name: str, text: str | None, *, default: int | None = None, low: i
         value = int(text)
     except ValueError:
         raise Problem(400, f"{name} must be a whole number, got {text[:40]!r}", param=name) from None
-    if (low is not None and value < low) or (high is not None and value > high):
+    # Beyond 64 bits no database column or LIMIT/OFFSET can hold it; refuse it here rather than in the store.
+    high = INT64_MAX if high is None else high
+    low = -INT64_MAX - 1 if low is None else low
+    if value < low or value > high:
         raise Problem(400, f"{name} must be between {low} and {high}, got {value}", param=name)
     return value
 
@@ -84,9 +90,29 @@ def parse_json(raw: bytes) -> Any:
     if _max_depth(text) > MAX_JSON_DEPTH:
         raise Problem(400, f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels", param="body")
     try:
-        return json.loads(text, parse_constant=_no_constant)
+        value = json.loads(text, parse_constant=_no_constant)
     except ValueError as exc:
         raise Problem(400, f"the body is not valid JSON: {exc}", param="body") from None
+    if _has_nul(value):
+        raise Problem(400, "the body holds a NUL character (\\u0000), which no text field may hold", param="body")
+    return value
+
+
+def _has_nul(value: Any) -> bool:
+    # PostgreSQL text cannot hold NUL (psycopg2 raises, a 500); no field has a use for it. Depth is already capped.
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def refuse_nul_in_url() -> None:
+    """``before_request`` hook: 400 for a NUL byte anywhere in the path or query (no key or value may hold one)."""
+    if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
+        raise Problem(400, "the URL holds a NUL byte (%00)", param="url")
 
 
 def parse_time(name: str, text: str | None, *, zone: str) -> datetime | None:

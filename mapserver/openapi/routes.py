@@ -1,0 +1,209 @@
+"""Every ``/api`` route described as data: parameters, bodies, answers and the problems each may answer with.
+
+The descriptions follow the views in :mod:`mapserver.api` and the checks they
+call; enums come from the same constants (and the configured incident
+categories and map layers), so the document cannot drift from the code on them.
+``tests/test_openapi.py`` fails when a route has no description here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from mapserver.api.cameras import MAX_BATCH
+from mapserver.api.export import MEDIA_TYPES
+from mapserver.api.incidents import MAX_KEY_CHARS
+from mapserver.api.layers import GENERIC_LAYERS, INTEGER_COLUMNS, MAX_LIMIT
+from mapserver.api.params import INT64_MAX
+from mapserver.config import Settings
+from mapserver.incidents.deadlines import WARNINGS
+from mapserver.incidents.lifecycle import ACTIONS, STATUSES, WHISTLE_LEVELS
+from mapserver.model import CAMERA_STATUSES, GRID_LEVELS, INCIDENT_SOURCES, RECORD_TYPES, SEVERITIES
+from mapserver.openapi.model import Answer, Operation, Param
+from mapserver.openapi.schemas import BBOX_PATTERN, enum, integer, number, ref, text
+from mapserver.screen.window import WINDOW_DAYS
+from mapserver.store.base import FILTERABLE, KEYS, LAYERS, ROLES
+
+JSON = "application/json"
+GEOJSON = "application/geo+json"
+CRS_PATTERN = r"^(wgs84|cgcs2000|gcj02|bd09|EPSG:[0-9]{4,5})$"
+# Keys in paths are codes; a key that spells a sibling route (grids/check, cameras/online-rate) is that route.
+CODE = text(64, minLength=1, pattern=r"^[0-9A-Za-z][0-9A-Za-z_.-]*$")
+
+BBOX = Param("bbox", text(200, pattern=BBOX_PATTERN), description="min lon, min lat, max lon, max lat (WGS-84)")
+LIMIT = Param("limit", integer(0, MAX_LIMIT), description="at most this many features (default 1000)")
+OFFSET = Param("offset", integer(0, INT64_MAX), description="skip this many features first")
+SINCE = Param("since", text(format="date-time"), description="ISO 8601; no offset = local time")
+UNTIL = Param("until", text(format="date-time"), description="ISO 8601, exclusive; no offset = local time")
+LEVEL = Param("level", integer(min(GRID_LEVELS), max(GRID_LEVELS)), description="grid level (1 street … 4 building)")
+CRS = Param("crs", text(pattern=CRS_PATTERN), description="CRS of the input coordinates (default wgs84)")
+SEVERITY = Param("severity", enum(SEVERITIES))
+WINDOW = Param("window", enum(WINDOW_DAYS), description="time window of the wall (unknown → configured default)")
+
+FEATURE = {JSON: ref("Feature")}
+COLLECTION = {JSON: ref("FeatureCollection")}
+
+
+def _object(required: Sequence[str] = (), **properties: dict) -> dict:
+    """An open answer object naming the members clients rely on."""
+    schema: dict = {"type": "object", "properties": properties}
+    if required:  # OpenAPI 3.0 refuses an empty list
+        schema["required"] = list(required)
+    return {JSON: schema}
+
+
+def _closed(required: Sequence[str], **properties: dict) -> dict:
+    """A request body object that takes only the named fields."""
+    return {"type": "object", "required": list(required), "properties": properties, "additionalProperties": False}
+
+
+def _incident_routes(settings: Settings) -> list[Operation]:
+    categories = tuple(settings.incidents.categories)
+    point = _closed(("lon", "lat"), lon=number(-180, 180), lat=number(-90, 90), crs=enum(("wgs84", "cgcs2000",
+                                                                                           "gcj02", "bd09")))
+    report = _closed(("category",), category=enum(categories), severity=enum(SEVERITIES),
+                     source=enum(INCIDENT_SOURCES), description=text(settings.incidents.description_max),
+                     address=text(200), reporter=text(200), point=point)
+    move = _closed(("action",), action=enum(ACTIONS), unit=text(200), note=text(1000), level=enum(WHISTLE_LEVELS),
+                   version=integer(0))
+    incident_id = Param("incident_id", text(64, minLength=1), where="path")
+    return [
+        Operation("post", "/api/incidents", "Report an incident; placed in its grid with deadlines", "incidents",
+                  (Answer(201, "reported", FEATURE, {"Location": text()}),
+                   Answer(200, "the same report again (same Idempotency-Key and body)", FEATURE)),
+                  role="operator", body={JSON: report}, problems=(404, 409, 422),
+                  params=(Param("Idempotency-Key", text(MAX_KEY_CHARS, minLength=1), where="header"),)),
+        Operation("get", "/api/incidents", "Incidents with their warning colour", "incidents",
+                  (Answer(200, "incidents", COLLECTION),),
+                  params=(BBOX, SINCE, UNTIL, Param("status", enum(STATUSES)), Param("category", enum(categories)),
+                          SEVERITY, Param("grid", text(64)), Param("warning", enum(WARNINGS)), LIMIT, OFFSET)),
+        Operation("get", "/api/incidents/{incident_id}", "One incident with its timeline", "incidents",
+                  (Answer(200, "the incident", FEATURE),), params=(incident_id,)),
+        Operation("post", "/api/incidents/{incident_id}/transitions", "Move an incident along its loop", "incidents",
+                  (Answer(200, "the incident after the move", FEATURE),), role="operator", params=(incident_id,),
+                  body={JSON: move}, problems=(409, 422)),
+        Operation("get", "/api/kpis", "Counts, closure and on-time rates, times to dispatch and close", "incidents",
+                  (Answer(200, "the measures", _object(("generated_at",), generated_at=text())),),
+                  params=(SINCE, UNTIL, Param("code", text(64)), LEVEL, Param("category", enum(categories)),
+                          SEVERITY)),
+    ]
+
+
+def _camera_routes() -> list[Operation]:
+    code = Param("code", CODE, where="path")
+    codes = _closed(("codes",), codes={"type": "array", "minItems": 1, "maxItems": MAX_BATCH,
+                                       "items": text(64, minLength=1)})
+    return [
+        Operation("get", "/api/cameras", "Cameras with their status now", "cameras", (Answer(200, "cameras",
+                                                                                           COLLECTION),),
+                  params=(BBOX, Param("status", enum(CAMERA_STATUSES)), LIMIT, OFFSET)),
+        Operation("get", "/api/cameras/{code}", "One camera", "cameras", (Answer(200, "the camera", FEATURE),),
+                  params=(code,)),
+        Operation("post", "/api/cameras/{code}/heartbeat", "A camera is alive now", "cameras",
+                  (Answer(200, "the camera", FEATURE),), role="operator", params=(code,)),
+        Operation("post", "/api/cameras/heartbeats", "Many cameras are alive now", "cameras",
+                  (Answer(200, "heartbeats recorded", _object(("recorded",), recorded=integer(0))),),
+                  role="operator", body={JSON: codes}, problems=(404,)),
+        Operation("get", "/api/cameras/online-rate", "Online rate overall and per grid", "cameras",
+                  (Answer(200, "rates", _object(("level",), level=integer(1, 4))),), params=(LEVEL,)),
+    ]
+
+
+def _lookup_routes() -> list[Operation]:
+    points = {"type": "object", "required": ["type", "features"],
+              "properties": {"type": enum(("FeatureCollection",)), "features": {"type": "array",
+                                                                                 "items": ref("Feature")}}}
+    csv_answer = {"text/csv": text(description="id,lon,lat,code per input point")}
+    return [
+        Operation("get", "/api/lookup", "Grid chain, special grids and staff of a point or an address", "lookup",
+                  (Answer(200, "the lookup", {JSON: ref("Lookup")}),),
+                  params=(Param("lon", number(-180, 180)), Param("lat", number(-90, 90)), CRS,
+                          Param("address", text(200))), problems=(404,)),
+        Operation("post", "/api/lookup/bulk", "Finest grid code of many points (CSV lon,lat[,id] or GeoJSON)",
+                  "lookup", (Answer(200, "one CSV row per point", csv_answer,
+                                    {"X-Points": text(), "X-Unassigned": text()}),),
+                  params=(CRS,), body={"text/csv": text(description="CSV with lon and lat columns"),
+                                       GEOJSON: points, JSON: points}, problems=(415,)),
+    ]
+
+
+def _layer_params(layer: str) -> tuple[Param, ...]:
+    filters = tuple(Param(name, integer(1, 4) if (layer, name) in INTEGER_COLUMNS else text(64))
+                    for name in FILTERABLE[layer])
+    spatial = (BBOX,) if RECORD_TYPES[layer].GEOM_TYPES else ()
+    return (*spatial, LIMIT, OFFSET, *filters)
+
+
+def _layer_routes() -> list[Operation]:
+    out = [Operation("get", "/api/grids/check", "Topology report of the grids", "grids",
+                     (Answer(200, "gaps, overlaps, nesting", _object(("clean",), clean={"type": "boolean"})),))]
+    for layer in GENERIC_LAYERS:
+        key_schema = integer(1) if (layer, KEYS[layer]) in INTEGER_COLUMNS else CODE
+        out += [
+            Operation("get", f"/api/{layer}", f"{layer} as GeoJSON", "layers", (Answer(200, layer, COLLECTION),),
+                      params=_layer_params(layer)),
+            Operation("get", f"/api/{layer}/{{key}}", f"One {layer} record", "layers",
+                      (Answer(200, "the record", FEATURE),), params=(Param("key", key_schema, where="path"),)),
+        ]
+    return out
+
+
+def _screen_routes(layer_keys: Sequence[str]) -> list[Operation]:
+    cached = "304 when If-None-Match holds the current (weak) ETag"
+    return [
+        Operation("get", "/api/screen/measures", "The measures on the wall", "screen",
+                  (Answer(200, "measures", _object(("window",), window=text())), Answer(304, cached)),
+                  params=(WINDOW,)),
+        Operation("get", "/api/screen/layers/{key}", "One configured map layer's features", "screen",
+                  (Answer(200, "features", COLLECTION), Answer(304, cached)),
+                  params=(Param("key", enum(layer_keys) if layer_keys else text(64), where="path"), WINDOW, BBOX)),
+        Operation("get", "/api/screen/grids/{code}", "The card of one grid", "screen",
+                  (Answer(200, "the card", _object()),), params=(Param("code", CODE, where="path"), WINDOW)),
+        Operation("get", "/api/screen/locate", "Where a point is, for the wall's search", "screen",
+                  (Answer(200, "the place", _object()),),
+                  params=(Param("lon", number(), required=True), Param("lat", number(), required=True), CRS)),
+    ]
+
+
+def _analysis_routes(settings: Settings) -> list[Operation]:
+    from mapserver.analysis.cells import MAX_RES, MIN_RES
+
+    categories = tuple(settings.incidents.categories)
+    res = Param("res", integer(MIN_RES, MAX_RES), description="H3 resolution")
+    geometry = Param("geometry", enum(("true", "false")), description="hexagons as GeoJSON")
+    window = (SINCE, UNTIL, Param("category", enum(categories)))
+    return [
+        Operation("get", "/api/heat", "Incidents per H3 cell", "analysis", (Answer(200, "heat", _object()),),
+                  params=(*window, SEVERITY, Param("status", enum(STATUSES)), res, BBOX, geometry)),
+        Operation("get", "/api/hotspots", "Getis-Ord Gi* hotspots per cell or per grid", "analysis",
+                  (Answer(200, "hotspots", _object()),), params=(*window, res, LEVEL, geometry)),
+        Operation("get", "/api/coverage", "Camera coverage of hot cells", "analysis",
+                  (Answer(200, "coverage", _object()),), params=(*window, res)),
+    ]
+
+
+def _admin_routes() -> list[Operation]:
+    new = _closed(("name", "role"), name=text(100, minLength=1), role=enum(ROLES))
+    tokens = _object(("tokens",), tokens={"type": "array", "items": ref("Token")})
+    return [
+        Operation("get", "/api/tokens", "Live tokens (without secrets)", "tokens", (Answer(200, "tokens", tokens),),
+                  role="admin"),
+        Operation("post", "/api/tokens", "Create a token; the secret is shown once", "tokens",
+                  (Answer(201, "the new token", {JSON: ref("Token")}),), role="admin", body={JSON: new},
+                  problems=(409, 422)),
+        Operation("delete", "/api/tokens/{name}", "Revoke a token", "tokens", (Answer(204, "revoked"),),
+                  role="admin", params=(Param("name", text(100, minLength=1), where="path"),)),
+        Operation("get", "/api/export/{layer}.{fmt}", "A whole layer as GeoJSON, CSV or GeoPackage", "export",
+                  (Answer(200, "the layer", {MEDIA_TYPES["geojson"]: ref("FeatureCollection"),
+                                             "text/csv": text(), MEDIA_TYPES["gpkg"]: text(format="binary")}),),
+                  params=(Param("layer", enum(LAYERS), where="path"), Param("fmt", enum(MEDIA_TYPES), where="path"))),
+    ]
+
+
+def operations(settings: Settings, *, layer_keys: Sequence[str], with_analysis: bool) -> list[Operation]:
+    """Every described operation; analysis routes only when the server has them."""
+    ops = [*_incident_routes(settings), *_camera_routes(), *_lookup_routes(), *_layer_routes(),
+           *_screen_routes(layer_keys), *_admin_routes()]
+    if with_analysis:
+        ops += _analysis_routes(settings)
+    return ops
