@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     from flask import Flask
 
     from mapserver.api import register_blueprints
+    from mapserver.api.params import refuse_nul_in_url
     from mapserver.auth import authorize
     from mapserver.config import PROJECT_ROOT, load_settings
     from mapserver.errors import register_error_handlers
@@ -56,6 +57,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     register_request_log(app)  # first, so even a refused request gets an id and a log line
     app.before_request(authorize)
+    # PostgreSQL text cannot hold NUL: refuse it in any URL before a view hands it to the store (else a 500).
+    app.before_request(refuse_nul_in_url)
     register_error_handlers(app)
     register_blueprints(app)
     return app

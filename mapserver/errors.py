@@ -94,10 +94,6 @@ def _from_http_exception(exc: HTTPException) -> Problem:
 
 def register_error_handlers(app: Flask) -> None:
     """Route every error raised while serving a request to a problem response."""
-    from mapserver.api.params import refuse_nul_in_url
-
-    # PostgreSQL text cannot hold NUL: refuse it in any URL before a view hands it to the store (else a 500).
-    app.before_request(refuse_nul_in_url)
 
     @app.errorhandler(Problem)
     def _problem(exc: Problem) -> Response:
