@@ -96,6 +96,18 @@ def test_importing_the_package_builds_nothing(tmp_path):
     assert out.stdout.strip() == "ok"
 
 
+def wait_for(url: str, *, seconds: float = 60) -> str | None:
+    """The body of the first successful GET of ``url`` within ``seconds`` (a loaded CI box starts slowly)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                return resp.read().decode()
+        except OSError:
+            time.sleep(0.2)
+    return None
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -110,14 +122,7 @@ def test_serve_answers_healthz_through_gunicorn(tmp_path):
     server = subprocess.Popen([exe, "--config", cfg, "serve", "--port", str(port), "--workers", "2"],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        body = None
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as resp:
-                    body = resp.read().decode()
-                break
-            except OSError:
-                time.sleep(0.1)
+        body = wait_for(f"http://127.0.0.1:{port}/healthz")
         assert body is not None, "server did not answer"
         assert '"store":"sqlite"' in body.replace(" ", "")
     finally:
@@ -134,14 +139,7 @@ def test_gunicorn_with_the_shipped_configuration_answers_readyz(tmp_path):
     server = subprocess.Popen([exe / "gunicorn", "-c", "python:mapserver.gunicorn_conf", "wsgi:app"], cwd=ROOT,
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        body = None
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as resp:
-                    body = resp.read().decode()
-                break
-            except OSError:
-                time.sleep(0.1)
+        body = wait_for(f"http://127.0.0.1:{port}/readyz")
         assert body is not None and '"ready":true' in body.replace(" ", "")
     finally:
         server.terminate()
