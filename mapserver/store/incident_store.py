@@ -8,7 +8,7 @@ written here, never taken from a request.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -67,6 +67,15 @@ class IncidentFilter:
         return out
 
 
+def _tally(pairs: Iterable[tuple[Any, int]]) -> dict[str, int]:
+    """Sum counts per key (None keys left out), keys in sorted order."""
+    out: dict[str, int] = {}
+    for key, n in pairs:
+        if key is not None:
+            out[str(key)] = out.get(str(key), 0) + int(n)
+    return dict(sorted(out.items()))
+
+
 def _where(conditions: Sequence[Condition]) -> tuple[str, list[Any]]:
     if not conditions:
         return "", []
@@ -92,16 +101,22 @@ class IncidentStore:
         errors = [{"field": f, "reason": r} for f, r in check_record(incident)]
         if errors:
             raise Problem(422, "the incident cannot be stored", errors=errors)
+        from mapserver.store.base import normalise
+
+        stored = normalise(incident)
         with self.transaction():
             if idempotency_key is not None:
                 earlier = self._claim_key(idempotency_key, body_hash, incident)
                 if earlier is not None:
                     return earlier, False
-            self.add("incidents", [incident])
+            self._insert("incidents", [stored])
             self._append_event(IncidentEvent(incident_id=incident.id, at=incident.reported_at, actor=actor,
                                              action="report", from_status=None, to_status=incident.status,
                                              note="", unit=incident.unit))
-        return self.get("incidents", incident.id), True
+            # Last: every report updates the same data_versions row, whose lock is held until commit.
+            self._bump_version("incidents")
+        # What was committed is what was given (checked and normalised above): no need to read it back.
+        return stored, True
 
     def _claim_key(self, key: str, body_hash: str, incident: Incident) -> Incident | None:
         # Insert first: a concurrent holder of the same key makes this wait, then do nothing.
@@ -194,30 +209,64 @@ class IncidentStore:
 
     def incident_kpis(self, *, where: IncidentFilter, now: datetime, group_level: int | None = None) -> dict[str, Any]:
         """Counts by category, severity and status; closure and on-time rates; time to dispatch and to close
-        (median and 90th percentile, seconds); overdue now; optionally counts per grid of one level."""
+        (median and 90th percentile, seconds); overdue now; optionally counts per grid of one level.
+
+        On PostgreSQL two passes over the matching incidents, however many measures: one GROUP BY for every
+        count (the per-grid counts joined to it with GROUPING SETS), one ``percentile_cont`` for both
+        durations. SQLite, which has neither, groups per grid and ranks each duration in passes of their own.
+        """
         conditions = where.conditions()
-        clause, params = _where(conditions)
-        total, closed, on_time = self._fetch(
-            "SELECT count(*), "
-            "coalesce(sum(CASE WHEN status = 'closed' THEN 1 ELSE 0 END), 0), "
-            "coalesce(sum(CASE WHEN status = 'closed' AND closed_at <= due_at THEN 1 ELSE 0 END), 0) "
-            f"FROM incidents{clause}", params)[0]
-        overdue_clause, overdue_params = _where([*conditions, (f"{OPEN} AND due_at < ?", (now,))])
-        overdue = self._fetch(f"SELECT count(*) FROM incidents{overdue_clause}", overdue_params)[0][0]
+        grid_column = f"grid_l{int(group_level)}" if group_level is not None else None
+        groups, by_grid = self._kpi_counts(conditions, now, grid_column)
+        total = sum(n for *_, n, _, _ in groups)
+        closed = sum(n for _, _, status, n, _, _ in groups if status == "closed")
+        on_time = sum(k for *_, k, _ in groups)
         result: dict[str, Any] = {
-            "total": int(total),
-            "closed": int(closed),
+            "total": total,
+            "closed": closed,
             "closure_rate": round(closed / total, 6) if total else None,
             "on_time_rate": round(on_time / closed, 6) if closed else None,
-            "overdue_now": int(overdue),
+            "overdue_now": sum(k for *_, k in groups),
         }
-        for column in ("category", "severity", "status"):
-            result[f"by_{column}"] = self._group_counts(column, conditions)
-        if group_level is not None:
-            result["by_grid"] = self._group_counts(f"grid_l{int(group_level)}", conditions)
-        result["time_to_dispatch_s"] = self._duration_stats("dispatched_at", conditions)
-        result["time_to_close_s"] = self._duration_stats("closed_at", conditions)
+        for position, column in enumerate(("category", "severity", "status")):
+            result[f"by_{column}"] = _tally((group[position], group[3]) for group in groups)
+        if by_grid is not None:
+            result["by_grid"] = by_grid
+        result["time_to_dispatch_s"], result["time_to_close_s"] = self._kpi_durations(conditions)
         return result
+
+    def _kpi_counts(self, conditions: Sequence[Condition], now: datetime, grid_column: str | None
+                    ) -> tuple[list[tuple[str, str, str, int, int, int]], dict[str, int] | None]:
+        """(category, severity, status, incidents, closed on time, overdue at ``now``) per group; per-grid counts."""
+        clause, params = _where(conditions)
+        # Closed on time, and open past due at ``now``: counted in the same pass as everything else.
+        measures = ("count(*), "
+                    "sum(CASE WHEN status = 'closed' AND closed_at <= due_at THEN 1 ELSE 0 END), "
+                    f"sum(CASE WHEN {OPEN} AND due_at < ? THEN 1 ELSE 0 END)")
+        if grid_column is not None and self.kind == "postgis":
+            # One scan for both groupings; GROUPING(category) is 1 on the per-grid rows. SQLite has no GROUPING SETS.
+            rows = self._fetch(f"SELECT category, severity, status, {grid_column}, GROUPING(category), {measures} "
+                               f"FROM incidents{clause} GROUP BY GROUPING SETS ((category, severity, status), "
+                               f"({grid_column}))", [now, *params])
+            groups = [(c, s, st, int(n), int(k), int(o)) for c, s, st, _, g, n, k, o in rows if g == 0]
+            return groups, _tally((code, n) for _, _, _, code, g, n, _, _ in rows if g == 1)
+        rows = self._fetch(f"SELECT category, severity, status, {measures} FROM incidents{clause} "
+                           "GROUP BY category, severity, status", [now, *params])
+        groups = [(c, s, st, int(n), int(k or 0), int(o or 0)) for c, s, st, n, k, o in rows]
+        return groups, (self._group_counts(grid_column, conditions) if grid_column is not None else None)
+
+    def _kpi_durations(self, conditions: Sequence[Condition]) -> tuple[dict[str, float | None], ...]:
+        """Median and 90th percentile of seconds from report to dispatch, and to close (linear interpolation)."""
+        if self.kind != "postgis":  # SQLite has no percentile aggregate: rank the rows instead
+            return self._duration_stats("dispatched_at", conditions), self._duration_stats("closed_at", conditions)
+        clause, params = _where(conditions)
+        # date_part gives double precision (EXTRACT gives numeric, slower to sort) exact to the microsecond.
+        quantiles = ", ".join(
+            f"percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY date_part('epoch', {end} - reported_at)) "
+            f"FILTER (WHERE {end} IS NOT NULL)" for end in ("dispatched_at", "closed_at"))
+        row = self._fetch(f"SELECT {quantiles} FROM incidents{clause}", params)[0]
+        return tuple({"median": round(v[0], 3), "p90": round(v[1], 3)} if v else {"median": None, "p90": None}
+                     for v in row)
 
     def _group_counts(self, column: str, conditions: Sequence[Condition]) -> dict[str, int]:
         clause, params = _where(conditions)

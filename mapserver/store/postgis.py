@@ -42,6 +42,15 @@ from mapserver.store.base import (
 from mapserver.store.postgis_schema import MIGRATIONS
 
 NOTIFY_CHANNEL = "mapserver_data"
+RETRY_AFTER_S = "1"  # connections are checked before use, so the next request after a restart gets a fresh one
+_LOST = (psycopg2.OperationalError, psycopg2.InterfaceError)  # the server went away (restart, network)
+
+
+class DatabaseDown(Problem, StoreUnavailable):
+    """The database cannot be reached now: a 503 with Retry-After for a client, StoreUnavailable for the CLI."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(503, detail, headers={"Retry-After": RETRY_AFTER_S})
 
 
 def _copy_text(value: Any) -> str:
@@ -100,7 +109,11 @@ class PostGISStore(Store):
                         application_name="mapserver",
                     )
                 except psycopg2.Error as exc:
-                    raise StoreUnavailable(f"cannot connect to {self.display_url}: {str(exc).strip()}") from None
+                    raise DatabaseDown(f"cannot connect to {self.display_url}: {str(exc).strip()}") from None
+                # psycopg2 keeps at most ``minconn`` idle connections and closes every other one given back;
+                # created with 0 (so none is opened before it is needed), it must still keep them all, or
+                # every checkout pays a new connection and a new backend (~10 ms, PostGIS loaded afresh).
+                self._pool.minconn = self.pool_max
                 self._pool_pid = os.getpid()
                 self._slots = threading.BoundedSemaphore(self.pool_max)
             return self._pool
@@ -120,15 +133,16 @@ class PostGISStore(Store):
             try:
                 conn = pool.getconn()
             except psycopg2.Error as exc:
-                raise StoreUnavailable(f"cannot connect to {self.display_url}: {str(exc).strip()}") from None
+                raise DatabaseDown(f"cannot connect to {self.display_url}: {str(exc).strip()}") from None
             try:
+                # The check opens the caller's transaction (read committed: each statement sees fresh data),
+                # so it costs one round trip, not three (BEGIN, SELECT 1, ROLLBACK, then BEGIN again).
                 with conn.cursor() as cur:
                     cur.execute("SELECT 1")
-                conn.rollback()
                 return conn
             except psycopg2.Error:
                 pool.putconn(conn, close=True)
-        raise StoreUnavailable(f"no working connection to {self.display_url}")
+        raise DatabaseDown(f"no working connection to {self.display_url}")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -139,11 +153,21 @@ class PostGISStore(Store):
         self._local.conn = conn
         try:
             yield
-            conn.commit()
         except BaseException:
             if not conn.closed:
-                conn.rollback()
+                try:
+                    conn.rollback()
+                except _LOST:  # the connection died too: the error that got us here is the one to report
+                    conn.close()
             raise
+        else:
+            try:
+                conn.commit()
+            except _LOST as exc:
+                conn.close()  # in an unknown state now: never hand it out again
+                # A commit that fails this way may or may not have landed: the client must not take it as stored.
+                raise DatabaseDown(f"the write failed at commit and may not have been stored; retry it (with the "
+                                   f"same Idempotency-Key): {str(exc).strip()}") from None
         finally:
             self._local.conn = None
             self._get_pool().putconn(conn, close=bool(conn.closed))
@@ -165,9 +189,8 @@ class PostGISStore(Store):
         except psycopg2.errors.IntegrityError as exc:
             raise Problem(422, f"breaks a rule of the store: {exc.diag.message_primary}; nothing was written") \
                 from None
-        except psycopg2.OperationalError as exc:
-            raise Problem(503, f"the database is unavailable: {str(exc).strip()}",
-                          headers={"Retry-After": "5"}) from None
+        except _LOST as exc:
+            raise DatabaseDown(f"the database is unavailable: {str(exc).strip()}") from None
 
     def close(self) -> None:
         with self._pool_lock:

@@ -148,4 +148,10 @@ CREATE TABLE idempotency_keys (
 )
 """
 
-MIGRATIONS: tuple[str, ...] = (V1, V2)
+# Version 3: grid_l4 indexed like the other levels, so a measure or listing filtered on a grid of any level
+# (grid_code = ? OR grid_l1 = ? … OR grid_l4 = ?) combines the five indexes instead of scanning every incident.
+V3 = """
+CREATE INDEX incidents_l4 ON incidents (grid_l4);
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1, V2, V3)
