@@ -4,6 +4,7 @@
 the CRS given by ``--crs`` (wgs84, cgcs2000, gcj02, bd09 or EPSG:n; default: what the
 file declares, else WGS-84) and stores WGS-84 lon/lat degrees, all rows or none. On
 refusal it prints every problem, one line per row finding, and exits with status 1.
+Base grids of one level that overlap are refused unless ``--allow-overlaps``.
 ``export LAYER|all FILE`` writes GeoJSON, GeoPackage or CSV (see :mod:`mapserver.exporter`).
 
 """
@@ -22,7 +23,7 @@ from mapserver.store import Store
 from mapserver.store.base import SCHEMA_VERSION
 
 if TYPE_CHECKING:
-    from mapserver.importer import ImportReport
+    from mapserver.importer import ImportReport, Prepare
 
 
 class TqdmProgress:
@@ -92,19 +93,23 @@ def _print_refusal(problem: Problem) -> None:
 @click.option("--set", "values", multiple=True, metavar="FIELD=VALUE",
               help="give FIELD the same VALUE in every row (repeatable), e.g. level=1")
 @click.option("--fix", is_flag=True, help="repair invalid polygons (make_valid, polygonal part) and report each")
+@click.option("--allow-overlaps", is_flag=True,
+              help="grids: import base grids of one level that overlap (≥ 1 m²) each other or the store's")
 @click.pass_context
 @friendly_errors
 def import_command(ctx: click.Context, layer: str, file: str, crs: str | None, source_layer: str | None,
-                   mappings: tuple[str, ...], values: tuple[str, ...], fix: bool) -> None:
+                   mappings: tuple[str, ...], values: tuple[str, ...], fix: bool, allow_overlaps: bool) -> None:
     """Import FILE into LAYER: every row is checked first, and nothing is written if any row is refused."""
     from mapserver.importer import import_layer
 
     mapping, fixed = _pairs(mappings, "--map"), _pairs(values, "--set")
     store = _open(ctx)
+    prepare = _incident_preparation(ctx, store) if layer == "incidents" else None
     progress = TqdmProgress()
     try:
         report = import_layer(store, layer, file, crs=crs, source_layer=source_layer, mapping=mapping,
-                              values=fixed, fix=fix, progress=progress)
+                              values=fixed, fix=fix, allow_overlaps=allow_overlaps, progress=progress,
+                              prepare=prepare)
     except Problem as problem:
         progress.close()
         _print_refusal(problem)
@@ -113,6 +118,14 @@ def import_command(ctx: click.Context, layer: str, file: str, crs: str | None, s
         progress.close()
         store.close()
     _print_report(report)
+
+
+def _incident_preparation(ctx: click.Context, store: Store) -> Prepare:
+    """Imported incidents get what a report gets: taxonomy checks, grid chain, H3 cell, deadlines."""
+    from mapserver.incidents.enrich import prepare_incidents
+
+    settings = context_settings(ctx)
+    return prepare_incidents(store, settings.incidents, max_snap_m=settings.lookup.max_snap_m)
 
 
 def _print_report(report: ImportReport) -> None:

@@ -41,10 +41,15 @@ from mapserver.model import RECORD_TYPES, Road, check_record
 from mapserver.store import Store
 from mapserver.store.base import KEYS, check_layer, iter_chunks
 
-__all__ = ["INCIDENT_NAMESPACE", "ImportReport", "Progress", "import_layer"]
+__all__ = ["INCIDENT_NAMESPACE", "ImportReport", "Prepare", "Progress", "import_layer"]
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)`` while checking and writing; a tqdm bar is accepted too."""
+
+Prepare = Callable[[list[Any]], list[Any]]
+"""``prepare(records) -> records``: a last step over every record that passed the checks, just before writing
+(e.g. filling derived fields). It refuses records by raising a 422 :class:`Problem` whose ``errors`` carry
+``"record"``, the 1-based position in ``records``; the import reports them by file row."""
 
 INCIDENT_NAMESPACE = uuid.UUID("6f1d3c52-8a8e-5d5e-9a43-2f4f0b6c1e90")
 """Namespace of generated incident ids (UUID5 of the incident's content)."""
@@ -93,14 +98,19 @@ def import_layer(
     mapping: Mapping[str, str] | None = None,
     values: Mapping[str, Any] | None = None,
     fix: bool = False,
+    allow_overlaps: bool = False,
     progress: Progress | Any | None = None,
+    prepare: Prepare | None = None,
 ) -> ImportReport:
     """Check every row of ``path`` and write them all to ``layer`` in one transaction, or write nothing.
 
     ``mapping`` maps record field → file column (``{"code": "adcode"}``; ``geom``, ``lon`` and
     ``lat`` name geometry columns of a CSV); ``values`` gives a field the same value in every
     row (``{"level": 1}``). ``fix`` repairs invalid polygons (polygonal part of
-    :func:`shapely.make_valid`) and lists each repair in the report. Raises :class:`Problem`:
+    :func:`shapely.make_valid`) and lists each repair in the report. Grids: base grids of one level
+    that overlap (in the file, or with the store's) are refused unless ``allow_overlaps``
+    (:mod:`mapserver.importing.checks`). ``prepare`` (see :data:`Prepare`) runs after every check,
+    before anything is written. Raises :class:`Problem`:
     404 unknown layer, file or ``source_layer``; 400 unreadable file, bad CRS or mapping;
     422 with every finding when any row is refused; 409 if a key appeared meanwhile.
     """
@@ -116,11 +126,13 @@ def import_layer(
     notes += _unused_columns(source, plan, geometry_from)
     tick = _as_callback(progress)
     rows = _check_rows(layer, source, plan, raws, crs_used, fix, tick)
-    findings = _findings(store, layer, rows)
+    findings = _findings(store, layer, rows, allow_overlaps=allow_overlaps)
     if findings:
         count = f"{len(findings)} problem{'s' if len(findings) != 1 else ''}"
         raise Problem(422, f"{count} in {source.path.name}; nothing was written", errors=findings)
     records = [r for row in rows for r in row.records]
+    if prepare is not None:
+        records = _prepared(prepare, rows, records, source.path.name)
     written = _write(store, layer, records, tick)
     repairs = [checks.finding(row.number, row.key, "geom", row.repair) for row in rows if row.repair]
     return ImportReport(layer=layer, path=str(source.path), source_layer=source.layer, crs=crs_used,
@@ -223,7 +235,7 @@ def incident_id(record: Any) -> str:
     return str(uuid.uuid5(INCIDENT_NAMESPACE, json.dumps(content, ensure_ascii=False, sort_keys=True, default=str)))
 
 
-def _findings(store: Store, layer: str, rows: list[_Row]) -> list[dict[str, Any]]:
+def _findings(store: Store, layer: str, rows: list[_Row], *, allow_overlaps: bool = False) -> list[dict[str, Any]]:
     """Every per-row problem, then the rules across rows and against the store, ordered by row."""
     out = [checks.finding(row.number, row.key, f, r) for row in rows for f, r in row.problems]
     good = [(row.number, record) for row in rows for record in row.records]
@@ -234,8 +246,23 @@ def _findings(store: Store, layer: str, rows: list[_Row]) -> list[dict[str, Any]
         keyed = [(n, getattr(r, key)) for n, r in good] + [(row.number, row.key) for row in rows if not row.records]
         out += checks.duplicate_findings(store, layer, sorted(keyed, key=lambda item: item[0]))
     if layer == "grids":
-        out += checks.grid_findings(store, good, {row.key for row in rows if row.key})
+        out += checks.grid_findings(store, good, {row.key for row in rows if row.key},
+                                    allow_overlaps=allow_overlaps)
     return sorted(out, key=lambda item: item["row"])
+
+
+def _prepared(prepare: Prepare, rows: list[_Row], records: list[Any], file_name: str) -> list[Any]:
+    """Run the ``prepare`` hook; its findings name records by position, turned here into file rows."""
+    numbers = [row.number for row in rows for _ in row.records]
+    try:
+        return list(prepare(records))
+    except Problem as problem:
+        if problem.status != 422 or not problem.errors or any("record" not in e for e in problem.errors):
+            raise
+        findings = sorted(({"row": numbers[e["record"] - 1], **{k: v for k, v in e.items() if k != "record"}}
+                           for e in problem.errors), key=lambda item: item["row"])
+        count = f"{len(findings)} problem{'s' if len(findings) != 1 else ''}"
+        raise Problem(422, f"{count} in {file_name}; nothing was written", errors=findings) from None
 
 
 def _write(store: Store, layer: str, records: list[Any], tick: Progress) -> int:

@@ -16,7 +16,10 @@ import math
 import re
 import threading
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import psycopg2
 import pytest
@@ -25,6 +28,7 @@ from pyproj import Geod
 from shapely.geometry import Point, Polygon, box
 
 from mapserver.errors import Problem
+from mapserver.geo import transform_geometry
 from mapserver.gridindex import GridIndex, GridRef, current_index, forget_indexes
 from mapserver.gridindex.metric import metres_per_degree
 from mapserver.model import Grid, GridStaff
@@ -444,3 +448,158 @@ def test_current_index_is_cached_and_sees_changes_within_a_second(loaded):
         assert current_index(loaded).lookup(114.601, 33.601).finest.code == CP_SW
     finally:
         forget_indexes()
+
+
+# -- agreement with PostGIS ST_Covers on real-like data: the demo district and the real Zhoukou districts ------
+#
+# 100,000 random points over each city's bounding box, plus every vertex of its finest base grids and the
+# midpoint of every edge two of them share (a vertex lies exactly on the boundary; a midpoint of a slanted
+# edge lies within an ulp of it, on whichever side rounding puts it). PostGIS decides which of the finest
+# grids cover each point (``ST_Covers``, closed polygons); the index must answer one of them, "" exactly where
+# there is none, and the same from ``assign`` and ``lookup``, call after call.
+
+REAL_RANDOM_POINTS = 100_000
+ZHOUKOU_FILE = Path(__file__).resolve().parents[1] / "data/boundaries/411600_zhoukou_districts_gcj02.geojson"
+
+
+@dataclass(frozen=True)
+class RealCase:
+    """One city: its grids, the index over them, and the points to try (WGS-84 degrees)."""
+
+    grids: list[Grid]
+    finest: list[Grid]  # the base grids of the finest level, which tile the city
+    index: GridIndex
+    lons: np.ndarray
+    lats: np.ndarray
+    on_boundary: int  # the last this many points are vertices and shared-edge midpoints
+
+
+def demo_district_grids() -> list[Grid]:
+    from mapserver.demo.build import build_city
+
+    return list(build_city(seed=1, scale="district").grids)
+
+
+def zhoukou_grids() -> list[Grid]:
+    """The ten districts of Zhoukou as level-1 grids, GCJ-02 converted to WGS-84 as the importer does."""
+    frame = gpd.read_file(ZHOUKOU_FILE)
+    return [Grid(code=str(code), level=1, name=name, geom=transform_geometry(geom, "gcj02"))
+            for code, name, geom in zip(frame["adcode"], frame["name"], frame.geometry, strict=True)]
+
+
+def shared_edge_points(geoms: list) -> tuple[np.ndarray, np.ndarray]:
+    """Every vertex of the polygons, and the midpoint of every edge that two or more of them share."""
+    rings = shapely.get_rings(shapely.get_parts(np.array(geoms, dtype=object)))
+    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
+    same_ring = ring_of[1:] == ring_of[:-1]
+    a, b = coords[:-1][same_ring], coords[1:][same_ring]
+    swap = (a[:, 0] > b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] > b[:, 1]))  # one direction per edge
+    edges = np.where(swap[:, None], np.hstack([b, a]), np.hstack([a, b]))
+    unique, counts = np.unique(edges, axis=0, return_counts=True)
+    shared = unique[counts > 1]
+    middle = (shared[:, :2] + shared[:, 2:]) / 2
+    points = np.unique(np.concatenate([coords, middle]), axis=0)
+    return points[:, 0], points[:, 1]
+
+
+def real_case(grids: list[Grid], seed: int) -> RealCase:
+    base = [g for g in grids if g.kind == "base"]
+    top = max(g.level for g in base)
+    finest = [g for g in base if g.level == top]
+    x0, y0, x1, y1 = shapely.total_bounds([g.geom for g in finest])
+    rng = np.random.default_rng(seed)
+    edge_lons, edge_lats = shared_edge_points([g.geom for g in finest])
+    lons = np.concatenate([rng.uniform(x0, x1, REAL_RANDOM_POINTS), edge_lons])
+    lats = np.concatenate([rng.uniform(y0, y1, REAL_RANDOM_POINTS), edge_lats])
+    return RealCase(grids, finest, GridIndex(grids), lons, lats, len(edge_lons))
+
+
+def postgis_covering(url: str, grids: list[Grid], lons: np.ndarray, lats: np.ndarray) -> list[set[str]]:
+    """Per point, the codes of the grids PostGIS says cover it, from a scratch table dropped afterwards."""
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("CREATE TEMP TABLE gi_real (code text, geom geometry(Geometry, 4326)) ON COMMIT DROP")
+            wkb = shapely.to_wkb(np.array([g.geom for g in grids], dtype=object), hex=True)  # exact doubles
+            _copy(cur, "gi_real", (f"{g.code}\tSRID=4326;{w}\n" for g, w in zip(grids, wkb, strict=True)))
+            cur.execute("CREATE INDEX ON gi_real USING gist (geom); ANALYZE gi_real")
+            # psycopg2 sends floats as repr(), which PostgreSQL reads back to the very same doubles.
+            cur.execute("SELECT p.k, g.code FROM unnest(%s::float8[], %s::float8[]) WITH ORDINALITY AS p(lon, lat, k) "
+                        "JOIN gi_real g ON ST_Covers(g.geom, ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326))",
+                        (lons.tolist(), lats.tolist()))
+            covering: list[set[str]] = [set() for _ in range(len(lons))]
+            for k, code in cur.fetchall():
+                covering[k - 1].add(code)  # WITH ORDINALITY counts from 1
+            return covering
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+@pytest.fixture(scope="module", params=["demo district", "zhoukou"])
+def real(request: pytest.FixtureRequest) -> RealCase:
+    """Built once per module: the demo district takes ~5–8 s."""
+    if request.param == "demo district":
+        return real_case(demo_district_grids(), seed=5)
+    return real_case(zhoukou_grids(), seed=6)
+
+
+def _where(case: RealCase, k: int) -> str:
+    return f"point {k} ({case.lons[k]!r}, {case.lats[k]!r})"
+
+
+def test_real_grids_assign_agrees_with_postgis_st_covers(real, postgis_url):
+    covering = postgis_covering(postgis_url, real.finest, real.lons, real.lats)
+    assigned = real.index.assign(real.lons, real.lats)
+    wrong = [f"{_where(real, k)}: index {assigned[k]!r}, PostGIS {sorted(found)}"
+             for k, found in enumerate(covering)
+             if (assigned[k] not in found if found else assigned[k] != "")]
+    assert wrong == [], f"{len(wrong)} disagreements, e.g. {wrong[:5]}"
+    # The tie-break rule (smallest code among the finest) holds on PostGIS's own answer, too.
+    assert all(assigned[k] == min(found) for k, found in enumerate(covering) if found)
+    shared = sum(len(found) > 1 for found in covering[-real.on_boundary:])
+    inside, outside = sum(bool(f) for f in covering), sum(not f for f in covering)
+    assert shared > 1_000 and inside > 50_000 and outside > 1_000  # edges, insides and outsides all exercised
+    assert (real.index.assign(real.lons, real.lats) == assigned).all()  # the same on a second call
+
+
+def _outside_sample(case: RealCase, assigned: np.ndarray, near: int = 200, far: int = 100) -> np.ndarray:
+    """Points no grid covers: the ``near`` closest to the city (snapped) and ``far`` others (404).
+
+    Not all of them: a point beyond the snapping limit costs the index ~15 ms (it measures its distance to
+    every grid within reach to state the nearest in the 404), and the bounding boxes hold ~45,000 such points.
+    """
+    outside = np.flatnonzero(assigned == "")
+    city = shapely.union_all([g.geom for g in case.finest])
+    away = shapely.distance(city, shapely.points(case.lons[outside], case.lats[outside]))
+    order = outside[np.argsort(away, kind="stable")]
+    rest = np.random.default_rng(7).choice(order[near:], size=min(far, max(len(order) - near, 0)), replace=False)
+    return np.concatenate([order[:near], rest])
+
+
+def test_real_grids_lookup_gives_the_assigned_grid_on_every_call(real):
+    assigned = real.index.assign(real.lons, real.lats)
+    boundary_from = len(real.lons) - real.on_boundary
+    asked = np.concatenate([np.flatnonzero(assigned != ""), _outside_sample(real, assigned)])
+    snapped = 0
+    for k in asked.tolist():
+        lon, lat, code = float(real.lons[k]), float(real.lats[k]), str(assigned[k])
+        calls = 2 if k >= boundary_from else 1  # points on edges and vertices are asked twice
+        for _ in range(calls):
+            try:
+                found = real.index.lookup(lon, lat)
+            except Problem:  # outside every grid and beyond the snapping limit
+                assert code == "", _where(real, k)
+                continue
+            if code:
+                assert (found.match, found.finest.code) == ("within", code), _where(real, k)
+            else:
+                assert found.match == "nearest", _where(real, k)
+                snapped += 1
+    assert snapped > 100  # the snapping path was exercised, not only the 404
+
+
+def test_real_grids_index_from_either_store_answers_alike(real, store):
+    store.add("grids", real.grids)
+    from_store = GridIndex.from_store(store)
+    assert (from_store.assign(real.lons, real.lats) == real.index.assign(real.lons, real.lats)).all()

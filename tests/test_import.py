@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 import zipfile
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from mapserver.cli import main
 from mapserver.cli_data import export_command, import_command
 from mapserver.errors import Problem
 from mapserver.importer import import_layer
+from mapserver.topology import area_m2
 from tests import samples
 
 BOUNDARIES = Path(__file__).resolve().parents[1] / "data/boundaries"  # the real files, shipped with the project
@@ -185,7 +187,7 @@ def test_each_kind_of_bad_geometry_is_refused_with_row_field_and_reason(store, t
 
 def test_fix_repairs_an_unclosed_ring_and_a_bowtie_but_not_a_missing_geometry(store, tmp_path):
     path = write_geojson(tmp_path / "s.geojson", [street("A", geom=BOWTIE), street("B", geom=UNCLOSED)])
-    report = import_layer(store, "grids", path, fix=True)
+    report = import_layer(store, "grids", path, fix=True, allow_overlaps=True)  # A's triangles lie in B
     assert [(r["row"], r["id"]) for r in report.repairs] == [(1, "A"), (2, "B")]
     assert "not closed" in report.repairs[1]["reason"]
     assert store.get("grids", "A").geom.area == pytest.approx(0.005)  # two triangles, nothing lost
@@ -197,7 +199,7 @@ def test_fix_repairs_an_unclosed_ring_and_a_bowtie_but_not_a_missing_geometry(st
 
 def test_duplicate_code_in_the_file(store, tmp_path):
     path = write_geojson(tmp_path / "s.geojson", [street("X"), street("Y"), street("X")])
-    finding = only(refused(store, "grids", path))
+    finding = only(refused(store, "grids", path, allow_overlaps=True))  # one ring for all: overlaps tested apart
     assert (finding["row"], finding["id"], finding["field"]) == (3, "X", "code")
     assert "appears twice in the file (first at row 1)" in finding["reason"]
 
@@ -205,7 +207,7 @@ def test_duplicate_code_in_the_file(store, tmp_path):
 def test_duplicate_code_already_in_the_store(store, tmp_path):
     store.add("grids", [samples.STREET])
     path = write_geojson(tmp_path / "s.geojson", [street("NEW"), street(samples.STREET.code)])
-    finding = only(refused(store, "grids", path))
+    finding = only(refused(store, "grids", path, allow_overlaps=True))
     assert (finding["row"], finding["field"]) == (2, "code")
     assert "already in the store" in finding["reason"]
 
@@ -223,7 +225,7 @@ def test_parent_in_the_store_or_earlier_or_later_in_the_file_is_fine(store, tmp_
     assert import_layer(store, "grids", path).written == 1
     # Children may come before their parent in a file.
     path = write_geojson(tmp_path / "both.geojson", [community("C2", parent="S2"), street("S2")])
-    assert import_layer(store, "grids", path).written == 2
+    assert import_layer(store, "grids", path, allow_overlaps=True).written == 2  # S2 lies on the stored street
 
 
 def test_child_outside_its_parent_is_refused_beyond_the_tolerance(store, tmp_path):
@@ -281,7 +283,7 @@ def test_a_mixed_file_lists_every_bad_row(store, tmp_path):
         street("OK1"),
         {**street("NO-GEOM"), "geometry": None},
     ]
-    findings = refused(store, "grids", write_geojson(tmp_path / "mixed.geojson", features))
+    findings = refused(store, "grids", write_geojson(tmp_path / "mixed.geojson", features), allow_overlaps=True)
     assert [(f["row"], f["field"]) for f in findings] == [
         (2, "geom"), (3, "code"), (4, "parent_code"), (5, "kind"), (5, "households"), (6, "code"), (7, "geom")]
 
@@ -389,7 +391,7 @@ def test_zipped_shapefile_in_a_folder_and_a_geopackage_with_several_layers(store
     with pytest.raises(Problem) as caught:
         import_layer(store, "grids", gpkg)
     assert caught.value.status == 400 and "choose one with --layer" in caught.value.detail
-    assert import_layer(store, "grids", gpkg, source_layer="街道").written == 2
+    assert import_layer(store, "grids", gpkg, source_layer="街道", allow_overlaps=True).written == 2  # S2 on S
 
 
 def test_csv_with_lon_lat_columns_and_with_a_wkt_column(store, tmp_path):
@@ -516,3 +518,125 @@ def test_cli_usage_mistakes(cli):
     assert result.exit_code == 2 and "expected FIELD=VALUE" in result.output
     result = cli("import", "grids", ZHOUKOU, "--crs", "wgs-85")
     assert result.exit_code == 1 and "unknown CRS 'wgs-85'" in result.output
+
+
+# --- overlaps within a level ------------------------------------------------------------------
+
+OVERLAP = re.compile(r"overlaps level-(\d) grid '([^']+)'(?: \(row (\d+)\)|, already in the store,) by ([\d,.]+) m² "
+                     r"around lon ([\d.]+), lat ([\d.]+); ")
+
+
+def overlap_of(finding: dict) -> tuple[str, float, Point]:
+    """(the other grid's code, the area in m², the location) that an overlap finding states."""
+    match = OVERLAP.match(finding["reason"])
+    assert match, finding["reason"]
+    return match[2], float(match[4].replace(",", "")), Point(float(match[5]), float(match[6]))
+
+
+def geodesic_m2(geom) -> float:
+    return abs(GEOD.geometry_area_perimeter(geom)[0])
+
+
+def special(code: str, geom: dict, level: int = 2, parent: str = "411602001000000") -> dict:
+    return {"type": "Feature", "geometry": geom,
+            "properties": {"code": code, "level": level, "parent_code": parent, "name": "第一初级中学",
+                           "kind": "special", "subtype": "school"}}
+
+
+def test_overlap_within_the_file_is_refused_naming_both_grids_the_area_and_a_location(store, tmp_path):
+    east = polygon(ring(114.70, 33.60, 114.80, 33.70))  # shares the edge lon 114.70 with the street: touching is fine
+    across = box(114.68, 33.60, 114.72, 33.61)  # straddles that edge: overlaps both
+    path = write_geojson(tmp_path / "s.geojson", [street("A"), street("B", geom=east),
+                                                  street("C", geom=shapely.geometry.mapping(across))])
+    findings = refused(store, "grids", path)
+    assert [(f["row"], f["id"], f["field"]) for f in findings] == [(3, "C", "geom"), (3, "C", "geom")]
+    assert all("(row " in f["reason"] and "--allow-overlaps" in f["reason"] for f in findings)
+    stated = sorted(overlap_of(f) for f in findings)
+    assert [code for code, _, _ in stated] == ["A", "B"]
+    for (code, area, where), other in zip(stated, [box(114.60, 33.60, 114.70, 33.70), shapely.from_geojson(
+            json.dumps(east))], strict=True):
+        shared = across.intersection(other)
+        assert area == pytest.approx(geodesic_m2(shared), rel=1e-3), code  # ~1.86 km² each
+        assert shared.buffer(1e-6).covers(where), code
+
+
+def test_overlap_with_a_grid_already_in_the_store_is_refused(store, tmp_path):
+    store.add("grids", samples.GRIDS)  # street 114.60–114.70; community 114.60–114.65; a compound; a school
+    east = polygon(ring(114.695, 33.60, 114.80, 33.70))  # 0.005° (~460 m) over the stored street's east edge
+    corner = community("C9", parent=samples.STREET.code, geom=polygon(ring(114.65, 33.65, 114.70, 33.70)))
+    path = write_geojson(tmp_path / "s.geojson", [street("E", geom=east), corner])  # C9 only touches at a corner
+    finding = only(refused(store, "grids", path))
+    assert (finding["row"], finding["id"], finding["field"]) == (1, "E", "geom")
+    assert ", already in the store, by " in finding["reason"]
+    code, area, where = overlap_of(finding)
+    assert code == samples.STREET.code
+    assert area == pytest.approx(geodesic_m2(box(114.695, 33.60, 114.70, 33.70)), rel=1e-3)  # ~5.1 km²
+    assert box(114.695, 33.60, 114.70, 33.70).covers(where)
+
+
+def test_allow_overlaps_imports_them(store, tmp_path):
+    store.add("grids", [samples.STREET])
+    path = write_geojson(tmp_path / "s.geojson", [street("A"), street("B")])  # both on the stored street too
+    assert len(refused(store, "grids", path)) == 3  # A on the stored street; B on it and on A
+    assert import_layer(store, "grids", path, allow_overlaps=True).written == 2
+    assert store.count("grids", where={"level": 1}) == 3
+
+
+def test_special_grids_are_never_refused_for_overlapping(store, tmp_path):
+    store.add("grids", samples.GRIDS)  # includes a special school at level 3 over the compound
+    school = polygon(ring(114.60, 33.60, 114.66, 33.66))  # over the stored community and beyond it
+    clinic = polygon(ring(114.62, 33.62, 114.64, 33.64))  # inside the school
+    campus = special("411602001001902", polygon(ring(114.605, 33.605, 114.62, 33.62)), level=3,
+                     parent=samples.COMMUNITY.code)  # over the stored compound and the stored school
+    path = write_geojson(tmp_path / "s.geojson", [special("411602001901000", school),
+                                                  special("411602001902000", clinic), campus])
+    assert import_layer(store, "grids", path).written == 3
+
+
+def test_an_overlap_under_1_m2_is_a_sliver_and_passes_but_1_m2_is_refused(store, tmp_path):
+    # 0.001° squares at lat 33.6 (~93 m × 111 m); shifting the second one by w degrees of longitude
+    # leaves an overlap of w × 0.001 degrees², ~w × 1.03e7 m²: 5e-8° → ~0.5 m², 2e-7° → ~2 m².
+    def pair(x0: float, w: float, codes: tuple[str, str]) -> list[dict]:
+        return [street(codes[0], geom=polygon(ring(x0, 33.600, x0 + 0.001, 33.601))),
+                street(codes[1], geom=polygon(ring(x0 + 0.001 - w, 33.600, x0 + 0.002 - w, 33.601)))]
+
+    assert area_m2(box(114.6, 33.6, 114.6 + 5e-8, 33.601)) == pytest.approx(0.52, abs=0.01)
+    sliver = write_geojson(tmp_path / "sliver.geojson", pair(114.600, 5e-8, ("S1", "S2")))
+    assert import_layer(store, "grids", sliver).written == 2
+    overlap = write_geojson(tmp_path / "overlap.geojson", pair(114.610, 2e-7, ("O1", "O2")))
+    finding = only(refused(store, "grids", overlap))
+    code, area, _ = overlap_of(finding)
+    assert (finding["row"], code) == (2, "O1")
+    assert area == pytest.approx(geodesic_m2(box(114.611 - 2e-7, 33.600, 114.611, 33.601)), abs=0.05)  # 0.1 m²
+
+
+def test_zhoukou_districts_touch_but_do_not_overlap_and_a_second_copy_is_refused(store):
+    assert import_layer(store, "grids", ZHOUKOU, crs="gcj02", **AS_STREETS).written == 10
+    districts = store.query("grids")
+    shapes = [d.geom for d in districts]
+    left, right = shapely.STRtree(shapes).query(shapes, predicate="intersects")
+    touching = [(i, j) for i, j in zip(left.tolist(), right.tolist(), strict=True) if i < j]
+    assert len(touching) == 19  # neighbours share their boundaries exactly, after the GCJ-02 conversion too
+    assert max(area_m2(shapes[i].intersection(shapes[j])) for i, j in touching) == 0.0
+
+    # The same boundaries under other codes (their names) land on the stored districts: one finding per row.
+    findings = refused(store, "grids", ZHOUKOU, crs="gcj02", mapping={"code": "name"}, values={"level": 1})
+    by_name = {d.name: d for d in districts}
+    assert len(findings) == 10
+    for found in findings:
+        code, area, where = overlap_of(found)
+        twin = by_name[found["id"]]
+        assert code == twin.code
+        assert area == pytest.approx(geodesic_m2(twin.geom), rel=1e-3)  # ~300–1,800 km², scaled at one latitude
+        assert twin.geom.covers(where)
+
+
+def test_cli_refuses_overlaps_unless_allow_overlaps(cli, store, tmp_path):
+    path = write_geojson(tmp_path / "s.geojson", [street("A"), street("B")])
+    result = cli("import", "grids", path)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("  row 2 (B) geom: overlaps level-1 grid 'A' (row 1) by ")
+    assert "1 problem in s.geojson; nothing was written" in result.stderr
+    result = cli("import", "grids", path, "--allow-overlaps")
+    assert result.exit_code == 0, result.output
+    assert store.count("grids") == 2

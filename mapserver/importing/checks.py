@@ -7,6 +7,17 @@ Nesting rule: a child grid must lie inside its parent. Boundaries of neighbourin
 levels are often digitised separately and disagree by a hair, so a child is refused
 only when the part of it outside its parent is at least 1 m² *and* at least 0.1% of
 the child's own area (i.e. it is accepted when that part is under 1 m² or under 0.1%).
+
+Overlap rule: base grids of one level must not overlap, neither two grids of the file nor
+a grid of the file and a base grid of the same level already in the store. Overlaps are
+found as :mod:`mapserver.topology` finds them: shapes compared in WGS-84 degrees (shared
+edges stay exactly shared, so neighbours that only touch meet in a line of area 0) and the
+overlap's area scaled to m² at its own latitude (:func:`mapserver.topology.area_m2`). An
+overlap of at least 1 m² is refused (smaller ones are slivers, as ``check_grids`` ignores
+them; a fixed 1 m² rather than a share of the area, so whatever an import lets in, the
+topology check passes). Special grids overlap base grids by design and are exempt. The
+caller (``import_layer(allow_overlaps=True)``, ``mapserver import --allow-overlaps``) may
+turn the rule off.
 """
 
 from __future__ import annotations
@@ -14,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import shapely
 from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
@@ -21,9 +33,11 @@ from shapely.geometry.base import BaseGeometry
 from mapserver.model import Grid, GridStaff
 from mapserver.store import Store
 from mapserver.store.base import KEYS
+from mapserver.topology import area_m2
 
 NEST_TOLERANCE_M2 = 1.0
 NEST_TOLERANCE_SHARE = 0.001
+OVERLAP_TOLERANCE_M2 = 1.0  # the same sliver limit as mapserver.topology.check_grids(min_area_m2=1.0)
 # Reading every stored key costs about one row each; asking key by key costs a round trip each.
 # Read them all when the layer is at most this many times the number of keys asked about.
 _READ_ALL_RATIO = 20
@@ -71,12 +85,19 @@ def duplicate_findings(store: Store, layer: str, keyed: Sequence[tuple[int, Any]
     return out
 
 
-def grid_findings(store: Store, grids: Sequence[tuple[int, Grid]], codes_in_file: set[str]) -> list[Finding]:
-    """Parents exist (in the file or the store), are one level up, and contain their children.
+def grid_findings(store: Store, grids: Sequence[tuple[int, Grid]], codes_in_file: set[str], *,
+                  allow_overlaps: bool = False) -> list[Finding]:
+    """Parents exist (in the file or the store), are one level up, and contain their children; base grids of
+    a level do not overlap (unless ``allow_overlaps``).
 
     ``grids`` are the rows that passed every per-row check; ``codes_in_file`` holds every code
     in the file, so a child of a row refused for its own reasons is not reported twice.
     """
+    out = [] if allow_overlaps else overlap_findings(store, grids)
+    return out + _parent_findings(store, grids, codes_in_file)
+
+
+def _parent_findings(store: Store, grids: Sequence[tuple[int, Grid]], codes_in_file: set[str]) -> list[Finding]:
     by_code = {g.code: g for _, g in grids}
     wanted = sorted({g.parent_code for _, g in grids if g.parent_code and g.parent_code not in codes_in_file})
     stored = {code: store.get("grids", code) for code in wanted}
@@ -106,6 +127,62 @@ def _nesting_findings(row: int, grid: Grid, parent: Grid) -> list[Finding]:
     return [finding(row, grid.code, "geom",
                     f"not inside its parent grid {parent.code!r}: {outside:,.1f} m² ({share:.2%} of the grid) lies "
                     f"outside; allowed: under {NEST_TOLERANCE_M2:g} m² or under {NEST_TOLERANCE_SHARE:.1%}")]
+
+
+def overlap_findings(store: Store, grids: Sequence[tuple[int, Grid]]) -> list[Finding]:
+    """A finding for every overlap of at least ``OVERLAP_TOLERANCE_M2`` between base grids of one level.
+
+    Each pair within the file is reported once, on the later row; an overlap with a stored grid on the
+    file's row. Two grids with the same code are not compared: that row is refused as a duplicate.
+    """
+    base = [(row, grid) for row, grid in grids if grid.kind == "base"]
+    out: list[Finding] = []
+    for level in sorted({grid.level for _, grid in base}):
+        mine = [(row, grid) for row, grid in base if grid.level == level]
+        out += _level_overlaps(mine, _stored_base_grids(store, level, mine))
+    return out
+
+
+def _stored_base_grids(store: Store, level: int, mine: Sequence[tuple[int, Grid]]) -> list[Grid]:
+    """The store's base grids of ``level`` within the bounding box of the file's grids of that level."""
+    if store.count("grids") == 0:
+        return []
+    bbox = shapely.total_bounds([grid.geom for _, grid in mine]).tolist()
+    return store.query("grids", bbox=bbox, where={"level": level, "kind": "base"})
+
+
+def _level_overlaps(mine: Sequence[tuple[int, Grid]], stored: Sequence[Grid]) -> list[Finding]:
+    """Overlaps among ``mine`` (file rows) and between ``mine`` and ``stored``, all of one level."""
+    grids = [grid for _, grid in mine] + list(stored)
+    shapes = np.array([grid.geom for grid in grids], dtype=object)
+    codes = np.array([grid.code for grid in grids], dtype=object)
+    # STRtree for the candidate pairs; queried with the file's shapes only, so stored pairs are never compared.
+    left, right = shapely.STRtree(shapes).query(shapes[: len(mine)], predicate="intersects")
+    # A file pair once (left < right); every file–store pair (right ≥ len(mine) > left); never a code with itself.
+    keep = (left < right) & (codes[left] != codes[right])
+    left, right = left[keep], right[keep]
+    shared = shapely.intersection(shapes[left], shapes[right])  # vectorised: neighbours' shared edges are lines
+    out = []
+    for k in np.flatnonzero(shapely.area(shared) > 0).tolist():
+        area = area_m2(shared[k])
+        if area < OVERLAP_TOLERANCE_M2:
+            continue
+        i, j = int(left[k]), int(right[k])
+        if j < len(mine):  # two rows of the file: report on the later one, naming the earlier
+            (row, grid), (other_row, other) = mine[j], mine[i]
+            whom = f"grid {other.code!r} (row {other_row})"
+        else:
+            (row, grid), other = mine[i], stored[j - len(mine)]
+            whom = f"grid {other.code!r}, already in the store,"
+        out.append(finding(row, grid.code, "geom", _overlap_reason(grid.level, whom, area, shared[k])))
+    return out
+
+
+def _overlap_reason(level: int, whom: str, area: float, shared: BaseGeometry) -> str:
+    point = shared.representative_point()  # a point inside the overlap, for the person who has to fix it
+    return (f"overlaps level-{level} {whom} by {area:,.1f} m² around lon {point.x:.7f}, lat {point.y:.7f}; "
+            f"base grids of one level must not overlap (allowed: under {OVERLAP_TOLERANCE_M2:g} m²; "
+            "--allow-overlaps imports anyway)")
 
 
 def geodesic_area_m2(geom: BaseGeometry) -> float:

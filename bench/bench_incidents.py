@@ -1,0 +1,423 @@
+"""Benchmark of incidents on PostGIS behind gunicorn: reports over HTTP, batch import, and /api/kpis over 1,000,000.
+
+Targets (issue 5), on this 2-core machine:
+  * ≥ 1,000 reports/s through HTTP, each assigned to its grid and committed;
+  * batch import ≥ 50,000 incidents/s (``mapserver import incidents FILE``: import_layer with the
+    incident preparation hook, written with COPY);
+  * ``GET /api/kpis`` over 1,000,000 incidents ≤ 300 ms.
+
+Setup: a database of its own on the server named by ``MAPSERVER_BENCH_PG`` (an admin URL such as
+postgresql://postgres@127.0.0.1:5432/postgres), created and dropped here; the demo district (川汇区,
+2,197 grids, staff, 50,000 addresses, a year of 120,000 incidents) loaded with build_city + load_city;
+``mapserver serve`` (gunicorn, ``--workers``) in a subprocess on a free loopback port.
+
+* Reports: ``wrk`` (Debian package ``wrk``; one thread, so the load generator leaves the two cores to
+  the server and PostgreSQL) POSTs reports at points inside the district's base grids for ``--seconds``
+  after a warm-up; every 201 is checked afterwards against the database (one new row each, with its grid).
+* Import: a CSV of ``--import-rows`` incidents (points in the grids, times over the year before the
+  demo's end, no grid codes or deadlines) imported in this process as the command does, with the
+  time of each stage.
+* Measures: the table is topped up to ``--kpi-incidents`` with copies of the demo's incidents (new
+  ids, times shifted by minutes, so the closed loop's durations stay realistic), then VACUUM ANALYZE;
+  each query's median over 7 calls over HTTP: the whole table, the last 30 days, 30 days by
+  community (level 2), and one street for 30 days.
+
+Times are seconds unless marked ms. Ratios: throughput ÷ target (≥ 1 meets it); time ÷ budget (≤ 1 meets it).
+Usage: MAPSERVER_BENCH_PG=postgresql://postgres@127.0.0.1:5432/postgres python bench/bench_incidents.py
+       [--seconds 15] [--connections 16] [--workers 2] [--import-rows 200000] [--kpi-incidents 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psycopg2
+import shapely
+
+from mapserver.auth import hash_token, new_token
+from mapserver.demo import AS_OF, build_city, load_city
+from mapserver.gridindex import GridIndex
+from mapserver.importer import import_layer
+from mapserver.incidents.enrich import prepare_incidents
+from mapserver.incidents.settings import DEFAULT_CATEGORIES, IncidentSettings
+from mapserver.model import SEVERITIES
+from mapserver.store import Store, open_store
+
+TARGET_REPORTS_PER_S = 1_000
+TARGET_IMPORT_PER_S = 50_000
+BUDGET_KPIS_MS = 300.0
+WARM_UP_S = 3
+KPI_REPEATS = 7
+TIME_COLUMNS = ("reported_at", "due_at", "warn_at", "dispatched_at", "closed_at")
+
+
+# --- machine and database ------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    """CPUs, CPU model, Python, PostgreSQL, load average and the date, for BENCHMARKS.md entries."""
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            model = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), model)
+    except OSError:
+        pass
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    return (f"{cpus} × {model}, Python {platform.python_version()}, {datetime.now().astimezone():%Y-%m-%d}; "
+            f"load average at start {load}")
+
+
+@contextmanager
+def scratch_database(admin: str) -> Iterator[str]:
+    """A new database on the admin URL's server, dropped afterwards (even after a failure)."""
+    name = f"mapserver_bench_incidents_{uuid.uuid4().hex[:8]}"
+    conn = psycopg2.connect(admin)
+    conn.autocommit = True
+    conn.cursor().execute(f"CREATE DATABASE {name}")
+    try:
+        yield admin.rsplit("/", 1)[0] + "/" + name
+    finally:
+        conn.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.close()
+
+
+def sql(url: str, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Run one statement in autocommit (VACUUM needs it); its rows, if any."""
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(statement, params or None)
+            return cur.fetchall() if cur.description else []
+    finally:
+        conn.close()
+
+
+def timed(label: str, step: Callable[[], Any]) -> Any:
+    started = time.perf_counter()
+    result = step()
+    print(f"   {label}: {time.perf_counter() - started:.1f} s", flush=True)
+    return result
+
+
+# --- points inside the grids -----------------------------------------------------------------------------
+
+
+def points_in_grids(store: Store, n: int, seed: int) -> np.ndarray:
+    """``n`` (lon, lat) points, uniform over the district, each inside some base grid (WGS-84 degrees)."""
+    index = GridIndex.from_store(store)
+    streets = shapely.union_all([g.geom for g in store.query("grids", where={"level": 1})])
+    west, south, east, north = streets.bounds
+    rng, out = np.random.default_rng(seed), []
+    while sum(len(p) for p in out) < n:
+        lons, lats = rng.uniform(west, east, n), rng.uniform(south, north, n)
+        inside = index.assign(lons, lats) != ""
+        out.append(np.column_stack([lons[inside], lats[inside]]))
+    return np.concatenate(out)[:n]
+
+
+# --- the server --------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def server(url: str, workers: int, folder: Path) -> Iterator[str]:
+    """``mapserver serve`` in a subprocess (its own process group); yields its base URL once /healthz answers."""
+    config, port = folder / "config.yaml", free_port()
+    config.write_text(f"store:\n  url: {url}\nserver:\n  workers: {workers}\n", encoding="utf-8")
+    command = shutil.which("mapserver", path=str(Path(sys.executable).parent)) or "mapserver"
+    log = (folder / "server.log").open("w")
+    process = subprocess.Popen([command, "--config", str(config), "serve", "--host", "127.0.0.1", "--port",
+                                str(port), "--workers", str(workers)], stdout=log, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                with urllib.request.urlopen(f"{base}/readyz", timeout=2):
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                if process.poll() is not None:
+                    raise RuntimeError(f"the server stopped: see {folder / 'server.log'}") from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=60)
+        log.close()
+
+
+def get_json(url: str, token: str) -> Any:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=60) as resp:
+        return json.loads(resp.read())
+
+
+# --- reports over HTTP -----------------------------------------------------------------------------------
+
+LUA = """
+local points = {%(points)s}
+local categories = {%(categories)s}
+local severities = {%(severities)s}
+local counter = 0
+local statuses = {}
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %(token)s"
+
+request = function()
+  counter = counter + 1
+  local p = points[(counter %% #points) + 1]
+  local body = string.format(
+    '{"category":"%%s","severity":"%%s","description":"bench %%d","point":{"lon":%%.7f,"lat":%%.7f}}',
+    categories[(counter %% #categories) + 1], severities[(counter %% #severities) + 1], counter, p[1], p[2])
+  return wrk.format(nil, nil, nil, body)
+end
+
+response = function(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT requests=%%d duration_us=%%d status_errors=%%d connect=%%d read=%%d write=%%d "
+    .. "timeout=%%d p50_us=%%d p99_us=%%d\\n", summary.requests, summary.duration, e.status, e.connect, e.read,
+    e.write, e.timeout, latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+def wrk_script(folder: Path, token: str, points: np.ndarray) -> Path:
+    path = folder / "report.lua"
+    path.write_text(LUA % {
+        "points": ",".join(f"{{{lon:.7f},{lat:.7f}}}" for lon, lat in points),
+        "categories": ",".join(f'"{c}"' for c in DEFAULT_CATEGORIES),
+        "severities": ",".join(f'"{s}"' for s in SEVERITIES),
+        "token": token,
+    }, encoding="utf-8")
+    return path
+
+
+def run_wrk(base: str, script: Path, seconds: int, connections: int) -> dict[str, int]:
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script),
+                          f"{base}/api/incidents"], capture_output=True, text=True, check=True,
+                         timeout=seconds + 60).stdout
+    match = re.search(r"RESULT (.*)", out)
+    if match is None:
+        raise RuntimeError(f"wrk printed no result:\n{out}")
+    return {key: int(value) for key, value in (item.split("=") for item in match.group(1).split())}
+
+
+def bench_reports(url: str, base: str, folder: Path, token: str, points: np.ndarray, seconds: int,
+                  connections: int) -> dict[str, float]:
+    """Reports/s with every acknowledged report checked in the database: one new row each, with its grid."""
+    script = wrk_script(folder, token, points)
+    run_wrk(base, script, WARM_UP_S, connections)
+    time.sleep(1)  # let the warm-up's last requests (sent, not waited for by wrk) land
+    before = sql(url, "SELECT count(*) FROM incidents")[0][0]
+    result = run_wrk(base, script, seconds, connections)
+    after, placed = sql(url, "SELECT count(*), count(grid_code) FROM incidents WHERE description LIKE 'bench %' "
+                             "AND reported_at > now() - interval '1 hour'")[0]
+    total = sql(url, "SELECT count(*) FROM incidents")[0][0]
+    failed = sum(result[k] for k in ("status_errors", "connect", "read", "write", "timeout"))
+    acknowledged = result["requests"] - failed
+    # wrk stops without waiting for the requests in flight, which the server still commits: a few more rows.
+    if not acknowledged <= total - before <= acknowledged + connections:
+        print(f"   !! {acknowledged} reports acknowledged but {total - before} rows added")
+    return {"per_s": acknowledged / (result["duration_us"] / 1e6), "acknowledged": acknowledged, "failed": failed,
+            "unplaced": after - placed, "p50_ms": result["p50_us"] / 1000, "p99_ms": result["p99_us"] / 1000,
+            "rows_added": total - before}
+
+
+# --- batch import ------------------------------------------------------------------------------------------
+
+
+def write_history(path: Path, points: np.ndarray, seed: int) -> None:
+    """A CSV of historical incidents: lon, lat, category, severity, reported_at (with offset), description."""
+    rng = np.random.default_rng(seed)
+    n = len(points)
+    start = AS_OF - timedelta(days=365)
+    offsets = np.sort(rng.integers(0, 365 * 86_400, n))  # an export is in time order, as incidents arrive
+    categories = rng.choice(list(DEFAULT_CATEGORIES), n)
+    severities = rng.choice(SEVERITIES, n)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(["lon", "lat", "category", "severity", "reported_at", "description", "address", "reporter"])
+        for k in range(n):
+            when = (start + timedelta(seconds=int(offsets[k]))).isoformat()
+            out.writerow([f"{points[k, 0]:.7f}", f"{points[k, 1]:.7f}", categories[k], severities[k], when,
+                          f"历史事件{k}", "川汇区", "网格员"])
+
+
+def bench_import(store: Store, path: Path, rows: int) -> dict[str, float]:
+    """Import as ``mapserver import incidents FILE`` does; the seconds of each stage."""
+    stages: dict[str, float] = {}
+    mark = {"stage": "reading", "at": time.perf_counter()}
+
+    def switch(stage: str) -> None:
+        now = time.perf_counter()
+        stages[mark["stage"]] = stages.get(mark["stage"], 0.0) + now - mark["at"]
+        mark.update(stage=stage, at=now)
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage != mark["stage"] and mark["stage"] != "checking across rows (duplicate ids)":
+            switch(stage)
+        if stage == "checking rows" and done == total:  # next: the checks across rows and against the store
+            switch("checking across rows (duplicate ids)")
+
+    hook = prepare_incidents(store, IncidentSettings())
+
+    def prepare(records: list[Any]) -> list[Any]:
+        switch("preparing (grid chain, H3, deadlines)")
+        out = hook(records)
+        switch("writing")
+        return out
+
+    started = time.perf_counter()
+    mark["at"] = started
+    report = import_layer(store, "incidents", path, prepare=prepare, progress=progress)
+    seconds = time.perf_counter() - started
+    switch("done")
+    assert report.written == rows, report.summary()
+    return {"seconds": seconds, "per_s": rows / seconds, **stages}
+
+
+# --- measures ---------------------------------------------------------------------------------------------
+
+
+def top_up(url: str, target: int, demo_ids: list[str]) -> int:
+    """Copies of the demo's incidents (new ids, times shifted k × 17 minutes) until the table holds ``target``.
+
+    Each copy is written in time order, as incidents arrive, so a time window's rows lie together on disk.
+    """
+    columns = [r[0] for r in sql(url, "SELECT column_name FROM information_schema.columns WHERE table_name = "
+                                      "'incidents' AND column_name <> 'id' ORDER BY ordinal_position")]
+    have = sql(url, "SELECT count(*) FROM incidents")[0][0]
+    k = 0
+    while have < target:
+        k += 1
+        values = ", ".join(f"{c} + interval '{17 * k} minutes'" if c in TIME_COLUMNS else c for c in columns)
+        sql(url, f"INSERT INTO incidents (id, {', '.join(columns)}) SELECT md5(id || '{k}')::uuid::text, {values} "
+                 f"FROM incidents WHERE id = ANY(%s) ORDER BY reported_at LIMIT {target - have}", (demo_ids,))
+        have = sql(url, "SELECT count(*) FROM incidents")[0][0]
+    sql(url, "VACUUM ANALYZE incidents")
+    return have
+
+
+def bench_kpis(base: str, token: str, street: str) -> dict[str, float]:
+    """Median milliseconds of /api/kpis per query, over HTTP."""
+    since, until = (AS_OF - timedelta(days=30)).isoformat(), AS_OF.isoformat()
+    window = f"since={urllib.request.quote(since)}&until={urllib.request.quote(until)}"
+    queries = {"whole table": "", "30 days": window, "30 days by community (level=2)": f"{window}&level=2",
+               "30 days, one street": f"{window}&code={street}"}
+    out = {}
+    for label, query in queries.items():
+        get_json(f"{base}/api/kpis?{query}", token)  # warm: plans cached, pages in memory
+        times = []
+        for _ in range(KPI_REPEATS):
+            started = time.perf_counter()
+            body = get_json(f"{base}/api/kpis?{query}", token)
+            times.append((time.perf_counter() - started) * 1000)
+        out[label] = statistics.median(times)
+        out[f"{label} rows"] = body["total"]
+    return out
+
+
+# --- the run ----------------------------------------------------------------------------------------------
+
+
+def ratio_line(label: str, value: float, unit: str, target: float, higher_is_better: bool) -> str:
+    ratio = value / target
+    verdict = "meets" if (ratio >= 1 if higher_is_better else ratio <= 1) else "misses"
+    sign = "≥" if higher_is_better else "≤"
+    return f"{label:44s} {value:>10,.0f} {unit:4s} target {sign} {target:,.0f} {unit:4s} ratio {ratio:5.2f} ({verdict})"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=15, help="length of the measured report run")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--import-rows", type=int, default=200_000)
+    parser.add_argument("--kpi-incidents", type=int, default=1_000_000)
+    args = parser.parse_args()
+    admin = os.environ.get("MAPSERVER_BENCH_PG")
+    if not admin:
+        print("skipped: set MAPSERVER_BENCH_PG to an admin URL, e.g. postgresql://postgres@127.0.0.1:5432/postgres")
+        return 0
+    if shutil.which("wrk") is None:
+        print("wrk is missing: apt-get install wrk")
+        return 1
+    print(f"machine: {machine()}")
+    with tempfile.TemporaryDirectory() as tmp, scratch_database(admin) as url:
+        folder = Path(tmp)
+        store = open_store(url)
+        try:
+            store.migrate()
+            city = timed("build the demo district", lambda: build_city(seed=1, scale="district"))
+            timed("load it (grids, staff, addresses, 120,000 incidents)",
+                  lambda: load_city(store, city, progress=False))
+            demo_ids = [i.id for i in city.incidents]
+            sql(url, "VACUUM ANALYZE")
+            operator, viewer = new_token(), new_token()
+            store.add_token(name="bench-operator", role="operator", token_hash=hash_token(operator))
+            store.add_token(name="bench-viewer", role="viewer", token_hash=hash_token(viewer))
+            street = city.grids[0].code if city.grids[0].level == 1 else next(g.code for g in city.grids
+                                                                              if g.level == 1)
+            with server(url, args.workers, folder) as base:
+                reports = bench_reports(url, base, folder, operator, points_in_grids(store, 5000, seed=3),
+                                        args.seconds, args.connections)
+                path = folder / "history.csv"
+                write_history(path, points_in_grids(store, args.import_rows, seed=4), seed=5)
+                imported = bench_import(store, path, args.import_rows)
+                total = timed(f"top up to {args.kpi_incidents:,} incidents and VACUUM ANALYZE",
+                              lambda: top_up(url, args.kpi_incidents, demo_ids))
+                kpis = bench_kpis(base, viewer, street)
+        finally:
+            store.close()
+    print(f"-- reports: wrk -t1 -c{args.connections}, {args.seconds} s, {args.workers} gunicorn workers × 4 threads: "
+          f"{reports['acknowledged']:,} acknowledged (201), {reports['failed']} failed, {reports['rows_added']:,} "
+          f"rows added, {reports['unplaced']} without a grid; latency p50 {reports['p50_ms']:.1f} ms, "
+          f"p99 {reports['p99_ms']:.1f} ms")
+    print(ratio_line("reports through HTTP, assigned and committed", reports["per_s"], "/s", TARGET_REPORTS_PER_S,
+                     True))
+    stages = ", ".join(f"{k} {v:.1f} s" for k, v in imported.items() if k not in ("seconds", "per_s", "done"))
+    print(f"-- import of {args.import_rows:,} incidents from CSV in {imported['seconds']:.1f} s: {stages}")
+    print(ratio_line("batch import", imported["per_s"], "/s", TARGET_IMPORT_PER_S, True))
+    print(f"-- /api/kpis over {total:,} incidents (median of {KPI_REPEATS}, over HTTP):")
+    for label, value in kpis.items():
+        if not label.endswith(" rows"):
+            print(ratio_line(f"{label} ({kpis[label + ' rows']:,} incidents)", value, "ms", BUDGET_KPIS_MS, False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
