@@ -109,7 +109,7 @@ def import_command(ctx: click.Context, layer: str, file: str, crs: str | None, s
     try:
         report = import_layer(store, layer, file, crs=crs, source_layer=source_layer, mapping=mapping,
                               values=fixed, fix=fix, allow_overlaps=allow_overlaps, progress=progress,
-                              prepare=prepare)
+                              prepare=prepare, timezone=context_settings(ctx).incidents.timezone)
     except Problem as problem:
         progress.close()
         _print_refusal(problem)

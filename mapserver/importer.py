@@ -98,6 +98,7 @@ def import_layer(
     mapping: Mapping[str, str] | None = None,
     values: Mapping[str, Any] | None = None,
     fix: bool = False,
+    timezone: str = "UTC",
     allow_overlaps: bool = False,
     progress: Progress | Any | None = None,
     prepare: Prepare | None = None,
@@ -107,7 +108,8 @@ def import_layer(
     ``mapping`` maps record field → file column (``{"code": "adcode"}``; ``geom``, ``lon`` and
     ``lat`` name geometry columns of a CSV); ``values`` gives a field the same value in every
     row (``{"level": 1}``). ``fix`` repairs invalid polygons (polygonal part of
-    :func:`shapely.make_valid`) and lists each repair in the report. Grids: base grids of one level
+    :func:`shapely.make_valid`) and lists each repair in the report. ``timezone`` is where date-times written
+    without an offset were recorded (the CLI passes ``incidents.timezone``). Grids: base grids of one level
     that overlap (in the file, or with the store's) are refused unless ``allow_overlaps``
     (:mod:`mapserver.importing.checks`). ``prepare`` (see :data:`Prepare`) runs after every check,
     before anything is written. Raises :class:`Problem`:
@@ -121,7 +123,8 @@ def import_layer(
     if source.rows == 0:  # an empty export has no columns to check against; it imports as nothing
         return ImportReport(layer=layer, path=str(source.path), source_layer=source.layer, crs=crs_used, rows=0,
                             written=0, notes=[*notes, "the file has no rows"])
-    plan = plan_fields(layer, source.path.name, list(source.columns), dict(mapping or {}), dict(values or {}))
+    plan = plan_fields(layer, source.path.name, list(source.columns), dict(mapping or {}), dict(values or {}),
+                       timezone)
     raws, geometry_from = _raw_geometries(layer, source, dict(mapping or {}))
     notes += _unused_columns(source, plan, geometry_from)
     tick = _as_callback(progress)

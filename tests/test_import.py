@@ -12,6 +12,7 @@ import json
 import math
 import re
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -640,3 +641,15 @@ def test_cli_refuses_overlaps_unless_allow_overlaps(cli, store, tmp_path):
     result = cli("import", "grids", path, "--allow-overlaps")
     assert result.exit_code == 0, result.output
     assert store.count("grids") == 2
+
+
+@pytest.mark.parametrize("text, zone, expected", [
+    ("2026-11-20 10:00", "Asia/Shanghai", datetime(2026, 11, 20, 2, 0, tzinfo=UTC)),   # local wall-clock time
+    ("2026/11/20 10:00:00", "Asia/Shanghai", datetime(2026, 11, 20, 2, 0, tzinfo=UTC)),
+    ("2026-11-20T10:00:00+00:00", "Asia/Shanghai", datetime(2026, 11, 20, 10, 0, tzinfo=UTC)),  # offset wins
+    ("2026-11-20 10:00", "UTC", datetime(2026, 11, 20, 10, 0, tzinfo=UTC)),
+])
+def test_times_without_an_offset_are_local_time_where_recorded(text, zone, expected):
+    from mapserver.importing.fields import convert
+
+    assert convert("incidents", "reported_at", "time", text, timezone=zone) == (expected, None)

@@ -23,6 +23,7 @@ import typing
 from dataclasses import MISSING, dataclass, fields
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -93,10 +94,11 @@ class Plan:
     layer: str
     columns: dict[str, str]
     values: dict[str, Any]
+    timezone: str = "UTC"  # where date-times written without an offset were recorded
 
 
 def plan_fields(layer: str, file_name: str, columns: list[str], mapping: dict[str, str],
-                values: dict[str, Any]) -> Plan:
+                values: dict[str, Any], timezone: str = "UTC") -> Plan:
     """Resolve the mapping against the file's columns; Problem 400 for a bad mapping, 422 for a missing column."""
     names = importable(layer)
     for key in mapping:
@@ -107,7 +109,7 @@ def plan_fields(layer: str, file_name: str, columns: list[str], mapping: dict[st
         if column and column not in columns:
             raise Problem(400, f"--map {key}={column}: {file_name} has no column '{column}'; "
                                f"columns: {', '.join(columns)}", param="map")
-    plan = Plan(layer=layer, columns={}, values=_convert_values(layer, values))
+    plan = Plan(layer=layer, columns={}, values=_convert_values(layer, values, timezone), timezone=timezone)
     for name in names:
         if name in plan.values:
             continue
@@ -128,14 +130,14 @@ def _find_column(name: str, columns: list[str]) -> str | None:
     return name if name in columns else lowered.get(name.lower()) or lowered.get(name.lower()[:10])
 
 
-def _convert_values(layer: str, values: dict[str, Any]) -> dict[str, Any]:
+def _convert_values(layer: str, values: dict[str, Any], timezone: str) -> dict[str, Any]:
     names, kinds = importable(layer), field_kinds(layer)
     out = {}
     for key, raw in values.items():
         if key not in names:
             raise Problem(400, f"--set {key}=…: {layer} has no field '{key}'; fields: {', '.join(names)}",
                           param="set")
-        value, problem = convert(layer, key, kinds[key], raw)
+        value, problem = convert(layer, key, kinds[key], raw, timezone=timezone)
         if problem:
             raise Problem(400, f"--set {key}={raw}: {problem}", param="set")
         out[key] = value
@@ -148,7 +150,7 @@ def build_fields(plan: Plan, columns: dict[str, np.ndarray], index: int
     kinds, needed = field_kinds(plan.layer), required(plan.layer)
     kwargs, problems = dict(plan.values), []
     for name, column in plan.columns.items():
-        value, problem = convert(plan.layer, name, kinds[name], columns[column][index])
+        value, problem = convert(plan.layer, name, kinds[name], columns[column][index], timezone=plan.timezone)
         where = "" if column == name else f" (column '{column}')"
         if problem:
             problems.append((name, problem + where))
@@ -173,8 +175,9 @@ def is_blank(value: Any) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
-def convert(layer: str, name: str, kind: str, value: Any) -> tuple[Any, str | None]:
-    """(value converted to the field's type or None when blank, None) or (None, reason)."""
+def convert(layer: str, name: str, kind: str, value: Any, *, timezone: str = "UTC") -> tuple[Any, str | None]:
+    """(value converted to the field's type or None when blank, None) or (None, reason); a date-time without
+    an offset is taken as wall-clock time in ``timezone``."""
     if is_blank(value):
         return None, None
     if isinstance(value, np.generic):
@@ -184,7 +187,7 @@ def convert(layer: str, name: str, kind: str, value: Any) -> tuple[Any, str | No
         text = value.strip()
         value = aliases.get(text, text.lower())
     try:
-        return _CONVERTERS[kind](value), None
+        return (_to_time(value, timezone) if kind == "time" else _CONVERTERS[kind](value)), None
     except (ValueError, TypeError, OverflowError) as exc:
         return None, str(exc)
 
@@ -248,15 +251,16 @@ def _to_bool(value: Any) -> bool:
     raise ValueError(f"expected true or false (also yes/no, 1/0, 是/否), got {value!r}")
 
 
-def _to_time(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return utc(value)
-    text = str(value).strip()
-    try:
-        # GDAL writes Shapefile and some GeoJSON times as 2026/11/20 09:30:00+00.
-        return utc(datetime.fromisoformat(text.replace("/", "-")))
-    except ValueError:
-        raise ValueError(f"expected a date and time such as 2026-11-20T09:30:00+08:00, got {value!r}") from None
+def _to_time(value: Any, timezone: str = "UTC") -> datetime:
+    if not isinstance(value, datetime):
+        try:
+            # GDAL writes Shapefile and some GeoJSON times as 2026/11/20 09:30:00+00.
+            value = datetime.fromisoformat(str(value).strip().replace("/", "-"))
+        except ValueError:
+            raise ValueError(f"expected a date and time such as 2026-11-20T09:30:00+08:00, got {value!r}") from None
+    if value.tzinfo is None:  # written without an offset: wall-clock time where the data was recorded
+        value = value.replace(tzinfo=ZoneInfo(timezone))
+    return utc(value)
 
 
 def _to_json(value: Any) -> dict[str, Any]:
