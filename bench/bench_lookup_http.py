@@ -12,14 +12,23 @@ What it does, bounded in time and cleaning up after itself:
    its finest base grids) and checks a few answers over HTTP against ``GridIndex.assign``;
 3. for each server configuration, starts it on a free 127.0.0.1 port, warms every worker up
    (each builds its grid index on its first lookup), and drives it with ``wrk`` (Debian's; a
-   Lua script sends the Authorization header and walks the points) for ``--duration`` seconds
-   with ``--connections`` connections;
-4. prints requests/s, p50, p99 (and p90, max, errors) beside the targets as ratios, then
-   stops the server (SIGTERM to its process group, SIGKILL after a grace period).
+   Lua script sends the Authorization header and walks the points) with ``--connections``
+   connections, twice for ``--duration`` seconds each:
+   * *saturated*: every connection sends its next request as soon as the answer is in: the most
+     the server answers (closed loop, so latency here is mostly queueing: connections ÷ rate);
+   * *paced*: each connection waits a random (exponential) think time after each answer, tuned
+     in up to three short trials so that about ``--paced-rps`` (1,545) requests/s are offered:
+     the latency the target speaks of, at the target rate;
+   configurations run round-robin ``--rounds`` times and each figure's median is reported;
+4. prints requests/s, p50, p90, p99, max, the server's CPU per request (all its processes, from
+   /proc), wrk's CPU and the CPU other processes took meanwhile, the ratios to the targets,
+   and stops the server (SIGTERM to its process group, SIGKILL after a grace period).
 
 ``wrk``, not a Python load generator: on a 2-core machine the generator shares the cores with
-the server, and wrk needs several times less CPU per request (its CPU share is printed).
-wrk measures closed-loop latency (a request waits for the previous one on its connection).
+the server, and wrk needs several times less CPU per request (its CPU share is printed). The
+figures move by tens of percent from one minute to the next on a shared virtual machine even
+when no other process runs (the server's CPU per request with them): compare configurations
+within one run.
 
 Configurations (``--configs``, comma-separated):
   ``serve:W``            ``mapserver serve --workers W`` (what production runs: gthread, 4 threads, each
@@ -31,7 +40,8 @@ Configurations (``--configs``, comma-separated):
   ``gunicorn:W:T:warm``  the same, recycling, with a ``post_worker_init`` hook that builds the grid index
                          before the worker takes requests (a what-if: production builds it on the first lookup)
 
-Usage: python bench/bench_lookup_http.py [--city] [--duration S] [--connections N] [--configs LIST]
+Usage: python bench/bench_lookup_http.py [--city] [--duration S] [--connections N] [--configs LIST] [--rounds N]
+(about 8 minutes with the defaults; --city adds minutes of building)
 """
 
 from __future__ import annotations

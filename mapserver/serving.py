@@ -18,8 +18,10 @@ GUNICORN_OPTIONS: dict[str, Any] = {
     "timeout": 60,  # seconds; a bulk lookup of 1,000,000 points takes a few
     "graceful_timeout": 30,
     "keepalive": 5,
-    "max_requests": 10_000,  # recycle workers now and then so slow leaks cannot pile up …
-    "max_requests_jitter": 1_000,  # … and not all at once
+    # No recycling: a new worker rebuilds the grid index (0.4 s for a district, 3–4 s for a city), which
+    # cost more in pauses and CPU than any slow leak it guards against (bench/bench_lookup_http.py).
+    "max_requests": 0,
+    "max_requests_jitter": 0,
     "accesslog": None,  # mapserver.request logs one JSON line per request instead
 }
 

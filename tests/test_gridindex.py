@@ -566,8 +566,9 @@ def test_real_grids_assign_agrees_with_postgis_st_covers(real, postgis_url):
 def _outside_sample(case: RealCase, assigned: np.ndarray, near: int = 200, far: int = 100) -> np.ndarray:
     """Points no grid covers: the ``near`` closest to the city (snapped) and ``far`` others (404).
 
-    Not all of them: a point beyond the snapping limit costs the index ~15 ms (it measures its distance to
-    every grid within reach to state the nearest in the 404), and the bounding boxes hold ~45,000 such points.
+    Not all of them: a point beyond the snapping limit costs the index 15–90 ms (it measures its distance to
+    every grid within reach to state the nearest in the 404), and the demo district's bounding box holds
+    ~45,000 such points.
     """
     outside = np.flatnonzero(assigned == "")
     city = shapely.union_all([g.geom for g in case.finest])
