@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import shapely
+from machine import cpu_count, cpu_model  # bench/machine.py (scripts run from bench/)
 
 from mapserver.demo import DemoCity, build_city, load_city
 from mapserver.store import Store, open_store
@@ -40,13 +41,8 @@ def timed(label: str, step: Callable[[], Any]) -> Any:
 
 def machine() -> str:
     """CPUs, CPU model, Python, shapely/GEOS versions and the date, for BENCHMARKS.md entries."""
-    model = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            model = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), model)
-    except OSError:
-        pass
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    model = cpu_model()
+    cpus = cpu_count()
     return (f"{cpus} × {model}, Python {platform.python_version()}, shapely {shapely.__version__} "
             f"(GEOS {shapely.geos_version_string}), {datetime.now(UTC):%Y-%m-%d}")
 

@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 import psycopg2
 import shapely
+from machine import cpu_count, cpu_model  # bench/machine.py (scripts run from bench/)
 
 from mapserver.auth import hash_token, new_token
 from mapserver.demo import AS_OF, build_city, load_city
@@ -78,13 +79,8 @@ TIME_COLUMNS = ("reported_at", "due_at", "warn_at", "dispatched_at", "closed_at"
 
 def machine() -> str:
     """CPUs, CPU model, Python, PostgreSQL, load average and the date, for BENCHMARKS.md entries."""
-    model = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            model = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), model)
-    except OSError:
-        pass
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    model = cpu_model()
+    cpus = cpu_count()
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     return (f"{cpus} × {model}, Python {platform.python_version()}, {datetime.now().astimezone():%Y-%m-%d}; "
             f"load average at start {load}")

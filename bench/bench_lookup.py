@@ -38,6 +38,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 import shapely
+from machine import cpu_count, cpu_model  # bench/machine.py (scripts run from bench/)
 from shapely.geometry import MultiPoint, box
 
 from mapserver.gridindex import GridIndex
@@ -55,13 +56,8 @@ SPECIALS = 200
 
 def machine() -> str:
     """nproc, CPU model, Python and library versions, date."""
-    model = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            model = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), model)
-    except OSError:
-        pass
-    nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    model = cpu_model()
+    nproc = cpu_count()
     return (f"machine: nproc={nproc}, CPU {model}, Python {platform.python_version()}, shapely {shapely.__version__}"
             f" (GEOS {shapely.geos_version_string}), numpy {np.__version__}; "
             f"date {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}")

@@ -68,6 +68,7 @@ from pathlib import Path
 
 import numpy as np
 import shapely
+from machine import cpu_model  # bench/machine.py (scripts run from bench/)
 
 from mapserver.auth import hash_token, new_token
 from mapserver.gridindex import GridIndex
@@ -101,12 +102,7 @@ def machine() -> str:
     """nproc, CPU model, Python, gunicorn and wrk versions, date."""
     from importlib.metadata import version
 
-    model = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            model = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), model)
-    except OSError:
-        pass
+    model = cpu_model()
     wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False).stdout.split("[")[0]
     return (f"machine: nproc={len(os.sched_getaffinity(0))}, CPU {model}, Python {platform.python_version()}, "
             f"gunicorn {version('gunicorn')}, Flask {version('flask')}, {wrk.strip()}; "
