@@ -20,7 +20,7 @@ BOWTIE = Polygon([(114.6, 33.6), (114.7, 33.7), (114.7, 33.6), (114.6, 33.7)])
 def test_migrate_is_idempotent_and_reports_the_version(store):
     assert store.schema_version() == SCHEMA_VERSION
     assert store.migrate() == SCHEMA_VERSION
-    assert set(store.counts()) == {*LAYERS, "incident_events", "tokens"}
+    assert set(store.counts()) == {*LAYERS, "incident_events", "tokens", "audit_log", "patrol_plans"}
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgis"])

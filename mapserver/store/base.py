@@ -34,7 +34,7 @@ BBox = tuple[float, float, float, float]
 """(min lon, min lat, max lon, max lat) in degrees, WGS-84."""
 
 ROLES = ("viewer", "operator", "admin")
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The schema version this code reads and writes; each backend has as many migrations."""
 
 # The column each layer is keyed by; grid_staff ids are given by the store.
@@ -67,7 +67,7 @@ ORDERABLE: dict[str, tuple[str, ...]] = {"incidents": ("reported_at", "due_at"),
 
 Condition = tuple[str, tuple[Any, ...]]
 """A SQL condition written by this package (never from a request) with ``?`` placeholders, and its values."""
-TABLES: tuple[str, ...] = (*LAYERS, "incident_events", "tokens")
+TABLES: tuple[str, ...] = (*LAYERS, "incident_events", "tokens", "audit_log", "patrol_plans")
 
 
 class StoreUnavailable(Exception):

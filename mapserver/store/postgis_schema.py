@@ -151,4 +151,43 @@ V3 = """
 CREATE INDEX incidents_l4 ON incidents (grid_l4);
 """
 
-MIGRATIONS: tuple[str, ...] = (V1, V2, V3)
+# Version 4: the audit trail (append-only: row triggers refuse UPDATE and DELETE, so no client, the API
+# included, can change what a record says) and saved patrol plans (the route as GeoJSON inside ``plan``;
+# plans are read by id or listed by time, never searched in space).
+V4 = """
+CREATE TABLE audit_log (
+    seq bigserial PRIMARY KEY,
+    at timestamptz NOT NULL,
+    actor text NOT NULL,
+    role text,
+    action text NOT NULL,
+    target text,
+    detail jsonb NOT NULL DEFAULT '{}',
+    remote_addr text,
+    request_id text
+);
+CREATE INDEX audit_log_at ON audit_log (at);
+CREATE INDEX audit_log_actor ON audit_log (actor, seq);
+CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$;
+CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
+FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+
+CREATE TABLE patrol_plans (
+    id text PRIMARY KEY,
+    created_at timestamptz NOT NULL,
+    created_by text NOT NULL,
+    liaison text,
+    mode text NOT NULL,
+    time_window text NOT NULL,
+    budget_min double precision NOT NULL,
+    length_m double precision NOT NULL,
+    duration_min double precision NOT NULL,
+    plan jsonb NOT NULL
+);
+CREATE INDEX patrol_plans_created ON patrol_plans (created_at);
+"""
+
+
+
+MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4)

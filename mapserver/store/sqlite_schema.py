@@ -154,4 +154,42 @@ V3 = """
 CREATE INDEX incidents_l4 ON incidents (grid_l4);
 """
 
-MIGRATIONS: tuple[str, ...] = (V1, V2, V3)
+# Version 4: the audit trail (append-only: triggers refuse UPDATE and DELETE, so no client of the
+# file, the API included, can change what a record says) and saved patrol plans (the route as GeoJSON
+# inside ``plan``; plans are read by id or listed by time, never searched in space).
+V4 = """
+CREATE TABLE audit_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    role TEXT,
+    action TEXT NOT NULL,
+    target TEXT,
+    detail TEXT NOT NULL DEFAULT '{}',
+    remote_addr TEXT,
+    request_id TEXT
+);
+CREATE INDEX audit_log_at ON audit_log (at);
+CREATE INDEX audit_log_actor ON audit_log (actor, seq);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+
+CREATE TABLE patrol_plans (
+    id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    liaison TEXT,
+    mode TEXT NOT NULL,
+    time_window TEXT NOT NULL,
+    budget_min REAL NOT NULL,
+    length_m REAL NOT NULL,
+    duration_min REAL NOT NULL,
+    plan TEXT NOT NULL
+);
+CREATE INDEX patrol_plans_created ON patrol_plans (created_at);
+"""
+
+
+MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4)
