@@ -21,6 +21,10 @@ def test_the_layers_draw_the_planted_cluster(store):
     heat, top = fetch(store, "heat"), fetch(store, "heat", quantile=0.9)
     assert 0 < top["numberMatched"] < heat["numberMatched"]
     assert heat["features"][0]["geometry"]["type"] == "Polygon"
+    # Shades follow the counts, the busiest cell is full strength, and they come from the district, not the view.
+    graded = sorted((f["properties"]["count"], f["properties"]["shade"]) for f in heat["features"])
+    assert [s for _, s in graded] == sorted(s for _, s in graded) and graded[-1][1] == 1.0
+    assert all(0.0 <= s <= 1.0 for _, s in graded)
     hot = fetch(store, "hotspots")
     assert hot["features"] and all(f["properties"]["class"].startswith("hot") for f in hot["features"])
     strict = fetch(store, "hotspots", confidence=99)
@@ -40,7 +44,7 @@ def test_an_empty_store_gives_empty_layers(store):
 def test_the_screen_serves_the_layers(client, tokens, store):
     store.add("grids", [STREET])
     store.add("incidents", incidents())
-    for key in ("heat", "heat_top", "hotspots", "blindspots"):
+    for key in ("heat", "hotspots", "blindspots"):
         resp = client.get(f"/api/screen/layers/{key}", headers=tokens["viewer"])
         assert resp.status_code == 200, (key, resp.get_json())
         assert resp.get_json()["type"] == "FeatureCollection"

@@ -148,6 +148,17 @@ def test_the_fine_grid_levels_draw_when_zoomed_in_and_switched_on(screen, city):
     assert_clean(watch)
 
 
+def test_heat_cells_are_graded_by_their_count_when_switched_on(screen, city):
+    page, watch = screen
+    assert count(page, "path.ms-cell") == 0  # off until switched on
+    page.locator(".leaflet-control-layers-overlays label", has_text="事件热力").locator("input").check()
+    page.locator("button.ms-window[data-window='30d']").click()
+    wait_until(page, "() => document.querySelectorAll('path.ms-cell').length > 0")
+    fills = page.evaluate("() => [...document.querySelectorAll('path.ms-cell')].map((p) => p.getAttribute('fill'))")
+    assert len(set(fills)) >= 3, fills[:10]  # graded by count, not one flat colour
+    assert_clean(watch)
+
+
 def test_an_incident_added_to_the_store_appears_without_a_reload(screen, city):
     page, watch = screen
     page.evaluate("window.__sameDocument = true")

@@ -28,7 +28,7 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_the_shipped_config_has_every_layer_module_in_order():
     settings = load_settings(env={})
     assert [entry.key for entry in settings.map.layers] == [
-        "district", "grids_street", "grids_community", "grids_compound", "grids_building", "heat", "heat_top",
+        "district", "grids_street", "grids_community", "grids_compound", "grids_building", "heat",
         "hotspots", "blindspots", "places", "cameras", "incidents"]
     assert settings.map.basemap.kind == "none" and settings.map.lang == "zh"
     assert settings.map == MapSettings()  # the documented file and the defaults agree

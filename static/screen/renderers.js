@@ -29,6 +29,35 @@ function outline(ctx) {
   };
 }
 
+/** A colour between the stops of a ramp (hex colours, low to high) at t in [0, 1]. */
+function ramp(stops, t) {
+  const x = Math.min(1, Math.max(0, t)) * (stops.length - 1);
+  const i = Math.min(stops.length - 2, Math.floor(x));
+  const [a, b] = [stops[i], stops[i + 1]].map((c) => [1, 3, 5].map((k) => parseInt(c.slice(k, k + 2), 16)));
+  const mix = a.map((v, k) => Math.round(v + (b[k] - v) * (x - i)));
+  return `#${mix.map((v) => v.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/** Cells graded by a share in [0, 1] the server gives each (property `shade`, fixed district-wide so panning
+ *  never recolours a cell): fill from the style's ramp, brighter and more opaque as the share grows. */
+function cells(ctx) {
+  const s = ctx.style;
+  return {
+    draw(data) {
+      ctx.group.clearLayers();
+      L.geoJSON(data, {
+        pane: ctx.pane,
+        style: (f) => ({ className: 'ms-cell', color: ramp(s.ramp, f.properties.shade), weight: s.weight * ctx.scale,
+          opacity: s.opacity, fillColor: ramp(s.ramp, f.properties.shade),
+          fillOpacity: s.fill_opacity_min + (s.fill_opacity - s.fill_opacity_min) * f.properties.shade }),
+        onEachFeature: (f, layer) => {
+          layer.bindTooltip(tooltip(`${ctx.words.incidents_in_window} ${f.properties.count}`), { sticky: true });
+        },
+      }).addTo(ctx.group);
+    },
+  };
+}
+
 /** Grid outlines of one level; a grid with a risk colour is filled with it. Click → the grid card. */
 function grids(ctx) {
   const s = ctx.style;
@@ -145,4 +174,4 @@ function incidents(ctx) {
   };
 }
 
-export const RENDERERS = { outline, grids, places, cameras, incidents };
+export const RENDERERS = { outline, cells, grids, places, cameras, incidents };

@@ -12,6 +12,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import h3
 import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon, box, shape
 
@@ -111,7 +112,8 @@ def _incident(number: int, point: Point, reported_at: datetime, grid_list: list[
     timing = {"dispatched_at": reported_at + timedelta(hours=1)} if status != "reported" else {}
     if status == "closed":
         timing["closed_at"] = reported_at + timedelta(hours=rng.uniform(2, 200))
-    return Incident(id=fields.pop("id", f"00000000-0000-4000-8000-{number:012d}"), geom=point,
+    cell = h3.latlng_to_cell(point.y, point.x, IncidentSettings().h3_resolution)
+    return Incident(id=fields.pop("id", f"00000000-0000-4000-8000-{number:012d}"), geom=point, h3_cell=cell,
                     reported_at=reported_at, category=category, severity=severity, status=status,
                     grid_code=next((c for c in reversed(chain) if c), None), grid_l1=chain[0], grid_l2=chain[1],
                     grid_l3=chain[2], grid_l4=chain[3], warn_at=warn_at, due_at=due_at, **timing, **fields)
@@ -122,6 +124,11 @@ def incidents(outline: MultiPolygon, grid_list: list[Grid], rng: random.Random, 
     out = [_incident(k, _inside(outline, rng), now - timedelta(hours=rng.uniform(0.1, 24 * 29)), grid_list, rng,
                      description=f"测试事件{k}", escalation="routine" if k % 15 == 0 else None)
            for k in range(1, n + 1)]
+    # A cluster of 40 within ~400 m over the month, so heat has cells of many counts and Gi* a hot spot.
+    centre = outline.representative_point()
+    out += [_incident(1000 + k, Point(centre.x + rng.gauss(0, 0.003), centre.y + rng.gauss(0, 0.003)),
+                      now - timedelta(hours=rng.uniform(0.1, 24 * 29)), grid_list, rng, description=f"聚集事件{k}")
+            for k in range(40)]
     out.append(_incident(0, outline.representative_point(), now - timedelta(minutes=5), grid_list, rng,
                          id=HOSTILE_INCIDENT, category="disputes", severity="urgent", status="reported",
                          description=HOSTILE_DESCRIPTION))
