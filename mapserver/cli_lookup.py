@@ -99,10 +99,16 @@ def _report_lines(report: dict) -> list[str]:
 @friendly_errors
 def reassign_command(ctx: click.Context) -> None:
     """Recompute the grid of every stored incident after grids changed (one batch: all or nothing)."""
+    from mapserver import audit
     from mapserver.reassign import reassign_incidents
 
     settings = context_settings(ctx)
     store = configured_store(settings)
-    report = reassign_incidents(store, GridIndex.from_store(store, max_snap_m=settings.lookup.max_snap_m))
+    index = GridIndex.from_store(store, max_snap_m=settings.lookup.max_snap_m)
+    with store.transaction():  # the grid edit and its audit record land together or not at all
+        report = reassign_incidents(store, index)
+        if report.moved:  # nothing moved, nothing written
+            audit.record(store, action="incidents.reassign", target="incidents",
+                         detail={"checked": report.checked, "moved": report.moved, "outside": report.outside})
     click.echo(f"{report.checked} incidents checked, {report.moved} moved to another grid, "
                f"{report.outside} outside every grid")

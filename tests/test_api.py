@@ -120,7 +120,12 @@ def test_an_unmigrated_store_stops_start_up(tmp_path):
 
 
 def test_readyz_says_ready_or_503(client, store, tmp_path):
-    assert client.get("/readyz").get_json() == {"ready": True, "store": store.kind}
+    import os
+
+    body = client.get("/readyz").get_json()
+    # The worker that answered, and on PostGIS the database server process of its connection.
+    assert body == {"ready": True, "store": store.kind, "pid": os.getpid(), "backend_pid": body["backend_pid"]}
+    assert body["backend_pid"] is None if store.kind == "sqlite" else body["backend_pid"] > 0
     assert client.get("/readyz").status_code == 200
 
 

@@ -214,10 +214,11 @@ CORPUS: list[Hostile] = [*_payload_cases(), *_body_cases(), *_geojson_cases(), *
 
 
 def _digest(store: Store) -> dict[str, str]:
-    """A digest of every layer and of the tokens: any write shows up here."""
+    """A digest of every layer, the tokens and the audit trail: any write shows up here."""
     out = {layer: hashlib.sha256(repr(store.query(layer)).encode()).hexdigest() for layer in LAYERS}
     out["tokens"] = hashlib.sha256(repr(store.tokens()).encode()).hexdigest()
     out["timeline"] = hashlib.sha256(repr(store.incident_timeline(INCIDENT)).encode()).hexdigest()
+    out["audit"] = hashlib.sha256(repr(store.audit_records(limit=1000)).encode()).hexdigest()  # refusals leave none
     return out
 
 

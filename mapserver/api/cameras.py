@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, request
 
+from mapserver import audit
 from mapserver.api.params import parse_bbox, parse_choice, parse_int, parse_json, reject_unknown
 from mapserver.cameras import effective_status, online_rates
 from mapserver.errors import Problem
@@ -61,7 +62,9 @@ def get_camera(code: str) -> dict[str, Any]:
 @bp.post("/<code>/heartbeat")
 def heartbeat(code: str) -> dict[str, Any]:
     now = datetime.now(UTC)
-    store().camera_heartbeats([code], at=now)
+    with store().transaction():
+        store().camera_heartbeats([code], at=now)
+        audit.record(store(), action="camera.heartbeats", target=code, detail={"count": 1})
     return camera_feature(store().get("cameras", code), now=now)
 
 
@@ -71,9 +74,11 @@ def heartbeats() -> dict[str, Any]:
     if not isinstance(body, dict) or set(body) != {"codes"} or not isinstance(body["codes"], list):
         raise Problem(400, "the body must be {\"codes\": [camera code, …]}", param="codes")
     codes = body["codes"]
-    if len(codes) > MAX_BATCH or not all(isinstance(c, str) and 0 < len(c) <= 64 for c in codes):
+    if not 0 < len(codes) <= MAX_BATCH or not all(isinstance(c, str) and 0 < len(c) <= 64 for c in codes):
         raise Problem(400, f"'codes' must hold 1–{MAX_BATCH} camera codes as strings", param="codes")
-    recorded = store().camera_heartbeats(codes, at=datetime.now(UTC))
+    with store().transaction():  # one audit record per batch, standing or falling with it
+        recorded = store().camera_heartbeats(codes, at=datetime.now(UTC))
+        audit.record(store(), action="camera.heartbeats", target=None, detail={"count": recorded})
     return {"recorded": recorded}
 
 

@@ -1,7 +1,8 @@
-"""``GET /healthz``: is the server up, which store, which schema, how many rows."""
+"""``GET /healthz``: is the server up, which store, which schema, how many rows; ``GET /readyz``: may it serve."""
 
 from __future__ import annotations
 
+import os
 from importlib.metadata import PackageNotFoundError, version
 
 from flask import Blueprint
@@ -36,14 +37,19 @@ def healthz() -> dict:
 @bp.get("/readyz")
 @public
 def readyz() -> dict:
-    """Ready to serve: the store answers and its schema is the one this code needs (else 503)."""
+    """Ready to serve: the store answers and its schema is the one this code needs (else 503).
+
+    Says which worker process answered (``pid``) and, on PostGIS, the server process of the database
+    connection that answered (``backend_pid``): distinct workers must show distinct backends, as each
+    opens its own connections after the fork.
+    """
     from mapserver.errors import Problem
     from mapserver.store.base import SCHEMA_VERSION
 
     try:
-        found = store().schema_version()
+        found, backend = store().ping()
     except Problem as exc:  # the database is down: say so as not-ready rather than as an error of ours
         raise Problem(503, f"the store does not answer: {exc.detail}", headers={"Retry-After": "5"}) from None
     if found != SCHEMA_VERSION:
         raise Problem(503, f"the store has schema version {found}; this server needs {SCHEMA_VERSION}")
-    return {"ready": True, "store": store().kind}
+    return {"ready": True, "store": store().kind, "pid": os.getpid(), "backend_pid": backend}

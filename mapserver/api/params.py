@@ -126,7 +126,10 @@ def parse_time(name: str, text: str | None, *, zone: str) -> datetime | None:
         raise Problem(400, f"{name} must be an ISO 8601 date or date-time, got {text[:40]!r}", param=name) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=ZoneInfo(zone))
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 east of UTC, or 9999-12-31 west of it: no UTC instant exists
+        raise Problem(400, f"{name} is out of range (years 1–9999 in UTC), got {text[:40]!r}", param=name) from None
 
 
 def parse_choice(name: str, text: str | None, allowed: Iterable[str]) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
+from mapserver import audit
 from mapserver.api.params import parse_json, reject_unknown
 from mapserver.auth import hash_token, new_token, requires_role
 from mapserver.errors import Problem
@@ -30,7 +31,9 @@ def create_token() -> tuple[dict, int]:
         if not isinstance(value, str):
             raise Problem(400, f"'{field}' must be a string", param=field)
     token = new_token()
-    record = store().add_token(name=name, role=role, token_hash=hash_token(token))
+    with store().transaction():
+        record = store().add_token(name=name, role=role, token_hash=hash_token(token))
+        audit.record(store(), action="token.create", target=record.name, detail={"role": record.role})
     return {"name": record.name, "role": record.role, "token": token,
             "created_at": record.created_at.isoformat()}, 201
 
@@ -38,6 +41,8 @@ def create_token() -> tuple[dict, int]:
 @bp.delete("/<name>")
 @requires_role("admin")
 def revoke_token(name: str) -> Response:
-    if not store().revoke_token(name=name):
-        raise Problem(404, f"no live token named '{name}'", param="name")
+    with store().transaction():
+        if not store().revoke_token(name=name):
+            raise Problem(404, f"no live token named '{name}'", param="name")
+        audit.record(store(), action="token.revoke", target=name, detail={})
     return Response(status=204)

@@ -33,6 +33,8 @@ from mapserver.store.base import KEYS, SCHEMA_VERSION, iter_chunks
 def demo_command(ctx: click.Context, seed: int, scale: str, replace: bool, if_empty: bool,
                  as_of: str | None) -> None:
     """Load the demo city: grids, staff, places, roads, addresses, cameras and a year of incidents."""
+    from mapserver import audit
+
     settings = context_settings(ctx)
     store = configured_store(settings)
     try:
@@ -49,10 +51,13 @@ def demo_command(ctx: click.Context, seed: int, scale: str, replace: bool, if_em
         click.echo(f"building the demo {scale} (seed {seed}) …", err=True)
         city = build_city(seed=seed, scale=scale, settings=settings.incidents, progress=scale == "city",
                           as_of=_as_of(as_of))
-        with store.transaction():  # the old data goes only if the new data goes in
+        with store.transaction():  # the old data goes only if the new data goes in, and with its audit record
             if held:
                 _clear(store, held)
-            load_city(store, city)
+            written = load_city(store, city)
+            audit.record(store, action="demo.load", target=scale,
+                         detail={"seed": seed, "as_of": city.as_of.isoformat(), "written": written,
+                                 "replaced": held})
         click.echo(_summary(store, city, held, time.perf_counter() - started))
     finally:
         store.close()

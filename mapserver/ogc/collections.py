@@ -1,8 +1,9 @@
 """The OGC collections: which store layer and which rows of it each one serves, and their extents.
 
 Extents are (min lon, min lat, max lon, max lat) in degrees, CRS84, and the
-first and last ``reported_at`` (UTC) for incidents. They are read with one
-aggregate query per collection, so a listing never loads a layer's records.
+first and last ``reported_at`` (UTC) for incidents. The store computes them
+(:meth:`~mapserver.store.base.Store.extent`) with one aggregate query per
+collection, so a listing never loads a layer's records.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from mapserver.errors import Problem
 from mapserver.store import Store
-from mapserver.store.base import BBox, utc
+from mapserver.store.base import BBox
 
 
 @dataclass(frozen=True)
@@ -59,35 +60,13 @@ def collection(collection_id: str) -> Collection:
     return found
 
 
-def _filter_sql(where: dict[str, Any], alias: str) -> tuple[str, list[Any]]:
-    # Column names come from COLLECTIONS above, never from a request; values go in as parameters.
-    if not where:
-        return "", []
-    return " WHERE " + " AND ".join(f"{alias}{column} = ?" for column in where), list(where.values())
-
-
 def spatial_extent(store: Store, item: Collection) -> BBox | None:
     """The bounding box of the collection's geometries in degrees, or None when it is empty."""
-    if store.kind == "sqlite":
-        # The R*Tree twin holds each row's box (as 32-bit floats rounded outward): no geometry is decoded.
-        clause, params = _filter_sql(item.where, "t.")
-        query = (f"SELECT MIN(r.minx), MIN(r.miny), MAX(r.maxx), MAX(r.maxy) FROM {item.layer} t "  # noqa: S608
-                 f"JOIN {item.layer}_rtree r ON r.id = t.rowid{clause}")
-    else:
-        clause, params = _filter_sql(item.where, "")
-        query = (f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "  # noqa: S608
-                 f"(SELECT ST_Extent(geom) AS e FROM {item.layer}{clause}) s")
-    row = store._fetch(query, params)[0]
-    if row[0] is None:
-        return None
-    return (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+    return store.extent(item.layer, where=item.where)
 
 
 def temporal_extent(store: Store, item: Collection) -> tuple[datetime, datetime] | None:
     """The first and last ``reported_at`` (UTC) of a temporal collection, or None when it has no records."""
     if not item.temporal:
         return None
-    first, last = store._fetch(f"SELECT MIN(reported_at), MAX(reported_at) FROM {item.layer}")[0]  # noqa: S608
-    if first is None:
-        return None
-    return utc(first), utc(last)
+    return store.time_extent(item.layer, column="reported_at")

@@ -1,0 +1,68 @@
+"""Production serving on PostGIS: ``mapserver serve --workers 4`` answers ``/readyz`` from 4 worker processes, each
+through database connections of its own (pools are created after the fork, never shared with the master or a
+sibling), so 4 workers show 4 different database server processes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psycopg2
+
+from tests.test_cli import config_file, free_port, wait_for
+
+WORKERS = 4
+DEADLINE_S = 90.0  # a loaded 2-core CI box starts 4 workers slowly; a healthy server answers in seconds
+
+
+def _readyz(url: str) -> dict | None:
+    # A new connection per request (no keep-alive), so the kernel hands each to whichever worker accepts first.
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return json.loads(resp.read())
+    except OSError:
+        return None
+
+
+def _backends_by_worker(url: str) -> dict[int, set[int]]:
+    """Database server pids seen per worker pid, polling until every worker has answered (or the deadline)."""
+    seen: dict[int, set[int]] = {}
+    deadline = time.monotonic() + DEADLINE_S
+    with ThreadPoolExecutor(max_workers=2 * WORKERS) as pool:
+        while len(seen) < WORKERS and time.monotonic() < deadline:
+            for body in pool.map(_readyz, [url] * 4 * WORKERS):
+                if body is not None:
+                    assert body["ready"] is True and body["store"] == "postgis"
+                    seen.setdefault(body["pid"], set()).add(body["backend_pid"])
+    return seen
+
+
+def test_four_workers_answer_readyz_through_four_database_backends(tmp_path: Path, fresh_database: str):
+    cfg = config_file(tmp_path, fresh_database)
+    exe = Path(sys.executable).parent / "mapserver"
+    subprocess.run([exe, "--config", cfg, "init"], check=True, capture_output=True)
+    port = free_port()
+    server = subprocess.Popen([exe, "--config", cfg, "serve", "--port", str(port), "--workers", str(WORKERS)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}/readyz"
+        assert wait_for(url) is not None, "the server did not answer"
+        seen = _backends_by_worker(url)
+        assert len(seen) == WORKERS, f"only workers {sorted(seen)} answered within {DEADLINE_S} s"
+        assert server.pid not in seen  # the master only forks; workers answer
+        backends = [pid for pids in seen.values() for pid in pids]
+        assert len(set(backends)) == len(backends) >= WORKERS  # no connection is shared between two workers
+        with psycopg2.connect(fresh_database) as conn, conn.cursor() as cur:
+            cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND application_name = 'mapserver'")
+            live = {row[0] for row in cur.fetchall()}
+        conn.close()
+        assert set(backends) <= live  # real, live server processes of this database
+    finally:
+        server.terminate()
+        server.wait(timeout=40)
