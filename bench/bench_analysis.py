@@ -35,6 +35,9 @@ from mapserver.analysis.cells import ring_matrix
 from mapserver.analysis.coverage import coverage
 from mapserver.analysis.heat import heat
 from mapserver.analysis.hotspots import cell_hotspots, cell_study
+from mapserver.analysis.risk import grid_risk
+from mapserver.analysis.trend import emerging_hotspots
+from mapserver.config import RiskSettings
 from mapserver.demo import DemoCity, build_city, load_city
 from mapserver.store import Store, open_store
 from mapserver.store.incident_store import IncidentFilter
@@ -88,6 +91,38 @@ def run_all(store: Store, *, last: Any, res_gi: int, label: str) -> None:
     measure(f"coverage 30 d, res {res_gi}", lambda: coverage(store, where=month, res=res_gi, now=last,
                                                               offline_after_s=10**9))
     esda_reference(store, month, res_gi)
+    trends(store, last=last, res=res_gi)
+    risks(store, last=last)
+
+
+def trends(store: Store, *, last: Any, res: int) -> None:
+    """Emerging hotspots over 8 weeks and 28 days: one grouped query, one Gi* per period, one Mann-Kendall.
+    Also the significant-only hotspot answer the wall asks for."""
+    month = IncidentFilter(since=last - timedelta(days=30), until=last)
+    measure(f"hotspots 30 d, res {res}, significant only",
+            lambda: cell_hotspots(store, where=month, res=res, significant=True))
+    answer = measure(f"trend 8 weeks, res {res}",
+                     lambda: emerging_hotspots(store, until=last, res=res).to_json())
+    print(f"    {answer['units']:,} cells, categories {answer['categories']}")
+    measure(f"trend 28 days, res {res}", lambda: emerging_hotspots(store, until=last, res=res, period="day",
+                                                                    periods=28).to_json())
+
+
+def risks(store: Store, *, last: Any) -> None:
+    """Grid risk colours at the end of the data, per level (grouped counts by grid_lN + Gi* on cells)."""
+    settings = RiskSettings()
+    for level in (2, 4):
+        answer = measure(f"risk level {level}",
+                         lambda level=level: [r.to_feature() for r in grid_risk(store, settings, level=level,
+                                                                                  as_of=last)])
+        print(f"    {len(answer):,} grids, colours {risk_summary_of(answer)}")
+
+
+def risk_summary_of(features: list[dict[str, Any]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for f in features:
+        out[f["properties"]["risk"]] = out.get(f["properties"]["risk"], 0) + 1
+    return out
 
 
 def latest(store: Store) -> Any:

@@ -49,7 +49,7 @@ def title(lang: str, params: Mapping[str, Any]) -> str:
 
 def fetch(store: Store, query: LayerQuery) -> dict[str, Any]:
     answer = cell_hotspots(store, where=IncidentFilter(since=query.since, until=query.until),
-                           res=int(query.params["res"]))
+                           res=int(query.params["res"]), significant=True)
     wanted = hot_classes(int(query.params["confidence"]))
     hot = [c for c in answer["cells"] if c["class"] in wanted]  # hottest first
     features = [{"type": "Feature", "id": c["id"], "geometry": hexagon(c["id"]),

@@ -16,7 +16,7 @@ import shapely
 from scipy import sparse
 
 from mapserver.analysis.cells import area_cells, centre, hexagon, ring_matrix, roll_up
-from mapserver.analysis.gistar import CLASSES, GiStar, gi_star
+from mapserver.analysis.gistar import CLASSES, NOT_SIGNIFICANT, GiStar, gi_star
 from mapserver.store.base import Store
 from mapserver.store.incident_store import IncidentFilter
 
@@ -67,11 +67,22 @@ def _rows(ids: Sequence[str], y: np.ndarray, result: GiStar) -> list[dict[str, A
              "q": float(f"{result.q[i]:.6g}"), "class": str(result.classes[i])} for i in order]
 
 
-def cell_hotspots(store: Store, *, where: IncidentFilter, res: int, geometry: bool = False) -> dict[str, Any]:
-    """Gi* per cell of the district at ``res``: summary and one row per cell (hottest first)."""
+def _significant(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in rows if r["class"] != NOT_SIGNIFICANT]
+
+
+def cell_hotspots(store: Store, *, where: IncidentFilter, res: int, geometry: bool = False,
+                  significant: bool = False) -> dict[str, Any]:
+    """Gi* per cell of the district at ``res``: summary and one row per cell (hottest first).
+
+    ``significant`` keeps only the cells with a hot or cold class (the summary still covers every cell), so the
+    answer grows with the hotspots rather than with the district.
+    """
     cells, y = cell_study(store, where=where, res=res)
     result = gi_star(y, ring_matrix(cells))
     rows = _rows(cells, y, result)
+    if significant:
+        rows = _significant(rows)
     for row in rows:
         row["lon"], row["lat"] = centre(row["id"])
         if geometry:
@@ -79,11 +90,14 @@ def cell_hotspots(store: Store, *, where: IncidentFilter, res: int, geometry: bo
     return {"resolution": res, **summary(y, result), "cells": rows}
 
 
-def grid_hotspots(store: Store, *, where: IncidentFilter, level: int) -> dict[str, Any]:
-    """Gi* per base grid of ``level`` with queen contiguity: summary and one row per grid (hottest first)."""
+def grid_hotspots(store: Store, *, where: IncidentFilter, level: int, significant: bool = False) -> dict[str, Any]:
+    """Gi* per base grid of ``level`` with queen contiguity: summary and one row per grid (hottest first);
+    ``significant`` keeps only the grids with a hot or cold class."""
     grids, y = grid_study(store, where=where, level=level)
     result = gi_star(y, queen_matrix([g.geom for g in grids]))
     rows = _rows([g.code for g in grids], y, result)
+    if significant:
+        rows = _significant(rows)
     names = {g.code: g.name for g in grids}
     for row in rows:
         row["name"] = names[row["id"]]

@@ -1,4 +1,5 @@
-"""Analysis over HTTP: heat per H3 cell, Getis-Ord Gi* hotspots on cells or grids, camera coverage of hot cells.
+"""Analysis over HTTP: heat per H3 cell, Getis-Ord Gi* hotspots on cells or grids, their trends (emerging
+hotspots), camera coverage of hot cells and grid risk colours.
 
 Times are ISO 8601 (without an offset: local time in ``incidents.timezone``);
 ``until`` is exclusive. Counts are incidents; centres and hexagons are WGS-84
@@ -8,15 +9,17 @@ no incidents is an empty (or all-zero) answer, not an error.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, request
 
+from mapserver.analysis import trend
 from mapserver.analysis.cells import MAX_RES, MIN_RES
 from mapserver.analysis.coverage import coverage
 from mapserver.analysis.heat import heat
 from mapserver.analysis.hotspots import cell_hotspots, grid_hotspots
+from mapserver.analysis.risk import grid_risk, risk_summary
 from mapserver.api.params import parse_bbox, parse_choice, parse_int, parse_time, reject_unknown
 from mapserver.errors import Problem
 from mapserver.incidents.lifecycle import STATUSES
@@ -27,7 +30,8 @@ from mapserver.store.incident_store import IncidentFilter
 bp = Blueprint("analysis", __name__, url_prefix="/api")
 
 HEAT_PARAMS = ("since", "until", "category", "severity", "status", "res", "bbox", "geometry")
-HOTSPOT_PARAMS = ("since", "until", "category", "res", "level", "geometry")
+HOTSPOT_PARAMS = ("since", "until", "category", "res", "level", "geometry", "significant")
+TREND_PARAMS = ("periods", "period", "until", "category", "incident_category", "res", "confidence", "geometry")
 
 
 def _filter(*, with_severity_status: bool) -> IncidentFilter:
@@ -50,6 +54,11 @@ def _res() -> int:
     return int(parse_int("res", request.args.get("res"), default=default, low=MIN_RES, high=MAX_RES))
 
 
+def _representable(end: datetime, span: timedelta) -> bool:
+    """Whether ``end − span`` is a date the stores can hold (year 1 and up)."""
+    return end - datetime.min.replace(tzinfo=UTC) > span
+
+
 def _geometry() -> bool:
     return parse_choice("geometry", request.args.get("geometry"), ("true", "false")) == "true"
 
@@ -67,12 +76,49 @@ def hotspots() -> dict[str, Any]:
     """Gi* z, p, FDR q and class per district cell at ``res``, or per base grid of ``level`` (not both)."""
     reject_unknown(request.args, HOTSPOT_PARAMS)
     where = _filter(with_severity_status=False)
+    significant = parse_choice("significant", request.args.get("significant"), ("true", "false")) == "true"
     if "level" in request.args:
         if "res" in request.args:
             raise Problem(400, "give res (H3 cells) or level (grids), not both", param="level")
         level = int(parse_int("level", request.args.get("level"), low=min(GRID_LEVELS), high=max(GRID_LEVELS)))
-        return grid_hotspots(store(), where=where, level=level)
-    return cell_hotspots(store(), where=where, res=_res(), geometry=_geometry())
+        return grid_hotspots(store(), where=where, level=level, significant=significant)
+    return cell_hotspots(store(), where=where, res=_res(), geometry=_geometry(), significant=significant)
+
+
+@bp.get("/hotspots/trend")
+def hotspot_trend() -> dict[str, Any]:
+    """Emerging hotspots over the latest periods ending at ``until`` (default now): each cell of a category other
+    than none (or of ``category``), and how many cells fell in each; hexagon Features with ``geometry=true``."""
+    reject_unknown(request.args, TREND_PARAMS)
+    args, settings = request.args, state().settings.incidents
+    until = parse_time("until", args.get("until"), zone=settings.timezone) or datetime.now(UTC)
+    periods = int(parse_int("periods", args.get("periods"), default=8, low=trend.MIN_PERIODS, high=trend.MAX_PERIODS))
+    period = parse_choice("period", args.get("period"), trend.PERIOD_LENGTHS) or "week"
+    if not _representable(until, trend.PERIOD_LENGTHS[period] * periods):
+        raise Problem(400, f"until {until.isoformat()} leaves no room for {periods} periods before it", param="until")
+    answer = trend.emerging_hotspots(
+        store(), until=until, res=_res(), periods=periods, period=period,
+        category=parse_choice("category", args.get("category"), trend.CATEGORIES),
+        confidence=int(parse_choice("confidence", args.get("confidence"), map(str, trend.CONFIDENCES)) or 95),
+        incident_category=parse_choice("incident_category", args.get("incident_category"), settings.categories))
+    return answer.feature_collection() if _geometry() else answer.to_json()
+
+
+@bp.get("/grids/risk")
+def risk_colours() -> dict[str, Any]:
+    """Red / yellow / green per base grid of ``level`` at ``as_of`` (default now), with reasons and figures."""
+    reject_unknown(request.args, ("level", "as_of"))
+    settings = state().settings
+    level = int(parse_int("level", request.args.get("level"), default=settings.risk.level, low=min(GRID_LEVELS),
+                          high=max(GRID_LEVELS)))
+    as_of = parse_time("as_of", request.args.get("as_of"), zone=settings.incidents.timezone) or datetime.now(UTC)
+    if not _representable(as_of, timedelta(days=settings.risk.window_days)):
+        raise Problem(400, f"as_of {as_of.isoformat()} leaves no room for the {settings.risk.window_days}-day window",
+                      param="as_of")
+    risks = grid_risk(store(), settings.risk, level=level, as_of=as_of)
+    return {"type": "FeatureCollection", "level": level, "as_of": as_of.isoformat(),
+            "window_days": settings.risk.window_days, "colours": risk_summary(risks),
+            "features": [r.to_feature() for r in risks]}
 
 
 @bp.get("/coverage")
