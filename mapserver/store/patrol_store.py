@@ -1,0 +1,125 @@
+"""Saved patrol plans, shared by both backends in portable SQL (``?`` placeholders).
+
+A plan is kept whole as JSON (``plan``: the request, stops and the route as a
+GeoJSON LineString in WGS-84), beside the columns it is listed by. Times are
+UTC; lengths metres; durations and budgets minutes.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from mapserver.errors import Problem
+
+COLUMNS = ("id", "created_at", "created_by", "liaison", "mode", "time_window", "budget_min", "length_m",
+           "duration_min")
+MAX_LIST = 1000
+
+
+@dataclass(frozen=True)
+class PatrolPlanRow:
+    """A saved plan's listing columns (``plan`` holds the whole plan when read by id)."""
+
+    id: str
+    created_at: datetime
+    created_by: str
+    liaison: str | None
+    mode: str
+    time_window: str
+    budget_min: float
+    length_m: float
+    duration_min: float
+    plan: dict[str, Any] | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """The listing columns as JSON."""
+        return {"id": self.id, "created_at": self.created_at.isoformat(), "created_by": self.created_by,
+                "liaison": self.liaison, "mode": self.mode, "window": self.time_window,
+                "budget_min": self.budget_min, "length_m": self.length_m, "duration_min": self.duration_min}
+
+
+def new_plan_id() -> str:
+    """A fresh plan id: 32 lowercase hex digits."""
+    return uuid.uuid4().hex
+
+
+class PatrolStore:
+    """Mixin of :class:`~mapserver.store.base.Store` for saved patrol plans."""
+
+    def save_patrol_plan(self, plan: dict[str, Any], *, created_by: str, created_at: datetime,
+                         plan_id: str | None = None) -> PatrolPlanRow:
+        """Keep a plan (the planner's JSON) under a new id; return its row. The plan gets ``id`` and ``created_*``.
+
+        Call inside :meth:`transaction` to join other writes (an audit record) in one commit.
+        """
+        from mapserver.store.base import utc
+
+        for key in ("mode", "window", "budget_min", "length_m", "duration_min"):
+            if key not in plan:
+                raise Problem(422, f"a patrol plan needs '{key}'", param=key)
+        when = utc(created_at)
+        row = PatrolPlanRow(id=plan_id or new_plan_id(), created_at=when, created_by=created_by,
+                            liaison=plan.get("liaison"), mode=str(plan["mode"]), time_window=str(plan["window"]),
+                            budget_min=float(plan["budget_min"]), length_m=float(plan["length_m"]),
+                            duration_min=float(plan["duration_min"]))
+        kept = {**plan, "id": row.id, "created_at": when.isoformat(), "created_by": created_by}
+        text = json.dumps(kept, ensure_ascii=False, separators=(",", ":"))
+        with self.transaction():
+            self._exec(f"INSERT INTO patrol_plans ({', '.join(COLUMNS)}, plan) "  # noqa: S608 - fixed columns
+                       f"VALUES ({', '.join('?' * 10)})",
+                       (row.id, row.created_at, row.created_by, row.liaison, row.mode, row.time_window,
+                        row.budget_min, row.length_m, row.duration_min, text))
+            self._bump_version("patrol_plans")
+        return PatrolPlanRow(**{**row.__dict__, "plan": kept})
+
+    def patrol_plan(self, plan_id: str) -> PatrolPlanRow | None:
+        """The saved plan with this id, whole, or None."""
+        query = f"SELECT {', '.join(COLUMNS)}, plan FROM patrol_plans WHERE id = ?"  # noqa: S608 - fixed columns
+        rows = self._fetch(query, (plan_id,))
+        return _row(rows[0]) if rows else None
+
+    def patrol_plans(self, *, liaison: str | None = None, since: datetime | None = None, limit: int = 100,
+                     offset: int = 0, whole: bool = False) -> tuple[list[PatrolPlanRow], int]:
+        """Saved plans, newest first (by ``liaison``, created at or after ``since``), and how many match in all.
+
+        ``whole`` reads each plan's JSON too (the map layer draws the routes).
+        """
+        from mapserver.store.base import utc
+
+        if not isinstance(limit, int) or not 0 <= limit <= MAX_LIST:
+            raise Problem(400, f"limit must be a whole number 0–{MAX_LIST}", param="limit")
+        if not isinstance(offset, int) or offset < 0:
+            raise Problem(400, "offset must be a whole number ≥ 0", param="offset")
+        clauses, params = [], []
+        if liaison is not None:
+            clauses.append("liaison = ?")
+            params.append(liaison)
+        if since is not None:
+            clauses.append("created_at >= ?")
+            params.append(utc(since))
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        plan_column = ", plan" if whole else ""
+        # Columns and conditions are the fixed texts above; values go in as parameters.
+        rows = self._fetch(f"SELECT {', '.join(COLUMNS)}{plan_column} FROM patrol_plans{where} "  # noqa: S608
+                           "ORDER BY created_at DESC, id LIMIT ? OFFSET ?", (*params, limit, offset))
+        total = self._fetch(f"SELECT count(*) FROM patrol_plans{where}", params)[0][0]  # noqa: S608
+        return [_row(r) for r in rows], int(total)
+
+    def patrol_plans_version(self) -> int:
+        """A number that grows with every saved plan (caches compare it)."""
+        return self._data_version("patrol_plans")
+
+
+def _row(values: tuple[Any, ...]) -> PatrolPlanRow:
+    from mapserver.store.base import utc
+
+    plan = values[9] if len(values) > 9 else None
+    if isinstance(plan, str):  # SQLite keeps JSON text; psycopg2 hands jsonb back decoded
+        plan = json.loads(plan)
+    return PatrolPlanRow(id=values[0], created_at=utc(values[1]), created_by=values[2], liaison=values[3],
+                         mode=values[4], time_window=values[5], budget_min=float(values[6]),
+                         length_m=float(values[7]), duration_min=float(values[8]), plan=plan)
