@@ -11,14 +11,18 @@ Two cities, WGS-84 (EPSG:4326) degrees:
   grids; points uniform over the square.
 
 Prints machine and date; index build time and cover figures; ``lookup`` median
-and p99 µs per call over 100,000 points; ``assign`` on 1,000,000 points against
+and p99 µs per call over 100,000 points; ``lookup`` of points outside every grid
+(snapped within ``max_snap_m``, or a 404 naming the nearest grid and its distance),
+near the city (≤ 2 km), far from it (up to ~100 km) and at (0°, 0°), each
+checked against brute force (every base grid measured with shapely in the
+point's frame), whose time per point is printed beside; ``assign`` on 1,000,000 points against
 ``shapely.STRtree(level-4 polygons).query(points, predicate="within")`` (answers
 checked identical away from boundaries) and against an STRtree over all base
 grids reduced to the finest (the question ``assign`` answers); and against a
 PostGIS ``ST_Covers`` join when ``MAPSERVER_BENCH_PG`` is a ``postgresql://``
 URL (a database of its own is created there, loaded with COPY, and dropped).
 
-Usage: python bench/bench_lookup.py [--city demo|synthetic] [--points N] [--lookups N] [--seed N]
+Usage: python bench/bench_lookup.py [--city demo|synthetic] [--points N] [--lookups N] [--outside N] [--seed N]
 """
 
 from __future__ import annotations
@@ -41,8 +45,9 @@ import shapely
 from machine import cpu_count, cpu_model  # bench/machine.py (scripts run from bench/)
 from shapely.geometry import MultiPoint, box
 
+from mapserver.errors import Problem
 from mapserver.gridindex import GridIndex
-from mapserver.gridindex.metric import metres_per_degree
+from mapserver.gridindex.metric import LocalFrame, metres_per_degree
 from mapserver.model import Grid, GridStaff
 
 CENTRE = (114.65, 33.62)
@@ -321,6 +326,68 @@ def report_lookup(index: GridIndex, city: City, n: int, seed: int) -> None:
           f"mean {lk['mean']:.2f} µs", flush=True)
 
 
+def outside_points(index: GridIndex, grids: list[Grid], n: int, margin_deg: float,
+                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` points no base grid covers within ``margin_deg`` degrees around the grids' bounding box."""
+    x0, y0, x1, y1 = shapely.total_bounds(np.array([g.geom for g in grids if g.kind == "base"], dtype=object))
+    lons, lats = np.empty(0), np.empty(0)
+    while len(lons) < n:
+        x = rng.uniform(x0 - margin_deg, x1 + margin_deg, 4 * n)
+        y = rng.uniform(y0 - margin_deg, y1 + margin_deg, 4 * n)
+        keep = index.assign(x, y) == ""
+        lons, lats = np.concatenate([lons, x[keep]]), np.concatenate([lats, y[keep]])
+    return lons[:n], lats[:n]
+
+
+def nearest_brute_force(base: list[Grid], lon: float, lat: float) -> tuple[str, float]:
+    """Every base grid measured in the point's frame (shapely, vectorised); ties within 1 mm: finest, smallest
+    code; the winner's geodesic distance (what the index reports)."""
+    frame = LocalFrame(lon, lat)
+    projected = shapely.transform(np.array([g.geom for g in base], dtype=object),
+                                  lambda xy: (xy - [lon, lat]) * [frame.mx, frame.my])
+    metres = shapely.distance(projected, shapely.Point(0, 0))
+    tied = np.flatnonzero(metres <= metres.min() + 1e-3)
+    k = min(tied.tolist(), key=lambda k: (-base[k].level, base[k].code))
+    return base[k].code, frame.nearest(base[k].geom)[2]
+
+
+def report_outside(index: GridIndex, city: City, n: int, seed: int) -> int:
+    """Lookups of points outside every grid, timed, and checked against brute force; returns mismatches."""
+    rng = np.random.default_rng(seed)
+    base = [g for g in city.grids if g.kind == "base"]
+    near = outside_points(index, city.grids, n, 0.02, rng)
+    far = outside_points(index, city.grids, n, 1.0, rng)
+    wrong = 0
+    print(f"lookup outside every grid (limit {index.max_snap_m:g} m; each call timed; brute force on 20 points "
+          "of each kind):", flush=True)
+    for label, (lons, lats) in (("within ~2 km of the grids", near), ("within ~100 km", far),
+                                ("at (0°, 0°)", (np.zeros(n), np.zeros(n)))):
+        times, snapped = [], 0
+        for lon, lat in zip(lons.tolist(), lats.tolist(), strict=True):
+            start = time.perf_counter_ns()
+            try:
+                index.lookup(lon, lat)
+                snapped += 1
+            except Problem:
+                pass
+            times.append(time.perf_counter_ns() - start)
+        brute_s = []
+        for lon, lat in zip(lons[:20].tolist(), lats[:20].tolist(), strict=True):
+            start = time.perf_counter()
+            code, metres = nearest_brute_force(base, lon, lat)
+            brute_s.append(time.perf_counter() - start)
+            found = index.lookup(lon, lat, max_snap_m=float("inf"))
+            wrong += found.finest.code != code or abs(found.distance_m - metres) > 1e-6
+        times.sort()
+        median_us = times[len(times) // 2] / 1000
+        brute_us = statistics.median(brute_s) * 1e6
+        print(f"  {label:<26} median {median_us:8.1f} µs, p99 {times[int(len(times) * 0.99)] / 1000:8.1f} µs "
+              f"({snapped} of {n} snapped, the rest 404); brute force {brute_us:,.0f} µs per point "
+              f"(× {brute_us / median_us:,.0f})", flush=True)
+    print(f"    answers: {wrong} of 60 differ from brute force (grid or distance)", flush=True)
+    return wrong
+
+
 def report_assign(index: GridIndex, city: City, n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray,
                                                                              float, int]:
     """Prints the assign comparison; returns the points, the answers, assign seconds and mismatches."""
@@ -346,13 +413,16 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--level4", type=int, default=17_000, help="synthetic level-4 grids (default 17000)")
     parser.add_argument("--points", type=int, default=1_000_000, help="points for assign (default 1e6)")
     parser.add_argument("--lookups", type=int, default=100_000, help="points for lookup (default 1e5)")
+    parser.add_argument("--outside", type=int, default=2_000, help="points of each kind outside every grid")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     print(machine(), flush=True)
     city = make_city(args.city, args.level4, args.seed)
     index = report_index(city)
     report_lookup(index, city, args.lookups, args.seed + 1)
-    lons, lats, assigned, assign_s, wrong = report_assign(index, city, args.points, args.seed + 2)
+    wrong = report_outside(index, city, args.outside, args.seed + 3)
+    lons, lats, assigned, assign_s, wrong_assign = report_assign(index, city, args.points, args.seed + 2)
+    wrong += wrong_assign
     admin_url = os.environ.get("MAPSERVER_BENCH_PG")
     if admin_url:
         pg = bench_postgis(admin_url, city.grids, lons, lats, assigned)

@@ -11,7 +11,7 @@ What it does, bounded in time and cleaning up after itself:
 2. draws random points inside the district (WGS-84 lon/lat degrees, uniform over the union of
    its finest base grids) and checks a few answers over HTTP against ``GridIndex.assign``;
 3. for each server configuration, starts it on a free 127.0.0.1 port, warms every worker up
-   (each builds its grid index on its first lookup), and drives it with ``wrk`` (Debian's; a
+   (with ``lazy``, each builds its grid index on its first lookup), and drives it with ``wrk`` (Debian's; a
    Lua script sends the Authorization header and walks the points) with ``--connections``
    connections, twice for ``--duration`` seconds each:
    * *saturated*: every connection sends its next request as soon as the answer is in: the most
@@ -19,8 +19,13 @@ What it does, bounded in time and cleaning up after itself:
    * *paced*: each connection waits a random (exponential) think time after each answer, tuned
      in up to three short trials so that about ``--paced-rps`` (1,545) requests/s are offered:
      the latency the target speaks of, at the target rate;
-   configurations run round-robin ``--rounds`` times and each figure's median is reported;
-4. prints requests/s, p50, p90, p99, max, the server's CPU per request (all its processes, from
+   configurations run round-robin ``--rounds`` times and each figure's median is reported; after
+   each, the time the app itself took per lookup (from the request log) and, for ``serve:W:T``
+   configurations, the workers' garbage collections during the measured runs;
+4. before any server, measures in-process what one lookup costs the app in CPU (thread time, best of 3
+   passes over 2,000 lookups through the WSGI app), and its parts: the request log line, the token check,
+   the index staleness check, the lookup, the JSON; a bare Flask route for the floor;
+5. prints requests/s, p50, p90, p99, max, the server's CPU per request (all its processes, from
    /proc), wrk's CPU and the CPU other processes took meanwhile, the ratios to the targets,
    and stops the server (SIGTERM to its process group, SIGKILL after a grace period).
 
@@ -31,16 +36,21 @@ when no other process runs (the server's CPU per request with them): compare con
 within one run.
 
 Configurations (``--configs``, comma-separated):
-  ``serve:W``            ``mapserver serve --workers W`` (what production runs: gthread, 4 threads, each
-                         worker recycled after ~10,000 requests)
-  ``serve:W:T[:fixed]``  the same with T threads (and without recycling workers): a what-if for
-                         ``mapserver.serving.GUNICORN_OPTIONS``
+  ``serve:W``            ``mapserver serve --workers W`` (what production runs: gthread, 4 threads, no
+                         recycling, grid index built in the master before the fork and the heap frozen)
+  ``serve:W:T[:opt…]``   the same with T threads, and options (what-ifs for ``mapserver.serving``):
+                         ``recycle``: workers recycled after ~10,000 requests (as before); ``lazy``: each
+                         worker builds its own index on its first lookup and nothing is frozen (as before);
+                         ``swN``: ``sys.setswitchinterval(N µs)`` in every worker (the GIL hand-over
+                         interval, 5,000 µs by default); ``fixed``: accepted, now the default
   ``gunicorn:W:T``       ``gunicorn -c python:mapserver.gunicorn_conf wsgi:app`` with W workers, T threads
+                         (``preload_app``: the index is built in the master there too)
   ``gunicorn:W:T:fixed`` the same without recycling workers (``--max-requests 0``)
   ``gunicorn:W:T:warm``  the same, recycling, with a ``post_worker_init`` hook that builds the grid index
-                         before the worker takes requests (a what-if: production builds it on the first lookup)
+                         before the worker takes requests (now a no-op: the master has built it)
 
 Usage: python bench/bench_lookup_http.py [--city] [--duration S] [--connections N] [--configs LIST] [--rounds N]
+                                         [--breakdown-only]
 (about 8 minutes with the defaults; --city adds minutes of building)
 """
 
@@ -79,20 +89,54 @@ from mapserver.store import open_store
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_RPS = 1_500.0
 TARGET_P99_MS = 10.0
-DEFAULT_CONFIGS = "serve:2,serve:4,serve:2:4:fixed,serve:2:1:fixed"
+DEFAULT_CONFIGS = "serve:2:4:lazy,serve:2:4,serve:2:1,serve:3:2"
 START_TIMEOUT_S = 60.0
 STOP_GRACE_S = 35.0  # gunicorn's graceful_timeout is 30 s
 POINTS = 20_000
 WARM_CONF = "gunicorn_warm.py"
-# `mapserver serve` with other gunicorn threads and max_requests (argv: threads, max_requests, mapserver's args):
-# a what-if for mapserver.serving.GUNICORN_OPTIONS, which run_gunicorn reads when it starts.
+RECYCLE_AFTER = 10_000  # requests, as production had it before recycling was turned off
+# `mapserver serve` with what-if settings (argv: threads, max_requests, prepare before fork 1/0, GIL switch
+# interval in µs or 0 for Python's default, mapserver's args); run_gunicorn reads them when it starts.
+# Every worker also records its garbage collections (wall-clock start, seconds, generation) and prints them when it
+# exits (a "GCSTATS {json}" line), so that the bench can count those that fell within its measured runs.
 SERVE_WITH_OPTIONS = """
-import sys
+import gc, json, sys, time
 from mapserver import serving
 serving.GUNICORN_OPTIONS.update(threads=int(sys.argv[1]), max_requests=int(sys.argv[2]))
+serving.PREPARE_BEFORE_FORK = sys.argv[3] == "1"
+pauses = []
+started = [0.0, 0.0]
+
+def on_gc(phase, info):
+    if phase == "start":
+        started[:] = time.time(), time.perf_counter()
+    else:
+        pauses.append((started[0], time.perf_counter() - started[1], info["generation"]))
+
+def post_fork(server, worker):
+    if int(sys.argv[4]):
+        sys.setswitchinterval(int(sys.argv[4]) / 1e6)
+    gc.callbacks.append(on_gc)
+
+def worker_exit(server, worker):
+    stats = {"pauses": pauses, "tracked": len(gc.get_objects())}
+    sys.stderr.write("GCSTATS " + json.dumps(stats) + "\\n")
+    sys.stderr.flush()
+
+serving.GUNICORN_OPTIONS.update(post_fork=post_fork, worker_exit=worker_exit)
 from mapserver.cli import main
-main(sys.argv[3:], prog_name="mapserver")
+main(sys.argv[5:], prog_name="mapserver")
 """
+
+
+def serve_options(parts: list[str]) -> tuple[int, int, bool, int]:
+    """(threads, max_requests, prepare before fork, switch interval µs) of a ``serve:W:T:opt…`` spec."""
+    threads, options = int(parts[1]), parts[2:]
+    unknown = [o for o in options if o not in ("fixed", "recycle", "lazy") and not re.fullmatch(r"sw\d+", o)]
+    if unknown:
+        raise SystemExit(f"unknown option(s) {unknown} in serve:{':'.join(parts)}")
+    switch = next((int(o[2:]) for o in options if o.startswith("sw")), 0)
+    return threads, RECYCLE_AFTER if "recycle" in options else 0, "lazy" not in options, switch
 
 
 # -- machine ----------------------------------------------------------------------
@@ -227,9 +271,10 @@ def server_command(spec: str, config: Path, port: int) -> list[str]:
     serve = ["--config", str(config), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", parts[0]]
     if kind == "serve" and len(parts) == 1:
         return [str(bin_dir / "mapserver"), *serve]
-    if kind == "serve" and len(parts) in (2, 3) and parts[2:] in ([], ["fixed"]):
-        max_requests = "0" if parts[2:] else str(GUNICORN_OPTIONS["max_requests"])
-        return [sys.executable, "-c", SERVE_WITH_OPTIONS, parts[1], max_requests, *serve]
+    if kind == "serve" and len(parts) >= 2:
+        threads, max_requests, prepare, switch = serve_options(parts)
+        return [sys.executable, "-c", SERVE_WITH_OPTIONS, str(threads), str(max_requests), "1" if prepare else "0",
+                str(switch), *serve]
     if kind == "gunicorn" and len(parts) in (2, 3):
         settings = str(config.parent / WARM_CONF) if parts[2:] == ["warm"] else "python:mapserver.gunicorn_conf"
         command = [str(bin_dir / "gunicorn"), "-c", settings, "--bind", f"127.0.0.1:{port}",
@@ -317,6 +362,37 @@ def get_json(url: str, token: str) -> dict:
         return json.load(response)
 
 
+MEASURED: list[tuple[float, float]] = []  # wall-clock windows of the measured wrk runs (saturated and paced)
+
+
+def gc_summary(log_text: str) -> str:
+    """The workers' garbage collections during the measured runs, from their GCSTATS lines: count, total and
+    longest pause per generation, and the objects the collector tracks."""
+    lines = [json.loads(m) for m in re.findall(r"^GCSTATS (\{.*\})$", log_text, re.MULTILINE)]
+    if not lines:
+        return "no GC figures (only serve:W:T configurations record them)"
+    pauses = [(seconds, gen) for line in lines for start, seconds, gen in line["pauses"]
+              if any(a <= start <= b for a, b in MEASURED)]
+    parts = []
+    for gen in (0, 1, 2):
+        mine = [p for p, g in pauses if g == gen]
+        parts.append(f"gen {gen}: {len(mine):,} ({sum(mine) * 1000:,.0f} ms in all, longest "
+                     f"{max(mine, default=0) * 1000:.1f} ms)")
+    tracked = max(line["tracked"] for line in lines)
+    return f"GC in {len(lines)} workers during the measured runs (wall time, preemption included): " + \
+        "; ".join(parts) + f"; {tracked:,} objects tracked per worker at most"
+
+
+def in_app_summary(log_text: str) -> str:
+    """Time spent inside the app per lookup (the request log's "ms": Flask's hooks, the view and the JSON) — next
+    to wrk's latency it shows how much of the tail is waiting outside the app (for a core, the GIL, a thread)."""
+    ms = sorted(float(m) for m in re.findall(r'"path": "/api/lookup", "status": 200, "ms": ([\d.]+)', log_text))
+    if not ms:
+        return "no request log lines"
+    return (f"inside the app ({len(ms):,} lookups, warm-up and trials included): p50 {ms[len(ms) // 2]:.2f} ms, "
+            f"p99 {ms[int(len(ms) * 0.99)]:.2f} ms, max {ms[-1]:.1f} ms")
+
+
 def check_answers(base: str, token: str, grids: list[Grid], lons: np.ndarray, lats: np.ndarray) -> None:
     """A few lookups over HTTP give the grid the index assigns (the load run checks status codes only)."""
     expected = GridIndex(grids).assign(lons[:20], lats[:20])
@@ -325,6 +401,85 @@ def check_answers(base: str, token: str, grids: list[Grid], lons: np.ndarray, la
         if (body["match"], body["grid"]["code"]) != ("within", code):
             raise SystemExit(f"wrong answer for {lon}, {lat}: {body['grid']['code']} ({body['match']}), "
                              f"expected {code}")
+
+
+# -- what one request costs the app, in-process --------------------------------------
+
+
+def cpu_us(fn, n: int) -> float:
+    """Best of 3: thread CPU µs per call of ``fn`` run ``n`` times (CPU time: other processes do not count)."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.thread_time()
+        for _ in range(n):
+            fn()
+        best = min(best, (time.thread_time() - started) / n * 1e6)
+    return best
+
+
+def app_breakdown(config: Path, token: str, lons: np.ndarray, lats: np.ndarray) -> None:
+    """CPU per lookup through the WSGI app as served, then without each part, and the parts alone."""
+    import logging
+
+    from flask import Flask
+    from werkzeug.test import EnvironBuilder
+
+    from mapserver import create_app
+    from mapserver.api.lookup import lookup_json
+    from mapserver.config import load_settings
+    from mapserver.serving import configure_logging
+
+    app = create_app(load_settings(config))
+    state = app.extensions["mapserver"]
+    environs = [EnvironBuilder(path="/api/lookup", query_string=lookup_path(x, y).split("?", 1)[1],
+                               headers={"Authorization": f"Bearer {token}"}).get_environ()
+                for x, y in zip(lons[:2000].tolist(), lats[:2000].tolist(), strict=True)]
+
+    def per_request(wsgi) -> float:
+        def one_pass() -> None:
+            for environ in environs:
+                for _ in wsgi(dict(environ), lambda *a: None):
+                    pass
+        return cpu_us(one_pass, 1) / len(environs)
+
+    configure_logging()
+    request_log = logging.getLogger("mapserver.request")
+    with open(os.devnull, "w", encoding="utf-8") as devnull:
+        handlers = logging.getLogger().handlers
+        streams = [h.stream for h in handlers]
+        for h in handlers:
+            h.stream = devnull  # the line is formatted and written, to nowhere
+        served = per_request(app)
+        request_log.setLevel(logging.WARNING)
+        no_log = per_request(app)
+        store, found = state.store, state.store.token_by_hash(hash_token(token))
+        store.token_by_hash = lambda _hash: found  # the same answer, without the query
+        no_token = per_request(app)
+        del store.token_by_hash
+        request_log.setLevel(logging.NOTSET)
+        for h, stream in zip(handlers, streams, strict=True):
+            h.stream = stream
+    bare = Flask("bare")
+    bare.get("/api/lookup")(lambda: {"ok": 1})
+    floor = per_request(bare)
+    with app.app_context():
+        index = state.grid_index()
+        lon, lat = float(lons[0]), float(lats[0])
+        body = lookup_json(index.lookup(lon, lat), lon, lat)
+        parts = {
+            "token check (SHA-256 + store query)": cpu_us(lambda: store.token_by_hash(hash_token(token)), 5000),
+            "index staleness check, per request": cpu_us(state.grid_index, 5000),
+            "the same when due, once a second (2 data_version reads)":
+                cpu_us(lambda: index.refresh_if_stale(store, min_interval_s=0), 2000),
+            "index.lookup": cpu_us(lambda: index.lookup(lon, lat), 5000),
+            "lookup_json": cpu_us(lambda: lookup_json(index.lookup(lon, lat), lon, lat), 5000),
+            "JSON response (Flask's provider)": cpu_us(lambda: app.json.response(body), 5000),
+        }
+    print(f"app CPU per lookup, in-process: {served:.0f} µs as served; {no_log:.0f} µs without the request log "
+          f"line ({served - no_log:.0f} µs for it); {no_token:.0f} µs without the token query too "
+          f"({no_log - no_token:.0f} µs); a bare Flask route answering {{'ok': 1}}: {floor:.0f} µs", flush=True)
+    print("  parts: " + "; ".join(f"{name} {us:.1f} µs" for name, us in parts.items()), flush=True)
+    store.close()
 
 
 # -- load -------------------------------------------------------------------------
@@ -385,7 +540,9 @@ def busy_cpu_s() -> float:
 
 def measured(server: Server, script: Path, seconds: float, args: argparse.Namespace, *extra: str) -> Run:
     cpu, busy, started = group_cpu_s(server.pid), busy_cpu_s(), time.monotonic()
+    wall = time.time()
     summary, wrk_cores = run_wrk(server.base, script, seconds, args, *extra)
+    MEASURED.append((wall, time.time()))
     busy_cores = (busy_cpu_s() - busy) / (time.monotonic() - started)
     return Run.of(summary, group_cpu_s(server.pid) - cpu, wrk_cores, busy_cores)
 
@@ -418,8 +575,13 @@ def think_time_ms(server: Server, scripts: dict[str, Path], args: argparse.Names
 def describe(spec: str) -> str:
     kind, *parts = spec.split(":")
     if kind == "serve":
-        threads = parts[1] if parts[1:] else GUNICORN_OPTIONS["threads"]
-        return f"mapserver serve, {parts[0]} workers × {threads} threads{', no recycling' if parts[2:] else ''}"
+        if not parts[1:]:
+            return f"mapserver serve, {parts[0]} workers × {GUNICORN_OPTIONS['threads']} threads (as shipped)"
+        threads, max_requests, prepare, switch = serve_options(parts)
+        notes = [f"recycled every {max_requests:,}" if max_requests else "",
+                 "index per worker, no freeze" if not prepare else "index before fork + gc.freeze",
+                 f"switch interval {switch} µs" if switch else ""]
+        return f"mapserver serve, {parts[0]} workers × {threads} threads, " + ", ".join(n for n in notes if n)
     option = {"fixed": ", no recycling", "warm": ", index built at worker start"}.get(parts[2] if parts[2:] else "", "")
     return f"gunicorn wsgi:app, {parts[0]} workers × {parts[1]} threads{option}"
 
@@ -466,6 +628,7 @@ def main() -> int:
     parser.add_argument("--configs", default=DEFAULT_CONFIGS, help=f"default {DEFAULT_CONFIGS}")
     parser.add_argument("--rounds", type=int, default=2, help="runs of every configuration; medians are reported")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--breakdown-only", action="store_true", help="only the in-process CPU breakdown")
     args = parser.parse_args()
     specs = [s.strip() for s in args.configs.split(",") if s.strip()]
     for spec in specs:
@@ -479,6 +642,9 @@ def main() -> int:
         (work / "config.yaml").write_text(f"store:\n  url: sqlite:///{work / 'bench.db'}\n", encoding="utf-8")
         write_warm_conf(work)
         lons, lats = points_inside(grids, POINTS, args.seed)
+        app_breakdown(work / "config.yaml", token, lons, lats)
+        if args.breakdown_only:
+            return 0
         scripts = {"saturate": work / "saturate.lua", "paced": work / "paced.lua"}
         wrk_script(scripts["saturate"], token, lons, lats)
         wrk_script(scripts["paced"], token, lons, lats, paced=True)
@@ -488,10 +654,16 @@ def main() -> int:
         rounds: dict[str, list[tuple[Run, Run]]] = {spec: [] for spec in specs}
         for number in range(1, args.rounds + 1):  # round-robin, so a slow spell of the machine hits all alike
             for spec in specs:
-                with running_server(spec, work / "config.yaml", work / "server.log") as server:
+                log = work / "server.log"
+                log_from = log.stat().st_size if log.exists() else 0
+                with running_server(spec, work / "config.yaml", log) as server:
                     check_answers(server.base, token, grids, lons, lats)
                     sat, paced = measure(server, scripts, args)
                 rounds[spec].append((sat, paced))
+                with open(log, encoding="utf-8", errors="replace") as fh:
+                    fh.seek(log_from)
+                    text = fh.read()
+                print(f"    {in_app_summary(text)}\n    {gc_summary(text)}", flush=True)
                 print(f"  round {number}, {describe(spec)}: {sat.rps:,.0f} req/s saturated (p99 {sat.p99_ms:.1f} ms);"
                       f" paced {paced.rps:,.0f} req/s, p99 {paced.p99_ms:.2f} ms; {sat.server_us_per_request:,.0f} µs"
                       f" server CPU per request; other processes used up to "

@@ -6,8 +6,9 @@ is :data:`mapserver.serving.GUNICORN_OPTIONS`.
 """
 
 import os
+from typing import Any
 
-from mapserver.serving import GUNICORN_OPTIONS, configure_logging
+from mapserver.serving import GUNICORN_OPTIONS, configure_logging, prepare_for_workers
 
 bind = os.environ.get("MAPSERVER_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("MAPSERVER_WORKERS", str(2 * (os.cpu_count() or 1))))
@@ -19,8 +20,14 @@ keepalive = GUNICORN_OPTIONS["keepalive"]
 max_requests = GUNICORN_OPTIONS["max_requests"]
 max_requests_jitter = GUNICORN_OPTIONS["max_requests_jitter"]
 accesslog = GUNICORN_OPTIONS["accesslog"]
+preload_app = True  # the app, its store check and its grid index are made once, in the master (see when_ready)
 
 
 def on_starting(server: object) -> None:
     """Set up logging in the master before the workers fork."""
     configure_logging()
+
+
+def when_ready(server: Any) -> None:
+    """In the master, with the app loaded and before any worker forks: build the grid index, freeze the heap."""
+    prepare_for_workers(server.app.wsgi())

@@ -251,6 +251,85 @@ def test_an_empty_index_finds_nothing():
     assert empty.assign(np.array([114.6, np.nan]), np.array([33.6, 0.0])).tolist() == ["", ""]
 
 
+# -- the nearest grid, against brute force ------------------------------------------
+
+
+def nearest_reference(grids: list[Grid], lon: float, lat: float) -> tuple[str, float]:
+    """Brute force with shapely and pyproj: every base grid measured in the point's equirectangular frame
+    (metres per degree at its latitude); within 1 mm of the nearest, the finest then smallest code; the geodesic
+    distance (metres) from the point to that grid's nearest point."""
+    mx, my = metres_per_degree(lat)
+    base = [g for g in grids if g.kind == "base"]
+    projected = shapely.transform(np.array([g.geom for g in base], dtype=object),
+                                  lambda xy: (xy - [lon, lat]) * [mx, my])
+    metres = shapely.distance(projected, Point(0, 0))
+    tied = [k for k in range(len(base)) if metres[k] <= metres.min() + 1e-3]
+    k = min(tied, key=lambda k: (-base[k].level, base[k].code))
+    east, north = shapely.get_coordinates(shapely.shortest_line(Point(0, 0), projected[k]))[-1]
+    return base[k].code, geodesic(lon, lat, lon + east / mx, lat + north / my)
+
+
+def outside_points(grids: list[Grid], n: int, seed: int) -> list[tuple[float, float]]:
+    """Points no base grid covers: half within 0–100 m of the grids (either side of the 50 m limit), half
+    anywhere from next door to the far side of the Earth."""
+    union = shapely.union_all([g.geom for g in grids if g.kind == "base"])
+    x0, y0, x1, y1 = union.bounds
+    rng = np.random.default_rng(seed)
+    mx, my = metres_per_degree((y0 + y1) / 2)
+    near: list[tuple[float, float]] = []
+    while len(near) < n // 2:
+        x, y = rng.uniform(x0 - 100 / mx, x1 + 100 / mx), rng.uniform(y0 - 100 / my, y1 + 100 / my)
+        if not union.covers(Point(x, y)) and union.distance(Point(x, y)) * mx < 100:
+            near.append((float(x), float(y)))
+    scales = rng.choice([0.01, 0.1, 1.0, 10.0, 100.0], n - len(near))
+    far = [(float(np.clip(x1 + rng.normal() * s, -180, 180)), float(np.clip(y1 + rng.normal() * s / 2, -90, 90)))
+           for s in scales]
+    outside = [p for p in far if not union.covers(Point(p))]
+    return [*near, (0.0, 0.0), *outside[:n - len(near) - 1]]
+
+
+def assert_nearest_as_brute_force(index: GridIndex, grids: list[Grid], points: list[tuple[float, float]]) -> None:
+    snapped = refused = 0
+    for lon, lat in points:
+        code, metres = nearest_reference(grids, lon, lat)
+        found = index.lookup(lon, lat, max_snap_m=math.inf)
+        assert (found.match, found.finest.code) == ("nearest", code), (lon, lat)
+        assert found.distance_m == pytest.approx(metres, rel=1e-12, abs=1e-9), (lon, lat)
+        if metres <= index.max_snap_m:
+            assert index.lookup(lon, lat).finest.code == code
+            snapped += 1
+            continue
+        with pytest.raises(Problem) as caught:
+            index.lookup(lon, lat)
+        assert caught.value.status == 404 and f"nearest grid {code} is {metres:.1f} m away" in caught.value.detail
+        refused += 1
+    assert snapped >= 5 and refused >= 5  # both sides of the limit exercised
+
+
+def test_nearest_grid_is_the_brute_force_one_near_and_far(index, grids):
+    assert_nearest_as_brute_force(index, grids, outside_points(grids, 200, seed=11))
+
+
+def test_nearest_grid_after_edits_in_place(index, grids):
+    index.remove_grid(BD_SW)  # the south-west corner is now compound SW's
+    moved = _grid(ORPHAN, 3, box(114.6405, 33.6195, 114.6425, 33.6215), "411602002099000")  # sticks out north-east
+    index.update_grid(moved)
+    added = _grid("411602002099002", 4, box(114.641, 33.5995, 114.6415, 33.600), ORPHAN)  # outside, south-east
+    index.update_grid(added)
+    edited = [moved if g.code == ORPHAN else g for g in grids if g.code != BD_SW] + [added]
+    corner = [(114.6 - k * 1e-4, 33.6 - k * 1e-4) for k in (1, 3, 10, 100)]  # where the removed building was
+    assert_nearest_as_brute_force(index, edited, corner + outside_points(edited, 200, seed=12))
+
+
+def test_nearest_grid_when_the_nearest_box_is_a_removed_grid(grids):
+    outlier = _grid("411602001002002099", 4, box(114.61, 33.59, 114.611, 33.591), CP_SW)  # south of everything
+    index = GridIndex([*grids, outlier])
+    assert index.lookup(114.6105, 33.5905).finest.code == outlier.code
+    index.remove_grid(outlier.code)  # its box stays in its group: the search must skip it and go on
+    around = [(114.6105 + dx, 33.5905 + dy) for dx in (-2e-3, 0.0, 2e-3) for dy in (-2e-3, 0.0, 2e-3)]
+    assert_nearest_as_brute_force(index, grids, around + outside_points(grids, 40, seed=14))
+
+
 # -- assign -----------------------------------------------------------------------
 
 
@@ -566,9 +645,7 @@ def test_real_grids_assign_agrees_with_postgis_st_covers(real, postgis_url):
 def _outside_sample(case: RealCase, assigned: np.ndarray, near: int = 200, far: int = 100) -> np.ndarray:
     """Points no grid covers: the ``near`` closest to the city (snapped) and ``far`` others (404).
 
-    Not all of them: a point beyond the snapping limit costs the index 15–90 ms (it measures its distance to
-    every grid within reach to state the nearest in the 404), and the demo district's bounding box holds
-    ~45,000 such points.
+    Not all of them: the demo district's bounding box holds ~45,000 such points.
     """
     outside = np.flatnonzero(assigned == "")
     city = shapely.union_all([g.geom for g in case.finest])
@@ -604,3 +681,17 @@ def test_real_grids_index_from_either_store_answers_alike(real, store):
     store.add("grids", real.grids)
     from_store = GridIndex.from_store(store)
     assert (from_store.assign(real.lons, real.lats) == real.index.assign(real.lons, real.lats)).all()
+
+
+def test_real_grids_nearest_is_the_brute_force_one_and_cheap(real):
+    base = [g for g in real.grids if g.kind == "base"]
+    points = outside_points(base, 60, seed=13)
+    assert_nearest_as_brute_force(real.index, real.grids, points)
+    # Far or near, a snap measures a handful of grids, not every grid within reach (that took 15–90 ms).
+    far = [p for p in points if nearest_reference(base, *p)[1] > 10_000][:10]
+    times = []
+    for lon, lat in far * 5:
+        started = time.perf_counter()
+        real.index.lookup(lon, lat, max_snap_m=math.inf)
+        times.append(time.perf_counter() - started)
+    assert len(far) >= 5 and sorted(times)[len(times) // 2] < 0.005

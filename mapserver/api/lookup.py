@@ -82,8 +82,10 @@ def lookup() -> dict[str, Any]:
         out["candidates"] = [{"code": c.code, "text": c.text, "score": c.score, "lon": c.lon, "lat": c.lat}
                              for c in candidates]
         return out
-    crs = parse_crs(request.args.get("crs", "wgs84"))
-    lon, lat = to_wgs84(_number("lon"), _number("lat"), crs)
+    crs = parse_crs(request.args["crs"]) if "crs" in request.args else "wgs84"
+    lon, lat = _number("lon"), _number("lat")
+    if crs != "wgs84":  # the usual case needs no conversion (the index checks the range itself)
+        lon, lat = to_wgs84(lon, lat, crs)
     return _lookup_point(float(lon), float(lat))
 
 

@@ -33,7 +33,8 @@ Semantics
   base grid within ``max_snap_m`` metres, ``match="nearest"``. Grids are ranked by
   distance in a local equirectangular projection about the point (WGS-84
   ellipsoid radii; scale error < 0.002 % within 1 km); grids within 1 mm of the
-  nearest tie, and the finest, then smallest code, wins. ``distance_m`` is the
+  nearest tie, and the finest, then smallest code, wins. The ranking is exact
+  (as if every base grid were measured) however far the point is. ``distance_m`` is the
   geodesic distance (pyproj ``Geod``, WGS-84) from the point to the nearest
   point of that grid. Beyond the limit: ``Problem(404, "… nearest grid <code> is
   <d> m away (limit <max_snap_m> m)", param="lon")``. ``assign`` never snaps.
@@ -55,11 +56,17 @@ Structures, and which serves where
   cell of a point is two multiplications, whereas H3 needs a library call per
   point and its hexagons do not nest exactly into coarser ones or tile a box.
 * **R-tree** (``rtree``, libspatialindex): grid bounding boxes by slot. It serves
-  nearest-grid snapping (a metric window around the point, then exact metre
-  distances to the few grids whose boxes meet it) and editing in place
-  (``update_grid``/``remove_grid`` insert and delete entries; the cover cells
-  within one cell of the old and new boxes are recomputed from the grids the
-  R-tree finds there).
+  editing in place (``update_grid``/``remove_grid`` insert and delete entries;
+  the cover cells within one cell of the old and new boxes are recomputed from
+  the grids the R-tree finds there).
+* **Box groups** (:mod:`.nearest`) serve nearest-grid snapping: base grid boxes
+  packed by level into groups of ~48, searched best-first with exact box
+  distances in the query point's own metric frame, so only the handful of grids
+  that could be nearest are measured (tens of µs, 100 km away or at 0°, 0°).
+  The R-tree's nearest (and an STRtree's) ranks boxes in degrees, whose east and
+  north lengths differ by a ratio that varies with latitude: to stay exact it
+  would have to measure a band of grids ~20 % deeper than the nearest one, which
+  for a far point is most of the city.
 * **shapely STRtree** serves better where nothing is kept or edited: one-off
   queries with non-point geometries (which grids a road or a drawn polygon
   crosses), because it bulk-loads in milliseconds; but it cannot change without

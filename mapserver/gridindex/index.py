@@ -21,6 +21,7 @@ from mapserver.errors import Problem
 from mapserver.gridindex import cover as cv
 from mapserver.gridindex.meta import GridRef, Lookup, Meta, build_meta, staff_by_code, update_meta
 from mapserver.gridindex.metric import LocalFrame
+from mapserver.gridindex.nearest import BoxGroups
 from mapserver.gridindex.raster import Raster, Window, cell_size_m, raster_for
 from mapserver.model import Grid, GridStaff, check_record
 
@@ -29,10 +30,9 @@ if TYPE_CHECKING:
 
     from mapserver.store import Store
 
+_CENTRE = shapely.Point(0.0, 0.0)  # the query point in its own frame
 TIE_M = 1e-3
 """Grids this close (metres) to equally near count as tied when snapping; the finest, then smallest code wins."""
-MAX_SEARCH_M = 20_000_000.0
-"""Farthest the nearest-grid search looks (half the Earth's circumference), metres."""
 EDITS_IN_PLACE = 16
 """A refresh that finds at most max(this, 1 % of the grids) changed applies them as edits; more means a rebuild."""
 
@@ -49,6 +49,7 @@ class _State:
     children: dict[str, tuple[int, ...]]  # parent code → slots of live base grids naming it
     base: cv.BaseCover
     specials: dict[int, cv.SpecialEntry]
+    near: BoxGroups  # base grid boxes for snapping
     staff: dict[str, tuple[GridStaff, ...]]
     meta: Meta
 
@@ -118,8 +119,10 @@ def _build_state(grids: Sequence[Grid], staff: dict[str, tuple[GridStaff, ...]])
     else:
         base, specials = cv.BaseCover.empty(), {}
     base_slot_of = {grid_list[s].code: int(s) for s in base_slots}
+    near = BoxGroups.build(base_slots, np.array([grid_list[s].level for s in base_slots], dtype=np.int64),
+                           shapely.bounds(geoms[base_slots]).reshape(-1, 4))
     return _State(grid_list, geoms, list(geoms), {g.code: s for s, g in enumerate(grids)}, base_slot_of,
-                  _children(grid_list), base, specials, staff, build_meta(grid_list, base_slot_of, staff))
+                  _children(grid_list), base, specials, near, staff, build_meta(grid_list, base_slot_of, staff))
 
 
 def _new_rtree(grids: Sequence[Grid | None]) -> rtree_index.Index:
@@ -228,7 +231,7 @@ class GridIndex:
 
     def _snap(self, st: _State, lon: float, lat: float, limit: float) -> Lookup | None:
         frame = LocalFrame(lon, lat)
-        found = self._nearest_base(st, frame, limit)
+        found = _nearest_base(st, frame)
         if found is None:
             return None
         slot, distance_m = found
@@ -238,28 +241,6 @@ class GridIndex:
         found_at = st.meta.within[slot]
         special = self._special_at(st, st.base.raster.cell(lon, lat), lon, lat)
         return Lookup(found_at.chain, special, found_at.staff, found_at.police_liaison, "nearest", distance_m)
-
-    def _nearest_base(self, st: _State, frame: LocalFrame, limit: float) -> tuple[int, float] | None:
-        """The nearest base grid's slot and geodesic distance; windows grow ×4 until one holds a grid near enough."""
-        radius = max(limit, st.base.raster.cell_m, 1.0)
-        while True:
-            candidates = self._base_in(st, frame.window_deg(radius))
-            if candidates:
-                ranked = [(frame.distance(st.geom_list[s]), s) for s in candidates]
-                nearest = min(d for d, _ in ranked)
-                # A grid within the window's radius cannot have a nearer rival outside the window.
-                if nearest <= radius or radius >= MAX_SEARCH_M:
-                    slot = min((s for d, s in ranked if d <= nearest + TIE_M), key=lambda s: _rank(st.grids[s]))
-                    return slot, frame.nearest(st.geom_list[slot])[2]
-            if radius >= MAX_SEARCH_M:
-                return None
-            radius = min(radius * 4, MAX_SEARCH_M)
-
-    def _base_in(self, st: _State, box: tuple[float, float, float, float]) -> list[int]:
-        with self._rtree_lock:
-            hits = list(self._rtree.intersection(box))
-        n = len(st.grids)  # the R-tree may already hold slots newer than this snapshot
-        return [s for s in hits if s < n and st.grids[s] is not None and st.grids[s].kind == "base"]
 
     # -- editing ----------------------------------------------------------------
 
@@ -338,7 +319,10 @@ class GridIndex:
         codes = {g.code for g in old} | {grids[s].code for s in added}
         targets = _descendants(grids, children, codes) | {s for s in added if grids[s].kind == "base"}
         meta = update_meta(st.meta, grids, base_slot_of, st.staff, changed=[*gone, *added], targets=targets)
-        return _State(grids, geoms, geom_list, slot_of, base_slot_of, children, base, specials, st.staff, meta)
+        added_base = [s for s in added if grids[s].kind == "base"]
+        near = st.near.with_added(added_base, shapely.bounds(geoms[added_base]).reshape(-1, 4))
+        return _State(grids, geoms, geom_list, slot_of, base_slot_of, children, base, specials, near, st.staff,
+                      meta)
 
     # -- freshness --------------------------------------------------------------
 
@@ -383,6 +367,24 @@ class GridIndex:
                 self._edit(changed, removed)
             if staff is not None:
                 self.set_staff(staff)
+
+
+def _nearest_base(st: _State, frame: LocalFrame) -> tuple[int, float] | None:
+    """The nearest base grid's slot and geodesic distance in metres (ranked in ``frame``; ties: finest, smallest
+    code); None when there is no base grid."""
+    projected: dict[int, BaseGeometry] = {}
+
+    def measure(slots: np.ndarray) -> np.ndarray:
+        shapes = frame.project(st.geoms[slots])  # one vectorised pass; removed slots hold None
+        metres = shapely.distance(shapes, _CENTRE)
+        projected.update(zip(slots.tolist(), shapes.tolist(), strict=True))
+        return np.where(np.isnan(metres), np.inf, metres)
+
+    slots, _ = st.near.nearest(frame, measure, TIE_M)
+    if not len(slots):
+        return None
+    slot = min(slots.tolist(), key=lambda s: _rank(st.grids[s]))
+    return slot, frame.nearest(st.geom_list[slot], projected=projected[slot])[2]
 
 
 def _in_window(raster: Raster, win: Window, cell: int) -> bool:

@@ -48,6 +48,9 @@ def geodesic_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     return float(dist)
 
 
+_ORIGIN = shapely.Point(0.0, 0.0)
+
+
 class LocalFrame:
     """A local equirectangular projection centred on one point: metres east and north of it.
 
@@ -61,26 +64,20 @@ class LocalFrame:
         self._scale = np.array([self.mx, self.my])
         self._origin = np.array([lon, lat])
 
-    def project(self, geom: BaseGeometry) -> BaseGeometry:
-        """The geometry in metres east/north of the centre."""
+    def project(self, geom: BaseGeometry | np.ndarray) -> BaseGeometry | np.ndarray:
+        """The geometry (or array of them, None kept) in metres east/north of the centre."""
         return shapely.transform(geom, lambda xy: (xy - self._origin) * self._scale)
 
     def distance(self, geom: BaseGeometry) -> float:
         """Approximate metres from the centre to ``geom`` (0 when it covers the centre)."""
-        return float(shapely.distance(self.project(geom), shapely.Point(0.0, 0.0)))
+        return float(shapely.distance(self.project(geom), _ORIGIN))
 
-    def nearest(self, geom: BaseGeometry) -> tuple[float, float, float]:
-        """The nearest point of ``geom`` (lon, lat degrees) and its geodesic distance in metres."""
-        line = shapely.shortest_line(shapely.Point(0.0, 0.0), self.project(geom))
+    def nearest(self, geom: BaseGeometry, *, projected: BaseGeometry | None = None) -> tuple[float, float, float]:
+        """The nearest point of ``geom`` (lon, lat degrees) and its geodesic distance in metres.
+
+        ``projected``: ``geom`` already in this frame (:meth:`project`), to save projecting it again.
+        """
+        line = shapely.shortest_line(_ORIGIN, self.project(geom) if projected is None else projected)
         east, north = shapely.get_coordinates(line)[-1]
         lon, lat = self.lon + east / self.mx, self.lat + north / self.my
         return lon, lat, geodesic_m(self.lon, self.lat, lon, lat)
-
-    def window_deg(self, radius_m: float) -> tuple[float, float, float, float]:
-        """A lon/lat box holding every point within ``radius_m`` metres of the centre.
-
-        2 % to spare, for meridians converging away from the centre's latitude.
-        """
-        dlon = radius_m * 1.02 / self.mx
-        dlat = radius_m * 1.02 / self.my
-        return self.lon - dlon, self.lat - dlat, self.lon + dlon, self.lat + dlat

@@ -1,0 +1,137 @@
+"""Serving under gunicorn: the grid index is built in the master before the fork, and the heap frozen.
+
+Grids are the hand-made nested ones of tests/test_gridindex.py (WGS-84 degrees).
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from mapserver import create_app, serving
+from mapserver.auth import hash_token, new_token
+from mapserver.store import open_store
+from tests.conftest import settings_for
+from tests.test_gridindex import BD_SW, STAFF, make_grids
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def unfrozen():
+    """Whatever a test freezes is handed back to the collector afterwards."""
+    yield
+    gc.unfreeze()
+
+
+def test_prepare_builds_the_index_once_and_freezes_the_heap(store, unfrozen):
+    store.add("grids", make_grids())
+    app = create_app(settings_for(store), store=store)
+    state = app.extensions["mapserver"]
+    assert state._grid_index is None  # nothing built by create_app itself
+    serving.prepare_for_workers(app)
+    index = state._grid_index
+    assert index is not None and len(index) == len(make_grids())
+    assert gc.get_freeze_count() > 0
+    with app.app_context():
+        assert state.grid_index() is index  # requests use the index built before the fork, not a new one
+        assert index.lookup(114.601, 33.601).finest.code == BD_SW
+
+
+def test_prepare_can_be_turned_off(store, unfrozen, monkeypatch):
+    monkeypatch.setattr(serving, "PREPARE_BEFORE_FORK", False)
+    app = create_app(settings_for(store), store=store)
+    frozen = gc.get_freeze_count()
+    serving.prepare_for_workers(app)
+    assert app.extensions["mapserver"]._grid_index is None and gc.get_freeze_count() == frozen
+
+
+def test_an_index_that_cannot_be_built_before_the_fork_does_not_stop_the_server(store, unfrozen, monkeypatch,
+                                                                                 caplog):
+    from mapserver.gridindex import GridIndex
+
+    store.add("grids", make_grids())
+    app = create_app(settings_for(store), store=store)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("grids unreadable")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(GridIndex, "from_store", broken)
+        serving.prepare_for_workers(app)
+    assert app.extensions["mapserver"]._grid_index is None
+    assert "grid index not built before the fork" in caplog.text
+    with app.app_context():  # the first lookup in a worker builds it
+        assert app.extensions["mapserver"].grid_index().lookup(114.601, 33.601).finest.code == BD_SW
+
+
+def test_a_forked_worker_answers_from_the_inherited_index_and_its_own_connection(tmp_path, unfrozen):
+    store = open_store(f"sqlite:///{tmp_path / 'fork.db'}")
+    store.migrate()
+    store.add("grids", make_grids())
+    secret = new_token()
+    store.add_token(name="wall", role="viewer", token_hash=hash_token(secret))
+    app = create_app(settings_for(store), store=store)
+    serving.prepare_for_workers(app)
+    built = id(app.extensions["mapserver"]._grid_index)
+    pid = os.fork()
+    if pid == 0:  # the worker: exit status 0 only if it answered right from the master's index
+        code = 1
+        try:
+            resp = app.test_client().get("/api/lookup?lon=114.601&lat=33.601",
+                                         headers={"Authorization": f"Bearer {secret}"})
+            same = id(app.extensions["mapserver"]._grid_index) == built
+            code = 0 if resp.status_code == 200 and resp.get_json()["grid"]["code"] == BD_SW and same else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    store.close()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_mapserver_serve_answers_lookups(tmp_path):
+    db = tmp_path / "serve.db"
+    store = open_store(f"sqlite:///{db}")
+    store.migrate()
+    store.add("grids", make_grids())
+    store.add("grid_staff", STAFF)
+    secret = new_token()
+    store.add_token(name="wall", role="viewer", token_hash=hash_token(secret))
+    store.close()
+    config = tmp_path / "config.yaml"
+    config.write_text(f"store:\n  url: sqlite:///{db}\n", encoding="utf-8")
+    port = _free_port()
+    exe = Path(sys.executable).parent / "mapserver"
+    server = subprocess.Popen([exe, "--config", config, "serve", "--port", str(port), "--workers", "2"], cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/lookup?lon=114.601&lat=33.601",
+                                         headers={"Authorization": f"Bearer {secret}"})
+        deadline, answers = time.monotonic() + 60, []
+        while time.monotonic() < deadline and len(answers) < 20:
+            try:
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    answers.append(response.read())
+            except OSError:
+                time.sleep(0.2)
+        assert len(answers) == 20 and all(b'"code":"' + BD_SW.encode() + b'"' in a.replace(b" ", b"")
+                                          for a in answers)
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=40)
+    assert '"status": 200' in output
