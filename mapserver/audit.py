@@ -14,6 +14,7 @@ Actions, with their targets:
 - ``camera.heartbeats`` (a camera code for one, none for a batch; the count in detail),
 - ``token.create`` and ``token.revoke`` (the token name),
 - ``incidents.reassign`` (grid assignment of incidents after a grid edit).
+- ``patrol.plan`` (the saved plan's id).
 """
 
 from __future__ import annotations
