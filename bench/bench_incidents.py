@@ -23,6 +23,9 @@ postgresql://postgres@127.0.0.1:5432/postgres), created and dropped here; the de
   community (level 2), and one street for 30 days.
 
 Times are seconds unless marked ms. Ratios: throughput ÷ target (≥ 1 meets it); time ÷ budget (≤ 1 meets it).
+Each line also shows the figure of the previous version (``BEFORE``, from BENCHMARKS.md, same bench and
+machine) and this run ÷ that one (speed-up: higher is better for throughput, lower for times). Measures
+state whether their percentiles are exact or read from the per-day summary's histograms (within 2.2%).
 Usage: MAPSERVER_BENCH_PG=postgresql://postgres@127.0.0.1:5432/postgres python bench/bench_incidents.py
        [--seconds 15] [--connections 16] [--workers 2] [--import-rows 200000] [--kpi-incidents 1000000]
 """
@@ -71,6 +74,12 @@ TARGET_IMPORT_PER_S = 50_000
 BUDGET_KPIS_MS = 300.0
 WARM_UP_S = 3
 KPI_REPEATS = 7
+# The previous version's figures on this machine (BENCHMARKS.md, 2026-11-22, its quietest run: load average
+# 1.1 at start): reports/s, imported rows/s and /api/kpis milliseconds per query, printed beside this run's.
+BEFORE: dict[str, float] = {
+    "reports": 381.0, "import": 2_908.0, "whole table": 891.0, "30 days": 106.0,
+    "30 days by community (level=2)": 115.0, "30 days, one street": 32.0,
+}
 TIME_COLUMNS = ("reported_at", "due_at", "warn_at", "dispatched_at", "closed_at")
 
 
@@ -344,17 +353,21 @@ def bench_kpis(base: str, token: str, street: str) -> dict[str, float]:
             times.append((time.perf_counter() - started) * 1000)
         out[label] = statistics.median(times)
         out[f"{label} rows"] = body["total"]
+        out[f"{label} exact"] = body.get("percentiles_exact", True)
     return out
 
 
 # --- the run ----------------------------------------------------------------------------------------------
 
 
-def ratio_line(label: str, value: float, unit: str, target: float, higher_is_better: bool) -> str:
+def ratio_line(label: str, value: float, unit: str, target: float, higher_is_better: bool,
+               before: float | None = None) -> str:
     ratio = value / target
     verdict = "meets" if (ratio >= 1 if higher_is_better else ratio <= 1) else "misses"
     sign = "≥" if higher_is_better else "≤"
-    return f"{label:44s} {value:>10,.0f} {unit:4s} target {sign} {target:,.0f} {unit:4s} ratio {ratio:5.2f} ({verdict})"
+    was = f"; before {before:,.0f} {unit}, now ÷ before {value / before:5.2f}" if before else ""
+    return (f"{label:44s} {value:>10,.0f} {unit:4s} target {sign} {target:,.0f} {unit:4s} ratio {ratio:5.2f} "
+            f"({verdict}){was}")
 
 
 def main() -> int:
@@ -404,14 +417,16 @@ def main() -> int:
           f"rows added, {reports['unplaced']} without a grid; latency p50 {reports['p50_ms']:.1f} ms, "
           f"p99 {reports['p99_ms']:.1f} ms")
     print(ratio_line("reports through HTTP, assigned and committed", reports["per_s"], "/s", TARGET_REPORTS_PER_S,
-                     True))
+                     True, BEFORE["reports"]))
     stages = ", ".join(f"{k} {v:.1f} s" for k, v in imported.items() if k not in ("seconds", "per_s", "done"))
     print(f"-- import of {args.import_rows:,} incidents from CSV in {imported['seconds']:.1f} s: {stages}")
-    print(ratio_line("batch import", imported["per_s"], "/s", TARGET_IMPORT_PER_S, True))
+    print(ratio_line("batch import", imported["per_s"], "/s", TARGET_IMPORT_PER_S, True, BEFORE["import"]))
     print(f"-- /api/kpis over {total:,} incidents (median of {KPI_REPEATS}, over HTTP):")
     for label, value in kpis.items():
-        if not label.endswith(" rows"):
-            print(ratio_line(f"{label} ({kpis[label + ' rows']:,} incidents)", value, "ms", BUDGET_KPIS_MS, False))
+        if not label.endswith((" rows", " exact")):
+            how = "exact" if kpis[f"{label} exact"] else "histogram percentiles"
+            print(ratio_line(f"{label} ({kpis[label + ' rows']:,} incidents, {how})", value, "ms", BUDGET_KPIS_MS,
+                             False, BEFORE.get(label)))
     return 0
 
 

@@ -261,3 +261,21 @@ def test_the_prepare_hook_names_refused_records_by_file_row(store, tmp_path):
     assert store.count("roads") == 0
     report = import_layer(store, "roads", path, prepare=lambda records: records[:1])
     assert report.written == 1 and [r.code for r in store.query("roads")] == ["R1-1"]
+
+
+def test_ids_named_in_one_pass_are_each_incident_content_id(grids, tmp_path):
+    from mapserver.importer import incident_id
+
+    rows = [row(IN_COMPOUND), row(IN_STREET_ONLY, description="噪音扰民"), row(IN_COMPOUND, id="given-id-1")]
+    path = write_csv(tmp_path / "history.csv", rows)
+    report = import_layer(grids, "incidents", path)  # no prepare hook: stored as read, so the content is the file's
+    assert report.written == 3
+    stored = grids.query("incidents")
+    made = [i for i in stored if i.id != "given-id-1"]
+    assert len(made) == 2 and {i.description for i in made} == {"邻里纠纷", "噪音扰民"}
+    for incident in made:  # the id written one at a time, geometry and all, is the id the import gave
+        assert incident.id == incident_id(replace(incident, id=""))
+    with pytest.raises(Problem) as caught:  # the same file again: every row is a duplicate
+        import_layer(grids, "incidents", path)
+    assert [e["row"] for e in caught.value.errors] == [1, 2, 3]
+    assert all("already in the store" in e["reason"] for e in caught.value.errors)

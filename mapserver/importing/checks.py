@@ -32,15 +32,15 @@ from shapely.geometry.base import BaseGeometry
 
 from mapserver.model import Grid, GridStaff
 from mapserver.store import Store
-from mapserver.store.base import KEYS
+from mapserver.store.base import KEYS, iter_chunks
 from mapserver.topology import area_m2
 
 NEST_TOLERANCE_M2 = 1.0
 NEST_TOLERANCE_SHARE = 0.001
 OVERLAP_TOLERANCE_M2 = 1.0  # the same sliver limit as mapserver.topology.check_grids(min_area_m2=1.0)
-# Reading every stored key costs about one row each; asking key by key costs a round trip each.
-# Read them all when the layer is at most this many times the number of keys asked about.
-_READ_ALL_RATIO = 20
+# Keys asked about per statement: one round trip each, an index probe per key, and under SQLite's limit of
+# host parameters (32,766).
+_KEYS_PER_LOOKUP = 5000
 
 _GEOD = Geod(ellps="WGS84")
 
@@ -57,14 +57,17 @@ def finding(row: int, key: Any, field: str, reason: str) -> Finding:
 
 
 def stored_keys(store: Store, layer: str, keys: Sequence[Any]) -> set[Any]:
-    """Which of ``keys`` the store already holds in ``layer``."""
-    wanted = set(keys)
-    if not wanted or store.count(layer) == 0:
+    """Which of ``keys`` the store already holds in ``layer``: the key column only, looked up in batches."""
+    wanted = sorted(set(keys) - {None, ""})
+    if not wanted:
         return set()
-    key = KEYS[layer]
-    if store.count(layer) <= _READ_ALL_RATIO * len(wanted):
-        return {getattr(r, key) for r in store.query(layer)} & wanted
-    return {k for k in sorted(wanted) if store.get(layer, k) is not None}
+    column = KEYS[layer]  # a checked column name (layer keys only), never taken from the file
+    found: set[Any] = set()
+    for batch in iter_chunks(wanted, _KEYS_PER_LOOKUP):
+        marks = ", ".join("?" * len(batch))
+        found.update(row[0] for row in store._fetch(
+            f"SELECT {column} FROM {layer} WHERE {column} IN ({marks})", batch))  # noqa: S608 - checked names
+    return found
 
 
 def duplicate_findings(store: Store, layer: str, keyed: Sequence[tuple[int, Any]]) -> list[Finding]:

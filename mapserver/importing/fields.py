@@ -168,6 +168,8 @@ def is_blank(value: Any) -> bool:
     """No value: None, NaN, NaT or blank text."""
     if value is None:
         return True
+    if type(value) is str:  # most cells of a CSV: answered before the slower checks
+        return not value.strip()
     if isinstance(value, float | np.floating):
         return math.isnan(value)
     if isinstance(value, np.datetime64):

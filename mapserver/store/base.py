@@ -10,6 +10,7 @@ Coordinates are WGS-84 (EPSG:4326) longitude/latitude degrees throughout.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from abc import ABC, abstractmethod
@@ -27,14 +28,16 @@ from shapely.geometry.base import BaseGeometry
 from mapserver.errors import Problem
 from mapserver.model import RECORD_TYPES, check_record, field_names, time_fields
 from mapserver.store.analysis_store import AnalysisStore
+from mapserver.store.audit_store import AuditStore
 from mapserver.store.camera_store import CameraStore
 from mapserver.store.incident_store import IncidentStore
+from mapserver.store.patrol_store import PatrolStore
 
 BBox = tuple[float, float, float, float]
 """(min lon, min lat, max lon, max lat) in degrees, WGS-84."""
 
 ROLES = ("viewer", "operator", "admin")
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """The schema version this code reads and writes; each backend has as many migrations."""
 
 # The column each layer is keyed by; grid_staff ids are given by the store.
@@ -160,8 +163,16 @@ def normalise(record: Any) -> Any:
     """The record as stored: grid polygons become MultiPolygons, times UTC, so both backends return the same."""
     if isinstance(getattr(record, "geom", None), Polygon) and record.LAYER == "grids":
         record = replace(record, geom=MultiPolygon([record.geom]))
-    times = {name: utc(getattr(record, name)) for name in time_fields(type(record))}
+    # Only times not yet in UTC are rewritten: replace() is the dearest step of a batch import's write.
+    times = {name: utc(value) for name in _time_fields(type(record))
+             if (value := getattr(record, name)) is not None
+             and not (isinstance(value, datetime) and value.tzinfo is UTC)}
     return replace(record, **times) if times else record
+
+
+@functools.cache
+def _time_fields(cls: type) -> tuple[str, ...]:
+    return tuple(time_fields(cls))
 
 
 def record_from_row(layer: str, row: Mapping[str, Any]) -> Any:
@@ -190,7 +201,7 @@ def record_to_row(record: Any) -> dict[str, Any]:
     return row
 
 
-class Store(IncidentStore, CameraStore, AnalysisStore, ABC):
+class Store(IncidentStore, CameraStore, AnalysisStore, AuditStore, PatrolStore, ABC):
     """One door to the stored layers, tokens and schema, whatever the backend."""
 
     kind: ClassVar[str]
@@ -223,12 +234,14 @@ class Store(IncidentStore, CameraStore, AnalysisStore, ABC):
 
     # -- layers ---------------------------------------------------------------
 
-    def add(self, layer: str, records: Iterable[Any]) -> int:
+    def add(self, layer: str, records: Iterable[Any], *, checked: bool = False) -> int:
         """Insert records into a layer, all or none; return how many were written.
 
         Raises a 422 problem listing every bad record (row number from 1, field,
         reason) and a 409 problem when a key already exists. Nothing is written
-        when either is raised.
+        when either is raised. ``checked``: the caller has already passed every
+        record through :func:`~mapserver.model.check_record` (the importer does),
+        so it is not run twice.
         """
         check_layer(layer)
         cls = RECORD_TYPES[layer]
@@ -237,7 +250,8 @@ class Store(IncidentStore, CameraStore, AnalysisStore, ABC):
             if not isinstance(record, cls):
                 errors.append({"row": number, "field": "", "reason": f"expected a {cls.__name__} record"})
                 continue
-            errors += [{"row": number, "field": f, "reason": r} for f, r in check_record(record)]
+            if not checked:
+                errors += [{"row": number, "field": f, "reason": r} for f, r in check_record(record)]
             rows.append(normalise(record))
         if errors:
             raise Problem(422, f"{len(errors)} problem(s) in {layer}; nothing was written", errors=errors)
@@ -283,6 +297,32 @@ class Store(IncidentStore, CameraStore, AnalysisStore, ABC):
             if gone:
                 self._bump_version(layer)
         return gone
+
+    def extent(self, layer: str, *, where: Mapping[str, Any] | None = None) -> BBox | None:
+        """The bounding box of the geometries whose columns equal ``where``, in degrees; None when none match.
+
+        A SQLite store reads it from its R*Tree, whose 32-bit boxes are rounded outward: it may exceed
+        the exact box by up to about 3e-5° (3 m), never fall short of it. 400 for a layer without geometry.
+        """
+        check_layer(layer)
+        if not RECORD_TYPES[layer].GEOM_TYPES:
+            raise Problem(400, f"{layer} has no geometry, so no extent", param="layer")
+        return self._extent(layer, _check_where(layer, where))
+
+    def time_extent(self, layer: str, *, column: str) -> tuple[datetime, datetime] | None:
+        """The earliest and latest value (UTC) of one of the layer's time columns; None when no record has one."""
+        check_layer(layer)
+        if column not in time_fields(RECORD_TYPES[layer]):
+            raise Problem(400, f"{column} is not a time of {layer}", param="column")
+        first, last = self._fetch(f"SELECT MIN({column}), MAX({column}) FROM {layer}")[0]  # noqa: S608 - checked names
+        if first is None:
+            return None
+        return utc(first), utc(last)
+
+    def ping(self) -> tuple[int, int | None]:
+        """The schema version, and the database server's process id of the connection that answered
+        (None for an embedded store, which has no server)."""
+        return self.schema_version(), None
 
     def counts(self) -> dict[str, int]:
         """Rows per table, for health checks."""
@@ -351,6 +391,9 @@ class Store(IncidentStore, CameraStore, AnalysisStore, ABC):
 
     @abstractmethod
     def _count_table(self, table: str) -> int: ...
+
+    @abstractmethod
+    def _extent(self, layer: str, where: dict[str, Any]) -> BBox | None: ...
 
     @abstractmethod
     def _data_version(self, layer: str) -> int: ...

@@ -18,11 +18,14 @@ import shapely
 
 from mapserver.errors import Problem
 from mapserver.model import Incident, IncidentEvent, check_record
+from mapserver.store.incident_summary import MEASURES, SUMMARY_LEVELS, Days, bucket_sql, percentiles, whole_days
 
 if TYPE_CHECKING:
     from mapserver.store.base import BBox, Condition
 
 TRANSITION_COLUMNS = ("unit", "dispatched_at", "closed_at", "escalation")
+EVENT_INSERT = ("INSERT INTO incident_events (incident_id, at, actor, action, from_status, to_status, note, unit) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 OPEN = "status <> 'closed'"
 WARNING_SQL: dict[str, tuple[str, int]] = {
     # colour → (condition, how many times "now" appears in it)
@@ -67,6 +70,12 @@ class IncidentFilter:
         return out
 
 
+def event_values(event: IncidentEvent) -> tuple[Any, ...]:
+    """The values of :data:`EVENT_INSERT` for one timeline entry."""
+    return (event.incident_id, event.at, event.actor, event.action, event.from_status, event.to_status, event.note,
+            event.unit)
+
+
 def _tally(pairs: Iterable[tuple[Any, int]]) -> dict[str, int]:
     """Sum counts per key (None keys left out), keys in sorted order."""
     out: dict[str, int] = {}
@@ -85,8 +94,39 @@ def _where(conditions: Sequence[Condition]) -> tuple[str, list[Any]]:
     return " WHERE " + " AND ".join(f"({text})" for text, _ in conditions), params
 
 
+def _summary_days(where: IncidentFilter, group_level: int | None) -> Days | None:
+    """The whole days of ``where``'s window when the summary can answer it (a time window only), else None."""
+    # Compared by the SQL it makes, so a subclass adding conditions of its own is never answered from the summary.
+    time_only = IncidentFilter(since=where.since, until=where.until)
+    if group_level not in SUMMARY_LEVELS or where.conditions() != time_only.conditions():
+        return None
+    return whole_days(where.since, where.until)
+
+
+def _day_where(days: Days) -> tuple[str, list[Any]]:
+    """WHERE on the summary's ``day`` column (ISO dates compare as dates on both backends)."""
+    clauses, params = [], []
+    if days.first is not None:
+        clauses.append("day >= ?")
+        params.append(days.first.isoformat())
+    if days.end is not None:
+        clauses.append("day < ?")
+        params.append(days.end.isoformat())
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def _edge_where(days: Days) -> tuple[str, list[Any]]:
+    """The condition on incidents for the window's parts outside whole days."""
+    text = " OR ".join("(reported_at >= ? AND reported_at < ?)" for _ in days.edges)
+    return text, [t for edge in days.edges for t in edge]
+
+
 class IncidentStore:
     """Mixin of :class:`~mapserver.store.base.Store` for incidents (uses the backend's portable SQL)."""
+
+    EXACT_PERCENTILES_UP_TO = 100_000
+    """Above this many incidents in a window the summary serves, percentiles come from its histograms (an
+    exact percentile sorts every duration in the window)."""
 
     # -- report -----------------------------------------------------------------
 
@@ -109,12 +149,9 @@ class IncidentStore:
                 earlier = self._claim_key(idempotency_key, body_hash, incident)
                 if earlier is not None:
                     return earlier, False
-            self._insert("incidents", [stored])
-            self._append_event(IncidentEvent(incident_id=incident.id, at=incident.reported_at, actor=actor,
-                                             action="report", from_status=None, to_status=incident.status,
-                                             note="", unit=incident.unit))
-            # Last: every report updates the same data_versions row, whose lock is held until commit.
-            self._bump_version("incidents")
+            self._insert_report(stored, IncidentEvent(incident_id=incident.id, at=incident.reported_at, actor=actor,
+                                                      action="report", from_status=None, to_status=incident.status,
+                                                      note="", unit=incident.unit))
         # What was committed is what was given (checked and normalised above): no need to read it back.
         return stored, True
 
@@ -159,11 +196,16 @@ class IncidentStore:
             self._bump_version("incidents")
         return self.get("incidents", incident_id)
 
+    def _insert_report(self, incident: Incident, event: IncidentEvent) -> None:
+        """Write a new incident and its first timeline entry, then bump the incidents' data version (last: every
+        report updates the same data_versions row, whose lock is held until commit). A backend may send the
+        three together (PostGIS does, in one round trip)."""
+        self._insert("incidents", [incident])
+        self._append_event(event)
+        self._bump_version("incidents")
+
     def _append_event(self, event: IncidentEvent) -> None:
-        self._exec("INSERT INTO incident_events (incident_id, at, actor, action, from_status, to_status, note, unit) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                   (event.incident_id, event.at, event.actor, event.action, event.from_status, event.to_status,
-                    event.note, event.unit))
+        self._exec(EVENT_INSERT, event_values(event))
 
     def incident_timeline(self, incident_id: str) -> list[IncidentEvent]:
         """The incident's timeline, oldest first."""
@@ -198,9 +240,17 @@ class IncidentStore:
     def set_incident_grids(self, changes: Sequence[tuple[str, tuple[str | None, ...]]]) -> int:
         """Give incidents a new grid chain ((id, (grid_code, l1, l2, l3, l4)) pairs), all in one transaction."""
         with self.transaction():
-            for incident_id, chain in changes:
-                self._exec("UPDATE incidents SET grid_code = ?, grid_l1 = ?, grid_l2 = ?, grid_l3 = ?, grid_l4 = ? "
-                           "WHERE id = ?", (*chain, incident_id))
+            if self.kind == "postgis" and changes:
+                # One statement for them all: the summary's statement trigger then runs once, not per incident.
+                columns = list(zip(*((incident_id, *chain) for incident_id, chain in changes), strict=True))
+                self._exec("UPDATE incidents AS i SET grid_code = c.g, grid_l1 = c.l1, grid_l2 = c.l2, "
+                           "grid_l3 = c.l3, grid_l4 = c.l4 FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], "
+                           "?::text[], ?::text[]) AS c(id, g, l1, l2, l3, l4) WHERE i.id = c.id",
+                           [list(column) for column in columns])
+            else:
+                for incident_id, chain in changes:
+                    self._exec("UPDATE incidents SET grid_code = ?, grid_l1 = ?, grid_l2 = ?, grid_l3 = ?, "
+                               "grid_l4 = ? WHERE id = ?", (*chain, incident_id))
             if changes:
                 self._bump_version("incidents")
         return len(changes)
@@ -211,13 +261,25 @@ class IncidentStore:
         """Counts by category, severity and status; closure and on-time rates; time to dispatch and to close
         (median and 90th percentile, seconds); overdue now; optionally counts per grid of one level.
 
-        On PostgreSQL two passes over the matching incidents, however many measures: one GROUP BY for every
-        count (the per-grid counts joined to it with GROUPING SETS), one ``percentile_cont`` for both
-        durations. SQLite, which has neither, groups per grid and ranks each duration in passes of their own.
+        A window with whole UTC days, filtered on time only and grouped by street or not at all, is counted
+        from the per-day summary (exact), plus its partial days from incidents. Its percentiles are exact up
+        to ``EXACT_PERCENTILES_UP_TO`` incidents; beyond that they come from the summary's histograms, within
+        2.2% (1 s under 1 s) of the exact ones, and ``percentiles_exact`` says so
+        (:mod:`mapserver.store.incident_summary`). Anything else is computed from incidents: on PostgreSQL in
+        two passes (one GROUP BY with GROUPING SETS for every count, one ``percentile_cont`` for both
+        durations); SQLite, which has neither, groups per grid and ranks each duration in passes of their own.
         """
         conditions = where.conditions()
-        grid_column = f"grid_l{int(group_level)}" if group_level is not None else None
-        groups, by_grid = self._kpi_counts(conditions, now, grid_column)
+        days = _summary_days(where, group_level)
+        if days is None:
+            grid_column = f"grid_l{int(group_level)}" if group_level is not None else None
+            groups, by_grid = self._kpi_counts(conditions, now, grid_column)
+            overdue = sum(o for *_, o in groups)
+        else:
+            groups, by_grid = self._summary_counts(days, group_level)
+            # Open incidents past due, read through the partial index on open incidents (schema version 5).
+            clause, params = _where([*conditions, (OPEN, ()), ("due_at < ?", (now,))])
+            overdue = int(self._fetch(f"SELECT count(*) FROM incidents{clause}", params)[0][0])
         total = sum(n for *_, n, _, _ in groups)
         closed = sum(n for _, _, status, n, _, _ in groups if status == "closed")
         on_time = sum(k for *_, k, _ in groups)
@@ -226,14 +288,70 @@ class IncidentStore:
             "closed": closed,
             "closure_rate": round(closed / total, 6) if total else None,
             "on_time_rate": round(on_time / closed, 6) if closed else None,
-            "overdue_now": sum(k for *_, k in groups),
+            "overdue_now": overdue,
         }
         for position, column in enumerate(("category", "severity", "status")):
             result[f"by_{column}"] = _tally((group[position], group[3]) for group in groups)
         if by_grid is not None:
             result["by_grid"] = by_grid
-        result["time_to_dispatch_s"], result["time_to_close_s"] = self._kpi_durations(conditions)
+        exact = days is None or total <= self.EXACT_PERCENTILES_UP_TO
+        durations = self._kpi_durations(conditions) if exact else self._summary_durations(days)
+        result["time_to_dispatch_s"], result["time_to_close_s"] = durations
+        result["percentiles_exact"] = exact
         return result
+
+    def _summary_counts(self, days: Days, group_level: int | None
+                        ) -> tuple[list[tuple[str, str, str, int, int, int]], dict[str, int] | None]:
+        """As :meth:`_kpi_counts` (overdue left at 0), from the summary's days plus incidents at the edges."""
+        day_clause, day_params = _day_where(days)
+        edge_clause, edge_params = _edge_where(days)
+        rows = self._fetch("SELECT category, severity, status, sum(incident_count), sum(closed_on_time) "
+                           f"FROM incident_daily{day_clause} GROUP BY category, severity, status", day_params)
+        if days.edges:
+            rows += self._fetch("SELECT category, severity, status, count(*), "
+                                "sum(CASE WHEN status = 'closed' AND closed_at <= due_at THEN 1 ELSE 0 END) "
+                                f"FROM incidents WHERE {edge_clause} GROUP BY category, severity, status",
+                                edge_params)
+        counts: dict[tuple[str, str, str], list[int]] = {}
+        for category, severity, status, n, on_time in rows:
+            tally = counts.setdefault((category, severity, status), [0, 0])
+            tally[0] += int(n)
+            tally[1] += int(on_time or 0)
+        groups = [(c, s, st, n, k, 0) for (c, s, st), (n, k) in counts.items() if n]
+        if group_level != 1:
+            return groups, None
+        streets = self._fetch(f"SELECT grid_l1, sum(incident_count) FROM incident_daily_streets{day_clause} "
+                              "GROUP BY grid_l1", day_params)
+        if days.edges:
+            streets += self._fetch(f"SELECT grid_l1, count(*) FROM incidents WHERE ({edge_clause}) "
+                                   "AND grid_l1 IS NOT NULL GROUP BY grid_l1", edge_params)
+        by_street: dict[str, int] = {}
+        for code, n in streets:
+            if code:  # '' holds the incidents without a street
+                by_street[code] = by_street.get(code, 0) + int(n)
+        return groups, {code: n for code, n in sorted(by_street.items()) if n}
+
+    def _summary_durations(self, days: Days) -> tuple[dict[str, float | None], ...]:
+        """Median and 90th percentile of each duration from the summary's histograms plus the edges' rows."""
+        day_clause, day_params = _day_where(days)
+        rows = self._fetch("SELECT measure, bucket, sum(incident_count) FROM incident_daily_durations"
+                           f"{day_clause} GROUP BY measure, bucket", day_params)
+        if days.edges:
+            edge_clause, edge_params = _edge_where(days)
+            for measure, end in MEASURES.items():
+                rows += [(measure, b, n) for b, n in self._fetch(
+                    f"SELECT {bucket_sql(self.kind, end)}, count(*) FROM incidents WHERE ({edge_clause}) "
+                    f"AND {end} IS NOT NULL GROUP BY 1", edge_params)]
+        histograms: dict[str, dict[int, int]] = {measure: {} for measure in MEASURES}
+        for measure, bucket, n in rows:
+            histogram = histograms[measure]
+            histogram[int(bucket)] = histogram.get(int(bucket), 0) + int(n)
+        out = []
+        for measure in MEASURES:
+            median, p90 = percentiles(histograms[measure])
+            out.append({"median": None if median is None else round(median, 3),
+                        "p90": None if p90 is None else round(p90, 3)})
+        return tuple(out)
 
     def _kpi_counts(self, conditions: Sequence[Condition], now: datetime, grid_column: str | None
                     ) -> tuple[list[tuple[str, str, str, int, int, int]], dict[str, int] | None]:

@@ -10,7 +10,10 @@ Geometries travel as WKB in WGS-84 (SRID 4326).
 
 from __future__ import annotations
 
+import functools
 import io
+import json
+import operator
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -18,6 +21,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
@@ -34,14 +38,18 @@ from mapserver.store.base import (
     Store,
     StoreUnavailable,
     Token,
+    iter_chunks,
     order_sql,
     record_from_row,
-    record_to_row,
     utc,
 )
+from mapserver.store.incident_store import EVENT_INSERT, event_values
 from mapserver.store.postgis_schema import MIGRATIONS
 
 NOTIFY_CHANNEL = "mapserver_data"
+_BUMP = ("INSERT INTO data_versions (layer, version) VALUES (%s, 1) "
+         "ON CONFLICT (layer) DO UPDATE SET version = data_versions.version + 1; SELECT pg_notify(%s, %s)")
+COPY_BATCH = 5000  # rows turned into COPY text at a time
 RETRY_AFTER_S = "1"  # connections are checked before use, so the next request after a restart gets a fresh one
 _LOST = (psycopg2.OperationalError, psycopg2.InterfaceError)  # the server went away (restart, network)
 
@@ -63,6 +71,46 @@ def _copy_text(value: Any) -> str:
         return utc(value).isoformat()
     text = str(value)
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+class _CopyText:
+    """COPY input read by the server from an iterator of text pieces, so a large batch is never whole in memory."""
+
+    def __init__(self, pieces: Iterator[str]) -> None:
+        self._pieces = pieces
+        self._current = io.StringIO()
+
+    def read(self, size: int = -1) -> str:
+        while not (text := self._current.read(size)):
+            piece = next(self._pieces, None)
+            if piece is None:
+                return ""
+            self._current = io.StringIO(piece)
+        return text
+
+
+def _row_values(columns: Sequence[str], records: Sequence[Any]) -> list[list[Any]]:
+    """Each record's values in ``columns`` order, geometry as hex EWKB (SRID 4326) and ``extra`` as JSON text."""
+    values_of = operator.attrgetter(*columns)
+    rows = [list(values_of(record)) for record in records]
+    if "geom" in columns:
+        # EWKB carries the SRID, which the typed geometry column insists on; one call for every record.
+        at = columns.index("geom")
+        shapes = np.fromiter((row[at] for row in rows), dtype=object, count=len(rows))
+        for row, ewkb in zip(rows, shapely.to_wkb(shapely.set_srid(shapes, 4326), hex=True, output_dimension=2,
+                                                  include_srid=True).tolist(), strict=True):
+            row[at] = ewkb
+    if "extra" in columns:
+        at = columns.index("extra")
+        for row in rows:
+            row[at] = json.dumps(row[at], ensure_ascii=False, sort_keys=True)
+    return rows
+
+
+@functools.cache
+def _insert_columns(layer: str) -> tuple[str, ...]:
+    """The columns a write fills: every field of the layer's record (staff ids are given by the database)."""
+    return tuple(c for c in field_names(RECORD_TYPES[layer]) if not (layer == "grid_staff" and c == "id"))
 
 
 def _qmarks(query: str) -> str:
@@ -94,6 +142,7 @@ class PostGISStore(Store):
         # Threads beyond pool_max wait here for a free connection instead of failing at once.
         self._slots = threading.BoundedSemaphore(pool_max)
         self._local = threading.local()
+        self._statements: dict[tuple[str, str], str] = {}
         with self._cursor() as cur:  # fail now, with the URL, rather than on the first request
             cur.execute("SELECT 1")
 
@@ -200,6 +249,12 @@ class PostGISStore(Store):
 
     # -- schema -----------------------------------------------------------------
 
+    def ping(self) -> tuple[int, int | None]:
+        with self.transaction(), self._cursor() as cur:  # one connection answers both
+            cur.execute("SELECT pg_backend_pid()")
+            backend = int(cur.fetchone()[0])
+            return self.schema_version(), backend
+
     def schema_version(self) -> int:
         with self._cursor() as cur:
             cur.execute("SELECT to_regclass('mapserver_schema') IS NOT NULL")
@@ -232,21 +287,30 @@ class PostGISStore(Store):
     # -- layers -----------------------------------------------------------------
 
     def _insert(self, layer: str, records: list[Any]) -> int:
-        columns = [c for c in field_names(RECORD_TYPES[layer]) if not (layer == "grid_staff" and c == "id")]
-        buffer = io.StringIO()
-        for record in records:
-            row = record_to_row(record)
-            if "geom" in row:
-                # EWKB carries the SRID, which the typed geometry column insists on.
-                row["geom"] = shapely.to_wkb(shapely.set_srid(record.geom, 4326), hex=True, output_dimension=2,
-                                             include_srid=True)
-            buffer.write("\t".join(_copy_text(row[name]) for name in columns) + "\n")
-        buffer.seek(0)
-        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-            sql.Identifier(layer), sql.SQL(", ").join(map(sql.Identifier, columns)))
+        columns = _insert_columns(layer)
         with self._cursor() as cur:
-            cur.copy_expert(statement, buffer)
+            if len(records) == 1:  # one report: a plain INSERT costs the server less than a COPY
+                cur.execute(self._statement(cur, "insert", layer), _row_values(columns, records)[0])
+            else:
+                # One COPY however many rows: one statement, so the summary triggers lock their rows in one
+                # sorted pass (no deadlock with concurrent writers), and the text is made a batch at a time.
+                batches = ("".join("\t".join(map(_copy_text, values)) + "\n" for values in _row_values(columns, batch))
+                           for batch in iter_chunks(records, COPY_BATCH))
+                cur.copy_expert(self._statement(cur, "copy", layer), _CopyText(batches), size=1 << 16)
         return len(records)
+
+    def _statement(self, cur: psycopg2.extensions.cursor, kind: str, layer: str) -> str:
+        """The INSERT (with placeholders) or COPY statement for a layer, composed once per process."""
+        cached = self._statements.get((kind, layer))
+        if cached is None:
+            columns = sql.SQL(", ").join(map(sql.Identifier, _insert_columns(layer)))
+            if kind == "copy":
+                statement = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(layer), columns)
+            else:
+                marks = sql.SQL(", ").join(sql.Placeholder() for _ in _insert_columns(layer))
+                statement = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(sql.Identifier(layer), columns, marks)
+            cached = self._statements[(kind, layer)] = statement.as_string(cur)
+        return cached
 
     def _where_sql(self, bbox: BBox | None, where: dict[str, Any],
                    conditions: Sequence[Condition]) -> tuple[sql.Composable, list[Any]]:
@@ -293,6 +357,15 @@ class PostGISStore(Store):
             cur.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table)))
             return int(cur.fetchone()[0])
 
+    def _extent(self, layer: str, where: dict[str, Any]) -> BBox | None:
+        tail, params = self._where_sql(None, where, ())
+        statement = sql.SQL("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+                            "(SELECT ST_Extent(geom) AS e FROM {}{}) s").format(sql.Identifier(layer), tail)
+        with self._cursor() as cur:
+            cur.execute(statement, params)
+            row = cur.fetchone()
+        return None if row[0] is None else (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+
     def _data_version(self, layer: str) -> int:
         with self._cursor() as cur:
             cur.execute("SELECT version FROM data_versions WHERE layer = %s", (layer,))
@@ -301,11 +374,16 @@ class PostGISStore(Store):
 
     def _bump_version(self, layer: str) -> None:
         with self._cursor() as cur:
-            cur.execute(
-                "INSERT INTO data_versions (layer, version) VALUES (%s, 1) "
-                "ON CONFLICT (layer) DO UPDATE SET version = data_versions.version + 1", (layer,))
-            # Delivered at commit: workers holding caches (the grid index) LISTEN for it.
-            cur.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, layer))
+            # Both statements in one round trip. The notice is delivered at commit: workers holding caches (the
+            # grid index) LISTEN for it.
+            cur.execute(_BUMP, (layer, NOTIFY_CHANNEL, layer))
+
+    def _insert_report(self, incident: Any, event: Any) -> None:
+        # The incident, its first timeline entry and the version bump: three statements in one round trip.
+        with self._cursor() as cur:
+            statement = f"{self._statement(cur, 'insert', 'incidents')}; {_qmarks(EVENT_INSERT)}; {_BUMP}"
+            values = _row_values(_insert_columns("incidents"), [incident])[0]
+            cur.execute(statement, [*values, *event_values(event), "incidents", NOTIFY_CHANNEL, "incidents"])
 
     # -- portable SQL -----------------------------------------------------------
 

@@ -198,6 +198,13 @@ class SQLiteStore(Store):
     def _count_table(self, table: str) -> int:
         return int(self._execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
+    def _extent(self, layer: str, where: dict[str, Any]) -> BBox | None:
+        # The R*Tree twin holds each row's box (32-bit floats rounded outward): no geometry is decoded.
+        tail, params = self._where_sql(layer, None, where, ())
+        row = self._execute(f"SELECT MIN(r.minx), MIN(r.miny), MAX(r.maxx), MAX(r.maxy) FROM {layer} t "
+                            f"JOIN {layer}_rtree r ON r.id = t.rowid{tail}", params).fetchone()
+        return None if row[0] is None else (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+
     def _data_version(self, layer: str) -> int:
         row = self._execute("SELECT version FROM data_versions WHERE layer = ?", (layer,)).fetchone()
         return int(row[0]) if row else 0
