@@ -1,0 +1,51 @@
+"""``GET /api/reports/weekly?week=2026-W47[&lang=en][&level=3]``: the weekly bulletin as one HTML page (viewer).
+
+The same page as ``mapserver report``. A malformed week, a week its year does
+not have, or one not yet begun is a 422 problem naming ``week``. The page's
+Content-Security-Policy allows its own inline style sheet (by hash) and nothing
+else: no script, no fetch, no image from anywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, request
+
+from mapserver.api.params import parse_choice, parse_int, reject_unknown
+from mapserver.auth import requires_role
+from mapserver.report.bulletin import HOT_GRID_LEVELS, weekly_bulletin
+from mapserver.report.render import style_sheet
+from mapserver.report.week import parse_week
+from mapserver.report.words import LANGS
+from mapserver.state import state, store
+
+bp = Blueprint("reports", __name__, url_prefix="/api/reports")
+PARAMS = ("week", "lang", "level")
+
+
+def page_policy() -> str:
+    """No source at all but the page's own style sheet, named by its SHA-256."""
+    digest = base64.b64encode(hashlib.sha256(style_sheet().encode("utf-8")).digest()).decode("ascii")
+    return "; ".join(["default-src 'none'", f"style-src 'sha256-{digest}'", "base-uri 'none'",
+                      "form-action 'none'", "frame-ancestors 'self'"])
+
+
+@bp.get("/weekly")
+@requires_role("viewer")
+def weekly() -> Response:
+    """The bulletin of one ISO week against the four before it."""
+    reject_unknown(request.args, PARAMS)
+    settings = state().settings
+    now = datetime.now(UTC)
+    week = parse_week(request.args.get("week"), zone=settings.map.timezone, now=now)
+    lang = parse_choice("lang", request.args.get("lang"), LANGS) or settings.map.lang
+    level = parse_int("level", request.args.get("level"), default=HOT_GRID_LEVELS[0], low=min(HOT_GRID_LEVELS),
+                      high=max(HOT_GRID_LEVELS))
+    page = weekly_bulletin(store(), settings, week=week, now=now, lang=lang, hot_level=int(level))
+    resp = Response(page, mimetype="text/html")
+    resp.headers["Content-Security-Policy"] = page_policy()
+    resp.headers["Content-Disposition"] = f'inline; filename="bulletin-{week.label}.html"'
+    return resp

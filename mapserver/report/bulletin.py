@@ -1,0 +1,38 @@
+"""The weekly bulletin (研判专报): the figures of one ISO week against the four before it, rendered as one
+self-contained HTML page.
+
+Weeks are local (``map.timezone``); hot spots are H3 cells at resolution
+:data:`TREND_RES` (weekly counts are sparse at finer cells), blind spots at
+:data:`BLIND_RES` (the wall's blind-spot layer, a street camera's reach); both
+capped at the stored resolution.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from mapserver.config import Settings
+from mapserver.report.figures import gather
+from mapserver.report.render import Page, render
+from mapserver.report.trends import hotspot_changes
+from mapserver.report.week import IsoWeek
+from mapserver.store.base import Store
+
+TREND_RES = 8  # ≈ 0.7 km² cells: a district week has a few thousand incidents, too few for 0.1 km² cells
+BLIND_RES = 9  # ≈ 0.1 km² cells, the wall's blind-spot layer: comparable with a camera's 50–300 m reach
+HOT_GRID_LEVELS = (2, 3)  # communities or compounds: streets have their own table
+
+
+def weekly_bulletin(store: Store, settings: Settings, *, week: IsoWeek, now: datetime, lang: str = "zh",
+                    hot_level: int = 2) -> str:
+    """The bulletin for ``week`` as HTML; ``now`` (UTC) ends a week still in progress and stamps the page."""
+    if hot_level not in HOT_GRID_LEVELS:
+        raise ValueError(f"hot grids are of level 2 or 3, got {hot_level!r}")
+    stored = settings.incidents.h3_resolution
+    categories = dict(settings.incidents.categories)
+    figures = gather(store, week, categories=categories, now=now, hot_level=hot_level,
+                     blind_res=min(BLIND_RES, stored), offline_after_s=settings.cameras.offline_after_s)
+    changes = hotspot_changes(store, week, weeks=len(figures.weeks), res=min(TREND_RES, stored))
+    page = Page(lang=lang, zone=settings.map.timezone, generated_at=now, categories=categories,
+                district=store.district_area())
+    return render(figures, changes, page)

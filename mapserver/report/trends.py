@@ -1,0 +1,39 @@
+"""The bulletin's "new and intensifying hotspots": emerging-hotspot classes of the district's H3 cells over the
+bulletin's week and the four before it (:func:`mapserver.analysis.trend.emerging_hotspots`).
+
+Periods are 7 × 24 h spans ending at the week's end (local Monday 00:00), so
+in a zone without daylight saving (Asia/Shanghai) they are the local weeks
+themselves. Positions are WGS-84 degrees; z-scores are unitless.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mapserver.analysis.trend import TrendCell, emerging_hotspots
+from mapserver.report.week import IsoWeek
+from mapserver.store.base import Store
+
+SHOWN = ("new", "intensifying")
+CONFIDENCE = 90  # the wall's hotspot layer draws hot cells from 90 % confidence; the bulletin names the same cells
+
+
+@dataclass(frozen=True)
+class HotspotChanges:
+    """Cells that became hot this week (new) or stayed hot with a rising Gi* z (intensifying), strongest first."""
+
+    resolution: int
+    confidence: int
+    new: list[TrendCell]
+    intensifying: list[TrendCell]
+    counts: dict[str, int]  # study cells per trend category
+
+
+def hotspot_changes(store: Store, week: IsoWeek, *, weeks: int, res: int) -> HotspotChanges:
+    """Emerging-hotspot classes over ``weeks`` weeks ending with ``week``, at H3 resolution ``res``."""
+    result = emerging_hotspots(store, until=week.end, periods=weeks, period="week", res=res,
+                               confidence=CONFIDENCE)
+    return HotspotChanges(resolution=res, confidence=CONFIDENCE,
+                          new=[c for c in result.cells if c.category == "new"],
+                          intensifying=[c for c in result.cells if c.category == "intensifying"],
+                          counts=dict(result.counts))
