@@ -7,6 +7,8 @@ import click
 from mapserver.cli_common import configured_store, context_settings, friendly_errors
 from mapserver.cli_data import export_command, import_command
 from mapserver.cli_lookup import check_grids_command, lookup_command, reassign_command
+from mapserver.cli_patrol import patrol_command
+from mapserver.cli_report import report_command
 from mapserver.demo.cli import demo_command
 
 
@@ -64,11 +66,14 @@ def token() -> None:
 @friendly_errors
 def token_create(ctx: click.Context, role: str, name: str) -> None:
     """Create a token and print it once (only its hash is kept)."""
+    from mapserver import audit
     from mapserver.auth import hash_token, new_token
 
     store = configured_store(context_settings(ctx))
     secret = new_token()
-    store.add_token(name=name, role=role, token_hash=hash_token(secret))
+    with store.transaction():
+        store.add_token(name=name, role=role, token_hash=hash_token(secret))
+        audit.record(store, action="token.create", target=name, detail={"role": role})
     click.echo(secret)
 
 
@@ -87,8 +92,13 @@ def token_list(ctx: click.Context) -> None:
 @friendly_errors
 def token_revoke(ctx: click.Context, name: str) -> None:
     """Revoke a token by name."""
-    if not configured_store(context_settings(ctx)).revoke_token(name=name):
-        raise click.ClickException(f"no live token named '{name}'")
+    from mapserver import audit
+
+    store = configured_store(context_settings(ctx))
+    with store.transaction():
+        if not store.revoke_token(name=name):
+            raise click.ClickException(f"no live token named '{name}'")
+        audit.record(store, action="token.revoke", target=name, detail={})
     click.echo(f"revoked {name}")
 
 
@@ -98,3 +108,5 @@ main.add_command(demo_command)
 main.add_command(lookup_command)
 main.add_command(check_grids_command)
 main.add_command(reassign_command)
+main.add_command(patrol_command)
+main.add_command(report_command)

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from mapserver.incidents.settings import CameraSettings, IncidentSettings
+from mapserver.patrol.settings import PatrolSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config.yaml"
@@ -105,9 +106,14 @@ def _default_layers() -> list[MapLayerSettings]:
         MapLayerSettings(name="grids", id="grids_community", params={"level": 2}, min_zoom=11),
         MapLayerSettings(name="grids", id="grids_compound", params={"level": 3}, min_zoom=14, visible=False),
         MapLayerSettings(name="grids", id="grids_building", params={"level": 4}, min_zoom=16, visible=False),
+        MapLayerSettings(name="risk", params={"level": 2}, visible=False),
         MapLayerSettings(name="heat", params={"res": 8, "quantile": 0.5}, visible=False),
         MapLayerSettings(name="hotspots", params={"res": 9, "confidence": 90}),
+        MapLayerSettings(name="trend", id="trend_new", params={"category": "new"}, visible=False),
+        MapLayerSettings(name="trend", id="trend_intensifying", params={"category": "intensifying"}, visible=False,
+                         style={"color": "#d500f9", "fill_color": "#d500f9"}),
         MapLayerSettings(name="blindspots", params={"res": 9}),
+        MapLayerSettings(name="patrols"),
         MapLayerSettings(name="places"),
         MapLayerSettings(name="cameras"),
         MapLayerSettings(name="incidents"),
@@ -166,6 +172,25 @@ class LookupSettings(_Section):
     min_address_score: float = Field(80.0, ge=0, le=100, description="best address match below this → 404")
 
 
+class RiskSettings(_Section):
+    """Grid risk colours (亮灯图): the rules that light a grid red, yellow or green (mapserver/analysis/risk.py)."""
+
+    level: int = Field(2, ge=1, le=4, description="grid level when a request names none")
+    window_days: int = Field(30, ge=1, le=366, description="days of incidents up to as_of that the rate counts")
+    yellow_per_1000: float = Field(20.0, gt=0, description="incidents per 1,000 households in the window → yellow")
+    red_per_1000: float = Field(40.0, gt=0, description="incidents per 1,000 households in the window → red")
+    hot_res: int = Field(9, ge=5, le=12, description="H3 resolution of the Gi* hot cells over the window")
+    hot_confidence: Literal[90, 95, 99] = Field(95, description="a cell this significantly hot (FDR) whose "
+                                                                "centre is in the grid → at least yellow")
+    overdue_red: int = Field(3, ge=1, description="open items past their deadline at as_of → red")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RiskSettings:
+        if self.red_per_1000 <= self.yellow_per_1000:
+            raise ValueError("red_per_1000 must be above yellow_per_1000")
+        return self
+
+
 class Settings(_Section):
     """The whole ``config.yaml``."""
 
@@ -174,6 +199,8 @@ class Settings(_Section):
     lookup: LookupSettings = LookupSettings()
     incidents: IncidentSettings = IncidentSettings()
     cameras: CameraSettings = CameraSettings()
+    risk: RiskSettings = RiskSettings()
+    patrol: PatrolSettings = PatrolSettings()
     map: MapSettings = Field(default_factory=MapSettings)  # a factory: checking it imports layers/
     _source: str = PrivateAttr("<defaults>")
 

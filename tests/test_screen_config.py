@@ -28,8 +28,8 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_the_shipped_config_has_every_layer_module_in_order():
     settings = load_settings(env={})
     assert [entry.key for entry in settings.map.layers] == [
-        "district", "grids_street", "grids_community", "grids_compound", "grids_building", "heat",
-        "hotspots", "blindspots", "places", "cameras", "incidents"]
+        "district", "grids_street", "grids_community", "grids_compound", "grids_building", "risk", "heat",
+        "hotspots", "trend_new", "trend_intensifying", "blindspots", "patrols", "places", "cameras", "incidents"]
     assert settings.map.basemap.kind == "none" and settings.map.lang == "zh"
     assert settings.map == MapSettings()  # the documented file and the defaults agree
 

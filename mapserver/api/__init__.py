@@ -9,6 +9,7 @@ def register_blueprints(app: Flask) -> None:
     """Attach every blueprint of the API to ``app``."""
     from mapserver.api import (
         analysis,
+        audit,
         cameras,
         export,
         grids,
@@ -18,9 +19,12 @@ def register_blueprints(app: Flask) -> None:
         lookup,
         ogc,
         openapi,
+        patrols,
+        reports,
         screen,
         tokens,
     )
 
-    for module in (health, tokens, incidents, cameras, lookup, grids, layers, screen, ogc, analysis, export, openapi):
+    for module in (health, tokens, incidents, cameras, lookup, grids, layers, screen, ogc, analysis, export, openapi,
+                   audit, reports, patrols):
         app.register_blueprint(module.bp)

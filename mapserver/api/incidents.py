@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from mapserver import audit
 from mapserver.addressing import best_address
 from mapserver.api.params import parse_bbox, parse_choice, parse_int, parse_json, parse_time, reject_unknown
 from mapserver.auth import current_token
@@ -83,8 +84,13 @@ def report() -> tuple[Response, int]:
     body = parse_json(request.get_data())
     now = _now()
     incident = new_incident(body, settings=state().settings.incidents, locate=_locate, geocode=_geocode, now=now)
-    stored, created = store().report_incident(incident, actor=_actor(), idempotency_key=key,
-                                              body_hash=body_hash(body))
+    with store().transaction():
+        stored, created = store().report_incident(incident, actor=_actor(), idempotency_key=key,
+                                                  body_hash=body_hash(body))
+        if created:  # a repeat of the same report (same Idempotency-Key) writes nothing
+            audit.record(store(), action="incident.report", target=stored.id,
+                         detail={"category": stored.category, "severity": stored.severity,
+                                 "grid_code": stored.grid_code})
     response = jsonify(incident_feature(stored, now=now))
     response.headers["Location"] = f"/api/incidents/{stored.id}"
     return response, 201 if created else 200
@@ -119,7 +125,11 @@ def get_incident(incident_id: str) -> dict[str, Any]:
 @bp.post("/incidents/<incident_id>/transitions")
 def transition(incident_id: str) -> dict[str, Any]:
     now = _now()
-    moved = move_incident(store(), incident_id, parse_json(request.get_data()), actor=_actor(), now=now)
+    body = parse_json(request.get_data())
+    with store().transaction():
+        moved = move_incident(store(), incident_id, body, actor=_actor(), now=now)
+        audit.record(store(), action="incident.transition", target=moved.id,
+                     detail={"action": body["action"], "status": moved.status, "version": moved.version})
     return incident_feature(moved, now=now)
 
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from mapserver.api.audit import DEFAULT_LIMIT as AUDIT_DEFAULT_LIMIT
+from mapserver.api.audit import MAX_LIMIT as AUDIT_MAX_LIMIT
+from mapserver.api.audit import TEXT_LIMITS as AUDIT_TEXT_LIMITS
 from mapserver.api.cameras import MAX_BATCH
 from mapserver.api.export import MEDIA_TYPES
 from mapserver.api.incidents import MAX_KEY_CHARS
@@ -165,6 +168,18 @@ def _screen_routes(layer_keys: Sequence[str]) -> list[Operation]:
     ]
 
 
+def _trend_params(categories: Sequence[str], res: Param, geometry: Param) -> tuple[Param, ...]:
+    from mapserver.analysis import trend
+
+    return (Param("periods", integer(trend.MIN_PERIODS, trend.MAX_PERIODS), description="how many periods (8)"),
+            Param("period", enum(tuple(trend.PERIOD_LENGTHS)), description="week (default) or day"),
+            Param("until", text(format="date-time"), description="end of the last period, exclusive; default now"),
+            Param("category", enum(trend.CATEGORIES), description="only cells of this trend category"),
+            Param("incident_category", enum(tuple(categories)), description="count only incidents of this category"),
+            Param("confidence", enum(tuple(map(str, trend.CONFIDENCES))), description="per cent (95)"),
+            res, geometry)
+
+
 def _analysis_routes(settings: Settings) -> list[Operation]:
     from mapserver.analysis.cells import MAX_RES, MIN_RES
 
@@ -176,7 +191,16 @@ def _analysis_routes(settings: Settings) -> list[Operation]:
         Operation("get", "/api/heat", "Incidents per H3 cell", "analysis", (Answer(200, "heat", _object()),),
                   params=(*window, SEVERITY, Param("status", enum(STATUSES)), res, BBOX, geometry)),
         Operation("get", "/api/hotspots", "Getis-Ord Gi* hotspots per cell or per grid", "analysis",
-                  (Answer(200, "hotspots", _object()),), params=(*window, res, LEVEL, geometry)),
+                  (Answer(200, "hotspots", _object()),),
+                  params=(*window, res, LEVEL, geometry,
+                          Param("significant", enum(("true", "false")), description="only hot or cold units"))),
+        Operation("get", "/api/hotspots/trend", "Emerging hotspots: Gi* per period and Mann-Kendall", "analysis",
+                  (Answer(200, "trend categories per cell", _object(("categories",), categories={"type": "object"})),),
+                  params=_trend_params(categories, res, geometry)),
+        Operation("get", "/api/grids/risk", "Grid risk colours (red / yellow / green) with reasons", "analysis",
+                  (Answer(200, "grids with their colour", COLLECTION),),
+                  params=(LEVEL, Param("as_of", text(format="date-time"),
+                                       description="ISO 8601, default now; no offset = local time"))),
         Operation("get", "/api/coverage", "Camera coverage of hot cells", "analysis",
                   (Answer(200, "coverage", _object()),), params=(*window, res)),
     ]
@@ -200,10 +224,51 @@ def _admin_routes() -> list[Operation]:
     ]
 
 
+def _audit_routes() -> list[Operation]:
+    nullable = {"type": "string", "nullable": True}
+    record = {"type": "object", "required": ["seq", "at", "actor", "action", "detail"],
+              "properties": {"seq": integer(1), "at": text(format="date-time"), "actor": text(), "role": nullable,
+                             "action": text(), "target": nullable, "detail": {"type": "object"},
+                             "remote_addr": nullable, "request_id": nullable}}
+    listing = _object(("total", "returned", "records"), total=integer(0), returned=integer(0),
+                      records={"type": "array", "items": record})
+    texts = tuple(Param(name, text(limit, minLength=1)) for name, limit in AUDIT_TEXT_LIMITS.items())
+    return [
+        Operation("get", "/api/audit", "The audit trail of writes, newest first (read-only)", "audit",
+                  (Answer(200, "audit records", listing),), role="admin",
+                  params=(Param("since", text(format="date-time"), description="ISO 8601, inclusive; no offset = "
+                                                                                 "local time"),
+                          UNTIL, *texts,
+                          Param("limit", integer(0, AUDIT_MAX_LIMIT),
+                                description=f"at most this many records (default {AUDIT_DEFAULT_LIMIT})"),
+                          Param("offset", integer(0, INT64_MAX), description="skip this many records first"))),
+    ]
+
+
+def _report_routes() -> list[Operation]:
+    from mapserver.report.bulletin import HOT_GRID_LEVELS
+    from mapserver.report.week import WEEK_PATTERN
+    from mapserver.report.words import LANGS
+
+    week = Param("week", text(8, pattern=WEEK_PATTERN), required=True,
+                 description="ISO week, e.g. 2026-W47 (local Monday 00:00 to Monday 00:00); not one yet to begin")
+    return [
+        Operation("get", "/api/reports/weekly", "The weekly bulletin (研判专报) as one self-contained HTML page",
+                  "reports", (Answer(200, "the bulletin", {"text/html": text()}),),
+                  params=(week, Param("lang", enum(LANGS), description="labels (default map.lang)"),
+                          Param("level", integer(min(HOT_GRID_LEVELS), max(HOT_GRID_LEVELS)),
+                                description="grid level of the top-grids table (default 2)")),
+                  problems=(422,)),
+    ]
+
+
 def operations(settings: Settings, *, layer_keys: Sequence[str], with_analysis: bool) -> list[Operation]:
     """Every described operation; analysis routes only when the server has them."""
+    from mapserver.openapi.patrol_routes import patrol_routes
+
     ops = [*_incident_routes(settings), *_camera_routes(), *_lookup_routes(), *_layer_routes(),
-           *_screen_routes(layer_keys), *_admin_routes()]
+           *_screen_routes(layer_keys), *_admin_routes(), *_audit_routes(), *_report_routes()]
+    ops += patrol_routes()
     if with_analysis:
         ops += _analysis_routes(settings)
     return ops
