@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 import pyproj
 import shapely
-from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
 from mapserver.analysis.hotspots import cell_hotspots
@@ -31,16 +30,32 @@ ARC_STEP_DEG = 5.0  # one vertex per 5° of arc: under 0.1% area error at these 
 TOP_CELLS = 20  # cells ranked by count when nothing is significantly hot
 
 
-def _view_metres(x: float, y: float, camera: Camera) -> Polygon:
-    """The view in the local metric plane, camera at (x, y); bearings clockwise from north."""
-    reach = camera.range_m or DEFAULT_RANGE_M
-    if camera.direction_deg is None or camera.fov_deg is None or camera.fov_deg >= 360:
-        return shapely.Point(x, y).buffer(reach, quad_segs=18)
-    half = camera.fov_deg / 2
-    bearings = np.radians(np.linspace(camera.direction_deg - half, camera.direction_deg + half,
-                                      max(2, int(np.ceil(camera.fov_deg / ARC_STEP_DEG)) + 1)))
-    arc = np.column_stack([x + reach * np.sin(bearings), y + reach * np.cos(bearings)])
-    return Polygon([(x, y), *map(tuple, arc), (x, y)])
+def _views_metres(xs: np.ndarray, ys: np.ndarray, cameras: Sequence[Camera]) -> np.ndarray:
+    """Each camera's view in the local metric plane, camera at (x, y); bearings clockwise from north.
+
+    Built for all cameras at once (a buffer call for the circles, one ragged ring array for the sectors):
+    a polygon at a time costs ~75 µs each, 0.9 s for 12,000 cameras.
+    """
+    reach = np.array([c.range_m or DEFAULT_RANGE_M for c in cameras], dtype=float)
+    circle = np.array([c.direction_deg is None or c.fov_deg is None or c.fov_deg >= 360 for c in cameras])
+    out = np.empty(len(cameras), dtype=object)
+    if circle.any():
+        out[circle] = shapely.buffer(shapely.points(xs[circle], ys[circle]), reach[circle], quad_segs=18)
+    sector = np.flatnonzero(~circle)
+    if sector.size:
+        direction = np.array([cameras[i].direction_deg for i in sector], dtype=float)
+        fov = np.array([cameras[i].fov_deg for i in sector], dtype=float)
+        arc_points = np.maximum(2, np.ceil(fov / ARC_STEP_DEG).astype(int) + 1)
+        ring_sizes = arc_points + 2  # apex, the arc, apex again
+        ring = np.repeat(np.arange(sector.size), ring_sizes)
+        step = np.arange(ring.size) - np.repeat(np.cumsum(ring_sizes) - ring_sizes, ring_sizes)  # 0 … size-1
+        on_arc = (step >= 1) & (step <= arc_points[ring])
+        bearing = np.radians(direction[ring] - fov[ring] / 2 + (step - 1) * fov[ring] / (arc_points[ring] - 1))
+        x0, y0, r = xs[sector][ring], ys[sector][ring], reach[sector][ring]
+        coords = np.column_stack([np.where(on_arc, x0 + r * np.sin(bearing), x0),
+                                  np.where(on_arc, y0 + r * np.cos(bearing), y0)])
+        out[sector] = shapely.polygons(shapely.linearrings(coords, indices=ring))
+    return out
 
 
 def views(cameras: Sequence[Camera]) -> list[BaseGeometry]:
@@ -52,9 +67,10 @@ def views(cameras: Sequence[Camera]) -> list[BaseGeometry]:
     local = pyproj.CRS.from_proj4(f"+proj=aeqd +lat_0={lat0} +lon_0={lon0} +datum=WGS84 +units=m")
     forward = pyproj.Transformer.from_crs("EPSG:4326", local, always_xy=True)
     back = pyproj.Transformer.from_crs(local, "EPSG:4326", always_xy=True)
-    xs, ys = forward.transform([c.geom.x for c in cameras], [c.geom.y for c in cameras])
-    planar = [_view_metres(x, y, c) for x, y, c in zip(xs, ys, cameras, strict=True)]
-    return [shapely.transform(p, lambda xy: np.column_stack(back.transform(xy[:, 0], xy[:, 1]))) for p in planar]
+    xs, ys = forward.transform(np.array([c.geom.x for c in cameras]), np.array([c.geom.y for c in cameras]))
+    planar = _views_metres(np.asarray(xs), np.asarray(ys), cameras)
+    # One inverse projection over every vertex of every view, not a pyproj call per camera.
+    return list(shapely.transform(planar, lambda xy: np.column_stack(back.transform(xy[:, 0], xy[:, 1]))))
 
 
 def covered(points: Sequence[tuple[float, float]], areas: Sequence[BaseGeometry]) -> np.ndarray:
