@@ -17,7 +17,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 import warnings
 from collections.abc import Callable
 from datetime import timedelta
@@ -26,10 +25,10 @@ from typing import Any
 
 import h3
 import numpy as np
-import psycopg2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_demo import machine
+from scratch import scratch_database
 
 from mapserver.analysis.cells import ring_matrix
 from mapserver.analysis.coverage import coverage
@@ -131,19 +130,6 @@ def latest(store: Store) -> Any:
     return utc(store._fetch("SELECT max(reported_at) FROM incidents")[0][0]) + timedelta(seconds=1)
 
 
-def scratch_pg(admin: str) -> tuple[str, Callable[[], None]]:
-    name = f"mapserver_bench_{uuid.uuid4().hex[:8]}"
-    conn = psycopg2.connect(admin)
-    conn.autocommit = True
-    conn.cursor().execute(f"CREATE DATABASE {name}")
-
-    def drop() -> None:
-        conn.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.close()
-
-    return admin.rsplit("/", 1)[0] + "/" + name, drop
-
-
 def million(store: Store, city: DemoCity, n: int = 1_000_000, seed: int = 5) -> None:
     """n incidents resampled from the demo's (same hotspots), jittered by ~100 m, stored with res-10 cells.
 
@@ -184,8 +170,7 @@ def main() -> None:
     if not admin:
         print("PostGIS skipped (set MAPSERVER_BENCH_PG to an admin URL)")
         return
-    url, drop = scratch_pg(admin)
-    try:
+    with scratch_database(admin, "mapserver_bench_analysis") as url:
         pg = open_store(url)
         pg.migrate()
         load_city(pg, city, progress=False)
@@ -196,8 +181,6 @@ def main() -> None:
             print(f"1,000,000 synthetic incidents written in {time.perf_counter() - started:.0f} s")
             run_all(pg, last=latest(pg), res_gi=10, label="1M synthetic · PostGIS")
         pg.close()
-    finally:
-        drop()
 
 
 if __name__ == "__main__":

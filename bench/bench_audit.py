@@ -28,12 +28,12 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg2
 from psycopg2 import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench_demo import machine
+from scratch import scratch_database
 
 from mapserver import create_app
 from mapserver.auth import hash_token, new_token
@@ -134,22 +134,13 @@ def measure(label: str, store: Store, args: argparse.Namespace) -> None:
 
 
 def _with_postgis(admin: str, run: Callable[[Store], None]) -> None:
-    name = f"mapserver_bench_audit_{uuid.uuid4().hex[:8]}"
-    conn = psycopg2.connect(admin)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        store = open_store(admin.rsplit("/", 1)[0] + "/" + name)
+    with scratch_database(admin, "mapserver_bench_audit") as url:
+        store = open_store(url)
         store.migrate()
         try:
             run(store)
         finally:
             store.close()
-    finally:
-        with conn.cursor() as cur:
-            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.close()
 
 
 def main() -> None:

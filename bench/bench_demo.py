@@ -14,7 +14,6 @@ import platform
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 
 import shapely
 from machine import cpu_count, cpu_model  # bench/machine.py (scripts run from bench/)
+from scratch import scratch_database
 
 from mapserver.demo import DemoCity, build_city, load_city
 from mapserver.store import Store, open_store
@@ -61,20 +61,8 @@ def load_into(store: Store, city: DemoCity, label: str) -> None:
 
 
 def bench_postgis(admin_url: str, city: DemoCity) -> None:
-    import psycopg2
-    from psycopg2 import sql
-
-    name = f"mapserver_bench_demo_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(admin_url)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        load_into(open_store(admin_url.rsplit("/", 1)[0] + "/" + name), city, "load postgis")
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        admin.close()
+    with scratch_database(admin_url, "mapserver_bench_demo") as url:
+        load_into(open_store(url), city, "load postgis")
 
 
 def main(argv: list[str]) -> int:

@@ -48,7 +48,6 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -59,6 +58,7 @@ import numpy as np
 import psycopg2
 import shapely
 from machine import cpu_count, cpu_model  # bench/machine.py (scripts run from bench/)
+from scratch import scratch_database
 
 from mapserver.auth import hash_token, new_token
 from mapserver.demo import AS_OF, build_city, load_city
@@ -93,20 +93,6 @@ def machine() -> str:
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     return (f"{cpus} × {model}, Python {platform.python_version()}, {datetime.now().astimezone():%Y-%m-%d}; "
             f"load average at start {load}")
-
-
-@contextmanager
-def scratch_database(admin: str) -> Iterator[str]:
-    """A new database on the admin URL's server, dropped afterwards (even after a failure)."""
-    name = f"mapserver_bench_incidents_{uuid.uuid4().hex[:8]}"
-    conn = psycopg2.connect(admin)
-    conn.autocommit = True
-    conn.cursor().execute(f"CREATE DATABASE {name}")
-    try:
-        yield admin.rsplit("/", 1)[0] + "/" + name
-    finally:
-        conn.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.close()
 
 
 def sql(url: str, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -386,7 +372,7 @@ def main() -> int:
         print("wrk is missing: apt-get install wrk")
         return 1
     print(f"machine: {machine()}")
-    with tempfile.TemporaryDirectory() as tmp, scratch_database(admin) as url:
+    with tempfile.TemporaryDirectory() as tmp, scratch_database(admin, "mapserver_bench_incidents") as url:
         folder = Path(tmp)
         store = open_store(url)
         try:

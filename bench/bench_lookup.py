@@ -34,15 +34,14 @@ import platform
 import statistics
 import sys
 import time
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
 import shapely
 from machine import cpu_count, cpu_model  # bench/machine.py (scripts run from bench/)
+from scratch import scratch_database
 from shapely.geometry import MultiPoint, box
 
 from mapserver.errors import Problem
@@ -241,25 +240,6 @@ def check_within(pairs: np.ndarray, codes: list[str], assigned: np.ndarray) -> t
 # -- PostGIS ----------------------------------------------------------------------
 
 
-@contextmanager
-def bench_database(admin_url: str) -> Iterator[str]:
-    """A PostGIS database of our own on the server of ``admin_url``, dropped afterwards."""
-    import psycopg2
-    from psycopg2 import sql
-
-    name = f"mapserver_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = psycopg2.connect(admin_url)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield admin_url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        admin.close()
-
-
 def copy_rows(cur, table: str, rows: Iterator[str]) -> None:
     cur.copy_expert(f"COPY {table} FROM STDIN", io.StringIO("".join(rows)))
 
@@ -270,7 +250,7 @@ def bench_postgis(admin_url: str, grids: list[Grid], lons: np.ndarray, lats: np.
     import psycopg2
 
     base = sorted((g for g in grids if g.kind == "base"), key=lambda g: (-g.level, g.code))
-    with bench_database(admin_url) as url:
+    with scratch_database(admin_url, "mapserver_bench_lookup") as url:
         conn = psycopg2.connect(url)
         conn.autocommit = True
         with conn.cursor() as cur:

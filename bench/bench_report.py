@@ -18,11 +18,11 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 from machine import cpu_count, cpu_model  # bench/machine.py (scripts run from bench/)
+from scratch import scratch_database
 
 from mapserver.config import Settings, StoreSettings
 from mapserver.demo import build_city, load_city
@@ -58,24 +58,12 @@ def measure(store: Store, week_text: str, label: str) -> None:
 
 
 def on_postgis(admin_url: str, city, week_text: str) -> None:
-    import psycopg2
-    from psycopg2 import sql
-
-    name = f"mapserver_bench_report_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(admin_url)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        store = open_store(admin_url.rsplit("/", 1)[0] + "/" + name)
+    with scratch_database(admin_url, "mapserver_bench_report") as url:
+        store = open_store(url)
         store.migrate()
         load_city(store, city, progress=False)
         measure(store, week_text, "demo district, PostGIS")
         store.close()
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        admin.close()
 
 
 def main(argv: list[str]) -> int:

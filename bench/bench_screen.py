@@ -33,6 +33,7 @@ from pathlib import Path
 import folium
 import numpy as np
 from folium.plugins import HeatMap
+from scratch import scratch_database  # bench/scratch.py (scripts run from bench/)
 from shapely.geometry import Point, box
 
 from mapserver import create_app
@@ -172,22 +173,15 @@ def stores(n: int, seed: int) -> Iterator[tuple[str, Store, float]]:
     admin = os.environ.get("MAPSERVER_BENCH_PG")
     if not admin:
         return
-    import psycopg2
-
-    name, conn = f"mapserver_bench_{uuid.uuid4().hex[:8]}", psycopg2.connect(admin)
-    conn.autocommit = True
-    conn.cursor().execute(f"CREATE DATABASE {name}")
-    url = admin.rsplit("/", 1)[0] + "/" + name
-    store = open_store(url)
-    try:
-        store.migrate()
-        loaded = load(store, n, seed)
-        analyse(url)
-        yield "postgis", store, loaded
-    finally:
-        store.close()
-        conn.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.close()
+    with scratch_database(admin, "mapserver_bench_screen") as url:
+        store = open_store(url)
+        try:
+            store.migrate()
+            loaded = load(store, n, seed)
+            analyse(url)
+            yield "postgis", store, loaded
+        finally:
+            store.close()
 
 
 def report(kind: str, n: int, load_s: float, loads: dict[str, dict[str, float]], reference: dict[str, float]) -> None:
