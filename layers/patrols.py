@@ -1,4 +1,5 @@
-"""Patrol routes (巡逻路线): the routes planned in the last hours, drawn as lines along the roads.
+"""Patrol routes (巡逻路线): the routes planned in the last hours, drawn as lines along the roads by the routes
+renderer (the hover names the liaison, mode, length and minutes).
 
 Routes are the saved plans' GeoJSON LineStrings, WGS-84. Saved plans are not a
 store layer with a data version, so the answer is rebuilt with the clock (at
@@ -15,11 +16,10 @@ from mapserver.screen.features import collection
 from mapserver.screen.layerspec import LayerQuery
 from mapserver.store import Store
 
-RENDERER = "outline"
+RENDERER = "routes"
 SOURCES: tuple[str, ...] = ()
 PARAMS: dict[str, Any] = {"hours": 12, "max_routes": 50}
-STYLE: dict[str, Any] = {"color": "#00e5ff", "weight": 3.0, "opacity": 0.85, "fill_color": "#00e5ff",
-                         "fill_opacity": 0.0}
+STYLE: dict[str, Any] = {"color": "#00e5ff", "weight": 3.0, "opacity": 0.85}
 USES_BBOX = False
 USES_WINDOW = False
 USES_CLOCK = True  # "the last hours" moves with the clock, and new plans carry no data version

@@ -1,9 +1,10 @@
 """Emerging hotspots (新增/加剧热点): district H3 cells of one trend category (new, intensifying, …) over the
 latest periods up to now, by Gi* per period and the Mann-Kendall test (mapserver/analysis/trend.py).
 
-Hexagons are WGS-84. Drawn with the outline renderer (one colour per entry),
-so config gives one entry per category, e.g. new cells in orange and
-intensifying ones in magenta. The periods end now, not at the wall's window.
+Hexagons are WGS-84. Drawn with the trend renderer (one colour per entry; the
+hover tells how many periods the cell was hot in), so config gives one entry
+per category, e.g. new cells in orange and intensifying ones in magenta. The
+periods end now, not at the wall's window.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from mapserver.screen.features import collection
 from mapserver.screen.layerspec import LayerQuery
 from mapserver.store import Store
 
-RENDERER = "outline"
+RENDERER = "trend"
 SOURCES = ("incidents", "grids")
 PARAMS: dict[str, Any] = {"res": 9, "category": "new", "periods": 8, "period": "week", "confidence": 95}
 STYLE: dict[str, Any] = {"color": "#ff6d00", "weight": 1.5, "opacity": 0.95, "fill_color": "#ff6d00",
@@ -69,5 +70,6 @@ def fetch(store: Store, query: LayerQuery) -> dict[str, Any]:
                                category=str(query.params["category"]), confidence=int(query.params["confidence"]))
     features = [{"type": "Feature", "id": c.id, "geometry": hexagon(c.id),
                  "properties": {"category": c.category, "z": round(c.z_final, 2), "hot_periods": c.hot_periods,
-                                "count": c.counts[-1]}} for c in answer.cells[:query.limit]]
+                                "periods": len(answer.starts), "period": answer.period, "count": c.counts[-1]}}
+                for c in answer.cells[:query.limit]]
     return collection(features, matched=len(answer.cells))

@@ -24,12 +24,15 @@ from mapserver.geo import wgs84_to_gcj02
 from mapserver.model import Incident
 from mapserver.screen.window import window_start
 from mapserver.store import open_store
-from tests.browser.city import HOSTILE_DESCRIPTION, HOSTILE_INCIDENT, HOSTILE_NAME, load_city
+from tests.browser.city import HOSTILE_DESCRIPTION, HOSTILE_INCIDENT, HOSTILE_NAME, load_city, patrol_plan_request
 from tests.browser.live import SCREEN, LiveServer, Watch, launch_chromium
 from tests.conftest import make_token, settings_for
 
 SCREENSHOT = Path(tempfile.gettempdir()) / "mapserver-screen-1920x1080.png"
 LIVE_WITHIN_S = 5.0
+# Whether every layer named in a list has a path in its pane (main.js marks each pane with its layer key).
+EVERY_LAYER_DRAWN = ("(keys) => keys.every((k) => "
+                     "document.querySelectorAll(`.leaflet-pane[data-layer='${k}'] path`).length)")
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +44,19 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     store.close()
 
 
+def post(server: LiveServer, path: str, body: dict[str, Any], token: str) -> dict[str, Any]:
+    """POST JSON with a bearer token; the JSON answer."""
+    request = urllib.request.Request(f"{server.url}{path}", data=json.dumps(body).encode(), method="POST", headers={
+        "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as resp:
+        return json.loads(resp.read())
+
+
 @pytest.fixture(scope="module")
 def server(city) -> Iterator[LiveServer]:
     live = LiveServer(create_app(settings_for(city), store=city))
+    # A patrol planned (and saved) through the API before any page opens, for the patrol-routes layer.
+    post(live, "/api/patrols/plan", patrol_plan_request(city), make_token(city, "operator"))
     yield live
     live.stop()
 
@@ -81,6 +94,15 @@ def wait_until(page: Page, script: str, timeout_s: float = 5.0) -> float:
         assert time.monotonic() - started < timeout_s, f"not true within {timeout_s} s: {script}"
         page.wait_for_timeout(100)
     return time.monotonic() - started
+
+
+def wait_until_all(page: Page, script: str, keys: list[str], timeout_s: float = 10.0) -> None:
+    """Like wait_until, for a JS function of a list of layer keys; the failure names the layers with nothing."""
+    started = time.monotonic()
+    while not page.evaluate(script, keys):
+        empty = [k for k in keys if not page.evaluate(script, [k])]
+        assert time.monotonic() - started < timeout_s, f"layers with no features after {timeout_s} s: {empty}"
+        page.wait_for_timeout(200)
 
 
 def count(page: Page, selector: str) -> int:
@@ -151,11 +173,45 @@ def test_the_fine_grid_levels_draw_when_zoomed_in_and_switched_on(screen, city):
 def test_heat_cells_are_graded_by_their_count_when_switched_on(screen, city):
     page, watch = screen
     assert count(page, "path.ms-cell") == 0  # off until switched on
-    page.locator(".leaflet-control-layers-overlays label", has_text="事件热力").locator("input").check()
+    # The window first, so the first cells drawn are the month's (today's few cells would race them).
     page.locator("button.ms-window[data-window='30d']").click()
+    page.locator(".leaflet-control-layers-overlays label", has_text="事件热力").locator("input").check()
     wait_until(page, "() => document.querySelectorAll('path.ms-cell').length > 0")
     fills = page.evaluate("() => [...document.querySelectorAll('path.ms-cell')].map((p) => p.getAttribute('fill'))")
     assert len(set(fills)) >= 3, fills[:10]  # graded by count, not one flat colour
+    assert_clean(watch)
+
+
+def configured_layers(page: Page) -> list[dict[str, Any]]:
+    return page.evaluate("() => JSON.parse(document.getElementById('screen-config').textContent).layers")
+
+
+def test_every_configured_layer_draws_features_when_every_overlay_is_switched_on(screen, city):
+    page, watch = screen
+    layers = configured_layers(page)
+    assert {"risk", "trend_new", "trend_intensifying", "patrols", "heat"} <= {spec["key"] for spec in layers}
+    page.locator("button.ms-window[data-window='30d']").click()
+    boxes = page.locator(".leaflet-control-layers-overlays input")
+    assert boxes.count() == len(layers)  # one switch per configured layer
+    for k in range(boxes.count()):
+        boxes.nth(k).check()
+    opening = page.evaluate("() => { const cfg = JSON.parse(document.getElementById('screen-config').textContent);"
+                            " return window[cfg.map].getZoom(); }")
+    # The opening view holds the whole district: every layer drawn from that zoom on must have features there;
+    # the fine grid levels are checked close up, at the zoom they start from, inside the building grids.
+    wide = [spec["key"] for spec in layers if spec["min_zoom"] <= opening]
+    wait_until_all(page, EVERY_LAYER_DRAWN, wide)
+    # The risk colours really colour: some community is lit red or yellow by the risk rules.
+    lit = page.evaluate("() => [...document.querySelectorAll(\".leaflet-pane[data-layer='risk'] path\")]"
+                        ".filter((p) => Number(p.getAttribute('fill-opacity')) > 0.1)"
+                        ".map((p) => p.getAttribute('fill'))")
+    risk_style = next(spec["style"] for spec in layers if spec["key"] == "risk")
+    assert {risk_style["risk_colors"]["red"], risk_style["risk_colors"]["yellow"]} & set(lit), set(lit)
+    assert count(page, "path.ms-trend") >= 2 and count(page, "path.ms-route") == 1
+    building = next(iter(city.query("grids", where={"level": 4}))).geom.representative_point()
+    close = [spec for spec in layers if spec["min_zoom"] > opening]
+    fly(page, building.x, building.y, max(spec["min_zoom"] for spec in close))
+    wait_until_all(page, EVERY_LAYER_DRAWN, [spec["key"] for spec in close])
     assert_clean(watch)
 
 

@@ -37,6 +37,8 @@ _ZH = {
     "timeline": "办理经过", "timeline_pending": "暂无办理记录",
     "camera": "视频点位", "last_seen": "最近在线", "place": "重点场所", "kind": "类型",
     "point": "定位点", "in_progress": "办理中", "truncated": "{layer}：显示 {shown} / 共 {total}",
+    "trend_hot": "近{periods}{unit}中 {hot} {unit}为热点", "trend_last": "最近一{unit}事件 {count}",
+    "route_size": "全程 {km} 公里 · 约 {min} 分钟",
     "unauthorized_title": "需要授权", "unauthorized_body": "此大屏需要查看令牌。请用管理员发放的链接打开：/?token=…",
 }
 
@@ -67,6 +69,8 @@ _EN = {
     "timeline": "Timeline", "timeline_pending": "No steps recorded yet",
     "camera": "Camera", "last_seen": "Last seen", "place": "Key place", "kind": "Kind",
     "point": "Point", "in_progress": "in progress", "truncated": "{layer}: {shown} of {total} shown",
+    "trend_hot": "hot in {hot} of the last {periods} {unit}s", "trend_last": "incidents in the last {unit}: {count}",
+    "route_size": "{km} km · about {min} min",
     "unauthorized_title": "Authorisation needed",
     "unauthorized_body": "This screen needs a viewer token. Open the link an administrator gave you: /?token=…",
 }
@@ -87,6 +91,10 @@ _ENUMS = {
                      "petitions": "信访诉求", "other": "其他"},
         "place_kind": {"school": "学校", "hospital": "医院", "market": "市场", "station": "车站",
                        "business_tower": "商务楼宇", "industrial_park": "产业园区", "park": "公园", "other": "其他"},
+        "risk": {"red": "红灯（高风险）", "yellow": "黄灯（关注）", "green": "绿灯（平稳）"},
+        "period": {"week": "周", "day": "日"},
+        "patrol_mode": {"foot": "步巡", "bike": "骑巡", "car": "车巡"},
+        "patrol_window": {"day": "日间", "night": "夜间"},
     },
     "en": {
         "status": {"reported": "reported", "dispatched": "dispatched", "grabbed": "grabbed", "accepted": "accepted",
@@ -104,6 +112,10 @@ _ENUMS = {
         "place_kind": {"school": "school", "hospital": "hospital", "market": "market", "station": "station",
                        "business_tower": "business tower", "industrial_park": "industrial park", "park": "park",
                        "other": "other"},
+        "risk": {"red": "red (high risk)", "yellow": "yellow (watch)", "green": "green (steady)"},
+        "period": {"week": "week", "day": "day"},
+        "patrol_mode": {"foot": "on foot", "bike": "by bike", "car": "by car"},
+        "patrol_window": {"day": "day", "night": "night"},
     },
 }
 

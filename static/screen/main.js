@@ -27,8 +27,11 @@ const layers = cfg.layers.map((spec, index) => {
   const group = window[spec.group];
   // One pane per layer, stacked in config order: a redraw must not lift street outlines over communities.
   const pane = `ms-${spec.key}`;
-  map.createPane(pane).style.zIndex = String(401 + index);
+  const paneNode = map.createPane(pane);
+  paneNode.style.zIndex = String(401 + index);
+  paneNode.dataset.layer = spec.key; // what drew a feature: the wall's tests count features per layer by it
   const renderer = RENDERERS[spec.renderer]({ group, map, pane, style: spec.style, words: cfg.words, scale, time,
+    title: spec.title,
     select: (item) => details.select(item) });
   return { spec, group, renderer, shown: null };
 });

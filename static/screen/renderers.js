@@ -2,7 +2,7 @@
 // renderer per configured layer and hands it every new answer. Tooltips are DOM nodes built from text, never HTML.
 /* global L */
 
-import { el } from './dom.js';
+import { el, fmt } from './dom.js';
 import { sector } from './geo.js';
 
 function tooltip(...lines) {
@@ -58,6 +58,50 @@ function cells(ctx) {
   };
 }
 
+/** Emerging-hotspot cells of one trend category: filled hexagons in the layer's colour, the hover saying how
+ *  many periods the cell was hot in and its incidents in the last one. */
+function trend(ctx) {
+  const s = ctx.style;
+  return {
+    draw(data) {
+      ctx.group.clearLayers();
+      L.geoJSON(data, {
+        pane: ctx.pane,
+        style: () => ({ className: 'ms-trend', color: s.color, weight: s.weight * ctx.scale, opacity: s.opacity,
+          fillColor: s.fill_color, fillOpacity: s.fill_opacity }),
+        onEachFeature: (f, layer) => {
+          const p = f.properties;
+          const unit = label(ctx.words, 'period', p.period);
+          layer.bindTooltip(tooltip(ctx.title, fmt(ctx.words.trend_hot, { hot: p.hot_periods, periods: p.periods, unit }),
+            fmt(ctx.words.trend_last, { unit, count: p.count })), { sticky: true });
+        },
+      }).addTo(ctx.group);
+    },
+  };
+}
+
+/** Patrol routes: lines along the roads in the layer's colour; the hover says who, how and how long. */
+function routes(ctx) {
+  const s = ctx.style;
+  return {
+    draw(data) {
+      ctx.group.clearLayers();
+      L.geoJSON(data, {
+        pane: ctx.pane,
+        style: () => ({ className: 'ms-route', color: s.color, weight: s.weight * ctx.scale, opacity: s.opacity,
+          fill: false, lineJoin: 'round' }),
+        onEachFeature: (f, layer) => {
+          const p = f.properties;
+          layer.bindTooltip(tooltip(p.liaison || ctx.title,
+            `${label(ctx.words, 'patrol_mode', p.mode)} · ${label(ctx.words, 'patrol_window', p.window)}`,
+            fmt(ctx.words.route_size, { km: (p.length_m / 1000).toFixed(1), min: Math.round(p.duration_min) }),
+            ctx.time(p.created_at)), { sticky: true });
+        },
+      }).addTo(ctx.group);
+    },
+  };
+}
+
 /** Grid outlines of one level; a grid with a risk colour is filled with it. Click → the grid card. */
 function grids(ctx) {
   const s = ctx.style;
@@ -78,7 +122,8 @@ function grids(ctx) {
           if (s.labels) {
             layer.bindTooltip(el('span', {}, p.name), { permanent: true, direction: 'center', className: 'ms-grid-label' });
           } else {
-            layer.bindTooltip(tooltip(p.name, `${ctx.words.levels[p.level] || ''} · ${code}`), { sticky: true });
+            layer.bindTooltip(tooltip(p.name, `${ctx.words.levels[p.level] || ''} · ${code}`,
+              p.risk && label(ctx.words, 'risk', p.risk)), { sticky: true });
           }
           layer.on('click', () => ctx.select({ type: 'grid', code, feature }));
         },
@@ -174,4 +219,4 @@ function incidents(ctx) {
   };
 }
 
-export const RENDERERS = { outline, cells, grids, places, cameras, incidents };
+export const RENDERERS = { outline, cells, trend, routes, grids, places, cameras, incidents };

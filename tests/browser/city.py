@@ -3,6 +3,12 @@
 Streets are a 4 × 3 lattice clipped to the outline, each split 2 × 2 into
 communities; cameras, key places, staff and incidents of the last 30 days are
 scattered inside. One community and one incident carry hostile text.
+
+So that every layer of the screen has something to draw, the city also holds:
+incidents of the eight weeks before that (the trend layer's periods), a cell
+that grows every week (an intensifying hotspot) and one busy only in the last
+week (a new hotspot); and a lattice of roads over the community of the
+intensifying cell, for a patrol plan (``patrol_plan_request``, posted through the API).
 """
 
 from __future__ import annotations
@@ -17,9 +23,11 @@ import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon, box, shape
 
 from mapserver.geo import transform_geometry
+from mapserver.gridindex.metric import metres_per_degree
 from mapserver.incidents.deadlines import deadlines
 from mapserver.incidents.settings import IncidentSettings
-from mapserver.model import Camera, Grid, GridStaff, Incident, Place
+from mapserver.model import Camera, Grid, GridStaff, Incident, Place, Road
+from mapserver.patrol.lattice import street_lattice
 
 BOUNDARIES = Path(__file__).resolve().parents[2] / "data" / "boundaries" / "411600_zhoukou_districts_gcj02.geojson"
 HOSTILE_NAME = "<img src=x onerror=alert(1)>${alert(1)}</script>社区"
@@ -27,6 +35,9 @@ HOSTILE_DESCRIPTION = "${globalThis.PWNED=1}</script><img src=x onerror=alert(1)
 HOSTILE_INCIDENT = "00000000-0000-4000-8000-00000000bad1"
 FINE_COMMUNITY = (2, 1)  # (street, community) that gets compound and building grids
 STATUSES = ["reported"] * 3 + ["dispatched", "accepted", "handled", "closed", "closed", "returned"]
+TREND_RES = 9  # the trend layer's default H3 resolution
+ROAD_BLOCK_M = 200.0
+RISING = (2, 4, 6, 9, 13, 18, 24, 31)  # incidents per week, oldest first, in the intensifying cell
 CATEGORIES = ["disputes", "public_security", "fire_hazard", "city_appearance", "roads_facilities", "environment"]
 
 
@@ -135,6 +146,59 @@ def incidents(outline: MultiPolygon, grid_list: list[Grid], rng: random.Random, 
     return out
 
 
+def earlier_weeks(outline: MultiPolygon, grid_list: list[Grid], rng: random.Random, now: datetime,
+                  n: int = 120) -> list[Incident]:
+    """Closed incidents 31–56 days old, outside every window of the wall: Gi* of the trend's early weeks."""
+    return [_incident(2000 + k, _inside(outline, rng), now - timedelta(days=rng.uniform(31, 56)), grid_list, rng,
+                      status="closed", description=f"往期事件{k}") for k in range(n)]
+
+
+def _cell_point(point: Point, rng: random.Random) -> Point:
+    """A point within a few metres of the centre of the trend cell that holds ``point``."""
+    lat, lon = h3.cell_to_latlng(h3.latlng_to_cell(point.y, point.x, TREND_RES))
+    return Point(round(lon + rng.uniform(-5e-5, 5e-5), 6), round(lat + rng.uniform(-5e-5, 5e-5), 6))
+
+
+def trend_cells(grid_list: list[Grid], rng: random.Random, now: datetime) -> list[Incident]:
+    """A cell with RISING incidents in the 8 weeks before now (hot every week, rising: intensifying) and
+    one with 6 in the last 6 days only (new). Both sit in communities far from the cluster and the streets
+    the other tests click on."""
+    communities = [g for g in grid_list if g.level == 2]
+    rising = communities[-1].geom.representative_point()
+    fresh = communities[-3].geom.representative_point()
+    out = [_incident(3000 + 100 * week + k, _cell_point(rising, rng),
+                     now - timedelta(days=7 * (7 - week) + rng.uniform(0.2, 6.8)), grid_list, rng,
+                     status="closed", description=f"加剧事件{week}-{k}")
+           for week in range(8) for k in range(RISING[week])]
+    out += [_incident(4000 + k, _cell_point(fresh, rng), now - timedelta(days=rng.uniform(0.2, 6)), grid_list,
+                      rng, status="closed", description=f"新增事件{k}") for k in range(6)]
+    return out
+
+
+def patrol_community(grid_list: list[Grid]) -> Grid:
+    """The community of the intensifying cell (the district's strongest hot spot): where the roads are and the
+    patrol goes."""
+    return [g for g in grid_list if g.level == 2][-1]
+
+
+def roads(community: Grid) -> list[Road]:
+    """A lattice of 200 m blocks over the community's bounding box (every 4th street one-way)."""
+    minx, miny, maxx, maxy = community.geom.bounds
+    mx, my = metres_per_degree(miny)
+    return street_lattice(west=minx, south=miny, blocks_x=max(2, int((maxx - minx) * mx / ROAD_BLOCK_M)),
+                          blocks_y=max(2, int((maxy - miny) * my / ROAD_BLOCK_M)), block_m=ROAD_BLOCK_M,
+                          oneway_every=4)
+
+
+def patrol_plan_request(store) -> dict[str, object]:
+    """A foot patrol of an hour and a half through the community of the intensifying cell, from the middle of
+    its roads (the body of POST /api/patrols/plan)."""
+    community = patrol_community(store.query("grids", where={"level": 2}))
+    minx, miny, maxx, maxy = community.geom.bounds
+    return {"area": {"grids": [community.code]}, "start": {"lon": (minx + maxx) / 2, "lat": (miny + maxy) / 2},
+            "budget_min": 90, "mode": "foot"}
+
+
 def load_city(store, *, now: datetime | None = None) -> dict[str, int]:
     """Write the district into an empty store; return how many records each layer got."""
     rng = random.Random(20261122)
@@ -146,7 +210,9 @@ def load_city(store, *, now: datetime | None = None) -> dict[str, int]:
         "places": [Place(code=f"P{k:03d}", name=f"重点场所{k}", kind=kind, geom=_inside(outline, rng))
                    for k, kind in enumerate(["school", "hospital", "market", "station"] * 3, start=1)],
     }
-    layers["incidents"] = incidents(outline, layers["grids"], rng, now)
+    layers["incidents"] = (incidents(outline, layers["grids"], rng, now)
+                           + earlier_weeks(outline, layers["grids"], rng, now) + trend_cells(layers["grids"], rng, now))
+    layers["roads"] = roads(patrol_community(layers["grids"]))
     layers["grid_staff"] = [GridStaff(grid_code=g.code, role=role, name=f"{g.code[-6:]}{role[:4]}", phone="13800000000")
                             for g in layers["grids"] if g.level == 2 for role in ("grid_leader", "grid_worker")]
     for layer, records in layers.items():
