@@ -18,11 +18,13 @@ from mapserver.screen.layerspec import LayerQuery
 from mapserver.store import Store
 from mapserver.store.incident_store import IncidentFilter
 
-RENDERER = "outline"
+RENDERER = "cells"
 SOURCES = ("incidents", "grids")
 PARAMS: dict[str, Any] = {"res": 9, "confidence": 90}
-STYLE: dict[str, Any] = {"color": "#ff1744", "weight": 1.2, "opacity": 0.9, "fill_color": "#ff1744",
-                         "fill_opacity": 0.4}
+STYLE: dict[str, Any] = {"ramp": ["#ff8a80", "#ff1744", "#b71c1c"], "weight": 1.2, "opacity": 0.9,
+                         "fill_opacity_min": 0.25, "fill_opacity": 0.6}
+# The cells renderer's shade per class: the stricter the confidence, the deeper the red.
+CLASS_SHADE = {"hot_90": 0.0, "hot_95": 0.5, "hot_99": 1.0}
 USES_BBOX = False
 USES_WINDOW = True
 CONFIDENCES = (90, 95, 99)
@@ -53,6 +55,7 @@ def fetch(store: Store, query: LayerQuery) -> dict[str, Any]:
     wanted = hot_classes(int(query.params["confidence"]))
     hot = [c for c in answer["cells"] if c["class"] in wanted]  # hottest first
     features = [{"type": "Feature", "id": c["id"], "geometry": hexagon(c["id"]),
-                 "properties": {"count": c["count"], "z": round(c["z"], 2), "class": c["class"]}}
+                 "properties": {"count": c["count"], "z": round(c["z"], 2), "class": c["class"],
+                                "shade": CLASS_SHADE[c["class"]]}}
                 for c in hot[:query.limit]]
     return collection(features, matched=len(hot))

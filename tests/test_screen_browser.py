@@ -172,12 +172,13 @@ def test_the_fine_grid_levels_draw_when_zoomed_in_and_switched_on(screen, city):
 
 def test_heat_cells_are_graded_by_their_count_when_switched_on(screen, city):
     page, watch = screen
-    assert count(page, "path.ms-cell") == 0  # off until switched on
+    assert count(page, "[data-layer=heat] path.ms-cell") == 0  # off until switched on
     # The window first, so the first cells drawn are the month's (today's few cells would race them).
     page.locator("button.ms-window[data-window='30d']").click()
     page.locator(".leaflet-control-layers-overlays label", has_text="事件热力").locator("input").check()
-    wait_until(page, "() => document.querySelectorAll('path.ms-cell').length > 0")
-    fills = page.evaluate("() => [...document.querySelectorAll('path.ms-cell')].map((p) => p.getAttribute('fill'))")
+    wait_until(page, "() => document.querySelectorAll('[data-layer=heat] path.ms-cell').length > 0")
+    fills = page.evaluate("() => [...document.querySelectorAll('[data-layer=heat] path.ms-cell')]"
+                          ".map((p) => p.getAttribute('fill'))")
     assert len(set(fills)) >= 3, fills[:10]  # graded by count, not one flat colour
     assert_clean(watch)
 
