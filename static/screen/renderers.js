@@ -38,68 +38,53 @@ function ramp(stops, t) {
   return `#${mix.map((v) => v.toString(16).padStart(2, '0')).join('')}`;
 }
 
-/** Cells graded by a share in [0, 1] the server gives each (property `shade`, fixed district-wide so panning
- *  never recolours a cell): fill from the style's ramp, brighter and more opaque as the share grows. */
-function cells(ctx) {
-  const s = ctx.style;
+/** A GeoJSON layer in the renderer's pane, redrawn whole: `style(feature)` gives its path options and
+ *  `tip(feature)` the lines of its hover. */
+function shapes(ctx, style, tip) {
   return {
     draw(data) {
       ctx.group.clearLayers();
       L.geoJSON(data, {
         pane: ctx.pane,
-        style: (f) => ({ className: 'ms-cell', color: ramp(s.ramp, f.properties.shade), weight: s.weight * ctx.scale,
-          opacity: s.opacity, fillColor: ramp(s.ramp, f.properties.shade),
-          fillOpacity: s.fill_opacity_min + (s.fill_opacity - s.fill_opacity_min) * f.properties.shade }),
-        onEachFeature: (f, layer) => {
-          layer.bindTooltip(tooltip(`${ctx.words.incidents_in_window} ${f.properties.count}`), { sticky: true });
-        },
+        style,
+        onEachFeature: (f, layer) => layer.bindTooltip(tooltip(...tip(f)), { sticky: true }),
       }).addTo(ctx.group);
     },
   };
+}
+
+/** Cells graded by a share in [0, 1] the server gives each (property `shade`, fixed district-wide so panning
+ *  never recolours a cell): fill from the style's ramp, brighter and more opaque as the share grows. */
+function cells(ctx) {
+  const s = ctx.style;
+  return shapes(ctx, (f) => ({ className: 'ms-cell', color: ramp(s.ramp, f.properties.shade),
+    weight: s.weight * ctx.scale, opacity: s.opacity, fillColor: ramp(s.ramp, f.properties.shade),
+    fillOpacity: s.fill_opacity_min + (s.fill_opacity - s.fill_opacity_min) * f.properties.shade }),
+  (f) => [`${ctx.words.incidents_in_window} ${f.properties.count}`]);
 }
 
 /** Emerging-hotspot cells of one trend category: filled hexagons in the layer's colour, the hover saying how
  *  many periods the cell was hot in and its incidents in the last one. */
 function trend(ctx) {
   const s = ctx.style;
-  return {
-    draw(data) {
-      ctx.group.clearLayers();
-      L.geoJSON(data, {
-        pane: ctx.pane,
-        style: () => ({ className: 'ms-trend', color: s.color, weight: s.weight * ctx.scale, opacity: s.opacity,
-          fillColor: s.fill_color, fillOpacity: s.fill_opacity }),
-        onEachFeature: (f, layer) => {
-          const p = f.properties;
-          const unit = label(ctx.words, 'period', p.period);
-          layer.bindTooltip(tooltip(ctx.title, fmt(ctx.words.trend_hot, { hot: p.hot_periods, periods: p.periods, unit }),
-            fmt(ctx.words.trend_last, { unit, count: p.count })), { sticky: true });
-        },
-      }).addTo(ctx.group);
-    },
-  };
+  return shapes(ctx, () => ({ className: 'ms-trend', color: s.color, weight: s.weight * ctx.scale,
+    opacity: s.opacity, fillColor: s.fill_color, fillOpacity: s.fill_opacity }),
+  ({ properties: p }) => {
+    const unit = label(ctx.words, 'period', p.period);
+    return [ctx.title, fmt(ctx.words.trend_hot, { hot: p.hot_periods, periods: p.periods, unit }),
+      fmt(ctx.words.trend_last, { unit, count: p.count })];
+  });
 }
 
 /** Patrol routes: lines along the roads in the layer's colour; the hover says who, how and how long. */
 function routes(ctx) {
   const s = ctx.style;
-  return {
-    draw(data) {
-      ctx.group.clearLayers();
-      L.geoJSON(data, {
-        pane: ctx.pane,
-        style: () => ({ className: 'ms-route', color: s.color, weight: s.weight * ctx.scale, opacity: s.opacity,
-          fill: false, lineJoin: 'round' }),
-        onEachFeature: (f, layer) => {
-          const p = f.properties;
-          layer.bindTooltip(tooltip(p.liaison || ctx.title,
-            `${label(ctx.words, 'patrol_mode', p.mode)} · ${label(ctx.words, 'patrol_window', p.window)}`,
-            fmt(ctx.words.route_size, { km: (p.length_m / 1000).toFixed(1), min: Math.round(p.duration_min) }),
-            ctx.time(p.created_at)), { sticky: true });
-        },
-      }).addTo(ctx.group);
-    },
-  };
+  return shapes(ctx, () => ({ className: 'ms-route', color: s.color, weight: s.weight * ctx.scale,
+    opacity: s.opacity, fill: false, lineJoin: 'round' }),
+  ({ properties: p }) => [p.liaison || ctx.title,
+    `${label(ctx.words, 'patrol_mode', p.mode)} · ${label(ctx.words, 'patrol_window', p.window)}`,
+    fmt(ctx.words.route_size, { km: (p.length_m / 1000).toFixed(1), min: Math.round(p.duration_min) }),
+    ctx.time(p.created_at)]);
 }
 
 /** Grid outlines of one level; a grid with a risk colour is filled with it. Click → the grid card. */
