@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 import uuid
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -393,6 +394,20 @@ def test_the_command_writes_a_pdf_with_chinese_fonts(loaded, tmp_path):
     assert re.search(r"WenQuanYi|Noto\S*CJK|SourceHan", fonts), fonts  # Chinese glyphs drawn, not boxes
     no_file = CliRunner().invoke(cli_main, ["--config", config, "report", "--week", WEEK.label, "--format", "pdf"])
     assert no_file.exit_code == 2 and "--out" in no_file.output
+
+
+def test_without_weasyprint_the_pdf_is_refused_by_name_and_no_file_is_left(loaded, tmp_path, monkeypatch):
+    """The README's promise: on a machine without Pango the command says what is missing; the HTML still works."""
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # `import weasyprint` now raises ImportError
+    out = tmp_path / "bulletin.pdf"
+    config = _config(tmp_path, loaded.url)
+    result = CliRunner().invoke(cli_main, ["--config", config, "report", "--week", WEEK.label, "--format", "pdf",
+                                           "--out", str(out)])
+    assert result.exit_code != 0 and "Pango" in result.output, result.output
+    assert not out.exists() and list(tmp_path.glob("*.part")) == []
+    html = CliRunner().invoke(cli_main, ["--config", config, "report", "--week", WEEK.label, "--out",
+                                         str(tmp_path / "bulletin.html")])
+    assert html.exit_code == 0 and (tmp_path / "bulletin.html").read_text().startswith("<!DOCTYPE html>")
 
 
 @pytest.mark.parametrize(("week", "says"), [("2026-47", "ISO week such as 2026-W47"),
