@@ -3,7 +3,9 @@ audit record, list and read (viewer), GPX and GeoJSON, problems for bad input.""
 
 from __future__ import annotations
 
+import gc
 import json
+import os
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,12 +13,26 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from mapserver import create_app, serving
+from mapserver.auth import hash_token, new_token
 from mapserver.cli import main
+from mapserver.patrol import network_cache
 from mapserver.patrol.gpx import GPX_NS
+from mapserver.patrol.network_cache import forget_networks
+from mapserver.store import open_store
+from tests.conftest import settings_for
 from tests.patrol_data import load_city
 
 WINDOW = {"since": "2026-09-01", "until": "2026-11-01"}
 BODY = {"area": {"liaison": "李警官"}, "start": {"place": "P-POST"}, "budget_min": 60, **WINDOW}
+
+
+@pytest.fixture(autouse=True)
+def _no_kept_networks():
+    """Each test starts without networks kept: a PostGIS test store reuses its URL and data versions."""
+    forget_networks()
+    yield
+    forget_networks()
 
 
 def post_plan(client, headers, body=BODY):
@@ -154,6 +170,38 @@ def test_the_command_plans_writes_gpx_and_geojson_and_lists(tmp_path: Path, stor
     both = CliRunner().invoke(main, ["--config", str(config), "patrol", "plan", "--budget-min", "45",
                                      "--start", "114.6,33.6"])
     assert both.exit_code == 2
+
+
+def test_the_road_network_built_before_the_fork_serves_the_workers_plans(tmp_path: Path, monkeypatch):
+    store = open_store(f"sqlite:///{tmp_path / 'fork.db'}")
+    store.migrate()
+    load_city(store)
+    secret = new_token()
+    store.add_token(name="op", role="operator", token_hash=hash_token(secret))
+    app = create_app(settings_for(store), store=store)
+    try:
+        serving.prepare_for_workers(app)
+    finally:
+        gc.unfreeze()
+
+    def unread(*args, **kwargs):
+        raise AssertionError("the roads were read again")
+
+    monkeypatch.setattr(network_cache, "read_network", unread)
+    built = network_cache.layer_network(store)  # kept by prepare_for_workers: not read here
+    assert built.road_count == store.count("roads")
+    pid = os.fork()
+    if pid == 0:  # the worker: exit status 0 only if it planned on the master's network, with its own connection
+        code = 1
+        try:
+            resp = app.test_client().post("/api/patrols/plan", json=BODY, headers={"Authorization": f"Bearer {secret}"})
+            same = network_cache.layer_network(store) is built
+            code = 0 if resp.status_code == 201 and resp.get_json()["stops"] and same else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    store.close()
 
 
 def test_answers_keep_the_openapi_document(client, tokens, store):

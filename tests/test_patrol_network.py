@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import itertools
 
+import networkx as nx
 import numpy as np
 import pytest
+import shapely
 from shapely.geometry import LineString, Point
 
 from mapserver.gridindex.metric import geodesic_m
@@ -24,7 +26,7 @@ LON, LAT = 114.60, 33.60
 def lattice_network(blocks: int = 4, oneway_every: int = 0) -> RoadNetwork:
     roads = street_lattice(west=LON, south=LAT, blocks_x=blocks, blocks_y=blocks, block_m=100.0,
                            oneway_every=oneway_every)
-    return RoadNetwork(roads, Frame(LON, LAT))
+    return RoadNetwork.from_roads(roads, Frame(LON, LAT))
 
 
 def road(code: str, coords: list[tuple[float, float]], oneway: bool = False) -> Road:
@@ -34,18 +36,30 @@ def road(code: str, coords: list[tuple[float, float]], oneway: bool = False) -> 
 def test_lengths_are_metres_and_agree_with_geodesic_distance():
     network = lattice_network(blocks=10)
     assert np.allclose(network.lengths, 100.0, rtol=2e-3)
-    for k in (0, 57, len(network.roads) - 1):
-        (x0, y0), (x1, y1) = network.roads[k].geom.coords
+    for k in (0, 57, network.road_count - 1):
+        (x0, y0), (x1, y1) = network.geoms[k].coords
         assert network.lengths[k] == pytest.approx(geodesic_m(x0, y0, x1, y1), rel=1e-3)
+
+
+def test_one_frame_measures_a_city_wide_layer_to_the_geodesic():
+    # Roads up to 70 km from the layer's centre, the frame chosen by the network itself.
+    corners = [(LON + dx, LAT + dy) for dx in (-0.75, 0.0, 0.75) for dy in (-0.6, 0.0, 0.6)]
+    roads = [road(f"R{k}", [(x, y), (x + 0.004, y + 0.003)]) for k, (x, y) in enumerate(corners)]
+    network = RoadNetwork.from_roads(roads)
+    assert (network.frame.lon0, network.frame.lat0) == pytest.approx((LON + 0.002, LAT + 0.0015))
+    for k, (x, y) in enumerate(corners):
+        assert network.lengths[k] == pytest.approx(geodesic_m(x, y, x + 0.004, y + 0.003), rel=2e-4)
+    lonlat = np.array(corners)
+    assert network.frame.to_wgs84(network.frame.to_metric(lonlat)) == pytest.approx(lonlat, abs=1e-9)
 
 
 def test_two_way_roads_are_two_edges_and_one_way_roads_one():
     two_way = lattice_network(blocks=3)
-    assert two_way.node_count == 16 and two_way.edge_count == 2 * len(two_way.roads) == 48
+    assert two_way.node_count == 16 and two_way.edge_count == 2 * two_way.road_count == 48
     one_way = lattice_network(blocks=3, oneway_every=2)
     oneway_roads = int(one_way.oneway.sum())
     assert oneway_roads > 0
-    assert one_way.edge_count == 2 * len(one_way.roads) - oneway_roads
+    assert one_way.edge_count == 2 * one_way.road_count - oneway_roads
     for k in np.flatnonzero(one_way.oneway):
         u, v = int(one_way.start_node[k]), int(one_way.end_node[k])
         assert one_way.graph.has_edge(u, v) and not one_way.graph.has_edge(v, u)
@@ -54,18 +68,49 @@ def test_two_way_roads_are_two_edges_and_one_way_roads_one():
 def test_disconnected_pieces_are_found_and_largest_first():
     roads = [*street_lattice(west=LON, south=LAT, blocks_x=2, blocks_y=2, block_m=100.0),
              road("ISLAND", [(LON + 0.01, LAT + 0.01), (LON + 0.011, LAT + 0.01)])]
-    network = RoadNetwork(roads, Frame(LON, LAT))
+    network = RoadNetwork.from_roads(roads, Frame(LON, LAT))
     pieces = network.pieces()
-    assert pieces.count == 2 and pieces.sizes() == [9, 2]
-    inside = network.roads_within(pieces.nodes[0])
+    assert pieces.count == 2 and pieces.sizes.tolist() == [9, 2]
+    assert set(pieces.nodes(1).tolist()) == {int(network.start_node[-1]), int(network.end_node[-1])}
+    inside = network.roads_within(0)
     assert inside.sum() == 12 and not inside[len(roads) - 1]
 
 
 def test_a_one_way_dead_end_is_its_own_piece():
     roads = [road("A", [(LON, LAT), (LON + 0.001, LAT)]), road("B", [(LON + 0.001, LAT), (LON + 0.002, LAT)],
                                                                     oneway=True)]
-    network = RoadNetwork(roads, Frame(LON, LAT))
-    assert network.pieces().sizes() == [2, 1]  # one can drive into B's end, never back out
+    network = RoadNetwork.from_roads(roads, Frame(LON, LAT))
+    assert network.pieces().sizes.tolist() == [2, 1]  # one can drive into B's end, never back out
+
+
+def test_the_networkx_graph_and_its_pieces_agree_with_the_arrays():
+    roads = [*street_lattice(west=LON, south=LAT, blocks_x=5, blocks_y=4, block_m=100.0, oneway_every=2),
+             road("ISLAND", [(LON + 0.01, LAT + 0.01), (LON + 0.011, LAT + 0.01)]),
+             road("DEAD-END", [(LON, LAT), (LON - 0.001, LAT)], oneway=True)]
+    network = RoadNetwork.from_roads(roads, Frame(LON, LAT))
+    frm, to, length, _ = network.directed_edges()
+    graph = network.graph
+    assert graph.number_of_nodes() == network.node_count and graph.number_of_edges() == network.edge_count
+    edges = zip(frm.tolist(), to.tolist(), length.tolist(), strict=True)
+    assert {(a, b): w for a, b, w in graph.edges(data="length")} == {(a, b): w for a, b, w in edges}
+    pieces = network.pieces()
+    expected = sorted(nx.strongly_connected_components(graph), key=lambda p: (-len(p), min(p)))
+    assert [set(pieces.nodes(k).tolist()) for k in range(pieces.count)] == expected
+    assert pieces.count > 2  # the island, and the one-way dead end's far junction on its own
+
+
+def test_the_part_within_a_box_is_a_network_of_the_roads_meeting_it():
+    network = lattice_network(blocks=6, oneway_every=3)
+    west, south = LON + 150 / network.frame.scale[0], LAT + 150 / network.frame.scale[1]
+    box = (west, south, west + 0.002, south + 0.002)
+    part = network.within(box)
+    meets = shapely.intersects(network.geoms, shapely.box(*box))
+    assert 0 < part.road_count == int(meets.sum()) < network.road_count
+    assert part.codes.tolist() == network.codes[meets].tolist()
+    assert part.lengths == pytest.approx(network.lengths[meets])
+    assert part.oneway.tolist() == network.oneway[meets].tolist() and part.frame == network.frame
+    assert part.node_count == len(set(part.start_node.tolist()) | set(part.end_node.tolist()))
+    assert network.within(shapely.total_bounds(network.geoms)) is network
 
 
 def test_snap_finds_the_nearest_road_within_the_distance_only():
@@ -75,7 +120,7 @@ def test_snap_finds_the_nearest_road_within_the_distance_only():
     assert snap is not None and snap.offset_m == pytest.approx(30.0, abs=0.05)
     assert snap.at_m == pytest.approx(40.0, abs=0.05) and snap.lon == pytest.approx(LON, abs=1e-7)
     assert network.snap(LON - 80 / mx, LAT - 80 / my, within_m=50) is None
-    nowhere = np.zeros(len(network.roads), dtype=bool)
+    nowhere = np.zeros(network.road_count, dtype=bool)
     assert network.snap(LON + 30 / mx, LAT + 40 / my, within_m=50, among=nowhere) is None
 
 
@@ -85,7 +130,7 @@ def test_legs_follow_one_way_streets():
              road("N1", [(LON, LAT), (LON, LAT + 0.001)]),
              road("N2", [(LON, LAT + 0.001), (LON + 0.002, LAT + 0.001)]),
              road("N3", [(LON + 0.002, LAT + 0.001), (LON + 0.002, LAT)])]
-    network = RoadNetwork(roads, Frame(LON, LAT))
+    network = RoadNetwork.from_roads(roads, Frame(LON, LAT))
     mx, my = network.frame.scale
     west = network.snap(LON + 0.0005, LAT, within_m=5)
     east = network.snap(LON + 0.0015, LAT, within_m=5)

@@ -111,15 +111,15 @@ def shortest_legs(network: RoadNetwork, snaps: Sequence[Snap], *, limit_m: float
             spots[at] = node_count
             node_count += 1
         stop_nodes[k] = spots[at]
-    # Roads without stops keep their edges as the network has them; roads with stops are cut at each stop.
+    # Roads without stops keep their edges as the network has them (arrays); roads with stops are cut at each stop.
     base_from, base_to, base_len, base_road = network.directed_edges()
-    plain = ~np.isin(base_road, list(by_road))
+    plain = ~np.isin(base_road, np.fromiter(by_road, dtype=np.int64, count=len(by_road)))
     forward = base_from == network.start_node[base_road]
-    frm: list[int] = base_from[plain].tolist()
-    to: list[int] = base_to[plain].tolist()
-    road_of: list[int] = base_road[plain].tolist()
-    from_m: list[float] = np.where(forward, 0.0, base_len)[plain].tolist()
-    to_m: list[float] = np.where(forward, base_len, 0.0)[plain].tolist()
+    frm: list[int] = []
+    to: list[int] = []
+    road_of: list[int] = []
+    from_m: list[float] = []
+    to_m: list[float] = []
 
     def add(a: int, b: int, road: int, start: float, end: float) -> None:
         frm.append(a)
@@ -139,8 +139,12 @@ def shortest_legs(network: RoadNetwork, snaps: Sequence[Snap], *, limit_m: float
             add(a, b, road, at_a, at_b)
             if not network.oneway[road]:
                 add(b, a, road, at_b, at_a)
-    frm_a, to_a = np.array(frm, dtype=np.int64), np.array(to, dtype=np.int64)
-    lengths = np.maximum(np.abs(np.array(to_m) - np.array(from_m)), MIN_EDGE_M)
+    frm_a = np.concatenate([base_from[plain], np.array(frm, dtype=np.int64)])
+    to_a = np.concatenate([base_to[plain], np.array(to, dtype=np.int64)])
+    road_a = np.concatenate([base_road[plain], np.array(road_of, dtype=np.int64)])
+    piece_from = np.concatenate([np.where(forward, 0.0, base_len)[plain], np.array(from_m, dtype=float)])
+    piece_to = np.concatenate([np.where(forward, base_len, 0.0)[plain], np.array(to_m, dtype=float)])
+    lengths = np.maximum(np.abs(piece_to - piece_from), MIN_EDGE_M)
     # Parallel pieces between two nodes: keep the shortest (a sparse matrix would add them up).
     order = np.lexsort((lengths, to_a, frm_a))
     first = np.ones(len(order), dtype=bool)
@@ -152,5 +156,4 @@ def shortest_legs(network: RoadNetwork, snaps: Sequence[Snap], *, limit_m: float
     piece_ids = csr_matrix((kept + 1, (frm_a[kept], to_a[kept])), shape=(node_count, node_count))
     piece_ids.sort_indices()
     return Legs(metres=metres[:, stop_nodes], stop_nodes=stop_nodes, predecessors=predecessors,
-                piece_ids=piece_ids, piece_road=np.array(road_of, dtype=np.int64), piece_from_m=np.array(from_m),
-                piece_to_m=np.array(to_m), network=network)
+                piece_ids=piece_ids, piece_road=road_a, piece_from_m=piece_from, piece_to_m=piece_to, network=network)

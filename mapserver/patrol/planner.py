@@ -83,7 +83,7 @@ def _snap_start(network: RoadNetwork, start: Point, usable: np.ndarray, snap_m: 
         return snap
     anywhere = network.snap(start.lon, start.lat, within_m=snap_m)
     if anywhere is not None:
-        raise Problem(422, f"the start is {anywhere.offset_m:.0f} m from road {network.roads[anywhere.road].code}, "
+        raise Problem(422, f"the start is {anywhere.offset_m:.0f} m from road {network.codes[anywhere.road]}, "
                            "which lies on a piece of the road network cut off from the rest (a patrol could not "
                            "leave and come back); start elsewhere", param="start")
     nearest = network.snap(start.lon, start.lat, within_m=1e7)
@@ -92,17 +92,14 @@ def _snap_start(network: RoadNetwork, start: Point, usable: np.ndarray, snap_m: 
                   param="start")
 
 
-def _start_piece(network: RoadNetwork, start: Point, snap_m: float) -> set[int]:
+def _start_piece(network: RoadNetwork, start: Point, snap_m: float) -> int:
     """The strongly connected piece the start's nearest road belongs to (the largest piece when it has none)."""
-    pieces = network.pieces()
+    labels = network.pieces().labels
     near = network.snap(start.lon, start.lat, within_m=snap_m)
-    if near is None or pieces.count == 0:
-        return pieces.nodes[0] if pieces.count else set()
-    ends = (int(network.start_node[near.road]), int(network.end_node[near.road]))
-    for piece in pieces.nodes:
-        if ends[0] in piece and ends[1] in piece:
-            return piece
-    return pieces.nodes[0]
+    if near is None:
+        return 0
+    ends = labels[network.start_node[near.road]], labels[network.end_node[near.road]]
+    return int(ends[0]) if ends[0] == ends[1] else 0
 
 
 def _candidates(store: Store, request: PlanRequest, area: Area, ctx: PlanContext) -> tuple[list[Candidate], float]:
@@ -181,11 +178,12 @@ def _stop_json(k: int, candidate: Candidate, snap: Snap, arrival_min: float, sta
             "weight": round(candidate.weight, 4), "reasons": candidate.reasons}
 
 
-def _network_report(network: RoadNetwork, piece: set[int]) -> dict[str, Any]:
+def _network_report(network: RoadNetwork, piece: int) -> dict[str, Any]:
     pieces = network.pieces()
-    return {"roads": len(network.roads), "edges": network.edge_count, "junctions": network.node_count,
-            "pieces": pieces.count, "start_piece_junctions": len(piece),
-            "junctions_off_start_piece": network.node_count - len(piece)}
+    on_piece = int(pieces.sizes[piece]) if pieces.count else 0
+    return {"roads": network.road_count, "edges": network.edge_count, "junctions": network.node_count,
+            "pieces": pieces.count, "start_piece_junctions": on_piece,
+            "junctions_off_start_piece": network.node_count - on_piece}
 
 
 def plan_patrol(store: Store, request: PlanRequest, ctx: PlanContext) -> dict[str, Any]:
@@ -194,7 +192,7 @@ def plan_patrol(store: Store, request: PlanRequest, ctx: PlanContext) -> dict[st
     area = _area(store, request)
     start = _start_point(store, request)
     network = road_network(store, road_bounds(area.geom, s.road_margin_m))
-    if not network.roads:
+    if network.road_count == 0:
         raise Problem(422, "there are no roads in or near the area; import roads first", param="area")
     piece = _start_piece(network, start, s.snap_m)
     usable = network.roads_within(piece)
@@ -277,7 +275,7 @@ def _solve(network: RoadNetwork, usable: np.ndarray, start_snap: Snap, offered: 
 
 
 def _plan_json(request: PlanRequest, area: Area, start: Point, start_snap: Snap, network: RoadNetwork,
-               piece: set[int], solved: _Solved, hot_total: float, s: PatrolSettings) -> dict[str, Any]:
+               piece: int, solved: _Solved, hot_total: float, s: PatrolSettings) -> dict[str, Any]:
     visited = [solved.stops[n - 1] for n in solved.order]
     stops = [_stop_json(k + 1, solved.stops[n - 1], solved.snaps[n - 1], arrival, request.start_at)
              for k, (n, arrival) in enumerate(zip(solved.order, solved.measured.arrivals_min, strict=True))]
@@ -289,7 +287,7 @@ def _plan_json(request: PlanRequest, area: Area, start: Point, start_snap: Snap,
         "mode": request.mode, "window": request.window, "budget_min": request.budget_min,
         "speed_kmh": round(s.speed_mps(request.mode) * 3.6, 3), "dwell_min": s.dwell_min,
         "start": {"lon": round(start.lon, DIGITS), "lat": round(start.lat, DIGITS), "name": start.name,
-                  "road": network.roads[start_snap.road].code, "snap_m": round(start_snap.offset_m, 1),
+                  "road": str(network.codes[start_snap.road]), "snap_m": round(start_snap.offset_m, 1),
                   "road_point": [round(start_snap.lon, DIGITS), round(start_snap.lat, DIGITS)]},
         "start_at": request.start_at.isoformat(timespec="seconds"),
         "length_m": round(solved.measured.length_m, 1), "duration_min": round(solved.measured.duration_min, 2),
