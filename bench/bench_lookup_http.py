@@ -1,4 +1,4 @@
-"""Benchmark of ``GET /api/lookup?lon=&lat=`` under gunicorn on loopback, against the issue's targets.
+"""Benchmark of ``GET /api/lookup?lon=&lat=`` under ``mapserver serve`` (uWSGI) and gunicorn on loopback.
 
 Targets (issue 4, 2-core machine): ≥ 1,500 requests/s with p99 ≤ 10 ms.
 
@@ -10,8 +10,8 @@ What it does, bounded in time and cleaning up after itself:
    viewer token; the lookup route reads nothing else;
 2. draws random points inside the district (WGS-84 lon/lat degrees, uniform over the union of
    its finest base grids) and checks a few answers over HTTP against ``GridIndex.assign``;
-3. for each server configuration, starts it on a free 127.0.0.1 port, warms every worker up
-   (with ``lazy``, each builds its grid index on its first lookup), and drives it with ``wrk`` (Debian's; a
+3. for each server configuration, starts it on a free 127.0.0.1 port, warms every worker up,
+   and drives it with ``wrk`` (Debian's; a
    Lua script sends the Authorization header and walks the points) with ``--connections``
    connections, twice for ``--duration`` seconds each:
    * *saturated*: every connection sends its next request as soon as the answer is in: the most
@@ -20,8 +20,7 @@ What it does, bounded in time and cleaning up after itself:
      in up to three short trials so that about ``--paced-rps`` (1,545) requests/s are offered:
      the latency the target speaks of, at the target rate;
    configurations run round-robin ``--rounds`` times and each figure's median is reported; after
-   each, the time the app itself took per lookup (from the request log) and, for ``serve:W:T``
-   configurations, the workers' garbage collections during the measured runs;
+   each, the time the app itself took per lookup (from the request log);
 4. before any server, measures in-process what one lookup costs the app in CPU (thread time, best of 3
    passes over 2,000 lookups through the WSGI app), and its parts: the request log line, the token check,
    the index staleness check, the lookup, the JSON; a bare Flask route for the floor;
@@ -36,13 +35,9 @@ when no other process runs (the server's CPU per request with them): compare con
 within one run.
 
 Configurations (``--configs``, comma-separated):
-  ``serve:W``            ``mapserver serve --workers W`` (what production runs: gthread, 4 threads, no
-                         recycling, grid index built in the master before the fork and the heap frozen)
-  ``serve:W:T[:opt…]``   the same with T threads, and options (what-ifs for ``mapserver.serving``):
-                         ``recycle``: workers recycled after ~10,000 requests (as before); ``lazy``: each
-                         worker builds its own index on its first lookup and nothing is frozen (as before);
-                         ``swN``: ``sys.setswitchinterval(N µs)`` in every worker (the GIL hand-over
-                         interval, 5,000 µs by default); ``fixed``: accepted, now the default
+  ``serve:W``            ``mapserver serve --workers W``: what production runs (uWSGI, 4 threads per worker,
+                         grid index built in the master before the fork and the heap frozen)
+  ``serve:W:T``          the same with ``--threads T``
   ``gunicorn:W:T``       ``gunicorn -c python:mapserver.gunicorn_conf wsgi:app`` with W workers, T threads
                          (``preload_app``: the index is built in the master there too)
   ``gunicorn:W:T:fixed`` the same without recycling workers (``--max-requests 0``)
@@ -83,62 +78,17 @@ from machine import cpu_model  # bench/machine.py (scripts run from bench/)
 from mapserver.auth import hash_token, new_token
 from mapserver.gridindex import GridIndex
 from mapserver.model import Grid
-from mapserver.serving import GUNICORN_OPTIONS
+from mapserver.serving import THREADS_PER_WORKER
 from mapserver.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_RPS = 1_500.0
 TARGET_P99_MS = 10.0
-DEFAULT_CONFIGS = "serve:2:4:lazy,serve:2:4,serve:2:1,serve:3:2"
+DEFAULT_CONFIGS = "serve:2,serve:2:8,gunicorn:2:4"
 START_TIMEOUT_S = 60.0
 STOP_GRACE_S = 35.0  # gunicorn's graceful_timeout is 30 s
 POINTS = 20_000
 WARM_CONF = "gunicorn_warm.py"
-RECYCLE_AFTER = 10_000  # requests, as production had it before recycling was turned off
-# `mapserver serve` with what-if settings (argv: threads, max_requests, prepare before fork 1/0, GIL switch
-# interval in µs or 0 for Python's default, mapserver's args); run_gunicorn reads them when it starts.
-# Every worker also records its garbage collections (wall-clock start, seconds, generation) and prints them when it
-# exits (a "GCSTATS {json}" line), so that the bench can count those that fell within its measured runs.
-SERVE_WITH_OPTIONS = """
-import gc, json, sys, time
-from mapserver import serving
-serving.GUNICORN_OPTIONS.update(threads=int(sys.argv[1]), max_requests=int(sys.argv[2]))
-serving.PREPARE_BEFORE_FORK = sys.argv[3] == "1"
-pauses = []
-started = [0.0, 0.0]
-
-def on_gc(phase, info):
-    if phase == "start":
-        started[:] = time.time(), time.perf_counter()
-    else:
-        pauses.append((started[0], time.perf_counter() - started[1], info["generation"]))
-
-def post_fork(server, worker):
-    if int(sys.argv[4]):
-        sys.setswitchinterval(int(sys.argv[4]) / 1e6)
-    gc.callbacks.append(on_gc)
-
-def worker_exit(server, worker):
-    stats = {"pauses": pauses, "tracked": len(gc.get_objects())}
-    sys.stderr.write("GCSTATS " + json.dumps(stats) + "\\n")
-    sys.stderr.flush()
-
-serving.GUNICORN_OPTIONS.update(post_fork=post_fork, worker_exit=worker_exit)
-from mapserver.cli import main
-main(sys.argv[5:], prog_name="mapserver")
-"""
-
-
-def serve_options(parts: list[str]) -> tuple[int, int, bool, int]:
-    """(threads, max_requests, prepare before fork, switch interval µs) of a ``serve:W:T:opt…`` spec."""
-    threads, options = int(parts[1]), parts[2:]
-    unknown = [o for o in options if o not in ("fixed", "recycle", "lazy") and not re.fullmatch(r"sw\d+", o)]
-    if unknown:
-        raise SystemExit(f"unknown option(s) {unknown} in serve:{':'.join(parts)}")
-    switch = next((int(o[2:]) for o in options if o.startswith("sw")), 0)
-    return threads, RECYCLE_AFTER if "recycle" in options else 0, "lazy" not in options, switch
-
-
 # -- machine ----------------------------------------------------------------------
 
 
@@ -269,12 +219,8 @@ def server_command(spec: str, config: Path, port: int) -> list[str]:
     kind, *parts = spec.split(":")
     bin_dir = Path(sys.executable).parent
     serve = ["--config", str(config), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", parts[0]]
-    if kind == "serve" and len(parts) == 1:
-        return [str(bin_dir / "mapserver"), *serve]
-    if kind == "serve" and len(parts) >= 2:
-        threads, max_requests, prepare, switch = serve_options(parts)
-        return [sys.executable, "-c", SERVE_WITH_OPTIONS, str(threads), str(max_requests), "1" if prepare else "0",
-                str(switch), *serve]
+    if kind == "serve" and len(parts) in (1, 2):
+        return [str(bin_dir / "mapserver"), *serve, *(["--threads", parts[1]] if parts[1:] else [])]
     if kind == "gunicorn" and len(parts) in (2, 3):
         settings = str(config.parent / WARM_CONF) if parts[2:] == ["warm"] else "python:mapserver.gunicorn_conf"
         command = [str(bin_dir / "gunicorn"), "-c", settings, "--bind", f"127.0.0.1:{port}",
@@ -284,7 +230,7 @@ def server_command(spec: str, config: Path, port: int) -> list[str]:
         elif parts[2:] not in ([], ["warm"]):
             raise SystemExit(f"unknown option {parts[2]!r} in {spec!r}")
         return [*command, "wsgi:app"]
-    raise SystemExit(f"unknown configuration {spec!r}; expected serve:W[:T[:fixed]] or gunicorn:W:T[:fixed|:warm]")
+    raise SystemExit(f"unknown configuration {spec!r}; expected serve:W[:T] or gunicorn:W:T[:fixed|:warm]")
 
 
 def write_warm_conf(folder: Path) -> None:
@@ -360,27 +306,6 @@ def get_json(url: str, token: str) -> dict:
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.load(response)
-
-
-MEASURED: list[tuple[float, float]] = []  # wall-clock windows of the measured wrk runs (saturated and paced)
-
-
-def gc_summary(log_text: str) -> str:
-    """The workers' garbage collections during the measured runs, from their GCSTATS lines: count, total and
-    longest pause per generation, and the objects the collector tracks."""
-    lines = [json.loads(m) for m in re.findall(r"^GCSTATS (\{.*\})$", log_text, re.MULTILINE)]
-    if not lines:
-        return "no GC figures (only serve:W:T configurations record them)"
-    pauses = [(seconds, gen) for line in lines for start, seconds, gen in line["pauses"]
-              if any(a <= start <= b for a, b in MEASURED)]
-    parts = []
-    for gen in (0, 1, 2):
-        mine = [p for p, g in pauses if g == gen]
-        parts.append(f"gen {gen}: {len(mine):,} ({sum(mine) * 1000:,.0f} ms in all, longest "
-                     f"{max(mine, default=0) * 1000:.1f} ms)")
-    tracked = max(line["tracked"] for line in lines)
-    return f"GC in {len(lines)} workers during the measured runs (wall time, preemption included): " + \
-        "; ".join(parts) + f"; {tracked:,} objects tracked per worker at most"
 
 
 def in_app_summary(log_text: str) -> str:
@@ -540,9 +465,7 @@ def busy_cpu_s() -> float:
 
 def measured(server: Server, script: Path, seconds: float, args: argparse.Namespace, *extra: str) -> Run:
     cpu, busy, started = group_cpu_s(server.pid), busy_cpu_s(), time.monotonic()
-    wall = time.time()
     summary, wrk_cores = run_wrk(server.base, script, seconds, args, *extra)
-    MEASURED.append((wall, time.time()))
     busy_cores = (busy_cpu_s() - busy) / (time.monotonic() - started)
     return Run.of(summary, group_cpu_s(server.pid) - cpu, wrk_cores, busy_cores)
 
@@ -575,13 +498,9 @@ def think_time_ms(server: Server, scripts: dict[str, Path], args: argparse.Names
 def describe(spec: str) -> str:
     kind, *parts = spec.split(":")
     if kind == "serve":
-        if not parts[1:]:
-            return f"mapserver serve, {parts[0]} workers × {GUNICORN_OPTIONS['threads']} threads (as shipped)"
-        threads, max_requests, prepare, switch = serve_options(parts)
-        notes = [f"recycled every {max_requests:,}" if max_requests else "",
-                 "index per worker, no freeze" if not prepare else "index before fork + gc.freeze",
-                 f"switch interval {switch} µs" if switch else ""]
-        return f"mapserver serve, {parts[0]} workers × {threads} threads, " + ", ".join(n for n in notes if n)
+        threads = parts[1] if parts[1:] else THREADS_PER_WORKER
+        shipped = "" if parts[1:] else " (as shipped)"
+        return f"mapserver serve (uWSGI), {parts[0]} workers × {threads} threads{shipped}"
     option = {"fixed": ", no recycling", "warm": ", index built at worker start"}.get(parts[2] if parts[2:] else "", "")
     return f"gunicorn wsgi:app, {parts[0]} workers × {parts[1]} threads{option}"
 
@@ -663,7 +582,7 @@ def main() -> int:
                 with open(log, encoding="utf-8", errors="replace") as fh:
                     fh.seek(log_from)
                     text = fh.read()
-                print(f"    {in_app_summary(text)}\n    {gc_summary(text)}", flush=True)
+                print(f"    {in_app_summary(text)}", flush=True)
                 print(f"  round {number}, {describe(spec)}: {sat.rps:,.0f} req/s saturated (p99 {sat.p99_ms:.1f} ms);"
                       f" paced {paced.rps:,.0f} req/s, p99 {paced.p99_ms:.2f} ms; {sat.server_us_per_request:,.0f} µs"
                       f" server CPU per request; other processes used up to "

@@ -39,19 +39,22 @@ def init(ctx: click.Context) -> None:
 @click.option("--host", default=None, help="address to listen on (default: server.host)")
 @click.option("--port", type=int, default=None, help="port (default: server.port)")
 @click.option("--workers", type=int, default=None, help="worker processes (default: server.workers)")
+@click.option("--threads", type=click.IntRange(1, 64), default=None,
+              help="request threads per worker (default: server.threads)")
 @click.pass_context
 @friendly_errors
-def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
-    """Serve the map and the API with gunicorn."""
+def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None, threads: int | None) -> None:
+    """Serve the map and the API with uWSGI."""
     from mapserver import create_app
-    from mapserver.serving import run_gunicorn
+    from mapserver.serving import run_server
 
     settings = context_settings(ctx)
     app = create_app(settings)  # fails here, in the foreground, on a bad config or store
     host = host or settings.server.host
     port = port or settings.server.port
     click.echo(f"serving {app.extensions['mapserver'].store.display_url} on http://{host}:{port}/")
-    run_gunicorn(app, bind=f"{host}:{port}", workers=workers or settings.server.workers)
+    run_server(app, bind=f"{host}:{port}", workers=workers or settings.server.workers,
+               threads=threads or settings.server.threads)
 
 
 @main.group()

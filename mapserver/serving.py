@@ -1,30 +1,45 @@
-"""Production serving with gunicorn: ``mapserver serve``, or ``gunicorn -c python:mapserver.gunicorn_conf wsgi:app``.
+"""Production serving: ``mapserver serve`` runs uWSGI (the ``pyuwsgi`` wheel) in this process.
 
-Store connections are opened per process after the fork (both backends check
-the process id), so workers never share a socket; gthread workers let slow
-clients (a wall on a weak link) not hold a whole process.
+uWSGI parses HTTP in C and hands each request to the app on one of ``threads`` threads in each of ``workers``
+processes forked from this one. The same app under gunicorn's threaded workers spent about 700 µs more CPU per
+request in gunicorn itself than the whole lookup costs the app (bench/bench_lookup_http.py), which on two cores
+decides both the throughput and the 99th percentile. gunicorn remains possible for those who run it
+(``gunicorn -c python:mapserver.gunicorn_conf wsgi:app``, :data:`GUNICORN_OPTIONS`).
 
-Before forking, :func:`prepare_for_workers` builds the grid index in the master
-and freezes the garbage collector's view of the heap (``gc.freeze``): every
-worker starts with the index (shared copy-on-write) instead of stalling 0.6–0.8 s
-on its first lookup to build its own, and no worker's full collection walks the
-~190,000 objects of a district's app and index again (one such collection held a
-worker for 114 ms; frozen, a worker tracks ~3,500; bench/bench_lookup_http.py).
+Store connections are opened per process after the fork (both backends check the process id), so workers
+never share a socket. uWSGI forks from C, so it is asked to run Python's after-fork hooks in each worker
+(``py-call-osafterfork``): the grid index holder and the patrol network cache renew their locks there.
+
+Before forking, :func:`prepare_for_workers` builds the grid index in the master and freezes the garbage
+collector's view of the heap (``gc.freeze``): every worker starts with the index (shared copy-on-write)
+instead of stalling 0.6–0.8 s on its first lookup to build its own, and no worker's full collection walks
+the ~190,000 objects of a district's app and index again (one such collection held a worker for 114 ms;
+frozen, a worker tracks ~3,500; bench/bench_lookup_http.py).
 """
 
 from __future__ import annotations
 
 import gc
 import logging
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
+THREADS_PER_WORKER = 4
+"""Request threads in each worker process: a slow client (a wall on a weak link) holds one thread, not a process."""
+
+GRACEFUL_STOP_S = 30
+"""On SIGTERM, how long requests in flight may take to finish before their worker is killed (seconds)."""
+
+LISTEN_BACKLOG = 1024
+"""Connections the kernel queues for the workers (capped by ``net.core.somaxconn``, which uWSGI checks)."""
+
 GUNICORN_OPTIONS: dict[str, Any] = {
     "worker_class": "gthread",
-    "threads": 4,
+    "threads": THREADS_PER_WORKER,
     "timeout": 60,  # seconds; a bulk lookup of 1,000,000 points takes a few
-    "graceful_timeout": 30,
+    "graceful_timeout": GRACEFUL_STOP_S,
     "keepalive": 5,
     # No recycling: a new worker rebuilds the grid index (0.4 s for a district, 3–4 s for a city), which
     # cost more in pauses and CPU than any slow leak it guards against (bench/bench_lookup_http.py).
@@ -32,6 +47,10 @@ GUNICORN_OPTIONS: dict[str, Any] = {
     "max_requests_jitter": 0,
     "accesslog": None,  # mapserver.request logs one JSON line per request instead
 }
+"""Settings for those who serve ``wsgi:app`` with gunicorn instead (:mod:`mapserver.gunicorn_conf`)."""
+
+SERVED_APP: Flask | None = None
+"""The app :func:`run_server` hands to uWSGI (``--module mapserver.serving:SERVED_APP``): made before the fork."""
 
 
 def configure_logging() -> None:
@@ -54,7 +73,7 @@ def settle_heap() -> None:
 
 
 def prepare_for_workers(app: Flask) -> None:
-    """In the gunicorn master, before forking: build what every worker needs, then :func:`settle_heap`.
+    """In the server's master process, before forking: build what every worker needs, then :func:`settle_heap`.
 
     A grid index that cannot be built here does not stop the server: the workers build it on first use
     and report the error to the request that needs it, as they would without this step.
@@ -65,21 +84,49 @@ def prepare_for_workers(app: Flask) -> None:
         app.extensions["mapserver"].grid_index()
     except Exception:  # any failure is the lookup's to report, not a reason to refuse health checks and the map
         logging.getLogger("mapserver").exception("grid index not built before the fork; workers will build it")
+    try:  # the road layer's network, so no worker's first patrol plan reads and builds it
+        from mapserver.patrol.network_cache import warm
+
+        warm(app.extensions["mapserver"].store)
+    except Exception:  # as for the grid index: the first plan builds it and reports what went wrong
+        logging.getLogger("mapserver").exception("road network not built before the fork; plans will build it")
     settle_heap()
 
 
-def run_gunicorn(app: Flask, *, bind: str, workers: int) -> None:
-    """Serve ``app`` with gunicorn until stopped; the app is built once and forked into the workers."""
-    from gunicorn.app.base import BaseApplication
+def uwsgi_arguments(*, bind: str, workers: int, threads: int = THREADS_PER_WORKER) -> list[str]:
+    """uWSGI's command line for serving :data:`SERVED_APP` on ``bind`` (``host:port``)."""
+    return [
+        "--strict",  # an option uWSGI does not know is an error, not a warning lost in the banner
+        "--master", "--need-app", "--single-interpreter",
+        "--http-socket", bind,
+        "--module", f"{__name__}:SERVED_APP",  # already imported here, so the app made before the fork is used
+        "--processes", str(workers), "--threads", str(threads), "--enable-threads", "--thunder-lock",
+        "--py-call-osafterfork",  # os.register_at_fork hooks run in each worker, as after os.fork()
+        "--listen", str(min(LISTEN_BACKLOG, _somaxconn())),
+        # One request per connection, said so: a client that kept the connection for another request would
+        # find it closed (GDAL's curl reported "connection reset"), and a thread kept for an idle client
+        # would be a thread fewer for requests. Behind nginx this is nginx's default towards upstreams too.
+        "--add-header", "Connection: close",
+        "--buffer-size", "32768",  # request line and headers: long bbox queries, a token and a cookie
+        "--disable-logging",  # mapserver.request logs one JSON line per request instead
+        "--hook-master-start", "unix_signal:15 gracefully_kill_them_all",  # SIGTERM: finish requests, then stop
+        "--worker-reload-mercy", str(GRACEFUL_STOP_S), "--reload-mercy", str(GRACEFUL_STOP_S),
+    ]
 
-    class _Server(BaseApplication):
-        def load_config(self) -> None:
-            for key, value in {**GUNICORN_OPTIONS, "bind": bind, "workers": workers}.items():
-                self.cfg.set(key, value)
 
-        def load(self) -> Flask:
-            return app
+def _somaxconn() -> int:
+    try:
+        return int(Path("/proc/sys/net/core/somaxconn").read_text())
+    except (OSError, ValueError):  # not Linux: uWSGI does not check it there
+        return LISTEN_BACKLOG
 
+
+def run_server(app: Flask, *, bind: str, workers: int, threads: int = THREADS_PER_WORKER) -> None:
+    """Serve ``app`` with uWSGI until stopped; the app is built once, here, and forked into the workers."""
+    import pyuwsgi
+
+    global SERVED_APP
     configure_logging()
     prepare_for_workers(app)
-    _Server().run()
+    SERVED_APP = app
+    pyuwsgi.run(uwsgi_arguments(bind=bind, workers=workers, threads=threads))
