@@ -84,3 +84,37 @@ def test_a_dead_connection_is_replaced_before_use(pg, postgis_url):
                     "WHERE application_name = 'mapserver' AND pid <> pg_backend_pid()")
     conn.close()
     assert pg.count("grids") == before
+
+
+def _kill_our_sessions(url: str) -> int:
+    """Terminate every pooled session of the store, as a database restart would; how many there were."""
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE application_name = 'mapserver' AND pid <> pg_backend_pid()")
+        killed = cur.fetchone()[0]
+    conn.close()
+    return killed
+
+
+def test_a_token_is_checked_on_a_fresh_connection_when_the_pooled_one_died(pg, postgis_url):
+    from mapserver.auth import hash_token, new_token
+
+    secret = new_token()
+    pg.add_token(name="wall", role="viewer", token_hash=hash_token(secret))
+    assert pg.token_by_hash(hash_token(secret)).name == "wall"  # the pool now holds a connection
+    assert _kill_our_sessions(postgis_url) >= 1
+    assert pg.token_by_hash(hash_token(secret)).name == "wall"  # the read is retried once, never refused
+    assert pg.token_by_hash(hash_token(new_token())) is None
+
+
+def test_a_transaction_whose_failed_statement_was_caught_is_not_taken_as_committed(pg):
+    with pytest.raises(Exception) as refused, pg.transaction():
+        pg.add("grids", [samples.STREET])
+        try:
+            pg._exec("SELECT no_such_column FROM grids")
+        except psycopg2.Error:
+            pass  # the database has rolled the whole transaction back meanwhile
+    assert getattr(refused.value, "status", None) == 409 and "rolled back" in str(refused.value)
+    assert pg.count("grids") == 0

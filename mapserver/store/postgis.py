@@ -11,7 +11,6 @@ Geometries travel as WKB in WGS-84 (SRID 4326).
 from __future__ import annotations
 
 import functools
-import io
 import json
 import operator
 import os
@@ -43,7 +42,16 @@ from mapserver.store.base import (
     record_from_row,
     utc,
 )
+from mapserver.store.incident_batch import IncidentBatch
 from mapserver.store.incident_store import EVENT_INSERT, event_values
+from mapserver.store.postgis_bulk import (
+    CopyText,
+    copy_pieces,
+    copy_value,
+    create_indexes,
+    drop_secondary_indexes,
+    rebuild_wanted,
+)
 from mapserver.store.postgis_schema import MIGRATIONS
 
 NOTIFY_CHANNEL = "mapserver_data"
@@ -63,30 +71,11 @@ class DatabaseDown(Problem, StoreUnavailable):
 
 def _copy_text(value: Any) -> str:
     """One value in COPY's text format (``\\N`` for NULL, backslash escapes)."""
-    if value is None:
-        return "\\N"
     if isinstance(value, bool):
         return "t" if value else "f"
     if isinstance(value, datetime):
         return utc(value).isoformat()
-    text = str(value)
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-
-
-class _CopyText:
-    """COPY input read by the server from an iterator of text pieces, so a large batch is never whole in memory."""
-
-    def __init__(self, pieces: Iterator[str]) -> None:
-        self._pieces = pieces
-        self._current = io.StringIO()
-
-    def read(self, size: int = -1) -> str:
-        while not (text := self._current.read(size)):
-            piece = next(self._pieces, None)
-            if piece is None:
-                return ""
-            self._current = io.StringIO(piece)
-        return text
+    return copy_value(value)
 
 
 def _row_values(columns: Sequence[str], records: Sequence[Any]) -> list[list[Any]]:
@@ -167,31 +156,68 @@ class PostGISStore(Store):
                 self._slots = threading.BoundedSemaphore(self.pool_max)
             return self._pool
 
-    def _checkout(self) -> psycopg2.extensions.connection:
+    def _checkout(self, *, begin: bool = True) -> psycopg2.extensions.connection:
+        """A pooled connection in autocommit mode (we send BEGIN and COMMIT ourselves), holding a slot.
+
+        With ``begin`` its transaction is open: BEGIN is the liveness check, one round trip for both (psycopg2's
+        own transactions cost a BEGIN round trip of their own, and a ``SELECT 1`` check another).
+        """
         pool = self._get_pool()
         if not self._slots.acquire(timeout=self.connect_timeout_s):
             raise Problem(503, "all database connections are busy; try again", headers={"Retry-After": "1"})
         try:
-            return self._working_connection(pool)
+            return self._working_connection(pool) if begin else self._pooled_connection(pool)
         except BaseException:
             self._slots.release()
             raise
 
+    def _pooled_connection(self, pool: psycopg2.pool.ThreadedConnectionPool) -> psycopg2.extensions.connection:
+        try:
+            conn = pool.getconn()
+        except psycopg2.Error as exc:
+            raise DatabaseDown(f"cannot connect to {self.display_url}: {str(exc).strip()}") from None
+        if not conn.autocommit:
+            conn.autocommit = True  # a new connection, in no transaction yet
+        return conn
+
+    def _release(self, conn: psycopg2.extensions.connection) -> None:
+        self._get_pool().putconn(conn, close=bool(conn.closed))
+        self._slots.release()
+
     def _working_connection(self, pool: psycopg2.pool.ThreadedConnectionPool) -> psycopg2.extensions.connection:
         for _ in range(self.pool_max + 1):
+            conn = self._pooled_connection(pool)
             try:
-                conn = pool.getconn()
-            except psycopg2.Error as exc:
-                raise DatabaseDown(f"cannot connect to {self.display_url}: {str(exc).strip()}") from None
-            try:
-                # The check opens the caller's transaction (read committed: each statement sees fresh data),
-                # so it costs one round trip, not three (BEGIN, SELECT 1, ROLLBACK, then BEGIN again).
                 with conn.cursor() as cur:
-                    cur.execute("SELECT 1")
+                    cur.execute("BEGIN")  # fails on a connection the server has dropped (a restart): try another
                 return conn
             except psycopg2.Error:
                 pool.putconn(conn, close=True)
         raise DatabaseDown(f"no working connection to {self.display_url}")
+
+    def _read(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of one read-only statement: in the current transaction, else alone in one round trip.
+
+        Alone, the statement is its own liveness check: on a connection the server dropped it fails before
+        doing anything, so it is run once more on a fresh connection (safe for a read, never done for writes).
+        """
+        if getattr(self._local, "conn", None) is not None:
+            with self._local.conn.cursor() as cur:
+                cur.execute(query, list(params))
+                return cur.fetchall()
+        for attempt in (1, 2):
+            conn = self._checkout(begin=False)
+            try:
+                with conn.cursor() as cur:
+                    cur.execute(query, list(params))
+                    return cur.fetchall()
+            except _LOST:
+                conn.close()
+                if attempt == 2:
+                    raise
+            finally:
+                self._release(conn)
+        raise AssertionError("unreachable")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -205,22 +231,30 @@ class PostGISStore(Store):
         except BaseException:
             if not conn.closed:
                 try:
-                    conn.rollback()
+                    with conn.cursor() as cur:
+                        cur.execute("ROLLBACK")
                 except _LOST:  # the connection died too: the error that got us here is the one to report
                     conn.close()
             raise
         else:
-            try:
-                conn.commit()
-            except _LOST as exc:
-                conn.close()  # in an unknown state now: never hand it out again
-                # A commit that fails this way may or may not have landed: the client must not take it as stored.
-                raise DatabaseDown(f"the write failed at commit and may not have been stored; retry it (with the "
-                                   f"same Idempotency-Key): {str(exc).strip()}") from None
+            self._commit(conn)
         finally:
             self._local.conn = None
-            self._get_pool().putconn(conn, close=bool(conn.closed))
-            self._slots.release()
+            self._release(conn)
+
+    def _commit(self, conn: psycopg2.extensions.connection) -> None:
+        try:
+            with conn.cursor() as cur:
+                cur.execute("COMMIT")
+                ended = cur.statusmessage
+        except _LOST as exc:
+            conn.close()  # in an unknown state now: never hand it out again
+            # A commit that fails this way may or may not have landed: the client must not take it as stored.
+            raise DatabaseDown(f"the write failed at commit and may not have been stored; retry it (with the "
+                               f"same Idempotency-Key): {str(exc).strip()}") from None
+        if ended != "COMMIT":  # a statement failed inside and its error was caught: the server rolled back
+            raise Problem(409, "the write was rolled back by the database after an error inside it; nothing was "
+                               "written")
 
     @contextmanager
     def _cursor(self) -> Iterator[psycopg2.extensions.cursor]:
@@ -296,8 +330,18 @@ class PostGISStore(Store):
                 # sorted pass (no deadlock with concurrent writers), and the text is made a batch at a time.
                 batches = ("".join("\t".join(map(_copy_text, values)) + "\n" for values in _row_values(columns, batch))
                            for batch in iter_chunks(records, COPY_BATCH))
-                cur.copy_expert(self._statement(cur, "copy", layer), _CopyText(batches), size=1 << 16)
+                cur.copy_expert(self._statement(cur, "copy", layer), CopyText(batches), size=1 << 16)
         return len(records)
+
+    def _insert_incident_columns(self, batch: IncidentBatch) -> int:
+        # One COPY, as for records (the summary triggers then lock their rows in one sorted pass); a batch large
+        # next to the table rebuilds the secondary indexes instead of updating them row by row (postgis_bulk).
+        with self._cursor() as cur:
+            dropped = drop_secondary_indexes(cur) if rebuild_wanted(cur, len(batch)) else []
+            pieces = copy_pieces(batch, _insert_columns("incidents"))
+            cur.copy_expert(self._statement(cur, "copy", "incidents"), CopyText(pieces), size=1 << 16)
+            create_indexes(cur, dropped)
+        return len(batch)
 
     def _statement(self, cur: psycopg2.extensions.cursor, kind: str, layer: str) -> str:
         """The INSERT (with placeholders) or COPY statement for a layer, composed once per process."""
@@ -415,11 +459,10 @@ class PostGISStore(Store):
                         (token.name, token.role, token.token_hash, token.created_at))
 
     def token_by_hash(self, token_hash: str) -> Token | None:
-        with self._cursor() as cur:
-            cur.execute("SELECT name, role, created_at FROM tokens WHERE token_hash = %s AND revoked_at IS NULL",
-                        (token_hash,))
-            row = cur.fetchone()
-        return Token(name=row[0], role=row[1], created_at=utc(row[2])) if row else None
+        # Every request asks this: one round trip, outside any transaction.
+        rows = self._read("SELECT name, role, created_at FROM tokens WHERE token_hash = %s AND revoked_at IS NULL",
+                          (token_hash,))
+        return Token(name=rows[0][0], role=rows[0][1], created_at=utc(rows[0][2])) if rows else None
 
     def tokens(self) -> list[Token]:
         with self._cursor() as cur:
