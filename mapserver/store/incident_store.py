@@ -18,6 +18,7 @@ import shapely
 
 from mapserver.errors import Problem
 from mapserver.model import Incident, IncidentEvent, check_record
+from mapserver.store.incident_batch import IncidentBatch
 from mapserver.store.incident_summary import MEASURES, SUMMARY_LEVELS, Days, bucket_sql, percentiles, whole_days
 
 if TYPE_CHECKING:
@@ -154,6 +155,27 @@ class IncidentStore:
                                                       note="", unit=incident.unit))
         # What was committed is what was given (checked and normalised above): no need to read it back.
         return stored, True
+
+    # -- batch import -----------------------------------------------------------
+
+    def add_incident_columns(self, batches: Iterable[IncidentBatch], *, rows: int) -> int:
+        """Write incidents given as columns, ``rows`` of them in ``batches``, all or none (on PostGIS in one
+        COPY); return how many were written.
+
+        They must hold what :meth:`add` would accept (every incident passed
+        :func:`~mapserver.model.check_record`, ids distinct): the importer's
+        columnar path checks that. ``batches`` may be a generator: it is consumed
+        while the write runs (on PostGIS, while the server stores the rows
+        before), so making a batch must not use the store; whatever it raises is
+        raised here. A 409 when an id is stored already. Either way nothing is
+        written, and the caller's transaction can still be read in.
+        """
+        if rows == 0:
+            return 0
+        with self.transaction():
+            written = self._insert_incident_columns(iter(batches), rows)
+            self._bump_version("incidents")
+        return written
 
     def _claim_key(self, key: str, body_hash: str, incident: Incident) -> Incident | None:
         # Insert first: a concurrent holder of the same key makes this wait, then do nothing.

@@ -44,14 +44,8 @@ from mapserver.store.base import (
 )
 from mapserver.store.incident_batch import IncidentBatch
 from mapserver.store.incident_store import EVENT_INSERT, event_values
-from mapserver.store.postgis_bulk import (
-    CopyText,
-    copy_pieces,
-    copy_value,
-    create_indexes,
-    drop_secondary_indexes,
-    rebuild_wanted,
-)
+from mapserver.store.postgis_bulk import CopyText, CountedBatches, binary_kinds, binary_pieces, copy_pieces, copy_value
+from mapserver.store.postgis_indexes import create_indexes, drop_secondary_indexes, rebuild_wanted
 from mapserver.store.postgis_schema import MIGRATIONS
 
 NOTIFY_CHANNEL = "mapserver_data"
@@ -333,23 +327,42 @@ class PostGISStore(Store):
                 cur.copy_expert(self._statement(cur, "copy", layer), CopyText(batches), size=1 << 16)
         return len(records)
 
-    def _insert_incident_columns(self, batch: IncidentBatch) -> int:
+    def _insert_incident_columns(self, batches: Iterator[IncidentBatch], rows: int) -> int:
         # One COPY, as for records (the summary triggers then lock their rows in one sorted pass); a batch large
-        # next to the table rebuilds the secondary indexes instead of updating them row by row (postgis_bulk).
+        # next to the table rebuilds the secondary indexes instead of updating them row by row (postgis_indexes).
+        columns = _insert_columns("incidents")
         with self._cursor() as cur:
-            dropped = drop_secondary_indexes(cur) if rebuild_wanted(cur, len(batch)) else []
-            pieces = copy_pieces(batch, _insert_columns("incidents"))
-            cur.copy_expert(self._statement(cur, "copy", "incidents"), CopyText(pieces), size=1 << 16)
+            dropped = drop_secondary_indexes(cur) if rebuild_wanted(cur, rows) else []
+            kinds = binary_kinds(cur, columns)
+            counted = CountedBatches(batches)
+            if kinds is None:
+                stream = CopyText(copy_pieces(counted, columns))
+                statement = self._statement(cur, "copy", "incidents")
+            else:
+                stream = CopyText(binary_pieces(counted, columns, kinds))
+                statement = self._statement(cur, "copy binary", "incidents")
+            # A savepoint, so that after a refused COPY (a stored id, a batch that raised) the transaction can
+            # still be read in: the importer then words the refusal.
+            cur.execute("SAVEPOINT mapserver_copy")
+            try:
+                cur.copy_expert(statement, stream, size=1 << 16)
+            except psycopg2.Error:
+                cur.execute("ROLLBACK TO SAVEPOINT mapserver_copy")
+                if stream.error is not None:  # the batches raised: that, not psycopg2's QueryCanceled
+                    raise stream.error from None
+                raise
+            cur.execute("RELEASE SAVEPOINT mapserver_copy")
             create_indexes(cur, dropped)
-        return len(batch)
+        return counted.rows
 
     def _statement(self, cur: psycopg2.extensions.cursor, kind: str, layer: str) -> str:
         """The INSERT (with placeholders) or COPY statement for a layer, composed once per process."""
         cached = self._statements.get((kind, layer))
         if cached is None:
             columns = sql.SQL(", ").join(map(sql.Identifier, _insert_columns(layer)))
-            if kind == "copy":
-                statement = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(layer), columns)
+            if kind.startswith("copy"):
+                binary = sql.SQL(" (FORMAT binary)" if kind == "copy binary" else "")
+                statement = sql.SQL("COPY {} ({}) FROM STDIN{}").format(sql.Identifier(layer), columns, binary)
             else:
                 marks = sql.SQL(", ").join(sql.Placeholder() for _ in _insert_columns(layer))
                 statement = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(sql.Identifier(layer), columns, marks)

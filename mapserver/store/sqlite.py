@@ -8,6 +8,7 @@ match PostGIS ``ST_Intersects``. The schema version is ``PRAGMA user_version``.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import threading
@@ -16,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import shapely
 
 from mapserver.errors import Problem
@@ -33,6 +35,7 @@ from mapserver.store.base import (
     record_to_row,
     utc,
 )
+from mapserver.store.incident_batch import NAT, TIME_FIELDS, IncidentBatch
 from mapserver.store.sqlite_schema import MIGRATIONS, SPATIAL_TABLES
 
 
@@ -45,6 +48,19 @@ def _sql_value(value: Any) -> Any:
     if hasattr(value, "isoformat") and hasattr(value, "tzinfo"):
         return utc(value).isoformat(timespec="microseconds")
     return value
+
+
+def _incident_column(batch: IncidentBatch, name: str) -> list[Any]:
+    """One column of a batch as _insert would write it."""
+    if name == "geom":
+        return shapely.to_wkb(batch.points(), output_dimension=2).tolist()
+    if name in TIME_FIELDS:
+        values = batch[name]
+        text = np.char.add(np.datetime_as_string(values.astype("datetime64[us]"), unit="us"), "+00:00").tolist()
+        return [None if t == NAT else s for t, s in zip(values.tolist(), text, strict=True)]
+    if name == "extra":
+        return [json.dumps(value, ensure_ascii=False, sort_keys=True) for value in batch[name].tolist()]
+    return batch[name].tolist()
 
 
 class SQLiteStore(Store):
@@ -149,6 +165,44 @@ class SQLiteStore(Store):
                 minx, miny, maxx, maxy = record.geom.bounds
                 self._execute(rtree_sql, (cursor.lastrowid, minx, maxx, miny, maxy))
         return len(records)
+
+    def _insert_incident_columns(self, batches: Iterator[IncidentBatch], rows: int) -> int:
+        # The same values _insert writes for records (times as ISO 8601 UTC text with microseconds, points as
+        # WKB, extra as sorted JSON), made column by column; then each row's box in the R*Tree by its rowid.
+        columns = _columns("incidents")
+        insert = f"INSERT INTO incidents ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        conn = self._connection()
+        conn.execute("SAVEPOINT mapserver_copy")  # undone alone if a batch raises: the caller may read on
+        try:
+            written = self._insert_batches(conn, batches, insert, columns)
+        except BaseException:
+            conn.execute("ROLLBACK TO SAVEPOINT mapserver_copy")
+            conn.execute("RELEASE SAVEPOINT mapserver_copy")
+            raise
+        conn.execute("RELEASE SAVEPOINT mapserver_copy")
+        return written
+
+    def _insert_batches(self, conn: sqlite3.Connection, batches: Iterator[IncidentBatch], insert: str,
+                        columns: list[str]) -> int:
+        written = 0
+        for batch in batches:
+            values = [_incident_column(batch, name) for name in columns]
+            last = conn.execute("SELECT coalesce(max(rowid), 0) FROM incidents").fetchone()[0]
+            try:
+                conn.executemany(insert, zip(*values, strict=True))
+            except sqlite3.IntegrityError as exc:
+                raise Problem(409, f"incidents: an id already exists or a row breaks a rule ({exc}); nothing was "
+                                   "written", param="id") from None
+            position = {incident_id: k for k, incident_id in enumerate(batch["id"].tolist())}
+            lon, lat = batch.lon.tolist(), batch.lat.tolist()
+            boxes = []
+            for rowid, incident_id in conn.execute("SELECT rowid, id FROM incidents WHERE rowid > ?", (last,)):
+                k = position[incident_id]
+                boxes.append((rowid, lon[k], lon[k], lat[k], lat[k]))
+            conn.executemany("INSERT INTO incidents_rtree (id, minx, maxx, miny, maxy) VALUES (?, ?, ?, ?, ?)",
+                             boxes)
+            written += len(batch)
+        return written
 
     def _where_sql(self, layer: str, bbox: BBox | None, where: dict[str, Any],
                    conditions: Sequence[Condition]) -> tuple[str, list[Any]]:
