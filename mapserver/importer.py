@@ -11,39 +11,44 @@ Layer specifics: roads given as MultiLineStrings become one road per part, coded
 ``<code>-1``, ``<code>-2``… (a one-part MultiLineString keeps its code); an incident
 without an id gets a UUID5 of its content, so importing the same file twice is refused
 as a duplicate instead of doubling the events; staff need their grid in the store.
+
+Incidents (a batch import holds hundreds of thousands) are read into columns
+(:mod:`mapserver.importing.incident_columns`): points, field conversions, the rules of
+:func:`~mapserver.model.check_record` and content ids are computed for whole columns, and
+only the rows those vectorised checks do not vouch for go through the per-row path every
+other layer takes, which words their problems; so a bad row is reported exactly as it
+would be row by row. The ``prepare`` hook gets the columns when it offers a ``columns``
+method (:class:`mapserver.incidents.enrich.IncidentPreparation` does), records otherwise.
+The store writes the columns in one statement (:meth:`Store.add_incident_columns`) while
+the next part is named and prepared (:mod:`mapserver.importing.incident_stream`).
 """
 
 from __future__ import annotations
 
-import functools
-import json
-import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from mapserver.errors import Problem
 from mapserver.geo import parse_crs
 from mapserver.importing import checks
 from mapserver.importing.fields import Plan, build_fields, plan_fields
-from mapserver.importing.geometry import (
-    Checked,
-    Raw,
-    check_geometries,
-    from_columns,
-    from_wkb_column,
-    geometry_columns,
-)
+from mapserver.importing.geometry import Raw, check_geometries, from_columns, from_wkb_column, geometry_columns
+from mapserver.importing.incident_columns import read_incidents
+from mapserver.importing.incident_stream import duplicate_ids, write_incidents
+from mapserver.importing.naming import INCIDENT_NAMESPACE, content_ids, incident_id
 from mapserver.importing.source import Source, read_source
-from mapserver.model import RECORD_TYPES, Road, check_record, time_fields
+from mapserver.model import RECORD_TYPES, Road, check_record
 from mapserver.store import Store
 from mapserver.store.base import KEYS, check_layer
+from mapserver.store.incident_batch import IncidentBatch
 
-__all__ = ["INCIDENT_NAMESPACE", "ImportReport", "Prepare", "Progress", "import_layer"]
+__all__ = ["INCIDENT_NAMESPACE", "ImportReport", "Prepare", "Progress", "import_layer", "incident_id"]
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)`` while checking and writing; a tqdm bar is accepted too."""
@@ -52,10 +57,10 @@ Prepare = Callable[[list[Any]], list[Any]]
 """``prepare(records) -> records``: a last step over every record that passed the checks, just before writing
 (e.g. filling derived fields). It refuses records by raising a 422 :class:`Problem` whose ``errors`` carry
 ``"record"``, the 1-based position in ``records``; the import reports them by file row. The records it returns
-are written without running :func:`~mapserver.model.check_record` again, so they must still pass it."""
-
-INCIDENT_NAMESPACE = uuid.UUID("6f1d3c52-8a8e-5d5e-9a43-2f4f0b6c1e90")
-"""Namespace of generated incident ids (UUID5 of the incident's content)."""
+are written without running :func:`~mapserver.model.check_record` again, so they must still pass it.
+For incidents, a hook may also offer ``columns(batch) -> batch`` on an
+:class:`~mapserver.store.incident_batch.IncidentBatch` (same contract, ``"record"`` the 1-based position in the
+batch); the import then never builds a record per row."""
 
 _WGS84_LIKE = {None, "EPSG:4326", "EPSG:4490", "OGC:CRS84"}
 
@@ -128,18 +133,21 @@ def import_layer(
                             written=0, notes=[*notes, "the file has no rows"])
     plan = plan_fields(layer, source.path.name, list(source.columns), dict(mapping or {}), dict(values or {}),
                        timezone)
-    raws, geometry_from = _raw_geometries(layer, source, dict(mapping or {}))
-    notes += _unused_columns(source, plan, geometry_from)
+    where = _geometry_where(layer, source, dict(mapping or {}))
+    notes += _unused_columns(source, plan, list(where.values()) if where else [])
     tick = _as_callback(progress)
-    rows = _check_rows(layer, source, plan, raws, crs_used, fix, tick)
-    findings = _findings(store, layer, rows, allow_overlaps=allow_overlaps)
-    if findings:
-        count = f"{len(findings)} problem{'s' if len(findings) != 1 else ''}"
-        raise Problem(422, f"{count} in {source.path.name}; nothing was written", errors=findings)
-    records = [r for row in rows for r in row.records]
-    if prepare is not None:
-        records = _prepared(prepare, rows, records, source.path.name)
-    written = _write(store, layer, records, tick)
+    if layer == "incidents":
+        written, rows = _import_incidents(store, source, plan, where, crs_used, fix, tick, prepare)
+    else:
+        rows = _check_rows(layer, source, plan, _raw_geometries(layer, source, where), crs_used, fix, tick)
+        findings = _findings(store, layer, rows, allow_overlaps=allow_overlaps)
+        if findings:
+            raise checks.refusal(findings, source.path.name)
+        records = [r for row in rows for r in row.records]
+        if prepare is not None:
+            records = _prepared(prepare, [row.number for row in rows for _ in row.records], records,
+                                source.path.name)
+        written = _write(store, layer, records, tick)
     repairs = [checks.finding(row.number, row.key, "geom", row.repair) for row in rows if row.repair]
     return ImportReport(layer=layer, path=str(source.path), source_layer=source.layer, crs=crs_used,
                         rows=source.rows, written=written, repairs=repairs, notes=notes)
@@ -161,18 +169,34 @@ def _choose_crs(asked: str | None, source: Source) -> tuple[str, list[str]]:
                            "give one with --crs", param="crs") from None
 
 
-def _raw_geometries(layer: str, source: Source, mapping: dict[str, str]) -> tuple[list[Raw] | None, list[str]]:
-    """Raw geometries per row, from the file's geometry or, failing that, from WKT or lon/lat columns."""
+def _geometry_where(layer: str, source: Source, mapping: dict[str, str]) -> dict[str, str] | None:
+    """Where the rows' geometry is: None for the file's own (or a layer without geometry), else the WKT or lon/lat
+    columns; a 422 Problem when there is none."""
     if not RECORD_TYPES[layer].GEOM_TYPES:
-        return None, []
+        return None
     if source.wkb is not None and not (mapping.get("geom") or mapping.get("lon")):
-        return from_wkb_column(source.wkb), []
+        return None
     where = geometry_columns(list(source.columns), mapping)
     if not where:
         raise Problem(422, f"{source.path.name} has no geometry for {layer}: no geometry column, no WKT column "
                            "(wkt, geometry, geom) and no lon/lat columns (lon/lng/longitude/x, lat/latitude/y); "
                            "name them with --map geom=COLUMN or --map lon=COLUMN --map lat=COLUMN", param="geom")
-    return from_columns(source.columns, where, source.rows), list(where.values())
+    return where
+
+
+def _raw_geometries(layer: str, source: Source, where: dict[str, str] | None,
+                    indices: Sequence[int] | None = None) -> list[Raw] | None:
+    """Raw geometries of the rows (all, or those at ``indices``), from the file's geometry or the ``where``
+    columns; None for a layer without geometry."""
+    if not RECORD_TYPES[layer].GEOM_TYPES:
+        return None
+    if where is None:
+        wkb = source.wkb if indices is None else [source.wkb[i] for i in indices]
+        return from_wkb_column(wkb)
+    if indices is None:
+        return from_columns(source.columns, where, source.rows)
+    picked = np.asarray(indices, dtype=np.int64)
+    return from_columns({c: source.columns[c][picked] for c in where.values()}, where, len(picked))
 
 
 def _unused_columns(source: Source, plan: Plan, geometry_from: list[str]) -> list[str]:
@@ -186,25 +210,32 @@ def _unused_columns(source: Source, plan: Plan, geometry_from: list[str]) -> lis
 
 
 def _check_rows(layer: str, source: Source, plan: Plan, raws: list[Raw] | None, crs: str, fix: bool,
-                tick: Progress) -> list[_Row]:
+                tick: Progress, indices: Sequence[int] | None = None) -> list[_Row]:
+    """Check the rows one by one: all of them, or those at ``indices`` (``raws`` holds their geometries)."""
+    indices = range(source.rows) if indices is None else indices
     geoms = check_geometries(raws, layer, crs, fix=fix, tick=tick) if raws is not None else None
     rows = []
-    for index in range(source.rows):
-        rows.append(_check_row(layer, plan, source, geoms, index))
-        if (index + 1) % 2000 == 0 or index + 1 == source.rows:
-            tick("checking rows", index + 1, source.rows)
+    for position, index in enumerate(indices):
+        geom = None if geoms is None else (geoms.geoms[position], geoms.problems.get(position),
+                                           geoms.repairs.get(position))
+        rows.append(_check_row(layer, plan, source, geom, index))
+        if (position + 1) % 2000 == 0 or position + 1 == len(indices):
+            tick("checking rows", position + 1, len(indices))
     _name_incidents(rows)
     return rows
 
 
-def _check_row(layer: str, plan: Plan, source: Source, geoms: Checked | None, index: int) -> _Row:
+def _check_row(layer: str, plan: Plan, source: Source, geom: tuple[BaseGeometry | None, str | None, str | None]
+               | None, index: int) -> _Row:
+    """One row: its fields, its geometry (checked already: shape, problem, repair) and check_record."""
     kwargs, problems = build_fields(plan, source.columns, index)
     key = kwargs.get(KEYS[layer]) if layer != "grid_staff" else None
     repair = None
-    if geoms is not None:
-        if index in geoms.problems:
-            problems.append(("geom", geoms.problems[index]))
-        kwargs["geom"], repair = geoms.geoms[index], geoms.repairs.get(index)
+    if geom is not None:
+        shape, problem, repair = geom
+        if problem:
+            problems.append(("geom", problem))
+        kwargs["geom"] = shape
     if problems:
         return _Row(index + 1, key, [], problems)
     records = _records(layer, kwargs)
@@ -242,31 +273,6 @@ def _records(layer: str, kwargs: dict[str, Any]) -> list[Any]:
     return [cls(**kwargs)]
 
 
-def incident_id(record: Any, *, wkt: str | None = None) -> str:
-    """A UUID5 of an incident's content (every field but the id; geometry to 1e-7 degrees, about 1 cm).
-
-    ``wkt``: the geometry's WKT at that precision, when the caller wrote many at once.
-    """
-    content = {}
-    for name, kind in _content_fields(type(record)):
-        value = getattr(record, name)
-        if kind == "geom":
-            value = wkt if wkt is not None else shapely.to_wkt(value, rounding_precision=7)
-        elif kind == "time" and value is not None:
-            value = value.isoformat()
-        content[name] = value
-    return str(uuid.uuid5(INCIDENT_NAMESPACE, json.dumps(content, ensure_ascii=False, sort_keys=True, default=str)))
-
-
-@functools.cache
-def _content_fields(cls: type) -> tuple[tuple[str, str], ...]:
-    """The fields an incident id is made from (every field but the id, in declaration order), each with
-    "geom", "time" (a datetime field, written in ISO 8601) or "value" (written as it is)."""
-    times = set(time_fields(cls))
-    return tuple((item.name, "geom" if item.name == "geom" else "time" if item.name in times else "value")
-                 for item in fields(cls) if item.name != "id")
-
-
 def _findings(store: Store, layer: str, rows: list[_Row], *, allow_overlaps: bool = False) -> list[dict[str, Any]]:
     """Every per-row problem, then the rules across rows and against the store, ordered by row."""
     out = [checks.finding(row.number, row.key, f, r) for row in rows for f, r in row.problems]
@@ -283,18 +289,54 @@ def _findings(store: Store, layer: str, rows: list[_Row], *, allow_overlaps: boo
     return sorted(out, key=lambda item: item["row"])
 
 
-def _prepared(prepare: Prepare, rows: list[_Row], records: list[Any], file_name: str) -> list[Any]:
+def _import_incidents(store: Store, source: Source, plan: Plan, where: dict[str, str] | None, crs: str, fix: bool,
+                      tick: Progress, prepare: Prepare | None) -> tuple[int, list[_Row]]:
+    """Incidents through columns: checked, named and written as a batch; the rows the vectorised checks do not
+    vouch for are checked one by one. Returns (written, the rows checked one by one)."""
+    n = source.rows
+    read = read_incidents(source, plan, where, crs, tick)
+    unsure = np.flatnonzero(~read.vouched).tolist()
+    slow = _check_rows("incidents", source, plan, _raw_geometries("incidents", source, where, unsure), crs, fix,
+                       tick, unsure) if unsure else []
+    tick("checking rows", n, n)
+    findings = [checks.finding(row.number, row.key, f, r) for row in slow for f, r in row.problems]
+    if findings or (prepare is not None and not hasattr(prepare, "columns")):
+        # Refused rows (every finding is wanted, duplicate ids too), or a hook on records: every id now.
+        ids = read.batch["id"].copy()
+        fresh = read.vouched & ~read.named
+        if fresh.any():
+            ids[fresh] = content_ids(read.batch.take(fresh))
+        for row in slow:
+            ids[row.number - 1] = row.key
+        findings += duplicate_ids(store, range(1, n + 1), ids.tolist())
+        if findings:
+            raise checks.refusal(sorted(findings, key=lambda item: item["row"]), source.path.name)
+        batch = _good_rows(read.batch.replaced({"id": ids}), read.vouched, slow)
+        records = _prepared(prepare, batch.rows.tolist(), batch.records(), source.path.name)  # type: ignore[arg-type]
+        return _write(store, "incidents", records, tick), slow
+    good = _good_rows(read.batch, read.vouched, slow)  # ids still None where a content id is due
+    hook = getattr(prepare, "columns", None)
+    written = write_incidents(store, good, hook, source.path.name)
+    tick("writing", written, len(good))
+    return written, slow
+
+
+def _good_rows(batch: IncidentBatch, vouched: np.ndarray, slow: list[_Row]) -> IncidentBatch:
+    """The rows to write, in file order: those vouched for, and those the per-row checks accepted."""
+    accepted = [(row.number, record) for row in slow for record in row.records]
+    if not accepted:
+        return batch.take(vouched)
+    extra = IncidentBatch.from_records([record for _, record in accepted], rows=[number for number, _ in accepted])
+    merged = IncidentBatch.concat([batch.take(vouched), extra])
+    return merged.take(np.argsort(merged.rows, kind="stable"))
+
+
+def _prepared(prepare: Prepare, numbers: Sequence[int], records: list[Any], file_name: str) -> list[Any]:
     """Run the ``prepare`` hook; its findings name records by position, turned here into file rows."""
-    numbers = [row.number for row in rows for _ in row.records]
     try:
         return list(prepare(records))
     except Problem as problem:
-        if problem.status != 422 or not problem.errors or any("record" not in e for e in problem.errors):
-            raise
-        findings = sorted(({"row": numbers[e["record"] - 1], **{k: v for k, v in e.items() if k != "record"}}
-                           for e in problem.errors), key=lambda item: item["row"])
-        count = f"{len(findings)} problem{'s' if len(findings) != 1 else ''}"
-        raise Problem(422, f"{count} in {file_name}; nothing was written", errors=findings) from None
+        raise checks.by_row(problem, numbers, file_name) from None
 
 
 def _write(store: Store, layer: str, records: list[Any], tick: Progress) -> int:

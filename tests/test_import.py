@@ -653,3 +653,54 @@ def test_times_without_an_offset_are_local_time_where_recorded(text, zone, expec
     from mapserver.importing.fields import convert
 
     assert convert("incidents", "reported_at", "time", text, timezone=zone) == (expected, None)
+
+
+# --- CSV read by pandas, as GDAL reads it ------------------------------------------------------------------
+
+TRICKY_CSV = {
+    "plain": "code,text,lon,lat\nA1,七一路,114.6,33.6\n",
+    "blanks kept": "code,text,lon,lat\n A1 ,\" 七一路 \",114.6 , 33.6\n",
+    "quotes and breaks": 'code,text,lon,lat\nA1,"他说""好"", 一\n二",114.6,33.6\n\nA2,,114.7,33.7\n',
+    "crlf": "code,text,lon,lat\r\nA1,x,114.6,33.6\r\n\r\nA2,y,114.7,33.7\r\n",
+    "crlf inside quotes": 'code,text,lon,lat\r\nA1,"x\r\ny",114.6,33.6\r\n',
+    "short and long lines": "code,text,lon,lat\nA1,x,114.6\nA2,y,114.7,33.7,extra\n",
+    "semicolons": "code;text;lon;lat\nA1;x;114.6;33.6\n",
+    "a line of blanks": "code,text,lon,lat\nA1,x,114.6,33.6\n   \nA2,y,114.7,33.7\n",
+    "numbers as header": "1,2,3,4\n5,6,7,8\n",
+    "duplicate and empty names": "code,code,,lat\nA1,x,114.6,33.6\n",
+    "header only": "code,text,lon,lat\n",
+    "unbalanced quote": 'code,text,lon,lat\nA1,"x,114.6,33.6\n',
+}
+
+
+@pytest.mark.parametrize("name", list(TRICKY_CSV))
+def test_a_csv_reads_as_gdal_reads_it(tmp_path, name):
+    import pyogrio
+
+    from mapserver.importing import source as source_module
+    from mapserver.importing.source import read_source
+
+    path = tmp_path / "a.csv"
+    path.write_bytes(TRICKY_CSV[name].encode("utf-8"))
+    try:
+        meta, _, _, values = pyogrio.raw.read(str(path), read_geometry=False, encoding="UTF-8")
+    except source_module._READ_ERRORS as exc:  # GDAL refuses the file: the import must refuse it too
+        with pytest.raises(Problem) as caught:
+            read_source(path, None, "addresses")
+        assert caught.value.status == 400 and str(exc).strip()[:40] in caught.value.detail
+        return
+    gdal = {str(f): ["" if v is None else v for v in column] for f, column in zip(meta["fields"], values, strict=True)}
+    source = read_source(path, None, "addresses")
+    assert {c: ["" if v is None else v for v in column] for c, column in source.columns.items()} == gdal
+    assert source.rows == len(values[0]) if values else source.rows == 0
+
+
+def test_a_plain_csv_is_read_by_pandas_and_a_typed_one_by_gdal(tmp_path):
+    from mapserver.importing import source
+
+    path = tmp_path / "a.csv"
+    path.write_text(TRICKY_CSV["quotes and breaks"], encoding="utf-8")
+    assert source._read_csv(path, str(path), "a", "UTF-8") is not None
+    (tmp_path / "a.csvt").write_text('"String","String","Real","Real"\n', encoding="utf-8")  # GDAL's column types
+    assert source._read_csv(path, str(path), "a", "UTF-8") is None
+    assert source.read_source(path, None, "addresses").columns["lon"].dtype == np.float64

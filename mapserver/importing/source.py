@@ -8,6 +8,13 @@ and a whole-file read would then fail without saying which row is at fault. CSV 
 are read as text only; their geometry (a WKT column or lon/lat columns) is parsed by
 :mod:`mapserver.importing.geometry`.
 
+A plain ``.csv`` is read by pandas' C parser (about five times faster than GDAL's CSV
+driver: 0.5 s against 2.6 s for 200,000 incidents) when it reads the file as GDAL would:
+the same column names as GDAL finds (GDAL's header rules, separator detection, ``field_N``
+names and ``.csvt`` column types all show there), no cell typed by GDAL, and none of the
+few things the two read differently (a NUL byte, a line of blanks only, a carriage return
+inside a quoted cell, a malformed line). Otherwise GDAL reads it, as before.
+
 Coordinates are left in the file's own CRS; :attr:`Source.crs` is what the file
 declares (``EPSG:n``), if anything.
 """
@@ -15,6 +22,8 @@ declares (``EPSG:n``), if anything.
 from __future__ import annotations
 
 import codecs
+import io
+import re
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -22,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyogrio
 import pyogrio.errors
 from pyproj import CRS
@@ -118,8 +128,16 @@ def _pick_layer(path: Path, dataset: str, source_layer: str | None, target_layer
                   param="layer")
 
 
+_BLANK_LINE = re.compile(rb"(?:^|\n)[ \t\f\v]+\r?(?:\n|$)")  # a line of blanks: GDAL keeps it as a row, pandas not
+_PANDAS_ENCODING = {"UTF-8": "utf-8-sig", "GB18030": "gb18030"}  # GDAL drops a UTF-8 BOM too
+
+
 def _read(path: Path, dataset: str, layer: str, is_csv: bool) -> Source:
     encoding = _csv_encoding(path) if is_csv and path.suffix.lower() == ".csv" else None
+    if encoding is not None:
+        fast = _read_csv(path, dataset, layer, encoding)
+        if fast is not None:
+            return fast
     with warnings.catch_warnings():
         # GDAL warns about unclosed rings and the like; the geometry checks report them per row.
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -130,6 +148,47 @@ def _read(path: Path, dataset: str, layer: str, is_csv: bool) -> Source:
     wkb = None if geometry is None or meta.get("geometry_type") is None else list(geometry)
     return Source(path=path, layer=layer, is_csv=is_csv, columns=columns, wkb=wkb, crs=_declared_crs(meta["crs"]),
                   rows=rows)
+
+
+def _read_csv(path: Path, dataset: str, layer: str, encoding: str) -> Source | None:
+    """A plain CSV read by pandas, as GDAL reads it (cells as text, empty cells as ""); None when pandas might
+    read it otherwise, and GDAL should."""
+    if any(path.with_suffix(suffix).exists() for suffix in (".csvt", ".CSVT")):
+        return None  # GDAL types the columns by it
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            meta, _, _, head = pyogrio.raw.read(dataset, layer=layer, read_geometry=False, datetime_as_string=True,
+                                                encoding=encoding, max_features=1)
+    except _READ_ERRORS:
+        return None  # GDAL's whole read says what it says of this file
+    names = [str(name) for name in meta["fields"]]
+    if any(np.asarray(values).dtype != object for values in head):
+        return None
+    data = path.read_bytes()
+    if b"\x00" in data or (_may_have_blank_line(data) and _BLANK_LINE.search(data)):
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)  # e.g. a line with too many cells
+            frame = pd.read_csv(io.BytesIO(data), dtype=object, keep_default_na=False, na_filter=False,
+                                index_col=False, engine="c", encoding=_PANDAS_ENCODING[encoding])
+    except (pd.errors.ParserError, pd.errors.ParserWarning, pd.errors.EmptyDataError, UnicodeDecodeError,
+            ValueError):
+        return None
+    if list(frame.columns) != names:
+        return None
+    columns = {name: frame[name].to_numpy(dtype=object) for name in names}
+    if b"\r" in data and any("\r" in " ".join(values.tolist()) for values in columns.values()):
+        return None  # a quoted cell over several CRLF lines: GDAL reads its line breaks as "\n"
+    return Source(path=path, layer=layer, is_csv=True, columns=columns, wkb=None, crs=_declared_crs(meta["crs"]),
+                  rows=len(frame))
+
+
+def _may_have_blank_line(data: bytes) -> bool:
+    """Whether some line starts with a blank (a quick look before the slower exact search)."""
+    blanks = (b" ", b"\t", b"\f", b"\v")
+    return data[:1] in blanks or any(b"\n" + blank in data for blank in blanks)
 
 
 def _csv_encoding(path: Path) -> str:
