@@ -15,8 +15,8 @@ postgresql://postgres@127.0.0.1:5432/postgres), created and dropped here; the de
   the server and PostgreSQL) POSTs reports at points inside the district's base grids for ``--seconds``
   after a warm-up; every 201 is checked afterwards against the database (one new row each, with its grid).
 * Import: a CSV of ``--import-rows`` incidents (points in the grids, times over the year before the
-  demo's end, no grid codes or deadlines) imported in this process as the command does, with the
-  time of each stage.
+  demo's end, no grid codes or deadlines) imported in this process as the command does (one
+  transaction with its audit record), with the time of each stage.
 * Measures: the table is topped up to ``--kpi-incidents`` with copies of the demo's incidents (new
   ids, times shifted by minutes, so the closed loop's durations stay realistic), then VACUUM ANALYZE;
   each query's median over 7 calls over HTTP: the whole table, the last 30 days, 30 days by
@@ -28,11 +28,14 @@ machine) and this run ÷ that one (speed-up: higher is better for throughput, lo
 state whether their percentiles are exact or read from the per-day summary's histograms (within 2.2%).
 Usage: MAPSERVER_BENCH_PG=postgresql://postgres@127.0.0.1:5432/postgres python bench/bench_incidents.py
        [--seconds 15] [--connections 16] [--workers 2] [--import-rows 200000] [--kpi-incidents 1000000]
+       [--only import] [--profile import.prof]
+``--only import`` runs the import alone (demo district loaded, no server, no wrk, no measures).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import csv
 import json
 import os
@@ -60,14 +63,15 @@ import shapely
 from machine import cpu_count, cpu_model  # bench/machine.py (scripts run from bench/)
 from scratch import scratch_database
 
+from mapserver import audit
 from mapserver.auth import hash_token, new_token
 from mapserver.demo import AS_OF, build_city, load_city
 from mapserver.gridindex import GridIndex
-from mapserver.importer import import_layer
+from mapserver.importer import ImportReport, import_layer
 from mapserver.incidents.enrich import prepare_incidents
 from mapserver.incidents.settings import DEFAULT_CATEGORIES, IncidentSettings
 from mapserver.model import SEVERITIES
-from mapserver.store import Store, open_store
+from mapserver.store import Store, open_store, postgis
 
 TARGET_REPORTS_PER_S = 1_000
 TARGET_IMPORT_PER_S = 50_000
@@ -76,8 +80,9 @@ WARM_UP_S = 3
 KPI_REPEATS = 7
 # The previous version's figures on this machine (BENCHMARKS.md, 2026-11-22, its quietest run: load average
 # 1.1 at start): reports/s, imported rows/s and /api/kpis milliseconds per query, printed beside this run's.
+# The import's is the version before the columnar import (BENCHMARKS.md "Incidents on PostGIS", "now", load 0.4).
 BEFORE: dict[str, float] = {
-    "reports": 381.0, "import": 2_908.0, "whole table": 891.0, "30 days": 106.0,
+    "reports": 381.0, "import": 7_028.0, "whole table": 891.0, "30 days": 106.0,
     "30 days by community (level=2)": 115.0, "30 days, one street": 32.0,
 }
 TIME_COLUMNS = ("reported_at", "due_at", "warn_at", "dispatched_at", "closed_at")
@@ -268,10 +273,18 @@ def write_history(path: Path, points: np.ndarray, seed: int) -> None:
                           f"历史事件{k}", "川汇区", "网格员"])
 
 
-def bench_import(store: Store, path: Path, rows: int) -> dict[str, float]:
-    """Import as ``mapserver import incidents FILE`` does; the seconds of each stage."""
+def bench_import(store: Store, path: Path, rows: int, profile: Path | None = None) -> dict[str, float]:
+    """Import as ``mapserver import incidents FILE`` does (one transaction with its audit record); the seconds
+    of each stage, and a cProfile of the whole import in ``profile`` if given.
+
+    Stages follow the import's progress: reading the file; the vectorised checks of points, then of fields
+    (with the per-row checks of the rows they do not vouch for); the write, in which content ids, the
+    preparation hook (grid chain, H3, deadlines) and the COPY overlap (the hook's own seconds are given apart,
+    "of which"), then the index rebuild of a large batch; the audit record and the commit.
+    """
     stages: dict[str, float] = {}
     mark = {"stage": "reading", "at": time.perf_counter()}
+    inside = {"preparing": 0.0}
 
     def switch(stage: str) -> None:
         now = time.perf_counter()
@@ -279,26 +292,62 @@ def bench_import(store: Store, path: Path, rows: int) -> dict[str, float]:
         mark.update(stage=stage, at=now)
 
     def progress(stage: str, done: int, total: int) -> None:
-        if stage != mark["stage"] and mark["stage"] != "checking across rows (duplicate ids)":
-            switch(stage)
-        if stage == "checking rows" and done == total:  # next: the checks across rows and against the store
-            switch("checking across rows (duplicate ids)")
+        names = {"checking geometries": "checking points", "checking rows": "checking fields"}
+        if stage in names and mark["stage"] != names[stage] and mark["stage"] in ("reading", "checking points"):
+            switch(names[stage])
+        if stage == "checking rows" and done == total and mark["stage"] == "checking fields":
+            switch("writing: ids, hook and COPY")
 
     hook = prepare_incidents(store, IncidentSettings())
 
-    def prepare(records: list[Any]) -> list[Any]:
-        switch("preparing (grid chain, H3, deadlines)")
-        out = hook(records)
-        switch("writing")
-        return out
+    class Prepare:
+        """The command's hook (on columns, as the import uses it), its seconds added up."""
 
+        def __call__(self, records: list[Any]) -> list[Any]:
+            started = time.perf_counter()
+            out = hook(records)
+            inside["preparing"] += time.perf_counter() - started
+            return out
+
+        def columns(self, batch: Any) -> Any:
+            started = time.perf_counter()
+            out = hook.columns(batch)
+            inside["preparing"] += time.perf_counter() - started
+            return out
+
+    prepare = Prepare()
+
+    def run() -> ImportReport:
+        with store.transaction():  # as the command: the audit record commits with the rows, or neither does
+            report = import_layer(store, "incidents", path, prepare=prepare, progress=progress)
+            switch("audit record and commit")
+            audit.record(store, action="import", target="incidents", detail={"file": path.name,
+                                                                              "written": report.written})
+        return report
+
+    # The write's index rebuild (a batch large next to the table, mapserver/store/postgis_indexes.py) timed apart.
+    rebuild = postgis.create_indexes
+
+    def timed_rebuild(cur: Any, indexes: list[tuple[str, str]]) -> None:
+        if indexes:
+            switch(f"writing: {len(indexes)} indexes built again")
+        rebuild(cur, indexes)
+
+    postgis.create_indexes = timed_rebuild
+    profiler = cProfile.Profile() if profile is not None else None
     started = time.perf_counter()
     mark["at"] = started
-    report = import_layer(store, "incidents", path, prepare=prepare, progress=progress)
+    try:
+        report = profiler.runcall(run) if profiler is not None else run()
+    finally:
+        postgis.create_indexes = rebuild
     seconds = time.perf_counter() - started
     switch("done")
+    if profiler is not None:
+        profiler.dump_stats(profile)
     assert report.written == rows, report.summary()
-    return {"seconds": seconds, "per_s": rows / seconds, **stages}
+    return {"seconds": seconds, "per_s": rows / seconds, **stages,
+            "of which the hook (grid chain, H3, deadlines)": inside["preparing"]}
 
 
 # --- measures ---------------------------------------------------------------------------------------------
@@ -363,11 +412,17 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--import-rows", type=int, default=200_000)
     parser.add_argument("--kpi-incidents", type=int, default=1_000_000)
+    parser.add_argument("--only", choices=("all", "import"), default="all",
+                        help="import: the batch import alone, in this process (no server, no wrk, no measures)")
+    parser.add_argument("--profile", type=Path, default=None, metavar="FILE",
+                        help="write a cProfile of the import to FILE (view with python -m pstats FILE)")
     args = parser.parse_args()
     admin = os.environ.get("MAPSERVER_BENCH_PG")
     if not admin:
         print("skipped: set MAPSERVER_BENCH_PG to an admin URL, e.g. postgresql://postgres@127.0.0.1:5432/postgres")
         return 0
+    if args.only == "import":
+        return main_import(admin, args.import_rows, args.profile)
     if shutil.which("wrk") is None:
         print("wrk is missing: apt-get install wrk")
         return 1
@@ -392,7 +447,7 @@ def main() -> int:
                                         args.seconds, args.connections)
                 path = folder / "history.csv"
                 write_history(path, points_in_grids(store, args.import_rows, seed=4), seed=5)
-                imported = bench_import(store, path, args.import_rows)
+                imported = bench_import(store, path, args.import_rows, args.profile)
                 total = timed(f"top up to {args.kpi_incidents:,} incidents and VACUUM ANALYZE",
                               lambda: top_up(url, args.kpi_incidents, demo_ids))
                 kpis = bench_kpis(base, viewer, street)
@@ -404,15 +459,42 @@ def main() -> int:
           f"p99 {reports['p99_ms']:.1f} ms")
     print(ratio_line("reports through HTTP, assigned and committed", reports["per_s"], "/s", TARGET_REPORTS_PER_S,
                      True, BEFORE["reports"]))
-    stages = ", ".join(f"{k} {v:.1f} s" for k, v in imported.items() if k not in ("seconds", "per_s", "done"))
-    print(f"-- import of {args.import_rows:,} incidents from CSV in {imported['seconds']:.1f} s: {stages}")
-    print(ratio_line("batch import", imported["per_s"], "/s", TARGET_IMPORT_PER_S, True, BEFORE["import"]))
+    print_import(imported, args.import_rows)
     print(f"-- /api/kpis over {total:,} incidents (median of {KPI_REPEATS}, over HTTP):")
     for label, value in kpis.items():
         if not label.endswith((" rows", " exact")):
             how = "exact" if kpis[f"{label} exact"] else "histogram percentiles"
             print(ratio_line(f"{label} ({kpis[label + ' rows']:,} incidents, {how})", value, "ms", BUDGET_KPIS_MS,
                              False, BEFORE.get(label)))
+    return 0
+
+
+def print_import(imported: dict[str, float], rows: int) -> None:
+    hook = "of which the hook (grid chain, H3, deadlines)"
+    stages = ", ".join(f"{k} {v:.1f} s" for k, v in imported.items() if k not in ("seconds", "per_s", "done", hook))
+    print(f"-- import of {rows:,} incidents from CSV in {imported['seconds']:.1f} s: {stages}; the preparation "
+          f"hook (grid chain, H3, deadlines) took {imported[hook]:.1f} s of the write")
+    print(ratio_line("batch import", imported["per_s"], "/s", TARGET_IMPORT_PER_S, True, BEFORE["import"]))
+
+
+def main_import(admin: str, rows: int, profile: Path | None) -> int:
+    """The batch import alone: the demo district loaded, then ``rows`` incidents imported from CSV."""
+    print(f"machine: {machine()}")
+    with tempfile.TemporaryDirectory() as tmp, scratch_database(admin, "mapserver_bench_import") as url:
+        store = open_store(url)
+        try:
+            store.migrate()
+            city = timed("build the demo district", lambda: build_city(seed=1, scale="district"))
+            timed("load it (grids, staff, addresses, 120,000 incidents)",
+                  lambda: load_city(store, city, progress=False))
+            sql(url, "VACUUM ANALYZE")
+            path = Path(tmp) / "history.csv"
+            write_history(path, points_in_grids(store, rows, seed=4), seed=5)
+            imported = bench_import(store, path, rows, profile)
+            print(f"   load average after the import: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
+        finally:
+            store.close()
+    print_import(imported, rows)
     return 0
 
 
