@@ -117,3 +117,22 @@ def test_a_transaction_whose_failed_statement_was_caught_is_not_taken_as_committ
             pg._exec("SELECT no_such_column FROM grids")
     assert getattr(refused.value, "status", None) == 409 and "rolled back" in str(refused.value)
     assert pg.count("grids") == 0
+
+
+def test_an_open_write_does_not_hold_the_version_row_until_its_commit(pg, postgis_url):
+    """Concurrent writers of one layer all bump its version row: a transaction must not lock it before COMMIT,
+    else every report queues behind the others' remaining statements."""
+    pg._bump_version("grids")  # alone: committed at once, so the row exists
+    before = pg.data_version("grids")
+    assert before >= 1
+    with pg.transaction():
+        pg.add("grids", [samples.STREET])
+        assert pg.data_version("grids") == before + 1  # this transaction's own bump is seen inside it
+        other = psycopg2.connect(postgis_url)
+        try:
+            with other, other.cursor() as cur:
+                cur.execute("SET LOCAL lock_timeout = '1s'")  # a held row lock would fail this update
+                cur.execute("UPDATE data_versions SET version = version + 1 WHERE layer = 'grids'")
+        finally:
+            other.close()
+    assert pg.data_version("grids") == before + 2  # the other writer's bump and this one's, made at COMMIT

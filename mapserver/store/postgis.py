@@ -219,7 +219,7 @@ class PostGISStore(Store):
             yield  # nested: the outer transaction commits
             return
         conn = self._checkout()
-        self._local.conn = conn
+        self._local.conn, self._local.bumps = conn, set()
         try:
             yield
         except BaseException:
@@ -231,16 +231,30 @@ class PostGISStore(Store):
                     conn.close()
             raise
         else:
-            self._commit(conn)
+            self._commit(conn, sorted(self._local.bumps))
         finally:
-            self._local.conn = None
+            self._local.conn, self._local.bumps = None, set()
             self._release(conn)
 
-    def _commit(self, conn: psycopg2.extensions.connection) -> None:
+    def _commit(self, conn: psycopg2.extensions.connection, bumps: Sequence[str] = ()) -> None:
+        """COMMIT, with the version bumps of the transaction sent in the same round trip just before it.
+
+        A bump updates one row per layer that every writer of the layer updates: held from the bump to the end
+        of the transaction, its lock would queue concurrent reports behind each other's remaining statements
+        (and behind their Python, waiting for the GIL). Sent with COMMIT, it is held for the commit alone. The
+        layers come sorted, so two transactions never wait on each other's rows in opposite orders.
+        """
+        statement = "".join(f"{_BUMP}; " for _ in bumps) + "COMMIT"
+        params = [value for layer in bumps for value in (layer, NOTIFY_CHANNEL, layer)]
         try:
             with conn.cursor() as cur:
-                cur.execute("COMMIT")
-                ended = cur.statusmessage
+                try:
+                    cur.execute(statement, params or None)
+                except psycopg2.errors.InFailedSqlTransaction:  # an error inside was caught: nothing committed
+                    cur.execute("ROLLBACK")
+                    ended = "ROLLBACK"
+                else:
+                    ended = cur.statusmessage
         except _LOST as exc:
             conn.close()  # in an unknown state now: never hand it out again
             # A commit that fails this way may or may not have landed: the client must not take it as stored.
@@ -427,20 +441,25 @@ class PostGISStore(Store):
         with self._cursor() as cur:
             cur.execute("SELECT version FROM data_versions WHERE layer = %s", (layer,))
             row = cur.fetchone()
-            return int(row[0]) if row else 0
+        pending = layer in (getattr(self._local, "bumps", None) or ())  # this transaction's bump, sent at COMMIT
+        return (int(row[0]) if row else 0) + pending
 
     def _bump_version(self, layer: str) -> None:
-        with self._cursor() as cur:
-            # Both statements in one round trip. The notice is delivered at commit: workers holding caches (the
-            # grid index) LISTEN for it.
-            cur.execute(_BUMP, (layer, NOTIFY_CHANNEL, layer))
+        # In a transaction the bump goes with its COMMIT (see _commit); alone, in a transaction of its own. The
+        # notice is delivered at commit: workers holding caches (the grid index) LISTEN for it.
+        if getattr(self._local, "conn", None) is not None:
+            self._local.bumps.add(layer)
+            return
+        with self.transaction():
+            self._local.bumps.add(layer)
 
     def _insert_report(self, incident: Any, event: Any) -> None:
-        # The incident, its first timeline entry and the version bump: three statements in one round trip.
+        # The incident and its first timeline entry in one round trip; the version bump goes with the COMMIT.
         with self._cursor() as cur:
-            statement = f"{self._statement(cur, 'insert', 'incidents')}; {_qmarks(EVENT_INSERT)}; {_BUMP}"
+            statement = f"{self._statement(cur, 'insert', 'incidents')}; {_qmarks(EVENT_INSERT)}"
             values = _row_values(_insert_columns("incidents"), [incident])[0]
-            cur.execute(statement, [*values, *event_values(event), "incidents", NOTIFY_CHANNEL, "incidents"])
+            cur.execute(statement, [*values, *event_values(event)])
+        self._bump_version("incidents")
 
     # -- portable SQL -----------------------------------------------------------
 
