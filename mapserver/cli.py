@@ -27,7 +27,7 @@ def main(ctx: click.Context, config: str | None) -> None:
 def init(ctx: click.Context) -> None:
     """Create the store's schema, or upgrade it in place."""
     settings = context_settings(ctx)
-    store = configured_store(settings)
+    store = configured_store(settings, check_schema=False)
     before = store.schema_version()
     after = store.migrate()
     word = "created" if before == 0 else ("upgraded" if after > before else "already current")

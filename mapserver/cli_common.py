@@ -33,7 +33,15 @@ def context_settings(ctx: click.Context) -> Settings:
     return load_settings(ctx.obj.get("config"))
 
 
-def configured_store(settings: Settings) -> Store:
-    """Open the store the settings name."""
-    return open_store(settings.store.url, pool_max=settings.store.pool_max,
-                      connect_timeout_s=settings.store.connect_timeout_s)
+def configured_store(settings: Settings, *, check_schema: bool = True) -> Store:
+    """Open the store the settings name; unless ``check_schema`` is off (``mapserver init``), refuse one whose
+    schema is not this program's, saying to run ``mapserver init``, instead of failing on a missing table."""
+    from mapserver.store.base import SCHEMA_VERSION
+
+    store = open_store(settings.store.url, pool_max=settings.store.pool_max,
+                       connect_timeout_s=settings.store.connect_timeout_s)
+    if check_schema and (found := store.schema_version()) != SCHEMA_VERSION:
+        store.close()
+        raise click.ClickException(f"the store at {store.display_url} has schema version {found}, this program "
+                                   f"needs {SCHEMA_VERSION}: run `mapserver init` first")
+    return store

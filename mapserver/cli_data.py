@@ -21,7 +21,6 @@ from tqdm import tqdm
 from mapserver.cli_common import configured_store, context_settings, friendly_errors
 from mapserver.errors import Problem
 from mapserver.store import Store
-from mapserver.store.base import SCHEMA_VERSION
 
 if TYPE_CHECKING:
     from mapserver.importer import ImportReport, Prepare
@@ -63,16 +62,6 @@ def _pairs(items: tuple[str, ...], option: str) -> dict[str, str]:
     return out
 
 
-def _open(ctx: click.Context) -> Store:
-    store = configured_store(context_settings(ctx))
-    found = store.schema_version()
-    if found != SCHEMA_VERSION:
-        store.close()
-        raise click.ClickException(f"the store at {store.display_url} has schema version {found}, this program "
-                                   f"needs {SCHEMA_VERSION}: run `mapserver init` first")
-    return store
-
-
 def _print_refusal(problem: Problem) -> None:
     """One line per finding on stderr, e.g. ``row 10 (411000) geom: invalid polygon: Self-intersection at …``."""
     for item in problem.errors:
@@ -105,7 +94,7 @@ def import_command(ctx: click.Context, layer: str, file: str, crs: str | None, s
     from mapserver.importer import import_layer
 
     mapping, fixed = _pairs(mappings, "--map"), _pairs(values, "--set")
-    store = _open(ctx)
+    store = configured_store(context_settings(ctx))
     prepare = _incident_preparation(ctx, store) if layer == "incidents" else None
     progress = TqdmProgress()
     try:
@@ -159,7 +148,7 @@ def export_command(ctx: click.Context, layer: str, file: str) -> None:
     """Export LAYER to FILE (.geojson, .json, .gpkg or .csv), or all layers to a .gpkg or a folder."""
     from mapserver.exporter import export_all, export_layer
 
-    store = _open(ctx)
+    store = configured_store(context_settings(ctx))
     try:
         if layer == "all":
             counts = export_all(store, file)

@@ -45,6 +45,22 @@ def test_init_creates_then_reports_current(tmp_path, store_url):
     assert "already current" in again.output
 
 
+@pytest.mark.parametrize("command", [
+    ("token", "create", "--role", "viewer", "--name", "wall-1"),
+    ("token", "list"),
+    ("lookup", "--lon", "114.65", "--lat", "33.62"),
+    ("check-grids",),
+    ("reassign",),
+    ("patrol", "list"),
+])
+def test_a_store_without_its_schema_is_refused_with_the_command_to_run(tmp_path, store_url, command):
+    cfg = str(config_file(tmp_path, store_url))
+    refused = CliRunner().invoke(main, ["--config", cfg, *command])
+    assert refused.exit_code == 1 and refused.exception is not None and isinstance(refused.exception, SystemExit)
+    assert "schema version 0" in refused.output and "run `mapserver init` first" in refused.output
+    assert "Traceback" not in refused.output
+
+
 def test_token_create_list_revoke(tmp_path, store_url):
     cfg = str(config_file(tmp_path, store_url))
     run("--config", cfg, "init")

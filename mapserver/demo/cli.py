@@ -13,7 +13,7 @@ from mapserver.cli_common import configured_store, context_settings, friendly_er
 from mapserver.demo.build import AS_OF, LOAD_ORDER, DemoCity, build_city, load_city
 from mapserver.demo.specs import SCALES
 from mapserver.store import Store
-from mapserver.store.base import KEYS, SCHEMA_VERSION, iter_chunks
+from mapserver.store.base import KEYS, iter_chunks
 
 
 @click.command("demo")
@@ -38,7 +38,6 @@ def demo_command(ctx: click.Context, seed: int, scale: str, replace: bool, if_em
     settings = context_settings(ctx)
     store = configured_store(settings)
     try:
-        _check_schema(store)
         held = {layer: n for layer in LOAD_ORDER if (n := store.count(layer))}
         if held and if_empty:
             click.echo(f"{store.display_url} already holds data ({_listing(held)}); the demo was not loaded")
@@ -74,13 +73,6 @@ def _as_of(text: str | None) -> datetime:
     except ValueError:
         raise click.BadParameter(f"{text!r} is not an ISO date-time or 'now'", param_hint="--as-of") from None
     return value.replace(tzinfo=value.tzinfo or UTC).astimezone(UTC)
-
-
-def _check_schema(store: Store) -> None:
-    found = store.schema_version()
-    if found != SCHEMA_VERSION:
-        raise click.ClickException(f"the store at {store.display_url} has schema version {found}, this program "
-                                   f"needs {SCHEMA_VERSION}: run `mapserver init` first")
 
 
 def _clear(store: Store, held: dict[str, int]) -> None:
