@@ -45,6 +45,18 @@ def test_every_geometry_column_has_a_gist_index(postgis_url):
     assert {"grids", "cameras", "places", "addresses", "roads", "incidents"} <= indexed
 
 
+def test_incident_codes_compare_byte_by_byte_whatever_the_database_locale(postgis_url):
+    """Schema v6: incident ids and codes are COLLATE "C" (memcmp, abbreviated keys) in any locale."""
+    rows = dict(catalog(postgis_url, "SELECT table_name || '.' || column_name, collation_name "
+                                     "FROM information_schema.columns WHERE table_name IN ('incidents', "
+                                     "'incident_events') AND data_type = 'text'"))
+    for column in ("id", "status", "category", "severity", "grid_code", "grid_l1", "grid_l2", "grid_l3", "grid_l4",
+                   "h3_cell"):
+        assert rows[f"incidents.{column}"] == "C", column
+    assert rows["incident_events.incident_id"] == "C"
+    assert rows["incidents.description"] is None  # free text keeps the database's collation
+
+
 def test_the_database_itself_refuses_invalid_polygons(postgis_url):
     conn = psycopg2.connect(postgis_url)
     with pytest.raises(psycopg2.errors.CheckViolation), conn.cursor() as cur:

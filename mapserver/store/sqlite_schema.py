@@ -273,4 +273,7 @@ CREATE INDEX incidents_open_due ON incidents (due_at) WHERE status <> 'closed';
 CREATE INDEX audit_log_target ON audit_log (target, seq);
 """
 
-MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4, V5)
+# Version 6 changes PostgreSQL's collation of incident codes; SQLite compares text byte by byte already.
+V6 = ""
+
+MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4, V5, V6)
