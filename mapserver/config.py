@@ -46,8 +46,8 @@ class StoreSettings(_Section):
 class ServerSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
-    workers: int = Field(2, ge=1, le=64, description="worker processes for `mapserver serve`")
-    threads: int = Field(4, ge=1, le=64, description="request threads per worker process")
+    workers: int = Field(4, ge=1, le=64, description="worker processes for `mapserver serve`")
+    threads: int = Field(1, ge=1, le=64, description="request threads per worker process")
     max_request_mb: float = Field(16.0, gt=0, le=1024, description="larger request bodies get 413")
     trusted_proxies: int = Field(0, ge=0, le=5, description="reverse proxies in front (nginx: 1) whose "
                                                              "X-Forwarded-For names the client")

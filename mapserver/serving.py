@@ -26,8 +26,11 @@ from typing import Any
 
 from flask import Flask
 
-THREADS_PER_WORKER = 4
-"""Request threads in each worker process: a slow client (a wall on a weak link) holds one thread, not a process."""
+THREADS_PER_WORKER = 1
+"""Request threads in each worker process. One: on the 2-core bench machine 4 processes × 1 thread answered lookups
+with a p99 of 8–15 ms at 1,500 req/s where 2 × 4 gave 15–20 ms (threads of one process wait for each other's GIL),
+and took 415 reports/s against 383 (BENCHMARKS.md). More threads keep a slow client (a wall on a weak link, no nginx
+in front) from holding a whole process."""
 
 GRACEFUL_STOP_S = 30
 """On SIGTERM, how long requests in flight may take to finish before their worker is killed (seconds)."""
