@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 import psycopg2.extensions
 
-from mapserver.store.incident_batch import NAT, TIME_FIELDS, IncidentBatch, iso_times
+from mapserver.store.copy_binary import binary_rows, column_fields
+from mapserver.store.incident_batch import TIME_FIELDS, IncidentBatch, iso_times
 
 COPY_ROWS = 5000  # rows made into COPY data at a time
 _EWKB_POINT = "0101000020E6100000"  # little-endian Point with SRID 4326, before x and y
@@ -37,9 +38,6 @@ BINARY_TYPES = {"timestamp with time zone": "time", "text": "text", "jsonb": "js
                 "integer": "int4"}
 _BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 _BINARY_TRAILER = struct.pack(">h", -1)
-_BINARY_NULL = struct.pack(">i", -1)
-_PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01 UTC, in microseconds since 1970-01-01
-_EWKB_POINT_BYTES = bytes.fromhex(_EWKB_POINT)
 
 
 class CopyText:
@@ -153,71 +151,9 @@ def binary_kinds(cur: psycopg2.extensions.cursor, columns: tuple[str, ...]) -> t
 
 def binary_pieces(batches: Iterable[IncidentBatch], columns: tuple[str, ...],
                   kinds: tuple[str, ...]) -> Iterator[bytes]:
-    """COPY's binary format for the batches, :data:`COPY_ROWS` rows per piece, made as it is read."""
+    """COPY's binary format for the batches, :data:`COPY_ROWS` rows per piece, made as it is read (each piece
+    laid out column by column: :mod:`mapserver.store.copy_binary`)."""
     yield _BINARY_HEADER
-    count = struct.pack(">h", len(columns))
     for part in _parts(batches):
-        fields = [_binary_column(part, name, kind) for name, kind in zip(columns, kinds, strict=True)]
-        yield b"".join(count + b"".join(row) for row in zip(*fields, strict=True))
+        yield binary_rows([column_fields(part, name, kind) for name, kind in zip(columns, kinds, strict=True)])
     yield _BINARY_TRAILER
-
-
-def _binary_column(part: IncidentBatch, name: str, kind: str) -> list[bytes]:
-    """One column as COPY binary fields (each: int32 length, then the value; length -1 for NULL)."""
-    n = len(part)
-    if name == "geom":
-        fields = np.empty((n, 4 + 25), dtype=np.uint8)
-        fields[:, :4] = np.frombuffer(struct.pack(">i", 25), dtype=np.uint8)
-        fields[:, 4:13] = np.frombuffer(_EWKB_POINT_BYTES, dtype=np.uint8)
-        fields[:, 13:] = np.column_stack([part.lon, part.lat]).astype("<f8").view(np.uint8).reshape(n, 16)
-        return _rows_of(fields)
-    if kind == "time":
-        values = part[name]
-        present = values != NAT
-        if not present.any():
-            return [_BINARY_NULL] * n
-        fields = np.empty((n, 12), dtype=np.uint8)
-        fields[:, :4] = np.frombuffer(struct.pack(">i", 8), dtype=np.uint8)
-        fields[:, 4:] = (np.where(present, values, 0) - _PG_EPOCH_US).astype(">i8").view(np.uint8).reshape(n, 8)
-        out = _rows_of(fields)
-        return out if present.all() else [f if p else _BINARY_NULL for f, p in zip(out, present.tolist(), strict=True)]
-    if kind == "int4":
-        fields = np.empty((n, 8), dtype=np.uint8)
-        fields[:, :4] = np.frombuffer(struct.pack(">i", 4), dtype=np.uint8)
-        fields[:, 4:] = part[name].astype(">i4").view(np.uint8).reshape(n, 4)
-        return _rows_of(fields)
-    if kind == "json":
-        return _binary_json(part[name].tolist())
-    return _binary_texts(part[name].tolist())
-
-
-def _rows_of(fields: np.ndarray) -> list[bytes]:
-    """The rows of a fixed-width uint8 array as bytes, one per row."""
-    width, data = fields.shape[1], fields.tobytes()
-    return [data[k:k + width] for k in range(0, len(data), width)]
-
-
-def _binary_texts(values: list[str | None]) -> list[bytes]:
-    """Text fields: each distinct value encoded (UTF-8, length first) once."""
-    encoded: dict[str | None, bytes] = {None: _BINARY_NULL}
-    out = []
-    for value in values:
-        field = encoded.get(value)
-        if field is None:
-            data = value.encode("utf-8")  # type: ignore[union-attr]
-            field = encoded[value] = struct.pack(">i", len(data)) + data
-        out.append(field)
-    return out
-
-
-def _binary_json(values: list[dict[str, Any]]) -> list[bytes]:
-    """jsonb fields (format version 1, then the JSON text); a dict shared by many rows (a default) written once."""
-    seen: dict[int, bytes] = {}
-    out = []
-    for value in values:
-        field = seen.get(id(value))
-        if field is None:
-            data = b"\x01" + json.dumps(value, ensure_ascii=False, sort_keys=True).encode("utf-8")
-            field = seen[id(value)] = struct.pack(">i", len(data)) + data
-        out.append(field)
-    return out
