@@ -1,4 +1,4 @@
-"""Benchmark of incidents on PostGIS behind gunicorn: reports over HTTP, batch import, and /api/kpis over 1,000,000.
+"""Benchmark of incidents on PostGIS behind `mapserver serve`: reports over HTTP, batch import, /api/kpis over 1M.
 
 Targets (issue 5), on this 2-core machine:
   * ≥ 1,000 reports/s through HTTP, each assigned to its grid and committed;
@@ -9,7 +9,7 @@ Targets (issue 5), on this 2-core machine:
 Setup: a database of its own on the server named by ``MAPSERVER_BENCH_PG`` (an admin URL such as
 postgresql://postgres@127.0.0.1:5432/postgres), created and dropped here; the demo district (川汇区,
 2,197 grids, staff, 50,000 addresses, a year of 120,000 incidents) loaded with build_city + load_city;
-``mapserver serve`` (gunicorn, ``--workers``) in a subprocess on a free loopback port.
+``mapserver serve`` (uWSGI, ``--workers``) in a subprocess on a free loopback port.
 
 * Reports: ``wrk`` (Debian package ``wrk``; one thread, so the load generator leaves the two cores to
   the server and PostgreSQL) POSTs reports at points inside the district's base grids for ``--seconds``
@@ -78,11 +78,11 @@ TARGET_IMPORT_PER_S = 50_000
 BUDGET_KPIS_MS = 300.0
 WARM_UP_S = 3
 KPI_REPEATS = 7
-# The previous version's figures on this machine (BENCHMARKS.md, 2026-11-22, its quietest run: load average
-# 1.1 at start): reports/s, imported rows/s and /api/kpis milliseconds per query, printed beside this run's.
-# The import's is the version before the columnar import (BENCHMARKS.md "Incidents on PostGIS", "now", load 0.4).
+# The previous version's figures (BENCHMARKS.md), printed beside this run's: reports/s and imported rows/s as landed
+# on 2026-11-22, measured on the machine of 2026-12-01 (first section); /api/kpis milliseconds per query from
+# 2026-11-22's quietest run, on that day's machine.
 BEFORE: dict[str, float] = {
-    "reports": 381.0, "import": 7_028.0, "whole table": 891.0, "30 days": 106.0,
+    "reports": 219.0, "import": 14_763.0, "whole table": 891.0, "30 days": 106.0,
     "30 days by community (level=2)": 115.0, "30 days, one street": 32.0,
 }
 TIME_COLUMNS = ("reported_at", "due_at", "warn_at", "dispatched_at", "closed_at")
@@ -409,7 +409,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=15, help="length of the measured report run")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--workers", type=int, default=4, help="uWSGI worker processes (server.workers)")
     parser.add_argument("--import-rows", type=int, default=200_000)
     parser.add_argument("--kpi-incidents", type=int, default=1_000_000)
     parser.add_argument("--only", choices=("all", "import"), default="all",
@@ -431,12 +431,8 @@ def main() -> int:
         folder = Path(tmp)
         store = open_store(url)
         try:
-            store.migrate()
-            city = timed("build the demo district", lambda: build_city(seed=1, scale="district"))
-            timed("load it (grids, staff, addresses, 120,000 incidents)",
-                  lambda: load_city(store, city, progress=False))
+            city = load_demo(store, url)
             demo_ids = [i.id for i in city.incidents]
-            sql(url, "VACUUM ANALYZE")
             operator, viewer = new_token(), new_token()
             store.add_token(name="bench-operator", role="operator", token_hash=hash_token(operator))
             store.add_token(name="bench-viewer", role="viewer", token_hash=hash_token(viewer))
@@ -453,7 +449,8 @@ def main() -> int:
                 kpis = bench_kpis(base, viewer, street)
         finally:
             store.close()
-    print(f"-- reports: wrk -t1 -c{args.connections}, {args.seconds} s, {args.workers} gunicorn workers × 4 threads: "
+    print(f"-- reports: wrk -t1 -c{args.connections}, {args.seconds} s, mapserver serve --workers {args.workers} "
+          f"(uWSGI, server.threads each): "
           f"{reports['acknowledged']:,} acknowledged (201), {reports['failed']} failed, {reports['rows_added']:,} "
           f"rows added, {reports['unplaced']} without a grid; latency p50 {reports['p50_ms']:.1f} ms, "
           f"p99 {reports['p99_ms']:.1f} ms")
@@ -467,6 +464,15 @@ def main() -> int:
             print(ratio_line(f"{label} ({kpis[label + ' rows']:,} incidents, {how})", value, "ms", BUDGET_KPIS_MS,
                              False, BEFORE.get(label)))
     return 0
+
+
+def load_demo(store: Store, url: str) -> Any:
+    """The demo district (川汇区, seed 1) built and loaded into the migrated, analysed store; the city."""
+    store.migrate()
+    city = timed("build the demo district", lambda: build_city(seed=1, scale="district"))
+    timed("load it (grids, staff, addresses, 120,000 incidents)", lambda: load_city(store, city, progress=False))
+    sql(url, "VACUUM ANALYZE")
+    return city
 
 
 def print_import(imported: dict[str, float], rows: int) -> None:
@@ -483,11 +489,7 @@ def main_import(admin: str, rows: int, profile: Path | None) -> int:
     with tempfile.TemporaryDirectory() as tmp, scratch_database(admin, "mapserver_bench_import") as url:
         store = open_store(url)
         try:
-            store.migrate()
-            city = timed("build the demo district", lambda: build_city(seed=1, scale="district"))
-            timed("load it (grids, staff, addresses, 120,000 incidents)",
-                  lambda: load_city(store, city, progress=False))
-            sql(url, "VACUUM ANALYZE")
+            load_demo(store, url)
             path = Path(tmp) / "history.csv"
             write_history(path, points_in_grids(store, rows, seed=4), seed=5)
             imported = bench_import(store, path, rows, profile)
