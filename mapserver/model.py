@@ -36,6 +36,8 @@ INCIDENT_STATUSES = ("reported", "dispatched", "grabbed", "accepted", "joint", "
                      "returned")  # the states of mapserver.incidents.lifecycle
 ESCALATIONS = ("routine", "key")  # 常规哨 (street level) / 重点哨 (district level)
 MAX_TEXT = 2000
+MAX_VERSION = 2**31 - 1
+"""The largest incident version (the stores keep it as a 32-bit integer)."""
 
 
 @dataclass(frozen=True)
@@ -261,6 +263,8 @@ def _layer_problems(record: Any) -> list[tuple[str, str]]:
         out += _enum(record.status, INCIDENT_STATUSES, "status")
         if record.escalation is not None:
             out += _enum(record.escalation, ESCALATIONS, "escalation")
+        if not (isinstance(record.version, int) and 1 <= record.version <= MAX_VERSION):
+            out.append(("version", f"must be a whole number 1..{MAX_VERSION}, got {record.version!r}"))
         return out
     return []
 

@@ -30,7 +30,7 @@ from mapserver.geo import is_identity_crs, to_wgs84
 from mapserver.importing.columns import Converted, constant_column, convert_column
 from mapserver.importing.fields import Plan, field_kinds, importable, required
 from mapserver.importing.source import Source
-from mapserver.model import ESCALATIONS, INCIDENT_SOURCES, INCIDENT_STATUSES, MAX_TEXT, SEVERITIES
+from mapserver.model import ESCALATIONS, INCIDENT_SOURCES, INCIDENT_STATUSES, MAX_TEXT, MAX_VERSION, SEVERITIES
 from mapserver.store.incident_batch import COLUMNS, TEXT_FIELDS, IncidentBatch, default
 
 LAYER = "incidents"
@@ -95,8 +95,8 @@ def _field_values(name: str, kind: str, converted: Converted) -> tuple[np.ndarra
     if fallback is not None and blank.any():
         values = values.copy()
         values[blank] = constant_column(kind, fallback, int(blank.sum()))
-    if kind == "int":  # version: an int64 column; a cell refused, or beyond int64, goes the per-row way
-        fits = [isinstance(v, int) and -2**63 <= v < 2**63 for v in values.tolist()]
+    if kind == "int":  # version: a cell refused, or outside 1..MAX_VERSION, goes the per-row way (which words it)
+        fits = [isinstance(v, int) and 1 <= v <= MAX_VERSION for v in values.tolist()]
         unsure = ~np.array(fits, dtype=bool) & ~converted.bad
         return np.fromiter((v if ok else 1 for v, ok in zip(values.tolist(), fits, strict=True)), dtype=np.int64,
                            count=len(values)), unsure
