@@ -8,6 +8,7 @@ import os
 import psycopg2
 import pytest
 
+from mapserver.errors import Problem
 from mapserver.store import open_store
 from mapserver.store.base import SCHEMA_VERSION
 from tests import samples
@@ -148,3 +149,23 @@ def test_an_open_write_does_not_hold_the_version_row_until_its_commit(pg, postgi
         finally:
             other.close()
     assert pg.data_version("grids") == before + 2  # the other writer's bump and this one's, made at COMMIT
+
+
+def test_a_commit_the_database_refuses_writes_nothing_and_leaves_no_aborted_connection(pg, postgis_url):
+    """A bump that cannot take its row in time (another writer holds it) refuses the write with a 503; the pooled
+    connection is handed out again in no transaction, so the next read works."""
+    pg._bump_version("grids")  # alone: committed at once, so the row exists
+    holder = psycopg2.connect(postgis_url)
+    try:
+        with holder.cursor() as cur:
+            cur.execute("UPDATE data_versions SET version = version WHERE layer = 'grids'")  # holds the row
+        with pytest.raises(Problem) as refused, pg.transaction():
+            pg._exec("SET LOCAL lock_timeout = '200ms'")
+            pg.add("grids", [samples.STREET])
+    finally:
+        holder.rollback()
+        holder.close()
+    assert refused.value.status == 503 and refused.value.headers.get("Retry-After")
+    assert "nothing was written" in refused.value.detail
+    assert pg.token_by_hash("no such token") is None  # the same pooled connection, usable
+    assert pg.count("grids") == 0

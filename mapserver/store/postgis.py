@@ -223,18 +223,25 @@ class PostGISStore(Store):
         try:
             yield
         except BaseException:
-            if not conn.closed:
-                try:
-                    with conn.cursor() as cur:
-                        cur.execute("ROLLBACK")
-                except _LOST:  # the connection died too: the error that got us here is the one to report
-                    conn.close()
+            self._roll_back(conn)
             raise
         else:
             self._commit(conn, sorted(self._local.bumps))
         finally:
             self._local.conn, self._local.bumps = None, set()
             self._release(conn)
+
+    @staticmethod
+    def _roll_back(conn: psycopg2.extensions.connection) -> None:
+        """ROLLBACK after an error; the error that got us here is the one to report, so a dead connection is
+        only closed (and never handed out again)."""
+        if conn.closed:
+            return
+        try:
+            with conn.cursor() as cur:
+                cur.execute("ROLLBACK")
+        except psycopg2.Error:
+            conn.close()
 
     def _commit(self, conn: psycopg2.extensions.connection, bumps: Sequence[str] = ()) -> None:
         """COMMIT, with the version bumps of the transaction sent in the same round trip just before it.
@@ -255,11 +262,21 @@ class PostGISStore(Store):
                     ended = "ROLLBACK"
                 else:
                     ended = cur.statusmessage
-        except _LOST as exc:
-            conn.close()  # in an unknown state now: never hand it out again
-            # A commit that fails this way may or may not have landed: the client must not take it as stored.
-            raise DatabaseDown(f"the write failed at commit and may not have been stored; retry it (with the "
-                               f"same Idempotency-Key): {str(exc).strip()}") from None
+        except psycopg2.Error as exc:
+            if conn.closed or exc.pgcode is None:
+                conn.close()  # in an unknown state now: never hand it out again
+                # A commit that fails this way may or may not have landed: the client must not take it as stored.
+                raise DatabaseDown(f"the write failed at commit and may not have been stored; retry it (with the "
+                                   f"same Idempotency-Key): {str(exc).strip()}") from None
+            # The server refused a bump or the COMMIT and is still there (a lock or statement timeout, a deferred
+            # rule, a full disk): nothing was committed. End the transaction, so the pooled connection is not
+            # handed out again inside an aborted one.
+            self._roll_back(conn)
+            if isinstance(exc, psycopg2.errors.IntegrityError):
+                raise Problem(422, f"breaks a rule of the store: {exc.diag.message_primary}; nothing was "
+                                   "written") from None
+            raise Problem(503, f"the write could not be committed ({str(exc).strip()}); nothing was written; try "
+                               "again", headers={"Retry-After": RETRY_AFTER_S}) from None
         if ended != "COMMIT":  # a statement failed inside and its error was caught: the server rolled back
             raise Problem(409, "the write was rolled back by the database after an error inside it; nothing was "
                                "written")
@@ -346,8 +363,12 @@ class PostGISStore(Store):
         # next to the table rebuilds the secondary indexes instead of updating them row by row (postgis_indexes).
         columns = _insert_columns("incidents")
         with self._cursor() as cur:
+            # A savepoint, so that after a refused COPY (a stored id, a batch that raised) the transaction can
+            # still be read in (the importer then words the refusal), with its indexes and without the lock.
+            cur.execute("SAVEPOINT mapserver_copy")
             dropped = drop_secondary_indexes(cur) if rebuild_wanted(cur, rows) else []
-            kinds = binary_kinds(cur, columns)
+            # Binary COPY carries text as UTF-8 bytes, which the server reads in the client's encoding.
+            kinds = binary_kinds(cur, columns) if cur.connection.encoding == "UTF8" else None
             counted = CountedBatches(batches)
             if kinds is None:
                 stream = CopyText(copy_pieces(counted, columns))
@@ -355,9 +376,6 @@ class PostGISStore(Store):
             else:
                 stream = CopyText(binary_pieces(counted, columns, kinds))
                 statement = self._statement(cur, "copy binary", "incidents")
-            # A savepoint, so that after a refused COPY (a stored id, a batch that raised) the transaction can
-            # still be read in: the importer then words the refusal.
-            cur.execute("SAVEPOINT mapserver_copy")
             try:
                 cur.copy_expert(statement, stream, size=1 << 16)
             except psycopg2.Error:
