@@ -29,7 +29,7 @@ from mapserver.importing.source import read_source
 from mapserver.incidents.enrich import prepare_incidents
 from mapserver.incidents.settings import IncidentSettings
 from mapserver.model import Incident, field_names
-from mapserver.store import postgis_bulk, postgis_indexes
+from mapserver.store import open_store, postgis_bulk, postgis_indexes
 from mapserver.store.base import normalise
 from mapserver.store.incident_batch import IncidentBatch
 from tests import samples
@@ -106,6 +106,9 @@ BAD_ROWS = [
     row(("inf", "-inf")),                                     # 22 infinite
     row(severity="重要紧急", reported_at="2026/11/20 09:30:00"),  # 23 fine: an alias, slashes, no offset
     row((" 114.6005 ", "33.6005 "), version="3", extra='{"来源": "热线"}'),  # 24 fine
+    row(version="3000000000"),                                # 25 beyond the stores' 32-bit version
+    row(version="0"),                                         # 26 versions start at 1
+    row(version="99999999999999999999"),                      # 27 beyond int64 too
 ]
 
 
@@ -113,7 +116,8 @@ def test_bad_rows_are_reported_word_for_word_as_the_per_row_path_reports_them(st
     store.add("incidents", [STORED])
     path = write_csv(tmp_path / "history.csv", BAD_ROWS)
     expected, _ = per_row(store, path)
-    assert {f["row"] for f in expected} == set(range(2, 23)) - {19}
+    assert {f["row"] for f in expected} == set(range(2, 23)) - {19} | {25, 26, 27}
+    assert {f["field"] for f in expected if f["row"] >= 25} == {"version"}
     with pytest.raises(Problem) as caught:
         import_layer(store, "incidents", path)
     assert caught.value.status == 422
@@ -297,6 +301,29 @@ def _primary_key(store) -> int:
 
 
 @pytest.mark.parametrize("store", ["postgis"], indirect=True)
+def test_a_refused_large_batch_leaves_the_callers_transaction_its_indexes_and_no_lock(pg_grids, monkeypatch):
+    """The caller may go on in its transaction after a refused write (to word the refusal, to audit it)."""
+    monkeypatch.setattr(postgis_indexes, "REBUILD_MIN_ROWS", 1)
+    pg_grids.add("incidents", [STORED])
+    before = index_state(pg_grids)
+    again = IncidentBatch.from_records([normalise(STORED)])  # its id is stored already: the COPY is refused
+    with pg_grids.transaction():
+        with pytest.raises(Problem) as refused:
+            pg_grids.add_incident_columns([again], rows=1)
+        assert refused.value.status == 409
+        assert index_state(pg_grids) == before  # inside the same transaction
+        other = psycopg2.connect(pg_grids.url)
+        try:
+            with other.cursor() as cur:  # the ACCESS EXCLUSIVE lock of the rebuild went with the refusal
+                cur.execute("SET lock_timeout = '1s'")
+                cur.execute("SELECT count(*) FROM incidents")
+                assert cur.fetchone()[0] == 1
+        finally:
+            other.close()
+    assert index_state(pg_grids) == before and pg_grids.count("incidents") == 1
+
+
+@pytest.mark.parametrize("store", ["postgis"], indirect=True)
 def test_a_busy_table_keeps_its_indexes(pg_grids, tmp_path, monkeypatch):
     """A reader holding incidents: the import does not wait for it long, it writes through the indexes."""
     monkeypatch.setattr(postgis_indexes, "REBUILD_MIN_ROWS", 1)
@@ -312,6 +339,20 @@ def test_a_busy_table_keeps_its_indexes(pg_grids, tmp_path, monkeypatch):
         reader.rollback()
         reader.close()
     assert index_state(pg_grids) == state
+
+
+@pytest.mark.parametrize("store", ["postgis"], indirect=True)
+def test_a_connection_in_another_client_encoding_stores_the_same_text(pg_grids, tmp_path):
+    """Binary COPY carries UTF-8 bytes, which a GBK connection would misread: such a connection writes text."""
+    gbk = open_store(pg_grids.url + ("&" if "?" in pg_grids.url else "?") + "client_encoding=GBK")
+    try:
+        import_layer(gbk, "incidents", write_csv(tmp_path / "history.csv", GOOD_ROWS),
+                     prepare=prepare_incidents(gbk, SETTINGS))
+    finally:
+        gbk.close()
+    found = pg_grids.query("incidents")
+    assert sorted(i.description for i in found) == sorted(r["description"] for r in GOOD_ROWS)
+    assert {i.address for i in found} == {"", "川汇区七一路"} and {"a": "川", "b": [1, 2]} in [i.extra for i in found]
 
 
 @pytest.mark.parametrize("store", ["postgis"], indirect=True)

@@ -18,6 +18,7 @@ goes back), so the columnar and the record paths write the same rows.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import MISSING, dataclass, fields
 from datetime import UTC, datetime, timedelta
@@ -131,7 +132,7 @@ class IncidentBatch:
         out = []
         for k, point in enumerate(points):
             kwargs = {name: column[k] for name, column in zip(names, values, strict=True)}
-            kwargs["extra"] = dict(kwargs["extra"])  # each record its own, as Incident's default_factory gives
+            kwargs["extra"] = copy.deepcopy(kwargs["extra"])  # each record its own (rows may share one), nested too
             out.append(Incident(geom=point, **kwargs))
         return out
 

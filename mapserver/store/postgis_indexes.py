@@ -56,7 +56,7 @@ def drop_secondary_indexes(cur: psycopg2.extensions.cursor) -> list[tuple[str, s
     try:
         cur.execute("SET LOCAL lock_timeout = %s", (LOCK_TIMEOUT,))
         cur.execute("LOCK TABLE incidents IN ACCESS EXCLUSIVE MODE")
-    except psycopg2.errors.LockNotAvailable:
+    except (psycopg2.errors.LockNotAvailable, psycopg2.errors.DeadlockDetected):  # e.g. another large import
         cur.execute("ROLLBACK TO SAVEPOINT mapserver_rebuild")
         return []
     cur.execute("SET LOCAL lock_timeout = %s", (before,))
