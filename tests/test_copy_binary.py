@@ -7,6 +7,7 @@ import struct
 from datetime import UTC, datetime
 
 import numpy as np
+import pytest
 
 from mapserver.store.copy_binary import (
     PG_EPOCH_US,
@@ -64,3 +65,8 @@ def test_a_column_of_nulls_and_a_column_of_one_value():
     rows = read_rows(binary_rows([text_fields(nothing), text_fields(same),
                                   time_fields(np.full(4, NAT, dtype=np.int64))]), 4)
     assert rows == [[None, b"411602", None]] * 4
+
+
+def test_an_integer_beyond_32_bits_is_refused_not_wrapped():
+    with pytest.raises(ValueError, match="beyond the 32 bits"):
+        int4_fields(np.array([1, 3_000_000_000], dtype=np.int64))

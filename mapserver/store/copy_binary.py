@@ -86,7 +86,11 @@ def time_fields(values: np.ndarray) -> Fields:
 
 
 def int4_fields(values: np.ndarray) -> Fields:
-    return Fields.fixed(np.asarray(values).astype(">i4").view(np.uint8).reshape(len(values), 4))
+    """integer fields; a value beyond 32 bits raises (numpy would wrap it silently)."""
+    values = np.asarray(values, dtype=np.int64)
+    if len(values) and (values.min() < -2**31 or values.max() >= 2**31):
+        raise ValueError(f"an integer column holds {values.max()!r}, beyond the 32 bits it is stored in")
+    return Fields.fixed(values.astype(">i4").view(np.uint8).reshape(len(values), 4))
 
 
 def point_fields(lon: np.ndarray, lat: np.ndarray) -> Fields:
