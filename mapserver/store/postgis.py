@@ -48,9 +48,10 @@ from mapserver.store.postgis_bulk import CopyText, CountedBatches, binary_kinds,
 from mapserver.store.postgis_indexes import create_indexes, drop_secondary_indexes, rebuild_wanted
 from mapserver.store.postgis_schema import MIGRATIONS
 
-NOTIFY_CHANNEL = "mapserver_data"
+# Caches in every worker compare this version (read at most once a second), so no NOTIFY goes with it: one
+# would serialise every committing writer on PostgreSQL's notification queue for a message nobody listens to.
 _BUMP = ("INSERT INTO data_versions (layer, version) VALUES (%s, 1) "
-         "ON CONFLICT (layer) DO UPDATE SET version = data_versions.version + 1; SELECT pg_notify(%s, %s)")
+         "ON CONFLICT (layer) DO UPDATE SET version = data_versions.version + 1")
 COPY_BATCH = 5000  # rows turned into COPY text at a time
 RETRY_AFTER_S = "1"  # connections are checked before use, so the next request after a restart gets a fresh one
 _LOST = (psycopg2.OperationalError, psycopg2.InterfaceError)  # the server went away (restart, network)
@@ -252,7 +253,7 @@ class PostGISStore(Store):
         layers come sorted, so two transactions never wait on each other's rows in opposite orders.
         """
         statement = "".join(f"{_BUMP}; " for _ in bumps) + "COMMIT"
-        params = [value for layer in bumps for value in (layer, NOTIFY_CHANNEL, layer)]
+        params = list(bumps)
         try:
             with conn.cursor() as cur:
                 try:
@@ -463,8 +464,7 @@ class PostGISStore(Store):
         return (int(row[0]) if row else 0) + pending
 
     def _bump_version(self, layer: str) -> None:
-        # In a transaction the bump goes with its COMMIT (see _commit); alone, in a transaction of its own. The
-        # notice is delivered at commit: workers holding caches (the grid index) LISTEN for it.
+        # In a transaction the bump goes with its COMMIT (see _commit); alone, in a transaction of its own.
         if getattr(self._local, "conn", None) is not None:
             self._local.bumps.add(layer)
             return
