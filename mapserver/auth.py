@@ -74,12 +74,12 @@ def needed_role(endpoint: str, view: Callable[..., object], method: str) -> str 
     return marked if role_at_least(marked, default) else default
 
 
-def _bearer_token() -> str | None:
+def _bearer_token(method: str) -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
-    if request.method not in SAFE_METHODS:
+    if method not in SAFE_METHODS:
         return None  # a cookie never authorises a write, so no other site can write through a wall's browser
     from mapserver.screen.access import token_from_browser  # a video wall's browser cannot send a header
 
@@ -88,22 +88,23 @@ def _bearer_token() -> str | None:
 
 def authorize() -> None:
     """``before_request`` hook: let the request through, or raise 401/403."""
-    if request.routing_exception is not None or request.endpoint is None:
+    # The request is read through its proxy once: every proxied attribute costs a context lookup, on each request.
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    endpoint, method = req.endpoint, req.method
+    if req.routing_exception is not None or endpoint is None:
         return  # routing will answer 404/405 itself
-    view = current_app.view_functions[request.endpoint]
-    needed = needed_role(request.endpoint, view, request.method)
+    needed = needed_role(endpoint, current_app.view_functions[endpoint], method)
     if needed is None:
         return
     challenge = {"WWW-Authenticate": 'Bearer realm="mapserver"'}
-    token = _bearer_token()
+    token = _bearer_token(method)
     if token is None:
         raise Problem(401, "this resource needs a token: send 'Authorization: Bearer <token>'", headers=challenge)
     found = store().token_by_hash(hash_token(token))
     if found is None:
         raise Problem(401, "the token is not known or was revoked", headers=challenge)
     if not role_at_least(found.role, needed):
-        raise Problem(403, f"{request.method} {request.path} needs the {needed} role; "
-                           f"token '{found.name}' is {found.role}")
+        raise Problem(403, f"{method} {req.path} needs the {needed} role; token '{found.name}' is {found.role}")
     g.token = found
 
 

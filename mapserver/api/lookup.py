@@ -9,6 +9,7 @@ WGS-84 degrees and metres.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Response, request, stream_with_context
@@ -59,8 +60,8 @@ def _lookup_point(lon: float, lat: float) -> dict[str, Any]:
     return lookup_json(found, lon, lat)
 
 
-def _number(name: str) -> float:
-    text = request.args.get(name)
+def _number(args: Mapping[str, str], name: str) -> float:
+    text = args.get(name)
     if text is None:
         raise Problem(400, f"'{name}' is required (or give 'address')", param=name)
     try:
@@ -71,19 +72,20 @@ def _number(name: str) -> float:
 
 @bp.get("")
 def lookup() -> dict[str, Any]:
-    reject_unknown(request.args, ("lon", "lat", "crs", "address"))
-    if "address" in request.args:
-        if {"lon", "lat"} & set(request.args):
+    args = request.args  # read through the request proxy once
+    reject_unknown(args, ("lon", "lat", "crs", "address"))
+    if "address" in args:
+        if {"lon", "lat"} & set(args):
             raise Problem(400, "give either lon/lat or address, not both", param="address")
-        best, candidates = best_address(state().address_matcher(), request.args["address"],
+        best, candidates = best_address(state().address_matcher(), args["address"],
                                         min_score=state().settings.lookup.min_address_score)
         out = _lookup_point(best.lon, best.lat)
         out["address"] = {"code": best.code, "text": best.text, "score": best.score}
         out["candidates"] = [{"code": c.code, "text": c.text, "score": c.score, "lon": c.lon, "lat": c.lat}
                              for c in candidates]
         return out
-    crs = parse_crs(request.args["crs"]) if "crs" in request.args else "wgs84"
-    lon, lat = _number("lon"), _number("lat")
+    crs = parse_crs(args["crs"]) if "crs" in args else "wgs84"
+    lon, lat = _number(args, "lon"), _number(args, "lat")
     if crs != "wgs84":  # the usual case needs no conversion (the index checks the range itself)
         lon, lat = to_wgs84(lon, lat, crs)
     return _lookup_point(float(lon), float(lat))
