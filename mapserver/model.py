@@ -36,8 +36,10 @@ INCIDENT_STATUSES = ("reported", "dispatched", "grabbed", "accepted", "joint", "
                      "returned")  # the states of mapserver.incidents.lifecycle
 ESCALATIONS = ("routine", "key")  # 常规哨 (street level) / 重点哨 (district level)
 MAX_TEXT = 2000
-MAX_VERSION = 2**31 - 1
-"""The largest incident version (the stores keep it as a 32-bit integer)."""
+MAX_INT = 2**31 - 1
+"""The largest whole number a record's integer field holds (PostgreSQL keeps them as 32-bit integers)."""
+MAX_VERSION = MAX_INT
+"""The largest incident version."""
 
 
 @dataclass(frozen=True)
@@ -246,8 +248,8 @@ def _layer_problems(record: Any) -> list[tuple[str, str]]:
             out.append(("parent_code", "a level-1 (street) grid has no parent"))
         for name in ("households", "population"):
             value = getattr(record, name)
-            if value is not None and (not isinstance(value, int) or value < 0):
-                out.append((name, f"must be a whole number ≥ 0, got {value!r}"))
+            if value is not None and (not isinstance(value, int) or not 0 <= value <= MAX_INT):
+                out.append((name, f"must be a whole number 0..{MAX_INT}, got {value!r}"))
         return out
     if isinstance(record, GridStaff):
         return _enum(record.role, STAFF_ROLES, "role")

@@ -140,6 +140,13 @@ def test_bad_records_are_422_listing_every_row_and_write_nothing(store):
     assert store.count("grids") == 0
 
 
+def test_a_whole_number_beyond_32_bits_is_422_on_both_backends(store):
+    with pytest.raises(Problem) as caught:
+        store.add("grids", [replace(samples.STREET, households=3_000_000_000)])
+    assert caught.value.status == 422 and caught.value.errors[0]["field"] == "households"
+    assert store.count("grids") == 0
+
+
 @pytest.mark.parametrize("point, reason", [((200.0, 33.0), "longitude"), ((114.0, -95.0), "latitude"),
                                            ((math.nan, 33.0), "NaN")])
 def test_out_of_range_and_nan_coordinates_are_refused(store, point, reason):

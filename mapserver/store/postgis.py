@@ -298,6 +298,9 @@ class PostGISStore(Store):
         except psycopg2.errors.IntegrityError as exc:
             raise Problem(422, f"breaks a rule of the store: {exc.diag.message_primary}; nothing was written") \
                 from None
+        except psycopg2.errors.DataError as exc:  # a value the checks let through that its column cannot hold
+            raise Problem(422, f"a value the store cannot hold: {exc.diag.message_primary}; nothing was written") \
+                from None
         except _LOST as exc:
             raise DatabaseDown(f"the database is unavailable: {str(exc).strip()}") from None
 
