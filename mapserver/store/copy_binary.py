@@ -13,14 +13,13 @@ little-endian EWKB with SRID 4326 (EWKB carries its own byte order), jsonb as ve
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from mapserver.store.incident_batch import NAT, IncidentBatch
+from mapserver.store.incident_batch import NAT, IncidentBatch, distinct_json
 
 PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01 UTC, in microseconds since 1970-01-01
 EWKB_POINT = bytes.fromhex("0101000020E6100000")  # little-endian Point with SRID 4326, before x and y
@@ -65,17 +64,9 @@ def text_fields(values: np.ndarray) -> Fields:
 
 
 def json_fields(values: np.ndarray) -> Fields:
-    """jsonb fields of an object array of dicts; a dict shared by many rows (a default) written once."""
-    seen: dict[int, int] = {}
-    encoded: list[bytes] = []
-    codes = np.empty(len(values), dtype=np.int64)
-    for row, value in enumerate(values.tolist()):
-        code = seen.get(id(value))
-        if code is None:
-            code = seen[id(value)] = len(encoded)
-            encoded.append(b"\x01" + json.dumps(value, ensure_ascii=False, sort_keys=True).encode("utf-8"))
-        codes[row] = code
-    return Fields.distinct(codes, encoded)
+    """jsonb fields (format version 1, then the JSON text) of an object array of dicts, each distinct dict once."""
+    codes, texts = distinct_json(values)
+    return Fields.distinct(codes, [b"\x01" + text.encode("utf-8") for text in texts])
 
 
 def time_fields(values: np.ndarray) -> Fields:

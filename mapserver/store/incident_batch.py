@@ -19,6 +19,7 @@ goes back), so the columnar and the record paths write the same rows.
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import MISSING, dataclass, fields
 from datetime import UTC, datetime, timedelta
@@ -148,3 +149,24 @@ def objects(values: Sequence[Any]) -> np.ndarray:
     out = np.empty(len(values), dtype=object)
     out[:] = values if not isinstance(values, np.ndarray) else values.tolist()
     return out
+
+
+def distinct_json(values: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """An object column of dicts (``extra``) as (codes, texts): row ``r`` is ``texts[codes[r]]``, the JSON the stores
+    keep (sorted keys, non-ASCII kept). A dict shared by many rows (a default) is written once."""
+    seen: dict[int, int] = {}
+    texts: list[str] = []
+    codes = np.empty(len(values), dtype=np.int64)
+    for row, value in enumerate(values.tolist()):
+        code = seen.get(id(value))
+        if code is None:
+            code = seen[id(value)] = len(texts)
+            texts.append(json.dumps(value, ensure_ascii=False, sort_keys=True))
+        codes[row] = code
+    return codes, texts
+
+
+def json_column(values: np.ndarray) -> list[str]:
+    """An object column of dicts as the stores' JSON text, one per row (see :func:`distinct_json`)."""
+    codes, texts = distinct_json(values)
+    return [texts[code] for code in codes.tolist()]

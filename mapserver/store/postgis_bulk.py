@@ -16,7 +16,6 @@ break.
 from __future__ import annotations
 
 import io
-import json
 import struct
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -24,11 +23,11 @@ from typing import Any
 import numpy as np
 import psycopg2.extensions
 
-from mapserver.store.copy_binary import binary_rows, column_fields
-from mapserver.store.incident_batch import TIME_FIELDS, IncidentBatch, iso_times
+from mapserver.store.copy_binary import EWKB_POINT, binary_rows, column_fields
+from mapserver.store.incident_batch import TIME_FIELDS, IncidentBatch, iso_times, json_column
 
 COPY_ROWS = 5000  # rows made into COPY data at a time
-_EWKB_POINT = "0101000020E6100000"  # little-endian Point with SRID 4326, before x and y
+_EWKB_POINT = EWKB_POINT.hex().upper()  # little-endian Point with SRID 4326, before x and y
 _NULL = "\\N"
 _SPECIAL = ("\\", "\t", "\n", "\r")  # what COPY's text format escapes
 
@@ -109,20 +108,8 @@ def _column_text(part: IncidentBatch, name: str) -> list[str]:
     if name == "version":
         return part[name].astype(str).tolist()
     if name == "extra":
-        return _texts(_json_texts(part[name]))
+        return _texts(json_column(part[name]))
     return _texts(part[name].tolist())
-
-
-def _json_texts(values: np.ndarray) -> list[str]:
-    """Each dict as JSON text (sorted keys, non-ASCII kept); a dict shared by many rows (a default) written once."""
-    seen: dict[int, str] = {}
-    out = []
-    for value in values.tolist():
-        key = id(value)
-        if key not in seen:
-            seen[key] = json.dumps(value, ensure_ascii=False, sort_keys=True)
-        out.append(seen[key])
-    return out
 
 
 def _texts(values: list[str | None]) -> list[str]:

@@ -8,7 +8,6 @@ match PostGIS ``ST_Intersects``. The schema version is ``PRAGMA user_version``.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
@@ -35,7 +34,7 @@ from mapserver.store.base import (
     record_to_row,
     utc,
 )
-from mapserver.store.incident_batch import NAT, TIME_FIELDS, IncidentBatch
+from mapserver.store.incident_batch import NAT, TIME_FIELDS, IncidentBatch, json_column
 from mapserver.store.sqlite_schema import MIGRATIONS, SPATIAL_TABLES
 
 
@@ -59,7 +58,7 @@ def _incident_column(batch: IncidentBatch, name: str) -> list[Any]:
         text = np.char.add(np.datetime_as_string(values.astype("datetime64[us]"), unit="us"), "+00:00").tolist()
         return [None if t == NAT else s for t, s in zip(values.tolist(), text, strict=True)]
     if name == "extra":
-        return [json.dumps(value, ensure_ascii=False, sort_keys=True) for value in batch[name].tolist()]
+        return json_column(batch[name])
     return batch[name].tolist()
 
 
