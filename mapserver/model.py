@@ -230,6 +230,8 @@ def _text_problems(record: Any) -> list[tuple[str, str]]:
         value = getattr(record, f.name)
         if isinstance(value, str) and len(value) > MAX_TEXT:
             out.append((f.name, f"longer than {MAX_TEXT} characters"))
+        elif isinstance(value, str) and "\x00" in value:  # PostgreSQL text cannot hold one
+            out.append((f.name, "holds a NUL character"))
     return out
 
 

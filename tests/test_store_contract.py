@@ -140,6 +140,13 @@ def test_bad_records_are_422_listing_every_row_and_write_nothing(store):
     assert store.count("grids") == 0
 
 
+def test_text_holding_a_nul_character_is_422_on_both_backends(store):
+    with pytest.raises(Problem) as caught:
+        store.add("grids", [replace(samples.STREET, name="陈州\x00街道")])
+    assert caught.value.status == 422 and caught.value.errors[0]["field"] == "name"
+    assert store.count("grids") == 0
+
+
 def test_a_whole_number_beyond_32_bits_is_422_on_both_backends(store):
     with pytest.raises(Problem) as caught:
         store.add("grids", [replace(samples.STREET, households=3_000_000_000)])

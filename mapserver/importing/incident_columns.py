@@ -104,7 +104,7 @@ def _field_values(name: str, kind: str, converted: Converted) -> tuple[np.ndarra
 
 
 def _record_rules(columns: dict[str, np.ndarray]) -> np.ndarray:
-    """The rows check_record accepts (geometry apart): texts up to MAX_TEXT characters, known enumerations.
+    """The rows check_record accepts (geometry apart): texts up to MAX_TEXT characters without NUL, known enumerations.
     Each distinct value is looked at once."""
     n = len(columns["id"])
     ok = np.ones(n, dtype=bool)
@@ -112,7 +112,7 @@ def _record_rules(columns: dict[str, np.ndarray]) -> np.ndarray:
     for name in TEXT_FIELDS:
         codes, uniques = pd.factorize(columns[name], use_na_sentinel=True)  # None → -1
         accepted = enums.get(name)
-        good = np.array([(v is None or len(v) <= MAX_TEXT) and (accepted is None or v in accepted)
+        good = np.array([(v is None or (len(v) <= MAX_TEXT and "\x00" not in v)) and (accepted is None or v in accepted)
                          for v in [*uniques.tolist(), None]], dtype=bool)  # the last: None, for code -1
         if not good.all():
             ok &= good[codes]
