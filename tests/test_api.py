@@ -155,3 +155,19 @@ def test_the_client_address_comes_from_a_trusted_proxy_only(store, tokens, caplo
             create_app(settings, store=store).test_client().get("/api/grids", headers=headers,
                                                                   environ_base={"REMOTE_ADDR": "127.0.0.1"})
         assert json.loads(caplog.records[-1].getMessage())["client"] == expected
+
+
+@pytest.mark.parametrize("environ, limit, expected, left", [
+    ({"CONTENT_LENGTH": "5000"}, 1 << 20, 5000, b"tail"),  # what the client declared, not a byte more
+    ({"CONTENT_LENGTH": ""}, 1 << 20, 0, b"x" * 5000 + b"tail"),  # no declared end: reading on could block
+    ({"CONTENT_LENGTH": "", "wsgi.input_terminated": True}, 1 << 20, 5004, b""),  # de-chunked: read to its end
+    ({"CONTENT_LENGTH": "9000000"}, 4096, 4096, b"x" * 904 + b"tail"),  # only up to the bound
+])
+def test_a_refused_body_is_read_to_its_declared_end_within_a_bound(environ, limit, expected, left):
+    import io
+
+    from mapserver.errors import drain_request_body
+
+    stream = io.BytesIO(b"x" * 5000 + b"tail")
+    assert drain_request_body({**environ, "wsgi.input": stream}, limit=limit) == expected
+    assert stream.read() == left
