@@ -35,7 +35,7 @@ when no other process runs (the server's CPU per request with them): compare con
 within one run.
 
 Configurations (``--configs``, comma-separated):
-  ``serve:W``            ``mapserver serve --workers W``: what production runs (uWSGI, 4 threads per worker,
+  ``serve:W``            ``mapserver serve --workers W``: what production runs (uWSGI, 1 thread per worker,
                          grid index built in the master before the fork and the heap frozen)
   ``serve:W:T``          the same with ``--threads T``
   ``gunicorn:W:T``       ``gunicorn -c python:mapserver.gunicorn_conf wsgi:app`` with W workers, T threads
@@ -84,7 +84,7 @@ from mapserver.store import open_store
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_RPS = 1_500.0
 TARGET_P99_MS = 10.0
-DEFAULT_CONFIGS = "serve:2,serve:2:8,gunicorn:2:4"
+DEFAULT_CONFIGS = "serve:4,gunicorn:4:1:fixed"
 START_TIMEOUT_S = 60.0
 STOP_GRACE_S = 35.0  # gunicorn's graceful_timeout is 30 s
 POINTS = 20_000
