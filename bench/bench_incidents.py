@@ -28,8 +28,9 @@ machine) and this run ÷ that one (speed-up: higher is better for throughput, lo
 state whether their percentiles are exact or read from the per-day summary's histograms (within 2.2%).
 Usage: MAPSERVER_BENCH_PG=postgresql://postgres@127.0.0.1:5432/postgres python bench/bench_incidents.py
        [--seconds 15] [--connections 16] [--workers 2] [--import-rows 200000] [--kpi-incidents 1000000]
-       [--only import] [--profile import.prof]
-``--only import`` runs the import alone (demo district loaded, no server, no wrk, no measures).
+       [--only import|reports] [--profile import.prof]
+``--only import`` runs the import alone (demo district loaded, no server, no wrk, no measures); ``--only reports``
+the reports over HTTP alone.
 """
 
 from __future__ import annotations
@@ -412,8 +413,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4, help="uWSGI worker processes (server.workers)")
     parser.add_argument("--import-rows", type=int, default=200_000)
     parser.add_argument("--kpi-incidents", type=int, default=1_000_000)
-    parser.add_argument("--only", choices=("all", "import"), default="all",
-                        help="import: the batch import alone, in this process (no server, no wrk, no measures)")
+    parser.add_argument("--only", choices=("all", "import", "reports"), default="all",
+                        help="import: the batch import alone, in this process (no server, no wrk, no measures); "
+                             "reports: the reports over HTTP alone")
     parser.add_argument("--profile", type=Path, default=None, metavar="FILE",
                         help="write a cProfile of the import to FILE (view with python -m pstats FILE)")
     args = parser.parse_args()
@@ -426,6 +428,8 @@ def main() -> int:
     if shutil.which("wrk") is None:
         print("wrk is missing: apt-get install wrk")
         return 1
+    if args.only == "reports":
+        return main_reports(admin, args.seconds, args.connections, args.workers)
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory() as tmp, scratch_database(admin, "mapserver_bench_incidents") as url:
         folder = Path(tmp)
@@ -449,13 +453,7 @@ def main() -> int:
                 kpis = bench_kpis(base, viewer, street)
         finally:
             store.close()
-    print(f"-- reports: wrk -t1 -c{args.connections}, {args.seconds} s, mapserver serve --workers {args.workers} "
-          f"(uWSGI, server.threads each): "
-          f"{reports['acknowledged']:,} acknowledged (201), {reports['failed']} failed, {reports['rows_added']:,} "
-          f"rows added, {reports['unplaced']} without a grid; latency p50 {reports['p50_ms']:.1f} ms, "
-          f"p99 {reports['p99_ms']:.1f} ms")
-    print(ratio_line("reports through HTTP, assigned and committed", reports["per_s"], "/s", TARGET_REPORTS_PER_S,
-                     True, BEFORE["reports"]))
+    print_reports(reports, args.seconds, args.connections, args.workers)
     print_import(imported, args.import_rows)
     print(f"-- /api/kpis over {total:,} incidents (median of {KPI_REPEATS}, over HTTP):")
     for label, value in kpis.items():
@@ -473,6 +471,35 @@ def load_demo(store: Store, url: str) -> Any:
     timed("load it (grids, staff, addresses, 120,000 incidents)", lambda: load_city(store, city, progress=False))
     sql(url, "VACUUM ANALYZE")
     return city
+
+
+def print_reports(reports: dict[str, float], seconds: int, connections: int, workers: int) -> None:
+    print(f"-- reports: wrk -t1 -c{connections}, {seconds} s, mapserver serve --workers {workers} "
+          f"(uWSGI, server.threads each): "
+          f"{reports['acknowledged']:,} acknowledged (201), {reports['failed']} failed, {reports['rows_added']:,} "
+          f"rows added, {reports['unplaced']} without a grid; latency p50 {reports['p50_ms']:.1f} ms, "
+          f"p99 {reports['p99_ms']:.1f} ms")
+    print(ratio_line("reports through HTTP, assigned and committed", reports["per_s"], "/s", TARGET_REPORTS_PER_S,
+                     True, BEFORE["reports"]))
+
+
+def main_reports(admin: str, seconds: int, connections: int, workers: int) -> int:
+    """The reports over HTTP alone: the demo district loaded, then ``mapserver serve`` driven by wrk."""
+    print(f"machine: {machine()}")
+    with tempfile.TemporaryDirectory() as tmp, scratch_database(admin, "mapserver_bench_reports") as url:
+        store = open_store(url)
+        try:
+            load_demo(store, url)
+            operator = new_token()
+            store.add_token(name="bench-operator", role="operator", token_hash=hash_token(operator))
+            with server(url, workers, Path(tmp)) as base:
+                reports = bench_reports(url, base, Path(tmp), operator, points_in_grids(store, 5000, seed=3),
+                                        seconds, connections)
+            print(f"   load average after the run: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
+        finally:
+            store.close()
+    print_reports(reports, seconds, connections, workers)
+    return 0
 
 
 def print_import(imported: dict[str, float], rows: int) -> None:

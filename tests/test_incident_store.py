@@ -181,3 +181,21 @@ def test_measures_match_a_direct_computation(store):
 def test_measures_of_an_empty_window(store):
     kpis = store.incident_kpis(where=IncidentFilter(since=T0), now=T0)
     assert kpis["total"] == 0 and kpis["closure_rate"] is None and kpis["time_to_close_s"]["median"] is None
+
+
+def test_a_report_whose_id_is_stored_already_is_a_409_and_writes_nothing_more(store):
+    """On PostGIS the incident goes with the COMMIT: the database's refusal must still be a 409, not a 500."""
+    store.report_incident(incident(1), actor="a")
+    with pytest.raises(Problem) as refused:
+        store.report_incident(incident(1, description="again"), actor="b")
+    assert refused.value.status == 409
+    assert store.count("incidents") == 1 and len(store.incident_timeline(incident(1).id)) == 1
+
+
+def test_a_report_and_a_write_after_it_in_one_transaction_stand_or_fall_together(store):
+    """A write refused later in the transaction takes the report (sent with the COMMIT on PostGIS) with it."""
+    with pytest.raises(Problem), store.transaction():
+        store.report_incident(incident(2), actor="a")
+        store.report_incident(incident(1), actor="a")
+        store.report_incident(incident(2, description="twice"), actor="a")  # the same id: refused
+    assert store.count("incidents") == 0 and store.incident_timeline(incident(1).id) == []

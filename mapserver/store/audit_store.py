@@ -68,7 +68,8 @@ class AuditStore:
         from mapserver.store.base import utc
 
         detail = _check(record)
-        self._exec("INSERT INTO audit_log (at, actor, role, action, target, detail, remote_addr, request_id) "
+        # Nothing reads the record back in the write's transaction: PostGIS sends it with the COMMIT.
+        self._exec_at_commit("INSERT INTO audit_log (at, actor, role, action, target, detail, remote_addr, request_id) "
                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                    (utc(record.at), record.actor, record.role, record.action, record.target, detail,
                     record.remote_addr, record.request_id))

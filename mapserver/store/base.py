@@ -378,6 +378,12 @@ class Store(IncidentStore, CameraStore, AnalysisStore, AuditStore, PatrolStore, 
     def _exec(self, query: str, params: Sequence[Any] = ()) -> int:
         """Run a portable SQL statement; return the rows it touched."""
 
+    def _exec_at_commit(self, query: str, params: Sequence[Any] = ()) -> None:
+        """Run a portable SQL write whose outcome the caller does not read, at the latest when the current
+        transaction commits (a backend may send it with the COMMIT); what it refuses refuses the whole
+        transaction. Statements later in the same transaction may not see it."""
+        self._exec(query, params)
+
     @abstractmethod
     def _wkb_sql(self, column: str) -> str:
         """SQL reading a geometry column as WKB."""

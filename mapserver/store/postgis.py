@@ -220,16 +220,16 @@ class PostGISStore(Store):
             yield  # nested: the outer transaction commits
             return
         conn = self._checkout()
-        self._local.conn, self._local.bumps = conn, set()
+        self._local.conn, self._local.bumps, self._local.at_commit = conn, set(), []
         try:
             yield
         except BaseException:
             self._roll_back(conn)
             raise
         else:
-            self._commit(conn, sorted(self._local.bumps))
+            self._commit(conn, sorted(self._local.bumps), self._local.at_commit)
         finally:
-            self._local.conn, self._local.bumps = None, set()
+            self._local.conn, self._local.bumps, self._local.at_commit = None, set(), []
             self._release(conn)
 
     @staticmethod
@@ -244,16 +244,19 @@ class PostGISStore(Store):
         except psycopg2.Error:
             conn.close()
 
-    def _commit(self, conn: psycopg2.extensions.connection, bumps: Sequence[str] = ()) -> None:
-        """COMMIT, with the version bumps of the transaction sent in the same round trip just before it.
+    def _commit(self, conn: psycopg2.extensions.connection, bumps: Sequence[str] = (),
+                at_commit: Sequence[tuple[str, Sequence[Any]]] = ()) -> None:
+        """COMMIT, with the writes left for it (:meth:`_exec_at_commit`) and then the version bumps of the
+        transaction sent in the same round trip just before it.
 
         A bump updates one row per layer that every writer of the layer updates: held from the bump to the end
         of the transaction, its lock would queue concurrent reports behind each other's remaining statements
         (and behind their Python, waiting for the GIL). Sent with COMMIT, it is held for the commit alone. The
-        layers come sorted, so two transactions never wait on each other's rows in opposite orders.
+        layers come sorted, so two transactions never wait on each other's rows in opposite orders. A write
+        left for the COMMIT saves a round trip of its own (a report's incident, event and audit record).
         """
-        statement = "".join(f"{_BUMP}; " for _ in bumps) + "COMMIT"
-        params = list(bumps)
+        statement = "".join(f"{query}; " for query, _ in at_commit) + "".join(f"{_BUMP}; " for _ in bumps) + "COMMIT"
+        params = [value for _, values in at_commit for value in values] + list(bumps)
         try:
             with conn.cursor() as cur:
                 try:
@@ -273,6 +276,9 @@ class PostGISStore(Store):
             # rule, a full disk): nothing was committed. End the transaction, so the pooled connection is not
             # handed out again inside an aborted one.
             self._roll_back(conn)
+            if isinstance(exc, psycopg2.errors.UniqueViolation):
+                raise Problem(409, f"already exists: {exc.diag.message_detail or exc.diag.message_primary}; "
+                                   "nothing was written") from None
             if isinstance(exc, psycopg2.errors.IntegrityError):
                 raise Problem(422, f"breaks a rule of the store: {exc.diag.message_primary}; nothing was "
                                    "written") from None
@@ -475,12 +481,13 @@ class PostGISStore(Store):
             self._local.bumps.add(layer)
 
     def _insert_report(self, incident: Any, event: Any) -> None:
-        # The incident and its first timeline entry in one round trip; the version bump goes with the COMMIT.
-        with self._cursor() as cur:
+        # The incident and its first timeline entry go with the COMMIT, as does the version bump: a report
+        # without an Idempotency-Key is then BEGIN and one more round trip.
+        with self.transaction(), self._cursor() as cur:
             statement = f"{self._statement(cur, 'insert', 'incidents')}; {_qmarks(EVENT_INSERT)}"
             values = _row_values(_insert_columns("incidents"), [incident])[0]
-            cur.execute(statement, [*values, *event_values(event)])
-        self._bump_version("incidents")
+            self._local.at_commit.append((statement, [*values, *event_values(event)]))
+            self._bump_version("incidents")
 
     # -- portable SQL -----------------------------------------------------------
 
@@ -493,6 +500,12 @@ class PostGISStore(Store):
         with self._cursor() as cur:
             cur.execute(_qmarks(query), list(params))
             return cur.rowcount
+
+    def _exec_at_commit(self, query: str, params: Sequence[Any] = ()) -> None:
+        if getattr(self._local, "conn", None) is None:
+            self._exec(query, params)
+            return
+        self._local.at_commit.append((_qmarks(query), list(params)))
 
     def _wkb_sql(self, column: str) -> str:
         return f"ST_AsBinary({column})"
