@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
 from shapely.geometry import mapping
+
+from mapserver.model import field_names
 
 
 def _plain(value: Any) -> Any:
@@ -16,7 +17,7 @@ def _plain(value: Any) -> Any:
 
 def feature(record: Any, *, key: str) -> dict[str, Any]:
     """One record as a Feature whose ``id`` is its key and whose properties are its other fields."""
-    props = {f.name: _plain(getattr(record, f.name)) for f in fields(record) if f.name != "geom"}
+    props = {name: _plain(getattr(record, name)) for name in field_names(type(record)) if name != "geom"}
     geom = getattr(record, "geom", None)
     return {
         "type": "Feature",

@@ -8,6 +8,7 @@ one backend refuses is refused by the other with the same words.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -193,9 +194,10 @@ RECORD_TYPES: dict[str, type] = {
 }
 
 
-def field_names(cls: type) -> list[str]:
-    """The dataclass fields of a record type, in declaration order."""
-    return [f.name for f in fields(cls)]
+@functools.cache
+def field_names(cls: type) -> tuple[str, ...]:
+    """The dataclass fields of a record type, in declaration order (made once per type: every write asks)."""
+    return tuple(f.name for f in fields(cls))
 
 
 def time_fields(cls: type) -> list[str]:
@@ -226,12 +228,12 @@ def geometry_problems(geom: Any, allowed: tuple[str, ...]) -> list[str]:
 
 def _text_problems(record: Any) -> list[tuple[str, str]]:
     out = []
-    for f in fields(record):
-        value = getattr(record, f.name)
+    for name in field_names(type(record)):
+        value = getattr(record, name)
         if isinstance(value, str) and len(value) > MAX_TEXT:
-            out.append((f.name, f"longer than {MAX_TEXT} characters"))
+            out.append((name, f"longer than {MAX_TEXT} characters"))
         elif isinstance(value, str) and "\x00" in value:  # PostgreSQL text cannot hold one
-            out.append((f.name, "holds a NUL character"))
+            out.append((name, "holds a NUL character"))
     return out
 
 

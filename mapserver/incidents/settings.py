@@ -8,6 +8,7 @@ the configured time zone.
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -70,14 +71,25 @@ class IncidentSettings(_Section):
         return self
 
     def calendar(self) -> WorkCalendar:
-        """The working calendar these settings describe."""
-        return WorkCalendar.from_settings(periods=self.office_hours, holidays=self.holidays,
-                                          makeup_workdays=self.makeup_workdays, timezone=self.timezone)
+        """The working calendar these settings describe (made once for each distinct calendar: every report asks)."""
+        return _calendar(tuple(self.office_hours), tuple(self.holidays), tuple(self.makeup_workdays), self.timezone)
 
     def allowance(self, category: str, severity: str) -> Allowance:
         """The time limit for a category and severity (the category's own row, else the default)."""
         text = self.deadlines.get(category, {}).get(severity) or self.deadlines["default"][severity]
-        return Allowance.parse(text)
+        return _allowance(text)
+
+
+@functools.lru_cache(maxsize=16)
+def _calendar(periods: tuple[str, ...], holidays: tuple[date, ...], makeup_workdays: tuple[date, ...],
+              timezone: str) -> WorkCalendar:
+    return WorkCalendar.from_settings(periods=periods, holidays=holidays, makeup_workdays=makeup_workdays,
+                                      timezone=timezone)
+
+
+@functools.lru_cache(maxsize=256)
+def _allowance(text: str) -> Allowance:
+    return Allowance.parse(text)
 
 
 class CameraSettings(_Section):

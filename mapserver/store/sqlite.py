@@ -38,7 +38,7 @@ from mapserver.store.incident_batch import NAT, TIME_FIELDS, IncidentBatch, json
 from mapserver.store.sqlite_schema import MIGRATIONS, SPATIAL_TABLES
 
 
-def _columns(layer: str) -> list[str]:
+def _columns(layer: str) -> tuple[str, ...]:
     return field_names(RECORD_TYPES[layer])
 
 
