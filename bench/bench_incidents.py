@@ -61,7 +61,7 @@ from typing import Any
 import numpy as np
 import psycopg2
 import shapely
-from machine import cpu_count, cpu_model  # bench/machine.py (scripts run from bench/)
+from machine import busy_cpu_s, command_cpu_s, cpu_count, cpu_model, group_cpu_s  # bench/machine.py
 from scratch import scratch_database
 
 from mapserver import audit
@@ -146,8 +146,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(url: str, workers: int, folder: Path) -> Iterator[str]:
-    """``mapserver serve`` in a subprocess (its own process group); yields its base URL once /healthz answers."""
+def server(url: str, workers: int, folder: Path) -> Iterator[tuple[str, int]]:
+    """``mapserver serve`` in a subprocess (its own process group); yields its base URL and process group id once
+    /readyz answers."""
     config, port = folder / "config.yaml", free_port()
     config.write_text(f"store:\n  url: {url}\nserver:\n  workers: {workers}\n", encoding="utf-8")
     command = shutil.which("mapserver", path=str(Path(sys.executable).parent)) or "mapserver"
@@ -165,7 +166,7 @@ def server(url: str, workers: int, folder: Path) -> Iterator[str]:
                 if process.poll() is not None:
                     raise RuntimeError(f"the server stopped: see {folder / 'server.log'}") from None
                 time.sleep(0.1)
-        yield base
+        yield base, process.pid
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=60)
@@ -233,14 +234,18 @@ def run_wrk(base: str, script: Path, seconds: int, connections: int) -> dict[str
     return {key: int(value) for key, value in (item.split("=") for item in match.group(1).split())}
 
 
-def bench_reports(url: str, base: str, folder: Path, token: str, points: np.ndarray, seconds: int,
+def bench_reports(url: str, base: str, pgid: int, folder: Path, token: str, points: np.ndarray, seconds: int,
                   connections: int) -> dict[str, float]:
-    """Reports/s with every acknowledged report checked in the database: one new row each, with its grid."""
+    """Reports/s with every acknowledged report checked in the database: one new row each, with its grid; and the
+    CPU each report took in the server's processes, in PostgreSQL's and in the whole machine (wrk included)."""
     script = wrk_script(folder, token, points)
     run_wrk(base, script, WARM_UP_S, connections)
     time.sleep(1)  # let the warm-up's last requests (sent, not waited for by wrk) land
     before = sql(url, "SELECT count(*) FROM incidents")[0][0]
+    cpu = (group_cpu_s(pgid), command_cpu_s("postgres"), busy_cpu_s())
     result = run_wrk(base, script, seconds, connections)
+    cpu = tuple(after - start for after, start in zip((group_cpu_s(pgid), command_cpu_s("postgres"), busy_cpu_s()),
+                                                         cpu, strict=True))
     after, placed = sql(url, "SELECT count(*), count(grid_code) FROM incidents WHERE description LIKE 'bench %' "
                              "AND reported_at > now() - interval '1 hour'")[0]
     total = sql(url, "SELECT count(*) FROM incidents")[0][0]
@@ -251,7 +256,8 @@ def bench_reports(url: str, base: str, folder: Path, token: str, points: np.ndar
         print(f"   !! {acknowledged} reports acknowledged but {total - before} rows added")
     return {"per_s": acknowledged / (result["duration_us"] / 1e6), "acknowledged": acknowledged, "failed": failed,
             "unplaced": after - placed, "p50_ms": result["p50_us"] / 1000, "p99_ms": result["p99_us"] / 1000,
-            "rows_added": total - before}
+            "rows_added": total - before, "server_us": 1e6 * cpu[0] / max(acknowledged, 1),
+            "postgres_us": 1e6 * cpu[1] / max(acknowledged, 1), "machine_us": 1e6 * cpu[2] / max(acknowledged, 1)}
 
 
 # --- batch import ------------------------------------------------------------------------------------------
@@ -442,8 +448,8 @@ def main() -> int:
             store.add_token(name="bench-viewer", role="viewer", token_hash=hash_token(viewer))
             street = city.grids[0].code if city.grids[0].level == 1 else next(g.code for g in city.grids
                                                                               if g.level == 1)
-            with server(url, args.workers, folder) as base:
-                reports = bench_reports(url, base, folder, operator, points_in_grids(store, 5000, seed=3),
+            with server(url, args.workers, folder) as (base, pgid):
+                reports = bench_reports(url, base, pgid, folder, operator, points_in_grids(store, 5000, seed=3),
                                         args.seconds, args.connections)
                 path = folder / "history.csv"
                 write_history(path, points_in_grids(store, args.import_rows, seed=4), seed=5)
@@ -478,7 +484,9 @@ def print_reports(reports: dict[str, float], seconds: int, connections: int, wor
           f"(uWSGI, server.threads each): "
           f"{reports['acknowledged']:,} acknowledged (201), {reports['failed']} failed, {reports['rows_added']:,} "
           f"rows added, {reports['unplaced']} without a grid; latency p50 {reports['p50_ms']:.1f} ms, "
-          f"p99 {reports['p99_ms']:.1f} ms")
+          f"p99 {reports['p99_ms']:.1f} ms; CPU per report: server {reports['server_us']:.0f} µs, PostgreSQL "
+          f"{reports['postgres_us']:.0f} µs, whole machine {reports['machine_us']:.0f} µs (wrk and any other "
+          "process included)")
     print(ratio_line("reports through HTTP, assigned and committed", reports["per_s"], "/s", TARGET_REPORTS_PER_S,
                      True, BEFORE["reports"]))
 
@@ -492,8 +500,8 @@ def main_reports(admin: str, seconds: int, connections: int, workers: int) -> in
             load_demo(store, url)
             operator = new_token()
             store.add_token(name="bench-operator", role="operator", token_hash=hash_token(operator))
-            with server(url, workers, Path(tmp)) as base:
-                reports = bench_reports(url, base, Path(tmp), operator, points_in_grids(store, 5000, seed=3),
+            with server(url, workers, Path(tmp)) as (base, pgid):
+                reports = bench_reports(url, base, pgid, Path(tmp), operator, points_in_grids(store, 5000, seed=3),
                                         seconds, connections)
             print(f"   load average after the run: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
         finally:

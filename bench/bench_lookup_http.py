@@ -73,7 +73,7 @@ from pathlib import Path
 
 import numpy as np
 import shapely
-from machine import cpu_model  # bench/machine.py (scripts run from bench/)
+from machine import busy_cpu_s, cpu_model, group_cpu_s  # bench/machine.py (scripts run from bench/)
 
 from mapserver.auth import hash_token, new_token
 from mapserver.gridindex import GridIndex
@@ -263,20 +263,6 @@ def running_server(spec: str, config: Path, log: Path) -> Iterator[Server]:
         stop(proc)
 
 
-def group_cpu_s(pgid: int) -> float:
-    """CPU seconds used by a process group so far: its live processes, plus the reaped workers (the master's
-    children's time), from /proc."""
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with suppress(OSError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()  # after "pid (comm)": state, ppid, pgrp, …
-            if int(fields[2]) == pgid:
-                total += int(fields[11]) + int(fields[12])  # utime, stime
-                if int(stat.parent.name) == pgid:
-                    total += int(fields[13]) + int(fields[14])  # cutime, cstime
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 def wait_ready(base: str, proc: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -453,14 +439,6 @@ class Run:
                    max_ms=summary["max_us"] / 1000, errors=summary["status_errors"] + summary["socket_errors"],
                    server_us_per_request=server_cpu_s / max(summary["requests"], 1) * 1e6, wrk_cores=wrk_cores,
                    other_cores=max(busy_cores - server_cpu_s / seconds - wrk_cores, 0.0))
-
-
-def busy_cpu_s() -> float:
-    """CPU seconds all processes have spent since boot (user, nice, system; interrupt time, which is charged to
-    no process, left out), from /proc/stat."""
-    with open("/proc/stat", encoding="utf-8") as fh:
-        user, nice, system = (int(v) for v in fh.readline().split()[1:4])
-    return (user + nice + system) / os.sysconf("SC_CLK_TCK")
 
 
 def measured(server: Server, script: Path, seconds: float, args: argparse.Namespace, *extra: str) -> Run:
