@@ -15,6 +15,7 @@ time, so an item reported at 10:00 on Monday with 1 working day is due at
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -91,16 +92,12 @@ class WorkCalendar:
 
     def _intervals(self, start: datetime) -> Iterator[tuple[datetime, datetime]]:
         """Office intervals (local time) from ``start`` on, the first one clipped to start."""
-        zone = ZoneInfo(self.timezone)
-        local = start.astimezone(zone)
+        local = start.astimezone(ZoneInfo(self.timezone))
         day = local.date()
         for _ in range(MAX_DAYS_AHEAD):
-            if self.is_working_day(day):
-                for begin, end in self.periods:
-                    lo = datetime.combine(day, begin, zone)
-                    hi = datetime.combine(day, end, zone)
-                    if hi > local:
-                        yield max(lo, local), hi
+            for lo, hi in _office_intervals(self, day):
+                if hi > local:
+                    yield max(lo, local), hi
             day += timedelta(days=1)
         raise ValueError("no working time within ten years: check holidays and office periods")
 
@@ -131,3 +128,13 @@ class WorkCalendar:
                 break
             total += min(hi, end) - lo
         return total
+
+
+@functools.lru_cache(maxsize=8192)
+def _office_intervals(calendar: WorkCalendar, day: date) -> tuple[tuple[datetime, datetime], ...]:
+    # Kept per (calendar, day): every report's two deadlines walk the same few days ahead.
+    if not calendar.is_working_day(day):
+        return ()
+    zone = ZoneInfo(calendar.timezone)
+    return tuple((datetime.combine(day, begin, zone), datetime.combine(day, end, zone))
+                 for begin, end in calendar.periods)
