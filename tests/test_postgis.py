@@ -169,3 +169,90 @@ def test_a_commit_the_database_refuses_writes_nothing_and_leaves_no_aborted_conn
     assert "nothing was written" in refused.value.detail
     assert pg.token_by_hash("no such token") is None  # the same pooled connection, usable
     assert pg.count("grids") == 0
+
+
+# -- tokens kept per process (mapserver/store/token_cache.py) ------------------------------------------------------
+
+
+def _new_token(store, name: str) -> str:
+    from mapserver.auth import hash_token, new_token
+
+    secret = new_token()
+    store.add_token(name=name, role="operator", token_hash=hash_token(secret))
+    return hash_token(secret)
+
+
+def _refused_within(store, token_hash: str, seconds: float) -> float | None:
+    """Seconds until the store refuses the token, polling; None if it still accepts it after ``seconds``."""
+    import time
+
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        if store.token_by_hash(token_hash) is None:
+            return time.monotonic() - started
+    return None
+
+
+def test_a_token_revoked_in_another_process_is_refused_as_the_notification_arrives(pg, postgis_url):
+    """Another store is another worker: its revocation reaches this one's kept tokens through NOTIFY."""
+    token_hash = _new_token(pg, "wall-kept")
+    assert pg.token_by_hash(token_hash).name == "wall-kept"
+    assert pg._tokens.find(token_hash).name == "wall-kept"  # kept: the next check makes no round trip
+    other = open_store(postgis_url)
+    try:
+        assert other.revoke_token(name="wall-kept")
+    finally:
+        other.close()
+    took = _refused_within(pg, token_hash, 2.0)
+    assert took is not None and took < 0.5, took
+    assert pg._tokens.find(token_hash) is None
+
+
+@pytest.mark.parametrize("change", [
+    "UPDATE tokens SET revoked_at = now() WHERE name = 'wall-sql'",
+    "DELETE FROM tokens WHERE name = 'wall-sql'",
+    "TRUNCATE tokens",
+])
+def test_a_token_changed_by_plain_sql_is_refused_too(pg, postgis_url, change):
+    """The trigger notifies whoever changes the table, a DBA's SQL included."""
+    token_hash = _new_token(pg, "wall-sql")
+    assert pg.token_by_hash(token_hash) is not None and pg._tokens.find(token_hash) is not None
+    conn = psycopg2.connect(postgis_url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(change)
+    finally:
+        conn.close()
+    took = _refused_within(pg, token_hash, 2.0)
+    assert took is not None and took < 0.5, took
+
+
+def test_without_its_listening_connection_the_store_keeps_nothing_and_reads_every_time(pg, postgis_url):
+    """A dropped listener (a restart, a DBA's kill) must not leave revoked tokens accepted from what was kept."""
+    token_hash = _new_token(pg, "wall-deaf")
+    assert pg.token_by_hash(token_hash) is not None
+    listener_pid = pg._tokens._listener.info.backend_pid
+    conn = psycopg2.connect(postgis_url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_terminate_backend(%s)", (listener_pid,))
+            # The revocation's notification goes nowhere: no one listens now.
+            cur.execute("UPDATE tokens SET revoked_at = now() WHERE name = 'wall-deaf'")
+    finally:
+        conn.close()
+    assert _refused_within(pg, token_hash, 0.2) is not None  # read from the table, not from what was kept
+    token_hash = _new_token(pg, "wall-heard")
+    assert _eventually_kept(pg, token_hash)  # listening again within a second: tokens are kept again
+
+
+def _eventually_kept(store, token_hash: str, seconds: float = 3.0) -> bool:
+    import time
+
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        assert store.token_by_hash(token_hash) is not None
+        if store._tokens.find(token_hash) is not None:
+            return True
+        time.sleep(0.05)
+    return False

@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -63,6 +64,53 @@ def test_four_workers_answer_readyz_through_four_database_backends(tmp_path: Pat
             live = {row[0] for row in cur.fetchall()}
         conn.close()
         assert set(backends) <= live  # real, live server processes of this database
+    finally:
+        server.terminate()
+        server.wait(timeout=40)
+
+
+def _status(url: str, token: str) -> int:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            return resp.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def _listeners(url: str) -> int:
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND application_name = 'mapserver token cache'")
+        count = cur.fetchone()[0]
+    conn.close()
+    return count
+
+
+def test_a_token_revoked_by_the_command_is_refused_by_every_worker_that_kept_it(tmp_path: Path, fresh_database: str):
+    """Each worker keeps the tokens it has checked; ``mapserver token revoke`` in another process must reach them
+    all before it has even exited."""
+    cfg = config_file(tmp_path, fresh_database)
+    exe = Path(sys.executable).parent / "mapserver"
+    subprocess.run([exe, "--config", cfg, "init"], check=True, capture_output=True)
+    token = subprocess.run([exe, "--config", cfg, "token", "create", "--role", "viewer", "--name", "wall-4"],
+                           check=True, capture_output=True, text=True).stdout.strip()
+    port = free_port()
+    server = subprocess.Popen([exe, "--config", cfg, "serve", "--port", str(port), "--workers", str(WORKERS)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        assert wait_for(f"{base}/readyz") is not None, "the server did not answer"
+        _backends_by_worker(f"{base}/readyz")  # every worker up
+        url = f"{base}/api/grids"
+        deadline = time.monotonic() + DEADLINE_S
+        while _listeners(fresh_database) < WORKERS and time.monotonic() < deadline:  # every worker keeps it
+            with ThreadPoolExecutor(max_workers=2 * WORKERS) as pool:
+                assert set(pool.map(lambda _: _status(url, token), range(4 * WORKERS))) == {200}
+        assert _listeners(fresh_database) == WORKERS
+        subprocess.run([exe, "--config", cfg, "token", "revoke", "wall-4"], check=True, capture_output=True)
+        with ThreadPoolExecutor(max_workers=2 * WORKERS) as pool:
+            assert set(pool.map(lambda _: _status(url, token), range(8 * WORKERS))) == {401}
     finally:
         server.terminate()
         server.wait(timeout=40)

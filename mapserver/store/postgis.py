@@ -47,6 +47,7 @@ from mapserver.store.incident_store import EVENT_INSERT, event_values
 from mapserver.store.postgis_bulk import CopyText, CountedBatches, binary_kinds, binary_pieces, copy_pieces, copy_value
 from mapserver.store.postgis_indexes import create_indexes, drop_secondary_indexes, rebuild_wanted
 from mapserver.store.postgis_schema import MIGRATIONS
+from mapserver.store.token_cache import TokenCache
 
 # Caches in every worker compare this version (read at most once a second), so no NOTIFY goes with it: one
 # would serialise every committing writer on PostgreSQL's notification queue for a message nobody listens to.
@@ -127,6 +128,7 @@ class PostGISStore(Store):
         self._slots = threading.BoundedSemaphore(pool_max)
         self._local = threading.local()
         self._statements: dict[tuple[str, str], str] = {}
+        self._tokens = TokenCache(url, connect_timeout_s=connect_timeout_s)  # connects on first use
         with self._cursor() as cur:  # fail now, with the URL, rather than on the first request
             cur.execute("SELECT 1")
 
@@ -311,6 +313,7 @@ class PostGISStore(Store):
             raise DatabaseDown(f"the database is unavailable: {str(exc).strip()}") from None
 
     def close(self) -> None:
+        self._tokens.close()
         with self._pool_lock:
             if self._pool is not None and self._pool_pid == os.getpid():
                 self._pool.closeall()
@@ -525,10 +528,18 @@ class PostGISStore(Store):
                         (token.name, token.role, token.token_hash, token.created_at))
 
     def token_by_hash(self, token_hash: str) -> Token | None:
-        # Every request asks this: one round trip, outside any transaction.
+        # Every request asks this: from what this process keeps (see token_cache), else one round trip.
+        kept = self._tokens.find(token_hash)
+        if kept is not None:
+            return kept
+        generation = self._tokens.generation()
         rows = self._read("SELECT name, role, created_at FROM tokens WHERE token_hash = %s AND revoked_at IS NULL",
                           (token_hash,))
-        return Token(name=rows[0][0], role=rows[0][1], created_at=utc(rows[0][2])) if rows else None
+        if not rows:
+            return None
+        found = Token(name=rows[0][0], role=rows[0][1], created_at=utc(rows[0][2]))
+        self._tokens.keep(token_hash, found, generation)
+        return found
 
     def tokens(self) -> list[Token]:
         with self._cursor() as cur:
@@ -536,6 +547,8 @@ class PostGISStore(Store):
             return [Token(name=r[0], role=r[1], created_at=utc(r[2])) for r in cur.fetchall()]
 
     def revoke_token(self, *, name: str) -> bool:
+        # This process forgets its tokens now; the others when the trigger's notification reaches them.
+        self._tokens.forget()
         with self._cursor() as cur:
             cur.execute("UPDATE tokens SET revoked_at = now() WHERE name = %s AND revoked_at IS NULL", (name,))
             return cur.rowcount == 1

@@ -312,4 +312,17 @@ V6 = ("ALTER TABLE incidents " + ", ".join(f'ALTER COLUMN {c} TYPE text COLLATE 
                                            for c in _BYTEWISE_INCIDENT_COLUMNS) + ";\n"
       'ALTER TABLE incident_events ALTER COLUMN incident_id TYPE text COLLATE "C";\n')
 
-MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4, V5, V6)
+# Version 7: every change to the tokens table, whoever makes it, notifies the processes that keep tokens they have
+# found (mapserver/store/token_cache.py), when the change commits. One notification per statement; PostgreSQL
+# folds repeats within a transaction.
+V7 = """
+CREATE FUNCTION tokens_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('mapserver_tokens', '');
+    RETURN NULL;
+END $$;
+CREATE TRIGGER tokens_changed AFTER UPDATE OR DELETE OR TRUNCATE ON tokens
+FOR EACH STATEMENT EXECUTE FUNCTION tokens_changed();
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4, V5, V6, V7)
