@@ -1,10 +1,11 @@
 """The PostGIS store, through psycopg2.
 
 A thread-safe connection pool per process, created on first use after any
-fork (gunicorn workers must not share sockets). A pooled connection is checked
-with ``SELECT 1`` before it is handed out, so a database restart costs one
-retry, not a failed request. Bulk writes go through ``COPY``. Identifiers are
-composed with :mod:`psycopg2.sql`, values always passed as parameters.
+fork (workers must not share sockets). A pooled connection is checked before
+it is handed out, by reading what the server sent on it (no round trip), so a
+database restart costs a fresh connection, not a failed request; a transaction's
+BEGIN goes with its first statement (:mod:`mapserver.store.postgis_connection`).
+Bulk writes go through ``COPY``. Identifiers are composed with :mod:`psycopg2.sql`, values always passed as parameters.
 Geometries travel as WKB in WGS-84 (SRID 4326).
 """
 
@@ -45,6 +46,7 @@ from mapserver.store.base import (
 from mapserver.store.incident_batch import IncidentBatch
 from mapserver.store.incident_store import EVENT_INSERT, event_values
 from mapserver.store.postgis_bulk import CopyText, CountedBatches, binary_kinds, binary_pieces, copy_pieces, copy_value
+from mapserver.store.postgis_connection import LazyBeginConnection, server_closed
 from mapserver.store.postgis_indexes import create_indexes, drop_secondary_indexes, rebuild_wanted
 from mapserver.store.postgis_schema import MIGRATIONS
 from mapserver.store.token_cache import TokenCache
@@ -141,7 +143,7 @@ class PostGISStore(Store):
                 try:
                     self._pool = psycopg2.pool.ThreadedConnectionPool(
                         0, self.pool_max, self.url, connect_timeout=self.connect_timeout_s,
-                        application_name="mapserver",
+                        application_name="mapserver", connection_factory=LazyBeginConnection,
                     )
                 except psycopg2.Error as exc:
                     raise DatabaseDown(f"cannot connect to {self.display_url}: {str(exc).strip()}") from None
@@ -156,8 +158,8 @@ class PostGISStore(Store):
     def _checkout(self, *, begin: bool = True) -> psycopg2.extensions.connection:
         """A pooled connection in autocommit mode (we send BEGIN and COMMIT ourselves), holding a slot.
 
-        With ``begin`` its transaction is open: BEGIN is the liveness check, one round trip for both (psycopg2's
-        own transactions cost a BEGIN round trip of their own, and a ``SELECT 1`` check another).
+        With ``begin`` it is checked first (:func:`server_closed`, no round trip) and its transaction starts with
+        its first statement (:mod:`mapserver.store.postgis_connection`).
         """
         pool = self._get_pool()
         if not self._slots.acquire(timeout=self.connect_timeout_s):
@@ -178,18 +180,17 @@ class PostGISStore(Store):
         return conn
 
     def _release(self, conn: psycopg2.extensions.connection) -> None:
+        conn.begin_pending = False
         self._get_pool().putconn(conn, close=bool(conn.closed))
         self._slots.release()
 
     def _working_connection(self, pool: psycopg2.pool.ThreadedConnectionPool) -> psycopg2.extensions.connection:
         for _ in range(self.pool_max + 1):
             conn = self._pooled_connection(pool)
-            try:
-                with conn.cursor() as cur:
-                    cur.execute("BEGIN")  # fails on a connection the server has dropped (a restart): try another
+            if not server_closed(conn):  # else the server dropped it (a restart): try another
+                conn.begin_pending = True
                 return conn
-            except psycopg2.Error:
-                pool.putconn(conn, close=True)
+            pool.putconn(conn, close=True)
         raise DatabaseDown(f"no working connection to {self.display_url}")
 
     def _read(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
@@ -240,6 +241,9 @@ class PostGISStore(Store):
         only closed (and never handed out again)."""
         if conn.closed:
             return
+        if conn.begin_pending:  # nothing was sent: nothing to roll back
+            conn.begin_pending = False
+            return
         try:
             with conn.cursor() as cur:
                 cur.execute("ROLLBACK")
@@ -259,6 +263,9 @@ class PostGISStore(Store):
         """
         statement = "".join(f"{query}; " for query, _ in at_commit) + "".join(f"{_BUMP}; " for _ in bumps) + "COMMIT"
         params = [value for _, values in at_commit for value in values] + list(bumps)
+        if conn.begin_pending and statement == "COMMIT":  # the transaction ran nothing: no round trip at all
+            conn.begin_pending = False
+            return
         try:
             with conn.cursor() as cur:
                 try:

@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 import psycopg2
 import psycopg2.extensions
 
+from mapserver.store.postgis_connection import server_closed
+
 if TYPE_CHECKING:
     from mapserver.store.base import Token
 
@@ -104,11 +106,10 @@ class TokenCache:
             self._drop()
         if self._listener is None and not self._connect():
             return False
-        try:
-            self._listener.poll()
-        except psycopg2.Error as exc:  # the server went away: keep nothing until listening again
-            log.warning("token cache: the listening connection failed (%s); tokens are read on every request",
-                        str(exc).strip())
+        if server_closed(self._listener):  # reads what has arrived, notifications included
+            # The server went away (a restart, a terminated session): keep nothing until listening again.
+            log.warning("token cache: the listening connection was closed by the server; tokens are read on every "
+                        "request until it is open again")
             self._disconnect()
             self._drop()
             return False
