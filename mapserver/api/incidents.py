@@ -86,7 +86,7 @@ def report() -> tuple[Response, int]:
     incident = new_incident(body, settings=state().settings.incidents, locate=_locate, geocode=_geocode, now=now)
     with store().transaction():
         stored, created = store().report_incident(incident, actor=_actor(), idempotency_key=key,
-                                                  body_hash=body_hash(body))
+                                                  body_hash=body_hash(body) if key is not None else "")
         if created:  # a repeat of the same report (same Idempotency-Key) writes nothing
             audit.record(store(), action="incident.report", target=stored.id,
                          detail={"category": stored.category, "severity": stored.severity,

@@ -53,6 +53,7 @@ class LazyBeginConnection(psycopg2.extensions.connection):
         super().__init__(*args, **kwargs)
         self.begin_pending = False
         self.cursor_factory = LazyBeginCursor
+        self.prepared: set[str] = set()  # names of the statements PREPAREd in this session
 
     def begin_now(self) -> None:
         """Send the pending BEGIN on its own (before a COPY)."""
