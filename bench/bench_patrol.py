@@ -21,10 +21,13 @@ Usage: python bench/bench_patrol.py [--no-demo] [--no-lattice] [--city] [--areas
    a shift's budget: on foot with 60 and 120 minutes and by bike with 120, as in 1. Should fewer than 20 street
    liaisons have something to patrol, the output says so and 20 community liaisons on foot with 60 minutes
    (where the budget binds) are planned as well.
+   In 1 and 2 the store's per-process caches are first built as ``mapserver serve`` builds them before forking its
+   workers (:func:`mapserver.serving.warm_store_caches`: the road layer's network and the hotspot study areas), so
+   each row's first plan is what a worker's first plan costs; each row prints its first, median and slowest plan.
 3. A synthetic street lattice, 158 × 158 blocks of 100 m (50,244 road edges, every 4th street one-way), in
    SQLite, one street grid over it and 100 key places as the candidate stops: time per plan by car with a
    60-minute budget, end to end (store reads included): cold (the plan reads the roads and builds the network),
-   first after the network is built at start (as ``mapserver serve`` does before forking its workers), and
+   first after the caches are built at start (as ``mapserver serve`` does before forking its workers), and
    later plans; and by step.
 Issue 8's targets: on the demo city, for 20 liaison areas, the hotspot weight collected within the budget ≥ 1.2 ×
 a greedy nearest-next-best-stop baseline, every route within its budget; ≤ 3 s per plan with 100 candidate stops
@@ -49,12 +52,14 @@ from shapely.geometry import Point, box
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_demo import machine
 
+from mapserver.analysis.study import forget_studies
 from mapserver.config import Settings
 from mapserver.errors import Problem
 from mapserver.model import Grid, Place
-from mapserver.patrol.network_cache import forget_networks, warm
+from mapserver.patrol.network_cache import forget_networks
 from mapserver.patrol.planner import PlanContext, plan_patrol
 from mapserver.patrol.request import parse_plan_request
+from mapserver.serving import warm_store_caches
 from mapserver.store import Store, open_store
 
 ZONE = "Asia/Shanghai"
@@ -162,6 +167,7 @@ def _compare(store: Store, label: str, names: list[str], *, n_areas: int, mode: 
         over += found["duration_min"] > budget
         bound += binds
         times.append(seconds)
+    first, median, slowest = (times[0], statistics.median(times), max(times)) if times else (float("nan"),) * 3
     print(f"  {label}, {mode} {budget} min: {planned} areas ({passed} passed over); weight {sums['ours']:,.0f} = "
           f"{_ratio(sums['ours'], sums['greedy'])} greedy best-per-minute ({sums['greedy']:,.0f}), "
           f"{_ratio(sums['ours'], sums['nearest'])} greedy nearest ({sums['nearest']:,.0f}) [target ≥ "
@@ -169,16 +175,25 @@ def _compare(store: Store, label: str, names: list[str], *, n_areas: int, mode: 
           f"{_ratio(sums['ours_hot'], sums['nearest_hot'])}; budget binding in {bound} of {planned}, over those: "
           f"weight {_ratio(binding['ours'], binding['greedy'])} / {_ratio(binding['ours'], binding['nearest'])}, "
           f"hotspot weight {_ratio(binding['ours_hot'], binding['greedy_hot'])} / "
-          f"{_ratio(binding['ours_hot'], binding['nearest_hot'])}; over budget {over} [target 0]; median "
-          f"{statistics.median(times) if times else float('nan'):.2f} s per plan "
+          f"{_ratio(binding['ours_hot'], binding['nearest_hot'])}; over budget {over} [target 0]; first plan "
+          f"{first:.2f} s, median {median:.2f} s, slowest {slowest:.2f} s per plan [target ≤ {TARGET_SECONDS:g} s] "
           f"({time.perf_counter() - started:.0f} s for the row, load average {_load()})", flush=True)
     return planned
+
+
+def _warm_as_served(store: Store) -> None:
+    """Build the caches ``mapserver serve`` builds before forking (the road network, the hotspot study areas)."""
+    started = time.perf_counter()
+    warm_store_caches(store, Settings())
+    print(f"  caches built as before the fork of a served worker in {time.perf_counter() - started:.2f} s "
+          f"(load average {_load()})", flush=True)
 
 
 def demo_district(n_areas: int, db: Path | None) -> None:
     store = _demo_store(db)
     print(f"demo district: {store.count('roads'):,} road edges, {store.count('incidents'):,} incidents; hotspot "
           "window the last 90 days")
+    _warm_as_served(store)
     communities = _liaisons(store, 2)
     spread = communities[::max(1, len(communities) // (2 * n_areas))]  # over the alphabet, twice what is needed
     for budget in (20, 45):
@@ -193,6 +208,7 @@ def demo_city(n_areas: int, db: Path | None) -> None:
     store = _demo_store(db, "city")
     print(f"demo city: {store.count('roads'):,} road edges, {store.count('incidents'):,} incidents; hotspot "
           "window the last 90 days")
+    _warm_as_served(store)
     streets = _liaisons(store, 1)
     print(f"  {len(streets)} street liaisons (station chiefs) named once; {n_areas} spread over the alphabet")
     short = 0
@@ -240,13 +256,15 @@ def lattice_network() -> None:
                                      ("foot", 120, settings)):
             body = {"area": {"grids": [street.code]}, "start": {"lon": centre.x, "lat": centre.y},
                     "budget_min": budget, "mode": mode}
-            # Cold: no network kept, the plan reads the roads and builds it.
+            # Cold: nothing kept, the plan reads the roads and builds the network and the hotspot study.
             forget_networks()
+            forget_studies()
             _, cold = _plan(store, body, datetime.now(UTC), chosen)
-            # As after `mapserver serve` starts: the layer's network built before the first request.
+            # As after `mapserver serve` starts: the network and the study built before the first request.
             forget_networks()
+            forget_studies()
             started = time.perf_counter()
-            warm(store)
+            warm_store_caches(store, chosen)
             warm_s = time.perf_counter() - started
             runs, over = [], 0
             for _ in range(4):
@@ -257,7 +275,7 @@ def lattice_network() -> None:
             solver = found["solver"]
             print(f"  {mode} {budget} min, solve_time_s {chosen.patrol.solve_time_s:g}, {solver['candidates']} "
                   f"candidates on {found['network']['edges']:,} directed edges: cold first plan {cold:.2f} s "
-                  f"(network read and built in it); network built at start {warm_s:.2f} s, then first plan "
+                  f"(network and hotspot study built in it); caches built at start {warm_s:.2f} s, then first plan "
                   f"{runs[0]:.2f} s (target ≤ {TARGET_SECONDS:g} s: ratio {runs[0] / TARGET_SECONDS:.2f}), later "
                   f"plans median {later:.2f} s (ratio {later / TARGET_SECONDS:.2f}); solver "
                   f"{solver['time_s']:.2f} s of its {solver['limit_s']:g} s limit; {len(found['stops'])} stops, "

@@ -14,7 +14,9 @@ Before forking, :func:`prepare_for_workers` builds the grid index in the master 
 collector's view of the heap (``gc.freeze``): every worker starts with the index (shared copy-on-write)
 instead of stalling 0.6–0.8 s on its first lookup to build its own, and no worker's full collection walks
 the ~190,000 objects of a district's app and index again (one such collection held a worker for 114 ms;
-frozen, a worker tracks ~3,500; bench/bench_lookup_http.py).
+frozen, a worker tracks ~3,500; bench/bench_lookup_http.py). The store's per-process caches are built there too
+(:func:`warm_store_caches`): the road layer's network and the hotspot study areas, so a worker's first patrol plan
+or hotspot answer does not build them (on the demo city the study at res 9 alone takes seconds).
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+
+from mapserver.config import Settings
+from mapserver.store import Store
 
 THREADS_PER_WORKER = 1
 """Request threads in each worker process. One: on the 2-core bench machine 4 processes × 1 thread answered lookups
@@ -61,8 +66,12 @@ def configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
 
+STUDY_LAYERS = ("hotspots", "blindspots", "trend")
+"""Map layers whose answer is a Gi* over the district's H3 cells at their ``res`` parameter."""
+
 PREPARE_BEFORE_FORK = True
-"""Build the grid index and freeze the heap in the master (False: each worker builds its own on first use)."""
+"""Build the grid index and the store's caches and freeze the heap in the master (False: each worker builds its own
+on first use)."""
 
 
 def settle_heap() -> None:
@@ -75,6 +84,39 @@ def settle_heap() -> None:
     gc.freeze()
 
 
+def study_resolutions(settings: Settings) -> list[int]:
+    """The H3 resolutions at which the configuration asks for Gi* over the district's cells: the patrol's hot cells,
+    the risk colours' hot cells and the map's hotspot, blind-spot and trend layers; none finer than the incidents'
+    stored cells (such answers are refused, so their studies would only take memory)."""
+    from layers import configure  # each layer's default res is its module's; imported when asked, as config.py does
+
+    wanted = {settings.patrol.hotspot_res, settings.risk.hot_res}
+    wanted |= {int(layer.params["res"]) for layer in configure(settings.map.layers) if layer.name in STUDY_LAYERS}
+    return sorted(res for res in wanted if res <= settings.incidents.h3_resolution)
+
+
+def warm_store_caches(store: Store, settings: Settings) -> None:
+    """Build the per-process caches requests would otherwise build on first use: the road layer's network and the
+    hotspot study areas at :func:`study_resolutions`.
+
+    A cache that cannot be built here does not stop the server: the first request that needs it builds it and
+    reports what went wrong.
+    """
+    log = logging.getLogger("mapserver")
+    try:  # the road layer's network, so no worker's first patrol plan reads and builds it
+        from mapserver.patrol.network_cache import warm
+
+        warm(store)
+    except Exception:  # any failure is the plan's to report, not a reason to refuse health checks and the map
+        log.exception("road network not built before the fork; plans will build it")
+    try:  # the district's cells and their weights, so no worker's first plan or hotspot answer builds them
+        from mapserver.analysis.study import warm as warm_studies
+
+        warm_studies(store, study_resolutions(settings))
+    except Exception:  # as for the network: the first hotspot answer builds its study
+        log.exception("hotspot study areas not built before the fork; the first answers will build them")
+
+
 def prepare_for_workers(app: Flask) -> None:
     """In the server's master process, before forking: build what every worker needs, then :func:`settle_heap`.
 
@@ -83,16 +125,12 @@ def prepare_for_workers(app: Flask) -> None:
     """
     if not PREPARE_BEFORE_FORK:
         return
+    state = app.extensions["mapserver"]
     try:
-        app.extensions["mapserver"].grid_index()
+        state.grid_index()
     except Exception:  # any failure is the lookup's to report, not a reason to refuse health checks and the map
         logging.getLogger("mapserver").exception("grid index not built before the fork; workers will build it")
-    try:  # the road layer's network, so no worker's first patrol plan reads and builds it
-        from mapserver.patrol.network_cache import warm
-
-        warm(app.extensions["mapserver"].store)
-    except Exception:  # as for the grid index: the first plan builds it and reports what went wrong
-        logging.getLogger("mapserver").exception("road network not built before the fork; plans will build it")
+    warm_store_caches(state.store, state.settings)
     settle_heap()
 
 

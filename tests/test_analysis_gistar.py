@@ -11,7 +11,7 @@ import pytest
 from shapely.geometry import box
 
 from mapserver.analysis.cells import ring_matrix
-from mapserver.analysis.gistar import bh_adjust, gi_star, z_scores
+from mapserver.analysis.gistar import bh_adjust, gi_star, is_significant, z_scores
 from mapserver.analysis.hotspots import queen_matrix
 
 CENTRE = h3.latlng_to_cell(33.62, 114.65, 9)
@@ -75,6 +75,16 @@ def test_the_planted_cluster_is_hot_and_the_background_is_not():
     assert all(classes[c] == "hot_99" for c in h3.grid_disk(CENTRE, 1))
     far = [c for c in cells if h3.grid_distance(CENTRE, c) > 6]
     assert sum(classes[c].startswith("hot") for c in far) <= 0.01 * len(far)
+
+
+@pytest.mark.parametrize("seed", [3, 4, 5])
+def test_significance_without_the_class_strings_agrees_with_the_classes(seed):
+    cells = disk(12)
+    y = planted(cells, seed=seed)
+    y[: len(y) // 3] = 0  # a cold stretch too
+    result = gi_star(y, ring_matrix(cells))
+    assert (is_significant(result) == (result.classes != "not_significant")).all()
+    assert is_significant(result).any() and not is_significant(result).all()
 
 
 def test_constant_counts_are_not_significant():

@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from mapserver import create_app, serving
+from mapserver.analysis.study import kept_study
 from mapserver.auth import hash_token, new_token
 from mapserver.cli import main
 from mapserver.patrol import network_cache
@@ -172,7 +173,8 @@ def test_the_command_plans_writes_gpx_and_geojson_and_lists(tmp_path: Path, stor
     assert both.exit_code == 2
 
 
-def test_the_road_network_built_before_the_fork_serves_the_workers_plans(tmp_path: Path, monkeypatch):
+def test_the_road_network_and_hotspot_study_built_before_the_fork_serve_the_workers_plans(tmp_path: Path,
+                                                                                           monkeypatch):
     store = open_store(f"sqlite:///{tmp_path / 'fork.db'}")
     store.migrate()
     load_city(store)
@@ -190,12 +192,15 @@ def test_the_road_network_built_before_the_fork_serves_the_workers_plans(tmp_pat
     monkeypatch.setattr(network_cache, "read_network", unread)
     built = network_cache.layer_network(store)  # kept by prepare_for_workers: not read here
     assert built.road_count == store.count("roads")
+    res = app.extensions["mapserver"].settings.patrol.hotspot_res
+    study = kept_study(store, res)  # the district's cells and weights, built by prepare_for_workers too
+    assert study is not None and study.cells
     pid = os.fork()
     if pid == 0:  # the worker: exit status 0 only if it planned on the master's network, with its own connection
         code = 1
         try:
             resp = app.test_client().post("/api/patrols/plan", json=BODY, headers={"Authorization": f"Bearer {secret}"})
-            same = network_cache.layer_network(store) is built
+            same = network_cache.layer_network(store) is built and kept_study(store, res) is study
             code = 0 if resp.status_code == 201 and resp.get_json()["stops"] and same else 2
         finally:
             os._exit(code)

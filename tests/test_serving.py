@@ -1,4 +1,5 @@
-"""Serving under gunicorn: the grid index is built in the master before the fork, and the heap frozen.
+"""Serving under gunicorn: the grid index, the road network and the hotspot study areas are built in the master
+before the fork, and the heap frozen.
 
 Grids are the hand-made nested ones of tests/test_gridindex.py (WGS-84 degrees).
 """
@@ -19,7 +20,7 @@ from mapserver import create_app, serving
 from mapserver.auth import hash_token, new_token
 from mapserver.store import open_store
 from tests.conftest import settings_for
-from tests.test_gridindex import BD_SW, STAFF, make_grids
+from tests.test_gridindex import BD_SW, ST_B, STAFF, make_grids
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -89,6 +90,39 @@ def test_a_forked_worker_answers_from_the_inherited_index_and_its_own_connection
                                          headers={"Authorization": f"Bearer {secret}"})
             same = id(app.extensions["mapserver"]._grid_index) == built
             code = 0 if resp.status_code == 200 and resp.get_json()["grid"]["code"] == BD_SW and same else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    store.close()
+
+
+def test_prepare_builds_the_configured_hotspot_studies_and_a_worker_answers_from_them(tmp_path, unfrozen):
+    from mapserver.analysis.study import kept_study
+
+    store = open_store(f"sqlite:///{tmp_path / 'study.db'}")
+    store.migrate()
+    store.add("grids", make_grids())
+    secret = new_token()
+    store.add_token(name="wall", role="viewer", token_hash=hash_token(secret))
+    settings = settings_for(store)
+    app = create_app(settings, store=store)
+    assert serving.study_resolutions(settings) == [settings.patrol.hotspot_res] == [9]  # the shipped layers too
+    serving.prepare_for_workers(app)
+    built = kept_study(store, 9)
+    assert built is not None and len(built.cells) > 0
+    pid = os.fork()
+    if pid == 0:  # the worker: exit status 0 only if it answered from the master's study, then rebuilt it on a write
+        code = 1
+        try:
+            resp = app.test_client().get("/api/hotspots?res=9", headers={"Authorization": f"Bearer {secret}"})
+            same = kept_study(store, 9) is built
+            store.delete("grids", keys=[ST_B])
+            after = app.test_client().get("/api/hotspots?res=9", headers={"Authorization": f"Bearer {secret}"})
+            rebuilt = kept_study(store, 9)
+            code = 0 if (resp.status_code == 200 and resp.get_json()["units"] == len(built.cells) and same
+                         and rebuilt is not None and rebuilt is not built
+                         and after.get_json()["units"] == len(rebuilt.cells) < len(built.cells)) else 2
         finally:
             os._exit(code)
     _, status = os.waitpid(pid, 0)

@@ -73,6 +73,12 @@ def classify(z: np.ndarray, q: np.ndarray) -> np.ndarray:
     return out
 
 
+def is_significant(result: GiStar) -> np.ndarray:
+    """Whether each unit's class is hot or cold (not ``not_significant``), as :func:`classify` decides it, without
+    comparing the class strings (tens of milliseconds over a city's 142,379 cells)."""
+    return (result.q <= CONFIDENCE[-1][0]) & ((result.z > 0) | (result.z < 0))
+
+
 def gi_star(y: np.ndarray, w: sparse.csr_matrix) -> GiStar:
     """z-scores, two-sided normal p-values, BH q-values and classes for counts ``y`` over weights ``w``."""
     z = z_scores(y, w)

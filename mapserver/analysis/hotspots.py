@@ -4,10 +4,13 @@ Study area for cells: every cell at the resolution whose centre lies inside
 the union of the street (level-1) grids. Weights: binary, the cell and its
 first ring (k = 1); for grids, the grid and every grid it touches (queen
 contiguity). Counts are incidents; centres are WGS-84 (lon, lat) degrees.
+The cells' study area and weights are kept per process (:mod:`mapserver.analysis.study`);
+only the counts are read per answer.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,23 +18,20 @@ import numpy as np
 import shapely
 from scipy import sparse
 
-from mapserver.analysis.cells import area_cells, centre, hexagon, ring_matrix, roll_up
-from mapserver.analysis.gistar import CLASSES, NOT_SIGNIFICANT, GiStar, gi_star
+from mapserver.analysis.cells import hexagon, roll_up
+from mapserver.analysis.gistar import CLASSES, GiStar, gi_star, is_significant
+from mapserver.analysis.study import study
 from mapserver.store.base import Store
 from mapserver.store.incident_store import IncidentFilter
 
 
-def cell_study(store: Store, *, where: IncidentFilter, res: int) -> tuple[list[str], np.ndarray]:
+def cell_study(store: Store, *, where: IncidentFilter, res: int) -> tuple[Sequence[str], np.ndarray]:
     """The study area's cells (sorted) and their counts, zeros included; empty when no grids are stored.
 
     Incidents in cells outside the study area (outside the district) are left out.
     """
-    area = store.district_area()
-    if area is None:
-        return [], np.zeros(0)
-    cells = area_cells(area, res)
-    counts = roll_up(store.incident_cell_counts(where=where), res)
-    return cells, np.array([counts.get(c, 0) for c in cells], dtype=np.float64)
+    kept = study(store, res)
+    return kept.cells, kept.counts(roll_up(store.incident_cell_counts(where=where), res))
 
 
 def queen_matrix(geoms: Sequence[Any]) -> sparse.csr_matrix:
@@ -54,21 +54,23 @@ def grid_study(store: Store, *, where: IncidentFilter, level: int) -> tuple[list
 
 def summary(y: np.ndarray, result: GiStar) -> dict[str, Any]:
     """Totals and how many units fell in each class."""
-    names, n = np.unique(result.classes, return_counts=True) if y.size else ([], [])
-    by_class = dict.fromkeys(CLASSES, 0) | {str(k): int(v) for k, v in zip(names, n, strict=True)}
+    # Counted as Python strings: np.unique would sort the city's 142,379 class objects first.
+    by_class = dict.fromkeys(CLASSES, 0) | {str(k): int(v) for k, v in Counter(result.classes.tolist()).items()}
     return {"units": int(y.size), "incidents": int(y.sum()), "mean": round(float(y.mean()), 6) if y.size else None,
             "classes": by_class}
 
 
-def _rows(ids: Sequence[str], y: np.ndarray, result: GiStar) -> list[dict[str, Any]]:
-    # Hot first by z, so a reader (or the blind-spot ranking) finds the strongest cells at the top.
-    order = np.lexsort((-y, -result.z))
+def _order(y: np.ndarray, result: GiStar, only_significant: bool) -> np.ndarray:
+    """The units' positions, hot first by z (a reader, or the blind-spot ranking, finds the strongest cells at the
+    top); with ``only_significant``, only the hot and cold ones, picked before any row is made or sorted (a stable
+    sort of the picked ones keeps the order they have among all)."""
+    picked = np.flatnonzero(is_significant(result)) if only_significant else np.arange(y.size)
+    return picked[np.lexsort((-y[picked], -result.z[picked]))]
+
+
+def _rows(ids: Sequence[str], y: np.ndarray, result: GiStar, order: np.ndarray) -> list[dict[str, Any]]:
     return [{"id": ids[i], "count": int(y[i]), "z": round(float(result.z[i]), 6), "p": float(f"{result.p[i]:.6g}"),
              "q": float(f"{result.q[i]:.6g}"), "class": str(result.classes[i])} for i in order]
-
-
-def _significant(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [r for r in rows if r["class"] != NOT_SIGNIFICANT]
 
 
 def cell_hotspots(store: Store, *, where: IncidentFilter, res: int, geometry: bool = False,
@@ -78,13 +80,13 @@ def cell_hotspots(store: Store, *, where: IncidentFilter, res: int, geometry: bo
     ``significant`` keeps only the cells with a hot or cold class (the summary still covers every cell), so the
     answer grows with the hotspots rather than with the district.
     """
-    cells, y = cell_study(store, where=where, res=res)
-    result = gi_star(y, ring_matrix(cells))
-    rows = _rows(cells, y, result)
-    if significant:
-        rows = _significant(rows)
-    for row in rows:
-        row["lon"], row["lat"] = centre(row["id"])
+    kept = study(store, res)
+    y = kept.counts(roll_up(store.incident_cell_counts(where=where), res))
+    result = gi_star(y, kept.weights)
+    order = _order(y, result, significant)
+    rows = _rows(kept.cells, y, result, order)
+    for i, row in zip(order, rows, strict=True):
+        row["lon"], row["lat"] = kept.centre(i)
         if geometry:
             row["geometry"] = hexagon(row["id"])
     return {"resolution": res, **summary(y, result), "cells": rows}
@@ -95,9 +97,7 @@ def grid_hotspots(store: Store, *, where: IncidentFilter, level: int, significan
     ``significant`` keeps only the grids with a hot or cold class."""
     grids, y = grid_study(store, where=where, level=level)
     result = gi_star(y, queen_matrix([g.geom for g in grids]))
-    rows = _rows([g.code for g in grids], y, result)
-    if significant:
-        rows = _significant(rows)
+    rows = _rows([g.code for g in grids], y, result, _order(y, result, significant))
     names = {g.code: g.name for g in grids}
     for row in rows:
         row["name"] = names[row["id"]]

@@ -2,7 +2,8 @@
 
 The study area and weights are those of :mod:`mapserver.analysis.hotspots`
 (every cell at ``res`` whose centre lies inside the street grids, zero counts
-included; the cell and its first ring). Periods are consecutive spans of equal
+included; the cell and its first ring), kept per process by
+:mod:`mapserver.analysis.study`. Periods are consecutive spans of equal
 length (``week`` = 7 × 24 h, ``day`` = 24 h) ending at ``until`` (exclusive,
 UTC instants): period 0 is the oldest, period N − 1 the final one. Incidents
 are counted per cell and period with ONE grouped store query; Gi* runs once per
@@ -44,8 +45,9 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from mapserver.analysis.cells import area_cells, centre, hexagon, ring_matrix, roll_up
+from mapserver.analysis.cells import hexagon, roll_up
 from mapserver.analysis.gistar import gi_star
+from mapserver.analysis.study import study
 from mapserver.store.base import Store
 from mapserver.store.incident_store import IncidentFilter
 
@@ -230,16 +232,16 @@ def emerging_hotspots(store: Store, *, until: datetime, periods: int = 8, period
     if until.tzinfo is None:
         raise ValueError("until must be timezone-aware")
     starts = period_starts(until=until, periods=periods, period=period)
-    area = store.district_area()
-    cells = area_cells(area, res) if area is not None else []
+    kept = study(store, res)
+    cells = kept.cells
     counts = {name: 0 for name in CATEGORIES}
     if not cells:
         return TrendResult(resolution=res, period=period, until=until, starts=tuple(starts), confidence=confidence,
                            units=0, counts=counts)
     per_period = period_counts(store, where=IncidentFilter(category=incident_category), starts=starts,
                                until=until, res=res)
-    y = np.array([[p.get(c, 0) for c in cells] for p in per_period], dtype=np.float64)  # periods × cells
-    weights = ring_matrix(cells)
+    y = np.array([kept.counts(p) for p in per_period], dtype=np.float64)  # periods × cells
+    weights = kept.weights
     wanted = {f"hot_{c}" for c in CONFIDENCES if c >= confidence}
     z = np.empty_like(y)
     hot = np.zeros(y.shape, dtype=bool)
@@ -256,7 +258,7 @@ def emerging_hotspots(store: Store, *, until: datetime, periods: int = 8, period
     counts |= {str(k): int(v) for k, v in zip(names, n, strict=True)}
     keep = np.flatnonzero(classes == category) if category is not None else np.flatnonzero(classes != "none")
     keep = keep[np.lexsort((-y[keep, -1], -z[keep, -1]))]
-    rows = [TrendCell(id=cells[i], lon=centre(cells[i])[0], lat=centre(cells[i])[1], category=str(classes[i]),
+    rows = [TrendCell(id=cells[i], lon=kept.centre(i)[0], lat=kept.centre(i)[1], category=str(classes[i]),
                       z_final=float(z[i, -1]), tau=float(mk.tau[i]), p=float(mk.p[i]), hot_periods=int(hot[i].sum()),
                       counts=tuple(int(v) for v in y[i]), z=tuple(float(v) for v in z[i])) for i in keep]
     return TrendResult(resolution=res, period=period, until=until, starts=tuple(starts), confidence=confidence,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from mapserver.analysis.study import district
 from mapserver.config import Settings
 from mapserver.report.figures import gather
 from mapserver.report.render import Page, render
@@ -34,5 +35,5 @@ def weekly_bulletin(store: Store, settings: Settings, *, week: IsoWeek, now: dat
                      blind_res=min(BLIND_RES, stored), offline_after_s=settings.cameras.offline_after_s)
     changes = hotspot_changes(store, week, weeks=len(figures.weeks), res=min(TREND_RES, stored))
     page = Page(lang=lang, zone=settings.map.timezone, generated_at=now, categories=categories,
-                district=store.district_area())
+                district=district(store))  # the outline the hotspot studies keep, not a new union
     return render(figures, changes, page)
