@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,12 +74,18 @@ def test_an_index_that_cannot_be_built_before_the_fork_does_not_stop_the_server(
         assert app.extensions["mapserver"].grid_index().lookup(114.601, 33.601).finest.code == BD_SW
 
 
-def test_a_forked_worker_answers_from_the_inherited_index_and_its_own_connection(tmp_path, unfrozen):
-    store = open_store(f"sqlite:///{tmp_path / 'fork.db'}")
+def _gridded_store(path: Path) -> tuple[Any, str]:
+    """A SQLite store with the hand-made grids and a viewer token; the store and the token."""
+    store = open_store(f"sqlite:///{path}")
     store.migrate()
     store.add("grids", make_grids())
     secret = new_token()
     store.add_token(name="wall", role="viewer", token_hash=hash_token(secret))
+    return store, secret
+
+
+def test_a_forked_worker_answers_from_the_inherited_index_and_its_own_connection(tmp_path, unfrozen):
+    store, secret = _gridded_store(tmp_path / "fork.db")
     app = create_app(settings_for(store), store=store)
     serving.prepare_for_workers(app)
     built = id(app.extensions["mapserver"]._grid_index)
@@ -100,11 +107,7 @@ def test_a_forked_worker_answers_from_the_inherited_index_and_its_own_connection
 def test_prepare_builds_the_configured_hotspot_studies_and_a_worker_answers_from_them(tmp_path, unfrozen):
     from mapserver.analysis.study import kept_study
 
-    store = open_store(f"sqlite:///{tmp_path / 'study.db'}")
-    store.migrate()
-    store.add("grids", make_grids())
-    secret = new_token()
-    store.add_token(name="wall", role="viewer", token_hash=hash_token(secret))
+    store, secret = _gridded_store(tmp_path / "study.db")
     settings = settings_for(store)
     app = create_app(settings, store=store)
     assert serving.study_resolutions(settings) == [settings.patrol.hotspot_res] == [9]  # the shipped layers too
