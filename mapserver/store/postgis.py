@@ -565,10 +565,9 @@ class PostGISStore(Store):
 
     def token_by_hash(self, token_hash: str) -> Token | None:
         # Every request asks this: from what this process keeps (see token_cache), else one round trip.
-        kept = self._tokens.find(token_hash)
+        kept, generation = self._tokens.find(token_hash)
         if kept is not None:
             return kept
-        generation = self._tokens.generation()
         rows = self._read("SELECT name, role, created_at FROM tokens WHERE token_hash = %s AND revoked_at IS NULL",
                           (token_hash,))
         if not rows:

@@ -58,23 +58,19 @@ class TokenCache:
         self._generation = 0  # one more each time what was kept is dropped
         self._retry_at = 0.0
 
-    def find(self, token_hash: str) -> Token | None:
-        """The token kept for this hash, if the cache is listening and nothing changed since it was found."""
+    def find(self, token_hash: str) -> tuple[Token | None, int | None]:
+        """The token kept for this hash (None: not kept), and the generation to give :meth:`keep` with a token
+        read from the table instead (None: nothing is kept now, the listening connection is down)."""
         with self._lock:
             if not self._listening():
-                return None
-            return self._kept.get(token_hash)
-
-    def generation(self) -> int | None:
-        """Take this before reading a token from the table and give it to :meth:`keep`; None: nothing is kept
-        now (the listening connection is down)."""
-        with self._lock:
-            return self._generation if self._listening() else None
+                return None, None
+            return self._kept.get(token_hash), self._generation
 
     def keep(self, token_hash: str, token: Token, generation: int | None) -> None:
-        """Keep a token read from the table, unless the table changed since ``generation`` was taken."""
+        """Keep a token read from the table, unless the table changed since ``generation`` was taken (every
+        drop, a lost listener's included, moves the generation on)."""
         with self._lock:
-            if generation is None or generation != self._generation or self._listener is None:
+            if generation is None or generation != self._generation:
                 return
             if len(self._kept) >= MAX_KEPT:
                 self._kept.clear()
