@@ -200,9 +200,10 @@ def field_names(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in fields(cls))
 
 
-def time_fields(cls: type) -> list[str]:
-    """The fields of a record type that hold datetimes."""
-    return [f.name for f in fields(cls) if "datetime" in str(f.type)]
+@functools.cache
+def time_fields(cls: type) -> tuple[str, ...]:
+    """The fields of a record type that hold datetimes (made once per type: every row read asks)."""
+    return tuple(f.name for f in fields(cls) if "datetime" in str(f.type))
 
 
 def geometry_problems(geom: Any, allowed: tuple[str, ...]) -> list[str]:

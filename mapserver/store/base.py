@@ -10,7 +10,6 @@ Coordinates are WGS-84 (EPSG:4326) longitude/latitude degrees throughout.
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 from abc import ABC, abstractmethod
@@ -164,15 +163,10 @@ def normalise(record: Any) -> Any:
     if isinstance(getattr(record, "geom", None), Polygon) and record.LAYER == "grids":
         record = replace(record, geom=MultiPolygon([record.geom]))
     # Only times not yet in UTC are rewritten: replace() is the dearest step of a batch import's write.
-    times = {name: utc(value) for name in _time_fields(type(record))
+    times = {name: utc(value) for name in time_fields(type(record))
              if (value := getattr(record, name)) is not None
              and not (isinstance(value, datetime) and value.tzinfo is UTC)}
     return replace(record, **times) if times else record
-
-
-@functools.cache
-def _time_fields(cls: type) -> tuple[str, ...]:
-    return tuple(time_fields(cls))
 
 
 def record_from_row(layer: str, row: Mapping[str, Any]) -> Any:
