@@ -190,6 +190,8 @@ def test_a_report_whose_id_is_stored_already_is_a_409_and_writes_nothing_more(st
         store.report_incident(incident(1, description="again"), actor="b")
     assert refused.value.status == 409
     assert store.count("incidents") == 1 and len(store.incident_timeline(incident(1).id)) == 1
+    store.report_incident(incident(2), actor="c")  # the refusal leaves the store (and its connection) usable
+    assert store.count("incidents") == 2
 
 
 def test_a_report_and_a_write_after_it_in_one_transaction_stand_or_fall_together(store):

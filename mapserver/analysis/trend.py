@@ -258,7 +258,7 @@ def emerging_hotspots(store: Store, *, until: datetime, periods: int = 8, period
     counts |= {str(k): int(v) for k, v in zip(names, n, strict=True)}
     keep = np.flatnonzero(classes == category) if category is not None else np.flatnonzero(classes != "none")
     keep = keep[np.lexsort((-y[keep, -1], -z[keep, -1]))]
-    rows = [TrendCell(id=cells[i], lon=kept.centre(i)[0], lat=kept.centre(i)[1], category=str(classes[i]),
+    rows = [TrendCell(id=cells[i], lon=float(kept.lon[i]), lat=float(kept.lat[i]), category=str(classes[i]),
                       z_final=float(z[i, -1]), tau=float(mk.tau[i]), p=float(mk.p[i]), hot_periods=int(hot[i].sum()),
                       counts=tuple(int(v) for v in y[i]), z=tuple(float(v) for v in z[i])) for i in keep]
     return TrendResult(resolution=res, period=period, until=until, starts=tuple(starts), confidence=confidence,

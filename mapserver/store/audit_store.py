@@ -69,10 +69,10 @@ class AuditStore:
 
         detail = _check(record)
         # Nothing reads the record back in the write's transaction: PostGIS sends it with the COMMIT.
-        self._exec_at_commit("INSERT INTO audit_log (at, actor, role, action, target, detail, remote_addr, request_id) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                   (utc(record.at), record.actor, record.role, record.action, record.target, detail,
-                    record.remote_addr, record.request_id))
+        self._exec_at_commit("INSERT INTO audit_log (at, actor, role, action, target, detail, remote_addr, "
+                             "request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             (utc(record.at), record.actor, record.role, record.action, record.target, detail,
+                              record.remote_addr, record.request_id))
 
     def audit_records(self, *, since: datetime | None = None, until: datetime | None = None,
                       actor: str | None = None, action: str | None = None, target: str | None = None,

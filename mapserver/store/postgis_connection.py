@@ -68,7 +68,7 @@ class LazyBeginCursor(psycopg2.extensions.cursor):
 
     def execute(self, query: Any, vars: Any = None) -> None:
         conn = self.connection
-        if not getattr(conn, "begin_pending", False):
+        if not conn.begin_pending:
             super().execute(query, vars)
             return
         conn.begin_pending = False
