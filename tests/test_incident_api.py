@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
+
 import pytest
 
 from mapserver.geo import from_wgs84
+from mapserver.ids import uuid_time
 from tests import samples
 from tests.test_api import assert_problem
 
@@ -32,6 +36,17 @@ def test_a_report_is_assigned_to_its_grid_with_deadlines(client, city, tokens):
     assert props["status"] == "reported" and props["warning"] == "green" and props["due_at"] > props["reported_at"]
     assert props["h3_cell"] and props["next_actions"] == ["dispatch", "grab", "whistle"]
     assert resp.headers["Location"] == f"/api/incidents/{props['id']}"
+
+
+def test_report_ids_are_uuid7_ordered_by_report_time(client, city, tokens):
+    ids, times = [], []
+    for _ in range(5):
+        props = report(client, tokens["operator"]).get_json()["properties"]
+        ids.append(props["id"])
+        times.append(datetime.fromisoformat(props["reported_at"]).timestamp())
+    assert all(uuid.UUID(i).version == 7 and uuid.UUID(i).variant == uuid.RFC_4122 for i in ids)
+    assert [uuid_time(i) for i in ids] == [int(t * 1000) / 1000 for t in times]  # the report time, to the ms
+    assert len(set(ids)) == 5
 
 
 @pytest.mark.parametrize("crs", ["gcj02", "bd09", "cgcs2000"])

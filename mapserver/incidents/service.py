@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +20,7 @@ from shapely.geometry import Point
 
 from mapserver.errors import Problem
 from mapserver.geo import parse_crs, to_wgs84
+from mapserver.ids import time_ordered_uuid
 from mapserver.incidents.deadlines import deadlines
 from mapserver.incidents.lifecycle import WHISTLE_LEVELS, plan_transition, target_status
 from mapserver.incidents.settings import IncidentSettings
@@ -111,7 +111,7 @@ def new_incident(body: Any, *, settings: IncidentSettings, locate: Locator, geoc
     warn_at, due_at = deadlines(settings, category=category, severity=severity, reported_at=now)
     chain = list(placement.chain) + [None] * (4 - len(placement.chain))
     return Incident(
-        id=str(uuid.uuid4()), geom=Point(placement.lon, placement.lat), reported_at=now, category=category,
+        id=time_ordered_uuid(now), geom=Point(placement.lon, placement.lat), reported_at=now, category=category,
         severity=severity, source=source, status="reported",
         description=_text(body, "description", limit=settings.description_max),
         address=address, reporter=_text(body, "reporter", limit=MAX_SHORT_TEXT),
