@@ -78,6 +78,9 @@ TARGET_REPORTS_PER_S = 1_000
 TARGET_IMPORT_PER_S = 50_000
 BUDGET_KPIS_MS = 300.0
 WARM_UP_S = 3
+ROOT = Path(__file__).resolve().parents[1]  # where wsgi.py is
+SERVERS = {"uwsgi": "mapserver serve (uWSGI)", "gunicorn": "gunicorn wsgi:app (gthread)",
+           "gunicorn-sync": "gunicorn wsgi:app (sync workers)"}
 KPI_REPEATS = 7
 # The previous version's figures (BENCHMARKS.md), printed beside this run's: reports/s and imported rows/s as landed
 # on 2026-11-22, measured on the machine of 2026-12-01 (first section); /api/kpis milliseconds per query from
@@ -146,16 +149,24 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(url: str, workers: int, folder: Path) -> Iterator[tuple[str, int]]:
-    """``mapserver serve`` in a subprocess (its own process group); yields its base URL and process group id once
-    /readyz answers."""
+def server(url: str, workers: int, folder: Path, kind: str = "uwsgi") -> Iterator[tuple[str, int]]:
+    """The server in a subprocess (its own process group): ``mapserver serve`` (uWSGI) or gunicorn with the
+    project's settings (``gunicorn -c python:mapserver.gunicorn_conf wsgi:app``, gthread workers) or with its
+    sync workers; yields its base URL and process group id once /readyz answers."""
     config, port = folder / "config.yaml", free_port()
     config.write_text(f"store:\n  url: {url}\nserver:\n  workers: {workers}\n", encoding="utf-8")
-    command = shutil.which("mapserver", path=str(Path(sys.executable).parent)) or "mapserver"
+    bin_dir = str(Path(sys.executable).parent)
     log = (folder / "server.log").open("w")
-    process = subprocess.Popen([command, "--config", str(config), "serve", "--host", "127.0.0.1", "--port",
-                                str(port), "--workers", str(workers)], stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    if kind == "uwsgi":
+        command = [shutil.which("mapserver", path=bin_dir) or "mapserver", "--config", str(config), "serve",
+                   "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    else:
+        command = [shutil.which("gunicorn", path=bin_dir) or "gunicorn", "-c", "python:mapserver.gunicorn_conf",
+                   "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--chdir", str(ROOT), "wsgi:app"]
+        if kind == "gunicorn-sync":
+            command[1:1] = ["--worker-class", "sync"]
+    env = {**os.environ, "MAPSERVER_CONFIG": str(config)}
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(600):
@@ -416,7 +427,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=15, help="length of the measured report run")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
-    parser.add_argument("--workers", type=int, default=4, help="uWSGI worker processes (server.workers)")
+    parser.add_argument("--workers", type=int, default=4, help="server worker processes (server.workers)")
+    parser.add_argument("--server", choices=tuple(SERVERS), default="uwsgi", help="the server the reports go to")
     parser.add_argument("--import-rows", type=int, default=200_000)
     parser.add_argument("--kpi-incidents", type=int, default=1_000_000)
     parser.add_argument("--only", choices=("all", "import", "reports"), default="all",
@@ -435,7 +447,7 @@ def main() -> int:
         print("wrk is missing: apt-get install wrk")
         return 1
     if args.only == "reports":
-        return main_reports(admin, args.seconds, args.connections, args.workers)
+        return main_reports(admin, args.seconds, args.connections, args.workers, args.server)
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory() as tmp, scratch_database(admin, "mapserver_bench_incidents") as url:
         folder = Path(tmp)
@@ -448,7 +460,7 @@ def main() -> int:
             store.add_token(name="bench-viewer", role="viewer", token_hash=hash_token(viewer))
             street = city.grids[0].code if city.grids[0].level == 1 else next(g.code for g in city.grids
                                                                               if g.level == 1)
-            with server(url, args.workers, folder) as (base, pgid):
+            with server(url, args.workers, folder, args.server) as (base, pgid):
                 reports = bench_reports(url, base, pgid, folder, operator, points_in_grids(store, 5000, seed=3),
                                         args.seconds, args.connections)
                 path = folder / "history.csv"
@@ -459,7 +471,7 @@ def main() -> int:
                 kpis = bench_kpis(base, viewer, street)
         finally:
             store.close()
-    print_reports(reports, args.seconds, args.connections, args.workers)
+    print_reports(reports, args.seconds, args.connections, args.workers, args.server)
     print_import(imported, args.import_rows)
     print(f"-- /api/kpis over {total:,} incidents (median of {KPI_REPEATS}, over HTTP):")
     for label, value in kpis.items():
@@ -479,9 +491,8 @@ def load_demo(store: Store, url: str) -> Any:
     return city
 
 
-def print_reports(reports: dict[str, float], seconds: int, connections: int, workers: int) -> None:
-    print(f"-- reports: wrk -t1 -c{connections}, {seconds} s, mapserver serve --workers {workers} "
-          f"(uWSGI, server.threads each): "
+def print_reports(reports: dict[str, float], seconds: int, connections: int, workers: int, kind: str) -> None:
+    print(f"-- reports: wrk -t1 -c{connections}, {seconds} s, {SERVERS[kind]}, {workers} workers: "
           f"{reports['acknowledged']:,} acknowledged (201), {reports['failed']} failed, {reports['rows_added']:,} "
           f"rows added, {reports['unplaced']} without a grid; latency p50 {reports['p50_ms']:.1f} ms, "
           f"p99 {reports['p99_ms']:.1f} ms; CPU per report: server {reports['server_us']:.0f} µs, PostgreSQL "
@@ -491,8 +502,8 @@ def print_reports(reports: dict[str, float], seconds: int, connections: int, wor
                      True, BEFORE["reports"]))
 
 
-def main_reports(admin: str, seconds: int, connections: int, workers: int) -> int:
-    """The reports over HTTP alone: the demo district loaded, then ``mapserver serve`` driven by wrk."""
+def main_reports(admin: str, seconds: int, connections: int, workers: int, kind: str) -> int:
+    """The reports over HTTP alone: the demo district loaded, then the server driven by wrk."""
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory() as tmp, scratch_database(admin, "mapserver_bench_reports") as url:
         store = open_store(url)
@@ -500,13 +511,13 @@ def main_reports(admin: str, seconds: int, connections: int, workers: int) -> in
             load_demo(store, url)
             operator = new_token()
             store.add_token(name="bench-operator", role="operator", token_hash=hash_token(operator))
-            with server(url, workers, Path(tmp)) as (base, pgid):
+            with server(url, workers, Path(tmp), kind) as (base, pgid):
                 reports = bench_reports(url, base, pgid, Path(tmp), operator, points_in_grids(store, 5000, seed=3),
                                         seconds, connections)
             print(f"   load average after the run: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
         finally:
             store.close()
-    print_reports(reports, seconds, connections, workers)
+    print_reports(reports, seconds, connections, workers, kind)
     return 0
 
 
