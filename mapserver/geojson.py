@@ -6,13 +6,22 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from shapely.geometry import mapping
+from shapely.geometry import Point, mapping
 
 from mapserver.model import field_names
 
 
 def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
+
+
+def geometry(geom: Any) -> dict[str, Any] | None:
+    """A shapely geometry as a GeoJSON geometry object (None stays None)."""
+    if geom is None:
+        return None
+    if isinstance(geom, Point) and not geom.is_empty and not geom.has_z:
+        return {"type": "Point", "coordinates": (geom.x, geom.y)}  # as mapping() gives it, without the detour
+    return mapping(geom)
 
 
 def feature(record: Any, *, key: str) -> dict[str, Any]:
@@ -22,7 +31,7 @@ def feature(record: Any, *, key: str) -> dict[str, Any]:
     return {
         "type": "Feature",
         "id": props.get(key),
-        "geometry": mapping(geom) if geom is not None else None,
+        "geometry": geometry(geom),
         "properties": props,
     }
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 import shapely
+from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
@@ -214,6 +215,8 @@ def geometry_problems(geom: Any, allowed: tuple[str, ...]) -> list[str]:
         return ["geometry is empty"]
     if geom.geom_type not in allowed:
         return [f"geometry type {geom.geom_type} not allowed here; expected {' or '.join(allowed)}"]
+    if isinstance(geom, Point):  # a report's point: a finite point in range is valid; no arrays for one pair
+        return _point_problems(geom.x, geom.y)
     coords = shapely.get_coordinates(geom)
     if not bool(((coords == coords) & (abs(coords) != math.inf)).all()):
         return ["coordinate is NaN or infinite"]
@@ -224,6 +227,16 @@ def geometry_problems(geom: Any, allowed: tuple[str, ...]) -> list[str]:
         return [f"latitude {float(lat[abs(lat) > 90][0])} outside -90..90"]
     if not geom.is_valid:
         return [f"invalid geometry: {explain_validity(geom)}"]
+    return []
+
+
+def _point_problems(lon: float, lat: float) -> list[str]:
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        return ["coordinate is NaN or infinite"]
+    if abs(lon) > 180:
+        return [f"longitude {lon} outside -180..180"]
+    if abs(lat) > 90:
+        return [f"latitude {lat} outside -90..90"]
     return []
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -101,22 +101,35 @@ class WorkCalendar:
             day += timedelta(days=1)
         raise ValueError("no working time within ten years: check holidays and office periods")
 
+    def working_time(self, allowance: Allowance) -> timedelta:
+        """An allowance as working time (a working day is ``day_length``)."""
+        hours = allowance.amount * (self.day_length.total_seconds() / 3600 if allowance.unit == "working_days" else 1)
+        return timedelta(hours=hours)
+
     def add(self, start: datetime, allowance: Allowance) -> datetime:
         """The moment when ``allowance`` of working time, counted from ``start``, runs out (UTC)."""
-        hours = allowance.amount * (self.day_length.total_seconds() / 3600 if allowance.unit == "working_days" else 1)
-        return self.add_working_time(start, timedelta(hours=hours))
+        return self.add_working_time(start, self.working_time(allowance))
 
     def add_working_time(self, start: datetime, amount: timedelta) -> datetime:
         """``start`` plus ``amount`` of working time (UTC)."""
+        return self.add_working_times(start, (amount,))[0]
+
+    def add_working_times(self, start: datetime, amounts: Sequence[timedelta]) -> list[datetime]:
+        """``start`` plus each of ``amounts`` of working time (UTC), in one walk over the office intervals
+        (a report's warning and due times share their way through the calendar)."""
         if start.tzinfo is None:
             raise ValueError("start must be timezone-aware")
-        remaining = amount
-        for lo, hi in self._intervals(start):
-            span = hi - lo
-            if remaining <= span:
-                return (lo + remaining).astimezone(UTC)
-            remaining -= span
-        raise AssertionError("unreachable: _intervals raises first")
+        order = sorted(range(len(amounts)), key=amounts.__getitem__)
+        out: list[datetime] = [start] * len(amounts)
+        passed = timedelta()  # working time in the intervals already walked
+        intervals = self._intervals(start)
+        lo, hi = next(intervals)
+        for i in order:
+            while amounts[i] - passed > hi - lo:
+                passed += hi - lo
+                lo, hi = next(intervals)
+            out[i] = (lo + (amounts[i] - passed)).astimezone(UTC)
+        return out
 
     def working_time_between(self, start: datetime, end: datetime) -> timedelta:
         """Working time elapsed from ``start`` to ``end`` (zero if end is not after start)."""

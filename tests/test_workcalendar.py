@@ -66,6 +66,16 @@ def test_adding_then_measuring_gives_back_the_allowance(start, minutes):
     assert CAL.working_time_between(begin, due) == timedelta(minutes=minutes)
 
 
+@settings(max_examples=200, deadline=None)
+@given(start=st.datetimes(min_value=datetime(2025, 9, 1), max_value=datetime(2025, 12, 31)),
+       minutes=st.lists(st.integers(min_value=0, max_value=60 * 7 * 15), min_size=1, max_size=4))
+def test_several_amounts_in_one_walk_match_one_at_a_time(start, minutes):
+    # One amount at a time is checked against working_time_between, an independent walk, above.
+    begin = start.replace(tzinfo=BEIJING)
+    amounts = [timedelta(minutes=m) for m in minutes]
+    assert CAL.add_working_times(begin, amounts) == [CAL.add_working_time(begin, a) for a in amounts]
+
+
 @pytest.mark.parametrize("text", ["", "5", "five working_days", "-1 working_hours", "0h", "3 weeks"])
 def test_bad_allowances(text):
     with pytest.raises(ValueError):

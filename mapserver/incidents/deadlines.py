@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from mapserver.incidents.settings import IncidentSettings
-from mapserver.workcalendar import Allowance
 
 WARNINGS = ("green", "yellow", "red", "purple")
 WARNING_LABELS = {"green": "正常", "yellow": "临期预警", "red": "超期", "purple": "督办"}
@@ -24,8 +23,8 @@ def deadlines(settings: IncidentSettings, *, category: str, severity: str,
     """(warn_at, due_at) for an incident reported at ``reported_at``, both UTC."""
     calendar = settings.calendar()
     allowance = settings.allowance(category, severity)
-    due_at = calendar.add(reported_at, allowance)
-    warn_at = calendar.add(reported_at, Allowance(allowance.amount * settings.yellow_at, allowance.unit))
+    allowed = calendar.working_time(allowance)
+    warn_at, due_at = calendar.add_working_times(reported_at, (allowed * settings.yellow_at, allowed))
     return warn_at, due_at
 
 

@@ -15,6 +15,7 @@ import functools
 import json
 import operator
 import os
+import struct
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ import psycopg2.extensions
 import psycopg2.pool
 import shapely
 from psycopg2 import sql
+from shapely.geometry import Point
 
 from mapserver.errors import Problem
 from mapserver.model import RECORD_TYPES, field_names
@@ -76,16 +78,26 @@ def _copy_text(value: Any) -> str:
     return copy_value(value)
 
 
+_EWKB_POINT = struct.Struct("<BIIdd")  # little-endian; type Point with the SRID flag; SRID; x; y
+_EWKB_POINT_SRID = 0x20000001
+
+
+def _ewkb_hex(geoms: list[Any]) -> list[str]:
+    """Hex EWKB (SRID 4326, 2D), which the typed geometry column insists on. One report's point is packed here
+    (a fifth of the time shapely's array call takes for one); batches go through shapely in one call."""
+    if len(geoms) == 1 and isinstance(geoms[0], Point) and not geoms[0].is_empty:
+        return [_EWKB_POINT.pack(1, _EWKB_POINT_SRID, 4326, geoms[0].x, geoms[0].y).hex()]
+    shapes = np.fromiter(geoms, dtype=object, count=len(geoms))
+    return shapely.to_wkb(shapely.set_srid(shapes, 4326), hex=True, output_dimension=2, include_srid=True).tolist()
+
+
 def _row_values(columns: Sequence[str], records: Sequence[Any]) -> list[list[Any]]:
     """Each record's values in ``columns`` order, geometry as hex EWKB (SRID 4326) and ``extra`` as JSON text."""
     values_of = operator.attrgetter(*columns)
     rows = [list(values_of(record)) for record in records]
     if "geom" in columns:
-        # EWKB carries the SRID, which the typed geometry column insists on; one call for every record.
         at = columns.index("geom")
-        shapes = np.fromiter((row[at] for row in rows), dtype=object, count=len(rows))
-        for row, ewkb in zip(rows, shapely.to_wkb(shapely.set_srid(shapes, 4326), hex=True, output_dimension=2,
-                                                  include_srid=True).tolist(), strict=True):
+        for row, ewkb in zip(rows, _ewkb_hex([row[at] for row in rows]), strict=True):
             row[at] = ewkb
     if "extra" in columns:
         at = columns.index("extra")
