@@ -10,6 +10,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import psycopg2
+import psycopg2.errors
 import pytest
 from shapely.geometry import Point
 
@@ -57,14 +59,16 @@ def _day(store, column: str = "reported_at") -> str:
 
 
 def summary_rows(store) -> tuple[set, set, set]:
-    """The summary's rows (zero rows left out), as (day text, …) tuples: counts, streets, durations."""
+    """The summary's figures per key (summed over the rows of a key, zeros left out), as (day text, …) tuples:
+    counts, streets, durations. On PostGIS a key may be kept in several rows (one per slot)."""
     day = "day::text" if store.kind == "postgis" else "day"
-    counts = {tuple(r) for r in store._fetch(f"SELECT {day}, category, severity, status, incident_count, "
-                                             "closed_on_time FROM incident_daily") if r[4] or r[5]}
-    streets = {tuple(r) for r in store._fetch(f"SELECT {day}, grid_l1, incident_count FROM incident_daily_streets")
-               if r[2]}
-    durations = {tuple(r) for r in store._fetch(f"SELECT {day}, measure, bucket, incident_count "
-                                                "FROM incident_daily_durations") if r[3]}
+    counts = {(*r[:4], int(r[4]), int(r[5])) for r in store._fetch(
+        f"SELECT {day}, category, severity, status, sum(incident_count), sum(closed_on_time) FROM incident_daily "
+        "GROUP BY 1, 2, 3, 4") if r[4] or r[5]}
+    streets = {(*r[:2], int(r[2])) for r in store._fetch(
+        f"SELECT {day}, grid_l1, sum(incident_count) FROM incident_daily_streets GROUP BY 1, 2") if r[2]}
+    durations = {(*r[:3], int(r[3])) for r in store._fetch(
+        f"SELECT {day}, measure, bucket, sum(incident_count) FROM incident_daily_durations GROUP BY 1, 2, 3") if r[3]}
     return counts, streets, durations
 
 
@@ -260,3 +264,41 @@ def test_a_filter_with_conditions_of_its_own_is_never_answered_from_the_summary(
     window = {"since": T0 - timedelta(days=1), "until": T0 + timedelta(days=20)}
     kpis = store.incident_kpis(where=DisputesOnly(**window), now=T0 + timedelta(days=6))
     assert kpis["total"] == sum(i.category == "disputes" for i in made) < len(made)
+
+
+def _insert_open(conn, n: int) -> None:
+    """INSERT one incident of the same day and key as every other call, in an open transaction of ``conn``."""
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO incidents (id, geom, reported_at, category, severity, status, grid_l1) VALUES "
+                    "(%s, ST_SetSRID(ST_MakePoint(114.6, 33.6), 4326), %s, 'disputes', 'general', 'reported', %s)",
+                    (f"00000000-0000-4000-8000-{n:012d}", T0, STREETS[0]))
+
+
+def test_two_reports_on_one_summary_key_do_not_wait_for_each_other(fresh_database):
+    """Before schema version 8, the second of two open reports on one key waited for the first one's COMMIT (its
+    lock on the key's summary row); from version 8 on, concurrent writers update rows of their own."""
+    store = open_store(fresh_database)
+    try:
+        for version, waits in ((7, True), (8, False)):
+            store.migrate(target=version)
+            first, second = psycopg2.connect(fresh_database), psycopg2.connect(fresh_database)
+            try:
+                _insert_open(first, 2 * version)
+                with second.cursor() as cur:
+                    cur.execute("SET lock_timeout = '500ms'")
+                if waits:
+                    with pytest.raises(psycopg2.errors.LockNotAvailable):
+                        _insert_open(second, 2 * version + 1)
+                    second.rollback()
+                else:
+                    _insert_open(second, 2 * version + 1)
+                    second.commit()
+                first.commit()
+            finally:
+                first.close()
+                second.close()
+        assert store.count("incidents") == 3  # 7: the first only; 8: both
+        assert_summary_is_exact(store)
+        assert sum(r[4] for r in summary_rows(store)[0]) == 3
+    finally:
+        store.close()

@@ -220,44 +220,59 @@ SELECT (reported_at AT TIME ZONE 'UTC')::date, 'close',
 FROM {rows} WHERE closed_at IS NOT NULL"""
 
 
-def _summary_upsert(old: str | None, new: str | None) -> str:
-    """The two upserts adding rows ``new`` and taking away rows ``old`` (relation names, or None)."""
+def _summary_upsert(old: str | None, new: str | None, slot: str | None = None) -> str:
+    """The two upserts adding rows ``new`` and taking away rows ``old`` (relation names, or None); with ``slot``
+    (an SQL expression), into that slot of each summary key (schema version 8)."""
     def parts(template: str) -> str:
         return " UNION ALL ".join(template.format(sign=sign, rows=rows)
                                   for sign, rows in (("1", new), ("-1", old)) if rows is not None)
 
+    def keyed(columns: str) -> tuple[str, str, str]:  # (insert columns, select list, conflict key)
+        if slot is None:
+            return columns, columns, columns
+        return f"{columns}, slot", f"{columns}, {slot}", f"{columns}, slot"
+
+    counts = keyed("day, category, severity, status")
+    streets = keyed("day, grid_l1")
+    durations = keyed("day, measure, bucket")
     return f"""
-INSERT INTO incident_daily AS d (day, category, severity, status, incident_count, closed_on_time)
-SELECT day, category, severity, status, sum(incident_count), sum(closed_on_time)
+INSERT INTO incident_daily AS d ({counts[0]}, incident_count, closed_on_time)
+SELECT {counts[1]}, sum(incident_count), sum(closed_on_time)
 FROM ({parts(_SUMMARY_COUNTS)}) c
 GROUP BY day, category, severity, status
 HAVING sum(incident_count) <> 0 OR sum(closed_on_time) <> 0
 ORDER BY day, category, severity, status
-ON CONFLICT (day, category, severity, status) DO UPDATE
+ON CONFLICT ({counts[2]}) DO UPDATE
 SET incident_count = d.incident_count + excluded.incident_count,
     closed_on_time = d.closed_on_time + excluded.closed_on_time;
-INSERT INTO incident_daily_streets AS d (day, grid_l1, incident_count)
-SELECT day, grid_l1, sum(incident_count) FROM ({parts(_SUMMARY_STREETS)}) c
+INSERT INTO incident_daily_streets AS d ({streets[0]}, incident_count)
+SELECT {streets[1]}, sum(incident_count) FROM ({parts(_SUMMARY_STREETS)}) c
 GROUP BY day, grid_l1
 HAVING sum(incident_count) <> 0
 ORDER BY day, grid_l1
-ON CONFLICT (day, grid_l1) DO UPDATE SET incident_count = d.incident_count + excluded.incident_count;
-INSERT INTO incident_daily_durations AS d (day, measure, bucket, incident_count)
-SELECT day, measure, bucket, sum(incident_count) FROM ({parts(_SUMMARY_DURATIONS)}) c
+ON CONFLICT ({streets[2]}) DO UPDATE SET incident_count = d.incident_count + excluded.incident_count;
+INSERT INTO incident_daily_durations AS d ({durations[0]}, incident_count)
+SELECT {durations[1]}, sum(incident_count) FROM ({parts(_SUMMARY_DURATIONS)}) c
 GROUP BY day, measure, bucket
 HAVING sum(incident_count) <> 0
 ORDER BY day, measure, bucket
-ON CONFLICT (day, measure, bucket) DO UPDATE SET incident_count = d.incident_count + excluded.incident_count;
+ON CONFLICT ({durations[2]}) DO UPDATE SET incident_count = d.incident_count + excluded.incident_count;
 """  # noqa: S608 - SQL text written here, no values
+
+
+def _summary_function(name: str, old: str | None, new: str | None, slot: str | None = None,
+                      replace: bool = False) -> str:
+    return f"""
+CREATE {"OR REPLACE " if replace else ""}FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN {_summary_upsert(old, new, slot)} RETURN NULL; END $$;
+"""
 
 
 def _summary_trigger(event: str, old: str | None, new: str | None) -> str:
     name = f"incident_summary_{event.lower()}"
     tables = " ".join(part for part in (f"OLD TABLE AS {old}" if old else "", f"NEW TABLE AS {new}" if new else "")
                       if part)
-    return f"""
-CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN {_summary_upsert(old, new)} RETURN NULL; END $$;
+    return _summary_function(name, old, new) + f"""
 CREATE TRIGGER {name} AFTER {event} ON incidents REFERENCING {tables}
 FOR EACH STATEMENT EXECUTE FUNCTION {name}();
 """
@@ -325,4 +340,21 @@ CREATE TRIGGER tokens_changed AFTER UPDATE OR DELETE OR TRUNCATE ON tokens
 FOR EACH STATEMENT EXECUTE FUNCTION tokens_changed();
 """
 
-MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4, V5, V6, V7)
+# Version 8: each summary key is kept in up to SUMMARY_SLOTS rows, the slot chosen by the writing transaction's id.
+# With one row per key, every report of the day's busiest keys updated the same row and held its lock until its
+# COMMIT had reached the disk: concurrent reports queued behind each other's WAL flush (under wrk, backends spent as
+# many samples waiting on those locks as on the flush itself). Transactions in flight together have consecutive ids,
+# so up to SUMMARY_SLOTS concurrent writers take different rows. Readers already sum the rows of a key.
+SUMMARY_SLOTS = 4
+_SLOT = f"(pg_current_xact_id()::text::bigint % {SUMMARY_SLOTS})::smallint"
+V8 = "".join(f"""
+ALTER TABLE {table} ADD COLUMN slot smallint NOT NULL DEFAULT 0;
+ALTER TABLE {table} DROP CONSTRAINT {table}_pkey, ADD PRIMARY KEY ({key}, slot);
+""" for table, key in (("incident_daily", "day, category, severity, status"),
+                       ("incident_daily_streets", "day, grid_l1"),
+                       ("incident_daily_durations", "day, measure, bucket"))) \
+    + _summary_function("incident_summary_insert", None, "new_rows", _SLOT, replace=True) \
+    + _summary_function("incident_summary_update", "old_rows", "new_rows", _SLOT, replace=True) \
+    + _summary_function("incident_summary_delete", "old_rows", None, _SLOT, replace=True)
+
+MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4, V5, V6, V7, V8)
