@@ -151,6 +151,12 @@ def uwsgi_arguments(*, bind: str, workers: int, threads: int = THREADS_PER_WORKE
         "--buffer-size", "32768",  # request line and headers: long bbox queries, a token and a cookie
         "--disable-logging",  # mapserver.request logs one JSON line per request instead
         "--hook-master-start", "unix_signal:15 gracefully_kill_them_all",  # SIGTERM: finish requests, then stop
+        # Workers ignore SIGTERM (set once each is ready to accept, after uWSGI has set its own handlers): a
+        # service manager sends it to every process at once (systemd's default KillMode=control-group), and a
+        # worker took its own as "exit now", dropping its requests in flight; the master's graceful stop then
+        # ran uWSGI's exit path again inside the first one, and the worker locked up in free() for good.
+        # The master alone turns SIGTERM into the graceful stop of every worker.
+        "--hook-accepting", "callint:sigignore 15",
         "--worker-reload-mercy", str(GRACEFUL_STOP_S), "--reload-mercy", str(GRACEFUL_STOP_S),
     ]
 

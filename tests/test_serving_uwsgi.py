@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
 import signal
 import socket
@@ -51,7 +52,7 @@ class Served:
             return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
 
 
-def _start(tmp: Path) -> Served:
+def _start(tmp: Path, *, own_group: bool = False) -> Served:
     db = tmp / "served.db"
     store = open_store(f"sqlite:///{db}")
     store.migrate()
@@ -66,7 +67,7 @@ def _start(tmp: Path) -> Served:
     exe = Path(sys.executable).parent / "mapserver"
     process = subprocess.Popen([exe, "--config", config, "serve", "--port", str(port), "--workers", "2",
                                 "--threads", "2"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True)
+                               text=True, start_new_session=own_group)
     base = f"http://127.0.0.1:{port}"
     if wait_for(f"{base}/healthz", seconds=60) is None:
         process.kill()
@@ -143,15 +144,23 @@ def test_gdal_reads_the_collections_through_the_server(served):
     assert "grids" in result.stdout
 
 
-def test_sigterm_lets_a_request_in_flight_finish_then_stops(tmp_path):
-    server = _start(tmp_path)
+def _stop(server: Served, whole_group: bool) -> None:
+    if whole_group:  # as systemd stops a service by default (KillMode=control-group): every process at once
+        os.killpg(server.process.pid, signal.SIGTERM)
+    else:
+        server.process.send_signal(signal.SIGTERM)
+
+
+@pytest.mark.parametrize("whole_group", [False, True], ids=["master", "every-process"])
+def test_sigterm_lets_a_request_in_flight_finish_then_stops(tmp_path, whole_group):
+    server = _start(tmp_path, own_group=whole_group)
     body = b"lon,lat\n" + b"114.601,33.601\n" * 1000
     head = (f"POST /api/lookup/bulk HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {server.token}\r\n"
             f"Content-Type: text/csv\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
     with socket.create_connection(("127.0.0.1", int(server.base.rsplit(":", 1)[1])), timeout=30) as client:
         client.sendall(head + body[:100])  # a slow client: the worker is now reading this request
         time.sleep(0.5)
-        server.process.send_signal(signal.SIGTERM)
+        _stop(server, whole_group)
         time.sleep(1.0)
         assert server.process.poll() is None  # still waiting for the request in flight
         client.sendall(body[100:])
