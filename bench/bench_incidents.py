@@ -179,8 +179,13 @@ def server(url: str, workers: int, folder: Path, kind: str = "uwsgi") -> Iterato
                 time.sleep(0.1)
         yield base, process.pid
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=60)
+        os.killpg(process.pid, signal.SIGTERM)  # every process, as a service manager stops a service
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # never leave a server behind to skew the next run
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+            print("   !! the server did not stop within 60 s of SIGTERM: killed")
         log.close()
 
 
