@@ -302,3 +302,32 @@ def test_two_reports_on_one_summary_key_do_not_wait_for_each_other(fresh_databas
         assert sum(r[4] for r in summary_rows(store)[0]) == 3
     finally:
         store.close()
+
+
+def test_other_clients_inserts_are_summed_once_whichever_trigger_sums_them(fresh_database):
+    """A multi-row INSERT by another client is summed row by row; one made with the setting on, by the statement
+    trigger; after a batch in a transaction, a report of the same transaction is summed row by row again."""
+    store = open_store(fresh_database)
+    try:
+        store.migrate()
+        conn = psycopg2.connect(fresh_database)
+        try:
+            with conn.cursor() as cur:
+                for n in range(3):
+                    _insert_open(conn, n)  # one transaction, three statements
+                cur.execute("SET LOCAL mapserver.summary_by_statement = 'on'")
+                cur.execute("INSERT INTO incidents (id, geom, reported_at, category, severity, status, grid_l1) "
+                            "SELECT '00000000-0000-4000-8000-' || lpad(n::text, 12, '0'), "
+                            "ST_SetSRID(ST_MakePoint(114.6, 33.6), 4326), %s + n * interval '1 day', 'other', "
+                            "'urgent', 'reported', NULL FROM generate_series(10, 14) AS n", (T0,))
+            conn.commit()
+        finally:
+            conn.close()
+        made = made_incidents(np.random.default_rng(5), 40, start=100)
+        with store.transaction():
+            store.add("incidents", made[:39])
+            store.report_incident(made[39], actor="a")
+        assert store.count("incidents") == 3 + 5 + 40
+        assert_summary_is_exact(store)
+    finally:
+        store.close()

@@ -50,7 +50,7 @@ from mapserver.store.incident_store import EVENT_INSERT, event_values
 from mapserver.store.postgis_bulk import CopyText, CountedBatches, binary_kinds, binary_pieces, copy_pieces, copy_value
 from mapserver.store.postgis_connection import LazyBeginConnection, server_closed
 from mapserver.store.postgis_indexes import create_indexes, drop_secondary_indexes, rebuild_wanted
-from mapserver.store.postgis_schema import MIGRATIONS
+from mapserver.store.postgis_schema import BY_STATEMENT, MIGRATIONS
 from mapserver.store.token_cache import TokenCache
 
 # Caches in every worker compare this version (read at most once a second), so no NOTIFY goes with it: one
@@ -110,6 +110,15 @@ def _row_values(columns: Sequence[str], records: Sequence[Any]) -> list[list[Any
 def _insert_columns(layer: str) -> tuple[str, ...]:
     """The columns a write fills: every field of the layer's record (staff ids are given by the database)."""
     return tuple(c for c in field_names(RECORD_TYPES[layer]) if not (layer == "grid_staff" and c == "id"))
+
+
+@contextmanager
+def _summed_by_statement(cur: psycopg2.extensions.cursor) -> Iterator[None]:
+    """Around a COPY into incidents: its rows are summed into the per-day summary by the statement trigger, in one
+    pass sorted by key, not by the row trigger one at a time (schema version 8, postgis_schema.BY_STATEMENT)."""
+    cur.execute(f"SET LOCAL {BY_STATEMENT} = 'on'")
+    yield  # a COPY that fails aborts the transaction (or its savepoint), and the setting with it: no finally
+    cur.execute(f"SET LOCAL {BY_STATEMENT} = 'off'")  # later INSERTs of this transaction: row by row again
 
 
 _REPORT_STATEMENTS = "mapserver_report"
@@ -411,7 +420,8 @@ class PostGISStore(Store):
                 # sorted pass (no deadlock with concurrent writers), and the text is made a batch at a time.
                 batches = ("".join("\t".join(map(_copy_text, values)) + "\n" for values in _row_values(columns, batch))
                            for batch in iter_chunks(records, COPY_BATCH))
-                cur.copy_expert(self._statement(cur, "copy", layer), CopyText(batches), size=1 << 16)
+                with _summed_by_statement(cur):
+                    cur.copy_expert(self._statement(cur, "copy", layer), CopyText(batches), size=1 << 16)
         return len(records)
 
     def _insert_incident_columns(self, batches: Iterator[IncidentBatch], rows: int) -> int:
@@ -433,7 +443,8 @@ class PostGISStore(Store):
                 stream = CopyText(binary_pieces(counted, columns, kinds))
                 statement = self._statement(cur, "copy binary", "incidents")
             try:
-                cur.copy_expert(statement, stream, size=1 << 16)
+                with _summed_by_statement(cur):
+                    cur.copy_expert(statement, stream, size=1 << 16)
             except psycopg2.Error:
                 cur.execute("ROLLBACK TO SAVEPOINT mapserver_copy")
                 if stream.error is not None:  # the batches raised: that, not psycopg2's QueryCanceled
