@@ -50,13 +50,16 @@ from mapserver.store.incident_store import EVENT_INSERT, event_values
 from mapserver.store.postgis_bulk import CopyText, CountedBatches, binary_kinds, binary_pieces, copy_pieces, copy_value
 from mapserver.store.postgis_connection import LazyBeginConnection, server_closed
 from mapserver.store.postgis_indexes import create_indexes, drop_secondary_indexes, rebuild_wanted
-from mapserver.store.postgis_schema import BY_STATEMENT, MIGRATIONS
+from mapserver.store.postgis_schema import BY_STATEMENT, MIGRATIONS, TRANSACTION_SLOT
 from mapserver.store.token_cache import TokenCache
 
 # Caches in every worker compare this version (read at most once a second), so no NOTIFY goes with it: one
 # would serialise every committing writer on PostgreSQL's notification queue for a message nobody listens to.
-_BUMP = ("INSERT INTO data_versions (layer, version) VALUES (%s, 1) "
-         "ON CONFLICT (layer) DO UPDATE SET version = data_versions.version + 1")
+# A layer's version is the sum of its rows, one per slot (schema version 8): concurrent writers bump rows of their
+# own, so their commits do not queue for one row's lock.
+_SLOT_WITH_PARAMS = TRANSACTION_SLOT.replace("%", "%%")  # in a statement with parameters, psycopg2 reads % itself
+_BUMP = (f"INSERT INTO data_versions (layer, slot, version) VALUES (%s, {_SLOT_WITH_PARAMS}, 1) "  # noqa: S608
+         "ON CONFLICT (layer, slot) DO UPDATE SET version = data_versions.version + 1")
 COPY_BATCH = 5000  # rows turned into COPY text at a time
 RETRY_AFTER_S = "1"  # connections are checked before use, so the next request after a restart gets a fresh one
 _LOST = (psycopg2.OperationalError, psycopg2.InterfaceError)  # the server went away (restart, network)
@@ -524,10 +527,10 @@ class PostGISStore(Store):
 
     def _data_version(self, layer: str) -> int:
         with self._cursor() as cur:
-            cur.execute("SELECT version FROM data_versions WHERE layer = %s", (layer,))
+            cur.execute("SELECT sum(version) FROM data_versions WHERE layer = %s", (layer,))
             row = cur.fetchone()
         pending = layer in (getattr(self._local, "bumps", None) or ())  # this transaction's bump, sent at COMMIT
-        return (int(row[0]) if row else 0) + pending
+        return (int(row[0]) if row[0] is not None else 0) + pending
 
     def _bump_version(self, layer: str) -> None:
         # In a transaction the bump goes with its COMMIT (see _commit); alone, in a transaction of its own.

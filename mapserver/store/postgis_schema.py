@@ -340,13 +340,14 @@ CREATE TRIGGER tokens_changed AFTER UPDATE OR DELETE OR TRUNCATE ON tokens
 FOR EACH STATEMENT EXECUTE FUNCTION tokens_changed();
 """
 
-# Version 8, two changes to keeping the summary, both for a stream of reports.
+# Version 8, changes for a stream of reports.
 #
-# * Each summary key is kept in up to SUMMARY_SLOTS rows, the slot chosen by the writing transaction's id. With one
-#   row per key, every report of the day's busiest keys updated the same row and held its lock until its COMMIT had
-#   reached the disk: concurrent reports queued behind each other's WAL flush (under wrk, backends spent as many
-#   samples waiting on those locks as on the flush itself). Transactions in flight together have consecutive ids,
-#   so up to SUMMARY_SLOTS concurrent writers take different rows. Readers already sum the rows of a key.
+# * Each summary key, and each layer's data version, is kept in up to SUMMARY_SLOTS rows, the slot chosen by the
+#   writing transaction's id. With one row per key, every report of the day's busiest keys (and every write of a
+#   layer) updated the same row and held its lock until its COMMIT had reached the disk: concurrent reports queued
+#   behind each other's WAL flush (under wrk, backends spent as many samples waiting on those locks as on the flush
+#   itself). Transactions in flight together have consecutive ids, so up to SUMMARY_SLOTS concurrent writers take
+#   different rows. Readers sum the rows of a key (the measures already did; a layer's version is the sum).
 # * An INSERT is summed by a row trigger, unless its statement says it is a bulk write (the setting
 #   BY_STATEMENT = 'on', which this store sets around each COPY): then by the statement trigger, in one aggregated
 #   pass as before. For a single report the statement trigger cost PostgreSQL about 150 µs of CPU (a transition
@@ -357,7 +358,9 @@ FOR EACH STATEMENT EXECUTE FUNCTION tokens_changed();
 SUMMARY_SLOTS = 4
 BY_STATEMENT = "mapserver.summary_by_statement"
 """The setting that makes an INSERT into incidents summed by statement (a COPY of many rows), not row by row."""
-_SLOT = f"(pg_current_xact_id()::text::bigint % {SUMMARY_SLOTS})::smallint"
+TRANSACTION_SLOT = f"(pg_current_xact_id()::text::bigint % {SUMMARY_SLOTS})::smallint"
+"""SQL for the writing transaction's slot among a key's rows."""
+_SLOT = TRANSACTION_SLOT
 _BULK = f"current_setting('{BY_STATEMENT}', true)"
 _ROW_DAY = "(NEW.reported_at AT TIME ZONE 'UTC')::date"
 
@@ -377,7 +380,8 @@ ALTER TABLE {table} ADD COLUMN slot smallint NOT NULL DEFAULT 0;
 ALTER TABLE {table} DROP CONSTRAINT {table}_pkey, ADD PRIMARY KEY ({key}, slot);
 """ for table, key in (("incident_daily", "day, category, severity, status"),
                        ("incident_daily_streets", "day, grid_l1"),
-                       ("incident_daily_durations", "day, measure, bucket"))) \
+                       ("incident_daily_durations", "day, measure, bucket"),
+                       ("data_versions", "layer"))) \
     + _summary_function("incident_summary_insert", None, "new_rows", _SLOT, replace=True) \
     + _summary_function("incident_summary_update", "old_rows", "new_rows", _SLOT, replace=True) \
     + _summary_function("incident_summary_delete", "old_rows", None, _SLOT, replace=True) + f"""
