@@ -9,7 +9,8 @@ Targets (issue 5), on this 2-core machine:
 Setup: a database of its own on the server named by ``MAPSERVER_BENCH_PG`` (an admin URL such as
 postgresql://postgres@127.0.0.1:5432/postgres), created and dropped here; the demo district (川汇区,
 2,197 grids, staff, 50,000 addresses, a year of 120,000 incidents) loaded with build_city + load_city;
-``mapserver serve`` (uWSGI, ``--workers``) in a subprocess on a free loopback port.
+``mapserver serve`` (uWSGI) or, with ``--server gunicorn|gunicorn-sync``, gunicorn with the project's settings
+(``--workers`` each) in a subprocess on a free loopback port, stopped by SIGTERM to every process of the server.
 
 * Reports: ``wrk`` (Debian package ``wrk``; one thread, so the load generator leaves the two cores to
   the server and PostgreSQL) POSTs reports at points inside the district's base grids for ``--seconds``
@@ -27,7 +28,8 @@ Each line also shows the figure of the previous version (``BEFORE``, from BENCHM
 machine) and this run ÷ that one (speed-up: higher is better for throughput, lower for times). Measures
 state whether their percentiles are exact or read from the per-day summary's histograms (within 2.2%).
 Usage: MAPSERVER_BENCH_PG=postgresql://postgres@127.0.0.1:5432/postgres python bench/bench_incidents.py
-       [--seconds 15] [--connections 16] [--workers 2] [--import-rows 200000] [--kpi-incidents 1000000]
+       [--seconds 15] [--connections 16] [--workers 4] [--server uwsgi|gunicorn|gunicorn-sync]
+       [--import-rows 200000] [--kpi-incidents 1000000]
        [--only import|reports] [--profile import.prof]
 ``--only import`` runs the import alone (demo district loaded, no server, no wrk, no measures); ``--only reports``
 the reports over HTTP alone.
@@ -82,11 +84,11 @@ ROOT = Path(__file__).resolve().parents[1]  # where wsgi.py is
 SERVERS = {"uwsgi": "mapserver serve (uWSGI)", "gunicorn": "gunicorn wsgi:app (gthread)",
            "gunicorn-sync": "gunicorn wsgi:app (sync workers)"}
 KPI_REPEATS = 7
-# The previous version's figures (BENCHMARKS.md), printed beside this run's: reports/s and imported rows/s as landed
-# on 2026-11-22, measured on the machine of 2026-12-01 (first section); /api/kpis milliseconds per query from
+# The previous version's figures (BENCHMARKS.md), printed beside this run's: reports/s (uWSGI) and imported rows/s of
+# the version landed on the morning of 2026-12-06, measured that day; /api/kpis milliseconds per query from
 # 2026-11-22's quietest run, on that day's machine.
 BEFORE: dict[str, float] = {
-    "reports": 219.0, "import": 14_763.0, "whole table": 891.0, "30 days": 106.0,
+    "reports": 1_027.0, "import": 28_395.0, "whole table": 891.0, "30 days": 106.0,
     "30 days by community (level=2)": 115.0, "30 days, one street": 32.0,
 }
 TIME_COLUMNS = ("reported_at", "due_at", "warn_at", "dispatched_at", "closed_at")
