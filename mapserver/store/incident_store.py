@@ -219,9 +219,9 @@ class IncidentStore:
         return self.get("incidents", incident_id)
 
     def _insert_report(self, incident: Incident, event: IncidentEvent) -> None:
-        """Write a new incident and its first timeline entry, then bump the incidents' data version (last: every
-        report updates the same data_versions row, whose lock is held until commit). A backend may send the
-        three together (PostGIS does, in one round trip)."""
+        """Write a new incident and its first timeline entry, then bump the incidents' data version (last: the
+        version row's lock is held until commit; on PostGIS concurrent writers take rows of their own). A backend
+        may send the three together (PostGIS does, in one round trip)."""
         self._insert("incidents", [incident])
         self._append_event(event)
         self._bump_version("incidents")
