@@ -11,7 +11,7 @@ import pytest
 from mapserver.errors import Problem
 from mapserver.store import open_store
 from mapserver.store.base import SCHEMA_VERSION
-from mapserver.store.postgis_schema import SUMMARY_SLOTS
+from mapserver.store.postgis_schema import WRITER_SLOTS
 from tests import samples
 from tests.conftest import empty_store
 
@@ -160,7 +160,7 @@ def test_a_commit_the_database_refuses_writes_nothing_and_leaves_no_aborted_conn
     try:
         with holder.cursor() as cur:  # every slot's row of the layer made, then held
             cur.execute(f"INSERT INTO data_versions (layer, slot, version) SELECT 'grids', s, 0 "
-                        f"FROM generate_series(0, {SUMMARY_SLOTS - 1}) AS s ON CONFLICT DO NOTHING")
+                        f"FROM generate_series(0, {WRITER_SLOTS - 1}) AS s ON CONFLICT DO NOTHING")
             cur.execute("UPDATE data_versions SET version = version WHERE layer = 'grids'")
         with pytest.raises(Problem) as refused, pg.transaction():
             pg._exec("SET LOCAL lock_timeout = '200ms'")

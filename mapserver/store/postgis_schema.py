@@ -342,11 +342,11 @@ FOR EACH STATEMENT EXECUTE FUNCTION tokens_changed();
 
 # Version 8, changes for a stream of reports.
 #
-# * Each summary key, and each layer's data version, is kept in up to SUMMARY_SLOTS rows, the slot chosen by the
+# * Each summary key, and each layer's data version, is kept in up to WRITER_SLOTS rows, the slot chosen by the
 #   writing transaction's id. With one row per key, every report of the day's busiest keys (and every write of a
 #   layer) updated the same row and held its lock until its COMMIT had reached the disk: concurrent reports queued
 #   behind each other's WAL flush (under wrk, backends spent as many samples waiting on those locks as on the flush
-#   itself). Transactions in flight together have consecutive ids, so up to SUMMARY_SLOTS concurrent writers take
+#   itself). Transactions in flight together have consecutive ids, so up to WRITER_SLOTS concurrent writers take
 #   different rows. Readers sum the rows of a key (the measures already did; a layer's version is the sum).
 # * An INSERT is summed by a row trigger, unless its statement says it is a bulk write (the setting
 #   BY_STATEMENT = 'on', which this store sets around each COPY): then by the statement trigger, in one aggregated
@@ -355,12 +355,11 @@ FOR EACH STATEMENT EXECUTE FUNCTION tokens_changed();
 #   that. Any other client is summed one way or the other, never both and never neither: both triggers read the
 #   setting, and a statement cannot change it halfway. Multi-row INSERTs by other clients lock the summary rows in
 #   row order, not key order, so two of them at once may meet in a deadlock, which PostgreSQL ends by refusing one.
-SUMMARY_SLOTS = 4
+WRITER_SLOTS = 4
 BY_STATEMENT = "mapserver.summary_by_statement"
 """The setting that makes an INSERT into incidents summed by statement (a COPY of many rows), not row by row."""
-TRANSACTION_SLOT = f"(pg_current_xact_id()::text::bigint % {SUMMARY_SLOTS})::smallint"
+TRANSACTION_SLOT = f"(pg_current_xact_id()::text::bigint % {WRITER_SLOTS})::smallint"
 """SQL for the writing transaction's slot among a key's rows."""
-_SLOT = TRANSACTION_SLOT
 _BULK = f"current_setting('{BY_STATEMENT}', true)"
 _ROW_DAY = "(NEW.reported_at AT TIME ZONE 'UTC')::date"
 
@@ -370,7 +369,7 @@ def _row_duration(measure: str, column: str) -> str:
 IF NEW.{column} IS NOT NULL THEN
     INSERT INTO incident_daily_durations AS d (day, measure, bucket, slot, incident_count)
     VALUES ({_ROW_DAY}, '{measure}', incident_duration_bucket(date_part('epoch', NEW.{column} - NEW.reported_at)),
-            {_SLOT}, 1)
+            {TRANSACTION_SLOT}, 1)
     ON CONFLICT (day, measure, bucket, slot) DO UPDATE SET incident_count = d.incident_count + 1;
 END IF;"""  # noqa: S608 - SQL text written here, no values
 
@@ -382,18 +381,18 @@ ALTER TABLE {table} DROP CONSTRAINT {table}_pkey, ADD PRIMARY KEY ({key}, slot);
                        ("incident_daily_streets", "day, grid_l1"),
                        ("incident_daily_durations", "day, measure, bucket"),
                        ("data_versions", "layer"))) \
-    + _summary_function("incident_summary_insert", None, "new_rows", _SLOT, replace=True) \
-    + _summary_function("incident_summary_update", "old_rows", "new_rows", _SLOT, replace=True) \
-    + _summary_function("incident_summary_delete", "old_rows", None, _SLOT, replace=True) + f"""
+    + _summary_function("incident_summary_insert", None, "new_rows", TRANSACTION_SLOT, replace=True) \
+    + _summary_function("incident_summary_update", "old_rows", "new_rows", TRANSACTION_SLOT, replace=True) \
+    + _summary_function("incident_summary_delete", "old_rows", None, TRANSACTION_SLOT, replace=True) + f"""
 CREATE FUNCTION incident_summary_insert_row() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
 INSERT INTO incident_daily AS d (day, category, severity, status, slot, incident_count, closed_on_time)
-VALUES ({_ROW_DAY}, NEW.category, NEW.severity, NEW.status, {_SLOT}, 1,
+VALUES ({_ROW_DAY}, NEW.category, NEW.severity, NEW.status, {TRANSACTION_SLOT}, 1,
         CASE WHEN NEW.status = 'closed' AND NEW.closed_at <= NEW.due_at THEN 1 ELSE 0 END)
 ON CONFLICT (day, category, severity, status, slot) DO UPDATE
 SET incident_count = d.incident_count + 1, closed_on_time = d.closed_on_time + excluded.closed_on_time;
 INSERT INTO incident_daily_streets AS d (day, grid_l1, slot, incident_count)
-VALUES ({_ROW_DAY}, coalesce(NEW.grid_l1, ''), {_SLOT}, 1)
+VALUES ({_ROW_DAY}, coalesce(NEW.grid_l1, ''), {TRANSACTION_SLOT}, 1)
 ON CONFLICT (day, grid_l1, slot) DO UPDATE SET incident_count = d.incident_count + 1;
 {_row_duration("dispatch", "dispatched_at")}
 {_row_duration("close", "closed_at")}

@@ -279,7 +279,8 @@ V6 = ""
 # Version 7 makes PostgreSQL notify token caches of changes to tokens; SQLite keeps no token cache (a read is ~8 µs).
 V7 = ""
 
-# Version 8 spreads PostgreSQL's summary keys over rows per writing transaction; SQLite has one writer at a time.
+# Version 8 spreads PostgreSQL's summary keys and layer versions over rows per writing transaction and sums a report
+# by a row trigger; SQLite has one writer at a time and row triggers already.
 V8 = ""
 
 MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4, V5, V6, V7, V8)
