@@ -124,28 +124,12 @@ def _summed_by_statement(cur: psycopg2.extensions.cursor) -> Iterator[None]:
     cur.execute(f"SET LOCAL {BY_STATEMENT} = 'off'")  # later INSERTs of this transaction: row by row again
 
 
-_REPORT_STATEMENTS = "mapserver_report"
-
-
 @functools.cache
-def _prepare_report() -> sql.Composed:
-    """PREPARE the INSERTs of a report: the incident and its first timeline entry ($n placeholders)."""
+def _report_insert() -> str:
+    """A report's incident INSERT in portable SQL (``?`` placeholders), every column of the record."""
     columns = _insert_columns("incidents")
-    event = EVENT_INSERT
-    for k in range(1, event.count("?") + 1):
-        event = event.replace("?", f"${k}", 1)
-    return sql.SQL("PREPARE {} AS INSERT INTO incidents ({}) VALUES ({}); PREPARE {} AS {}").format(
-        sql.Identifier(f"{_REPORT_STATEMENTS}_incident"), sql.SQL(", ").join(map(sql.Identifier, columns)),
-        sql.SQL(", ").join(sql.SQL(f"${k}") for k in range(1, len(columns) + 1)),
-        sql.Identifier(f"{_REPORT_STATEMENTS}_event"), sql.SQL(event))
-
-
-@functools.cache
-def _execute_report() -> str:
-    """EXECUTE the prepared INSERTs of a report (psycopg2 placeholders: the incident's values, then the event's)."""
-    incident = ", ".join(["%s"] * len(_insert_columns("incidents")))
-    event = ", ".join(["%s"] * EVENT_INSERT.count("?"))
-    return f'EXECUTE "{_REPORT_STATEMENTS}_incident" ({incident}); EXECUTE "{_REPORT_STATEMENTS}_event" ({event})'
+    quoted = ", ".join(f'"{c}"' for c in columns)  # the record's field names
+    return f"INSERT INTO incidents ({quoted}) VALUES ({', '.join('?' * len(columns))})"  # noqa: S608
 
 
 @functools.cache
@@ -558,16 +542,11 @@ class PostGISStore(Store):
 
     def _insert_report(self, incident: Any, event: Any) -> None:
         # The incident and its first timeline entry go with the COMMIT, as does the version bump: a report
-        # without an Idempotency-Key is one round trip. The two INSERTs are prepared once per session (the
-        # server then neither parses nor plans them again: about 30 µs of its CPU a report).
+        # without an Idempotency-Key is one round trip, of statements prepared once per session (_prepare_once).
         with self.transaction():
-            conn = self._local.conn
-            if _REPORT_STATEMENTS not in conn.prepared:
-                with conn.cursor() as cur:
-                    cur.execute(_prepare_report())
-                conn.prepared.add(_REPORT_STATEMENTS)
             values = _row_values(_insert_columns("incidents"), [incident])[0]
-            self._local.at_commit.append((_execute_report(), [*values, *event_values(event)]))
+            self._exec_at_commit(_report_insert(), values)
+            self._exec_at_commit(EVENT_INSERT, event_values(event))
             self._bump_version("incidents")
 
     # -- portable SQL -----------------------------------------------------------
@@ -592,9 +571,9 @@ class PostGISStore(Store):
     @staticmethod
     def _prepare_once(conn: psycopg2.extensions.connection, query: str) -> str:
         """PREPARE a statement the COMMIT carries (portable SQL, ``?`` placeholders) once per session; the
-        EXECUTE that runs it. Parsed and planned once, the audit record and the version bump cost the server
-        less at every write (statements sent as text cost about 290 µs more a report, all four together, in
-        pgbench). PREPARE outlives a rolled-back transaction, so it is never sent twice on one session."""
+        EXECUTE that runs it. Parsed and planned once, a report's INSERTs, its audit record and the version bump
+        cost the server less at every write (sent as text, the four cost about 290 µs more a report in pgbench).
+        PREPARE outlives a rolled-back transaction, so it is never sent twice on one session."""
         name, prepare, execute = _prepared(query)
         if name not in conn.prepared:
             with conn.cursor() as cur:
