@@ -28,7 +28,3 @@ def time_ordered_uuid(at: datetime) -> str:
     value = (millis << 80) | _VERSION_7 | ((bits >> 62) & _RANDOM_A) << 64 | _VARIANT_RFC | (bits & _RANDOM_B)
     return str(uuid.UUID(int=value))
 
-
-def uuid_time(text: str) -> float:
-    """The Unix time in seconds that a UUIDv7's first 48 bits hold."""
-    return (uuid.UUID(text).int >> 80) / 1000
