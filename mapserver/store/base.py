@@ -36,7 +36,7 @@ BBox = tuple[float, float, float, float]
 """(min lon, min lat, max lon, max lat) in degrees, WGS-84."""
 
 ROLES = ("viewer", "operator", "admin")
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 """The schema version this code reads and writes; each backend has as many migrations."""
 
 # The column each layer is keyed by; grid_staff ids are given by the store.

@@ -62,7 +62,8 @@ class IncidentFilter:
             if value is not None:
                 out.append((f"{column} = ?", (value,)))
         if self.grid is not None:
-            out.append(("grid_code = ? OR grid_l1 = ? OR grid_l2 = ? OR grid_l3 = ? OR grid_l4 = ?", (self.grid,) * 5))
+            # grid_l4 is left out: a building is the finest level, so grid_l4 = code means grid_code = code.
+            out.append(("grid_code = ? OR grid_l1 = ? OR grid_l2 = ? OR grid_l3 = ?", (self.grid,) * 4))
         if self.warning is not None:
             if self.now is None:
                 raise ValueError("a warning filter needs 'now'")

@@ -283,4 +283,10 @@ V7 = ""
 # by a row trigger; SQLite has one writer at a time and row triggers already.
 V8 = ""
 
-MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4, V5, V6, V7, V8)
+# Version 9 drops the indexes on h3_cell and grid_l4, which no query reads (see the PostGIS schema's version 9).
+V9 = """
+DROP INDEX incidents_h3;
+DROP INDEX incidents_l4;
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4, V5, V6, V7, V8, V9)
