@@ -9,8 +9,9 @@ Targets (issue 5), on this 2-core machine:
 Setup: a database of its own on the server named by ``MAPSERVER_BENCH_PG`` (an admin URL such as
 postgresql://postgres@127.0.0.1:5432/postgres), created and dropped here; the demo district (川汇区,
 2,197 grids, staff, 50,000 addresses, a year of 120,000 incidents) loaded with build_city + load_city;
-``mapserver serve`` (uWSGI) or, with ``--server gunicorn|gunicorn-sync``, gunicorn with the project's settings
-(``--workers`` each) in a subprocess on a free loopback port, stopped by SIGTERM to every process of the server.
+``mapserver serve`` (uWSGI) or, with ``--server gunicorn``, gunicorn with the project's settings (sync workers), or
+with ``--server gunicorn-gthread`` its threaded workers (``--workers`` each) in a subprocess on a free loopback
+port, stopped by SIGTERM to every process of the server.
 
 * Reports: ``wrk`` (Debian package ``wrk``; one thread, so the load generator leaves the two cores to
   the server and PostgreSQL) POSTs reports at points inside the district's base grids for ``--seconds``
@@ -28,7 +29,7 @@ Each line also shows the figure of the previous version (``BEFORE``, from BENCHM
 machine) and this run ÷ that one (speed-up: higher is better for throughput, lower for times). Measures
 state whether their percentiles are exact or read from the per-day summary's histograms (within 2.2%).
 Usage: MAPSERVER_BENCH_PG=postgresql://postgres@127.0.0.1:5432/postgres python bench/bench_incidents.py
-       [--seconds 15] [--connections 16] [--workers 4] [--server uwsgi|gunicorn|gunicorn-sync]
+       [--seconds 15] [--connections 16] [--workers 4] [--server uwsgi|gunicorn|gunicorn-gthread]
        [--import-rows 200000] [--kpi-incidents 1000000]
        [--only import|reports] [--profile import.prof]
 ``--only import`` runs the import alone (demo district loaded, no server, no wrk, no measures); ``--only reports``
@@ -81,8 +82,8 @@ TARGET_IMPORT_PER_S = 50_000
 BUDGET_KPIS_MS = 300.0
 WARM_UP_S = 3
 ROOT = Path(__file__).resolve().parents[1]  # where wsgi.py is
-SERVERS = {"uwsgi": "mapserver serve (uWSGI)", "gunicorn": "gunicorn wsgi:app (gthread)",
-           "gunicorn-sync": "gunicorn wsgi:app (sync workers)"}
+SERVERS = {"uwsgi": "mapserver serve (uWSGI)", "gunicorn": "gunicorn wsgi:app (sync workers)",
+           "gunicorn-gthread": "gunicorn wsgi:app (gthread workers)"}
 KPI_REPEATS = 7
 # The previous version's figures (BENCHMARKS.md), printed beside this run's: reports/s (uWSGI) and imported rows/s of
 # the version landed on the morning of 2026-12-06, measured that day; /api/kpis milliseconds per query from
@@ -153,8 +154,8 @@ def free_port() -> int:
 @contextmanager
 def server(url: str, workers: int, folder: Path, kind: str = "uwsgi") -> Iterator[tuple[str, int]]:
     """The server in a subprocess (its own process group): ``mapserver serve`` (uWSGI) or gunicorn with the
-    project's settings (``gunicorn -c python:mapserver.gunicorn_conf wsgi:app``, gthread workers) or with its
-    sync workers; yields its base URL and process group id once /readyz answers."""
+    project's settings (``gunicorn -c python:mapserver.gunicorn_conf wsgi:app``, sync workers) or with its
+    threaded workers; yields its base URL and process group id once /readyz answers."""
     config, port = folder / "config.yaml", free_port()
     config.write_text(f"store:\n  url: {url}\nserver:\n  workers: {workers}\n", encoding="utf-8")
     bin_dir = str(Path(sys.executable).parent)
@@ -165,8 +166,8 @@ def server(url: str, workers: int, folder: Path, kind: str = "uwsgi") -> Iterato
     else:
         command = [shutil.which("gunicorn", path=bin_dir) or "gunicorn", "-c", "python:mapserver.gunicorn_conf",
                    "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--chdir", str(ROOT), "wsgi:app"]
-        if kind == "gunicorn-sync":
-            command[1:1] = ["--worker-class", "sync"]
+        if kind == "gunicorn-gthread":
+            command[1:1] = ["--worker-class", "gthread"]
     env = {**os.environ, "MAPSERVER_CONFIG": str(config)}
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env)
     base = f"http://127.0.0.1:{port}"

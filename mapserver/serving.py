@@ -44,11 +44,15 @@ LISTEN_BACKLOG = 1024
 """Connections the kernel queues for the workers (capped by ``net.core.somaxconn``, which uWSGI checks)."""
 
 GUNICORN_OPTIONS: dict[str, Any] = {
-    "worker_class": "gthread",
+    # One request per connection, as under uWSGI. gunicorn's threaded workers keep a client's connection open,
+    # and the worker that wakes first accepts a burst of new ones: under wrk all 16 connections could land on one
+    # of four workers, and reports ranged 731–1,503/s from run to run, against 1,284–1,493/s with sync workers
+    # (p99 15–18 ms; BENCHMARKS.md). gunicorn itself runs threaded workers when given more than one thread.
+    "worker_class": "sync",
     "threads": THREADS_PER_WORKER,
     "timeout": 60,  # seconds; a bulk lookup of 1,000,000 points takes a few
     "graceful_timeout": GRACEFUL_STOP_S,
-    "keepalive": 5,
+    "keepalive": 5,  # seconds an idle connection is kept open by threaded workers (sync workers close each)
     # No recycling: a new worker rebuilds the grid index (0.4 s for a district, 3–4 s for a city), which
     # cost more in pauses and CPU than any slow leak it guards against (bench/bench_lookup_http.py).
     "max_requests": 0,
