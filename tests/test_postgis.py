@@ -67,6 +67,16 @@ def test_the_database_itself_refuses_invalid_polygons(postgis_url):
     conn.close()
 
 
+@pytest.mark.parametrize("x, y", [("'NaN'", "33"), ("'Infinity'", "33"), ("114.6", "'-Infinity'"), ("200", "33"),
+                                  ("114.6", "91")])
+def test_the_database_itself_refuses_an_incident_point_not_finite_or_out_of_range(postgis_url, x, y):
+    conn = psycopg2.connect(postgis_url)
+    with pytest.raises(psycopg2.errors.CheckViolation, match="incidents_geom_check"), conn.cursor() as cur:
+        cur.execute("INSERT INTO incidents (id, reported_at, category, severity, status, geom) VALUES "
+                    f"('bad', now(), 'other', 'general', 'reported', ST_SetSRID(ST_MakePoint({x}, {y}), 4326))")
+    conn.close()
+
+
 def test_upgrading_in_place_from_an_empty_database(fresh_database):
     store = open_store(fresh_database)
     assert store.schema_version() == 0
