@@ -67,6 +67,16 @@ def test_a_column_of_nulls_and_a_column_of_one_value():
     assert rows == [[None, b"411602", None]] * 4
 
 
+@pytest.mark.parametrize("kind", ["distinct", "repeated"])
+def test_text_columns_read_back_the_same_whether_encoded_row_by_row_or_value_by_value(kind):
+    # Mostly distinct (ids, descriptions: encoded row by row) or a few values repeated (codes: each encoded once).
+    values = [f"事件{k}" if kind == "distinct" else ("411602", "网格员", "")[k % 3] for k in range(300)]
+    values[5] = values[299] = None
+    rows = read_rows(binary_rows([text_fields(objects(values)), int4_fields(np.arange(300))]), 300)
+    assert [row[0] for row in rows] == [None if v is None else v.encode("utf-8") for v in values]
+    assert [row[1] for row in rows] == [struct.pack(">i", k) for k in range(300)]
+
+
 def test_an_integer_beyond_32_bits_is_refused_not_wrapped():
     with pytest.raises(ValueError, match="beyond the 32 bits"):
         int4_fields(np.array([1, 3_000_000_000], dtype=np.int64))

@@ -151,13 +151,28 @@ def objects(values: Sequence[Any]) -> np.ndarray:
     return out
 
 
+SAMPLE_ROWS = 64
+"""Rows a text column is sampled on to tell codes (few values, many repeats) from free text or ids."""
+
+
+def mostly_distinct(values: np.ndarray) -> bool:
+    """Whether a column's first :data:`SAMPLE_ROWS` values are mostly distinct (ids, descriptions), so that writing
+    each row's own beats finding the distinct values first (hashing every value: about 130 ns a row for 5,000 ids,
+    against 26 ns to encode them)."""
+    sample = values[:SAMPLE_ROWS].tolist()
+    return len(set(sample)) * 4 > len(sample) * 3
+
+
 def distinct_json(values: np.ndarray) -> tuple[np.ndarray, list[str]]:
     """An object column of dicts (``extra``) as (codes, texts): row ``r`` is ``texts[codes[r]]``, the JSON the stores
     keep (sorted keys, non-ASCII kept). A dict shared by many rows (a default) is written once."""
+    dicts = values.tolist()
+    if dicts.count({}) == len(dicts):  # the usual batch: every row's dict empty
+        return np.zeros(len(dicts), dtype=np.int64), ["{}"] if dicts else []
     seen: dict[int, int] = {}
     texts: list[str] = []
     codes = np.empty(len(values), dtype=np.int64)
-    for row, value in enumerate(values.tolist()):
+    for row, value in enumerate(dicts):
         code = seen.get(id(value))
         if code is None:
             code = seen[id(value)] = len(texts)
