@@ -9,6 +9,7 @@ PostGIS's. Points near Chuanhui (WGS-84), in the sample grids of tests/samples.p
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -254,6 +255,10 @@ def test_content_ids_of_a_column_are_each_incident_id():
     assert content_ids(batch).tolist() == [incident_id(r) for r in records]
     assert content_ids(batch.take(np.array([4]))).tolist() == [incident_id(records[4])]
     assert batch.records() == records
+    # Descriptions and units all different: those columns are written row by row, not value by value.
+    distinct = [replace(r, description=f'纠纷"{k}\\\n', unit=None if k == 3 else f"单位{k}")
+                for k, r in enumerate(records)]
+    assert content_ids(IncidentBatch.from_records(distinct)).tolist() == [incident_id(r) for r in distinct]
 
 
 # --- PostGIS: the index rebuild and the COPY formats ----------------------------------------------------

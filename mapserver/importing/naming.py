@@ -25,7 +25,7 @@ import pandas as pd
 import shapely
 
 from mapserver.model import Incident, time_fields
-from mapserver.store.incident_batch import IncidentBatch, iso_times
+from mapserver.store.incident_batch import IncidentBatch, iso_times, mostly_distinct
 
 INCIDENT_NAMESPACE = uuid.UUID("6f1d3c52-8a8e-5d5e-9a43-2f4f0b6c1e90")
 """Namespace of generated incident ids (UUID5 of the incident's content)."""
@@ -60,13 +60,21 @@ def content_fields(cls: type) -> tuple[tuple[str, str], ...]:
 
 
 def content_ids(batch: IncidentBatch) -> np.ndarray:
-    """:func:`incident_id` of every incident of ``batch`` (ids as they stand ignored), as an object array."""
+    """:func:`incident_id` of every incident of ``batch`` (ids as they stand ignored), as an object array.
+
+    Each row's bytes are joined from pieces already in UTF-8: the namespace and the text every row shares once,
+    each column's values encoded once (once per distinct value in a column of codes), so no row's text is built
+    as a str and encoded again.
+    """
     n = len(batch)
     if n == 0:
         return np.empty(0, dtype=object)
-    pieces: list[Any] = []  # per row: constant text, a column's values, constant text, … joined at the end
-    constant = "{"  # text every row has next, not yet added
+    pieces: list[Any] = []  # per row: constant bytes, a column's values, constant bytes, … joined at the end
+    constant = INCIDENT_NAMESPACE.bytes + b"{"  # what every row has next, not yet added (uuid5 hashes this first)
+    separator = b""
     for name, kind in sorted(content_fields(Incident)):  # json.dumps(sort_keys=True) orders keys so
+        constant += separator + encode_basestring(name).encode("utf-8") + b": "  # json.dumps's separators
+        separator = b", "
         if kind == "geom":  # WKT and ISO times hold nothing JSON escapes: quoted as they are
             values = _quoted(shapely.to_wkt(batch.points(), rounding_precision=7))
         elif kind == "time":
@@ -74,62 +82,83 @@ def content_ids(batch: IncidentBatch) -> np.ndarray:
         elif name == "extra":
             values = _json_objects(batch[name])
         elif name == "version":
-            values = _json_texts(batch[name].astype(str).astype(object), raw=True)  # an int as str() writes it
+            values = _int_texts(batch[name])
         else:
             values = _json_texts(batch[name])
-        constant += ("" if constant == "{" else ", ") + encode_basestring(name) + ": "  # json.dumps's separators
-        if isinstance(values, str):  # the same in every row
+        if isinstance(values, bytes):  # the same in every row
             constant += values
-        else:
-            pieces += [itertools.repeat(constant, n), values.tolist()]
-            constant = ""
-    pieces.append(itertools.repeat(constant + "}", n))
-    texts = ["".join(row) for row in zip(*pieces, strict=True)]
-    return _uuid5_texts(texts)
+            continue
+        before, values, after = values
+        pieces += [itertools.repeat(constant + before, n), values]
+        constant = after
+    pieces.append(itertools.repeat(constant + b"}", n))
+    sha1 = hashlib.sha1
+    return _uuid5_texts([sha1(b"".join(row)).digest() for row in zip(*pieces, strict=True)])
 
 
-def _json_texts(values: np.ndarray, *, raw: bool = False) -> np.ndarray | str:
-    """Each str as JSON text (``raw``: as it is), None as ``null``; each distinct value encoded once; a single
-    text when every row has the same."""
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)  # None → -1
-    encoded = [*(u if raw else encode_basestring(u) for u in uniques.tolist()), "null"]
+Column = bytes | tuple[bytes, list[bytes], bytes]
+"""A column's JSON as UTF-8: the same bytes in every row, or (bytes before, each row's, bytes after)."""
+
+
+def _json_texts(values: np.ndarray) -> Column:
+    """Each str as JSON text, None as ``null``: each distinct value encoded once, or each row's in a column of
+    mostly distinct values (ids, descriptions)."""
+    values = np.asarray(values, dtype=object)
+    if mostly_distinct(values):
+        return b"", [b"null" if v is None else encode_basestring(v).encode("utf-8") for v in values.tolist()], b""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)  # None → -1
+    encoded = [*(encode_basestring(u).encode("utf-8") for u in uniques.tolist()), b"null"]
     if len(uniques) == 0 or (len(uniques) == 1 and (codes == 0).all()):
         return encoded[0]
-    return np.array(encoded, dtype=object)[codes]  # code -1 picks the last: null
+    return b"", [encoded[code] for code in codes.tolist()], b""  # code -1 picks the last: null
 
 
-def _quoted(values: np.ndarray) -> np.ndarray | str:
-    """Texts that need no JSON escapes (WKT, ISO 8601) quoted, None as ``null``; a single text when every row
-    has the same."""
+def _int_texts(values: np.ndarray) -> Column:
+    """Each int as str() writes it (as JSON does)."""
+    uniques, codes = np.unique(np.asarray(values, dtype=np.int64), return_inverse=True)
+    texts = [str(u).encode("ascii") for u in uniques.tolist()]
+    return texts[0] if len(texts) == 1 else (b"", [texts[code] for code in codes.tolist()], b"")
+
+
+def _quoted(values: np.ndarray) -> Column:
+    """Texts that need no JSON escapes (WKT, ISO 8601: ASCII) quoted, None as ``null``."""
     texts = values.tolist()
     if texts.count(texts[0]) == len(texts):
-        return "null" if texts[0] is None else f'"{texts[0]}"'
-    return np.array(["null" if t is None else f'"{t}"' for t in texts], dtype=object)
+        return b"null" if texts[0] is None else f'"{texts[0]}"'.encode("ascii")
+    if None in texts:
+        return b"", [b"null" if t is None else f'"{t}"'.encode("ascii") for t in texts], b""
+    # Encoded in one go, the quotes left to the constant bytes around: ASCII text holds no NUL to part them.
+    return b'"', "\0".join(texts).encode("ascii").split(b"\0"), b'"'
 
 
-def _json_objects(values: np.ndarray) -> np.ndarray | str:
+def _json_objects(values: np.ndarray) -> Column:
     """Each dict as json.dumps writes it inside the content (sorted keys, non-ASCII kept), a dict shared by
-    many rows (a default) written once; a single text when every row has the same."""
-    seen: dict[int, str] = {}
+    many rows (a default) written once."""
+    dicts = values.tolist()
+    if dicts.count({}) == len(dicts):  # the usual file: no extra fields, every row's dict empty
+        return b"{}"
+    seen: dict[int, bytes] = {}
     out = []
-    for value in values.tolist():
+    for value in dicts:
         key = id(value)
         if key not in seen:
-            seen[key] = "{}" if value == {} else json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+            seen[key] = b"{}" if value == {} else json.dumps(value, ensure_ascii=False, sort_keys=True,
+                                                            default=str).encode("utf-8")
         out.append(seen[key])
     if len(set(seen.values())) == 1:
         return out[0]
-    return np.array(out, dtype=object)
+    return b"", out, b""
 
 
-def _uuid5_texts(names: list[str]) -> np.ndarray:
-    """``str(uuid.uuid5(INCIDENT_NAMESPACE, name))`` for each name: SHA-1s one by one, the rest vectorised."""
-    namespace, sha1 = INCIDENT_NAMESPACE.bytes, hashlib.sha1
-    digests = [sha1(namespace + name.encode("utf-8")).digest() for name in names]  # as uuid.uuid5 hashes
-    raw = np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(len(names), 20)[:, :16].copy()
+def _uuid5_texts(digests: list[bytes]) -> np.ndarray:
+    """UUID5 text (``str(uuid.UUID(bytes=digest[:16], version=5))``) of each SHA-1 digest, vectorised."""
+    n = len(digests)
+    raw = np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(n, 20)[:, :16].copy()
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x50  # version 5
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
-    digits = np.empty((len(names), 32), dtype=np.uint8)
+    digits = np.empty((n, 32), dtype=np.uint8)
     digits[:, 0::2], digits[:, 1::2] = _HEX[raw >> 4], _HEX[raw & 0x0F]
-    text = np.insert(digits, _DASHES, ord("-"), axis=1)
-    return np.frombuffer(text.tobytes(), dtype="S36").astype(str).astype(object)
+    text = np.insert(digits, _DASHES, ord("-"), axis=1).tobytes().decode("ascii")
+    out = np.empty(n, dtype=object)
+    out[:] = [text[k:k + 36] for k in range(0, len(text), 36)]
+    return out
