@@ -329,6 +329,27 @@ def test_a_refused_large_batch_leaves_the_callers_transaction_its_indexes_and_no
 
 
 @pytest.mark.parametrize("store", ["postgis"], indirect=True)
+def test_a_batch_gives_the_summary_trigger_memory_for_its_rows_and_takes_it_back(pg_grids):
+    """The statement trigger's transition table of the batch's rows fits in work_mem, which is the caller's again
+    after the COPY (the rest of its transaction, and later ones)."""
+    pg_grids.add("incidents", [STORED])
+    seen = "CREATE TEMP TABLE seen_work_mem (setting text)"
+    note = ("CREATE FUNCTION pg_temp.note_work_mem() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN INSERT INTO seen_work_mem VALUES (current_setting('work_mem')); RETURN NULL; END $$")
+    trigger = ("CREATE TRIGGER note_work_mem AFTER INSERT ON incidents FOR EACH STATEMENT "
+               "EXECUTE FUNCTION pg_temp.note_work_mem()")
+    batch = IncidentBatch.from_records([replace(normalise(STORED), id=f"batch-{k}") for k in range(3)])
+    with pg_grids.transaction():
+        for statement in (seen, note, trigger, "SET LOCAL work_mem = '1MB'"):
+            pg_grids._exec(statement)
+        assert pg_grids.add_incident_columns([batch], rows=3000) == 3
+        assert pg_grids._fetch("SELECT setting FROM seen_work_mem") == [("3000kB",)]  # 1 kB a row
+        assert pg_grids._fetch("SHOW work_mem") == [("1MB",)]
+        pg_grids._exec("DROP TRIGGER note_work_mem ON incidents")
+    assert pg_grids.count("incidents") == 4
+
+
+@pytest.mark.parametrize("store", ["postgis"], indirect=True)
 def test_a_busy_table_keeps_its_indexes(pg_grids, tmp_path, monkeypatch):
     """A reader holding incidents: the import does not wait for it long, it writes through the indexes."""
     monkeypatch.setattr(postgis_indexes, "REBUILD_MIN_ROWS", 1)

@@ -115,13 +115,32 @@ def _insert_columns(layer: str) -> tuple[str, ...]:
     return tuple(c for c in field_names(RECORD_TYPES[layer]) if not (layer == "grid_staff" and c == "id"))
 
 
+TRANSITION_ROW_BYTES = 1024
+"""Memory to allow per row of a COPY into incidents for the summary trigger's transition table (rows are ~500 B)."""
+TRANSITION_MAX_BYTES = 256 << 20
+"""... up to this much; a larger COPY's transition table spills to a temporary file, as it would anyway."""
+
+
 @contextmanager
-def _summed_by_statement(cur: psycopg2.extensions.cursor) -> Iterator[None]:
+def _summed_by_statement(cur: psycopg2.extensions.cursor, rows: int = 0) -> Iterator[None]:
     """Around a COPY into incidents: its rows are summed into the per-day summary by the statement trigger, in one
-    pass sorted by key, not by the row trigger one at a time (schema version 8, postgis_schema.BY_STATEMENT)."""
+    pass sorted by key, not by the row trigger one at a time (schema version 8, postgis_schema.BY_STATEMENT).
+
+    Given the COPY's ``rows``, work_mem is raised for it so that the trigger's transition table stays in memory:
+    beyond work_mem (4 MB by default, about 8,000 incidents) it spills to a temporary file, which the summary's
+    queries then read back three times (200,000 imported incidents: the trigger took 245 ms, 190–210 in memory).
+    """
     cur.execute(f"SET LOCAL {BY_STATEMENT} = 'on'")
-    yield  # a COPY that fails aborts the transaction (or its savepoint), and the setting with it: no finally
+    wanted_kb, before_kb = min(rows * TRANSITION_ROW_BYTES, TRANSITION_MAX_BYTES) >> 10, 0
+    if wanted_kb:
+        cur.execute("SELECT setting::bigint FROM pg_settings WHERE name = 'work_mem'")  # kB
+        before_kb = int(cur.fetchone()[0])
+    if wanted_kb > before_kb:
+        cur.execute("SELECT set_config('work_mem', %s, true)", (f"{wanted_kb}kB",))
+    yield  # a COPY that fails aborts the transaction (or its savepoint), and the settings with it: no finally
     cur.execute(f"SET LOCAL {BY_STATEMENT} = 'off'")  # later INSERTs of this transaction: row by row again
+    if wanted_kb > before_kb:
+        cur.execute("SELECT set_config('work_mem', %s, true)", (f"{before_kb}kB",))
 
 
 @functools.cache
@@ -444,7 +463,7 @@ class PostGISStore(Store):
                 stream = CopyText(binary_pieces(counted, columns, kinds))
                 statement = self._statement(cur, "copy binary", "incidents")
             try:
-                with _summed_by_statement(cur):
+                with _summed_by_statement(cur, rows):
                     cur.copy_expert(statement, stream, size=1 << 16)
             except psycopg2.Error:
                 cur.execute("ROLLBACK TO SAVEPOINT mapserver_copy")
