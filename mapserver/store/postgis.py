@@ -239,8 +239,14 @@ class PostGISStore(Store):
             conn = pool.getconn()
         except psycopg2.Error as exc:
             raise DatabaseDown(f"cannot connect to {self.display_url}: {str(exc).strip()}") from None
-        if not conn.autocommit:
-            conn.autocommit = True  # a new connection, in no transaction yet
+        if not conn.autocommit:  # a new connection, in no transaction yet
+            conn.autocommit = True
+            try:
+                with conn.cursor() as cur:  # this store's INSERTs are single reports: summed row by row (schema v9)
+                    cur.execute(f"SET {BY_STATEMENT} = 'off'")
+            except psycopg2.Error as exc:
+                pool.putconn(conn, close=True)
+                raise DatabaseDown(f"cannot connect to {self.display_url}: {str(exc).strip()}") from None
         return conn
 
     def _release(self, conn: psycopg2.extensions.connection) -> None:
