@@ -85,12 +85,11 @@ ROOT = Path(__file__).resolve().parents[1]  # where wsgi.py is
 SERVERS = {"uwsgi": "mapserver serve (uWSGI)", "gunicorn": "gunicorn wsgi:app (sync workers)",
            "gunicorn-gthread": "gunicorn wsgi:app (gthread workers)"}
 KPI_REPEATS = 7
-# The previous version's figures (BENCHMARKS.md), printed beside this run's: reports/s (uWSGI) and imported rows/s of
-# the version landed on the morning of 2026-12-06, measured that day; /api/kpis milliseconds per query from
-# 2026-11-22's quietest run, on that day's machine.
+# The previous version's figures (BENCHMARKS.md), printed beside this run's: the whole bench of the version landed on
+# the afternoon of 2026-12-06 (378ef91), run that evening on the machine of the evening's entry (reports under uWSGI).
 BEFORE: dict[str, float] = {
-    "reports": 1_027.0, "import": 28_395.0, "whole table": 891.0, "30 days": 106.0,
-    "30 days by community (level=2)": 115.0, "30 days, one street": 32.0,
+    "reports": 1_881.0, "import": 47_159.0, "whole table": 97.0, "30 days": 65.0,
+    "30 days by community (level=2)": 99.0, "30 days, one street": 30.0,
 }
 TIME_COLUMNS = ("reported_at", "due_at", "warn_at", "dispatched_at", "closed_at")
 
