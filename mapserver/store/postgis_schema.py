@@ -421,8 +421,8 @@ FOR EACH ROW WHEN ({_BULK} IS DISTINCT FROM 'on') EXECUTE FUNCTION incident_summ
 #   transaction. By statement, its keys are summed once each, in sorted order, so two such loads at once cannot
 #   deadlock on the summary either.
 V9 = f"""
-DROP INDEX incidents_h3;
-DROP INDEX incidents_l4;
+DROP INDEX IF EXISTS incidents_h3;
+DROP INDEX IF EXISTS incidents_l4;
 ALTER TABLE incidents DROP CONSTRAINT incidents_geom_check,
     ADD CONSTRAINT incidents_geom_check CHECK (ST_X(geom) BETWEEN -180 AND 180 AND ST_Y(geom) BETWEEN -90 AND 90);
 DROP TRIGGER incident_summary_insert ON incidents;

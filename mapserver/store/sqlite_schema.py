@@ -283,10 +283,11 @@ V7 = ""
 # by a row trigger; SQLite has one writer at a time and row triggers already.
 V8 = ""
 
-# Version 9 drops the indexes on h3_cell and grid_l4, which no query reads (see the PostGIS schema's version 9).
+# Version 9 drops the indexes on h3_cell and grid_l4, which no query reads (see the PostGIS schema's version 9; IF
+# EXISTS: an administrator may have dropped them already).
 V9 = """
-DROP INDEX incidents_h3;
-DROP INDEX incidents_l4;
+DROP INDEX IF EXISTS incidents_h3;
+DROP INDEX IF EXISTS incidents_l4;
 """
 
 MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4, V5, V6, V7, V8, V9)
