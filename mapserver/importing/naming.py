@@ -21,11 +21,10 @@ from json.encoder import encode_basestring  # what json.dumps(ensure_ascii=False
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import shapely
 
 from mapserver.model import Incident, time_fields
-from mapserver.store.incident_batch import IncidentBatch, iso_times, mostly_distinct
+from mapserver.store.incident_batch import IncidentBatch, encoded_texts, iso_times
 
 INCIDENT_NAMESPACE = uuid.UUID("6f1d3c52-8a8e-5d5e-9a43-2f4f0b6c1e90")
 """Namespace of generated incident ids (UUID5 of the incident's content)."""
@@ -101,16 +100,13 @@ Column = bytes | tuple[bytes, list[bytes], bytes]
 
 
 def _json_texts(values: np.ndarray) -> Column:
-    """Each str as JSON text, None as ``null``: each distinct value encoded once, or each row's in a column of
-    mostly distinct values (ids, descriptions)."""
-    values = np.asarray(values, dtype=object)
-    if mostly_distinct(values):
-        return b"", [b"null" if v is None else encode_basestring(v).encode("utf-8") for v in values.tolist()], b""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)  # None → -1
-    encoded = [*(encode_basestring(u).encode("utf-8") for u in uniques.tolist()), b"null"]
-    if len(uniques) == 0 or (len(uniques) == 1 and (codes == 0).all()):
-        return encoded[0]
-    return b"", [encoded[code] for code in codes.tolist()], b""  # code -1 picks the last: null
+    """Each str as JSON text, None as ``null`` (:func:`~mapserver.store.incident_batch.encoded_texts`: each
+    distinct value encoded once, or each row's in a column of mostly distinct values)."""
+    codes, encoded = encoded_texts(values, lambda text: encode_basestring(text).encode("utf-8"))
+    encoded.append(b"null")  # code -1 picks it
+    if (codes == codes[0]).all():
+        return encoded[codes[0]]
+    return b"", [encoded[code] for code in codes.tolist()], b""
 
 
 def _int_texts(values: np.ndarray) -> Column:

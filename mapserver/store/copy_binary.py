@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from mapserver.store.incident_batch import NAT, IncidentBatch, distinct_json, mostly_distinct
+from mapserver.store.incident_batch import NAT, IncidentBatch, distinct_json, encoded_texts
 
 PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01 UTC, in microseconds since 1970-01-01
 EWKB_POINT = bytes.fromhex("0101000020E6100000")  # little-endian Point with SRID 4326, before x and y
@@ -58,16 +57,9 @@ class Fields:
 
 
 def text_fields(values: np.ndarray) -> Fields:
-    """Text (UTF-8) fields of an object array of str or None: each distinct value encoded once, or, in a column of
-    mostly distinct values (:func:`~mapserver.store.incident_batch.mostly_distinct`), each row's."""
-    if mostly_distinct(values):
-        texts = values.tolist()
-        null = np.equal(values, None)
-        codes = np.arange(len(texts), dtype=np.int64)
-        codes[null] = -1
-        return Fields.distinct(codes, [b"" if text is None else str(text).encode("utf-8") for text in texts])
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    return Fields.distinct(np.asarray(codes, dtype=np.int64), [str(u).encode("utf-8") for u in uniques])
+    """Text (UTF-8) fields of an object array of str or None (:func:`~mapserver.store.incident_batch.encoded_texts`:
+    each distinct value encoded once, or each row's in a column of mostly distinct values)."""
+    return Fields.distinct(*encoded_texts(values, lambda text: str(text).encode("utf-8")))
 
 
 def json_fields(values: np.ndarray) -> Fields:
