@@ -130,7 +130,8 @@ def test_filters_window_grid_and_order(store):
                                                               until=T0 + timedelta(hours=5)), limit=2)
     assert total == 4 and [i.id for i in found] == [incident(4).id, incident(3).id]
     assert store.query_incidents(where=IncidentFilter(category="fire_hazard"))[1] == 3
-    assert store.query_incidents(where=IncidentFilter(grid="411602001001000"))[1] == 6
+    for level in ("411602001000000", "411602001001000", "411602001001001", "411602001001001001"):  # street … building
+        assert store.query_incidents(where=IncidentFilter(grid=level))[1] == 6, level
     assert store.query_incidents(where=IncidentFilter(grid="411602999000000"))[1] == 0
     assert store.query_incidents(bbox=(114.6, 33.5, 114.60025, 33.7))[1] == 3
 

@@ -85,6 +85,19 @@ def test_upgrading_in_place_from_an_empty_database(fresh_database):
     store.close()
 
 
+def test_version_9_upgrades_a_database_whose_administrator_dropped_an_index_it_drops(fresh_database):
+    store = open_store(fresh_database)
+    try:
+        assert store.migrate(target=8) == 8
+        store._exec("DROP INDEX incidents_h3")
+        assert store.migrate() == SCHEMA_VERSION
+        indexes = {name for (name,) in catalog(fresh_database, "SELECT indexname FROM pg_indexes "
+                                                               "WHERE tablename = 'incidents'")}
+        assert "incidents_grid" in indexes and not indexes & {"incidents_h3", "incidents_l4"}
+    finally:
+        store.close()
+
+
 def test_a_forked_child_opens_its_own_pool(pg):
     pg.add("grids", [samples.STREET])
     assert pg.count("grids") == 1  # the parent's pool now holds a connection
