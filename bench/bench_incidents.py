@@ -346,7 +346,7 @@ def bench_import(store: Store, path: Path, rows: int, profile: Path | None = Non
         with store.transaction():  # as the command: the audit record commits with the rows, or neither does
             report = import_layer(store, "incidents", path, prepare=prepare, progress=progress)
             switch("audit record and commit")
-            audit.record(store, action="import", target="incidents", detail={"file": path.name,
+            audit.record(store, actor=audit.cli_actor(), action="import", target="incidents", detail={"file": path.name,
                                                                               "written": report.written})
         return report
 

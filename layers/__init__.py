@@ -1,8 +1,10 @@
-"""The big screen's map layers, one module per layer (the contract: ``mapserver/screen/layerspec.py``).
+"""The big screen's map layers, one module per layer (the contract: ``mapserver/maplayers/spec.py``).
 
 A new layer is one module here plus one entry under ``map.layers`` in
-config.yaml. Modules whose names start with ``_`` are helpers, not layers.
-Nothing is imported until a configuration names a layer.
+config.yaml; a layer kept in another package is named there by its dotted
+path (``name: citylayers.parking``), which must be importable. Modules here
+whose names start with ``_`` are helpers, not layers. Nothing is imported
+until a configuration names a layer.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from mapserver.screen.layerspec import ScreenLayer, missing_attributes, value_problems
+from mapserver.maplayers.spec import ScreenLayer, missing_attributes, value_problems
 
 if TYPE_CHECKING:
     from mapserver.config import MapLayerSettings
@@ -28,15 +30,29 @@ def names() -> list[str]:
 
 
 def load(name: str) -> ModuleType:
-    """The layer module ``name``; ValueError naming the layers there are when it does not exist or is incomplete."""
-    known = names()
-    if name not in known:
-        raise ValueError(f"unknown layer {name!r}; layers in layers/: {', '.join(known)}")
-    module = importlib.import_module(f"{__name__}.{name}")
+    """The layer module ``name`` (a module of this package, or any module by dotted path); ValueError naming the
+    layers there are when it does not exist, or saying what it lacks when it is incomplete."""
+    if "." in name:
+        module = _import_dotted(name)
+        where = name
+    else:
+        known = names()
+        if name not in known:
+            raise ValueError(f"unknown layer {name!r}; layers in layers/: {', '.join(known)}, "
+                             "or a module of another package by its dotted path")
+        module = importlib.import_module(f"{__name__}.{name}")
+        where = f"layers/{name}.py"
     missing = missing_attributes(module)
     if missing:
-        raise ValueError(f"layers/{name}.py does not define {', '.join(missing)}")
+        raise ValueError(f"{where} does not define {', '.join(missing)}")
     return module
+
+
+def _import_dotted(name: str) -> ModuleType:
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        raise ValueError(f"layer module {name!r} cannot be imported: {exc}") from None
 
 
 def check_entry(name: str, *, params: Mapping[str, Any], style: Mapping[str, Any]) -> None:

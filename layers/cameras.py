@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from mapserver.cameras import effective_status
+from mapserver.maplayers.features import collection, feature
+from mapserver.maplayers.spec import LayerQuery
 from mapserver.model import Camera
-from mapserver.screen.features import collection, feature
-from mapserver.screen.layerspec import LayerQuery
 from mapserver.store import Store
 
 RENDERER = "cameras"

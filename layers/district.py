@@ -11,8 +11,8 @@ from typing import Any
 
 import shapely
 
-from mapserver.screen.features import collection, feature
-from mapserver.screen.layerspec import LayerQuery
+from mapserver.maplayers.features import collection, feature
+from mapserver.maplayers.spec import LayerQuery
 from mapserver.store import Store
 
 RENDERER = "outline"

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from mapserver.i18n import LEVEL_NAMES
+from mapserver.maplayers.features import collection, feature
+from mapserver.maplayers.spec import LayerQuery
 from mapserver.model import GRID_LEVELS
-from mapserver.screen.features import collection, feature
-from mapserver.screen.i18n import LEVEL_NAMES
-from mapserver.screen.layerspec import LayerQuery
 from mapserver.store import Store
 
 RENDERER = "grids"

@@ -17,8 +17,8 @@ import numpy as np
 
 from mapserver.analysis.cells import MAX_RES, MIN_RES, hexagon
 from mapserver.analysis.heat import cell_counts
-from mapserver.screen.features import collection
-from mapserver.screen.layerspec import LayerQuery
+from mapserver.maplayers.features import collection
+from mapserver.maplayers.spec import LayerQuery
 from mapserver.store import Store
 from mapserver.store.incident_store import IncidentFilter
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from mapserver.analysis.cells import MAX_RES, MIN_RES, hexagon
 from mapserver.analysis.hotspots import cell_hotspots
-from mapserver.screen.features import collection
-from mapserver.screen.layerspec import LayerQuery
+from mapserver.maplayers.features import collection
+from mapserver.maplayers.spec import LayerQuery
 from mapserver.store import Store
 from mapserver.store.incident_store import IncidentFilter
 

@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from mapserver.incidents.deadlines import warning_colour
+from mapserver.maplayers.features import collection, feature
+from mapserver.maplayers.reads import incidents_between
+from mapserver.maplayers.spec import LayerQuery
 from mapserver.model import Incident
-from mapserver.screen.features import collection, feature
-from mapserver.screen.layerspec import LayerQuery
-from mapserver.screen.reads import incidents_between
 from mapserver.store import Store
 
 RENDERER = "incidents"

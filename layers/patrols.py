@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from mapserver.screen.features import collection
-from mapserver.screen.layerspec import LayerQuery
+from mapserver.maplayers.features import collection
+from mapserver.maplayers.spec import LayerQuery
 from mapserver.store import Store
 
 RENDERER = "routes"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mapserver.screen.features import collection, feature
-from mapserver.screen.layerspec import LayerQuery
+from mapserver.maplayers.features import collection, feature
+from mapserver.maplayers.spec import LayerQuery
 from mapserver.store import Store
 
 RENDERER = "places"

@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from mapserver.analysis.risk import grid_risk
+from mapserver.i18n import LEVEL_NAMES
+from mapserver.maplayers.features import collection
+from mapserver.maplayers.spec import LayerQuery
 from mapserver.model import GRID_LEVELS
-from mapserver.screen.features import collection
-from mapserver.screen.i18n import LEVEL_NAMES
-from mapserver.screen.layerspec import LayerQuery
 from mapserver.store import Store
 
 RENDERER = "grids"

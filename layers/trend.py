@@ -21,8 +21,8 @@ from mapserver.analysis.trend import (
     PERIOD_LENGTHS,
     emerging_hotspots,
 )
-from mapserver.screen.features import collection
-from mapserver.screen.layerspec import LayerQuery
+from mapserver.maplayers.features import collection
+from mapserver.maplayers.spec import LayerQuery
 from mapserver.store import Store
 
 RENDERER = "trend"

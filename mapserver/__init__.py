@@ -29,11 +29,11 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
     from mapserver.api import register_blueprints
     from mapserver.api.params import refuse_nul_in_url
+    from mapserver.api.problems import register_error_handlers
+    from mapserver.app_state import AppState
     from mapserver.auth import authorize
     from mapserver.config import PROJECT_ROOT, load_settings
-    from mapserver.errors import register_error_handlers
     from mapserver.requestlog import register_request_log
-    from mapserver.state import AppState
     from mapserver.store import open_store
     from mapserver.store.base import SCHEMA_VERSION
 

@@ -16,8 +16,9 @@ from typing import TypeVar
 
 from flask import current_app, g, request
 
+from mapserver.app_state import store
+from mapserver.audit import Actor
 from mapserver.errors import Problem
-from mapserver.state import store
 from mapserver.store.base import ROLES, Token
 
 F = TypeVar("F", bound=Callable[..., object])
@@ -111,3 +112,10 @@ def authorize() -> None:
 def current_token() -> Token | None:
     """The token the current request was authorised with, if any."""
     return g.get("token")
+
+
+def request_actor() -> Actor:
+    """Who is making the current request, for the audit trail: the authorised token, or ``anonymous``."""
+    token = g.get("token")
+    return Actor(name=token.name if token is not None else "anonymous", role=token.role if token else None,
+                 remote_addr=request.remote_addr, request_id=g.get("request_id"))

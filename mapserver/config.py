@@ -80,7 +80,7 @@ class BasemapSettings(_Section):
 class MapLayerSettings(_Section):
     """One entry of the big screen's layer list: a module of ``layers/`` with its parameters and style."""
 
-    name: str = Field(description="a module in layers/ (e.g. grids, cameras)")
+    name: str = Field(description="a module in layers/ (e.g. grids, cameras), or another package's by dotted path")
     id: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]{0,39}$", description="unique id; default: name")
     params: dict[str, StyleValue] = Field(default_factory=dict, description="what the layer shows, e.g. level: 2")
     style: dict[str, StyleValue] = Field(default_factory=dict, description="overrides of the layer's default style")

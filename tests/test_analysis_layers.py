@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import layers
-from mapserver.screen.layerspec import LayerQuery
+from mapserver.config import Settings
+from mapserver.maplayers.spec import LayerQuery
 from tests.analysis_data import CLUSTER, STREET, T0, incidents
 
 
 def fetch(store, name: str, **params):
     module = layers.load(name)
-    query = LayerQuery(params={**module.PARAMS, **params}, since=T0, until=T0 + timedelta(days=30), now=T0)
+    query = LayerQuery(params={**module.PARAMS, **params}, since=T0, until=T0 + timedelta(days=30), now=T0,
+                       settings=Settings())
     return module.fetch(store, query)
 
 

@@ -13,9 +13,9 @@ from shapely.geometry import Point, box
 import layers
 from mapserver.analysis.cells import area_cells
 from mapserver.analysis.risk import COLOURS, grid_risk
-from mapserver.config import RiskSettings
+from mapserver.config import RiskSettings, Settings
+from mapserver.maplayers.spec import LayerQuery
 from mapserver.model import Grid, Incident
-from mapserver.screen.layerspec import LayerQuery
 from tests.analysis_data import STREET
 
 AS_OF = datetime(2026, 11, 30, tzinfo=UTC)
@@ -166,13 +166,13 @@ def test_risk_bad_parameters(client, tokens, store, query, param):
 
 def test_the_risk_layer_fills_each_grid_with_its_colour(loaded):
     module = layers.load("risk")
-    answer = module.fetch(loaded, LayerQuery(params=module.PARAMS, now=AS_OF))
+    answer = module.fetch(loaded, LayerQuery(params=module.PARAMS, now=AS_OF, settings=Settings()))
     assert answer["numberMatched"] == 4
     assert {f["id"]: f["properties"]["risk"] for f in answer["features"]} == {SW: "red", SE: "yellow", NW: "red",
                                                                               NE: "yellow"}
     assert [f["properties"]["risk"] for f in answer["features"]] == ["red", "red", "yellow", "yellow"]  # worst first
     assert set(module.STYLE["risk_colors"]) == set(COLOURS)
-    capped = module.fetch(loaded, LayerQuery(params=module.PARAMS, now=AS_OF, limit=1))
+    capped = module.fetch(loaded, LayerQuery(params=module.PARAMS, now=AS_OF, limit=1, settings=Settings()))
     assert len(capped["features"]) == 1 and capped["numberMatched"] == 4
     assert module.check_params({"level": 5}) and not module.check_params({"level": 3})
 

@@ -21,8 +21,9 @@ from mapserver.analysis.trend import (
     period_counts,
     period_starts,
 )
+from mapserver.config import Settings
+from mapserver.maplayers.spec import LayerQuery
 from mapserver.model import Incident
-from mapserver.screen.layerspec import LayerQuery
 from mapserver.store.incident_store import IncidentFilter
 from tests.analysis_data import STREET
 
@@ -239,7 +240,7 @@ def test_the_trend_layer_draws_one_category(loaded):
     module = layers.load("trend")
     for category in ("new", "intensifying"):
         params = {**module.PARAMS, "res": RES, "category": category}
-        answer = module.fetch(loaded, LayerQuery(params=params, now=UNTIL))
+        answer = module.fetch(loaded, LayerQuery(params=params, now=UNTIL, settings=Settings()))
         assert {f["id"] for f in answer["features"]} == set(h3.grid_disk(_cell(category), 1))
         assert all(f["properties"]["category"] == category and f["geometry"]["type"] == "Polygon"
                    for f in answer["features"])

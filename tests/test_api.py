@@ -166,7 +166,7 @@ def test_the_client_address_comes_from_a_trusted_proxy_only(store, tokens, caplo
 def test_a_refused_body_is_read_to_its_declared_end_within_a_bound(environ, limit, expected, left):
     import io
 
-    from mapserver.errors import drain_request_body
+    from mapserver.api.problems import drain_request_body
 
     stream = io.BytesIO(b"x" * 5000 + b"tail")
     assert drain_request_body({**environ, "wsgi.input": stream}, limit=limit) == expected

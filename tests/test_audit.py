@@ -184,7 +184,7 @@ def test_a_write_whose_record_cannot_be_kept_does_not_land(store, broken):
     # The record is part of the write's transaction: if it fails, the write goes too.
     with pytest.raises(Problem) as caught, store.transaction():
         store.add_token(name="ghost", role="viewer", token_hash="2" * 64)
-        audit.record(store, action=broken, target="ghost", detail={})
+        audit.record(store, actor=audit.cli_actor(), action=broken, target="ghost", detail={})
     assert caught.value.status == 422
     assert [t.name for t in store.tokens()] == [] and store.audit_records()[1] == 0
 
@@ -257,7 +257,7 @@ def test_cli_reassign_leaves_one_record_when_incidents_move(cli, store):
 
 def test_cli_demo_load_leaves_one_record(cli, store, monkeypatch):
     from mapserver.demo import AS_OF, DemoCity
-    from mapserver.demo import cli as demo_cli
+    from mapserver.cli import demo as demo_cli
 
     small = DemoCity(seed=3, scale="district", as_of=AS_OF, outlines={}, **samples.ALL)
     monkeypatch.setattr(demo_cli, "build_city", lambda **kwargs: small)  # the generator takes seconds; not tested here

@@ -382,7 +382,7 @@ def test_load_is_all_or_nothing(store, city):
 
 
 def test_cli_loads_and_then_refuses_a_store_with_data(tmp_path, city, monkeypatch):
-    from mapserver.demo import cli
+    from mapserver.cli import demo as cli
 
     monkeypatch.setattr(cli, "build_city", lambda **kwargs: small(city))
     url = f"sqlite:///{tmp_path / 'demo.db'}"

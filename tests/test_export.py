@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from mapserver.cli import main
-from mapserver.cli_data import export_command, import_command
+from mapserver.cli.data import export_command, import_command
 from mapserver.errors import Problem
 from mapserver.exporter import export_all, export_layer
 from mapserver.importer import import_layer

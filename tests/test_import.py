@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from mapserver import geo
 from mapserver.cli import main
-from mapserver.cli_data import export_command, import_command
+from mapserver.cli.data import export_command, import_command
 from mapserver.errors import Problem
 from mapserver.importer import import_layer
 from mapserver.topology import area_m2

@@ -26,9 +26,9 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from layers import configure
 from mapserver.api.health import package_version
+from mapserver.api.openapi_doc import build_document
 from mapserver.auth import needed_role
 from mapserver.config import Settings, StoreSettings
-from mapserver.openapi import build_document
 from mapserver.store import Store
 from tests.samples import load_all
 
@@ -81,7 +81,7 @@ def test_every_api_route_is_described_and_nothing_else(client, tokens, app):
             assert endpoint is not None, f"{method.upper()} {path} is described but no route serves it"
             described.add((endpoint, method.upper()))
     missing = _api_endpoints(app) - described
-    assert not missing, f"routes without a description in mapserver/openapi/routes.py: {sorted(missing)}"
+    assert not missing, f"routes without a description in mapserver/api/openapi_doc/routes.py: {sorted(missing)}"
 
 
 def test_each_operation_names_its_problems_and_roles(client, tokens, app):

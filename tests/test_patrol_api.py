@@ -214,7 +214,7 @@ def test_answers_keep_the_openapi_document(client, tokens, store):
 
     from layers import configure
     from mapserver.api.health import package_version
-    from mapserver.openapi import build_document
+    from mapserver.api.openapi_doc import build_document
 
     settings = client.application.extensions["mapserver"].settings
     keys = [layer.key for layer in configure(settings.map.layers)]

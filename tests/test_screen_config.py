@@ -11,8 +11,8 @@ import pytest
 import layers
 from mapserver import StartupError, create_app
 from mapserver.config import ConfigError, MapSettings, Settings, StoreSettings, load_settings
+from mapserver.maplayers.spec import missing_attributes
 from mapserver.screen.csp import add_nonce
-from mapserver.screen.layerspec import missing_attributes
 from mapserver.screen.window import parse_window, window_start
 from tests.conftest import make_token
 
@@ -46,6 +46,29 @@ def test_an_unknown_layer_stops_the_start_naming_it(tmp_path):
         load_settings(path, env={})
     message = str(caught.value)
     assert "map.layers.1" in message and "'heatmap'" in message and "cameras" in message and str(path) in message
+
+
+def test_a_layer_of_another_package_is_named_by_its_dotted_path(store, tmp_path):
+    from shapely.geometry import Point
+
+    from mapserver.model import Place
+
+    store.add("places", [Place(code="P1", name="第一中学", kind="school", geom=Point(114.65, 33.62)),
+                         Place(code="P2", name="人民医院", kind="hospital", geom=Point(114.66, 33.63))])
+    config = write(tmp_path, "map:\n  layers: [{name: grids}, {name: tests.citylayers.schools, id: schools}]\n")
+    settings = load_settings(config, env={"MAPSERVER_STORE": store.url})
+    client = create_app(settings, store=store).test_client()
+    body = client.get("/api/screen/layers/schools", headers={"Authorization": f"Bearer {make_token(store, 'viewer')}"})
+    assert body.status_code == 200, body.get_json()
+    assert [f["properties"]["name"] for f in body.get_json()["features"]] == ["第一中学"]
+
+
+@pytest.mark.parametrize("name", ["tests.citylayers.parking", "tests.citylayers"])
+def test_a_dotted_layer_that_is_missing_or_incomplete_stops_the_start(tmp_path, name):
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, f"map:\n  layers: [{{name: {name}}}]\n"), env={})
+    assert name in str(caught.value) and ("cannot be imported" in str(caught.value)
+                                          or "does not define RENDERER" in str(caught.value))
 
 
 @pytest.mark.parametrize(("entry", "words"), [
@@ -174,7 +197,7 @@ def test_the_default_settings_build_an_app(store):
 
 
 def test_the_answer_cache_keeps_to_its_byte_budget():
-    from mapserver.screen.cache import AnswerCache
+    from mapserver.screen.answers import AnswerCache
 
     cache, made = AnswerCache(max_bytes=10_000), []
     for n in range(20):
@@ -190,7 +213,7 @@ def test_callers_asking_at_once_share_one_build():
     import threading
     import time as clock
 
-    from mapserver.screen.cache import AnswerCache
+    from mapserver.screen.answers import AnswerCache
 
     cache, builds = AnswerCache(), []
 

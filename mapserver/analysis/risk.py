@@ -21,17 +21,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
 from mapserver.analysis.hotspots import cell_hotspots
-from mapserver.config import RiskSettings
-from mapserver.screen.features import feature
+from mapserver.maplayers.features import feature
 from mapserver.store.base import Store
 from mapserver.store.incident_store import IncidentFilter
+
+if TYPE_CHECKING:
+    from mapserver.config import RiskSettings
 
 COLOURS = ("green", "yellow", "red")  # mildest first: a grid takes the highest its rules reach
 RULES = ("rate", "hot_cells", "overdue")

@@ -20,11 +20,11 @@ from mapserver.analysis.coverage import coverage
 from mapserver.analysis.heat import heat
 from mapserver.analysis.hotspots import cell_hotspots, grid_hotspots
 from mapserver.analysis.risk import grid_risk, risk_summary
-from mapserver.api.params import parse_bbox, parse_choice, parse_int, parse_time, reject_unknown
+from mapserver.app_state import state, store
 from mapserver.errors import Problem
 from mapserver.incidents.lifecycle import STATUSES
 from mapserver.model import GRID_LEVELS, SEVERITIES
-from mapserver.state import state, store
+from mapserver.parsing import parse_bbox, parse_choice, parse_int, parse_time, reject_unknown
 from mapserver.store.incident_store import IncidentFilter
 
 bp = Blueprint("analysis", __name__, url_prefix="/api")

@@ -12,10 +12,10 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from mapserver.api.params import parse_int, parse_time, reject_unknown
+from mapserver.app_state import state, store
 from mapserver.auth import requires_role
 from mapserver.errors import Problem
-from mapserver.state import state, store
+from mapserver.parsing import parse_int, parse_time, reject_unknown
 from mapserver.store.audit_store import MAX_ACTION_CHARS, MAX_ACTOR_CHARS, MAX_TARGET_CHARS, AuditRecord
 
 bp = Blueprint("audit", __name__, url_prefix="/api/audit")

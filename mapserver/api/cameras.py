@@ -12,13 +12,14 @@ from typing import Any
 from flask import Blueprint, request
 
 from mapserver import audit
-from mapserver.api.params import parse_bbox, parse_choice, parse_int, parse_json, reject_unknown
+from mapserver.app_state import state, store
+from mapserver.auth import request_actor
 from mapserver.cameras import effective_status, online_rates
 from mapserver.errors import Problem
 from mapserver.geojson import feature
 from mapserver.gridindex import GridIndex
 from mapserver.model import CAMERA_STATUSES, Camera
-from mapserver.state import state, store
+from mapserver.parsing import parse_bbox, parse_choice, parse_int, parse_json, reject_unknown
 
 bp = Blueprint("cameras", __name__, url_prefix="/api/cameras")
 
@@ -64,7 +65,7 @@ def heartbeat(code: str) -> dict[str, Any]:
     now = datetime.now(UTC)
     with store().transaction():
         store().camera_heartbeats([code], at=now)
-        audit.record(store(), action="camera.heartbeats", target=code, detail={"count": 1})
+        audit.record(store(), actor=request_actor(), action="camera.heartbeats", target=code, detail={"count": 1})
     return camera_feature(store().get("cameras", code), now=now)
 
 
@@ -78,7 +79,8 @@ def heartbeats() -> dict[str, Any]:
         raise Problem(400, f"'codes' must hold 1–{MAX_BATCH} camera codes as strings", param="codes")
     with store().transaction():  # one audit record per batch, standing or falling with it
         recorded = store().camera_heartbeats(codes, at=datetime.now(UTC))
-        audit.record(store(), action="camera.heartbeats", target=None, detail={"count": recorded})
+        audit.record(store(), actor=request_actor(), action="camera.heartbeats", target=None,
+                     detail={"count": recorded})
     return {"recorded": recorded}
 
 

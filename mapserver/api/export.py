@@ -28,12 +28,12 @@ import shapely
 from flask import Blueprint, Response, request, send_file
 from shapely.geometry import mapping
 
-from mapserver.api.params import reject_unknown
+from mapserver.app_state import store
 from mapserver.errors import Problem
 from mapserver.exporter import export_layer
 from mapserver.importing.fields import field_kinds
 from mapserver.model import RECORD_TYPES
-from mapserver.state import store
+from mapserver.parsing import reject_unknown
 from mapserver.store import Store
 from mapserver.store.base import KEYS, check_layer
 

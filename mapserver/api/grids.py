@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from mapserver.api.params import reject_unknown
-from mapserver.state import store
+from mapserver.app_state import store
+from mapserver.parsing import reject_unknown
 from mapserver.topology import check_grids, is_clean
 
 bp = Blueprint("grids", __name__, url_prefix="/api/grids")

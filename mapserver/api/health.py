@@ -7,8 +7,8 @@ from importlib.metadata import PackageNotFoundError, version
 
 from flask import Blueprint
 
+from mapserver.app_state import store
 from mapserver.auth import public
-from mapserver.state import store
 
 bp = Blueprint("health", __name__)
 

@@ -14,15 +14,15 @@ from flask import Blueprint, Response, jsonify, request
 
 from mapserver import audit
 from mapserver.addressing import best_address
-from mapserver.api.params import parse_bbox, parse_choice, parse_int, parse_json, parse_time, reject_unknown
-from mapserver.auth import current_token
+from mapserver.app_state import state, store
+from mapserver.auth import current_token, request_actor
 from mapserver.errors import Problem
 from mapserver.geojson import feature, feature_collection
 from mapserver.incidents.deadlines import WARNINGS, warning_colour
 from mapserver.incidents.lifecycle import STATUSES, allowed_actions
 from mapserver.incidents.service import body_hash, move_incident, new_incident
 from mapserver.model import SEVERITIES, Incident
-from mapserver.state import state, store
+from mapserver.parsing import parse_bbox, parse_choice, parse_int, parse_json, parse_time, reject_unknown
 from mapserver.store.incident_store import IncidentFilter
 
 bp = Blueprint("incidents", __name__, url_prefix="/api")
@@ -88,7 +88,7 @@ def report() -> tuple[Response, int]:
         stored, created = store().report_incident(incident, actor=_actor(), idempotency_key=key,
                                                   body_hash=body_hash(body) if key is not None else "")
         if created:  # a repeat of the same report (same Idempotency-Key) writes nothing
-            audit.record(store(), action="incident.report", target=stored.id,
+            audit.record(store(), actor=request_actor(), action="incident.report", target=stored.id,
                          detail={"category": stored.category, "severity": stored.severity,
                                  "grid_code": stored.grid_code})
     response = jsonify(incident_feature(stored, now=now))
@@ -128,7 +128,7 @@ def transition(incident_id: str) -> dict[str, Any]:
     body = parse_json(request.get_data())
     with store().transaction():
         moved = move_incident(store(), incident_id, body, actor=_actor(), now=now)
-        audit.record(store(), action="incident.transition", target=moved.id,
+        audit.record(store(), actor=request_actor(), action="incident.transition", target=moved.id,
                      detail={"action": body["action"], "status": moved.status, "version": moved.version})
     return incident_feature(moved, now=now)
 

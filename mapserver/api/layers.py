@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from mapserver.api.params import parse_bbox, parse_int, reject_unknown
+from mapserver.app_state import store
 from mapserver.errors import Problem
 from mapserver.geojson import feature, feature_collection
 from mapserver.model import RECORD_TYPES
-from mapserver.state import store
+from mapserver.parsing import parse_bbox, parse_int, reject_unknown
 from mapserver.store.base import FILTERABLE, KEYS, LAYERS
 
 bp = Blueprint("layers", __name__, url_prefix="/api")

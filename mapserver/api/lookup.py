@@ -15,14 +15,14 @@ from typing import Any
 from flask import Blueprint, Response, request, stream_with_context
 
 from mapserver.addressing import best_address
-from mapserver.api.params import parse_json, reject_unknown
+from mapserver.app_state import state
 from mapserver.auth import reads_only
 from mapserver.bulk import BulkPoints, assignment_csv, read_csv_points, read_geojson_points
 from mapserver.errors import Problem
 from mapserver.geo import parse_crs, to_wgs84
 from mapserver.gridindex import Lookup
 from mapserver.model import GridStaff
-from mapserver.state import state
+from mapserver.parsing import parse_json, reject_unknown
 
 bp = Blueprint("lookup", __name__, url_prefix="/api/lookup")
 

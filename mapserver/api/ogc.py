@@ -15,13 +15,13 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, json, request, url_for
 
-from mapserver.api.params import parse_bbox, parse_int, reject_unknown
+from mapserver.app_state import store
 from mapserver.errors import Problem
 from mapserver.geojson import feature
 from mapserver.ogc import documents
 from mapserver.ogc.collections import COLLECTIONS, Collection, collection, spatial_extent, temporal_extent
 from mapserver.ogc.temporal import parse_datetime
-from mapserver.state import store
+from mapserver.parsing import parse_bbox, parse_int, reject_unknown
 from mapserver.store.base import KEYS, BBox
 from mapserver.store.incident_store import IncidentFilter
 

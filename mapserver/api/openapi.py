@@ -7,10 +7,10 @@ from typing import Any
 from flask import Blueprint, current_app, request
 
 from mapserver.api.health import package_version
-from mapserver.api.params import reject_unknown
-from mapserver.openapi import build_document
-from mapserver.screen.state import screen_state
-from mapserver.state import state
+from mapserver.api.openapi_doc import build_document
+from mapserver.app_state import state
+from mapserver.parsing import reject_unknown
+from mapserver.screen.screen_state import screen_state
 
 bp = Blueprint("openapi", __name__)
 

@@ -13,13 +13,13 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from mapserver import audit
-from mapserver.api.params import parse_choice, parse_int, parse_json, reject_unknown
-from mapserver.auth import current_token
+from mapserver.app_state import state, store
+from mapserver.auth import current_token, request_actor
 from mapserver.errors import Problem
+from mapserver.parsing import parse_choice, parse_int, parse_json, reject_unknown
 from mapserver.patrol.gpx import GPX_MEDIA_TYPE, plan_geojson, plan_gpx
 from mapserver.patrol.planner import PlanContext, plan_patrol
 from mapserver.patrol.request import parse_plan_request
-from mapserver.state import state, store
 from mapserver.store.patrol_store import MAX_LIST, PatrolPlanRow
 
 bp = Blueprint("patrols", __name__, url_prefix="/api/patrols")
@@ -46,7 +46,7 @@ def plan() -> tuple[Response, int]:
     planned = plan_patrol(store(), wanted, context)
     with store().transaction():
         row = store().save_patrol_plan(planned, created_by=_actor(), created_at=now)
-        audit.record(store(), action="patrol.plan", target=row.id,
+        audit.record(store(), actor=request_actor(), action="patrol.plan", target=row.id,
                      detail={"liaison": row.liaison, "grids": planned["grids"][:50], "mode": row.mode,
                              "window": row.time_window, "budget_min": row.budget_min, "stops": len(planned["stops"]),
                              "length_m": row.length_m})

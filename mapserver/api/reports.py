@@ -1,6 +1,6 @@
 """``GET /api/reports/weekly?week=2026-W47[&lang=en][&level=3]``: the weekly bulletin as one HTML page (viewer).
 
-The same page as ``mapserver report``. A malformed week, a week its year does
+The same page as ``mapserver bulletin``. A malformed week, a week its year does
 not have, or one not yet begun is a 422 problem naming ``week``. The page's
 Content-Security-Policy allows its own inline style sheet (by hash) and nothing
 else: no script, no fetch, no image from anywhere.
@@ -14,13 +14,13 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, request
 
-from mapserver.api.params import parse_choice, parse_int, reject_unknown
+from mapserver.app_state import state, store
 from mapserver.auth import requires_role
-from mapserver.report.bulletin import HOT_GRID_LEVELS, weekly_bulletin
-from mapserver.report.render import style_sheet
-from mapserver.report.week import parse_week
-from mapserver.report.words import LANGS
-from mapserver.state import state, store
+from mapserver.bulletin.render import style_sheet
+from mapserver.bulletin.week import parse_week
+from mapserver.bulletin.weekly import HOT_GRID_LEVELS, weekly_bulletin
+from mapserver.bulletin.words import LANGS
+from mapserver.parsing import parse_choice, parse_int, reject_unknown
 
 bp = Blueprint("reports", __name__, url_prefix="/api/reports")
 PARAMS = ("week", "lang", "level")

@@ -14,22 +14,23 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, request, url_for
 
-from mapserver.api.params import parse_bbox, reject_unknown
+from mapserver.api.problems import problem_response
+from mapserver.app_state import state, store
 from mapserver.auth import hash_token
-from mapserver.errors import Problem, problem_response
+from mapserver.errors import Problem
+from mapserver.i18n import parse_lang
+from mapserver.maplayers.spec import LayerQuery
+from mapserver.parsing import parse_bbox, reject_unknown
 from mapserver.screen.access import accepts_query_token, hand_off, no_store, unauthorized_page, wants_html
-from mapserver.screen.cache import Encoded, etag_of
+from mapserver.screen.answers import Encoded, etag_of
 from mapserver.screen.csp import new_nonce, page_policy
 from mapserver.screen.gridcard import grid_card
-from mapserver.screen.i18n import parse_lang
-from mapserver.screen.layerspec import LayerQuery
 from mapserver.screen.locate import locate
 from mapserver.screen.measures import SOURCES as MEASURE_SOURCES
 from mapserver.screen.measures import measures
 from mapserver.screen.page import PageContext, render_page
-from mapserver.screen.state import init_screen, screen_state
+from mapserver.screen.screen_state import init_screen, screen_state
 from mapserver.screen.window import parse_window, window_start
-from mapserver.state import state, store
 
 bp = Blueprint("screen", __name__)
 bp.record_once(lambda setup: init_screen(setup.app))

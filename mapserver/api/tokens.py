@@ -5,11 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from mapserver import audit
-from mapserver.api.params import parse_json, reject_unknown
-from mapserver.auth import hash_token, new_token, requires_role
+from mapserver.app_state import store
+from mapserver.auth import hash_token, new_token, request_actor, requires_role
 from mapserver.errors import Problem
-from mapserver.state import store
-from mapserver.values import json_object
+from mapserver.parsing import json_object, parse_json, reject_unknown
 
 bp = Blueprint("tokens", __name__, url_prefix="/api/tokens")
 
@@ -33,7 +32,8 @@ def create_token() -> tuple[dict, int]:
     token = new_token()
     with store().transaction():
         record = store().add_token(name=name, role=role, token_hash=hash_token(token))
-        audit.record(store(), action="token.create", target=record.name, detail={"role": record.role})
+        audit.record(store(), actor=request_actor(), action="token.create", target=record.name,
+                     detail={"role": record.role})
     return {"name": record.name, "role": record.role, "token": token,
             "created_at": record.created_at.isoformat()}, 201
 
@@ -44,5 +44,5 @@ def revoke_token(name: str) -> Response:
     with store().transaction():
         if not store().revoke_token(name=name):
             raise Problem(404, f"no live token named '{name}'", param="name")
-        audit.record(store(), action="token.revoke", target=name, detail={})
+        audit.record(store(), actor=request_actor(), action="token.revoke", target=name, detail={})
     return Response(status=204)

@@ -25,8 +25,8 @@ from mapserver.incidents.deadlines import deadlines
 from mapserver.incidents.lifecycle import WHISTLE_LEVELS, plan_transition, target_status
 from mapserver.incidents.settings import IncidentSettings
 from mapserver.model import INCIDENT_SOURCES, SEVERITIES, Incident, IncidentEvent
+from mapserver.parsing import finite, json_object
 from mapserver.store.base import Store
-from mapserver.values import finite, json_object
 
 REPORT_FIELDS = {"category", "severity", "source", "description", "address", "reporter", "point"}
 TRANSITION_FIELDS = {"action", "unit", "note", "level", "version"}

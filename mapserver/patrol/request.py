@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from mapserver.api.params import parse_time
 from mapserver.errors import Problem
 from mapserver.geo import parse_crs, to_wgs84
+from mapserver.parsing import parse_time
 from mapserver.patrol.settings import MODES, WINDOWS
 
 MAX_BUDGET_MIN = 24 * 60

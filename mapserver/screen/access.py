@@ -19,8 +19,8 @@ from typing import TypeVar
 
 from flask import Response, current_app, request
 
+from mapserver.i18n import HTML_LANG, word
 from mapserver.screen.csp import new_nonce, plain_page_policy
-from mapserver.screen.i18n import HTML_LANG, word
 
 TOKEN_COOKIE = "mapserver_token"  # noqa: S105 - the cookie's name, not a secret
 _QUERY_TOKEN = "accepts_query_token"  # noqa: S105 - the name of a view attribute, not a secret

@@ -9,9 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from mapserver.errors import Problem
+from mapserver.maplayers.reads import grid_chain, incidents_between, within
 from mapserver.model import Grid
 from mapserver.screen.measures import CLOSED_STATUS
-from mapserver.screen.reads import grid_chain, incidents_between, within
 from mapserver.store import Store
 
 

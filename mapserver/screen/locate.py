@@ -7,7 +7,7 @@ from typing import Any
 
 from mapserver.errors import Problem
 from mapserver.geo import parse_crs, to_wgs84
-from mapserver.screen.reads import grids_at
+from mapserver.maplayers.reads import grids_at
 from mapserver.store import Store
 
 

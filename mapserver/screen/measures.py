@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from mapserver.maplayers.reads import level_counts
 from mapserver.model import GRID_LEVELS
-from mapserver.screen.reads import level_counts
 from mapserver.store import Store
 from mapserver.store.incident_store import IncidentFilter
 

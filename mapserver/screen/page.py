@@ -20,9 +20,9 @@ import folium
 from branca.element import Figure, MacroElement
 
 from mapserver.config import BasemapSettings, MapSettings
+from mapserver.i18n import HTML_LANG, word
+from mapserver.maplayers.spec import ScreenLayer
 from mapserver.screen.csp import add_nonce
-from mapserver.screen.i18n import HTML_LANG, word
-from mapserver.screen.layerspec import ScreenLayer
 from mapserver.screen.tiles import MBTiles
 
 # Paths under static/: the vendored Leaflet build (see static/VENDORED.md) and the screen's own files.
@@ -42,7 +42,7 @@ class PageContext:
     nonce: str
     static_url: Callable[[str], str]
     root: str  # the app's URL prefix ('' at the site root)
-    words: dict[str, Any]  # every label in ``lang`` (mapserver.screen.i18n.words, categories from config)
+    words: dict[str, Any]  # every label in ``lang`` (mapserver.i18n.words, categories from config)
 
 
 def script_json(value: Any) -> str:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import click
 from tqdm import tqdm
 
-from mapserver.cli_common import configured_store, context_settings, friendly_errors
+from mapserver.cli.common import configured_store, context_settings, friendly_errors
 from mapserver.errors import Problem
 from mapserver.store import Store
 
@@ -105,7 +105,8 @@ def import_command(ctx: click.Context, layer: str, file: str, crs: str | None, s
                                   values=fixed, fix=fix, allow_overlaps=allow_overlaps, progress=progress,
                                   prepare=prepare, timezone=context_settings(ctx).incidents.timezone)
             if report.written:
-                audit.record(store, action="import", target=layer, detail=_audit_detail(report))
+                audit.record(store, actor=audit.cli_actor(), action="import", target=layer,
+                             detail=_audit_detail(report))
     except Problem as problem:
         progress.close()
         _print_refusal(problem)

@@ -10,9 +10,9 @@ from flask import Flask, current_app
 
 from mapserver.config import PROJECT_ROOT, MapSettings, Settings
 from mapserver.errors import Problem
-from mapserver.screen.cache import AnswerCache
-from mapserver.screen.i18n import words
-from mapserver.screen.layerspec import ScreenLayer
+from mapserver.i18n import words
+from mapserver.maplayers.spec import ScreenLayer
+from mapserver.screen.answers import AnswerCache
 from mapserver.screen.tiles import MBTiles, MBTilesError
 
 EXTENSION = "mapserver.screen"

@@ -1,4 +1,4 @@
-"""The ``mapserver report`` command: write the weekly bulletin (研判专报) of one ISO week as a self-contained HTML
+"""The ``mapserver bulletin`` command: write the weekly bulletin (研判专报) of one ISO week as a self-contained HTML
 file (or to standard output), or as an A4 PDF.
 
 A malformed week, a week its year does not have, or one not yet begun is a
@@ -15,15 +15,15 @@ from pathlib import Path
 
 import click
 
-from mapserver.cli_common import configured_store, context_settings, friendly_errors
+from mapserver.bulletin.pdf import html_to_pdf
+from mapserver.bulletin.week import parse_week
+from mapserver.bulletin.weekly import HOT_GRID_LEVELS, weekly_bulletin
+from mapserver.bulletin.words import LANGS
+from mapserver.cli.common import configured_store, context_settings, friendly_errors
 from mapserver.errors import Problem
-from mapserver.report.bulletin import HOT_GRID_LEVELS, weekly_bulletin
-from mapserver.report.pdf import html_to_pdf
-from mapserver.report.week import parse_week
-from mapserver.report.words import LANGS
 
 
-@click.command("report")
+@click.command("bulletin")
 @click.option("--week", "week_text", required=True, metavar="YYYY-Www",
               help="ISO week, e.g. 2026-W47 (Monday 00:00 to Monday 00:00 in map.timezone)")
 @click.option("--out", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
@@ -35,7 +35,7 @@ from mapserver.report.words import LANGS
               help="grid level of the top-grids table: 2 community, 3 compound")
 @click.pass_context
 @friendly_errors
-def report_command(ctx: click.Context, week_text: str, out: Path | None, fmt: str, lang: str | None,
+def bulletin_command(ctx: click.Context, week_text: str, out: Path | None, fmt: str, lang: str | None,
                    level: str) -> None:
     """Write the weekly bulletin: the week against the four before it."""
     settings = context_settings(ctx)

@@ -1,4 +1,4 @@
-"""The patrol routes of the API described as data (see :mod:`mapserver.openapi.routes`): plan and save a route,
+"""The patrol routes of the API described as data (see :mod:`mapserver.api.openapi_doc.routes`): plan and save a route,
 list and read saved plans, GPX and GeoJSON downloads.
 
 Enums and bounds come from the modules that check them, so the description
@@ -7,9 +7,9 @@ follows the code.
 
 from __future__ import annotations
 
-from mapserver.api.params import INT64_MAX
-from mapserver.openapi.model import Answer, Operation, Param, Schema
-from mapserver.openapi.schemas import enum, integer, number, ref, text
+from mapserver.api.openapi_doc.model import Answer, Operation, Param, Schema
+from mapserver.api.openapi_doc.schemas import enum, integer, number, ref, text
+from mapserver.parsing import INT64_MAX
 from mapserver.patrol.area import MAX_GRIDS
 from mapserver.patrol.gpx import GPX_MEDIA_TYPE
 from mapserver.patrol.request import MAX_BUDGET_MIN, MAX_MUST_VISIT

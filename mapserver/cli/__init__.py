@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from mapserver.cli_common import configured_store, context_settings, friendly_errors
-from mapserver.cli_data import export_command, import_command
-from mapserver.cli_lookup import check_grids_command, lookup_command, reassign_command
-from mapserver.cli_patrol import patrol_command
-from mapserver.cli_report import report_command
-from mapserver.demo.cli import demo_command
+from mapserver.cli.bulletin import bulletin_command
+from mapserver.cli.common import configured_store, context_settings, friendly_errors
+from mapserver.cli.data import export_command, import_command
+from mapserver.cli.demo import demo_command
+from mapserver.cli.lookup import check_grids_command, lookup_command, reassign_command
+from mapserver.cli.patrol import patrol_command
 
 
 @click.group()
@@ -76,7 +76,7 @@ def token_create(ctx: click.Context, role: str, name: str) -> None:
     secret = new_token()
     with store.transaction():
         store.add_token(name=name, role=role, token_hash=hash_token(secret))
-        audit.record(store, action="token.create", target=name, detail={"role": role})
+        audit.record(store, actor=audit.cli_actor(), action="token.create", target=name, detail={"role": role})
     click.echo(secret)
 
 
@@ -101,7 +101,7 @@ def token_revoke(ctx: click.Context, name: str) -> None:
     with store.transaction():
         if not store.revoke_token(name=name):
             raise click.ClickException(f"no live token named '{name}'")
-        audit.record(store, action="token.revoke", target=name, detail={})
+        audit.record(store, actor=audit.cli_actor(), action="token.revoke", target=name, detail={})
     click.echo(f"revoked {name}")
 
 
@@ -112,4 +112,4 @@ main.add_command(lookup_command)
 main.add_command(check_grids_command)
 main.add_command(reassign_command)
 main.add_command(patrol_command)
-main.add_command(report_command)
+main.add_command(bulletin_command)

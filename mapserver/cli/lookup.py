@@ -9,7 +9,7 @@ import click
 
 from mapserver.addressing import AddressMatcher, best_address
 from mapserver.bulk import assignment_csv, read_csv_points
-from mapserver.cli_common import configured_store, context_settings, friendly_errors
+from mapserver.cli.common import configured_store, context_settings, friendly_errors
 from mapserver.errors import Problem
 from mapserver.geo import parse_crs, to_wgs84
 from mapserver.gridindex import GridIndex
@@ -108,7 +108,7 @@ def reassign_command(ctx: click.Context) -> None:
     with store.transaction():  # the grid edit and its audit record land together or not at all
         report = reassign_incidents(store, index)
         if report.moved:  # nothing moved, nothing written
-            audit.record(store, action="incidents.reassign", target="incidents",
+            audit.record(store, actor=audit.cli_actor(), action="incidents.reassign", target="incidents",
                          detail={"checked": report.checked, "moved": report.moved, "outside": report.outside})
     click.echo(f"{report.checked} incidents checked, {report.moved} moved to another grid, "
                f"{report.outside} outside every grid")

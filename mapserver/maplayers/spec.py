@@ -25,16 +25,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mapserver.config import Settings
 from mapserver.store import LAYERS, Store
 from mapserver.store.base import BBox
+
+if TYPE_CHECKING:  # the config checks layer entries through layers/, so this module must not import it back
+    from mapserver.config import Settings
 
 REQUIRED = ("RENDERER", "SOURCES", "PARAMS", "STYLE", "USES_BBOX", "USES_WINDOW", "title", "fetch")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LayerQuery:
     """What the page asks a layer for: its parameters, the part of the map in view, the incident window.
 
@@ -50,7 +52,7 @@ class LayerQuery:
     until: datetime | None = None
     limit: int = 5000
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
-    settings: Settings = field(default_factory=Settings)
+    settings: Settings
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from mapserver.cli_common import configured_store, context_settings, friendly_errors
+from mapserver.cli.common import configured_store, context_settings, friendly_errors
 from mapserver.errors import Problem
 from mapserver.patrol.settings import MODES, WINDOWS
 
@@ -102,8 +102,8 @@ def plan_command(ctx: click.Context, liaison: str | None, grids: tuple[str, ...]
                                                   offline_after_s=settings.cameras.offline_after_s, now=now))
     if save:
         with store.transaction():
-            row = store.save_patrol_plan(plan, created_by=audit.cli_actor(), created_at=now)
-            audit.record(store, action="patrol.plan", target=row.id,
+            row = store.save_patrol_plan(plan, created_by=audit.cli_actor().name, created_at=now)
+            audit.record(store, actor=audit.cli_actor(), action="patrol.plan", target=row.id,
                          detail={"liaison": row.liaison, "mode": row.mode, "window": row.time_window,
                                  "budget_min": row.budget_min, "stops": len(plan["stops"])})
         plan = row.plan

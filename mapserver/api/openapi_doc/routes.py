@@ -17,13 +17,13 @@ from mapserver.api.cameras import MAX_BATCH
 from mapserver.api.export import MEDIA_TYPES
 from mapserver.api.incidents import MAX_KEY_CHARS
 from mapserver.api.layers import GENERIC_LAYERS, INTEGER_COLUMNS, MAX_LIMIT
-from mapserver.api.params import INT64_MAX
+from mapserver.api.openapi_doc.model import Answer, Operation, Param
+from mapserver.api.openapi_doc.schemas import BBOX_PATTERN, enum, integer, number, ref, text
 from mapserver.config import Settings
 from mapserver.incidents.deadlines import WARNINGS
 from mapserver.incidents.lifecycle import ACTIONS, STATUSES, WHISTLE_LEVELS
 from mapserver.model import CAMERA_STATUSES, GRID_LEVELS, INCIDENT_SOURCES, RECORD_TYPES, SEVERITIES
-from mapserver.openapi.model import Answer, Operation, Param
-from mapserver.openapi.schemas import BBOX_PATTERN, enum, integer, number, ref, text
+from mapserver.parsing import INT64_MAX
 from mapserver.screen.window import WINDOW_DAYS
 from mapserver.store.base import FILTERABLE, KEYS, LAYERS, ROLES
 
@@ -246,9 +246,9 @@ def _audit_routes() -> list[Operation]:
 
 
 def _report_routes() -> list[Operation]:
-    from mapserver.report.bulletin import HOT_GRID_LEVELS
-    from mapserver.report.week import WEEK_PATTERN
-    from mapserver.report.words import LANGS
+    from mapserver.bulletin.week import WEEK_PATTERN
+    from mapserver.bulletin.weekly import HOT_GRID_LEVELS
+    from mapserver.bulletin.words import LANGS
 
     week = Param("week", text(8, pattern=WEEK_PATTERN), required=True,
                  description="ISO week, e.g. 2026-W47 (local Monday 00:00 to Monday 00:00); not one yet to begin")
@@ -264,7 +264,7 @@ def _report_routes() -> list[Operation]:
 
 def operations(settings: Settings, *, layer_keys: Sequence[str], with_analysis: bool) -> list[Operation]:
     """Every described operation; analysis routes only when the server has them."""
-    from mapserver.openapi.patrol_routes import patrol_routes
+    from mapserver.api.openapi_doc.patrol_routes import patrol_routes
 
     ops = [*_incident_routes(settings), *_camera_routes(), *_lookup_routes(), *_layer_routes(),
            *_screen_routes(layer_keys), *_admin_routes(), *_audit_routes(), *_report_routes()]

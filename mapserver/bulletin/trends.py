@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mapserver.analysis.trend import TrendCell, emerging_hotspots
-from mapserver.report.week import IsoWeek
+from mapserver.bulletin.week import IsoWeek
 from mapserver.store.base import Store
 
 SHOWN = ("new", "intensifying")

@@ -1,6 +1,6 @@
 """How long the weekly bulletin takes on the demo district (120,000 incidents): HTML, and HTML + PDF.
 
-Usage: python bench/bench_report.py [--store URL] [--week 2026-W43]
+Usage: python bench/bench_bulletin.py [--store URL] [--week 2026-W43]
 Without --store the demo district (seed 1) is built and loaded into a scratch
 SQLite file first (about two minutes, not timed here: bench_demo.py times it).
 With MAPSERVER_BENCH_PG (an admin URL) the same city is also loaded into a
@@ -24,11 +24,11 @@ from pathlib import Path
 from machine import cpu_count, cpu_model  # bench/machine.py (scripts run from bench/)
 from scratch import scratch_database
 
+from mapserver.bulletin.pdf import html_to_pdf
+from mapserver.bulletin.week import parse_week
+from mapserver.bulletin.weekly import weekly_bulletin
 from mapserver.config import Settings, StoreSettings
 from mapserver.demo import build_city, load_city
-from mapserver.report.bulletin import weekly_bulletin
-from mapserver.report.pdf import html_to_pdf
-from mapserver.report.week import parse_week
 from mapserver.store import Store, open_store
 
 BUDGET_S = {"html": 10.0, "html + pdf": 20.0}

@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from mapserver.analysis.study import district
+from mapserver.bulletin.figures import gather
+from mapserver.bulletin.render import Page, render
+from mapserver.bulletin.trends import hotspot_changes
+from mapserver.bulletin.week import IsoWeek
 from mapserver.config import Settings
-from mapserver.report.figures import gather
-from mapserver.report.render import Page, render
-from mapserver.report.trends import hotspot_changes
-from mapserver.report.week import IsoWeek
 from mapserver.store.base import Store
 
 TREND_RES = 8  # ≈ 0.7 km² cells: a district week has a few thousand incidents, too few for 0.1 km² cells

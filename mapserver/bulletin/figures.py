@@ -4,7 +4,7 @@ Every count is grouped by the store (SQL GROUP BY through
 :meth:`~mapserver.store.base.Store.incident_kpis` and
 :meth:`~mapserver.store.base.Store.incident_grid_counts`); Python only lines the
 grouped rows up by week. Weeks are half-open UTC intervals from
-:mod:`mapserver.report.week`; rates are shares in [0, 1]; counts are incidents.
+:mod:`mapserver.bulletin.week`; rates are shares in [0, 1]; counts are incidents.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from mapserver.analysis.coverage import coverage
+from mapserver.bulletin.week import IsoWeek
 from mapserver.model import Grid, Incident
-from mapserver.report.week import IsoWeek
 from mapserver.store.base import Condition, Store
 from mapserver.store.incident_store import IncidentFilter
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import click
 
-from mapserver.cli_common import configured_store, context_settings, friendly_errors
+from mapserver.cli.common import configured_store, context_settings, friendly_errors
 from mapserver.demo.build import AS_OF, LOAD_ORDER, DemoCity, build_city, load_city
 from mapserver.demo.specs import SCALES
 from mapserver.store import Store
@@ -54,7 +54,7 @@ def demo_command(ctx: click.Context, seed: int, scale: str, replace: bool, if_em
             if held:
                 _clear(store, held)
             written = load_city(store, city)
-            audit.record(store, action="demo.load", target=scale,
+            audit.record(store, actor=audit.cli_actor(), action="demo.load", target=scale,
                          detail={"seed": seed, "as_of": city.as_of.isoformat(), "written": written,
                                  "replaced": held})
         click.echo(_summary(store, city, held, time.perf_counter() - started))

@@ -1,4 +1,4 @@
-"""The weekly bulletin (研判专报) for the analysis meetings: ``mapserver report`` and ``GET /api/reports/weekly``.
+"""The weekly bulletin (研判专报) for the analysis meetings: ``mapserver bulletin`` and ``GET /api/reports/weekly``.
 
 One ISO week (local Monday 00:00 to Monday 00:00, UTC instants inside)
 against the four before it: counts by category and street, hot grids, new and

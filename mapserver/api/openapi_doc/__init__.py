@@ -1,6 +1,6 @@
 """The OpenAPI 3.0 document of the ``/api`` routes, built from their declarative descriptions.
 
-:func:`build_document` renders :func:`mapserver.openapi.routes.operations`
+:func:`build_document` renders :func:`mapserver.api.openapi_doc.routes.operations`
 with the components every route shares: the problem document, one
 problem+json response per status, and the bearer security scheme.
 """
@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from mapserver.api.openapi_doc.model import Operation, problem_responses
+from mapserver.api.openapi_doc.routes import operations
+from mapserver.api.openapi_doc.schemas import components
 from mapserver.config import Settings
-from mapserver.openapi.model import Operation, problem_responses
-from mapserver.openapi.routes import operations
-from mapserver.openapi.schemas import components
 
 OPENAPI_VERSION = "3.0.3"
 

@@ -1,4 +1,4 @@
-"""The weekly bulletin (mapserver.report, `mapserver report`, GET /api/reports/weekly) on a small fixture whose
+"""The weekly bulletin (mapserver.bulletin, `mapserver bulletin`, GET /api/reports/weekly) on a small fixture whose
 answers are counted here independently (local weeks from zoneinfo, no SQL), on both store backends.
 
 The fixture's week is the last whole ISO week before today (Asia/Shanghai), so the CLI and the API, which
@@ -24,12 +24,12 @@ import pytest
 from click.testing import CliRunner
 from shapely.geometry import Point, box
 
+from mapserver.bulletin.week import IsoWeek, parse_week, weeks_in_year
+from mapserver.bulletin.weekly import TREND_RES, weekly_bulletin
 from mapserver.cli import main as cli_main
 from mapserver.config import Settings, StoreSettings
 from mapserver.errors import Problem
 from mapserver.model import Grid, Incident
-from mapserver.report.bulletin import TREND_RES, weekly_bulletin
-from mapserver.report.week import IsoWeek, parse_week, weeks_in_year
 
 ZONE_NAME = "Asia/Shanghai"
 ZONE = ZoneInfo(ZONE_NAME)
@@ -367,13 +367,13 @@ def _config(tmp_path, url: str) -> str:
 
 def test_the_command_writes_the_bulletin(loaded, tmp_path):
     out = tmp_path / "bulletin.html"
-    result = CliRunner().invoke(cli_main, ["--config", _config(tmp_path, loaded.url), "report", "--week", WEEK.label,
+    result = CliRunner().invoke(cli_main, ["--config", _config(tmp_path, loaded.url), "bulletin", "--week", WEEK.label,
                                            "--out", str(out)])
     assert result.exit_code == 0, result.output
     page = read(out.read_text(encoding="utf-8"))
     assert ints(page.tables["by-category"]["total"]) == ints(read(bulletin(loaded)).tables["by-category"]["total"])
     assert not list(tmp_path.glob(".bulletin.html.*"))  # no temporary file left behind
-    stdout = CliRunner().invoke(cli_main, ["--config", _config(tmp_path, loaded.url), "report", "--week",
+    stdout = CliRunner().invoke(cli_main, ["--config", _config(tmp_path, loaded.url), "bulletin", "--week",
                                            WEEK.label, "--lang", "en"])
     assert stdout.exit_code == 0 and stdout.output.startswith("<!DOCTYPE html>") and 'lang="en"' in stdout.output
 
@@ -381,7 +381,7 @@ def test_the_command_writes_the_bulletin(loaded, tmp_path):
 def test_the_command_writes_a_pdf_with_chinese_fonts(loaded, tmp_path):
     out = tmp_path / "bulletin.pdf"
     config = _config(tmp_path, loaded.url)
-    result = CliRunner().invoke(cli_main, ["--config", config, "report", "--week", WEEK.label, "--format", "pdf",
+    result = CliRunner().invoke(cli_main, ["--config", config, "bulletin", "--week", WEEK.label, "--format", "pdf",
                                            "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"%PDF-")
@@ -392,7 +392,7 @@ def test_the_command_writes_a_pdf_with_chinese_fonts(loaded, tmp_path):
     assert any(line.split()[:6] == ["合计", *map(str, totals)] for line in text.splitlines()), text[:2000]
     fonts = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True, check=True).stdout
     assert re.search(r"WenQuanYi|Noto\S*CJK|SourceHan", fonts), fonts  # Chinese glyphs drawn, not boxes
-    no_file = CliRunner().invoke(cli_main, ["--config", config, "report", "--week", WEEK.label, "--format", "pdf"])
+    no_file = CliRunner().invoke(cli_main, ["--config", config, "bulletin", "--week", WEEK.label, "--format", "pdf"])
     assert no_file.exit_code == 2 and "--out" in no_file.output
 
 
@@ -401,11 +401,11 @@ def test_without_weasyprint_the_pdf_is_refused_by_name_and_no_file_is_left(loade
     monkeypatch.setitem(sys.modules, "weasyprint", None)  # `import weasyprint` now raises ImportError
     out = tmp_path / "bulletin.pdf"
     config = _config(tmp_path, loaded.url)
-    result = CliRunner().invoke(cli_main, ["--config", config, "report", "--week", WEEK.label, "--format", "pdf",
+    result = CliRunner().invoke(cli_main, ["--config", config, "bulletin", "--week", WEEK.label, "--format", "pdf",
                                            "--out", str(out)])
     assert result.exit_code != 0 and "Pango" in result.output, result.output
     assert not out.exists() and list(tmp_path.glob("*.part")) == []
-    html = CliRunner().invoke(cli_main, ["--config", config, "report", "--week", WEEK.label, "--out",
+    html = CliRunner().invoke(cli_main, ["--config", config, "bulletin", "--week", WEEK.label, "--out",
                                          str(tmp_path / "bulletin.html")])
     assert html.exit_code == 0 and (tmp_path / "bulletin.html").read_text().startswith("<!DOCTYPE html>")
 
@@ -417,7 +417,7 @@ def test_without_weasyprint_the_pdf_is_refused_by_name_and_no_file_is_left(loade
 def test_the_command_refuses_a_bad_week_as_a_usage_error(tmp_path, week, says):
     out = tmp_path / "bulletin.html"
     result = CliRunner().invoke(cli_main, ["--config", _config(tmp_path, f"sqlite:///{tmp_path / 'none.db'}"),
-                                           "report", "--week", week, "--out", str(out)])
+                                           "bulletin", "--week", week, "--out", str(out)])
     assert result.exit_code == 2, result.output
     assert "--week" in result.output and says in result.output
     assert not out.exists() and not (tmp_path / "none.db").exists()  # refused before the store was opened

@@ -1,9 +1,9 @@
 """The bulletin's words in Chinese (the default) and English; enum labels (categories, levels) come from the big
-screen's vocabulary (:mod:`mapserver.screen.i18n`) so both say the same thing."""
+screen's vocabulary (:mod:`mapserver.i18n`) so both say the same thing."""
 
 from __future__ import annotations
 
-from mapserver.screen.i18n import HTML_LANG, LANGS, LEVEL_NAMES, words
+from mapserver.i18n import HTML_LANG, LANGS, LEVEL_NAMES, words
 
 __all__ = ["HTML_LANG", "LANGS", "category_label", "enum_label", "level_name", "text", "trend_word"]
 

@@ -19,11 +19,11 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from mapserver.analysis.cells import hexagon
-from mapserver.report import words
-from mapserver.report.charts import Series, bar_chart, line_chart
-from mapserver.report.figures import Figures, Row
-from mapserver.report.svg import Area, Frame, Marker, map_svg
-from mapserver.report.trends import HotspotChanges
+from mapserver.bulletin import words
+from mapserver.bulletin.charts import Series, bar_chart, line_chart
+from mapserver.bulletin.figures import Figures, Row
+from mapserver.bulletin.svg import Area, Frame, Marker, map_svg
+from mapserver.bulletin.trends import HotspotChanges
 
 MAP_WIDTH_PX = 900
 DESCRIPTION_CHARS = 80  # the bulletin lists items; the full text is in the incident's record
@@ -232,7 +232,7 @@ def _overdue(page: Page, figures: Figures) -> str:
 
 def style_sheet() -> str:
     """The page's CSS (read from the package, not at import)."""
-    return resources.files("mapserver.report").joinpath("style.css").read_text(encoding="utf-8")
+    return resources.files("mapserver.bulletin").joinpath("style.css").read_text(encoding="utf-8")
 
 
 def render(figures: Figures, changes: HotspotChanges, page: Page) -> str:
