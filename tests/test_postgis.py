@@ -117,9 +117,9 @@ def test_a_dead_connection_is_replaced_before_use(pg, postgis_url):
     before = pg.count("grids")
     conn = psycopg2.connect(postgis_url)
     conn.autocommit = True
-    with conn.cursor() as cur:  # kill every other session of ours and wait until they are gone, as in a restart
+    with conn.cursor() as cur:  # kill our other sessions of this database (not another run's) and wait, as in a restart
         cur.execute("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
-                    "WHERE application_name = 'mapserver' AND pid <> pg_backend_pid()")
+                    "WHERE application_name = 'mapserver' AND datname = current_database() AND pid <> pg_backend_pid()")
     conn.close()
     assert pg.count("grids") == before
 
@@ -130,7 +130,7 @@ def _kill_our_sessions(url: str) -> int:
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute("SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
-                    "WHERE application_name = 'mapserver' AND pid <> pg_backend_pid()")
+                    "WHERE application_name = 'mapserver' AND datname = current_database() AND pid <> pg_backend_pid()")
         killed = cur.fetchone()[0]
     conn.close()
     return killed
