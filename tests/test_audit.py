@@ -256,8 +256,8 @@ def test_cli_reassign_leaves_one_record_when_incidents_move(cli, store):
 
 
 def test_cli_demo_load_leaves_one_record(cli, store, monkeypatch):
-    from mapserver.demo import AS_OF, DemoCity
     from mapserver.cli import demo as demo_cli
+    from mapserver.demo import AS_OF, DemoCity
 
     small = DemoCity(seed=3, scale="district", as_of=AS_OF, outlines={}, **samples.ALL)
     monkeypatch.setattr(demo_cli, "build_city", lambda **kwargs: small)  # the generator takes seconds; not tested here
