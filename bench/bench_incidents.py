@@ -25,8 +25,8 @@ port, stopped by SIGTERM to every process of the server.
   community (level 2), and one street for 30 days.
 
 Times are seconds unless marked ms. Ratios: throughput ÷ target (≥ 1 meets it); time ÷ budget (≤ 1 meets it).
-Each line also shows the figure of the previous version (``BEFORE``, from BENCHMARKS.md, same bench and
-machine) and this run ÷ that one (speed-up: higher is better for throughput, lower for times). Measures
+Each line also shows a reference figure (``BEFORE``, from BENCHMARKS.md, same bench) and this run ÷ that one
+(higher is better for throughput, lower for times). Measures
 state whether their percentiles are exact or read from the per-day summary's histograms (within 2.2%).
 Usage: MAPSERVER_BENCH_PG=postgresql://postgres@127.0.0.1:5432/postgres python bench/bench_incidents.py
        [--seconds 15] [--connections 16] [--workers 4] [--server uwsgi|gunicorn|gunicorn-gthread]
@@ -85,8 +85,7 @@ ROOT = Path(__file__).resolve().parents[1]  # where wsgi.py is
 SERVERS = {"uwsgi": "mapserver serve (uWSGI)", "gunicorn": "gunicorn wsgi:app (sync workers)",
            "gunicorn-gthread": "gunicorn wsgi:app (gthread workers)"}
 KPI_REPEATS = 7
-# The previous version's figures (BENCHMARKS.md), printed beside this run's: the whole bench of the version landed on
-# the afternoon of 2026-12-06 (378ef91), run that evening on the machine of the evening's entry (reports under uWSGI).
+# Reference figures printed beside this run's: BENCHMARKS.md, 2026-12-06 evening, the "before" run under uWSGI.
 BEFORE: dict[str, float] = {
     "reports": 1_881.0, "import": 47_159.0, "whole table": 97.0, "30 days": 65.0,
     "30 days by community (level=2)": 99.0, "30 days, one street": 30.0,

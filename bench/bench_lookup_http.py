@@ -42,7 +42,7 @@ Configurations (``--configs``, comma-separated):
                          (``preload_app``: the index is built in the master there too)
   ``gunicorn:W:T:fixed`` the same without recycling workers (``--max-requests 0``)
   ``gunicorn:W:T:warm``  the same, recycling, with a ``post_worker_init`` hook that builds the grid index
-                         before the worker takes requests (now a no-op: the master has built it)
+                         before the worker takes requests (a no-op: the master has built it already)
 
 Usage: python bench/bench_lookup_http.py [--city] [--duration S] [--connections N] [--configs LIST] [--rounds N]
                                          [--breakdown-only]

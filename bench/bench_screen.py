@@ -152,8 +152,8 @@ def analyse(url: str) -> None:
     """Refresh the planner's statistics after the bulk load, as autovacuum would within a minute or so.
 
     Straight after a COPY of a million rows the planner still believes the table is empty and scans the
-    whole GiST index for a window of a few hours (2 s instead of 15 ms); a command centre's server would
-    have been analysed long before anyone measured it.
+    whole GiST index for a window of a few hours; a command centre's server would have been analysed long
+    before anyone measured it.
     """
     import psycopg2
 

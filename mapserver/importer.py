@@ -255,7 +255,7 @@ def _name_incidents(rows: list[_Row]) -> None:
     for row, wkt in zip(waiting, shapely.to_wkt(points, rounding_precision=7).tolist(), strict=True):
         row.key = incident_id(row.unnamed, wkt=wkt)
         # The record was made by _records with an empty id and is held by this row alone: naming it in place
-        # costs nothing, where dataclasses.replace would build it anew (a second of a 200,000-row import).
+        # is safe, and spares dataclasses.replace building every record anew.
         object.__setattr__(row.unnamed, "id", row.key)
 
 

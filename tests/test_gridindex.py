@@ -617,7 +617,7 @@ def postgis_covering(url: str, grids: list[Grid], lons: np.ndarray, lats: np.nda
 
 @pytest.fixture(scope="module", params=["demo district", "zhoukou"])
 def real(request: pytest.FixtureRequest) -> RealCase:
-    """Built once per module: the demo district takes ~5–8 s."""
+    """Built once per module: building the demo district takes seconds."""
     if request.param == "demo district":
         return real_case(demo_district_grids(), seed=5)
     return real_case(zhoukou_grids(), seed=6)
@@ -687,7 +687,7 @@ def test_real_grids_nearest_is_the_brute_force_one_and_cheap(real):
     base = [g for g in real.grids if g.kind == "base"]
     points = outside_points(base, 60, seed=13)
     assert_nearest_as_brute_force(real.index, real.grids, points)
-    # Far or near, a snap measures a handful of grids, not every grid within reach (that took 15–90 ms).
+    # Far or near, a snap measures a handful of grids, not every grid within reach.
     far = [p for p in points if nearest_reference(base, *p)[1] > 10_000][:10]
     times = []
     for lon, lat in far * 5:

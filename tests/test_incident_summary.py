@@ -303,8 +303,8 @@ def _daily_writes(conn) -> tuple[int, int]:
 @pytest.mark.parametrize("store", ["postgis"], indirect=True)
 def test_a_bulk_insert_by_another_client_sums_each_key_once_and_this_stores_sessions_sum_row_by_row(store):
     """Another client's multi-row INSERT (a COPY by hand, an ETL job) writes each summary key once, not once per row
-    (by row, 1,000,000 incidents over a year had rewritten each key's rows some 300 times: 816 s). This store's own
-    connections ask for row by row, which costs a single report less."""
+    (by row, a year's bulk load rewrites each key's rows once per incident on it, in one transaction). This store's
+    own connections ask for row by row, which costs a single report less."""
     conn = psycopg2.connect(store.url)
     try:
         with conn.cursor() as cur:

@@ -48,7 +48,7 @@ def test_every_geometry_column_has_a_gist_index(postgis_url):
 
 
 def test_incident_codes_compare_byte_by_byte_whatever_the_database_locale(postgis_url):
-    """Schema v6: incident ids and codes are COLLATE "C" (memcmp, abbreviated keys) in any locale."""
+    """Incident ids and codes are COLLATE "C" (memcmp, abbreviated keys) in any locale."""
     rows = dict(catalog(postgis_url, "SELECT table_name || '.' || column_name, collation_name "
                                      "FROM information_schema.columns WHERE table_name IN ('incidents', "
                                      "'incident_events') AND data_type = 'text'"))

@@ -33,8 +33,8 @@ TOP_CELLS = 20  # cells ranked by count when nothing is significantly hot
 def _views_metres(xs: np.ndarray, ys: np.ndarray, cameras: Sequence[Camera]) -> np.ndarray:
     """Each camera's view in the local metric plane, camera at (x, y); bearings clockwise from north.
 
-    Built for all cameras at once (a buffer call for the circles, one ragged ring array for the sectors):
-    a polygon at a time costs ~75 µs each, 0.9 s for 12,000 cameras.
+    Built for all cameras at once (a buffer call for the circles, one ragged ring array for the sectors),
+    not a polygon at a time, which would cost a shapely call per camera.
     """
     reach = np.array([c.range_m or DEFAULT_RANGE_M for c in cameras], dtype=float)
     circle = np.array([c.direction_deg is None or c.fov_deg is None or c.fov_deg >= 360 for c in cameras])

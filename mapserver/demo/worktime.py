@@ -1,12 +1,12 @@
 """Working-time arithmetic for many instants at once, with the same rules as :class:`WorkCalendar`.
 
 :meth:`mapserver.workcalendar.WorkCalendar.add` walks office intervals one by
-one (about 15 µs a call); a demo year of 120,000 incidents needs several such
-sums each, and the city a million. Here the office intervals of the whole
-window are laid out once (from the calendar's own ``periods``, ``timezone`` and
-``is_working_day``), with the working seconds before each, and a sum is two
-binary searches. Instants are POSIX seconds (UTC); amounts are working seconds.
-The test suite checks the results against ``WorkCalendar.add``.
+one; a demo year of 120,000 incidents needs several such sums each, and the city
+a million. Here the office intervals of the whole window are laid out once (from
+the calendar's own ``periods``, ``timezone`` and ``is_working_day``), with the
+working seconds before each, and a sum is two binary searches. Instants are POSIX
+seconds (UTC); amounts are working seconds. The test suite checks the results
+against ``WorkCalendar.add``.
 """
 
 from __future__ import annotations

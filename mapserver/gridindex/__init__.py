@@ -51,8 +51,8 @@ Structures, and which serves where
   A cell no boundary comes near answers from a numpy table (one multiply-add and
   one read); points in mixed cells are tested exactly against that cell's short
   candidate list, best grid first. The cover wins for points, single or in bulk:
-  ``assign`` runs over ten times faster than an STRtree point query, which tests
-  every point against its candidates. A lon/lat raster beats H3 cells here: the
+  an STRtree point query tests every point against its candidates, the cover
+  only the points in mixed cells. A lon/lat raster beats H3 cells here: the
   cell of a point is two multiplications, whereas H3 needs a library call per
   point and its hexagons do not nest exactly into coarser ones or tile a box.
 * **R-tree** (``rtree``, libspatialindex): grid bounding boxes by slot. It serves
@@ -62,7 +62,7 @@ Structures, and which serves where
 * **Box groups** (:mod:`.nearest`) serve nearest-grid snapping: base grid boxes
   packed by level into groups of ~48, searched best-first with exact box
   distances in the query point's own metric frame, so only the handful of grids
-  that could be nearest are measured (tens of µs, 100 km away or at 0°, 0°).
+  that could be nearest are measured, however far away the point is.
   The R-tree's nearest (and an STRtree's) ranks boxes in degrees, whose east and
   north lengths differ by a ratio that varies with latitude: to stay exact it
   would have to measure a band of grids ~20 % deeper than the nearest one, which

@@ -165,7 +165,7 @@ def _piece_meets_cell(ua: np.ndarray, va: np.ndarray, du: np.ndarray, dv: np.nda
 
 
 def _sorted_unique(keys: np.ndarray) -> np.ndarray:
-    """``np.unique`` by sorting: several times faster than numpy 2's hash-based unique on millions of int64."""
+    """``np.unique`` by sorting, which beats numpy 2's hash-based unique on millions of int64."""
     keys = np.sort(keys)
     if not len(keys):
         return keys

@@ -31,7 +31,7 @@ import pandas as pd
 from mapserver.importing.fields import ALIASES, convert
 from mapserver.store.incident_batch import EPOCH, NAT, US
 
-# Up to this many distinct values, each is converted by fields.convert itself (about 2 µs each).
+# Up to this many distinct values, each is converted by fields.convert itself; more go to the vectorised converters.
 _EXACT_UNIQUES = 20_000
 # datetime's range, in microseconds since the epoch: a time beyond it (after conversion to UTC) is refused by
 # the per-row conversion (OverflowError), so it is marked for that.

@@ -8,12 +8,12 @@ and a whole-file read would then fail without saying which row is at fault. CSV 
 are read as text only; their geometry (a WKT column or lon/lat columns) is parsed by
 :mod:`mapserver.importing.geometry`.
 
-A plain ``.csv`` is read by pandas' C parser (about five times faster than GDAL's CSV
-driver: 0.5 s against 2.6 s for 200,000 incidents) when it reads the file as GDAL would:
-the same column names as GDAL finds (GDAL's header rules, separator detection, ``field_N``
-names and ``.csvt`` column types all show there), no cell typed by GDAL, and none of the
-few things the two read differently (a NUL byte, a line of blanks only, a carriage return
-inside a quoted cell, a malformed line). Otherwise GDAL reads it, as before.
+A plain ``.csv`` is read by pandas' C parser (much faster than GDAL's CSV driver) when
+it reads the file as GDAL would: the same column names as GDAL finds (GDAL's header
+rules, separator detection, ``field_N`` names and ``.csvt`` column types all show there),
+no cell typed by GDAL, and none of the few things the two read differently (a NUL byte,
+a line of blanks only, a carriage return inside a quoted cell, a malformed line).
+Otherwise GDAL reads it.
 
 Coordinates are left in the file's own CRS; :attr:`Source.crs` is what the file
 declares (``EPSG:n``), if anything.
