@@ -3,10 +3,10 @@
 Both fork ``workers`` processes from this one, which made the app. gunicorn is the default: pure Python and actively
 maintained, while uWSGI's project is in maintenance mode (bug fixes only); holding long-lived browser connections or
 polling from many consoles, as the next features need, is then a matter of gunicorn's worker class (threads, gevent,
-asyncio), not of another server. Its sync workers answer one request per connection, so no worker can hoard a client
-pool's keep-alive connections while the others idle, as its threaded workers can (BENCHMARKS.md); given more than one
-thread, gunicorn runs those instead. uWSGI parses HTTP in C and costs less CPU per request (BENCHMARKS.md): it stays,
-as an extra, for a machine where that decides.
+or asyncio for an ASGI app), not of another server. Its sync workers answer one request per connection, so no worker
+can hoard a client pool's keep-alive connections while the others idle, as its threaded workers can (BENCHMARKS.md);
+given more than one thread, gunicorn runs those instead. uWSGI parses HTTP in C and costs less CPU per request
+(BENCHMARKS.md): it stays, as an extra, for a machine where that decides.
 
 Store connections are opened per process after the fork (both backends check the process id), so workers
 never share a socket. uWSGI forks from C, so it is asked to run Python's after-fork hooks in each worker
