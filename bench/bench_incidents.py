@@ -9,9 +9,10 @@ Targets (issue 5), on this 2-core machine:
 Setup: a database of its own on the server named by ``MAPSERVER_BENCH_PG`` (an admin URL such as
 postgresql://postgres@127.0.0.1:5432/postgres), created and dropped here; the demo district (川汇区,
 2,197 grids, staff, 50,000 addresses, a year of 120,000 incidents) loaded with build_city + load_city;
-``mapserver serve`` (uWSGI) or, with ``--server gunicorn``, gunicorn with the project's settings (sync workers), or
-with ``--server gunicorn-gthread`` its threaded workers (``--workers`` each) in a subprocess on a free loopback
-port, stopped by SIGTERM to every process of the server.
+``mapserver serve`` (gunicorn, sync workers) or, with ``--server uwsgi``, ``mapserver serve --server uwsgi`` (the
+``mapserver[uwsgi]`` extra), or with ``--server gunicorn-gthread`` ``gunicorn wsgi:app`` with the project's settings but
+threaded workers (``--workers`` each) in a subprocess on a free loopback port, stopped by SIGTERM to every process of
+the server.
 
 * Reports: ``wrk`` (Debian package ``wrk``; one thread, so the load generator leaves the two cores to
   the server and PostgreSQL) POSTs reports at points inside the district's base grids for ``--seconds``
@@ -29,7 +30,7 @@ Each line also shows a reference figure (``BEFORE``, from BENCHMARKS.md, same be
 (higher is better for throughput, lower for times). Measures
 state whether their percentiles are exact or read from the per-day summary's histograms (within 2.2%).
 Usage: MAPSERVER_BENCH_PG=postgresql://postgres@127.0.0.1:5432/postgres python bench/bench_incidents.py
-       [--seconds 15] [--connections 16] [--workers 4] [--server uwsgi|gunicorn|gunicorn-gthread]
+       [--seconds 15] [--connections 16] [--workers 4] [--server gunicorn|uwsgi|gunicorn-gthread]
        [--import-rows 200000] [--kpi-incidents 1000000]
        [--only import|reports] [--profile import.prof]
 ``--only import`` runs the import alone (demo district loaded, no server, no wrk, no measures); ``--only reports``
@@ -82,7 +83,7 @@ TARGET_IMPORT_PER_S = 50_000
 BUDGET_KPIS_MS = 300.0
 WARM_UP_S = 3
 ROOT = Path(__file__).resolve().parents[1]  # where wsgi.py is
-SERVERS = {"uwsgi": "mapserver serve (uWSGI)", "gunicorn": "gunicorn wsgi:app (sync workers)",
+SERVERS = {"gunicorn": "mapserver serve (gunicorn, sync workers)", "uwsgi": "mapserver serve --server uwsgi",
            "gunicorn-gthread": "gunicorn wsgi:app (gthread workers)"}
 KPI_REPEATS = 7
 # Reference figures printed beside this run's: BENCHMARKS.md, 2026-12-06 evening, the "before" run under uWSGI.
@@ -150,22 +151,21 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(url: str, workers: int, folder: Path, kind: str = "uwsgi") -> Iterator[tuple[str, int]]:
-    """The server in a subprocess (its own process group): ``mapserver serve`` (uWSGI) or gunicorn with the
-    project's settings (``gunicorn -c python:mapserver.gunicorn_conf wsgi:app``, sync workers) or with its
-    threaded workers; yields its base URL and process group id once /readyz answers."""
+def server(url: str, workers: int, folder: Path, kind: str = "gunicorn") -> Iterator[tuple[str, int]]:
+    """The server in a subprocess (its own process group): ``mapserver serve --server KIND`` (gunicorn or uwsgi) or
+    ``gunicorn -c python:mapserver.gunicorn_conf wsgi:app`` with threaded workers; yields its base URL and process
+    group id once /readyz answers."""
     config, port = folder / "config.yaml", free_port()
     config.write_text(f"store:\n  url: {url}\nserver:\n  workers: {workers}\n", encoding="utf-8")
     bin_dir = str(Path(sys.executable).parent)
     log = (folder / "server.log").open("w")
-    if kind == "uwsgi":
+    if kind in ("gunicorn", "uwsgi"):
         command = [shutil.which("mapserver", path=bin_dir) or "mapserver", "--config", str(config), "serve",
-                   "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+                   "--server", kind, "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     else:
         command = [shutil.which("gunicorn", path=bin_dir) or "gunicorn", "-c", "python:mapserver.gunicorn_conf",
-                   "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--chdir", str(ROOT), "wsgi:app"]
-        if kind == "gunicorn-gthread":
-            command[1:1] = ["--worker-class", "gthread"]
+                   "--worker-class", "gthread", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+                   "--chdir", str(ROOT), "wsgi:app"]
     env = {**os.environ, "MAPSERVER_CONFIG": str(config)}
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env)
     base = f"http://127.0.0.1:{port}"
@@ -429,12 +429,22 @@ def ratio_line(label: str, value: float, unit: str, target: float, higher_is_bet
             f"({verdict}){was}")
 
 
+def servers_arg(text: str) -> str:
+    """``--server``: one of :data:`SERVERS`, or several separated by commas."""
+    unknown = [kind for kind in text.split(",") if kind not in SERVERS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown server {unknown[0]!r}; choose from {', '.join(SERVERS)}")
+    return text
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=15, help="length of the measured report run")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument("--workers", type=int, default=4, help="server worker processes (server.workers)")
-    parser.add_argument("--server", choices=tuple(SERVERS), default="uwsgi", help="the server the reports go to")
+    parser.add_argument("--server", default="gunicorn", type=servers_arg,
+                        help=f"the server the reports go to ({', '.join(SERVERS)}); with --only reports, a "
+                             "comma-separated list runs each in turn over one loaded database")
     parser.add_argument("--import-rows", type=int, default=200_000)
     parser.add_argument("--kpi-incidents", type=int, default=1_000_000)
     parser.add_argument("--only", choices=("all", "import", "reports"), default="all",
@@ -443,6 +453,8 @@ def main() -> int:
     parser.add_argument("--profile", type=Path, default=None, metavar="FILE",
                         help="write a cProfile of the import to FILE (view with python -m pstats FILE)")
     args = parser.parse_args()
+    if "," in args.server and args.only != "reports":
+        parser.error("several servers only with --only reports")
     admin = os.environ.get("MAPSERVER_BENCH_PG")
     if not admin:
         print("skipped: set MAPSERVER_BENCH_PG to an admin URL, e.g. postgresql://postgres@127.0.0.1:5432/postgres")
@@ -453,7 +465,7 @@ def main() -> int:
         print("wrk is missing: apt-get install wrk")
         return 1
     if args.only == "reports":
-        return main_reports(admin, args.seconds, args.connections, args.workers, args.server)
+        return main_reports(admin, args.seconds, args.connections, args.workers, args.server.split(","))
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory() as tmp, scratch_database(admin, "mapserver_bench_incidents") as url:
         folder = Path(tmp)
@@ -508,8 +520,9 @@ def print_reports(reports: dict[str, float], seconds: int, connections: int, wor
                      True, BEFORE["reports"]))
 
 
-def main_reports(admin: str, seconds: int, connections: int, workers: int, kind: str) -> int:
-    """The reports over HTTP alone: the demo district loaded, then the server driven by wrk."""
+def main_reports(admin: str, seconds: int, connections: int, workers: int, kinds: list[str]) -> int:
+    """The reports over HTTP alone: the demo district loaded once, then each server in ``kinds`` in turn (a new
+    process each time) driven by wrk, so that servers run turn about in the same minutes are compared."""
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory() as tmp, scratch_database(admin, "mapserver_bench_reports") as url:
         store = open_store(url)
@@ -517,13 +530,15 @@ def main_reports(admin: str, seconds: int, connections: int, workers: int, kind:
             load_demo(store, url)
             operator = new_token()
             store.add_token(name="bench-operator", role="operator", token_hash=hash_token(operator))
-            with server(url, workers, Path(tmp), kind) as (base, pgid):
-                reports = bench_reports(url, base, pgid, Path(tmp), operator, points_in_grids(store, 5000, seed=3),
-                                        seconds, connections)
-            print(f"   load average after the run: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
+            points = points_in_grids(store, 5000, seed=3)
+            for kind in kinds:
+                with server(url, workers, Path(tmp), kind) as (base, pgid):
+                    started = datetime.now().strftime("%H:%M:%S")
+                    reports = bench_reports(url, base, pgid, Path(tmp), operator, points, seconds, connections)
+                print(f"   {started}, load average after the run: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
+                print_reports(reports, seconds, connections, workers, kind)
         finally:
             store.close()
-    print_reports(reports, seconds, connections, workers, kind)
     return 0
 
 

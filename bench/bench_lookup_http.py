@@ -1,4 +1,4 @@
-"""Benchmark of ``GET /api/lookup?lon=&lat=`` under ``mapserver serve`` (uWSGI) and gunicorn on loopback.
+"""Benchmark of ``GET /api/lookup?lon=&lat=`` under ``mapserver serve`` (gunicorn, or uWSGI) on loopback.
 
 Targets (issue 4, 2-core machine): ≥ 1,500 requests/s with p99 ≤ 10 ms.
 
@@ -35,9 +35,10 @@ when no other process runs (the server's CPU per request with them): compare con
 within one run.
 
 Configurations (``--configs``, comma-separated):
-  ``serve:W``            ``mapserver serve --workers W``: what production runs (uWSGI, 1 thread per worker,
-                         grid index built in the master before the fork and the heap frozen)
-  ``serve:W:T``          the same with ``--threads T``
+  ``serve:W``            ``mapserver serve --workers W``: what production runs (gunicorn's sync workers, 1 thread
+                         each, grid index built in the master before the fork and the heap frozen)
+  ``serve:W:T``          the same with ``--threads T`` (gunicorn then runs its threaded workers)
+  ``uwsgi:W[:T]``        ``mapserver serve --server uwsgi`` (the ``mapserver[uwsgi]`` extra), the same otherwise
   ``gunicorn:W:T``       ``gunicorn -c python:mapserver.gunicorn_conf wsgi:app`` with W workers, T threads
                          (``preload_app``: the index is built in the master there too)
   ``gunicorn:W:T:fixed`` the same without recycling workers (``--max-requests 0``)
@@ -84,7 +85,7 @@ from mapserver.store import open_store
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_RPS = 1_500.0
 TARGET_P99_MS = 10.0
-DEFAULT_CONFIGS = "serve:4,gunicorn:4:1:fixed"
+DEFAULT_CONFIGS = "serve:4,uwsgi:4"
 START_TIMEOUT_S = 60.0
 STOP_GRACE_S = 35.0  # gunicorn's graceful_timeout is 30 s
 POINTS = 20_000
@@ -219,8 +220,9 @@ def server_command(spec: str, config: Path, port: int) -> list[str]:
     kind, *parts = spec.split(":")
     bin_dir = Path(sys.executable).parent
     serve = ["--config", str(config), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", parts[0]]
-    if kind == "serve" and len(parts) in (1, 2):
-        return [str(bin_dir / "mapserver"), *serve, *(["--threads", parts[1]] if parts[1:] else [])]
+    if kind in ("serve", "uwsgi") and len(parts) in (1, 2):
+        server = ["--server", "uwsgi"] if kind == "uwsgi" else []
+        return [str(bin_dir / "mapserver"), *serve, *server, *(["--threads", parts[1]] if parts[1:] else [])]
     if kind == "gunicorn" and len(parts) in (2, 3):
         settings = str(config.parent / WARM_CONF) if parts[2:] == ["warm"] else "python:mapserver.gunicorn_conf"
         command = [str(bin_dir / "gunicorn"), "-c", settings, "--bind", f"127.0.0.1:{port}",
@@ -230,7 +232,7 @@ def server_command(spec: str, config: Path, port: int) -> list[str]:
         elif parts[2:] not in ([], ["warm"]):
             raise SystemExit(f"unknown option {parts[2]!r} in {spec!r}")
         return [*command, "wsgi:app"]
-    raise SystemExit(f"unknown configuration {spec!r}; expected serve:W[:T] or gunicorn:W:T[:fixed|:warm]")
+    raise SystemExit(f"unknown configuration {spec!r}; expected serve:W[:T], uwsgi:W[:T] or gunicorn:W:T[:fixed|:warm]")
 
 
 def write_warm_conf(folder: Path) -> None:
@@ -244,7 +246,7 @@ def write_warm_conf(folder: Path) -> None:
 @dataclass(frozen=True)
 class Server:
     base: str  # http://127.0.0.1:PORT
-    pid: int  # the gunicorn master, leader of the server's process group
+    pid: int  # the master (gunicorn or uWSGI), leader of the server's process group
 
 
 @contextmanager
@@ -475,10 +477,11 @@ def think_time_ms(server: Server, scripts: dict[str, Path], args: argparse.Names
 
 def describe(spec: str) -> str:
     kind, *parts = spec.split(":")
-    if kind == "serve":
+    if kind in ("serve", "uwsgi"):
         threads = parts[1] if parts[1:] else THREADS_PER_WORKER
-        shipped = "" if parts[1:] else " (as shipped)"
-        return f"mapserver serve (uWSGI), {parts[0]} workers × {threads} threads{shipped}"
+        shipped = " (as shipped)" if kind == "serve" and not parts[1:] else ""
+        server = "--server uwsgi" if kind == "uwsgi" else "(gunicorn)"
+        return f"mapserver serve {server}, {parts[0]} workers × {threads} threads{shipped}"
     option = {"fixed": ", no recycling", "warm": ", index built at worker start"}.get(parts[2] if parts[2:] else "", "")
     return f"gunicorn wsgi:app, {parts[0]} workers × {parts[1]} threads{option}"
 

@@ -43,7 +43,12 @@ class StoreSettings(_Section):
     connect_timeout_s: int = Field(5, ge=1, le=120)
 
 
+ServerKind = Literal["gunicorn", "uwsgi"]
+"""The HTTP servers ``mapserver serve`` can run: gunicorn (a dependency) or uWSGI (the ``mapserver[uwsgi]`` extra)."""
+
+
 class ServerSettings(_Section):
+    kind: ServerKind = Field("gunicorn", description="the HTTP server `mapserver serve` runs")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     workers: int = Field(4, ge=1, le=64, description="worker processes for `mapserver serve`")

@@ -1,4 +1,5 @@
-"""gunicorn settings for running ``wsgi:app`` directly: ``gunicorn -c python:mapserver.gunicorn_conf wsgi:app``.
+"""gunicorn settings for running ``wsgi:app`` directly: ``gunicorn -c python:mapserver.gunicorn_conf wsgi:app``
+(``mapserver serve`` runs gunicorn with the same settings in its own process).
 
 The listen address and worker count come from ``MAPSERVER_BIND`` (default
 127.0.0.1:8000) and ``MAPSERVER_WORKERS`` (default 2 per core); everything else
@@ -19,7 +20,10 @@ graceful_timeout = GUNICORN_OPTIONS["graceful_timeout"]
 keepalive = GUNICORN_OPTIONS["keepalive"]
 max_requests = GUNICORN_OPTIONS["max_requests"]
 max_requests_jitter = GUNICORN_OPTIONS["max_requests_jitter"]
+backlog = GUNICORN_OPTIONS["backlog"]
+limit_request_line = GUNICORN_OPTIONS["limit_request_line"]
 accesslog = GUNICORN_OPTIONS["accesslog"]
+control_socket_disable = GUNICORN_OPTIONS["control_socket_disable"]
 preload_app = True  # the app, its store check and its grid index are made once, in the master (see when_ready)
 
 

@@ -1,10 +1,12 @@
-"""Production serving: ``mapserver serve`` runs uWSGI (the ``pyuwsgi`` wheel) in this process.
+"""Production serving: ``mapserver serve`` runs gunicorn, or uWSGI (the ``mapserver[uwsgi]`` extra), in this process.
 
-uWSGI parses HTTP in C and hands each request to the app on one of ``threads`` threads in each of ``workers``
-processes forked from this one. The same app under gunicorn's threaded workers spent about 700 µs more CPU per
-request in gunicorn itself than the whole lookup costs the app (bench/bench_lookup_http.py), which on two cores
-decides both the throughput and the 99th percentile. gunicorn remains possible for those who run it
-(``gunicorn -c python:mapserver.gunicorn_conf wsgi:app``, :data:`GUNICORN_OPTIONS`).
+Both fork ``workers`` processes from this one, which made the app. gunicorn is the default: pure Python and actively
+maintained, while uWSGI's project is in maintenance mode (bug fixes only); holding long-lived browser connections or
+polling from many consoles, as the next features need, is then a matter of gunicorn's worker class (threads, gevent,
+or asyncio for an ASGI app), not of another server. Its sync workers answer one request per connection, so no worker
+can hoard a client pool's keep-alive connections while the others idle, as its threaded workers can (BENCHMARKS.md);
+given more than one thread, gunicorn runs those instead. uWSGI parses HTTP in C and costs less CPU per request
+(BENCHMARKS.md): it stays, as an extra, for a machine where that decides.
 
 Store connections are opened per process after the fork (both backends check the process id), so workers
 never share a socket. uWSGI forks from C, so it is asked to run Python's after-fork hooks in each worker
@@ -12,11 +14,10 @@ never share a socket. uWSGI forks from C, so it is asked to run Python's after-f
 
 Before forking, :func:`prepare_for_workers` builds the grid index in the master and freezes the garbage
 collector's view of the heap (``gc.freeze``): every worker starts with the index (shared copy-on-write)
-instead of stalling 0.6–0.8 s on its first lookup to build its own, and no worker's full collection walks
-the ~190,000 objects of a district's app and index again (one such collection held a worker for 114 ms;
-frozen, a worker tracks ~3,500; bench/bench_lookup_http.py). The store's per-process caches are built there too
-(:func:`warm_store_caches`): the road layer's network and the hotspot study areas, so a worker's first patrol plan
-or hotspot answer does not build them (on the demo city the study at res 9 alone takes seconds).
+instead of stalling on its first lookup to build its own, and no worker's full collection walks the app's and
+the index's objects again (one such collection holds the whole worker; BENCHMARKS.md). The store's per-process
+caches are built there too (:func:`warm_store_caches`): the road layer's network and the hotspot study areas, so a
+worker's first patrol plan or hotspot answer does not build them.
 """
 
 from __future__ import annotations
@@ -27,15 +28,16 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from gunicorn.app.base import BaseApplication
 
-from mapserver.config import Settings
+from mapserver.config import ServerKind, Settings
 from mapserver.store import Store
 
 THREADS_PER_WORKER = 1
-"""Request threads in each worker process. One: on the 2-core bench machine 4 processes × 1 thread answered lookups
-with a p99 of 8–15 ms at 1,500 req/s where 2 × 4 gave 15–20 ms (threads of one process wait for each other's GIL),
-and took 415 reports/s against 383 (BENCHMARKS.md). More threads keep a slow client (a wall on a weak link, no nginx
-in front) from holding a whole process."""
+"""Request threads in each worker process. One: on a small machine more processes of one thread answered lookups with
+a lower p99 and took more reports than fewer processes of more threads, which wait for each other's GIL
+(BENCHMARKS.md). More threads keep a slow client (a wall on a weak link, no nginx in front) from holding a whole
+process."""
 
 GRACEFUL_STOP_S = 30
 """On SIGTERM, how long requests in flight may take to finish before their worker is killed (seconds)."""
@@ -44,25 +46,34 @@ LISTEN_BACKLOG = 1024
 """Connections the kernel queues for the workers (capped by ``net.core.somaxconn``, which uWSGI checks)."""
 
 GUNICORN_OPTIONS: dict[str, Any] = {
-    # One request per connection, as under uWSGI. gunicorn's threaded workers keep a client's connection open,
-    # and the worker that wakes first accepts a burst of new ones: under wrk all 16 connections could land on one
-    # of four workers, and reports ranged 731–1,503/s from run to run, against 1,284–1,493/s with sync workers
-    # (p99 15–18 ms; BENCHMARKS.md). gunicorn itself runs threaded workers when given more than one thread.
+    # One request per connection, as under uWSGI: gunicorn's threaded workers keep a client's connection open,
+    # and the worker that wakes first accepts a burst of new ones, so one of them can end up serving a whole
+    # client pool while the others idle (BENCHMARKS.md). gunicorn itself runs threaded workers when given more
+    # than one thread.
     "worker_class": "sync",
     "threads": THREADS_PER_WORKER,
-    "timeout": 60,  # seconds; a bulk lookup of 1,000,000 points takes a few
+    "timeout": 60,  # seconds a worker may stay silent; a bulk lookup of 1,000,000 points takes a few
     "graceful_timeout": GRACEFUL_STOP_S,
     "keepalive": 5,  # seconds an idle connection is kept open by threaded workers (sync workers close each)
-    # No recycling: a new worker rebuilds the grid index (0.4 s for a district, 3–4 s for a city), which
-    # cost more in pauses and CPU than any slow leak it guards against (bench/bench_lookup_http.py).
+    # No recycling: a new worker builds the grid index again, which costs more in pauses and CPU than any slow
+    # leak it guards against (bench/bench_lookup_http.py).
     "max_requests": 0,
     "max_requests_jitter": 0,
+    "backlog": LISTEN_BACKLOG,
+    "limit_request_line": 8190,  # the most gunicorn allows short of no limit: long bbox and OGC query strings
     "accesslog": None,  # mapserver.request logs one JSON line per request instead
+    # No control socket for gunicornc: its default is one path per user, which a second server on the machine
+    # (another district, a test) takes over, so that gunicornc would then resize or stop the wrong one.
+    "control_socket_disable": True,
 }
-"""Settings for those who serve ``wsgi:app`` with gunicorn instead (:mod:`mapserver.gunicorn_conf`)."""
+"""gunicorn's settings, for ``mapserver serve`` and for those who run ``gunicorn wsgi:app`` themselves
+(:mod:`mapserver.gunicorn_conf`)."""
 
 SERVED_APP: Flask | None = None
-"""The app :func:`run_server` hands to uWSGI (``--module mapserver.serving:SERVED_APP``): made before the fork."""
+"""The app :func:`run_uwsgi` hands to uWSGI (``--module mapserver.serving:SERVED_APP``): made before the fork."""
+
+UWSGI_MISSING = ("uWSGI is not installed: pip install 'mapserver[uwsgi]' for `--server uwsgi`, "
+                 "or serve with gunicorn (server.kind: gunicorn, the default)")
 
 
 def configure_logging() -> None:
@@ -138,6 +149,31 @@ def prepare_for_workers(app: Flask) -> None:
     settle_heap()
 
 
+def gunicorn_settings(*, bind: str, workers: int, threads: int = THREADS_PER_WORKER) -> dict[str, Any]:
+    """gunicorn's settings for serving on ``bind`` (``host:port``): :data:`GUNICORN_OPTIONS` and these."""
+    return {**GUNICORN_OPTIONS, "bind": [bind], "workers": workers, "threads": threads, "preload_app": True}
+
+
+class EmbeddedGunicorn(BaseApplication):
+    """gunicorn serving an app made in this process, rather than one it imports from a module path."""
+
+    def __init__(self, app: Flask, settings: dict[str, Any]) -> None:
+        self.flask_app, self.gunicorn_settings = app, settings
+        super().__init__()  # reads the settings: load_config
+
+    def load_config(self) -> None:
+        for name, value in self.gunicorn_settings.items():
+            self.cfg.set(name, value)
+
+    def load(self) -> Flask:
+        return self.flask_app
+
+
+def run_gunicorn(app: Flask, *, bind: str, workers: int, threads: int = THREADS_PER_WORKER) -> None:
+    """Serve ``app`` with gunicorn's master in this process until stopped (SIGTERM: requests in flight finish)."""
+    EmbeddedGunicorn(app, gunicorn_settings(bind=bind, workers=workers, threads=threads)).run()
+
+
 def uwsgi_arguments(*, bind: str, workers: int, threads: int = THREADS_PER_WORKER) -> list[str]:
     """uWSGI's command line for serving :data:`SERVED_APP` on ``bind`` (``host:port``)."""
     return [
@@ -172,12 +208,30 @@ def _somaxconn() -> int:
         return LISTEN_BACKLOG
 
 
-def run_server(app: Flask, *, bind: str, workers: int, threads: int = THREADS_PER_WORKER) -> None:
-    """Serve ``app`` with uWSGI until stopped; the app is built once, here, and forked into the workers."""
+def run_uwsgi(app: Flask, *, bind: str, workers: int, threads: int = THREADS_PER_WORKER) -> None:
+    """Serve ``app`` with uWSGI's master in this process until stopped (SIGTERM: requests in flight finish)."""
     import pyuwsgi
 
     global SERVED_APP
-    configure_logging()
-    prepare_for_workers(app)
     SERVED_APP = app
     pyuwsgi.run(uwsgi_arguments(bind=bind, workers=workers, threads=threads))
+
+
+def check_server(kind: ServerKind) -> None:
+    """Raise :class:`~mapserver.StartupError` naming the extra to install when ``kind`` is not installed."""
+    from importlib.util import find_spec
+
+    from mapserver import StartupError
+
+    if kind == "uwsgi" and find_spec("pyuwsgi") is None:
+        raise StartupError(UWSGI_MISSING)
+
+
+def run_server(app: Flask, *, kind: ServerKind = "gunicorn", bind: str, workers: int,
+               threads: int = THREADS_PER_WORKER) -> None:
+    """Serve ``app`` with ``kind`` until stopped; the app is built once, here, and forked into the workers."""
+    check_server(kind)
+    configure_logging()
+    prepare_for_workers(app)
+    serve = run_uwsgi if kind == "uwsgi" else run_gunicorn
+    serve(app, bind=bind, workers=workers, threads=threads)

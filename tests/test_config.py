@@ -46,6 +46,12 @@ def test_out_of_range_value(tmp_path):
         load_settings(write(tmp_path, "server:\n  workers: 0\n"), env={})
 
 
+def test_server_kind_is_gunicorn_or_uwsgi(tmp_path):
+    assert load_settings(write(tmp_path, "server:\n  kind: uwsgi\n"), env={}).server.kind == "uwsgi"
+    with pytest.raises(ConfigError, match=r"server\.kind.*gunicorn.*uwsgi"):
+        load_settings(write(tmp_path, "server:\n  kind: waitress\n"), env={})
+
+
 def test_env_substitution_with_default(tmp_path):
     path = write(tmp_path, "server:\n  port: ${PORT:-8123}\n  host: ${HOST}\n")
     assert load_settings(path, env={"HOST": "0.0.0.0"}).server.port == 8123

@@ -1,5 +1,6 @@
-"""Serving under gunicorn: the grid index, the road network and the hotspot study areas are built in the master
-before the fork, and the heap frozen.
+"""Serving: the grid index, the road network and the hotspot study areas are built in the master before the fork,
+and the heap frozen; ``mapserver serve`` answers from the workers under gunicorn (the default) and uWSGI (the
+``mapserver[uwsgi]`` extra), and says which extra to install when uWSGI is asked for and missing.
 
 Grids are the hand-made nested ones of tests/test_gridindex.py (WGS-84 degrees).
 """
@@ -7,23 +8,26 @@ Grids are the hand-made nested ones of tests/test_gridindex.py (WGS-84 degrees).
 from __future__ import annotations
 
 import gc
+import json
 import os
-import subprocess
+import sqlite3
 import sys
-import time
-import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from mapserver import create_app, serving
 from mapserver.auth import hash_token, new_token
+from mapserver.cli import main
 from mapserver.store import open_store
 from tests.conftest import settings_for
+from tests.served import KINDS, start_server
 from tests.test_gridindex import BD_SW, ST_B, STAFF, make_grids
 
-ROOT = Path(__file__).resolve().parents[1]
+STAFF_NAME = next(person.name for person in STAFF if person.grid_code == BD_SW)
 
 
 @pytest.fixture
@@ -133,42 +137,36 @@ def test_prepare_builds_the_configured_hotspot_studies_and_a_worker_answers_from
     store.close()
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def test_mapserver_serve_answers_lookups(tmp_path):
-    db = tmp_path / "serve.db"
-    store = open_store(f"sqlite:///{db}")
-    store.migrate()
-    store.add("grids", make_grids())
-    store.add("grid_staff", STAFF)
-    secret = new_token()
-    store.add_token(name="wall", role="viewer", token_hash=hash_token(secret))
-    store.close()
-    config = tmp_path / "config.yaml"
-    config.write_text(f"store:\n  url: sqlite:///{db}\n", encoding="utf-8")
-    port = _free_port()
-    exe = Path(sys.executable).parent / "mapserver"
-    server = subprocess.Popen([exe, "--config", config, "serve", "--port", str(port), "--workers", "2"], cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+@pytest.mark.parametrize("kind", KINDS)
+def test_mapserver_serve_answers_from_the_index_the_master_built(tmp_path, kind):
+    server = start_server(tmp_path, kind)
     try:
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/lookup?lon=114.601&lat=33.601",
-                                         headers={"Authorization": f"Bearer {secret}"})
-        deadline, answers = time.monotonic() + 60, []
-        while time.monotonic() < deadline and len(answers) < 20:
-            try:
-                with urllib.request.urlopen(request, timeout=5) as response:
-                    answers.append(response.read())
-            except OSError:
-                time.sleep(0.2)
-        assert len(answers) == 20 and all(b'"code":"' + BD_SW.encode() + b'"' in a.replace(b" ", b"")
-                                          for a in answers)
+        # Renamed behind the store's back (no data version bump): an index built before the rename still has
+        # the old name, so any worker that built its own after the fork would answer with the new one.
+        with sqlite3.connect(tmp_path / "served.db") as db:
+            db.execute("UPDATE grid_staff SET name = 'renamed' WHERE grid_code = ?", (BD_SW,))
+        db.close()
+        with ThreadPoolExecutor(max_workers=4) as pool:  # concurrent, so both workers answer some
+            answers = list(pool.map(lambda _: server.request("/api/lookup?lon=114.601&lat=33.601"), range(20)))
+        assert [status for status, _, _ in answers] == [200] * 20
+        names = [{person["name"] for person in json.loads(body)["staff"]} for _, _, body in answers]
+        assert all(STAFF_NAME in found and "renamed" not in found for found in names), names
     finally:
-        server.terminate()
-        output, _ = server.communicate(timeout=40)
-    assert '"status": 200' in output
+        output = server.stop()
+    assert '"path": "/api/lookup", "status": 200' in output  # the JSON request lines reached the log
+    assert ("Using worker: sync" in output) == (kind == "gunicorn")  # one request per connection
+
+
+def test_serve_with_uwsgi_missing_names_the_extra(tmp_path, monkeypatch):
+    config = tmp_path / "config.yaml"
+    config.write_text(f"store:\n  url: sqlite:///{tmp_path / 'never-opened.db'}\n", encoding="utf-8")
+    monkeypatch.setitem(sys.modules, "pyuwsgi", None)  # as if the extra were not installed: import fails
+    result = CliRunner().invoke(main, ["--config", str(config), "serve", "--server", "uwsgi"])
+    assert result.exit_code == 1 and "pip install 'mapserver[uwsgi]'" in result.output
+    assert not (tmp_path / "never-opened.db").exists()  # said before the store was opened
+
+
+def test_the_gunicorn_configuration_file_carries_every_option():
+    from mapserver import gunicorn_conf
+
+    assert {name: getattr(gunicorn_conf, name) for name in serving.GUNICORN_OPTIONS} == serving.GUNICORN_OPTIONS

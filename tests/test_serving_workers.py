@@ -1,6 +1,7 @@
 """Production serving on PostGIS: ``mapserver serve --workers 4`` answers ``/readyz`` from 4 worker processes, each
 through database connections of its own (pools are created after the fork, never shared with the master or a
-sibling), so 4 workers show 4 different database server processes."""
+sibling), so 4 workers show 4 different database server processes; under gunicorn (the default) and uWSGI (the
+``mapserver[uwsgi]`` extra)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg2
+import pytest
 
+from tests.served import KINDS
 from tests.test_cli import config_file, free_port, wait_for
 
 WORKERS = 4
@@ -43,13 +46,14 @@ def _backends_by_worker(url: str) -> dict[int, set[int]]:
     return seen
 
 
-def test_four_workers_answer_readyz_through_four_database_backends(tmp_path: Path, fresh_database: str):
+@pytest.mark.parametrize("kind", KINDS)
+def test_four_workers_answer_readyz_through_four_database_backends(tmp_path: Path, fresh_database: str, kind: str):
     cfg = config_file(tmp_path, fresh_database)
     exe = Path(sys.executable).parent / "mapserver"
     subprocess.run([exe, "--config", cfg, "init"], check=True, capture_output=True)
     port = free_port()
-    server = subprocess.Popen([exe, "--config", cfg, "serve", "--port", str(port), "--workers", str(WORKERS)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen([exe, "--config", cfg, "serve", "--server", kind, "--port", str(port),
+                               "--workers", str(WORKERS)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}/readyz"
         assert wait_for(url) is not None, "the server did not answer"

@@ -36,6 +36,8 @@ def init(ctx: click.Context) -> None:
 
 
 @main.command()
+@click.option("--server", "kind", type=click.Choice(["gunicorn", "uwsgi"]), default=None,
+              help="HTTP server (default: server.kind, gunicorn); uwsgi needs pip install 'mapserver[uwsgi]'")
 @click.option("--host", default=None, help="address to listen on (default: server.host)")
 @click.option("--port", type=int, default=None, help="port (default: server.port)")
 @click.option("--workers", type=int, default=None, help="worker processes (default: server.workers)")
@@ -43,17 +45,20 @@ def init(ctx: click.Context) -> None:
               help="request threads per worker (default: server.threads)")
 @click.pass_context
 @friendly_errors
-def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None, threads: int | None) -> None:
-    """Serve the map and the API with uWSGI."""
+def serve(ctx: click.Context, kind: str | None, host: str | None, port: int | None, workers: int | None,
+          threads: int | None) -> None:
+    """Serve the map and the API with gunicorn (or uWSGI)."""
     from mapserver import create_app
-    from mapserver.serving import run_server
+    from mapserver.serving import check_server, run_server
 
     settings = context_settings(ctx)
+    kind = kind or settings.server.kind
+    check_server(kind)  # before the app is made: a missing server is said at once
     app = create_app(settings)  # fails here, in the foreground, on a bad config or store
     host = host or settings.server.host
     port = port or settings.server.port
-    click.echo(f"serving {app.extensions['mapserver'].store.display_url} on http://{host}:{port}/")
-    run_server(app, bind=f"{host}:{port}", workers=workers or settings.server.workers,
+    click.echo(f"serving {app.extensions['mapserver'].store.display_url} on http://{host}:{port}/ with {kind}")
+    run_server(app, kind=kind, bind=f"{host}:{port}", workers=workers or settings.server.workers,
                threads=threads or settings.server.threads)
 
 
