@@ -36,15 +36,14 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     from mapserver.requestlog import register_request_log
     from mapserver.store import open_store
     from mapserver.store.base import SCHEMA_VERSION
+    from mapserver.store.migrations import schema_mismatch
 
     settings = settings or load_settings()
     if store is None:
         store = open_store(settings.store.url, pool_max=settings.store.pool_max,
                            connect_timeout_s=settings.store.connect_timeout_s)
-    found = store.schema_version()
-    if found != SCHEMA_VERSION:
-        raise StartupError(f"the store at {store.display_url} has schema version {found}, this server needs "
-                           f"{SCHEMA_VERSION}: run `mapserver init` to create or upgrade it")
+    if mismatch := schema_mismatch(store.schema_version(), SCHEMA_VERSION, store.display_url):
+        raise StartupError(mismatch)
 
     app = Flask(__name__, static_folder=str(PROJECT_ROOT / "static"), static_url_path="/static")
     app.config["MAX_CONTENT_LENGTH"] = int(settings.server.max_request_mb * 1024 * 1024)

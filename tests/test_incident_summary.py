@@ -1,6 +1,6 @@
-"""The per-day incident summary (schema version 5) on both backends: kept equal to a direct GROUP BY over
-incidents through reports, imports, transitions, grid changes and deletes; built by the migration from
-incidents already stored; and the measures read from it (exact counts, percentiles within the stated bound)."""
+"""The per-day incident summary on both backends: kept equal to a direct GROUP BY over incidents through reports,
+imports, transitions, grid changes and deletes; and the measures read from it (exact counts, percentiles within the
+stated bound)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from shapely.geometry import Point
 from mapserver.errors import Problem
 from mapserver.model import Incident, IncidentEvent
 from mapserver.store import open_store
-from mapserver.store.base import SCHEMA_VERSION
 from mapserver.store.incident_store import IncidentFilter
 from mapserver.store.incident_summary import (
     ABSOLUTE_ERROR_UNDER_1S,
@@ -30,6 +29,7 @@ from mapserver.store.incident_summary import (
     percentiles,
     whole_days,
 )
+from mapserver.store.postgis_schema import TRANSACTION_SLOT
 
 T0 = datetime(2026, 3, 1, 0, 0, tzinfo=UTC)
 STREETS = ("411602001000000", "411602002000000", "411602003000000", None)
@@ -171,39 +171,6 @@ def test_measures_from_the_summary_match_the_incidents(store):
                                                             "percentiles_exact")}
 
 
-def _add_as_of_version_4(store, url: str, made: list[Incident]) -> None:
-    """Incidents written into a version-4 store: by the store on SQLite; on PostGIS by plain SQL, since this
-    store's writes bump the version rows of version 8's shape."""
-    if store.kind != "postgis":
-        store.add("incidents", made)
-        return
-    conn = psycopg2.connect(url)
-    try:
-        with conn, conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO incidents (id, geom, reported_at, category, severity, status, grid_code, grid_l1, "
-                "dispatched_at, closed_at, warn_at, due_at) VALUES (%s, ST_SetSRID(ST_MakePoint(%s, %s), 4326), "
-                "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                [(i.id, i.geom.x, i.geom.y, i.reported_at, i.category, i.severity, i.status, i.grid_code, i.grid_l1,
-                  i.dispatched_at, i.closed_at, i.warn_at, i.due_at) for i in made])
-    finally:
-        conn.close()
-
-
-def test_the_migration_builds_the_summary_from_stored_incidents(tmp_path, fresh_database):
-    made = made_incidents(np.random.default_rng(9), 80)
-    for url in (f"sqlite:///{tmp_path / 'v4.db'}", fresh_database):
-        store = open_store(url)
-        try:
-            assert store.migrate(target=4) == 4
-            _add_as_of_version_4(store, url, made)
-            assert store.migrate() == SCHEMA_VERSION
-            assert_summary_is_exact(store)
-            assert sum(r[4] for r in summary_rows(store)[0]) == 80
-        finally:
-            store.close()
-
-
 def test_percentiles_from_buckets_stay_within_the_bound():
     rng = np.random.default_rng(1)
     for values in (rng.exponential(5_000, 999), rng.uniform(0, 3, 50), rng.lognormal(9, 2, 4_001), [42.0]):
@@ -324,34 +291,35 @@ def test_a_bulk_insert_by_another_client_sums_each_key_once_and_this_stores_sess
     assert_summary_is_exact(store)
 
 
-def test_two_reports_on_one_summary_key_do_not_wait_for_each_other(fresh_database):
-    """Before schema version 8, the second of two open reports on one key waited for the first one's COMMIT (its
-    lock on the key's summary row); from version 8 on, concurrent writers update rows of their own."""
-    store = open_store(fresh_database)
+@pytest.mark.parametrize("store", ["postgis"], indirect=True)
+def test_two_reports_on_one_summary_key_do_not_wait_for_each_other(store):
+    """Two open reports on one key: the second does not wait for the first one's COMMIT (a lock on the key's summary
+    row), as concurrent writers update summary rows of their own, in the slot their transaction id picks."""
+    first, second = psycopg2.connect(store.url), psycopg2.connect(store.url)
     try:
-        for version, waits in ((7, True), (8, False)):
-            store.migrate(target=version)
-            first, second = psycopg2.connect(fresh_database), psycopg2.connect(fresh_database)
-            try:
-                _insert_open(first, 2 * version)
-                with second.cursor() as cur:
-                    cur.execute("SET lock_timeout = '500ms'")
-                if waits:
-                    with pytest.raises(psycopg2.errors.LockNotAvailable):
-                        _insert_open(second, 2 * version + 1)
-                    second.rollback()
-                else:
-                    _insert_open(second, 2 * version + 1)
-                    second.commit()
-                first.commit()
-            finally:
-                first.close()
-                second.close()
-        assert store.count("incidents") == 3  # 7: the first only; 8: both
-        assert_summary_is_exact(store)
-        assert sum(r[4] for r in summary_rows(store)[0]) == 3
+        _insert_open(first, 1)
+        for _ in range(16):  # another client may have taken the id next to the first's: a new transaction, a new id
+            if _slot(second) != _slot(first):
+                break
+            second.rollback()
+        with second.cursor() as cur:
+            cur.execute("SET lock_timeout = '500ms'")
+        _insert_open(second, 2)  # LockNotAvailable if it had to wait for the first
+        second.commit()
+        first.commit()
     finally:
-        store.close()
+        first.close()
+        second.close()
+    assert store.count("incidents") == 2
+    assert_summary_is_exact(store)
+    assert sum(r[4] for r in summary_rows(store)[0]) == 2
+
+
+def _slot(conn) -> int:
+    """The summary slot of ``conn``'s open transaction (giving it an id if it has none yet)."""
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT {TRANSACTION_SLOT}")
+        return int(cur.fetchone()[0])
 
 
 def test_other_clients_inserts_are_summed_once_whichever_trigger_sums_them(fresh_database):

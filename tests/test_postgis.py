@@ -85,17 +85,15 @@ def test_upgrading_in_place_from_an_empty_database(fresh_database):
     store.close()
 
 
-def test_version_9_upgrades_a_database_whose_administrator_dropped_an_index_it_drops(fresh_database):
-    store = open_store(fresh_database)
-    try:
-        assert store.migrate(target=8) == 8
-        store._exec("DROP INDEX incidents_h3")
-        assert store.migrate() == SCHEMA_VERSION
-        indexes = {name for (name,) in catalog(fresh_database, "SELECT indexname FROM pg_indexes "
-                                                               "WHERE tablename = 'incidents'")}
-        assert "incidents_grid" in indexes and not indexes & {"incidents_h3", "incidents_l4"}
-    finally:
-        store.close()
+def test_incidents_have_no_index_that_no_query_reads(postgis_url):
+    """None on h3_cell (only grouped by, within a time window) nor on grid_l4 (a building is its incidents'
+    grid_code): each would cost every report an index insert and every large import a rebuild."""
+    indexes = {name for (name,) in catalog(postgis_url, "SELECT indexname FROM pg_indexes "
+                                                        "WHERE tablename = 'incidents'")}
+    assert {"incidents_grid", "incidents_l1", "incidents_l3", "incidents_open_due"} <= indexes
+    assert not indexes & {"incidents_h3", "incidents_l4"}
+    assert not any("h3_cell" in d or "grid_l4" in d for (d,) in catalog(
+        postgis_url, "SELECT indexdef FROM pg_indexes WHERE tablename = 'incidents'"))
 
 
 def test_a_forked_child_opens_its_own_pool(pg):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from contextlib import nullcontext
 from dataclasses import replace
 
 import pytest
@@ -23,27 +22,18 @@ def test_migrate_is_idempotent_and_reports_the_version(store):
     assert set(store.counts()) == {*LAYERS, "incident_events", "tokens", "audit_log", "patrol_plans"}
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgis"])
-def test_upgrade_in_place_keeps_the_data(tmp_path, request, backend):
-    from mapserver.store import open_store
-
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.db'}"
-    else:
-        url = request.getfixturevalue("fresh_database")
-    old = open_store(url)
-    assert old.migrate(target=1) == 1
-    with old.transaction(), old._cursor() if old.kind == "postgis" else nullcontext() as cur:
-        insert = ("INSERT INTO incidents (id, reported_at, category, severity, status, geom) VALUES "
-                  "('old-1', '2026-01-02T03:04:05+00:00', 'disputes', 'general', 'closed', {})")
-        if old.kind == "postgis":
-            cur.execute(insert.format("ST_SetSRID(ST_MakePoint(114.6, 33.6), 4326)"))
+def test_an_incident_written_by_another_client_with_the_required_columns_only_reads_with_the_defaults(store):
+    insert = ("INSERT INTO incidents (id, reported_at, category, severity, status, geom) VALUES "
+              "('by-hand-1', '2026-01-02T03:04:05+00:00', 'disputes', 'general', 'closed', {})")
+    with store.transaction():
+        if store.kind == "postgis":
+            with store._cursor() as cur:
+                cur.execute(insert.format("ST_SetSRID(ST_MakePoint(114.6, 33.6), 4326)"))
         else:
-            old._execute(insert.format("?"), (Point(114.6, 33.6).wkb,))
-    assert old.migrate() == SCHEMA_VERSION
-    kept = old.get("incidents", "old-1")
+            store._execute(insert.format("?"), (Point(114.6, 33.6).wkb,))
+    kept = store.get("incidents", "by-hand-1")
     assert kept.status == "closed" and kept.source == "grid_worker" and kept.version == 1 and kept.due_at is None
-    old.close()
+    assert (kept.description, kept.address, kept.reporter, kept.extra) == ("", "", "", {})
 
 
 @pytest.mark.parametrize("layer", LAYERS)

@@ -35,13 +35,14 @@ def context_settings(ctx: click.Context) -> Settings:
 
 def configured_store(settings: Settings, *, check_schema: bool = True) -> Store:
     """Open the store the settings name; unless ``check_schema`` is off (``mapserver init``), refuse one whose
-    schema is not this program's, saying to run ``mapserver init``, instead of failing on a missing table."""
+    schema is not this program's, saying what to do (mostly: run ``mapserver init``), instead of failing on a missing
+    table."""
     from mapserver.store.base import SCHEMA_VERSION
+    from mapserver.store.migrations import schema_mismatch
 
     store = open_store(settings.store.url, pool_max=settings.store.pool_max,
                        connect_timeout_s=settings.store.connect_timeout_s)
-    if check_schema and (found := store.schema_version()) != SCHEMA_VERSION:
+    if check_schema and (mismatch := schema_mismatch(store.schema_version(), SCHEMA_VERSION, store.display_url)):
         store.close()
-        raise click.ClickException(f"the store at {store.display_url} has schema version {found}, this program "
-                                   f"needs {SCHEMA_VERSION}: run `mapserver init` first")
+        raise click.ClickException(mismatch)
     return store

@@ -36,8 +36,8 @@ BBox = tuple[float, float, float, float]
 """(min lon, min lat, max lon, max lat) in degrees, WGS-84."""
 
 ROLES = ("viewer", "operator", "admin")
-SCHEMA_VERSION = 9
-"""The schema version this code reads and writes; each backend has as many migrations."""
+SCHEMA_VERSION = 1
+"""The schema version this code reads and writes; each backend has as many migrations, the first its baseline."""
 
 # The column each layer is keyed by; grid_staff ids are given by the store.
 KEYS: dict[str, str] = {

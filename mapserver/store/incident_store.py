@@ -300,7 +300,7 @@ class IncidentStore:
             overdue = sum(o for *_, o in groups)
         else:
             groups, by_grid = self._summary_counts(days, group_level)
-            # Open incidents past due, read through the partial index on open incidents (schema version 5).
+            # Open incidents past due, read through the partial index on open incidents.
             clause, params = _where([*conditions, (OPEN, ()), ("due_at < ?", (now,))])
             overdue = int(self._fetch(f"SELECT count(*) FROM incidents{clause}", params)[0][0])
         total = sum(n for *_, n, _, _ in groups)

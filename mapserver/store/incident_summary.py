@@ -1,5 +1,5 @@
-"""Reading the per-day incident summary (schema version 5): which measures it can answer, the UTC days it
-covers for a time window, and percentiles from its duration histograms.
+"""Reading the per-day incident summary: which measures it can answer, the UTC days it covers for a time
+window, and percentiles from its duration histograms.
 
 The summary (tables ``incident_daily``, ``incident_daily_streets`` and ``incident_daily_durations``, kept by
 triggers on every write to incidents) holds, per UTC day of ``reported_at``: exact counts by category ×

@@ -51,7 +51,7 @@ from mapserver.store.incident_store import EVENT_INSERT, event_values
 from mapserver.store.postgis_bulk import CopyText, CountedBatches, binary_kinds, binary_pieces, copy_pieces, copy_value
 from mapserver.store.postgis_connection import LazyBeginConnection, server_closed
 from mapserver.store.postgis_indexes import create_indexes, drop_secondary_indexes, rebuild_wanted
-from mapserver.store.postgis_schema import BY_STATEMENT, MIGRATIONS, TRANSACTION_SLOT
+from mapserver.store.postgis_schema import BY_STATEMENT, MIGRATIONS, TRANSACTION_SLOT, stored_version, upgrade
 from mapserver.store.token_cache import TokenCache
 
 # Caches in every worker compare this version (read at most once a second), so no NOTIFY goes with it: one
@@ -407,32 +407,10 @@ class PostGISStore(Store):
 
     def schema_version(self) -> int:
         with self._cursor() as cur:
-            cur.execute("SELECT to_regclass('mapserver_schema') IS NOT NULL")
-            if not cur.fetchone()[0]:
-                return 0
-            cur.execute("SELECT version FROM mapserver_schema")
-            row = cur.fetchone()
-            return int(row[0]) if row else 0
+            return stored_version(cur, self.display_url)
 
     def migrate(self, *, target: int | None = None) -> int:
-        with self.transaction(), self._cursor() as cur:
-            # One migrator at a time, even with several workers starting together.
-            cur.execute("SELECT pg_advisory_xact_lock(hashtext('mapserver_schema'))")
-            try:
-                cur.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-            except psycopg2.errors.InsufficientPrivilege:
-                raise StoreUnavailable(f"PostGIS is not enabled in {self.display_url} and this user may not "
-                                       "enable it; ask an administrator to run CREATE EXTENSION postgis") from None
-            cur.execute("CREATE TABLE IF NOT EXISTS mapserver_schema (version integer NOT NULL)")
-            cur.execute("SELECT version FROM mapserver_schema")
-            row = cur.fetchone()
-            version = int(row[0]) if row else 0
-            if row is None:
-                cur.execute("INSERT INTO mapserver_schema (version) VALUES (0)")
-            for step, script in enumerate(MIGRATIONS[version:target], start=version + 1):
-                cur.execute(script)
-                cur.execute("UPDATE mapserver_schema SET version = %s", (step,))
-        return self.schema_version()
+        return upgrade(self._cursor, MIGRATIONS, target=target, where=self.display_url)
 
     # -- layers -----------------------------------------------------------------
 

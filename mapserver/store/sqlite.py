@@ -35,7 +35,7 @@ from mapserver.store.base import (
     utc,
 )
 from mapserver.store.incident_batch import NAT, TIME_FIELDS, IncidentBatch, json_column
-from mapserver.store.sqlite_schema import MIGRATIONS, SPATIAL_TABLES
+from mapserver.store.sqlite_schema import MIGRATIONS, SPATIAL_TABLES, stored_version, upgrade
 
 
 def _columns(layer: str) -> tuple[str, ...]:
@@ -132,17 +132,10 @@ class SQLiteStore(Store):
     # -- schema -----------------------------------------------------------------
 
     def schema_version(self) -> int:
-        return int(self._execute("PRAGMA user_version").fetchone()[0])
+        return stored_version(self._connection(), self.display_url)
 
     def migrate(self, *, target: int | None = None) -> int:
-        with self.transaction():
-            version = self.schema_version()
-            for step, script in enumerate(MIGRATIONS[version:target], start=version + 1):
-                for statement in script.split(";\n"):
-                    if statement.strip():
-                        self._execute(statement)
-                self._execute(f"PRAGMA user_version = {step}")
-        return self.schema_version()
+        return upgrade(self.transaction, self._connection(), MIGRATIONS, target=target, where=self.display_url)
 
     # -- layers -----------------------------------------------------------------
 

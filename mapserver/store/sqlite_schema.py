@@ -1,11 +1,24 @@
-"""Versioned schema of the embedded SQLite store.
+"""Schema of the embedded SQLite store, and its upgrades.
 
 Geometries are WKB blobs in WGS-84 (EPSG:4326); each spatial table has an
 R*Tree twin (``<table>_rtree``) holding its bounding boxes in degrees, keyed
 by the table's rowid. R*Tree rows are written by the store beside the row
 (SQLite cannot read WKB) and removed by trigger, so a delete from any client
-keeps them in step. ``MIGRATIONS[n]`` takes the schema from version n to n + 1.
+keeps them in step. ``MIGRATIONS`` begins with the baseline (schema version 1),
+which creates the whole schema in a new file; each migration after it takes the
+schema one version further. The version is ``PRAGMA user_version``, the mark of
+this baseline ``PRAGMA application_id`` (:data:`~mapserver.store.migrations.APPLICATION_ID`).
 """
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from typing import Any
+
+from mapserver.store.base import StoreUnavailable
+from mapserver.store.migrations import APPLICATION_ID, before_baseline, next_version
 
 SPATIAL_TABLES = ("grids", "cameras", "places", "addresses", "roads", "incidents")
 
@@ -18,7 +31,7 @@ BEGIN DELETE FROM {table}_rtree WHERE id = old.rowid; END;
 """
 
 
-V1 = """
+_TABLES = """
 CREATE TABLE grids (
     code TEXT PRIMARY KEY,
     level INTEGER NOT NULL CHECK (level BETWEEN 1 AND 4),
@@ -75,6 +88,8 @@ CREATE TABLE roads (
     geom BLOB NOT NULL
 );
 
+-- An incident carries its closed loop: deadlines, the chain of grids it lies in (grid_l1 street … grid_l4
+-- building), its H3 cell, escalation, and a version for optimistic updates. Text compares byte by byte in SQLite.
 CREATE TABLE incidents (
     id TEXT PRIMARY KEY,
     reported_at TEXT NOT NULL,
@@ -84,49 +99,35 @@ CREATE TABLE incidents (
     grid_code TEXT,
     description TEXT NOT NULL DEFAULT '',
     extra TEXT NOT NULL DEFAULT '{}',
-    geom BLOB NOT NULL
+    geom BLOB NOT NULL,
+    source TEXT NOT NULL DEFAULT 'grid_worker',
+    address TEXT NOT NULL DEFAULT '',
+    reporter TEXT NOT NULL DEFAULT '',
+    unit TEXT,
+    grid_l1 TEXT,
+    grid_l2 TEXT,
+    grid_l3 TEXT,
+    grid_l4 TEXT,
+    h3_cell TEXT,
+    due_at TEXT,
+    warn_at TEXT,
+    dispatched_at TEXT,
+    closed_at TEXT,
+    escalation TEXT,
+    version INTEGER NOT NULL DEFAULT 1
 );
+-- Only the indexes a query reads, as in the PostGIS schema: none on h3_cell (only grouped by, within a time window)
+-- nor on grid_l4 (a building's incidents have it as their grid_code).
 CREATE INDEX incidents_reported_at ON incidents (reported_at);
 CREATE INDEX incidents_grid ON incidents (grid_code);
-
-CREATE TABLE tokens (
-    name TEXT PRIMARY KEY,
-    role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
-    token_hash TEXT NOT NULL UNIQUE,
-    created_at TEXT NOT NULL,
-    revoked_at TEXT
-);
-
-CREATE TABLE data_versions (
-    layer TEXT PRIMARY KEY,
-    version INTEGER NOT NULL
-);
-""" + "".join(_rtree(t) for t in SPATIAL_TABLES)
-
-# Version 2: the incident's closed loop (deadlines, grid chain, H3 cell, escalation, optimistic
-# version), its timeline, and idempotency keys for reports.
-V2 = """
-ALTER TABLE incidents ADD COLUMN source TEXT NOT NULL DEFAULT 'grid_worker';
-ALTER TABLE incidents ADD COLUMN address TEXT NOT NULL DEFAULT '';
-ALTER TABLE incidents ADD COLUMN reporter TEXT NOT NULL DEFAULT '';
-ALTER TABLE incidents ADD COLUMN unit TEXT;
-ALTER TABLE incidents ADD COLUMN grid_l1 TEXT;
-ALTER TABLE incidents ADD COLUMN grid_l2 TEXT;
-ALTER TABLE incidents ADD COLUMN grid_l3 TEXT;
-ALTER TABLE incidents ADD COLUMN grid_l4 TEXT;
-ALTER TABLE incidents ADD COLUMN h3_cell TEXT;
-ALTER TABLE incidents ADD COLUMN due_at TEXT;
-ALTER TABLE incidents ADD COLUMN warn_at TEXT;
-ALTER TABLE incidents ADD COLUMN dispatched_at TEXT;
-ALTER TABLE incidents ADD COLUMN closed_at TEXT;
-ALTER TABLE incidents ADD COLUMN escalation TEXT;
-ALTER TABLE incidents ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 CREATE INDEX incidents_status ON incidents (status);
-CREATE INDEX incidents_h3 ON incidents (h3_cell);
 CREATE INDEX incidents_l1 ON incidents (grid_l1);
 CREATE INDEX incidents_l2 ON incidents (grid_l2);
 CREATE INDEX incidents_l3 ON incidents (grid_l3);
+-- "Overdue now" reads the open incidents' due times only.
+CREATE INDEX incidents_open_due ON incidents (due_at) WHERE status <> 'closed';
 
+-- An incident's timeline.
 CREATE TABLE incident_events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     incident_id TEXT NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
@@ -140,24 +141,30 @@ CREATE TABLE incident_events (
 );
 CREATE INDEX incident_events_incident ON incident_events (incident_id, seq);
 
+-- A report sent again with its Idempotency-Key finds the incident the first one made.
 CREATE TABLE idempotency_keys (
     key TEXT PRIMARY KEY,
     body_hash TEXT NOT NULL,
     incident_id TEXT NOT NULL,
     created_at TEXT NOT NULL
-)
-"""
+);
 
-# Version 3: grid_l4 indexed like the other levels, so a measure or listing filtered on a grid of any level
-# (grid_code = ? OR grid_l1 = ? … OR grid_l4 = ?) combines the five indexes instead of scanning every incident.
-V3 = """
-CREATE INDEX incidents_l4 ON incidents (grid_l4);
-"""
+CREATE TABLE tokens (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
 
-# Version 4: the audit trail (append-only: triggers refuse UPDATE and DELETE, so no client of the
-# file, the API included, can change what a record says) and saved patrol plans (the route as GeoJSON
-# inside ``plan``; plans are read by id or listed by time, never searched in space).
-V4 = """
+-- One row per layer: SQLite has one writer at a time, so nothing is gained by spreading a layer over rows.
+CREATE TABLE data_versions (
+    layer TEXT PRIMARY KEY,
+    version INTEGER NOT NULL
+);
+
+-- The audit trail is append-only: triggers refuse UPDATE and DELETE, so no client of the file, the API included,
+-- can change what a record says. Read by time, by actor and by target (an incident's or a token's history).
 CREATE TABLE audit_log (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     at TEXT NOT NULL,
@@ -171,11 +178,13 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_at ON audit_log (at);
 CREATE INDEX audit_log_actor ON audit_log (actor, seq);
+CREATE INDEX audit_log_target ON audit_log (target, seq);
 CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 
+-- Saved patrol plans, the route as GeoJSON inside plan: read by id or listed by time, never searched in space.
 CREATE TABLE patrol_plans (
     id TEXT PRIMARY KEY,
     created_at TEXT NOT NULL,
@@ -189,15 +198,15 @@ CREATE TABLE patrol_plans (
     plan TEXT NOT NULL
 );
 CREATE INDEX patrol_plans_created ON patrol_plans (created_at);
-"""
+""" + "".join(_rtree(t) for t in SPATIAL_TABLES)
 
 
-# Version 5: the per-day summary of incidents behind the whole-district measures (as in the PostGIS schema:
-# exact counts per UTC day of reported_at × category × severity × status and per day × street, and
-# histograms of the times to dispatch and to close in buckets of 1/32 of a doubling, so percentiles read from
-# them are within 2.2%). Row triggers keep it in the same transaction as every INSERT, UPDATE and DELETE on incidents.
-# Times are ISO 8601 UTC text here, so the day is its first ten characters. Each trigger body is written on
-# one line: the migrator splits scripts at a semicolon that ends a line.
+# The per-day summary of incidents behind the whole-district measures, as in the PostGIS schema: exact counts per
+# UTC day of reported_at × category × severity × status and per day × street, and histograms of the times to
+# dispatch and to close in buckets of 1/32 of a doubling, so percentiles read from them are within 2.2%. Row
+# triggers keep it in the same transaction as every INSERT, UPDATE and DELETE on incidents; one row per key, as
+# SQLite has one writer at a time. Times are ISO 8601 UTC text here, so the day is their first ten characters.
+# Each trigger body is written on one line: the migrator splits scripts at a semicolon that ends a line.
 
 
 def _bucket(end: str, row: str) -> str:
@@ -225,16 +234,7 @@ def _summary_change(row: str, sign: str) -> str:
     return counts + durations
 
 
-def _summary_durations_of_all() -> str:
-    parts = " UNION ALL ".join(
-        f"SELECT substr(reported_at, 1, 10) AS day, '{measure}' AS measure, "
-        f"{_bucket(end, 'incidents')} AS bucket FROM incidents WHERE {end} IS NOT NULL"
-        for measure, end in (("dispatch", "dispatched_at"), ("close", "closed_at")))
-    return (f"INSERT INTO incident_daily_durations (day, measure, bucket, incident_count) "
-            f"SELECT day, measure, bucket, count(*) FROM ({parts}) GROUP BY day, measure, bucket")
-
-
-V5 = f"""
+_SUMMARY = f"""
 CREATE TABLE incident_daily (
     day TEXT NOT NULL,
     category TEXT NOT NULL,
@@ -257,37 +257,42 @@ CREATE TABLE incident_daily_durations (
     incident_count INTEGER NOT NULL,
     PRIMARY KEY (day, measure, bucket)
 ) WITHOUT ROWID;
-INSERT INTO incident_daily (day, category, severity, status, incident_count, closed_on_time)
-SELECT substr(reported_at, 1, 10), category, severity, status, count(*),
-       sum(CASE WHEN status = 'closed' AND closed_at <= due_at THEN 1 ELSE 0 END)
-FROM incidents GROUP BY 1, 2, 3, 4;
-INSERT INTO incident_daily_streets (day, grid_l1, incident_count)
-SELECT substr(reported_at, 1, 10), coalesce(grid_l1, ''), count(*) FROM incidents GROUP BY 1, 2;
-{_summary_durations_of_all()};
 CREATE TRIGGER incident_summary_insert AFTER INSERT ON incidents BEGIN {_summary_change("NEW", "1")}END;
 CREATE TRIGGER incident_summary_delete AFTER DELETE ON incidents BEGIN {_summary_change("OLD", "-1")}END;
 CREATE TRIGGER incident_summary_update AFTER UPDATE OF reported_at, category, severity, status, grid_l1, due_at,
 dispatched_at, closed_at ON incidents BEGIN {_summary_change("OLD", "-1")}{_summary_change("NEW", "1")}END;
-CREATE INDEX incidents_open_due ON incidents (due_at) WHERE status <> 'closed';
--- The audit trail read by target (an incident's or a token's history), newest first.
-CREATE INDEX audit_log_target ON audit_log (target, seq);
 """
 
-# Version 6 changes PostgreSQL's collation of incident codes; SQLite compares text byte by byte already.
-V6 = ""
+BASELINE = _TABLES + _SUMMARY
+"""Schema version 1: the whole schema, created in a new file."""
 
-# Version 7 makes PostgreSQL notify token caches of changes to tokens; SQLite keeps no token cache (a read is ~8 µs).
-V7 = ""
+MIGRATIONS: tuple[str, ...] = (BASELINE,)
+"""The schema's migrations in order; the n-th takes a file to version n."""
 
-# Version 8 spreads PostgreSQL's summary keys and layer versions over rows per writing transaction and sums a report
-# by a row trigger; SQLite has one writer at a time and row triggers already.
-V8 = ""
 
-# Version 9 drops the indexes on h3_cell and grid_l4, which no query reads (see the PostGIS schema's version 9; IF
-# EXISTS: an administrator may have dropped them already).
-V9 = """
-DROP INDEX IF EXISTS incidents_h3;
-DROP INDEX IF EXISTS incidents_l4;
-"""
+def stored_version(conn: sqlite3.Connection, where: str) -> int:
+    """The schema version of the file (0 for a new one); a file whose versions count from elsewhere (a development
+    build's from before the baseline, another program's) is refused (:class:`StoreUnavailable`, for the operator)."""
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    mark = int(conn.execute("PRAGMA application_id").fetchone()[0])
+    if mark != APPLICATION_ID and (version or mark):
+        raise StoreUnavailable(before_baseline(where))
+    return version
 
-MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4, V5, V6, V7, V8, V9)
+
+def upgrade(transaction: Callable[[], AbstractContextManager[Any]], conn: sqlite3.Connection,
+            migrations: Sequence[str], *, target: int | None = None, where: str) -> int:
+    """Apply the ``migrations`` the file lacks, up to version ``target`` (default: the last), each in a transaction
+    of its own (a ``transaction()`` on ``conn``) that also records the version it reached; return the version the
+    file is at. ``where`` names the file in messages."""
+    while True:
+        with transaction():
+            found = stored_version(conn, where)
+            step = next_version(found, migrations, target, where)
+            if step is None:
+                return found
+            for statement in migrations[step - 1].split(";\n"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {step}")

@@ -1,0 +1,271 @@
+"""Schema versions on both backends: a store at the baseline upgraded in place to a next version keeps every row,
+one migration per transaction; a store whose schema is newer than the program's, or from before its baseline, is
+refused with what the operator must do.
+
+The next versions here are the tests' own: they reach the upgrade through the same ``upgrade`` function the store's
+``migrate`` calls, given a longer list of migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg2
+import psycopg2.errors
+import pytest
+from shapely.geometry import Point
+
+from mapserver import StartupError, create_app
+from mapserver.config import Settings, StoreSettings
+from mapserver.model import Incident
+from mapserver.store import Store, StoreUnavailable, open_store, postgis_schema, sqlite_schema
+from mapserver.store.audit_store import AuditRecord
+from mapserver.store.base import SCHEMA_VERSION
+from tests import samples
+from tests.conftest import BACKENDS
+
+NEXT = {  # version 2: a column and its index on incidents, and a table
+    "sqlite": """
+ALTER TABLE incidents ADD COLUMN verified_by TEXT;
+CREATE INDEX incidents_verified_by ON incidents (verified_by);
+CREATE TABLE shift_handovers (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    note TEXT NOT NULL
+);
+""",
+    "postgis": """
+ALTER TABLE incidents ADD COLUMN verified_by text;
+CREATE INDEX incidents_verified_by ON incidents (verified_by);
+CREATE TABLE shift_handovers (
+    seq bigserial PRIMARY KEY,
+    at timestamptz NOT NULL,
+    note text NOT NULL
+);
+""",
+}
+BROKEN = """
+CREATE TABLE half_done (x integer);
+SELECT no_such_column FROM incidents;
+"""
+"""A migration that fails after changing something: none of it may stay."""
+FAILED = (sqlite3.OperationalError, psycopg2.errors.UndefinedColumn)
+
+T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+FILLED = ("grids", "grid_staff", "cameras", "places", "addresses", "roads", "incidents", "incident_events",
+          "idempotency_keys", "tokens", "audit_log", "patrol_plans", "data_versions", "incident_daily",
+          "incident_daily_streets", "incident_daily_durations")
+"""Tables the test fills before the upgrade, so that "every row kept" is never said of an empty table."""
+
+
+@pytest.fixture(params=BACKENDS)
+def url(request: pytest.FixtureRequest, tmp_path) -> str:
+    """A new store of each backend: an SQLite file not yet created, an empty PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'upgrade.db'}"
+    return request.getfixturevalue("fresh_database")
+
+
+@pytest.fixture
+def baseline(url: str) -> Iterator[Store]:
+    """A store at the baseline."""
+    store = open_store(url)
+    assert store.migrate() == SCHEMA_VERSION == 1
+    yield store
+    store.close()
+
+
+def upgrade(store: Store, migrations: tuple[str, ...]) -> int:
+    """Upgrade ``store`` in place with ``migrations``, as its ``migrate`` does with the program's own."""
+    if store.kind == "sqlite":
+        return sqlite_schema.upgrade(store.transaction, store._connection(), migrations, where=store.display_url)
+    return postgis_schema.upgrade(store._cursor, migrations, where=store.display_url)
+
+
+def program_migrations(store: Store) -> tuple[str, ...]:
+    return sqlite_schema.MIGRATIONS if store.kind == "sqlite" else postgis_schema.MIGRATIONS
+
+
+def connect(url: str) -> Any:
+    """A plain DB-API connection of the test's own, to read what is stored whatever the store's code says."""
+    if url.startswith("sqlite:///"):
+        return sqlite3.connect(url.removeprefix("sqlite:///"))
+    return psycopg2.connect(url)
+
+
+def query(url: str, sql: str) -> list[tuple]:
+    conn = connect(url)
+    try:
+        cur = conn.cursor()
+        cur.execute(sql)
+        return cur.fetchall()
+    finally:
+        conn.close()
+
+
+def tables(url: str) -> list[str]:
+    """The store's tables, but its version record (and PostGIS's table of reference systems)."""
+    if url.startswith("sqlite:///"):
+        rows = query(url, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    else:
+        rows = query(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                          "AND tablename NOT IN ('mapserver_schema', 'spatial_ref_sys')")
+    return sorted(name for (name,) in rows)
+
+
+def snapshot(url: str) -> dict[str, list[tuple]]:
+    """Every row of every table, in the columns each table has now, sorted."""
+    conn = connect(url)
+    try:
+        out = {}
+        for table in tables(url):
+            cur = conn.cursor()
+            cur.execute(f"SELECT * FROM {table} LIMIT 0")
+            columns = ", ".join(d[0] for d in cur.description)
+            cur.execute(f"SELECT {columns} FROM {table}")
+            out[table] = sorted(cur.fetchall(), key=repr)
+        return out
+    finally:
+        conn.close()
+
+
+def fill(store: Store) -> None:
+    """Rows in every table: the sample layers, incidents reported and imported (so the summary is fed), a token,
+    an audit record, a patrol plan."""
+    samples.load_all(store)
+    closed = Incident(id="00000000-0000-4000-8000-000000000002", geom=Point(114.62, 33.62), reported_at=T0,
+                      category="fire_hazard", severity="urgent", status="closed", grid_code=samples.STREET.code,
+                      grid_l1=samples.STREET.code, dispatched_at=T0 + timedelta(minutes=9),
+                      closed_at=T0 + timedelta(hours=5), due_at=T0 + timedelta(hours=24))
+    store.add("incidents", [closed])
+    store.report_incident(Incident(id="00000000-0000-4000-8000-000000000003", geom=Point(114.63, 33.63),
+                                   reported_at=T0 + timedelta(hours=1), category="disputes", severity="general",
+                                   grid_code=samples.STREET.code, grid_l1=samples.STREET.code),
+                          actor="worker-7", idempotency_key="key-3", body_hash="h3")
+    store.add_token(name="wall-1", role="viewer", token_hash="a" * 64)
+    store.append_audit(AuditRecord(at=T0, actor="cli:admin", action="token.create", target="wall-1",
+                                   detail={"role": "viewer"}))
+    store.save_patrol_plan({"mode": "walk", "window": "day", "budget_min": 60.0, "length_m": 1200.0,
+                            "duration_min": 50.0}, created_by="op-1", created_at=T0)
+
+
+def test_a_store_at_the_baseline_upgrades_in_place_and_keeps_every_row(baseline):
+    url = baseline.url
+    fill(baseline)
+    before = snapshot(url)
+    assert all(before[table] for table in FILLED), [t for t in FILLED if not before[t]]
+    kpis_before = baseline.incident_kpis(where=_everything(), now=T0 + timedelta(days=1))
+
+    assert upgrade(baseline, (*program_migrations(baseline), NEXT[baseline.kind])) == 2
+    assert baseline.schema_version() == 2
+    after = snapshot(url)
+    assert set(after) == set(before) | {"shift_handovers"}
+    for table, rows in before.items():
+        if table == "incidents":  # one column more, empty in every row
+            assert [row[:-1] for row in after[table]] == rows and {row[-1] for row in after[table]} == {None}
+        else:
+            assert after[table] == rows, table
+    assert after["shift_handovers"] == []
+    assert _indexes(url, "incidents") >= {"incidents_verified_by", "incidents_reported_at", "incidents_open_due"}
+    assert baseline.incident_kpis(where=_everything(), now=T0 + timedelta(days=1)) == kpis_before
+    assert baseline.token_by_hash("a" * 64).name == "wall-1"
+
+    # The upgraded schema still works: a report after the upgrade is summed like the ones before.
+    baseline.report_incident(Incident(id="00000000-0000-4000-8000-000000000004", geom=Point(114.64, 33.64),
+                                      reported_at=T0 + timedelta(hours=2), category="disputes", severity="general"),
+                             actor="worker-7")
+    assert baseline.incident_kpis(where=_everything(), now=T0 + timedelta(days=1))["total"] == \
+        kpis_before["total"] + 1
+    assert upgrade(baseline, (*program_migrations(baseline), NEXT[baseline.kind])) == 2  # nothing left to do
+
+
+def test_each_migration_commits_on_its_own_and_a_failing_one_changes_nothing(baseline):
+    fill(baseline)
+    before = snapshot(baseline.url)
+    with pytest.raises(FAILED):
+        upgrade(baseline, (*program_migrations(baseline), NEXT[baseline.kind], BROKEN))
+    assert baseline.schema_version() == 2  # the next version was reached and kept; the broken one left no trace
+    assert "half_done" not in tables(baseline.url) and "shift_handovers" in tables(baseline.url)
+    after = snapshot(baseline.url)
+    assert {t: rows for t, rows in after.items() if t not in ("incidents", "shift_handovers")} == \
+           {t: rows for t, rows in before.items() if t != "incidents"}
+    assert len(after["incidents"]) == len(before["incidents"])
+
+
+def test_a_store_newer_than_the_program_is_refused_with_what_to_do(baseline):
+    assert upgrade(baseline, (*program_migrations(baseline), NEXT[baseline.kind])) == 2
+    with pytest.raises(StoreUnavailable, match=r"schema version 2, newer than this program.s 1: .* newer version"):
+        baseline.migrate()
+    with pytest.raises(StartupError, match="schema version 2, newer than this program's 1"):
+        create_app(Settings(store=StoreSettings(url=baseline.url)), store=baseline)
+    assert baseline.schema_version() == 2  # untouched
+
+
+def _record_as_before_the_baseline(url: str) -> None:
+    """The version record a development build made before the baseline (its versions 1 to 9), beside a table."""
+    conn = connect(url)
+    try:
+        cur = conn.cursor()
+        cur.execute("CREATE TABLE grids (code text PRIMARY KEY)")
+        if url.startswith("sqlite:///"):
+            cur.execute("PRAGMA user_version = 9")
+        else:
+            cur.execute("CREATE TABLE mapserver_schema (version integer NOT NULL)")
+            cur.execute("INSERT INTO mapserver_schema (version) VALUES (9)")
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def test_a_store_from_before_the_baseline_is_refused_with_what_to_do(url):
+    _record_as_before_the_baseline(url)
+    store = open_store(url)
+    try:
+        for attempt in (store.schema_version, store.migrate):
+            with pytest.raises(StoreUnavailable, match=r"development build.*cannot be upgraded in place: create a "
+                                                       "new store"):
+                attempt()
+        with pytest.raises(StoreUnavailable, match="development build"):
+            create_app(Settings(store=StoreSettings(url=url)), store=store)
+    finally:
+        store.close()
+    assert tables(url) == ["grids"]  # nothing was created beside it
+
+
+def test_an_sqlite_file_of_another_program_is_refused(tmp_path):
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA application_id = 42")
+    conn.close()
+    store = open_store(f"sqlite:///{path}")
+    try:
+        with pytest.raises(StoreUnavailable, match="another program"):
+            store.migrate()
+    finally:
+        store.close()
+
+
+def test_both_backends_have_one_migration_per_version():
+    assert len(sqlite_schema.MIGRATIONS) == len(postgis_schema.MIGRATIONS) == SCHEMA_VERSION
+
+
+def test_a_target_beyond_the_known_versions_is_a_mistake(baseline):
+    with pytest.raises(ValueError, match="no schema version 2"):
+        baseline.migrate(target=2)
+    assert baseline.migrate(target=1) == 1
+
+
+def _everything():
+    from mapserver.store.incident_store import IncidentFilter
+
+    return IncidentFilter(since=T0 - timedelta(days=400), until=T0 + timedelta(days=400))
+
+
+def _indexes(url: str, table: str) -> set[str]:
+    if url.startswith("sqlite:///"):
+        rows = query(url, f"SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = '{table}'")
+    else:
+        rows = query(url, f"SELECT indexname FROM pg_indexes WHERE tablename = '{table}'")
+    return {name for (name,) in rows}
