@@ -15,7 +15,7 @@ from mapserver.analysis.coverage import coverage
 from mapserver.screen.features import collection
 from mapserver.screen.layerspec import LayerQuery
 from mapserver.store import Store
-from mapserver.store.incident_store import IncidentFilter
+from mapserver.store.incidents import IncidentFilter
 
 RENDERER = "outline"
 SOURCES = ("incidents", "grids", "cameras")

@@ -20,7 +20,7 @@ from mapserver.analysis.heat import cell_counts
 from mapserver.screen.features import collection
 from mapserver.screen.layerspec import LayerQuery
 from mapserver.store import Store
-from mapserver.store.incident_store import IncidentFilter
+from mapserver.store.incidents import IncidentFilter
 
 RENDERER = "cells"
 SOURCES = ("incidents",)

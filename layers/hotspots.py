@@ -16,7 +16,7 @@ from mapserver.analysis.hotspots import cell_hotspots
 from mapserver.screen.features import collection
 from mapserver.screen.layerspec import LayerQuery
 from mapserver.store import Store
-from mapserver.store.incident_store import IncidentFilter
+from mapserver.store.incidents import IncidentFilter
 
 RENDERER = "cells"
 SOURCES = ("incidents", "grids")

@@ -27,7 +27,7 @@ from typing import Any
 from flask import g, has_request_context, request
 
 from mapserver.store import Store
-from mapserver.store.audit_store import AuditRecord
+from mapserver.store.audit import AuditRecord
 
 CLI_PREFIX = "cli:"
 
@@ -51,4 +51,4 @@ def _who() -> dict[str, str | None]:
 
 def record(store: Store, *, action: str, target: str | None, detail: dict[str, Any]) -> None:
     """Append the audit record of a write that was just made, in the caller's transaction."""
-    store.append_audit(AuditRecord(at=datetime.now(UTC), action=action, target=target, detail=detail, **_who()))
+    store.audit.append(AuditRecord(at=datetime.now(UTC), action=action, target=target, detail=detail, **_who()))

@@ -36,7 +36,7 @@ def context_settings(ctx: click.Context) -> Settings:
 def configured_store(settings: Settings, *, check_schema: bool = True) -> Store:
     """Open the store the settings name; unless ``check_schema`` is off (``mapserver init``), refuse one whose
     schema is not this program's, saying to run ``mapserver init``, instead of failing on a missing table."""
-    from mapserver.store.base import SCHEMA_VERSION
+    from mapserver.store.database import SCHEMA_VERSION
 
     store = open_store(settings.store.url, pool_max=settings.store.pool_max,
                        connect_timeout_s=settings.store.connect_timeout_s)

@@ -56,10 +56,10 @@ def _start(tmp: Path, *, own_group: bool = False) -> Served:
     db = tmp / "served.db"
     store = open_store(f"sqlite:///{db}")
     store.migrate()
-    store.add("grids", make_grids())
-    store.add("grid_staff", STAFF)
+    store.layers.add("grids", make_grids())
+    store.layers.add("grid_staff", STAFF)
     token = new_token()
-    store.add_token(name="desk", role="operator", token_hash=hash_token(token))
+    store.tokens.add(name="desk", role="operator", token_hash=hash_token(token))
     store.close()
     config = tmp / "config.yaml"
     config.write_text(f"store:\n  url: sqlite:///{db}\nserver:\n  max_request_mb: 1\n", encoding="utf-8")

@@ -25,7 +25,8 @@ from mapserver.model import CAMERA_STATUSES, GRID_LEVELS, INCIDENT_SOURCES, RECO
 from mapserver.openapi.model import Answer, Operation, Param
 from mapserver.openapi.schemas import BBOX_PATTERN, enum, integer, number, ref, text
 from mapserver.screen.window import WINDOW_DAYS
-from mapserver.store.base import FILTERABLE, KEYS, LAYERS, ROLES
+from mapserver.store.common import FILTERABLE, KEYS, LAYERS
+from mapserver.store.tokens import ROLES
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"

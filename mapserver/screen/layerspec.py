@@ -29,7 +29,7 @@ from typing import Any
 
 from mapserver.config import Settings
 from mapserver.store import LAYERS, Store
-from mapserver.store.base import BBox
+from mapserver.store.common import BBox
 
 REQUIRED = ("RENDERER", "SOURCES", "PARAMS", "STYLE", "USES_BBOX", "USES_WINDOW", "title", "fetch")
 
@@ -90,7 +90,7 @@ class ScreenLayer:
 
     def data_versions(self, store: Store) -> tuple[int, ...]:
         """The data versions of the store layers it reads: equal versions mean equal answers."""
-        return tuple(store.data_version(source) for source in self.module.SOURCES)
+        return tuple(store.layers.data_version(source) for source in self.module.SOURCES)
 
     def fetch(self, store: Store, query: LayerQuery) -> dict[str, Any]:
         """Its features for ``query`` as a GeoJSON FeatureCollection."""
