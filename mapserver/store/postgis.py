@@ -61,6 +61,20 @@ class DatabaseDown(Problem, StoreUnavailable):
         super().__init__(503, detail, headers={"Retry-After": RETRY_AFTER_S})
 
 
+def _refusal(exc: psycopg2.Error) -> Problem | None:
+    """The problem for a write the server refused for its data (a key stored already, a broken rule, a value the
+    checks let through that its column cannot hold), whether at the statement or at COMMIT; None for any other
+    error."""
+    if isinstance(exc, psycopg2.errors.UniqueViolation):
+        return Problem(409, f"already exists: {exc.diag.message_detail or exc.diag.message_primary}; "
+                            "nothing was written")
+    if isinstance(exc, psycopg2.errors.IntegrityError):
+        return Problem(422, f"breaks a rule of the store: {exc.diag.message_primary}; nothing was written")
+    if isinstance(exc, psycopg2.errors.DataError):
+        return Problem(422, f"a value the store cannot hold: {exc.diag.message_primary}; nothing was written")
+    return None
+
+
 def _copy_text(value: Any) -> str:
     """One value in COPY's text format (``\\N`` for NULL, backslash escapes)."""
     if isinstance(value, bool):
@@ -343,12 +357,9 @@ class PostGISDatabase(Database):
             # rule, a full disk): nothing was committed. End the transaction, so the pooled connection is not
             # handed out again inside an aborted one.
             self._roll_back(conn)
-            if isinstance(exc, psycopg2.errors.UniqueViolation):
-                raise Problem(409, f"already exists: {exc.diag.message_detail or exc.diag.message_primary}; "
-                                   "nothing was written") from None
-            if isinstance(exc, psycopg2.errors.IntegrityError):
-                raise Problem(422, f"breaks a rule of the store: {exc.diag.message_primary}; nothing was "
-                                   "written") from None
+            refused = _refusal(exc)
+            if refused is not None:
+                raise refused from None
             raise Problem(503, f"the write could not be committed ({str(exc).strip()}); nothing was written; try "
                                "again", headers={"Retry-After": RETRY_AFTER_S}) from None
         if ended != "COMMIT":  # a statement failed inside and its error was caught: the server rolled back
@@ -365,17 +376,13 @@ class PostGISDatabase(Database):
                 return
             with self.transaction(), self._local.conn.cursor() as cur:
                 yield cur
-        except psycopg2.errors.UniqueViolation as exc:
-            raise Problem(409, f"already exists: {exc.diag.message_detail or exc.diag.message_primary}; "
-                               "nothing was written") from None
-        except psycopg2.errors.IntegrityError as exc:
-            raise Problem(422, f"breaks a rule of the store: {exc.diag.message_primary}; nothing was written") \
-                from None
-        except psycopg2.errors.DataError as exc:  # a value the checks let through that its column cannot hold
-            raise Problem(422, f"a value the store cannot hold: {exc.diag.message_primary}; nothing was written") \
-                from None
-        except _LOST as exc:
-            raise DatabaseDown(f"the database is unavailable: {str(exc).strip()}") from None
+        except psycopg2.Error as exc:
+            refused = _refusal(exc)
+            if refused is not None:
+                raise refused from None
+            if isinstance(exc, _LOST):
+                raise DatabaseDown(f"the database is unavailable: {str(exc).strip()}") from None
+            raise
 
     def close(self) -> None:
         self._tokens.close()
