@@ -42,7 +42,7 @@ from mapserver.analysis.trend import emerging_hotspots
 from mapserver.config import RiskSettings
 from mapserver.demo import DemoCity, build_city, load_city
 from mapserver.store import Store, open_store
-from mapserver.store.incident_store import IncidentFilter
+from mapserver.store.incidents import IncidentFilter
 
 
 def measure(label: str, call: Callable[[], Any], repeats: int = 3) -> Any:
@@ -80,7 +80,7 @@ def esda_reference(store: Store, where: IncidentFilter, res: int) -> None:
 
 
 def run_all(store: Store, *, last: Any, res_gi: int, label: str) -> None:
-    print(f"{label}: {store.count('incidents'):,} incidents, {store.count('cameras'):,} cameras")
+    print(f"{label}: {store.layers.count('incidents'):,} incidents, {store.layers.count('cameras'):,} cameras")
     month = IncidentFilter(since=last - timedelta(days=30), until=last)
     year = IncidentFilter()
     measure("heat 30 d, res 9 (cells only)", lambda: heat(store, where=month, res=9))
@@ -103,17 +103,17 @@ COVERAGE_TARGET_MS = 2000.0  # issue 6: coverage for 12,000 cameras ≤ 2 s
 def many_cameras(store: Store, *, last: Any, res: int, total: int = 12_000, seed: int = 7) -> None:
     """Coverage with the demo's cameras copied (each copy moved ~200 m at random) up to ``total``, beside
     the issue's 2 s; the store keeps the extra cameras afterwards."""
-    cameras, rng = store.query("cameras"), np.random.default_rng(seed)
+    cameras, rng = store.layers.query("cameras"), np.random.default_rng(seed)
     copies = (cameras[k % len(cameras)] for k in range(total - len(cameras)))
     extra = [replace(c, code=f"BENCH{k:05d}",
                      geom=Point(c.geom.x + rng.normal(0, 0.002), c.geom.y + rng.normal(0, 0.002)))
              for k, c in enumerate(copies)]
-    store.add("cameras", extra)
+    store.layers.add("cameras", extra)
     month = IncidentFilter(since=last - timedelta(days=30), until=last)
     started = time.perf_counter()
     coverage(store, where=month, res=res, now=last, offline_after_s=10**9)
     elapsed = (time.perf_counter() - started) * 1000
-    print(f"  coverage, {store.count('cameras'):,} cameras: {elapsed:,.0f} ms "
+    print(f"  coverage, {store.layers.count('cameras'):,} cameras: {elapsed:,.0f} ms "
           f"(÷ {COVERAGE_TARGET_MS:,.0f} ms target = {elapsed / COVERAGE_TARGET_MS:.2f})", flush=True)
 
 
@@ -148,9 +148,9 @@ def risk_summary_of(features: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def latest(store: Store) -> Any:
-    from mapserver.store.base import utc
+    from mapserver.store.common import utc
 
-    return utc(store._fetch("SELECT max(reported_at) FROM incidents")[0][0]) + timedelta(seconds=1)
+    return utc(store.database.fetch("SELECT max(reported_at) FROM incidents")[0][0]) + timedelta(seconds=1)
 
 
 def million(store: Store, city: DemoCity, url: str, n: int = 1_000_000, seed: int = 5) -> None:
@@ -181,7 +181,7 @@ def million(store: Store, city: DemoCity, url: str, n: int = 1_000_000, seed: in
                             fh)
     finally:
         conn.close()
-    store._exec("ANALYZE incidents")
+    store.database.execute("ANALYZE incidents")
 
 
 def main() -> None:

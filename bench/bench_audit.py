@@ -39,7 +39,7 @@ from mapserver import create_app
 from mapserver.auth import hash_token, new_token
 from mapserver.config import Settings, StoreSettings
 from mapserver.store import Store, open_store
-from mapserver.store.audit_store import AuditRecord
+from mapserver.store.audit import AuditRecord
 from tests.samples import CAMERAS, load_all
 
 READ_REFERENCE_MS = 300.0
@@ -58,9 +58,9 @@ def write_costs(store: Store, writes: int) -> tuple[float, float]:
         for _ in range(BLOCK):
             now = datetime.now(UTC)
             with store.transaction():
-                store.camera_heartbeats([code], at=now)
+                store.cameras.heartbeats([code], at=now)
                 if audited:
-                    store.append_audit(AuditRecord(at=now, actor="bench", role="operator", action="camera.heartbeats",
+                    store.audit.append(AuditRecord(at=now, actor="bench", role="operator", action="camera.heartbeats",
                                                    target=code, detail={"count": 1}, remote_addr="10.0.0.1",
                                                    request_id=uuid.uuid4().hex))
         return (time.perf_counter() - started) / BLOCK * 1e6
@@ -82,13 +82,13 @@ def _rows(count: int) -> Iterator[tuple]:
 def fill_trail(store: Store, count: int) -> None:
     """``count`` records straight into the table (the bench measures reads, not this)."""
     if store.kind == "sqlite":
-        conn = store._connection()
+        conn = store.database._connection()
         with store.transaction():
             conn.executemany("INSERT INTO audit_log (at, actor, role, action, target, detail, remote_addr, "
                              "request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", _rows(count))
         return
     actions = sql.SQL(", ").join(sql.Literal(a) for a in ACTIONS)
-    with store.transaction(), store._cursor() as cur:
+    with store.transaction(), store.database._cursor() as cur:
         cur.execute(sql.SQL(
             "INSERT INTO audit_log (at, actor, role, action, target, detail, remote_addr, request_id) "
             "SELECT %s::timestamptz + i * interval '1 minute', 'user-' || (i %% 50), 'operator', "
@@ -101,7 +101,7 @@ def read_costs(store: Store, count: int) -> dict[str, float]:
     """Milliseconds per ``GET /api/audit`` call (median of 5) for each kind of query."""
     app = create_app(Settings(store=StoreSettings(url=store.url)), store=store)
     secret = new_token()
-    store.add_token(name=f"bench-{uuid.uuid4().hex[:6]}", role="admin", token_hash=hash_token(secret))
+    store.tokens.add(name=f"bench-{uuid.uuid4().hex[:6]}", role="admin", token_hash=hash_token(secret))
     client = app.test_client()
     headers = {"Authorization": f"Bearer {secret}"}
     last_hour = (START + timedelta(minutes=count - 60)).isoformat()

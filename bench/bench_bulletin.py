@@ -74,7 +74,7 @@ def main(argv: list[str]) -> int:
     print(f"{cpu_count()} × {cpu_model()}, {datetime.now(UTC):%Y-%m-%d}", flush=True)
     if args.store:
         store = open_store(args.store)
-        measure(store, args.week, f"given store ({store.count('incidents'):,} incidents)")
+        measure(store, args.week, f"given store ({store.layers.count('incidents'):,} incidents)")
         store.close()
         return 0
     city = build_city(seed=1, scale="district")

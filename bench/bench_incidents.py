@@ -131,7 +131,7 @@ def timed(label: str, step: Callable[[], Any]) -> Any:
 def points_in_grids(store: Store, n: int, seed: int) -> np.ndarray:
     """``n`` (lon, lat) points, uniform over the district, each inside some base grid (WGS-84 degrees)."""
     index = GridIndex.from_store(store)
-    streets = shapely.union_all([g.geom for g in store.query("grids", where={"level": 1})])
+    streets = shapely.union_all([g.geom for g in store.layers.query("grids", where={"level": 1})])
     west, south, east, north = streets.bounds
     rng, out = np.random.default_rng(seed), []
     while sum(len(p) for p in out) < n:
@@ -474,8 +474,8 @@ def main() -> int:
             city = load_demo(store, url)
             demo_ids = [i.id for i in city.incidents]
             operator, viewer = new_token(), new_token()
-            store.add_token(name="bench-operator", role="operator", token_hash=hash_token(operator))
-            store.add_token(name="bench-viewer", role="viewer", token_hash=hash_token(viewer))
+            store.tokens.add(name="bench-operator", role="operator", token_hash=hash_token(operator))
+            store.tokens.add(name="bench-viewer", role="viewer", token_hash=hash_token(viewer))
             street = city.grids[0].code if city.grids[0].level == 1 else next(g.code for g in city.grids
                                                                               if g.level == 1)
             with server(url, args.workers, folder, args.server) as (base, pgid):
@@ -529,7 +529,7 @@ def main_reports(admin: str, seconds: int, connections: int, workers: int, kinds
         try:
             load_demo(store, url)
             operator = new_token()
-            store.add_token(name="bench-operator", role="operator", token_hash=hash_token(operator))
+            store.tokens.add(name="bench-operator", role="operator", token_hash=hash_token(operator))
             points = points_in_grids(store, 5000, seed=3)
             for kind in kinds:
                 with server(url, workers, Path(tmp), kind) as (base, pgid):

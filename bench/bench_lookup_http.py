@@ -128,10 +128,10 @@ def load_store(url: str, city: bool) -> tuple[list[Grid], str]:
     try:
         store.migrate()
         with store.transaction():
-            store.add("grids", demo.grids)
-            store.add("grid_staff", demo.grid_staff)
+            store.layers.add("grids", demo.grids)
+            store.layers.add("grid_staff", demo.grid_staff)
         secret = new_token()
-        store.add_token(name="bench-viewer", role="viewer", token_hash=hash_token(secret))
+        store.tokens.add(name="bench-viewer", role="viewer", token_hash=hash_token(secret))
     finally:
         store.close()
     base4 = sum(1 for g in demo.grids if g.kind == "base" and g.level == 4)
@@ -365,10 +365,10 @@ def app_breakdown(config: Path, token: str, lons: np.ndarray, lats: np.ndarray) 
         served = per_request(app)
         request_log.setLevel(logging.WARNING)
         no_log = per_request(app)
-        store, found = state.store, state.store.token_by_hash(hash_token(token))
-        store.token_by_hash = lambda _hash: found  # the same answer, without the query
+        store, found = state.store, state.store.tokens.by_hash(hash_token(token))
+        store.tokens.by_hash = lambda _hash: found  # the same answer, without the query
         no_token = per_request(app)
-        del store.token_by_hash
+        del store.tokens.by_hash
         request_log.setLevel(logging.NOTSET)
         for h, stream in zip(handlers, streams, strict=True):
             h.stream = stream
@@ -380,7 +380,7 @@ def app_breakdown(config: Path, token: str, lons: np.ndarray, lats: np.ndarray) 
         lon, lat = float(lons[0]), float(lats[0])
         body = lookup_json(index.lookup(lon, lat), lon, lat)
         parts = {
-            "token check (SHA-256 + store query)": cpu_us(lambda: store.token_by_hash(hash_token(token)), 5000),
+            "token check (SHA-256 + store query)": cpu_us(lambda: store.tokens.by_hash(hash_token(token)), 5000),
             "index staleness check, per request": cpu_us(state.grid_index, 5000),
             "the same when due, once a second (2 data_version reads)":
                 cpu_us(lambda: index.refresh_if_stale(store, min_interval_s=0), 2000),

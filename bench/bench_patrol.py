@@ -77,22 +77,22 @@ def _plan(store: Store, body: dict[str, Any], now: Any, settings: Settings) -> t
 
 def _liaisons(store: Store, level: int) -> list[str]:
     """Liaisons named once who serve a base grid of ``level`` (1: a street's station chief, 2: a community's)."""
-    staff = store.query("grid_staff", where={"role": "police_liaison"})
+    staff = store.layers.query("grid_staff", where={"role": "police_liaison"})
     people: dict[str, set[tuple[str | None, str | None]]] = {}
     for person in staff:
         people.setdefault(person.name, set()).add((person.phone, person.unit))
-    grids = {g.code for g in store.query("grids", where={"level": level, "kind": "base"})}
+    grids = {g.code for g in store.layers.query("grids", where={"level": level, "kind": "base"})}
     return sorted({p.name for p in staff if p.grid_code in grids and len(people[p.name]) == 1})
 
 
 def _start_near_centre(store: Store, liaison: str) -> dict[str, float]:
     """The point of the road nearest the centre of the liaison's outermost grids (so every start is on a road)."""
-    grids = [store.get("grids", p.grid_code) for p in
-             store.query("grid_staff", where={"role": "police_liaison", "name": liaison})]
+    grids = [store.layers.get("grids", p.grid_code) for p in
+             store.layers.query("grid_staff", where={"role": "police_liaison", "name": liaison})]
     top = min(g.level for g in grids)
     area = shapely.union_all([g.geom for g in grids if g.level == top])
     centre = area.centroid
-    nearest = min(store.query("roads", bbox=area.bounds), key=lambda r: r.geom.distance(centre))
+    nearest = min(store.layers.query("roads", bbox=area.bounds), key=lambda r: r.geom.distance(centre))
     foot = nearest.geom.interpolate(nearest.geom.project(centre))
     return {"lon": foot.x, "lat": foot.y}
 
@@ -191,8 +191,8 @@ def _warm_as_served(store: Store) -> None:
 
 def demo_district(n_areas: int, db: Path | None) -> None:
     store = _demo_store(db)
-    print(f"demo district: {store.count('roads'):,} road edges, {store.count('incidents'):,} incidents; hotspot "
-          "window the last 90 days")
+    print(f"demo district: {store.layers.count('roads'):,} road edges, {store.layers.count('incidents'):,} "
+          "incidents; hotspot window the last 90 days")
     _warm_as_served(store)
     communities = _liaisons(store, 2)
     spread = communities[::max(1, len(communities) // (2 * n_areas))]  # over the alphabet, twice what is needed
@@ -206,8 +206,8 @@ def demo_district(n_areas: int, db: Path | None) -> None:
 
 def demo_city(n_areas: int, db: Path | None) -> None:
     store = _demo_store(db, "city")
-    print(f"demo city: {store.count('roads'):,} road edges, {store.count('incidents'):,} incidents; hotspot "
-          "window the last 90 days")
+    print(f"demo city: {store.layers.count('roads'):,} road edges, {store.layers.count('incidents'):,} incidents; "
+          "hotspot window the last 90 days")
     _warm_as_served(store)
     streets = _liaisons(store, 1)
     print(f"  {len(streets)} street liaisons (station chiefs) named once; {n_areas} spread over the alphabet")
@@ -246,9 +246,9 @@ def lattice_network() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(f"sqlite:///{tmp}/lattice.db")
         store.migrate()
-        store.add("grids", [street])
-        store.add("roads", roads)
-        store.add("places", places)
+        store.layers.add("grids", [street])
+        store.layers.add("roads", roads)
+        store.layers.add("places", places)
         print(f"lattice: {len(roads):,} road edges, {len(places)} key places")
         _steps(store, street, settings)
         quicker = settings.model_copy(update={"patrol": settings.patrol.model_copy(update={"solve_time_s": 1.0})})
@@ -293,7 +293,7 @@ def _steps(store: Store, street: Grid, settings: Settings) -> None:
     from mapserver.patrol.network import RoadNetwork
 
     t0 = time.perf_counter()
-    codes, wkb, oneway = store.road_columns()
+    codes, wkb, oneway = store.layers.road_columns()
     t1 = time.perf_counter()
     network = RoadNetwork.from_columns(codes, shapely.from_wkb(wkb), oneway)
     t2 = time.perf_counter()
@@ -303,7 +303,7 @@ def _steps(store: Store, street: Grid, settings: Settings) -> None:
     part.pieces()
     t4 = time.perf_counter()
     centre = street.geom.centroid
-    places = store.query("places")
+    places = store.layers.query("places")
     snaps = [part.snap(p.geom.x, p.geom.y, within_m=settings.patrol.snap_m) for p in places]
     start = part.snap(centre.x, centre.y, within_m=settings.patrol.snap_m)
     t5 = time.perf_counter()
@@ -311,7 +311,7 @@ def _steps(store: Store, street: Grid, settings: Settings) -> None:
     t6 = time.perf_counter()
     graph = network.graph
     t7 = time.perf_counter()
-    store.query("roads")
+    store.layers.query("roads")
     t8 = time.perf_counter()
     print(f"  steps: read {len(codes):,} roads as columns {t1 - t0:.2f} s, build the network (WKB, frame, arrays, "
           f"STRtree) {t2 - t1:.2f} s, strongly connected pieces {t3 - t2:.2f} s, the area's part "

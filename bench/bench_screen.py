@@ -90,10 +90,10 @@ def incident_chunks(rng: np.random.Generator, n: int, now: datetime) -> Iterator
 def load(store: Store, n: int, seed: int) -> float:
     """Fill the store; seconds it took."""
     rng, started, now = np.random.default_rng(seed), time.perf_counter(), datetime.now(UTC)
-    store.add("grids", grids())
-    store.add("cameras", cameras(rng))
+    store.layers.add("grids", grids())
+    store.layers.add("cameras", cameras(rng))
     for chunk in incident_chunks(rng, n, now):
-        store.add("incidents", chunk)
+        store.layers.add("incidents", chunk)
     return time.perf_counter() - started
 
 
@@ -140,7 +140,7 @@ def page_load(client, headers: dict[str, str], window: str) -> dict[str, float]:
 def naive(store: Store) -> dict[str, float]:
     """A folium page with every incident point in a HeatMap: what the screen avoids."""
     started = time.perf_counter()
-    points = [[i.geom.y, i.geom.x] for i in store.query("incidents")]
+    points = [[i.geom.y, i.geom.x] for i in store.layers.query("incidents")]
     read_s = time.perf_counter() - started
     fmap = folium.Map(location=[33.62, 114.70], zoom_start=12)
     HeatMap(points).add_to(fmap)
@@ -207,7 +207,7 @@ def main() -> None:
           f"{platform.python_version()}, folium {folium.__version__}; {datetime.now(UTC):%Y-%m-%d}")
     for kind, store, load_s in stores(args.incidents, args.seed):
         secret = new_token()
-        store.add_token(name="bench", role="viewer", token_hash=hash_token(secret))
+        store.tokens.add(name="bench", role="viewer", token_hash=hash_token(secret))
         client = create_app(Settings(store=StoreSettings(url=store.url)), store=store).test_client()
         headers = {"Authorization": f"Bearer {secret}"}
         loads = {window: page_load(client, headers, window) for window in ("today", "30d")}

@@ -15,7 +15,7 @@ from mapserver.analysis.coverage import coverage
 from mapserver.maplayers.features import collection
 from mapserver.maplayers.spec import LayerQuery
 from mapserver.store import Store
-from mapserver.store.incident_store import IncidentFilter
+from mapserver.store.incidents import IncidentFilter
 
 RENDERER = "outline"
 SOURCES = ("incidents", "grids", "cameras")

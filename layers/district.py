@@ -29,7 +29,7 @@ def title(lang: str, params: Mapping[str, Any]) -> str:
 
 
 def fetch(store: Store, query: LayerQuery) -> dict[str, Any]:
-    streets = store.query("grids", where={"level": 1})
+    streets = store.layers.query("grids", where={"level": 1})
     if not streets:
         return collection([])
     outline = shapely.union_all([g.geom for g in streets]).simplify(SIMPLIFY_DEG, preserve_topology=True)

@@ -20,7 +20,7 @@ from mapserver.analysis.heat import cell_counts
 from mapserver.maplayers.features import collection
 from mapserver.maplayers.spec import LayerQuery
 from mapserver.store import Store
-from mapserver.store.incident_store import IncidentFilter
+from mapserver.store.incidents import IncidentFilter
 
 RENDERER = "cells"
 SOURCES = ("incidents",)

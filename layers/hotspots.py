@@ -16,7 +16,7 @@ from mapserver.analysis.hotspots import cell_hotspots
 from mapserver.maplayers.features import collection
 from mapserver.maplayers.spec import LayerQuery
 from mapserver.store import Store
-from mapserver.store.incident_store import IncidentFilter
+from mapserver.store.incidents import IncidentFilter
 
 RENDERER = "cells"
 SOURCES = ("incidents", "grids")

@@ -39,13 +39,13 @@ def title(lang: str, params: Mapping[str, Any]) -> str:
 
 
 def available(store: Store) -> bool:
-    return hasattr(store, "patrol_plans")
+    return hasattr(store, "patrols")
 
 
 def fetch(store: Store, query: LayerQuery) -> dict[str, Any]:
     since = query.now - timedelta(hours=int(query.params["hours"]))
     limit = min(int(query.params["max_routes"]), query.limit)
-    rows, total = store.patrol_plans(since=since, limit=limit, whole=True)
+    rows, total = store.patrols.list(since=since, limit=limit, whole=True)
     features = []
     for row in rows:
         route = (row.plan or {}).get("route", {}).get("geometry")

@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     from mapserver.config import PROJECT_ROOT, load_settings
     from mapserver.requestlog import register_request_log
     from mapserver.store import open_store
-    from mapserver.store.base import SCHEMA_VERSION
+    from mapserver.store.database import SCHEMA_VERSION
     from mapserver.store.migrations import schema_mismatch
 
     settings = settings or load_settings()

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from mapserver.errors import Problem
-from mapserver.store.base import Store
+from mapserver.store import Store
 
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _UNITS = {"十": 10, "百": 100, "千": 1000}
@@ -91,7 +91,7 @@ class AddressMatcher:
     @classmethod
     def from_store(cls, store: Store) -> AddressMatcher:
         """Load every standard address of the store."""
-        return cls([(a.code, a.text, a.geom.x, a.geom.y) for a in store.query("addresses")])
+        return cls([(a.code, a.text, a.geom.x, a.geom.y) for a in store.layers.query("addresses")])
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mapserver.store import Store
-from mapserver.store.audit_store import AuditRecord
+from mapserver.store.audit import AuditRecord
 
 CLI_PREFIX = "cli:"
 
@@ -53,6 +53,6 @@ def cli_actor() -> Actor:
 
 def record(store: Store, *, actor: Actor, action: str, target: str | None, detail: dict[str, Any]) -> None:
     """Append the audit record of a write that ``actor`` just made, in the caller's transaction."""
-    store.append_audit(AuditRecord(at=datetime.now(UTC), action=action, target=target, detail=detail,
+    store.audit.append(AuditRecord(at=datetime.now(UTC), action=action, target=target, detail=detail,
                                    actor=actor.name, role=actor.role, remote_addr=actor.remote_addr,
                                    request_id=actor.request_id))

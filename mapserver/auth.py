@@ -19,7 +19,7 @@ from flask import current_app, g, request
 from mapserver.app_state import store
 from mapserver.audit import Actor
 from mapserver.errors import Problem
-from mapserver.store.base import ROLES, Token
+from mapserver.store.tokens import ROLES, Token
 
 F = TypeVar("F", bound=Callable[..., object])
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -101,7 +101,7 @@ def authorize() -> None:
     token = _bearer_token(method)
     if token is None:
         raise Problem(401, "this resource needs a token: send 'Authorization: Bearer <token>'", headers=challenge)
-    found = store().token_by_hash(hash_token(token))
+    found = store().tokens.by_hash(hash_token(token))
     if found is None:
         raise Problem(401, "the token is not known or was revoked", headers=challenge)
     if not role_at_least(found.role, needed):

@@ -36,7 +36,7 @@ class VersionedCache(Generic[T]):
         if self._value is not None and now - self._checked_at < self._check_every_s:
             return self._value
         with self._lock:
-            version = tuple(store.data_version(layer) for layer in self._layers)
+            version = tuple(store.layers.data_version(layer) for layer in self._layers)
             if self._value is None or version != self._version:
                 self._value = self._build(store)
                 self._version = version

@@ -3,7 +3,8 @@
 A camera that reported ``online`` but has sent no heartbeat for
 ``cameras.offline_after_s`` seconds counts as offline; a camera with no
 heartbeat yet keeps the status it was imported with; ``fault`` is set by hand
-and stays until changed. Positions are WGS-84.
+and stays until changed. Positions are WGS-84. (The same rule in SQL, to list
+cameras by status: :func:`mapserver.store.cameras.status_condition`.)
 """
 
 from __future__ import annotations
@@ -17,9 +18,6 @@ import numpy as np
 
 from mapserver.model import Camera
 
-STALE_ONLINE_SQL = "status = 'online' AND last_seen IS NOT NULL AND last_seen < ?"
-"""SQL: an online camera whose last heartbeat is older than the cut-off (``now - offline_after_s``)."""
-
 
 def effective_status(camera: Camera, *, now: datetime, offline_after_s: int) -> str:
     """The camera's status at ``now``, with stale heartbeats taken as offline."""
@@ -27,16 +25,6 @@ def effective_status(camera: Camera, *, now: datetime, offline_after_s: int) -> 
             now - camera.last_seen > timedelta(seconds=offline_after_s):
         return "offline"
     return camera.status
-
-
-def status_condition(status: str, *, now: datetime, offline_after_s: int) -> tuple[str, tuple[Any, ...]]:
-    """SQL condition (``?`` placeholders) selecting cameras whose effective status is ``status``."""
-    cutoff = now - timedelta(seconds=offline_after_s)
-    if status == "online":
-        return f"status = 'online' AND NOT ({STALE_ONLINE_SQL})", (cutoff,)
-    if status == "offline":
-        return f"status = 'offline' OR ({STALE_ONLINE_SQL})", (cutoff,)
-    return "status = ?", (status,)
 
 
 def online_rates(cameras: Sequence[Camera], grid_codes: Sequence[str], *, now: datetime,

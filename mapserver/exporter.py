@@ -35,7 +35,7 @@ from mapserver.errors import Problem
 from mapserver.importing.fields import field_kinds
 from mapserver.model import RECORD_TYPES
 from mapserver.store import LAYERS, Store
-from mapserver.store.base import KEYS, check_layer
+from mapserver.store.common import KEYS, check_layer
 
 __all__ = ["FORMATS", "export_all", "export_layer", "layer_frame"]
 
@@ -85,7 +85,7 @@ def export_all(store: Store, target: str | Path) -> dict[str, int]:
 def layer_frame(store: Store, layer: str) -> pd.DataFrame:
     """The layer as a (Geo)DataFrame in the export's row and column order; plain DataFrame for grid_staff."""
     key = KEYS[check_layer(layer)]
-    records = sorted(store.query(layer), key=lambda r: getattr(r, key))
+    records = sorted(store.layers.query(layer), key=lambda r: getattr(r, key))
     kinds = field_kinds(layer)
     frame = pd.DataFrame({name: _column([getattr(r, name) for r in records], kind)
                           for name, kind in kinds.items() if kind != "geom"})

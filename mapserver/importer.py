@@ -19,7 +19,7 @@ only the rows those vectorised checks do not vouch for go through the per-row pa
 other layer takes, which words their problems; so a bad row is reported exactly as it
 would be row by row. The ``prepare`` hook gets the columns when it offers a ``columns``
 method (:class:`mapserver.incidents.enrich.IncidentPreparation` does), records otherwise.
-The store writes the columns in one statement (:meth:`Store.add_incident_columns`) while
+The store writes the columns in one statement (:meth:`~mapserver.store.incidents.Incidents.add_columns`) while
 the next part is named and prepared (:mod:`mapserver.importing.incident_stream`).
 """
 
@@ -45,7 +45,7 @@ from mapserver.importing.naming import INCIDENT_NAMESPACE, content_ids, incident
 from mapserver.importing.source import Source, read_source
 from mapserver.model import RECORD_TYPES, Road, check_record
 from mapserver.store import Store
-from mapserver.store.base import KEYS, check_layer
+from mapserver.store.common import KEYS, check_layer
 from mapserver.store.incident_batch import IncidentBatch
 
 __all__ = ["INCIDENT_NAMESPACE", "ImportReport", "Prepare", "Progress", "import_layer", "incident_id"]
@@ -343,7 +343,7 @@ def _write(store: Store, layer: str, records: list[Any], tick: Progress) -> int:
     # One call, so one statement on PostGIS (a COPY): the per-day incident summary's triggers then lock their
     # rows in one ordered pass, which a concurrent report or transition cannot deadlock with. Every record
     # passed check_record in _check_row, so the store does not run it again.
-    written = store.add(layer, records, checked=True)
+    written = store.layers.add(layer, records, checked=True)
     tick("writing", written, len(records))
     return written
 

@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from mapserver.errors import Problem
-from mapserver.store.base import BBox, check_bbox
+from mapserver.store.common import BBox, check_bbox
 
 MAX_JSON_DEPTH = 32
 INT64_MAX = 2**63 - 1

@@ -31,7 +31,7 @@ def grid_chain(index: GridIndex, finest: str, memo: dict[str, tuple[str | None, 
 
 def reassign_incidents(store: Store, index: GridIndex) -> ReassignReport:
     """Assign every incident to the finest base grid now covering its point; write the changes in one batch."""
-    ids, lons, lats, chains = store.incident_grid_rows()
+    ids, lons, lats, chains = store.incidents.grid_rows()
     if not ids:
         return ReassignReport(0, 0, 0)
     finest = index.assign(lons, lats)
@@ -41,5 +41,5 @@ def reassign_incidents(store: Store, index: GridIndex) -> ReassignReport:
         new = grid_chain(index, code, memo)
         if new != old:
             changes.append((incident_id, new))
-    store.set_incident_grids(changes)
+    store.incidents.set_grids(changes)
     return ReassignReport(checked=len(ids), moved=len(changes), outside=int((finest == "").sum()))

@@ -21,7 +21,7 @@ from mapserver import create_app
 from mapserver.auth import hash_token, new_token
 from mapserver.config import Settings, StoreSettings
 from mapserver.store import Store, open_store
-from mapserver.store.base import TABLES
+from mapserver.store.common import TABLES
 
 ADMIN_URL = os.environ.get("MAPSERVER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ("sqlite", "postgis")
@@ -71,11 +71,16 @@ def fresh_database() -> Iterator[str]:
 
 
 def empty_store(store: Store) -> None:
-    """Delete every row of a PostGIS test store (SQLite test stores are new files)."""
+    """Delete every row of a PostGIS test store (SQLite test stores are new files), over a connection of the
+    test's own: the store offers no way to wipe itself."""
     if store.kind == "postgis":
-        with store.transaction(), store._cursor() as cur:
-            cur.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
-                sql.SQL(", ").join(sql.Identifier(t) for t in (*TABLES, "data_versions", "idempotency_keys"))))
+        conn = psycopg2.connect(store.url)
+        try:
+            with conn, conn.cursor() as cur:
+                cur.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
+                    sql.SQL(", ").join(sql.Identifier(t) for t in (*TABLES, "data_versions", "idempotency_keys"))))
+        finally:
+            conn.close()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -109,7 +114,7 @@ def client(app):
 
 def make_token(store: Store, role: str) -> str:
     secret = new_token()
-    store.add_token(name=f"{role}-{uuid.uuid4().hex[:6]}", role=role, token_hash=hash_token(secret))
+    store.tokens.add(name=f"{role}-{uuid.uuid4().hex[:6]}", role=role, token_hash=hash_token(secret))
     return secret
 
 

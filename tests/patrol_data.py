@@ -90,9 +90,9 @@ def incidents(seed: int = 11) -> list[Incident]:
 
 def load_city(store) -> None:
     """Write the whole city into an empty store."""
-    store.add("grids", [STREET, WEST, EAST, FAR])
-    store.add("grid_staff", STAFF)
-    store.add("roads", roads())
-    store.add("places", PLACES)
-    store.add("cameras", [CAMERA])
-    store.add("incidents", incidents())
+    store.layers.add("grids", [STREET, WEST, EAST, FAR])
+    store.layers.add("grid_staff", STAFF)
+    store.layers.add("roads", roads())
+    store.layers.add("places", PLACES)
+    store.layers.add("cameras", [CAMERA])
+    store.layers.add("incidents", incidents())

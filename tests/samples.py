@@ -49,4 +49,4 @@ ALL = {"grids": GRIDS, "grid_staff": STAFF, "cameras": CAMERAS, "places": PLACES
 def load_all(store) -> None:
     """Write every sample layer into ``store``."""
     for layer, records in ALL.items():
-        store.add(layer, records)
+        store.layers.add(layer, records)

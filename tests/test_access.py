@@ -73,10 +73,10 @@ def test_only_health_and_static_are_public(app):
 
 def test_a_revoked_token_stops_working(client, store):
     secret = new_token()
-    store.add_token(name="wall-9", role="viewer", token_hash=hash_token(secret))
+    store.tokens.add(name="wall-9", role="viewer", token_hash=hash_token(secret))
     headers = {"Authorization": f"Bearer {secret}"}
     assert client.get("/api/grids", headers=headers).status_code == 200
-    assert store.revoke_token(name="wall-9")
+    assert store.tokens.revoke(name="wall-9")
     assert client.get("/api/grids", headers=headers).status_code == 401
 
 

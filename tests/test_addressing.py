@@ -85,7 +85,7 @@ def test_empty_query_is_400(matcher, query):
 
 
 def test_from_store(store):
-    store.add("addresses", [Address(code=c, text=t, geom=Point(x, y)) for c, t, x, y in table()[:50]])
+    store.layers.add("addresses", [Address(code=c, text=t, geom=Point(x, y)) for c, t, x, y in table()[:50]])
     matcher = AddressMatcher.from_store(store)
     assert len(matcher) == 50
     assert matcher.match("七一路18号人和小区1号楼1单元101室")[0].code == "A0011101"

@@ -12,7 +12,7 @@ from shapely.geometry import Point
 from mapserver.analysis.coverage import coverage, covered, views
 from mapserver.analysis.hotspots import cell_hotspots
 from mapserver.model import Camera
-from mapserver.store.incident_store import IncidentFilter
+from mapserver.store.incidents import IncidentFilter
 from tests.analysis_data import CLUSTER, RES, STREET, incidents
 
 GEOD = pyproj.Geod(ellps="WGS84")
@@ -44,13 +44,13 @@ def test_a_sector_faces_its_direction_and_a_circle_has_no_direction():
 
 @pytest.fixture
 def loaded(store):
-    store.add("grids", [STREET])
-    store.add("incidents", incidents())
+    store.layers.add("grids", [STREET])
+    store.layers.add("incidents", incidents())
     return store
 
 
 def test_coverage_of_hot_cells_by_online_cameras_only(loaded):
-    loaded.add("cameras", [
+    loaded.layers.add("cameras", [
         camera("on", CLUSTER, range_m=300.0, status="online", last_seen=NOW - timedelta(minutes=1)),
         camera("off", CLUSTER, range_m=5000.0, status="offline"),
         camera("stale", CLUSTER, range_m=5000.0, status="online", last_seen=NOW - timedelta(days=2)),
@@ -69,7 +69,7 @@ def test_coverage_of_hot_cells_by_online_cameras_only(loaded):
 
 
 def test_without_hot_cells_the_top_cells_by_count_are_the_targets(store):
-    store.add("grids", [STREET])
+    store.layers.add("grids", [STREET])
     answer = coverage(store, where=IncidentFilter(), res=RES, now=NOW, offline_after_s=300)
     assert answer["basis"] == "top" and answer["cells"] == 0 and answer["share"] is None
 

@@ -12,7 +12,7 @@ import shapely
 from shapely.geometry import shape
 
 from mapserver.analysis.heat import cell_counts, heat
-from mapserver.store.incident_store import IncidentFilter
+from mapserver.store.incidents import IncidentFilter
 from tests.analysis_data import RES, STREET, T0, incidents
 
 DATA = incidents()
@@ -20,8 +20,8 @@ DATA = incidents()
 
 @pytest.fixture
 def loaded(store):
-    store.add("grids", [STREET])
-    store.add("incidents", DATA)
+    store.layers.add("grids", [STREET])
+    store.layers.add("incidents", DATA)
     return store
 
 
@@ -60,8 +60,8 @@ def test_heat_counts_equal_points_inside_each_hexagon(loaded):
         inside = int(shapely.contains(shape(f["geometry"]), points).sum())
         assert inside == f["properties"]["count"], f["id"]
         if loaded.kind == "postgis":  # the same count by the database, from the hexagon's GeoJSON
-            in_db = loaded._fetch("SELECT count(*) FROM incidents WHERE ST_Contains(ST_SetSRID("
-                                  "ST_GeomFromGeoJSON(?), 4326), geom)", (json.dumps(f["geometry"]),))[0][0]
+            in_db = loaded.database.fetch("SELECT count(*) FROM incidents WHERE ST_Contains(ST_SetSRID("
+                                          "ST_GeomFromGeoJSON(?), 4326), geom)", (json.dumps(f["geometry"]),))[0][0]
             assert in_db == f["properties"]["count"], f["id"]
 
 

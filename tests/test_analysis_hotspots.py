@@ -10,7 +10,7 @@ from shapely.geometry import box
 from mapserver.analysis.cells import area_cells
 from mapserver.analysis.hotspots import cell_hotspots, grid_hotspots
 from mapserver.model import Grid
-from mapserver.store.incident_store import IncidentFilter
+from mapserver.store.incidents import IncidentFilter
 from tests.analysis_data import CLUSTER, RES, STREET, incidents
 
 DATA = incidents()
@@ -22,8 +22,8 @@ COMMUNITIES = [Grid(code=f"4116020010010{i:02d}", level=2, parent_code=STREET.co
 
 @pytest.fixture
 def loaded(store):
-    store.add("grids", [STREET])
-    store.add("incidents", DATA)
+    store.layers.add("grids", [STREET])
+    store.layers.add("incidents", DATA)
     return store
 
 
@@ -47,7 +47,7 @@ def test_no_grids_means_no_study_area(store):
 
 
 def test_grids_of_a_level(loaded):
-    loaded.add("grids", COMMUNITIES)
+    loaded.layers.add("grids", COMMUNITIES)
     answer = grid_hotspots(loaded, where=IncidentFilter(), level=2)
     assert answer["units"] == 4
     assert {g["id"] for g in answer["grids"]} == {g.code for g in COMMUNITIES}

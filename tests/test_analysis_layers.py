@@ -18,8 +18,8 @@ def fetch(store, name: str, **params):
 
 
 def test_the_layers_draw_the_planted_cluster(store):
-    store.add("grids", [STREET])
-    store.add("incidents", incidents())
+    store.layers.add("grids", [STREET])
+    store.layers.add("incidents", incidents())
     heat, top = fetch(store, "heat"), fetch(store, "heat", quantile=0.9)
     assert 0 < top["numberMatched"] < heat["numberMatched"]
     assert heat["features"][0]["geometry"]["type"] == "Polygon"
@@ -44,8 +44,8 @@ def test_an_empty_store_gives_empty_layers(store):
 
 
 def test_the_screen_serves_the_layers(client, tokens, store):
-    store.add("grids", [STREET])
-    store.add("incidents", incidents())
+    store.layers.add("grids", [STREET])
+    store.layers.add("incidents", incidents())
     for key in ("heat", "hotspots", "blindspots"):
         resp = client.get(f"/api/screen/layers/{key}", headers=tokens["viewer"])
         assert resp.status_code == 200, (key, resp.get_json())

@@ -88,8 +88,8 @@ SW, SE, NW, NE = (g.code for g in GRIDS)
 
 @pytest.fixture
 def loaded(store):
-    store.add("grids", [STREET, *GRIDS])
-    store.add("incidents", DATA)
+    store.layers.add("grids", [STREET, *GRIDS])
+    store.layers.add("incidents", DATA)
     return store
 
 

@@ -15,7 +15,7 @@ from mapserver.analysis.gistar import gi_star
 from mapserver.analysis.hotspots import cell_hotspots
 from mapserver.analysis.study import build_study, district, forget_studies, kept_study, study, warm
 from mapserver.model import Grid
-from mapserver.store.incident_store import IncidentFilter
+from mapserver.store.incidents import IncidentFilter
 from tests.analysis_data import CLUSTER, RES, STREET, incidents
 
 # A second street east of the first, sharing its edge: the district grows when it is added.
@@ -24,16 +24,16 @@ EAST = Grid(code="411602002000000", level=1, name="七一路街道", geom=box(11
 
 @pytest.fixture
 def loaded(store):
-    store.add("grids", [STREET])
-    store.add("incidents", incidents())
+    store.layers.add("grids", [STREET])
+    store.layers.add("incidents", incidents())
     return store
 
 
 def from_scratch(store, *, where: IncidentFilter, res: int) -> list[dict[str, Any]]:
     """Every cell's row as computed with nothing kept: the outline, its cells and their weights built anew."""
-    area = store.district_area()
+    area = store.grids.district_area()
     cells = area_cells(area, res) if area is not None else []
-    counts = roll_up(store.incident_cell_counts(where=where), res)
+    counts = roll_up(store.measures.cell_counts(where=where), res)
     y = np.array([counts.get(c, 0) for c in cells], dtype=np.float64)
     result = gi_star(y, ring_matrix(cells))
     return sorted(({"id": c, "count": int(y[i]), "z": round(float(result.z[i]), 6), "class": str(result.classes[i]),
@@ -67,7 +67,7 @@ def test_significant_cells_are_the_same_cells_in_the_same_order(loaded):
 
 def test_the_kept_study_is_the_study_built_from_scratch(loaded):
     kept = study(loaded, RES)
-    fresh = build_study(loaded.district_area(), RES)
+    fresh = build_study(loaded.grids.district_area(), RES)
     assert kept.cells == fresh.cells == tuple(area_cells(STREET.geom, RES))
     assert (kept.weights != ring_matrix(list(fresh.cells))).nnz == 0
     assert [kept.centre(i) for i in range(len(kept.cells))] == [centre(c) for c in kept.cells]
@@ -77,12 +77,12 @@ def test_a_write_to_the_grids_builds_the_study_again(loaded):
     where = IncidentFilter()
     before = study(loaded, RES)
     assert cell_hotspots(loaded, where=where, res=RES)["units"] == len(before.cells)
-    loaded.add("grids", [EAST])  # a new data version of the grids
+    loaded.layers.add("grids", [EAST])  # a new data version of the grids
     after = study(loaded, RES)
     assert after is not before and len(after.cells) > len(before.cells)
     assert rows_of(cell_hotspots(loaded, where=where, res=RES)) == from_scratch(loaded, where=where, res=RES)
-    assert district(loaded).equals(loaded.district_area())
-    loaded.delete("grids", keys=[EAST.code])  # and back: the outline of the first street alone
+    assert district(loaded).equals(loaded.grids.district_area())
+    loaded.layers.delete("grids", keys=[EAST.code])  # and back: the outline of the first street alone
     assert study(loaded, RES).cells == before.cells
     assert rows_of(cell_hotspots(loaded, where=where, res=RES)) == from_scratch(loaded, where=where, res=RES)
 
@@ -90,7 +90,7 @@ def test_a_write_to_the_grids_builds_the_study_again(loaded):
 def test_no_grids_then_grids(store):
     assert cell_hotspots(store, where=IncidentFilter(), res=RES)["units"] == 0
     assert district(store) is None
-    store.add("grids", [STREET])
+    store.layers.add("grids", [STREET])
     assert cell_hotspots(store, where=IncidentFilter(), res=RES)["units"] == len(area_cells(STREET.geom, RES))
 
 
@@ -101,7 +101,7 @@ def test_each_resolution_has_its_study_and_warming_builds_them(loaded):
     assert kept_study(loaded, RES - 1) is coarse and kept_study(loaded, RES) is fine
     assert len(coarse.cells) < len(fine.cells)
     assert cell_hotspots(loaded, where=IncidentFilter(), res=RES - 1)["units"] == len(coarse.cells)
-    loaded.add("grids", [EAST])
+    loaded.layers.add("grids", [EAST])
     assert kept_study(loaded, RES) is None  # kept for grids that are no longer there: not handed out
 
 

@@ -24,7 +24,7 @@ from mapserver.analysis.trend import (
 from mapserver.config import Settings
 from mapserver.maplayers.spec import LayerQuery
 from mapserver.model import Incident
-from mapserver.store.incident_store import IncidentFilter
+from mapserver.store.incidents import IncidentFilter
 from tests.analysis_data import STREET
 
 UNTIL = datetime(2026, 11, 30, tzinfo=UTC)  # a Monday: eight whole weeks from 2026-10-05
@@ -69,8 +69,8 @@ DATA = planted_incidents()
 
 @pytest.fixture
 def loaded(store):
-    store.add("grids", [STREET])
-    store.add("incidents", DATA)
+    store.layers.add("grids", [STREET])
+    store.layers.add("incidents", DATA)
     return store
 
 
@@ -149,7 +149,7 @@ def test_one_query_counts_each_period_as_separate_queries_do(loaded):
     grouped = period_counts(loaded, where=IncidentFilter(), starts=starts, until=UNTIL, res=RES)
     for k, start in enumerate(starts):
         end = starts[k + 1] if k + 1 < WEEKS else UNTIL
-        assert grouped[k] == loaded.incident_cell_counts(where=IncidentFilter(since=start, until=end))
+        assert grouped[k] == loaded.measures.cell_counts(where=IncidentFilter(since=start, until=end))
     assert sum(sum(p.values()) for p in grouped) == len(DATA)
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from mapserver import create_app
 from mapserver.config import ServerSettings, Settings, StoreSettings
-from mapserver.store.base import SCHEMA_VERSION
+from mapserver.store.database import SCHEMA_VERSION
 from tests import samples
 
 PROBLEM = "application/problem+json"

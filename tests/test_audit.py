@@ -22,7 +22,7 @@ from mapserver.cli import main
 from mapserver.config import ServerSettings, Settings, StoreSettings
 from mapserver.errors import Problem
 from mapserver.store import Store
-from mapserver.store.audit_store import AuditRecord
+from mapserver.store.audit import AuditRecord
 from tests import samples
 from tests.test_api import assert_problem
 
@@ -47,7 +47,7 @@ def headers(store: Store, names: dict[str, str]) -> dict[str, dict[str, str]]:
     out = {}
     for role, name in names.items():
         secret = new_token()
-        store.add_token(name=name, role=role, token_hash=hash_token(secret))
+        store.tokens.add(name=name, role=role, token_hash=hash_token(secret))
         out[role] = {"Authorization": f"Bearer {secret}", "X-Forwarded-For": CLIENT}
     return out
 
@@ -68,11 +68,11 @@ def web(proxied: Flask):
 
 
 def _all(store: Store) -> list[AuditRecord]:
-    return store.audit_records(limit=1000)[0]
+    return store.audit.records(limit=1000)[0]
 
 
 def _one_new(store: Store, before: int) -> AuditRecord:
-    records, total = store.audit_records(limit=1000)
+    records, total = store.audit.records(limit=1000)
     assert total == before + 1, [(r.action, r.target) for r in records]
     return records[0]
 
@@ -90,7 +90,7 @@ def _create_token(web, h, store):
 
 
 def _revoke_token(web, h, store):
-    store.add_token(name="old-wall", role="viewer", token_hash="1" * 64)
+    store.tokens.add(name="old-wall", role="viewer", token_hash="1" * 64)
     return web.delete("/api/tokens/old-wall", headers=h["admin"]), "old-wall"
 
 
@@ -128,7 +128,7 @@ API_WRITES = {
 @pytest.mark.parametrize("kind", API_WRITES)
 def test_each_write_over_http_leaves_one_record(web, store, headers, names, kind):
     write, role, detail = API_WRITES[kind]
-    before = store.audit_records()[1]
+    before = store.audit.records()[1]
     started = datetime.now(UTC)
     resp, target = write(web, {r: {**h, "X-Request-Id": f"req-{kind.replace(' ', '-')}"} for r, h in headers.items()},
                          store)
@@ -170,23 +170,23 @@ REFUSED = [
 
 @pytest.mark.parametrize(("name", "role", "method", "path", "body", "status"), REFUSED, ids=[c[0] for c in REFUSED])
 def test_a_refused_write_leaves_no_record(web, store, headers, name, role, method, path, body, status):
-    store.add_token(name="taken", role="viewer", token_hash="0" * 64)
-    camera_before = store.get("cameras", CAMERA)
+    store.tokens.add(name="taken", role="viewer", token_hash="0" * 64)
+    camera_before = store.layers.get("cameras", CAMERA)
     resp = web.open(path, method=method, json=body, headers=headers[role])
     assert resp.status_code == status, resp.get_data(as_text=True)
     assert resp.mimetype == "application/problem+json"
-    assert store.audit_records() == ([], 0)
-    assert store.get("cameras", CAMERA) == camera_before  # the known camera of a refused batch was not touched
+    assert store.audit.records() == ([], 0)
+    assert store.layers.get("cameras", CAMERA) == camera_before  # the known camera of a refused batch was not touched
 
 
 @pytest.mark.parametrize("broken", ["", "x" * 101])
 def test_a_write_whose_record_cannot_be_kept_does_not_land(store, broken):
     # The record is part of the write's transaction: if it fails, the write goes too.
     with pytest.raises(Problem) as caught, store.transaction():
-        store.add_token(name="ghost", role="viewer", token_hash="2" * 64)
+        store.tokens.add(name="ghost", role="viewer", token_hash="2" * 64)
         audit.record(store, actor=audit.cli_actor(), action=broken, target="ghost", detail={})
     assert caught.value.status == 422
-    assert [t.name for t in store.tokens()] == [] and store.audit_records()[1] == 0
+    assert [t.name for t in store.tokens.live()] == [] and store.audit.records()[1] == 0
 
 
 # --- writes from the command line ----------------------------------------------------------------------------------
@@ -225,7 +225,7 @@ def test_cli_token_create_and_revoke_leave_one_record_each(cli, store):
     assert (_one_new(store, 1).action, _one_new(store, 1).target) == ("token.revoke", "phone-7")
     assert cli("token", "revoke", "phone-7").exit_code == 1  # no live token: nothing written, nothing recorded
     assert cli("token", "create", "--role", "viewer", "--name", "phone-7").exit_code == 1  # the name stays taken
-    assert store.audit_records()[1] == 2
+    assert store.audit.records()[1] == 2
 
 
 def test_cli_import_of_grids_leaves_one_record_and_a_refused_file_none(cli, store, tmp_path):
@@ -241,7 +241,7 @@ def test_cli_import_of_grids_leaves_one_record_and_a_refused_file_none(cli, stor
     assert refused.exit_code == 1 and "nothing was written" in refused.output
     duplicate = cli("import", "grids", good)  # the same code again
     assert duplicate.exit_code == 1
-    assert store.count("grids") == 1 and store.audit_records()[1] == 1
+    assert store.layers.count("grids") == 1 and store.audit.records()[1] == 1
 
 
 def test_cli_reassign_leaves_one_record_when_incidents_move(cli, store):
@@ -252,7 +252,7 @@ def test_cli_reassign_leaves_one_record_when_incidents_move(cli, store):
     assert (found.action, found.target, found.detail) == ("incidents.reassign", "incidents",
                                                           {"checked": 1, "moved": 1, "outside": 0})
     assert cli("reassign").exit_code == 0  # nothing moves: nothing written, nothing recorded
-    assert store.audit_records()[1] == 1
+    assert store.audit.records()[1] == 1
 
 
 def test_cli_demo_load_leaves_one_record(cli, store, monkeypatch):
@@ -268,11 +268,11 @@ def test_cli_demo_load_leaves_one_record(cli, store, monkeypatch):
     assert found.detail["seed"] == 3 and found.detail["written"] == small.counts() and found.detail["replaced"] == {}
     assert cli("demo", "--if-empty").exit_code == 0  # already holds data: not loaded, not recorded
     assert cli("demo").exit_code == 1  # refused without --replace
-    assert store.audit_records()[1] == 1
+    assert store.audit.records()[1] == 1
     bad = replace(small, incidents=[replace(samples.INCIDENTS[0], severity="catastrophic")])
     monkeypatch.setattr(demo_cli, "build_city", lambda **kwargs: bad)
     assert cli("demo", "--replace").exit_code == 1  # the load fails: the old data and the trail stay as they were
-    assert store.audit_records()[1] == 1 and store.count("grids") == len(samples.GRIDS)
+    assert store.audit.records()[1] == 1 and store.layers.count("grids") == len(samples.GRIDS)
 
 
 # --- reading the trail ---------------------------------------------------------------------------------------------
@@ -285,35 +285,35 @@ def _seed_trail(store: Store) -> list[AuditRecord]:
                         action="token.create" if i < 3 else "token.revoke", target=f"t{i}", role="admin",
                         detail={"i": i, "名": "值"}) for i in range(5)]
     for item in made:
-        store.append_audit(item)
+        store.audit.append(item)
     return made
 
 
 def test_the_store_lists_newest_first_with_filters_and_paging(store):
     _seed_trail(store)
-    records, total = store.audit_records()
+    records, total = store.audit.records()
     assert total == 5 and [r.target for r in records] == ["t4", "t3", "t2", "t1", "t0"]
     assert [r.seq for r in records] == sorted((r.seq for r in records), reverse=True)
     assert records[-1].detail == {"i": 0, "名": "值"} and records[-1].at == datetime(2026, 11, 20, 8, tzinfo=UTC)
-    assert [r.target for r in store.audit_records(actor="alice")[0]] == ["t4", "t2", "t0"]
-    assert [r.target for r in store.audit_records(action="token.revoke")[0]] == ["t4", "t3"]
-    assert [r.target for r in store.audit_records(target="t1")[0]] == ["t1"]
-    window = store.audit_records(since=datetime(2026, 11, 20, 9, tzinfo=UTC), until=datetime(2026, 11, 20, 11,
+    assert [r.target for r in store.audit.records(actor="alice")[0]] == ["t4", "t2", "t0"]
+    assert [r.target for r in store.audit.records(action="token.revoke")[0]] == ["t4", "t3"]
+    assert [r.target for r in store.audit.records(target="t1")[0]] == ["t1"]
+    window = store.audit.records(since=datetime(2026, 11, 20, 9, tzinfo=UTC), until=datetime(2026, 11, 20, 11,
                                                                                               tzinfo=UTC))
     assert [r.target for r in window[0]] == ["t2", "t1"] and window[1] == 2
-    page, total = store.audit_records(actor="alice", limit=2, offset=1)
+    page, total = store.audit.records(actor="alice", limit=2, offset=1)
     assert [r.target for r in page] == ["t2", "t0"] and total == 3
-    assert store.audit_records(limit=0) == ([], 5)
+    assert store.audit.records(limit=0) == ([], 5)
 
 
 def test_the_store_refuses_to_change_or_delete_a_record(store):
     made = _seed_trail(store)
-    before = store.audit_records()
+    before = store.audit.records()
     for statement in ("UPDATE audit_log SET actor = 'mallory'", "UPDATE audit_log SET detail = '{}' WHERE seq = 1",
                       "DELETE FROM audit_log", "DELETE FROM audit_log WHERE actor = 'bob'"):
         with pytest.raises((Problem, psycopg2.Error), match="append-only"):
-            store._exec(statement)
-    assert store.audit_records() == before and len(made) == before[1]
+            store.database.execute(statement)
+    assert store.audit.records() == before and len(made) == before[1]
 
 
 def test_get_audit_is_for_admins_only(web, store, headers):
@@ -361,10 +361,10 @@ def test_get_audit_refuses_bad_parameters(web, headers, query, param):
 @pytest.mark.parametrize("path", ["/api/audit", "/api/audit?seq=1"])
 def test_no_route_changes_or_deletes_a_record(web, store, headers, method, path):
     _seed_trail(store)
-    before = store.audit_records()
+    before = store.audit.records()
     resp = web.open(path, method=method, json={"actor": "mallory"}, headers=headers["admin"])
     assert resp.status_code == 405 and resp.mimetype == "application/problem+json"
     assert set(resp.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
     for path_with_key in ("/api/audit/1", "/api/audit/0"):
         assert web.open(path_with_key, method=method, headers=headers["admin"]).status_code == 404
-    assert store.audit_records() == before
+    assert store.audit.records() == before

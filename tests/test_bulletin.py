@@ -211,8 +211,8 @@ def ints(cells: list[str], n: int = len(WEEKS)) -> list[int]:
 
 @pytest.fixture
 def loaded(store):
-    store.add("grids", [*STREETS, *COMMUNITIES])
-    store.add("incidents", INCIDENTS)
+    store.layers.add("grids", [*STREETS, *COMMUNITIES])
+    store.layers.add("incidents", INCIDENTS)
     return store
 
 

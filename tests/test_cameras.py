@@ -34,21 +34,21 @@ def test_effective_status(camera, status):
 
 
 def test_heartbeats_bring_cameras_online_all_or_nothing(store):
-    store.add("cameras", [cam(1, status="offline"), cam(2, status="fault"), cam(3)])
-    assert store.camera_heartbeats([cam(1).code, cam(2).code, cam(1).code], at=NOW) == 2
-    assert store.get("cameras", cam(1).code).status == "online"
-    assert store.get("cameras", cam(1).code).last_seen == NOW
-    assert store.get("cameras", cam(2).code).status == "fault"  # a fault is cleared by hand, not by a heartbeat
+    store.layers.add("cameras", [cam(1, status="offline"), cam(2, status="fault"), cam(3)])
+    assert store.cameras.heartbeats([cam(1).code, cam(2).code, cam(1).code], at=NOW) == 2
+    assert store.layers.get("cameras", cam(1).code).status == "online"
+    assert store.layers.get("cameras", cam(1).code).last_seen == NOW
+    assert store.layers.get("cameras", cam(2).code).status == "fault"  # a fault is cleared by hand, not by a heartbeat
     with pytest.raises(Problem) as caught:
-        store.camera_heartbeats([cam(3).code, "nope"], at=NOW + timedelta(seconds=5))
+        store.cameras.heartbeats([cam(3).code, "nope"], at=NOW + timedelta(seconds=5))
     assert caught.value.status == 404 and caught.value.errors == [{"code": "nope", "reason": "no such camera"}]
-    assert store.get("cameras", cam(3).code).last_seen is None
+    assert store.layers.get("cameras", cam(3).code).last_seen is None
 
 
 def test_status_filter_counts_stale_heartbeats_as_offline(store):
-    store.add("cameras", [cam(1), cam(2, last_seen=NOW - timedelta(hours=1)), cam(3, status="offline")])
-    online, n_online = store.query_cameras(status="online", now=NOW, offline_after_s=300)
-    offline, n_offline = store.query_cameras(status="offline", now=NOW, offline_after_s=300)
+    store.layers.add("cameras", [cam(1), cam(2, last_seen=NOW - timedelta(hours=1)), cam(3, status="offline")])
+    online, n_online = store.cameras.query(status="online", now=NOW, offline_after_s=300)
+    offline, n_offline = store.cameras.query(status="offline", now=NOW, offline_after_s=300)
     assert [c.code for c in online] == [cam(1).code] and n_online == 1
     assert [c.code for c in offline] == [cam(2).code, cam(3).code] and n_offline == 2
 

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from mapserver.cli import main
 from mapserver.store import open_store
-from mapserver.store.base import SCHEMA_VERSION
+from mapserver.store.database import SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,7 +70,7 @@ def test_token_create_list_revoke(tmp_path, store_url):
     store = open_store(store_url)
     from mapserver.auth import hash_token
 
-    assert store.token_by_hash(hash_token(secret)).role == "viewer"
+    assert store.tokens.by_hash(hash_token(secret)).role == "viewer"
     store.close()
     assert "wall-1\tviewer" in run("--config", cfg, "token", "list").output
     assert secret not in run("--config", cfg, "token", "list").output

@@ -361,11 +361,11 @@ def test_city_scale_plan_and_a_county_tree():
 def test_load_into_the_store(store, city):
     written = load_city(store, city, progress=False)
     assert written == city.counts()
-    assert {layer: store.count(layer) for layer in written} == city.counts()
+    assert {layer: store.layers.count(layer) for layer in written} == city.counts()
     for level, n in PUBLISHED.items():
-        assert store.count("grids", where={"level": level, "kind": "base"}) == n
+        assert store.layers.count("grids", where={"level": level, "kind": "base"}) == n
     sample = base(city, 4)[100]
-    assert store.get("grids", sample.code).households == sample.households
+    assert store.layers.get("grids", sample.code).households == sample.households
 
 
 def small(city, **changes):
@@ -378,7 +378,7 @@ def test_load_is_all_or_nothing(store, city):
     bad = dataclasses.replace(city.incidents[0], severity="catastrophic")
     with pytest.raises(Problem):
         load_city(store, small(city, incidents=[bad]), progress=False)
-    assert all(store.count(layer) == 0 for layer in city.layers())
+    assert all(store.layers.count(layer) == 0 for layer in city.layers())
 
 
 def test_cli_loads_and_then_refuses_a_store_with_data(tmp_path, city, monkeypatch):
@@ -402,7 +402,7 @@ def test_cli_loads_and_then_refuses_a_store_with_data(tmp_path, city, monkeypatc
     replaced = runner.invoke(cli.demo_command, ["--replace"], obj={"config": str(config)})
     assert replaced.exit_code == 0 and "replacing" in replaced.output
     check = open_store(url)
-    assert check.count("grids") == 5 and check.count("incidents") == 5
+    assert check.layers.count("grids") == 5 and check.layers.count("incidents") == 5
     check.close()
 
 

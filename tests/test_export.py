@@ -19,19 +19,19 @@ from mapserver.errors import Problem
 from mapserver.exporter import export_all, export_layer
 from mapserver.importer import import_layer
 from mapserver.model import field_names
-from mapserver.store.base import KEYS, LAYERS
+from mapserver.store.common import KEYS, LAYERS
 from tests import samples
 
 
 def empty(store) -> None:
     for layer in LAYERS:
-        store.delete(layer, keys=[getattr(r, KEYS[layer]) for r in store.query(layer)])
-    assert not any(store.count(layer) for layer in LAYERS)
+        store.layers.delete(layer, keys=[getattr(r, KEYS[layer]) for r in store.layers.query(layer)])
+    assert not any(store.layers.count(layer) for layer in LAYERS)
 
 
 def contents(store) -> dict[str, list]:
     """Every layer's records, staff without their store-given ids."""
-    out = {layer: store.query(layer) for layer in LAYERS}
+    out = {layer: store.layers.query(layer) for layer in LAYERS}
     out["grid_staff"] = sorted((replace(s, id=None) for s in out["grid_staff"]), key=lambda s: (s.role, s.name))
     return out
 
@@ -57,8 +57,8 @@ def test_geojson_and_csv_are_byte_identical_for_the_same_content(store, tmp_path
         export_layer(store, layer, first / f"{layer}.csv")
     # Same content, written in the opposite order: the files must not change.
     for layer in ("incidents", "roads", "addresses", "places", "cameras"):
-        store.delete(layer, keys=[getattr(r, KEYS[layer]) for r in store.query(layer)])
-        store.add(layer, list(reversed(samples.ALL[layer])))
+        store.layers.delete(layer, keys=[getattr(r, KEYS[layer]) for r in store.layers.query(layer)])
+        store.layers.add(layer, list(reversed(samples.ALL[layer])))
     export_all(store, second)
     for layer in LAYERS:
         export_layer(store, layer, second / f"{layer}.csv")

@@ -18,7 +18,7 @@ from shapely.geometry import Point
 from mapserver.api import export as export_api
 from mapserver.importing.fields import convert, field_kinds
 from mapserver.model import RECORD_TYPES, Address
-from mapserver.store.base import KEYS, LAYERS
+from mapserver.store.common import KEYS, LAYERS
 from tests import samples
 
 FORMATS = ("geojson", "csv", "gpkg")
@@ -74,19 +74,19 @@ def test_every_layer_round_trips(client, store, tokens, tmp_path, fmt):
     for layer in LAYERS:
         resp, path = _download(client, tokens["viewer"], layer, fmt, tmp_path)
         assert resp.mimetype == export_api.MEDIA_TYPES[fmt].split(";")[0]
-        _same(layer, _records(layer, path), store.query(layer))
+        _same(layer, _records(layer, path), store.layers.query(layer))
 
 
 @pytest.mark.parametrize("fmt", ["geojson", "csv"])
 def test_large_layers_are_streamed_in_pages(client, store, tokens, tmp_path, monkeypatch, fmt):
     monkeypatch.setattr(export_api, "PAGE_SIZE", 7)  # several pages from a small layer
-    store.add("addresses", [Address(code=f"B{i:03d}", text=f"七一路{i}号", geom=Point(114.6 + i / 997, 33.6 + i / 991))
-                            for i in range(30)])
+    store.layers.add("addresses", [Address(code=f"B{i:03d}", text=f"七一路{i}号",
+                                           geom=Point(114.6 + i / 997, 33.6 + i / 991)) for i in range(30)])
     resp = client.get(f"/api/export/addresses.{fmt}", headers=tokens["viewer"])
     assert resp.is_streamed
     path = tmp_path / f"addresses.{fmt}"
     path.write_bytes(resp.get_data())
-    _same("addresses", _records("addresses", path), store.query("addresses"))
+    _same("addresses", _records("addresses", path), store.layers.query("addresses"))
 
 
 def test_an_empty_layer_exports(client, store, tokens, tmp_path):

@@ -150,8 +150,8 @@ def grids() -> list[Grid]:
 
 @pytest.fixture
 def loaded(store, grids):
-    store.add("grids", grids)
-    store.add("grid_staff", STAFF)
+    store.layers.add("grids", grids)
+    store.layers.add("grid_staff", STAFF)
     return store
 
 
@@ -375,12 +375,12 @@ def _postgis_covering(cur, grid_table: str, lons: np.ndarray, lats: np.ndarray) 
 
 
 def _covering_via(store, postgis_url, grids, lons, lats):
-    if store.kind == "postgis":  # the grids as the postgis store holds them
-        with store.transaction(), store._cursor() as cur:
-            return _postgis_covering(cur, "grids", lons, lats)
-    conn = psycopg2.connect(postgis_url)  # the same polygons, loaded into PostGIS for the comparison
+    conn = psycopg2.connect(postgis_url)  # the PostGIS store's own database, or one to load the grids into
     try:
         with conn.cursor() as cur:
+            if store.kind == "postgis":  # the grids as the postgis store holds them
+                return _postgis_covering(cur, "grids", lons, lats)
+            # the same polygons, loaded into PostGIS for the comparison
             cur.execute("CREATE TEMP TABLE gi_grids (code text, level int, kind text, geom geometry) ON COMMIT DROP")
             wkb = shapely.to_wkb(np.array([g.geom for g in grids], dtype=object), hex=True)
             _copy(cur, "gi_grids", (f"{g.code}\t{g.level}\t{g.kind}\tSRID=4326;{w}\n"
@@ -501,16 +501,16 @@ def test_update_refuses_a_bad_grid(index):
 def test_refresh_if_stale_follows_the_store(loaded, grids):
     index = GridIndex.from_store(loaded)
     assert index.refresh_if_stale(loaded, min_interval_s=0) is False  # nothing changed
-    loaded.delete("grids", keys=[BD_SW])
+    loaded.layers.delete("grids", keys=[BD_SW])
     assert index.refresh_if_stale(loaded, min_interval_s=3600) is False  # checked too recently
     assert index.refresh_if_stale(loaded, min_interval_s=0) is True
     assert index.lookup(114.601, 33.601).finest.code == CP_SW
-    loaded.add("grid_staff", [GridStaff(grid_code=CP_SW, role="grid_worker", name="新网格员")])
+    loaded.layers.add("grid_staff", [GridStaff(grid_code=CP_SW, role="grid_worker", name="新网格员")])
     assert index.refresh_if_stale(loaded, min_interval_s=0) is True
     assert [p.name for p in index.lookup(114.601, 33.601).staff] == ["小区网格长", "小区民警", "新网格员"]
     many = [_grid(f"411602002001{k + 100:03d}", 3, box(114.630 + k * 0.0002, 33.600, 114.6302 + k * 0.0002, 33.601),
                   CM_B) for k in range(20)]  # more changes than are applied one by one: a rebuild
-    loaded.add("grids", many)
+    loaded.layers.add("grids", many)
     assert index.refresh_if_stale(loaded, min_interval_s=0) is True
     assert index.lookup(114.6301, 33.6005).finest.code == many[0].code
     _same_as_rebuilt(index, [g for g in grids if g.code != BD_SW] + many)
@@ -522,7 +522,7 @@ def test_current_index_is_cached_and_sees_changes_within_a_second(loaded):
         first = current_index(loaded)
         assert current_index(loaded) is first
         assert first.lookup(114.601, 33.601).finest.code == BD_SW
-        loaded.delete("grids", keys=[BD_SW])
+        loaded.layers.delete("grids", keys=[BD_SW])
         time.sleep(1.05)
         assert current_index(loaded).lookup(114.601, 33.601).finest.code == CP_SW
     finally:
@@ -678,7 +678,7 @@ def test_real_grids_lookup_gives_the_assigned_grid_on_every_call(real):
 
 
 def test_real_grids_index_from_either_store_answers_alike(real, store):
-    store.add("grids", real.grids)
+    store.layers.add("grids", real.grids)
     from_store = GridIndex.from_store(store)
     assert (from_store.assign(real.lons, real.lats) == real.index.assign(real.lons, real.lats)).all()
 

@@ -21,7 +21,7 @@ from flask import Flask
 from mapserver import create_app
 from mapserver.config import ServerSettings, Settings, StoreSettings
 from mapserver.store import Store
-from mapserver.store.base import LAYERS
+from mapserver.store.common import LAYERS
 from tests.conftest import make_token
 from tests.samples import INCIDENTS, load_all
 
@@ -215,10 +215,10 @@ CORPUS: list[Hostile] = [*_payload_cases(), *_body_cases(), *_geojson_cases(), *
 
 def _digest(store: Store) -> dict[str, str]:
     """A digest of every layer, the tokens and the audit trail: any write shows up here."""
-    out = {layer: hashlib.sha256(repr(store.query(layer)).encode()).hexdigest() for layer in LAYERS}
-    out["tokens"] = hashlib.sha256(repr(store.tokens()).encode()).hexdigest()
-    out["timeline"] = hashlib.sha256(repr(store.incident_timeline(INCIDENT)).encode()).hexdigest()
-    out["audit"] = hashlib.sha256(repr(store.audit_records(limit=1000)).encode()).hexdigest()  # refusals leave none
+    out = {layer: hashlib.sha256(repr(store.layers.query(layer)).encode()).hexdigest() for layer in LAYERS}
+    out["tokens"] = hashlib.sha256(repr(store.tokens.live()).encode()).hexdigest()
+    out["timeline"] = hashlib.sha256(repr(store.incidents.timeline(INCIDENT)).encode()).hexdigest()
+    out["audit"] = hashlib.sha256(repr(store.audit.records(limit=1000)).encode()).hexdigest()  # refusals leave none
     return out
 
 
@@ -258,7 +258,7 @@ def test_the_corpus_is_large_and_names_are_unique():
 
 def test_every_hostile_request_is_refused_and_changes_nothing(hostile_app: Flask, store: Store):
     tokens = {role: make_token(store, role) for role in ("viewer", "operator", "admin")}
-    store.add_token(name="taken", role="viewer", token_hash="0" * 64)
+    store.tokens.add(name="taken", role="viewer", token_hash="0" * 64)
     before, counts = _digest(store), store.counts()
     client = hostile_app.test_client()
     failures = []

@@ -74,11 +74,11 @@ def write_geojson(path: Path, features: list[dict]) -> Path:
 
 def refused(store, layer: str, path: Path, **options) -> list[dict]:
     """Import expecting a 422; check that nothing was written; return the findings."""
-    before = (store.count(layer), store.data_version(layer))
+    before = (store.layers.count(layer), store.layers.data_version(layer))
     with pytest.raises(Problem) as caught:
         import_layer(store, layer, path, **options)
     assert caught.value.status == 422, caught.value
-    assert (store.count(layer), store.data_version(layer)) == before
+    assert (store.layers.count(layer), store.layers.data_version(layer)) == before
     assert caught.value.detail.endswith("nothing was written")
     return caught.value.errors
 
@@ -100,8 +100,8 @@ def test_zhoukou_districts_land_where_the_gcj02_conversion_puts_them(store):
     report = import_layer(store, "grids", ZHOUKOU, crs="gcj02", progress=lambda *a: calls.append(a), **AS_STREETS)
     assert (report.rows, report.written, report.repairs) == (10, 10, [])
     assert calls == [("checking geometries", 10, 10), ("checking rows", 10, 10), ("writing", 10, 10)]
-    assert store.count("grids", where={"level": 1}) == 10
-    chuanhui = store.get("grids", "411602")
+    assert store.layers.count("grids", where={"level": 1}) == 10
+    chuanhui = store.layers.get("grids", "411602")
     assert chuanhui.name == "川汇区" and chuanhui.parent_code is None
     source = gpd.read_file(ZHOUKOU).set_index("adcode").geometry[411602]
 
@@ -137,7 +137,7 @@ def test_henan_cities_import_with_fix_and_report_the_repairs(store):
     assert [(r["row"], r["id"]) for r in report.repairs] == [(10, "411000"), (12, "411200"), (15, "411500")]
     assert all("Self-intersection" in r["reason"] for r in report.repairs)
     assert "3 geometries repaired" in report.summary()
-    xuchang = store.get("grids", "411000")
+    xuchang = store.layers.get("grids", "411000")
     assert xuchang.geom.is_valid and xuchang.geom.geom_type == "MultiPolygon"
 
 
@@ -191,8 +191,8 @@ def test_fix_repairs_an_unclosed_ring_and_a_bowtie_but_not_a_missing_geometry(st
     report = import_layer(store, "grids", path, fix=True, allow_overlaps=True)  # A's triangles lie in B
     assert [(r["row"], r["id"]) for r in report.repairs] == [(1, "A"), (2, "B")]
     assert "not closed" in report.repairs[1]["reason"]
-    assert store.get("grids", "A").geom.area == pytest.approx(0.005)  # two triangles, nothing lost
-    assert store.get("grids", "B").geom.equals(box(114.6, 33.6, 114.7, 33.7))
+    assert store.layers.get("grids", "A").geom.area == pytest.approx(0.005)  # two triangles, nothing lost
+    assert store.layers.get("grids", "B").geom.equals(box(114.6, 33.6, 114.7, 33.7))
     missing = {**street("C"), "geometry": None}
     assert "geometry missing" in only(refused(store, "grids", write_geojson(tmp_path / "m.geojson", [missing]),
                                               fix=True))["reason"]
@@ -206,7 +206,7 @@ def test_duplicate_code_in_the_file(store, tmp_path):
 
 
 def test_duplicate_code_already_in_the_store(store, tmp_path):
-    store.add("grids", [samples.STREET])
+    store.layers.add("grids", [samples.STREET])
     path = write_geojson(tmp_path / "s.geojson", [street("NEW"), street(samples.STREET.code)])
     finding = only(refused(store, "grids", path, allow_overlaps=True))
     assert (finding["row"], finding["field"]) == (2, "code")
@@ -221,7 +221,7 @@ def test_parent_neither_in_the_file_nor_in_the_store(store, tmp_path):
 
 
 def test_parent_in_the_store_or_earlier_or_later_in_the_file_is_fine(store, tmp_path):
-    store.add("grids", [samples.STREET])
+    store.layers.add("grids", [samples.STREET])
     path = write_geojson(tmp_path / "c.geojson", [community("C1", parent=samples.STREET.code)])
     assert import_layer(store, "grids", path).written == 1
     # Children may come before their parent in a file.
@@ -274,7 +274,7 @@ def test_values_of_the_wrong_type(store, tmp_path):
 
 
 def test_a_mixed_file_lists_every_bad_row(store, tmp_path):
-    store.add("grids", [samples.STREET])
+    store.layers.add("grids", [samples.STREET])
     features = [
         street("OK1"),
         street("BAD-GEOM", geom=BOWTIE),
@@ -298,7 +298,7 @@ def test_camera_codes_of_20_digits_must_be_text(store, tmp_path):
     assert finding["field"] == "code" and "lost digits" in finding["reason"]
     report = import_layer(store, "cameras", write_geojson(tmp_path / "t.geojson", [camera("41160200001320000001")]))
     assert report.written == 1
-    stored = store.get("cameras", "41160200001320000001")
+    stored = store.layers.get("cameras", "41160200001320000001")
     assert (stored.status, stored.direction_deg) == ("online", 90.0)
 
 
@@ -309,11 +309,11 @@ def test_staff_need_their_grid_in_the_store_and_are_not_doubled(store, tmp_path)
     frame.to_csv(tmp_path / "staff.csv", index=False)
     findings = refused(store, "grid_staff", tmp_path / "staff.csv")
     assert [(f["row"], f["field"]) for f in findings] == [(1, "grid_code"), (2, "grid_code"), (3, "grid_code")]
-    store.add("grids", samples.GRIDS)
+    store.layers.add("grids", samples.GRIDS)
     frame.loc[1, "grid_code"] = samples.COMPOUND.code
     frame.to_csv(tmp_path / "staff.csv", index=False)
     assert import_layer(store, "grid_staff", tmp_path / "staff.csv").written == 3
-    assert {s.role for s in store.query("grid_staff")} == {"grid_leader", "grid_worker"}
+    assert {s.role for s in store.layers.query("grid_staff")} == {"grid_leader", "grid_worker"}
     again = refused(store, "grid_staff", tmp_path / "staff.csv")
     assert [(f["row"], f["field"]) for f in again] == [(1, "name"), (2, "name"), (3, "name")]
     assert again[0]["reason"] == f"张伟 is already grid_leader of grid {samples.COMPOUND.code} in the store"
@@ -328,9 +328,9 @@ def test_multilinestring_roads_are_split_into_numbered_parts(store, tmp_path):
     roads.to_file(tmp_path / "roads.gpkg", layer="roads")
     report = import_layer(store, "roads", tmp_path / "roads.gpkg")
     assert (report.rows, report.written) == (2, 3)
-    assert [r.code for r in store.query("roads")] == ["R1-1", "R1-2", "R2"]
-    assert store.get("roads", "R1-2").geom.equals(LineString([(114.66, 33.61), (114.70, 33.61)]))
-    assert store.get("roads", "R2").oneway is True
+    assert [r.code for r in store.layers.query("roads")] == ["R1-1", "R1-2", "R2"]
+    assert store.layers.get("roads", "R1-2").geom.equals(LineString([(114.66, 33.61), (114.70, 33.61)]))
+    assert store.layers.get("roads", "R2").oneway is True
 
 
 def test_incidents_without_an_id_get_a_stable_one_so_a_second_import_is_refused(store, tmp_path):
@@ -340,7 +340,7 @@ def test_incidents_without_an_id_get_a_stable_one_so_a_second_import_is_refused(
     frame.to_csv(tmp_path / "events.csv", index=False)
     report = import_layer(store, "incidents", tmp_path / "events.csv")
     assert report.written == 2
-    stored = store.query("incidents")
+    stored = store.layers.query("incidents")
     ids = sorted(i.id for i in stored)
     assert all(len(i) == 36 for i in ids)
     first = next(i for i in stored if i.description == "邻里噪音纠纷")
@@ -361,8 +361,8 @@ def sample_grids() -> gpd.GeoDataFrame:
 
 
 def assert_sample_grids(store) -> None:
-    assert [g.code for g in store.query("grids")] == ["C", "S"]
-    top, child = store.get("grids", "S"), store.get("grids", "C")
+    assert [g.code for g in store.layers.query("grids")] == ["C", "S"]
+    top, child = store.layers.get("grids", "S"), store.layers.get("grids", "C")
     assert (child.level, child.parent_code, top.parent_code) == (2, "S", None)
     assert child.geom.equals(box(114.60, 33.60, 114.65, 33.65))
     assert (top.name, top.households, child.households) == ("陈州回族街道", 12000, None)
@@ -400,8 +400,8 @@ def test_csv_with_lon_lat_columns_and_with_a_wkt_column(store, tmp_path):
                                        "41160200001320000002,东门,114.63,33.605,\n", encoding="utf-8-sig")
     report = import_layer(store, "cameras", tmp_path / "cams.csv", mapping={"name": "名称"})
     assert report.written == 2 and report.crs == "wgs84"
-    assert store.get("cameras", "41160200001320000002").geom.equals(Point(114.63, 33.605))
-    assert store.get("cameras", "41160200001320000002").status == "unknown"  # empty → the default
+    assert store.layers.get("cameras", "41160200001320000002").geom.equals(Point(114.63, 33.605))
+    assert store.layers.get("cameras", "41160200001320000002").status == "unknown"  # empty → the default
 
     sample_grids().to_wkt().to_csv(tmp_path / "grids.csv", index=False)
     assert import_layer(store, "grids", tmp_path / "grids.csv").written == 2
@@ -421,7 +421,7 @@ def test_map_renames_columns_and_set_gives_every_row_a_value(store, tmp_path):
     report = import_layer(store, "grids", tmp_path / "g.geojson",
                           mapping={"code": "网格编码", "name": "网格名称", "parent_code": ""}, values={"level": "街道"})
     assert report.written == 1
-    assert store.get("grids", "S").level == 1
+    assert store.layers.get("grids", "S").level == 1
     assert report.notes == ["columns not imported: 上级"]
     with pytest.raises(Problem) as caught:
         import_layer(store, "grids", tmp_path / "g.geojson", mapping={"code": "编码"})
@@ -434,7 +434,7 @@ def test_crs_bd09(store, tmp_path):
     pd.DataFrame({"code": ["A1", "A2"], "text": ["七一路18号", "人和街"], "lng": bx, "lat": by}).to_csv(
         tmp_path / "baidu.csv", index=False)
     import_layer(store, "addresses", tmp_path / "baidu.csv", crs="bd09")
-    got = np.array([[a.geom.x, a.geom.y] for a in store.query("addresses")])
+    got = np.array([[a.geom.x, a.geom.y] for a in store.layers.query("addresses")])
     assert np.abs(got - wgs).max() < 1e-7  # ~1 cm
     assert metres(tuple(wgs[0]), (bx[0], by[0])) > 500  # and the BD-09 shift was real
 
@@ -448,11 +448,11 @@ def test_crs_epsg_4547_given_or_declared_by_the_file(store, tmp_path):
     frame = gpd.GeoDataFrame({"code": ["A1", "A2"], "text": ["七一路18号", "人和街"]}, geometry=points)
     frame.to_file(tmp_path / "no_crs.geojson")
     import_layer(store, "addresses", tmp_path / "no_crs.geojson", crs="EPSG:4547")
-    assert store.get("addresses", "A1").geom.distance(Point(114.61, 33.61)) < 1e-7
+    assert store.layers.get("addresses", "A1").geom.distance(Point(114.61, 33.61)) < 1e-7
     frame.set_crs(4547).assign(code=["B1", "B2"]).to_file(tmp_path / "declared.shp")
     report = import_layer(store, "addresses", tmp_path / "declared.shp")
     assert report.crs == "EPSG:4547"
-    assert store.get("addresses", "B2").geom.distance(Point(114.63, 33.605)) < 1e-7
+    assert store.layers.get("addresses", "B2").geom.distance(Point(114.63, 33.605)) < 1e-7
 
 
 def test_file_layer_and_crs_mistakes_are_clear(store, tmp_path):
@@ -495,7 +495,7 @@ def test_cli_import_prints_the_summary(cli, store):
     assert result.stdout.startswith("grids: 10 written from 10 rows of 411600_zhoukou_districts_gcj02.geojson "
                                     "(gcj02 → WGS-84)")
     assert "note: columns not imported: center, centroid" in result.stdout
-    assert store.count("grids") == 10
+    assert store.layers.count("grids") == 10
 
 
 def test_cli_import_refusal_lists_every_bad_row_and_exits_non_zero(cli, store):
@@ -508,7 +508,7 @@ def test_cli_import_refusal_lists_every_bad_row_and_exits_non_zero(cli, store):
         "  row 15 (411500) geom: invalid polygon: Self-intersection at 113.768182 32.28406",
     ]
     assert "3 problems in 410000_henan_cities_gcj02.geojson; nothing was written" in lines[3]
-    assert store.count("grids") == 0
+    assert store.layers.count("grids") == 0
     fixed = cli("import", "grids", HENAN, "--crs", "gcj02", "--map", "code=adcode", "--set", "level=1", "--fix")
     assert fixed.exit_code == 0, fixed.output
     assert "3 geometries repaired" in fixed.stdout and "repaired row 10 (411000)" in fixed.stdout
@@ -562,7 +562,7 @@ def test_overlap_within_the_file_is_refused_naming_both_grids_the_area_and_a_loc
 
 
 def test_overlap_with_a_grid_already_in_the_store_is_refused(store, tmp_path):
-    store.add("grids", samples.GRIDS)  # street 114.60–114.70; community 114.60–114.65; a compound; a school
+    store.layers.add("grids", samples.GRIDS)  # street 114.60–114.70; community 114.60–114.65; a compound; a school
     east = polygon(ring(114.695, 33.60, 114.80, 33.70))  # 0.005° (~460 m) over the stored street's east edge
     corner = community("C9", parent=samples.STREET.code, geom=polygon(ring(114.65, 33.65, 114.70, 33.70)))
     path = write_geojson(tmp_path / "s.geojson", [street("E", geom=east), corner])  # C9 only touches at a corner
@@ -576,15 +576,15 @@ def test_overlap_with_a_grid_already_in_the_store_is_refused(store, tmp_path):
 
 
 def test_allow_overlaps_imports_them(store, tmp_path):
-    store.add("grids", [samples.STREET])
+    store.layers.add("grids", [samples.STREET])
     path = write_geojson(tmp_path / "s.geojson", [street("A"), street("B")])  # both on the stored street too
     assert len(refused(store, "grids", path)) == 3  # A on the stored street; B on it and on A
     assert import_layer(store, "grids", path, allow_overlaps=True).written == 2
-    assert store.count("grids", where={"level": 1}) == 3
+    assert store.layers.count("grids", where={"level": 1}) == 3
 
 
 def test_special_grids_are_never_refused_for_overlapping(store, tmp_path):
-    store.add("grids", samples.GRIDS)  # includes a special school at level 3 over the compound
+    store.layers.add("grids", samples.GRIDS)  # includes a special school at level 3 over the compound
     school = polygon(ring(114.60, 33.60, 114.66, 33.66))  # over the stored community and beyond it
     clinic = polygon(ring(114.62, 33.62, 114.64, 33.64))  # inside the school
     campus = special("411602001001902", polygon(ring(114.605, 33.605, 114.62, 33.62)), level=3,
@@ -613,7 +613,7 @@ def test_an_overlap_under_1_m2_is_a_sliver_and_passes_but_1_m2_is_refused(store,
 
 def test_zhoukou_districts_touch_but_do_not_overlap_and_a_second_copy_is_refused(store):
     assert import_layer(store, "grids", ZHOUKOU, crs="gcj02", **AS_STREETS).written == 10
-    districts = store.query("grids")
+    districts = store.layers.query("grids")
     shapes = [d.geom for d in districts]
     left, right = shapely.STRtree(shapes).query(shapes, predicate="intersects")
     touching = [(i, j) for i, j in zip(left.tolist(), right.tolist(), strict=True) if i < j]
@@ -640,7 +640,7 @@ def test_cli_refuses_overlaps_unless_allow_overlaps(cli, store, tmp_path):
     assert "1 problem in s.geojson; nothing was written" in result.stderr
     result = cli("import", "grids", path, "--allow-overlaps")
     assert result.exit_code == 0, result.output
-    assert store.count("grids") == 2
+    assert store.layers.count("grids") == 2
 
 
 @pytest.mark.parametrize("text, zone, expected", [

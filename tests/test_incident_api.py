@@ -71,7 +71,7 @@ def test_idempotency_key(client, city, tokens):
     assert first.status_code == 201 and again.status_code == 200
     assert first.get_json()["id"] == again.get_json()["id"]
     assert_problem(report(client, headers, description="another body"), 422, "Idempotency-Key")
-    assert city.count("incidents") == 2  # the sample incident and this one
+    assert city.layers.count("incidents") == 2  # the sample incident and this one
 
 
 @pytest.mark.parametrize("body, status, param", [
@@ -86,9 +86,9 @@ def test_idempotency_key(client, city, tokens):
     ({"point": None, "address": "火星基地1号"}, 404, "address"),
 ])
 def test_bad_reports_write_nothing(client, city, tokens, body, status, param):
-    before = city.count("incidents")
+    before = city.layers.count("incidents")
     assert_problem(report(client, tokens["operator"], **body), status, param)
-    assert city.count("incidents") == before
+    assert city.layers.count("incidents") == before
 
 
 def test_the_closed_loop_and_its_timeline(client, city, tokens):

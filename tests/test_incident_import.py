@@ -37,7 +37,7 @@ FAR_AWAY = (114.80, 33.80)  # kilometres from every grid
 
 @pytest.fixture
 def grids(store):
-    store.add("grids", samples.GRIDS)
+    store.layers.add("grids", samples.GRIDS)
     return store
 
 
@@ -56,12 +56,12 @@ def run_import(store, path: Path, settings: IncidentSettings = SETTINGS):
 
 
 def refused(store, path: Path, settings: IncidentSettings = SETTINGS) -> list[dict]:
-    before = (store.count("incidents"), store.data_version("incidents"))
+    before = (store.layers.count("incidents"), store.layers.data_version("incidents"))
     with pytest.raises(Problem) as caught:
         run_import(store, path, settings)
     assert caught.value.status == 422, caught.value
     assert caught.value.detail.endswith("nothing was written")
-    assert (store.count("incidents"), store.data_version("incidents")) == before
+    assert (store.layers.count("incidents"), store.layers.data_version("incidents")) == before
     return caught.value.errors
 
 
@@ -86,7 +86,7 @@ def test_imported_incidents_get_what_a_report_gets(grids, tmp_path):
     ])
     report = run_import(grids, path)
     assert report.written == 3
-    stored = sorted(grids.query("incidents"), key=lambda i: i.geom.x)
+    stored = sorted(grids.layers.query("incidents"), key=lambda i: i.geom.x)
     for incident in stored:
         expected = as_reported(grids, incident)
         assert {f: getattr(incident, f) for f in CHAIN_FIELDS} == {f: getattr(expected, f) for f in CHAIN_FIELDS}
@@ -104,7 +104,7 @@ def test_a_given_grid_code_is_kept_and_its_chain_filled_in(grids, tmp_path):
     path = write_csv(tmp_path / "history.csv", [row(IN_COMPOUND, grid_code=samples.COMMUNITY.code,
                                                     grid_l3="stale-code")])
     run_import(grids, path)
-    [stored] = grids.query("incidents")
+    [stored] = grids.layers.query("incidents")
     assert (stored.grid_code, stored.grid_l1, stored.grid_l2, stored.grid_l3) == (
         samples.COMMUNITY.code, samples.STREET.code, samples.COMMUNITY.code, None)
 
@@ -115,7 +115,7 @@ def test_deadlines_in_the_file_are_kept(grids, tmp_path):
         row(IN_STREET_ONLY, warn_at="2026-11-22T10:00:00+08:00", due_at="2026-11-23T10:00:00+08:00"),
     ])
     run_import(grids, path)
-    early, given = sorted(grids.query("incidents"), key=lambda i: i.geom.x)
+    early, given = sorted(grids.layers.query("incidents"), key=lambda i: i.geom.x)
     assert early.due_at == datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
     assert early.warn_at == early.due_at  # the rules' yellow time would come after the file's due time
     assert (given.warn_at, given.due_at) == (datetime(2026, 11, 22, 2, tzinfo=UTC),
@@ -146,7 +146,7 @@ def test_without_grids_nothing_can_be_placed(store, tmp_path):
     with pytest.raises(Problem) as caught:
         run_import(store, write_csv(tmp_path / "history.csv", [row(IN_COMPOUND)]))
     assert caught.value.status == 422 and "import the grids first" in caught.value.detail
-    assert store.count("incidents") == 0
+    assert store.layers.count("incidents") == 0
 
 
 def test_geojson_in_gcj02(grids, tmp_path):
@@ -159,7 +159,7 @@ def test_geojson_in_gcj02(grids, tmp_path):
     path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8")
     report = import_layer(grids, "incidents", path, crs="gcj02", prepare=prepare_incidents(grids, SETTINGS))
     assert report.written == 1
-    [stored] = grids.query("incidents")
+    [stored] = grids.layers.query("incidents")
     assert stored.grid_code == samples.COMPOUND.code and stored.severity == "general"
     assert stored.h3_cell == as_reported(grids, stored).h3_cell
 
@@ -179,7 +179,7 @@ def test_the_import_command_prepares_incidents_with_the_configured_settings(grid
     path = write_csv(tmp_path / "history.csv", [row(IN_COMPOUND)])
     result = run("import", "incidents", path)
     assert result.exit_code == 0, result.output
-    [stored] = grids.query("incidents")
+    [stored] = grids.layers.query("incidents")
     assert stored.grid_code == samples.COMPOUND.code and stored.h3_cell.startswith("87")  # resolution 7
 
 
@@ -258,9 +258,9 @@ def test_the_prepare_hook_names_refused_records_by_file_row(store, tmp_path):
     assert seen == ["R1-1", "R1-2", "R2"]
     assert caught.value.errors == [{"row": 2, "id": "R2", "field": "name", "reason": "too short"}]
     assert caught.value.detail == "1 problem in roads.geojson; nothing was written"
-    assert store.count("roads") == 0
+    assert store.layers.count("roads") == 0
     report = import_layer(store, "roads", path, prepare=lambda records: records[:1])
-    assert report.written == 1 and [r.code for r in store.query("roads")] == ["R1-1"]
+    assert report.written == 1 and [r.code for r in store.layers.query("roads")] == ["R1-1"]
 
 
 def test_ids_named_in_one_pass_are_each_incident_content_id(grids, tmp_path):
@@ -270,7 +270,7 @@ def test_ids_named_in_one_pass_are_each_incident_content_id(grids, tmp_path):
     path = write_csv(tmp_path / "history.csv", rows)
     report = import_layer(grids, "incidents", path)  # no prepare hook: stored as read, so the content is the file's
     assert report.written == 3
-    stored = grids.query("incidents")
+    stored = grids.layers.query("incidents")
     made = [i for i in stored if i.id != "given-id-1"]
     assert len(made) == 2 and {i.description for i in made} == {"邻里纠纷", "噪音扰民"}
     for incident in made:  # the id written one at a time, geometry and all, is the id the import gave

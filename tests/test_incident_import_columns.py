@@ -31,7 +31,7 @@ from mapserver.incidents.enrich import prepare_incidents
 from mapserver.incidents.settings import IncidentSettings
 from mapserver.model import Incident, field_names
 from mapserver.store import open_store, postgis_bulk, postgis_indexes
-from mapserver.store.base import normalise
+from mapserver.store.common import normalise
 from mapserver.store.incident_batch import IncidentBatch
 from tests import samples
 from tests.test_incident_summary import assert_summary_is_exact
@@ -46,7 +46,7 @@ STORED = Incident(id="in-store-1", geom=Point(*IN_COMPOUND), reported_at=datetim
 
 @pytest.fixture
 def grids(store):
-    store.add("grids", samples.GRIDS)
+    store.layers.add("grids", samples.GRIDS)
     return store
 
 
@@ -79,7 +79,7 @@ def vouched_rows(path: Path, *, crs: str = "wgs84", timezone: str = "UTC") -> se
 
 
 def stored(store) -> dict[str, Incident]:
-    return {i.id: i for i in store.query("incidents")}
+    return {i.id: i for i in store.layers.query("incidents")}
 
 
 BAD_ROWS = [
@@ -114,7 +114,7 @@ BAD_ROWS = [
 
 
 def test_bad_rows_are_reported_word_for_word_as_the_per_row_path_reports_them(store, tmp_path):
-    store.add("incidents", [STORED])
+    store.layers.add("incidents", [STORED])
     path = write_csv(tmp_path / "history.csv", BAD_ROWS)
     expected, _ = per_row(store, path)
     assert {f["row"] for f in expected} == set(range(2, 23)) - {19} | {25, 26, 27}
@@ -124,7 +124,7 @@ def test_bad_rows_are_reported_word_for_word_as_the_per_row_path_reports_them(st
     assert caught.value.status == 422
     assert caught.value.errors == expected
     assert caught.value.detail == f"{len(expected)} problems in history.csv; nothing was written"
-    assert store.count("incidents") == 1
+    assert store.layers.count("incidents") == 1
     assert vouched_rows(path) == {1, 19, 20, 21, 23, 24}  # the good rows went the vectorised way
 
 
@@ -218,7 +218,7 @@ def test_the_hook_on_parts_reports_every_part_as_the_hook_on_all_records_does(gr
         (2, "category"), (5, "geom"), (6, "category"), (7, "grid_code")]
     assert by_parts.value.errors == by_records.value.errors
     assert by_parts.value.detail == by_records.value.detail == "4 problems in history.csv; nothing was written"
-    assert grids.count("incidents") == 0
+    assert grids.layers.count("incidents") == 0
 
 
 def test_a_duplicate_id_in_a_later_part_or_in_the_store_is_refused_as_a_whole_file_pass(grids, tmp_path,
@@ -227,7 +227,7 @@ def test_a_duplicate_id_in_a_later_part_or_in_the_store_is_refused_as_a_whole_fi
     findings of the whole file, duplicates first (the hook's findings, here row 1's, only when there are none)."""
     monkeypatch.setattr(incident_stream, "PART_ROWS", 2)
     monkeypatch.setattr(postgis_indexes, "REBUILD_MIN_ROWS", 1)  # PostGIS: with its indexes dropped meanwhile
-    grids.add("incidents", [STORED])
+    grids.layers.add("incidents", [STORED])
     rows = [row(category="aliens"), row(description="a"), row(description="b"), row(description="c", id=STORED.id),
             row(description="d", id="x-1"), row(description="e", id="x-1")]
     path = write_csv(tmp_path / "history.csv", rows)
@@ -241,7 +241,7 @@ def test_a_duplicate_id_in_a_later_part_or_in_the_store_is_refused_as_a_whole_fi
         import_layer(grids, "incidents", path, prepare=prepare_incidents(grids, SETTINGS))
     assert [(f["row"], f["id"], f["reason"]) for f in caught.value.errors] == [
         (3, STORED.id, f"id {STORED.id!r} is already in the store")]
-    assert grids.count("incidents") == 1
+    assert grids.layers.count("incidents") == 1
 
 
 def test_content_ids_of_a_column_are_each_incident_id():
@@ -276,9 +276,9 @@ def test_a_content_id_stays_what_earlier_versions_gave():
 
 def index_state(store) -> tuple[list[tuple[str, str]], set[int]]:
     """(name, definition) of every index of incidents, and their OIDs (new ones after a rebuild)."""
-    rows = store._fetch("SELECT c.relname, pg_get_indexdef(i.indexrelid), i.indexrelid::bigint FROM pg_index i "
-                        "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'incidents'::regclass "
-                        "ORDER BY 1")
+    rows = store.database.fetch("SELECT c.relname, pg_get_indexdef(i.indexrelid), i.indexrelid::bigint FROM pg_index i "
+                                "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'incidents'::regclass "
+                                "ORDER BY 1")
     return [(r[0], r[1]) for r in rows], {int(r[2]) for r in rows}
 
 
@@ -293,7 +293,7 @@ def pg_grids(grids):
 def test_a_large_batch_rebuilds_the_indexes_and_leaves_the_same_ones(pg_grids, tmp_path, monkeypatch):
     monkeypatch.setattr(postgis_indexes, "REBUILD_MIN_ROWS", 5)
     monkeypatch.setattr(incident_stream, "PART_ROWS", 2)  # so a refusal can come after the indexes were dropped
-    pg_grids.add("incidents", [STORED])
+    pg_grids.layers.add("incidents", [STORED])
     definitions, oids = index_state(pg_grids)
     assert len(definitions) == 9  # the primary key and eight others
     rows = [row((IN_COMPOUND[0] + k * 1e-5, IN_COMPOUND[1]), description=f"事件{k}") for k in range(8)]
@@ -302,29 +302,29 @@ def test_a_large_batch_rebuilds_the_indexes_and_leaves_the_same_ones(pg_grids, t
     with pytest.raises(Problem):  # refused after the indexes were dropped: they are back as they were
         import_layer(pg_grids, "incidents", write_csv(tmp_path / "bad.csv", refused_rows),
                      prepare=prepare_incidents(pg_grids, SETTINGS))
-    assert index_state(pg_grids) == (definitions, oids) and pg_grids.count("incidents") == 1
+    assert index_state(pg_grids) == (definitions, oids) and pg_grids.layers.count("incidents") == 1
     assert import_layer(pg_grids, "incidents", path, prepare=prepare_incidents(pg_grids, SETTINGS)).written == 8
     after, new_oids = index_state(pg_grids)
     assert after == definitions and not new_oids & (oids - {_primary_key(pg_grids)})  # built anew, the same
-    assert pg_grids.count("incidents", bbox=(114.60, 33.60, 114.61, 33.61)) == 9  # the GiST index answers
+    assert pg_grids.layers.count("incidents", bbox=(114.60, 33.60, 114.61, 33.61)) == 9  # the GiST index answers
     assert_summary_is_exact(pg_grids)
 
 
 def _primary_key(store) -> int:
-    return int(store._fetch("SELECT conindid::bigint FROM pg_constraint WHERE conrelid = 'incidents'::regclass "
-                            "AND contype = 'p'")[0][0])
+    return int(store.database.fetch("SELECT conindid::bigint FROM pg_constraint WHERE conrelid = 'incidents'::regclass "
+                                    "AND contype = 'p'")[0][0])
 
 
 @pytest.mark.parametrize("store", ["postgis"], indirect=True)
 def test_a_refused_large_batch_leaves_the_callers_transaction_its_indexes_and_no_lock(pg_grids, monkeypatch):
     """The caller may go on in its transaction after a refused write (to word the refusal, to audit it)."""
     monkeypatch.setattr(postgis_indexes, "REBUILD_MIN_ROWS", 1)
-    pg_grids.add("incidents", [STORED])
+    pg_grids.layers.add("incidents", [STORED])
     before = index_state(pg_grids)
     again = IncidentBatch.from_records([normalise(STORED)])  # its id is stored already: the COPY is refused
     with pg_grids.transaction():
         with pytest.raises(Problem) as refused:
-            pg_grids.add_incident_columns([again], rows=1)
+            pg_grids.incidents.add_columns([again], rows=1)
         assert refused.value.status == 409
         assert index_state(pg_grids) == before  # inside the same transaction
         other = psycopg2.connect(pg_grids.url)
@@ -335,14 +335,14 @@ def test_a_refused_large_batch_leaves_the_callers_transaction_its_indexes_and_no
                 assert cur.fetchone()[0] == 1
         finally:
             other.close()
-    assert index_state(pg_grids) == before and pg_grids.count("incidents") == 1
+    assert index_state(pg_grids) == before and pg_grids.layers.count("incidents") == 1
 
 
 @pytest.mark.parametrize("store", ["postgis"], indirect=True)
 def test_a_batch_gives_the_summary_trigger_memory_for_its_rows_and_takes_it_back(pg_grids):
     """The statement trigger's transition table of the batch's rows fits in work_mem, which is the caller's again
     after the COPY (the rest of its transaction, and later ones)."""
-    pg_grids.add("incidents", [STORED])
+    pg_grids.layers.add("incidents", [STORED])
     seen = "CREATE TEMP TABLE seen_work_mem (setting text)"
     note = ("CREATE FUNCTION pg_temp.note_work_mem() RETURNS trigger LANGUAGE plpgsql AS "
             "$$ BEGIN INSERT INTO seen_work_mem VALUES (current_setting('work_mem')); RETURN NULL; END $$")
@@ -351,12 +351,12 @@ def test_a_batch_gives_the_summary_trigger_memory_for_its_rows_and_takes_it_back
     batch = IncidentBatch.from_records([replace(normalise(STORED), id=f"batch-{k}") for k in range(3)])
     with pg_grids.transaction():
         for statement in (seen, note, trigger, "SET LOCAL work_mem = '1MB'"):
-            pg_grids._exec(statement)
-        assert pg_grids.add_incident_columns([batch], rows=3000) == 3
-        assert pg_grids._fetch("SELECT setting FROM seen_work_mem") == [("3000kB",)]  # 1 kB a row
-        assert pg_grids._fetch("SHOW work_mem") == [("1MB",)]
-        pg_grids._exec("DROP TRIGGER note_work_mem ON incidents")
-    assert pg_grids.count("incidents") == 4
+            pg_grids.database.execute(statement)
+        assert pg_grids.incidents.add_columns([batch], rows=3000) == 3
+        assert pg_grids.database.fetch("SELECT setting FROM seen_work_mem") == [("3000kB",)]  # 1 kB a row
+        assert pg_grids.database.fetch("SHOW work_mem") == [("1MB",)]
+        pg_grids.database.execute("DROP TRIGGER note_work_mem ON incidents")
+    assert pg_grids.layers.count("incidents") == 4
 
 
 @pytest.mark.parametrize("store", ["postgis"], indirect=True)
@@ -386,7 +386,7 @@ def test_a_connection_in_another_client_encoding_stores_the_same_text(pg_grids, 
                      prepare=prepare_incidents(gbk, SETTINGS))
     finally:
         gbk.close()
-    found = pg_grids.query("incidents")
+    found = pg_grids.layers.query("incidents")
     assert sorted(i.description for i in found) == sorted(r["description"] for r in GOOD_ROWS)
     assert {i.address for i in found} == {"", "川汇区七一路"} and {"a": "川", "b": [1, 2]} in [i.extra for i in found]
 
@@ -395,11 +395,11 @@ def test_a_connection_in_another_client_encoding_stores_the_same_text(pg_grids, 
 def test_the_text_and_binary_copy_formats_store_the_same_rows(pg_grids, tmp_path):
     path = write_csv(tmp_path / "history.csv", GOOD_ROWS)
     import_layer(pg_grids, "incidents", path, prepare=prepare_incidents(pg_grids, SETTINGS))  # binary
-    binary = sorted(pg_grids.query("incidents"), key=lambda i: i.id)
+    binary = sorted(pg_grids.layers.query("incidents"), key=lambda i: i.id)
     batch = IncidentBatch.from_records([Incident(**{**i.__dict__, "id": "t-" + i.id}) for i in binary])
     columns = tuple(field_names(Incident))
-    with pg_grids.transaction(), pg_grids._cursor() as cur:
+    with pg_grids.transaction(), pg_grids.database._cursor() as cur:  # the backend's COPY in the text format
         stream = postgis_bulk.CopyText(postgis_bulk.copy_pieces([batch], columns))
-        cur.copy_expert(pg_grids._statement(cur, "copy", "incidents"), stream)
-    text = sorted((i for i in pg_grids.query("incidents") if i.id.startswith("t-")), key=lambda i: i.id)
+        cur.copy_expert(pg_grids.database._statement(cur, "copy", "incidents"), stream)
+    text = sorted((i for i in pg_grids.layers.query("incidents") if i.id.startswith("t-")), key=lambda i: i.id)
     assert [Incident(**{**i.__dict__, "id": i.id[2:]}) for i in text] == binary

@@ -114,7 +114,7 @@ def restartable_store(private_server: PrivateServer) -> Iterator[Store]:
     admin.close()
     store = open_store(private_server.url(name), pool_max=4, connect_timeout_s=2)
     store.migrate()
-    store.add("grids", samples.GRIDS)
+    store.layers.add("grids", samples.GRIDS)
     yield store
     store.close()
 
@@ -171,7 +171,7 @@ def test_a_restart_mid_stream_loses_no_acknowledged_report(private_server, resta
     before = [a for a in answers if a.finished < restart_began]
     assert before and all(a.status == 201 for a in before), "the stream was not healthy before the restart"
     acknowledged = {a.incident_id for a in answers if a.status == 201}
-    stored = {i.id for i in store.query("incidents")}
+    stored = {i.id for i in store.layers.query("incidents")}
     assert acknowledged <= stored, f"{len(acknowledged - stored)} acknowledged report(s) lost"
     recovered = min((a.started for a in answers if a.status == 201 and a.started >= ready), default=None)
     assert recovered is not None and recovered - ready <= RECOVERY_S, \
@@ -179,7 +179,7 @@ def test_a_restart_mid_stream_loses_no_acknowledged_report(private_server, resta
 
 
 def test_sixteen_concurrent_posts_with_one_key_create_one_incident(app, store, tokens):
-    store.add("grids", samples.GRIDS)
+    store.layers.add("grids", samples.GRIDS)
     barrier = threading.Barrier(16)
     answers: list[tuple[int, str | None]] = []
     headers = {**tokens["operator"], "Idempotency-Key": "phone-7-report-1"}
@@ -198,4 +198,4 @@ def test_sixteen_concurrent_posts_with_one_key_create_one_incident(app, store, t
         thread.join()
     assert sorted(status for status, _ in answers) == [200] * 15 + [201]
     assert len({incident_id for _, incident_id in answers}) == 1
-    assert store.count("incidents") == 1
+    assert store.layers.count("incidents") == 1

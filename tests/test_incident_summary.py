@@ -18,7 +18,6 @@ from shapely.geometry import Point
 from mapserver.errors import Problem
 from mapserver.model import Incident, IncidentEvent
 from mapserver.store import open_store
-from mapserver.store.incident_store import IncidentFilter
 from mapserver.store.incident_summary import (
     ABSOLUTE_ERROR_UNDER_1S,
     MEASURES,
@@ -29,6 +28,7 @@ from mapserver.store.incident_summary import (
     percentiles,
     whole_days,
 )
+from mapserver.store.incidents import IncidentFilter
 from mapserver.store.postgis_schema import TRANSACTION_SLOT
 
 T0 = datetime(2026, 3, 1, 0, 0, tzinfo=UTC)
@@ -62,28 +62,28 @@ def summary_rows(store) -> tuple[set, set, set]:
     """The summary's figures per key (summed over the rows of a key, zeros left out), as (day text, …) tuples:
     counts, streets, durations. On PostGIS a key may be kept in several rows (one per slot)."""
     day = "day::text" if store.kind == "postgis" else "day"
-    counts = {(*r[:4], int(r[4]), int(r[5])) for r in store._fetch(
+    counts = {(*r[:4], int(r[4]), int(r[5])) for r in store.database.fetch(
         f"SELECT {day}, category, severity, status, sum(incident_count), sum(closed_on_time) FROM incident_daily "
         "GROUP BY 1, 2, 3, 4") if r[4] or r[5]}
-    streets = {(*r[:2], int(r[2])) for r in store._fetch(
+    streets = {(*r[:2], int(r[2])) for r in store.database.fetch(
         f"SELECT {day}, grid_l1, sum(incident_count) FROM incident_daily_streets GROUP BY 1, 2") if r[2]}
-    durations = {(*r[:3], int(r[3])) for r in store._fetch(
+    durations = {(*r[:3], int(r[3])) for r in store.database.fetch(
         f"SELECT {day}, measure, bucket, sum(incident_count) FROM incident_daily_durations GROUP BY 1, 2, 3") if r[3]}
     return counts, streets, durations
 
 
 def direct_rows(store) -> tuple[set, set, set]:
     """The same figures straight from incidents with one GROUP BY each."""
-    counts = {tuple(r) for r in store._fetch(
+    counts = {tuple(r) for r in store.database.fetch(
         f"SELECT {_day(store)}, category, severity, status, count(*), "
         "sum(CASE WHEN status = 'closed' AND closed_at <= due_at THEN 1 ELSE 0 END) FROM incidents "
         f"GROUP BY {_day(store)}, category, severity, status")}
-    streets = {tuple(r) for r in store._fetch(
+    streets = {tuple(r) for r in store.database.fetch(
         f"SELECT {_day(store)}, coalesce(grid_l1, ''), count(*) FROM incidents "
         f"GROUP BY {_day(store)}, coalesce(grid_l1, '')")}
     durations = set()
     for measure, end in MEASURES.items():
-        durations |= {(day, measure, int(b), int(n)) for day, b, n in store._fetch(
+        durations |= {(day, measure, int(b), int(n)) for day, b, n in store.database.fetch(
             f"SELECT {_day(store)}, {bucket_sql(store.kind, end)}, count(*) FROM incidents "
             f"WHERE {end} IS NOT NULL GROUP BY 1, 2")}
     return counts, streets, durations
@@ -100,52 +100,53 @@ def test_the_summary_follows_every_kind_of_write(store):
     rng = np.random.default_rng(11)
     made = made_incidents(rng, 160)
     for item in made[:60]:  # reports, one by one
-        store.report_incident(item, actor="a")
-    store.add("incidents", made[60:110])  # a batch import
-    store.add("incidents", made[110:])
+        store.incidents.report(item, actor="a")
+    store.layers.add("incidents", made[60:110])  # a batch import
+    store.layers.add("incidents", made[110:])
     assert_summary_is_exact(store)
     for item in rng.choice(made, 50, replace=False):  # transitions: dispatch or close, with times
-        current = store.get("incidents", item.id)
+        current = store.layers.get("incidents", item.id)
         if current.status == "closed":
             continue
         at = current.reported_at + timedelta(seconds=float(rng.exponential(40_000)))
         closing = bool(rng.integers(2))
         changes = {"closed_at": at} if closing else {"dispatched_at": at, "unit": "street office"}
-        store.transition_incident(
+        store.incidents.transition(
             incident_id=item.id, expected_version=current.version, changes=changes,
             event=IncidentEvent(incident_id=item.id, at=at, actor="op", action="close" if closing else "dispatch",
                                 from_status=current.status, to_status="closed" if closing else "dispatched"))
     assert_summary_is_exact(store)
     moved = [(i.id, (STREETS[1], STREETS[1], None, None, None)) for i in made[:30]]  # grids redrawn
-    store.set_incident_grids(moved)
+    store.incidents.set_grids(moved)
     assert_summary_is_exact(store)
     gone = [str(i) for i in rng.choice([m.id for m in made], 40, replace=False)]
-    assert store.delete("incidents", keys=gone) == 40
+    assert store.layers.delete("incidents", keys=gone) == 40
     assert_summary_is_exact(store)
     assert sum(r[4] for r in summary_rows(store)[0]) == 120 == sum(r[2] for r in summary_rows(store)[1])
 
 
 def test_a_refused_write_leaves_the_summary_alone(store):
     made = made_incidents(np.random.default_rng(3), 20)
-    store.add("incidents", made)
+    store.layers.add("incidents", made)
     before = summary_rows(store)
     with pytest.raises(Problem) as caught:  # a duplicate id: the whole batch is refused, its trigger work undone
-        store.add("incidents", [replace(made[0], category="other"), *made_incidents(np.random.default_rng(4), 5, 100)])
+        store.layers.add("incidents", [replace(made[0], category="other"),
+                                       *made_incidents(np.random.default_rng(4), 5, 100)])
     assert caught.value.status == 409
-    assert summary_rows(store) == before and store.count("incidents") == 20
+    assert summary_rows(store) == before and store.layers.count("incidents") == 20
 
 
 def test_measures_from_the_summary_match_the_incidents(store):
     rng = np.random.default_rng(5)
     made = made_incidents(rng, 300)
-    store.add("incidents", made)
+    store.layers.add("incidents", made)
     now = T0 + timedelta(days=6)
     since, until = T0 + timedelta(days=1, hours=7, minutes=3), T0 + timedelta(days=8, hours=13)
     inside = [i for i in made if since <= i.reported_at < until]
     for where, chosen, level in ((IncidentFilter(), made, None), (IncidentFilter(since=since, until=until), inside, 1),
                                  (IncidentFilter(since=since), [i for i in made if i.reported_at >= since], None)):
-        store.EXACT_PERCENTILES_UP_TO = 0  # the histograms, even for this handful
-        kpis = store.incident_kpis(where=where, now=now, group_level=level)
+        store.measures.EXACT_PERCENTILES_UP_TO = 0  # the histograms, even for this handful
+        kpis = store.measures.kpis(where=where, now=now, group_level=level)
         closed = [i for i in chosen if i.status == "closed"]
         assert kpis["total"] == len(chosen) and kpis["closed"] == len(closed)
         assert kpis["closure_rate"] == round(len(closed) / len(chosen), 6)
@@ -162,8 +163,8 @@ def test_measures_from_the_summary_match_the_incidents(store):
             for name, q in (("median", 50), ("p90", 90)):
                 exact = float(np.percentile(seconds, q))
                 assert abs(kpis[key][name] - exact) <= max(RELATIVE_ERROR * exact, ABSOLUTE_ERROR_UNDER_1S) + 1e-3
-        store.EXACT_PERCENTILES_UP_TO = 10**9  # and the exact ones, same counts
-        again = store.incident_kpis(where=where, now=now, group_level=level)
+        store.measures.EXACT_PERCENTILES_UP_TO = 10**9  # and the exact ones, same counts
+        again = store.measures.kpis(where=where, now=now, group_level=level)
         assert again["percentiles_exact"] is True
         assert {k: v for k, v in again.items() if k not in ("time_to_dispatch_s", "time_to_close_s",
                                                              "percentiles_exact")} == \
@@ -199,7 +200,7 @@ def test_concurrent_reports_transitions_and_an_import_keep_the_summary_exact(sto
     """Writers on the same days and keys at once: none fails (no deadlock), and the summary still adds up."""
     rng = np.random.default_rng(21)
     earlier = made_incidents(rng, 40)
-    store.add("incidents", earlier)
+    store.layers.add("incidents", earlier)
     batch = made_incidents(rng, 3000, start=1000)  # one import, every day of the ten
     reports = made_incidents(rng, 60, start=10_000)
     errors: list[BaseException] = []
@@ -214,26 +215,26 @@ def test_concurrent_reports_transitions_and_an_import_keep_the_summary_exact(sto
 
     def report(part: list[Incident]) -> None:
         for item in part:
-            store.report_incident(item, actor="w")
+            store.incidents.report(item, actor="w")
 
     def move() -> None:
         for item in earlier:
-            current = store.get("incidents", item.id)
+            current = store.layers.get("incidents", item.id)
             if current.status != "closed":
-                store.transition_incident(
+                store.incidents.transition(
                     incident_id=item.id, expected_version=current.version,
                     changes={"closed_at": current.reported_at + timedelta(hours=3)},
                     event=IncidentEvent(incident_id=item.id, at=current.reported_at, actor="op", action="close",
                                         from_status=current.status, to_status="closed"))
 
     threads = [threading.Thread(target=run, args=(work,)) for work in (
-        lambda: store.add("incidents", batch), lambda: report(reports[:30]), lambda: report(reports[30:]), move)]
+        lambda: store.layers.add("incidents", batch), lambda: report(reports[:30]), lambda: report(reports[30:]), move)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
     assert not errors, errors
-    assert store.count("incidents") == 40 + 3000 + 60
+    assert store.layers.count("incidents") == 40 + 3000 + 60
     assert_summary_is_exact(store)
 
 
@@ -246,9 +247,9 @@ def test_a_filter_with_conditions_of_its_own_is_never_answered_from_the_summary(
             return [*super().conditions(), ("category = ?", ("disputes",))]
 
     made = made_incidents(np.random.default_rng(11), 120)
-    store.add("incidents", made)
+    store.layers.add("incidents", made)
     window = {"since": T0 - timedelta(days=1), "until": T0 + timedelta(days=20)}
-    kpis = store.incident_kpis(where=DisputesOnly(**window), now=T0 + timedelta(days=6))
+    kpis = store.measures.kpis(where=DisputesOnly(**window), now=T0 + timedelta(days=6))
     assert kpis["total"] == sum(i.category == "disputes" for i in made) < len(made)
 
 
@@ -287,7 +288,7 @@ def test_a_bulk_insert_by_another_client_sums_each_key_once_and_this_stores_sess
         conn.commit()
     finally:
         conn.close()
-    assert store._fetch("SHOW mapserver.summary_by_statement") == [("off",)]
+    assert store.database.fetch("SHOW mapserver.summary_by_statement") == [("off",)]
     assert_summary_is_exact(store)
 
 
@@ -310,7 +311,7 @@ def test_two_reports_on_one_summary_key_do_not_wait_for_each_other(store):
     finally:
         first.close()
         second.close()
-    assert store.count("incidents") == 2
+    assert store.layers.count("incidents") == 2
     assert_summary_is_exact(store)
     assert sum(r[4] for r in summary_rows(store)[0]) == 2
 
@@ -344,9 +345,9 @@ def test_other_clients_inserts_are_summed_once_whichever_trigger_sums_them(fresh
             conn.close()
         made = made_incidents(np.random.default_rng(5), 40, start=100)
         with store.transaction():
-            store.add("incidents", made[:39])
-            store.report_incident(made[39], actor="a")
-        assert store.count("incidents") == 3 + 5 + 40
+            store.layers.add("incidents", made[:39])
+            store.incidents.report(made[39], actor="a")
+        assert store.layers.count("incidents") == 3 + 5 + 40
         assert_summary_is_exact(store)
     finally:
         store.close()

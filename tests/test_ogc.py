@@ -77,8 +77,8 @@ def test_levels_and_special_grids_split_the_grids_layer(client, viewer):
 
 
 def test_paging_links_keep_the_other_parameters(client, store, viewer):
-    store.add("addresses", [Address(code=f"B{i:03d}", text=f"地址{i}", geom=Point(114.62 + i / 1000, 33.62))
-                            for i in range(25)])
+    store.layers.add("addresses", [Address(code=f"B{i:03d}", text=f"地址{i}", geom=Point(114.62 + i / 1000, 33.62))
+                                   for i in range(25)])
     url = "/ogc/collections/addresses/items?bbox=114.6,33.6,114.7,33.7&limit=10"
     seen = []
     pages = 0

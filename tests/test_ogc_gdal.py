@@ -52,15 +52,15 @@ def _counts(output: str) -> dict[str, int]:
 
 def _store_count(store, collection_id: str) -> int:
     item = COLLECTIONS[collection_id]
-    return store.count(item.layer, where=item.where)
+    return store.layers.count(item.layer, where=item.where)
 
 
 def test_ogrinfo_reads_every_collection_with_its_count(server, store, tokens):
     ogrinfo = shutil.which("ogrinfo")
     assert ogrinfo, "ogrinfo is missing: install Debian's gdal-bin (scripts/test does)"
     samples.load_all(store)
-    store.add("addresses", [Address(code=f"B{i:03d}", text=f"七一路{i}号", geom=Point(114.62 + i / 1000, 33.62))
-                            for i in range(23)])
+    store.layers.add("addresses", [Address(code=f"B{i:03d}", text=f"七一路{i}号", geom=Point(114.62 + i / 1000, 33.62))
+                                   for i in range(23)])
     result = subprocess.run(
         [ogrinfo, "-ro", "-al", "-so", f"OAPIF:{server}/ogc",
          "--config", "GDAL_HTTP_HEADERS", f"Authorization: {tokens['viewer']['Authorization']}",

@@ -54,7 +54,7 @@ def test_an_operator_plans_and_saves_and_a_viewer_reads_it_back(client, tokens, 
     assert listing["numberMatched"] == 1 and listing["plans"][0]["id"] == planned["id"]
     assert listing["plans"][0]["window"] == "day" and "route" not in listing["plans"][0]
     assert client.get("/api/patrols?liaison=王警官", headers=tokens["viewer"]).get_json()["numberMatched"] == 0
-    records, _ = store.audit_records(action="patrol.plan")
+    records, _ = store.audit.records(action="patrol.plan")
     assert [r.target for r in records] == [planned["id"]] and records[0].detail["stops"] == len(planned["stops"])
 
 
@@ -106,7 +106,7 @@ def test_roles_and_problems(client, tokens, store):
         assert resp.status_code == 404 and resp.mimetype == "application/problem+json"
     assert client.get("/api/patrols?limit=5000", headers=tokens["viewer"]).status_code == 400
     assert client.get("/api/patrols/x?format=kml", headers=tokens["viewer"]).status_code == 400
-    assert store.patrol_plans()[1] == 0  # nothing refused was saved
+    assert store.patrols.list()[1] == 0  # nothing refused was saved
 
 
 def test_the_store_keeps_plans_whole_and_lists_them_newest_first(store):
@@ -115,21 +115,21 @@ def test_the_store_keeps_plans_whole_and_lists_them_newest_first(store):
             "liaison": "李警官", "stops": [{"order": 1, "name": "西关小学", "reasons": [{"kind": "key_place"}]}],
             "route": {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[114.6, 33.6],
                                                                                             [114.61, 33.6]]}}}
-    first = store.save_patrol_plan(plan, created_by="a", created_at=t0)
-    second = store.save_patrol_plan({**plan, "liaison": None}, created_by="b", created_at=t0 + timedelta(hours=1))
-    read = store.patrol_plan(first.id)
+    first = store.patrols.save(plan, created_by="a", created_at=t0)
+    second = store.patrols.save({**plan, "liaison": None}, created_by="b", created_at=t0 + timedelta(hours=1))
+    read = store.patrols.get(first.id)
     assert read.plan == first.plan and read.plan["stops"][0]["name"] == "西关小学"
     assert read.created_at == t0 and read.time_window == "night" and read.length_m == 4200.5
-    rows, total = store.patrol_plans()
+    rows, total = store.patrols.list()
     assert total == 2 and [r.id for r in rows] == [second.id, first.id] and rows[0].plan is None
-    assert [r.id for r in store.patrol_plans(liaison="李警官")[0]] == [first.id]
-    assert [r.id for r in store.patrol_plans(since=t0 + timedelta(minutes=30))[0]] == [second.id]
-    assert [r.id for r in store.patrol_plans(limit=1, offset=1)[0]] == [first.id]
-    assert store.patrol_plans(whole=True)[0][0].plan["route"]["geometry"]["type"] == "LineString"
-    assert store.patrol_plan("missing") is None
-    version = store.patrol_plans_version()
-    store.save_patrol_plan(plan, created_by="c", created_at=t0)
-    assert store.patrol_plans_version() > version
+    assert [r.id for r in store.patrols.list(liaison="李警官")[0]] == [first.id]
+    assert [r.id for r in store.patrols.list(since=t0 + timedelta(minutes=30))[0]] == [second.id]
+    assert [r.id for r in store.patrols.list(limit=1, offset=1)[0]] == [first.id]
+    assert store.patrols.list(whole=True)[0][0].plan["route"]["geometry"]["type"] == "LineString"
+    assert store.patrols.get("missing") is None
+    version = store.patrols.version()
+    store.patrols.save(plan, created_by="c", created_at=t0)
+    assert store.patrols.version() > version
 
 
 def test_the_wall_draws_recent_routes(client, tokens, store):
@@ -157,7 +157,7 @@ def test_the_command_plans_writes_gpx_and_geojson_and_lists(tmp_path: Path, stor
     assert root.tag == f"{{{GPX_NS}}}gpx"
     collection = json.loads(geojson.read_text(encoding="utf-8"))
     assert collection["features"][0]["id"] == plan_id
-    saved = store.patrol_plan(plan_id)
+    saved = store.patrols.get(plan_id)
     assert saved is not None and saved.time_window == "night" and saved.duration_min <= 45
     assert saved.created_by.startswith("cli:")
     listed = CliRunner().invoke(main, ["--config", str(config), "patrol", "list"])
@@ -179,7 +179,7 @@ def test_the_road_network_and_hotspot_study_built_before_the_fork_serve_the_work
     store.migrate()
     load_city(store)
     secret = new_token()
-    store.add_token(name="op", role="operator", token_hash=hash_token(secret))
+    store.tokens.add(name="op", role="operator", token_hash=hash_token(secret))
     app = create_app(settings_for(store), store=store)
     try:
         serving.prepare_for_workers(app)
@@ -191,7 +191,7 @@ def test_the_road_network_and_hotspot_study_built_before_the_fork_serve_the_work
 
     monkeypatch.setattr(network_cache, "read_network", unread)
     built = network_cache.layer_network(store)  # kept by prepare_for_workers: not read here
-    assert built.road_count == store.count("roads")
+    assert built.road_count == store.layers.count("roads")
     res = app.extensions["mapserver"].settings.patrol.hotspot_res
     study = kept_study(store, res)  # the district's cells and weights, built by prepare_for_workers too
     assert study is not None and study.cells

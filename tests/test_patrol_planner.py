@@ -201,15 +201,15 @@ def test_start_points_in_gcj02_are_converted(store):
 def test_the_road_layer_is_read_once_and_again_when_the_roads_change(store):
     load_city(store)
     layer = warm(store)
-    assert layer.road_count == store.count("roads") and layer.codes.tolist() == [r.code for r in roads()]
-    assert [g.equals_exact(r.geom, 0) for g, r in zip(layer.geoms, store.query("roads"), strict=True)] \
+    assert layer.road_count == store.layers.count("roads") and layer.codes.tolist() == [r.code for r in roads()]
+    assert [g.equals_exact(r.geom, 0) for g, r in zip(layer.geoms, store.layers.query("roads"), strict=True)] \
         == [True] * layer.road_count
     found = plan(store, {"area": {"liaison": "李警官"}, "start": {"place": "P-POST"}, "budget_min": 30})
     assert layer_network(store) is layer and found["network"]["roads"] < layer.road_count
     part = road_network(store, (114.60, 33.60, 114.62, 33.62))
     assert road_network(store, (114.60, 33.60, 114.62, 33.62)) is part and part.frame == layer.frame
-    store.add("roads", [Road(code="NEW1", name="新路", road_class="residential",
-                             geom=LineString([(114.601, 33.6005), (114.6015, 33.6005)]))])
+    store.layers.add("roads", [Road(code="NEW1", name="新路", road_class="residential",
+                                    geom=LineString([(114.601, 33.6005), (114.6015, 33.6005)]))])
     renewed = layer_network(store)
     assert renewed is not layer and renewed.road_count == layer.road_count + 1
     assert road_network(store, (114.60, 33.60, 114.62, 33.62)).road_count == part.road_count + 1

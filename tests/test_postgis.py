@@ -10,7 +10,7 @@ import pytest
 
 from mapserver.errors import Problem
 from mapserver.store import open_store
-from mapserver.store.base import SCHEMA_VERSION
+from mapserver.store.database import SCHEMA_VERSION
 from mapserver.store.postgis_schema import WRITER_SLOTS
 from tests import samples
 from tests.conftest import empty_store
@@ -97,29 +97,29 @@ def test_incidents_have_no_index_that_no_query_reads(postgis_url):
 
 
 def test_a_forked_child_opens_its_own_pool(pg):
-    pg.add("grids", [samples.STREET])
-    assert pg.count("grids") == 1  # the parent's pool now holds a connection
+    pg.layers.add("grids", [samples.STREET])
+    assert pg.layers.count("grids") == 1  # the parent's pool now holds a connection
     pid = os.fork()
     if pid == 0:  # child: must not reuse the parent's socket
         try:
-            ok = pg.count("grids") == 1 and pg._pool_pid == os.getpid()
+            ok = pg.layers.count("grids") == 1 and pg.database._pool_pid == os.getpid()
             pg.close()
         finally:
             os._exit(0 if ok else 1)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
-    assert pg.count("grids") == 1  # and the parent's connections still work
+    assert pg.layers.count("grids") == 1  # and the parent's connections still work
 
 
 def test_a_dead_connection_is_replaced_before_use(pg, postgis_url):
-    before = pg.count("grids")
+    before = pg.layers.count("grids")
     conn = psycopg2.connect(postgis_url)
     conn.autocommit = True
     with conn.cursor() as cur:  # kill our other sessions of this database (not another run's) and wait, as in a restart
         cur.execute("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
                     "WHERE application_name = 'mapserver' AND datname = current_database() AND pid <> pg_backend_pid()")
     conn.close()
-    assert pg.count("grids") == before
+    assert pg.layers.count("grids") == before
 
 
 def _kill_our_sessions(url: str) -> int:
@@ -138,31 +138,31 @@ def test_a_token_is_checked_on_a_fresh_connection_when_the_pooled_one_died(pg, p
     from mapserver.auth import hash_token, new_token
 
     secret = new_token()
-    pg.add_token(name="wall", role="viewer", token_hash=hash_token(secret))
-    assert pg.token_by_hash(hash_token(secret)).name == "wall"  # the pool now holds a connection
+    pg.tokens.add(name="wall", role="viewer", token_hash=hash_token(secret))
+    assert pg.tokens.by_hash(hash_token(secret)).name == "wall"  # the pool now holds a connection
     assert _kill_our_sessions(postgis_url) >= 1
-    assert pg.token_by_hash(hash_token(secret)).name == "wall"  # the read is retried once, never refused
-    assert pg.token_by_hash(hash_token(new_token())) is None
+    assert pg.tokens.by_hash(hash_token(secret)).name == "wall"  # the read is retried once, never refused
+    assert pg.tokens.by_hash(hash_token(new_token())) is None
 
 
 def test_a_transaction_whose_failed_statement_was_caught_is_not_taken_as_committed(pg):
     with pytest.raises(Exception) as refused, pg.transaction():
-        pg.add("grids", [samples.STREET])
+        pg.layers.add("grids", [samples.STREET])
         with contextlib.suppress(psycopg2.Error):  # the database rolls the whole transaction back meanwhile
-            pg._exec("SELECT no_such_column FROM grids")
+            pg.database.execute("SELECT no_such_column FROM grids")
     assert getattr(refused.value, "status", None) == 409 and "rolled back" in str(refused.value)
-    assert pg.count("grids") == 0
+    assert pg.layers.count("grids") == 0
 
 
 def test_an_open_write_does_not_hold_the_version_row_until_its_commit(pg, postgis_url):
     """Concurrent writers of one layer all bump its version row: a transaction must not lock it before COMMIT,
     else every report queues behind the others' remaining statements."""
-    pg._bump_version("grids")  # alone: committed at once, so the row exists
-    before = pg.data_version("grids")
+    pg.database.bump_version("grids")  # alone: committed at once, so the row exists
+    before = pg.layers.data_version("grids")
     assert before >= 1
     with pg.transaction():
-        pg.add("grids", [samples.STREET])
-        assert pg.data_version("grids") == before + 1  # this transaction's own bump is seen inside it
+        pg.layers.add("grids", [samples.STREET])
+        assert pg.layers.data_version("grids") == before + 1  # this transaction's own bump is seen inside it
         other = psycopg2.connect(postgis_url)
         try:
             with other, other.cursor() as cur:
@@ -170,13 +170,13 @@ def test_an_open_write_does_not_hold_the_version_row_until_its_commit(pg, postgi
                 cur.execute("UPDATE data_versions SET version = version + 1 WHERE layer = 'grids'")
         finally:
             other.close()
-    assert pg.data_version("grids") == before + 2  # the other writer's bump and this one's, made at COMMIT
+    assert pg.layers.data_version("grids") == before + 2  # the other writer's bump and this one's, made at COMMIT
 
 
 def test_a_commit_the_database_refuses_writes_nothing_and_leaves_no_aborted_connection(pg, postgis_url):
     """A bump that cannot take its row in time (another writer holds it) refuses the write with a 503; the pooled
     connection is handed out again in no transaction, so the next read works."""
-    pg._bump_version("grids")  # alone: committed at once, so the row exists
+    pg.database.bump_version("grids")  # alone: committed at once, so the row exists
     holder = psycopg2.connect(postgis_url)
     try:
         with holder.cursor() as cur:  # every slot's row of the layer made, then held
@@ -184,15 +184,15 @@ def test_a_commit_the_database_refuses_writes_nothing_and_leaves_no_aborted_conn
                         f"FROM generate_series(0, {WRITER_SLOTS - 1}) AS s ON CONFLICT DO NOTHING")
             cur.execute("UPDATE data_versions SET version = version WHERE layer = 'grids'")
         with pytest.raises(Problem) as refused, pg.transaction():
-            pg._exec("SET LOCAL lock_timeout = '200ms'")
-            pg.add("grids", [samples.STREET])
+            pg.database.execute("SET LOCAL lock_timeout = '200ms'")
+            pg.layers.add("grids", [samples.STREET])
     finally:
         holder.rollback()
         holder.close()
     assert refused.value.status == 503 and refused.value.headers.get("Retry-After")
     assert "nothing was written" in refused.value.detail
-    assert pg.token_by_hash("no such token") is None  # the same pooled connection, usable
-    assert pg.count("grids") == 0
+    assert pg.tokens.by_hash("no such token") is None  # the same pooled connection, usable
+    assert pg.layers.count("grids") == 0
 
 
 # -- tokens kept per process (mapserver/store/token_cache.py) ------------------------------------------------------
@@ -202,13 +202,13 @@ def _new_token(store, name: str) -> str:
     from mapserver.auth import hash_token, new_token
 
     secret = new_token()
-    store.add_token(name=name, role="operator", token_hash=hash_token(secret))
+    store.tokens.add(name=name, role="operator", token_hash=hash_token(secret))
     return hash_token(secret)
 
 
 def _kept(store, token_hash: str):
     """The token the store's cache holds for this hash (None: it would read the table)."""
-    return store._tokens.find(token_hash)[0]
+    return store.database.token_memo().find(token_hash)[0]
 
 
 def _refused_within(store, token_hash: str, seconds: float) -> float | None:
@@ -217,7 +217,7 @@ def _refused_within(store, token_hash: str, seconds: float) -> float | None:
 
     started = time.monotonic()
     while time.monotonic() - started < seconds:
-        if store.token_by_hash(token_hash) is None:
+        if store.tokens.by_hash(token_hash) is None:
             return time.monotonic() - started
     return None
 
@@ -225,11 +225,11 @@ def _refused_within(store, token_hash: str, seconds: float) -> float | None:
 def test_a_token_revoked_in_another_process_is_refused_as_the_notification_arrives(pg, postgis_url):
     """Another store is another worker: its revocation reaches this one's kept tokens through NOTIFY."""
     token_hash = _new_token(pg, "wall-kept")
-    assert pg.token_by_hash(token_hash).name == "wall-kept"
+    assert pg.tokens.by_hash(token_hash).name == "wall-kept"
     assert _kept(pg, token_hash).name == "wall-kept"  # kept: the next check makes no round trip
     other = open_store(postgis_url)
     try:
-        assert other.revoke_token(name="wall-kept")
+        assert other.tokens.revoke(name="wall-kept")
     finally:
         other.close()
     took = _refused_within(pg, token_hash, 2.0)
@@ -245,7 +245,7 @@ def test_a_token_revoked_in_another_process_is_refused_as_the_notification_arriv
 def test_a_token_changed_by_plain_sql_is_refused_too(pg, postgis_url, change):
     """The trigger notifies whoever changes the table, a DBA's SQL included."""
     token_hash = _new_token(pg, "wall-sql")
-    assert pg.token_by_hash(token_hash) is not None and _kept(pg, token_hash) is not None
+    assert pg.tokens.by_hash(token_hash) is not None and _kept(pg, token_hash) is not None
     conn = psycopg2.connect(postgis_url)
     try:
         with conn, conn.cursor() as cur:
@@ -259,8 +259,8 @@ def test_a_token_changed_by_plain_sql_is_refused_too(pg, postgis_url, change):
 def test_without_its_listening_connection_the_store_keeps_nothing_and_reads_every_time(pg, postgis_url):
     """A dropped listener (a restart, a DBA's kill) must not leave revoked tokens accepted from what was kept."""
     token_hash = _new_token(pg, "wall-deaf")
-    assert pg.token_by_hash(token_hash) is not None
-    listener_pid = pg._tokens._listener.info.backend_pid
+    assert pg.tokens.by_hash(token_hash) is not None
+    listener_pid = pg.database._tokens._listener.info.backend_pid
     conn = psycopg2.connect(postgis_url)
     conn.autocommit = True
     try:
@@ -270,7 +270,7 @@ def test_without_its_listening_connection_the_store_keeps_nothing_and_reads_ever
             cur.execute("UPDATE tokens SET revoked_at = now() WHERE name = 'wall-deaf'")
     finally:
         conn.close()
-    assert pg.token_by_hash(token_hash) is None  # the very next check: read from the table, not from what was kept
+    assert pg.tokens.by_hash(token_hash) is None  # the very next check: read from the table, not from what was kept
     token_hash = _new_token(pg, "wall-heard")
     assert _eventually_kept(pg, token_hash)  # listening again within a second: tokens are kept again
 
@@ -280,7 +280,7 @@ def _eventually_kept(store, token_hash: str, seconds: float = 3.0) -> bool:
 
     started = time.monotonic()
     while time.monotonic() - started < seconds:
-        assert store.token_by_hash(token_hash) is not None
+        assert store.tokens.by_hash(token_hash) is not None
         if _kept(store, token_hash) is not None:
             return True
         time.sleep(0.05)
@@ -292,15 +292,15 @@ def test_a_first_statement_the_server_cannot_parse_leaves_the_transaction_still_
     what follows must still be inside the transaction (and rolled back with it), not committed on its own."""
     with pytest.raises(Problem), pg.transaction():
         with contextlib.suppress(psycopg2.Error):
-            pg._exec("SELEC 1")  # a syntax error: refused before anything runs
-        pg.add("grids", [samples.STREET])
+            pg.database.execute("SELEC 1")  # a syntax error: refused before anything runs
+        pg.layers.add("grids", [samples.STREET])
         raise Problem(400, "the caller gives up")
-    assert pg.count("grids") == 0
+    assert pg.layers.count("grids") == 0
 
 
 def test_a_transaction_that_ran_nothing_leaves_the_connection_ready(pg):
     with pg.transaction():
         pass
     with pg.transaction():
-        pg.add("grids", [samples.STREET])
-    assert pg.count("grids") == 1
+        pg.layers.add("grids", [samples.STREET])
+    assert pg.layers.count("grids") == 1

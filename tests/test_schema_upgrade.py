@@ -21,8 +21,8 @@ from mapserver import StartupError, create_app
 from mapserver.config import Settings, StoreSettings
 from mapserver.model import Incident
 from mapserver.store import Store, StoreUnavailable, open_store, postgis_schema, sqlite_schema
-from mapserver.store.audit_store import AuditRecord
-from mapserver.store.base import SCHEMA_VERSION
+from mapserver.store.audit import AuditRecord
+from mapserver.store.database import SCHEMA_VERSION
 from tests import samples
 from tests.conftest import BACKENDS
 
@@ -80,8 +80,9 @@ def baseline(url: str) -> Iterator[Store]:
 def upgrade(store: Store, migrations: tuple[str, ...]) -> int:
     """Upgrade ``store`` in place with ``migrations``, as its ``migrate`` does with the program's own."""
     if store.kind == "sqlite":
-        return sqlite_schema.upgrade(store.transaction, store._connection(), migrations, where=store.display_url)
-    return postgis_schema.upgrade(store._cursor, migrations, where=store.display_url)
+        return sqlite_schema.upgrade(store.transaction, store.database._connection(), migrations,
+                                     where=store.display_url)
+    return postgis_schema.upgrade(store.database._cursor, migrations, where=store.display_url)
 
 
 def program_migrations(store: Store) -> tuple[str, ...]:
@@ -139,15 +140,15 @@ def fill(store: Store) -> None:
                       category="fire_hazard", severity="urgent", status="closed", grid_code=samples.STREET.code,
                       grid_l1=samples.STREET.code, dispatched_at=T0 + timedelta(minutes=9),
                       closed_at=T0 + timedelta(hours=5), due_at=T0 + timedelta(hours=24))
-    store.add("incidents", [closed])
-    store.report_incident(Incident(id="00000000-0000-4000-8000-000000000003", geom=Point(114.63, 33.63),
+    store.layers.add("incidents", [closed])
+    store.incidents.report(Incident(id="00000000-0000-4000-8000-000000000003", geom=Point(114.63, 33.63),
                                    reported_at=T0 + timedelta(hours=1), category="disputes", severity="general",
                                    grid_code=samples.STREET.code, grid_l1=samples.STREET.code),
                           actor="worker-7", idempotency_key="key-3", body_hash="h3")
-    store.add_token(name="wall-1", role="viewer", token_hash="a" * 64)
-    store.append_audit(AuditRecord(at=T0, actor="cli:admin", action="token.create", target="wall-1",
+    store.tokens.add(name="wall-1", role="viewer", token_hash="a" * 64)
+    store.audit.append(AuditRecord(at=T0, actor="cli:admin", action="token.create", target="wall-1",
                                    detail={"role": "viewer"}))
-    store.save_patrol_plan({"mode": "walk", "window": "day", "budget_min": 60.0, "length_m": 1200.0,
+    store.patrols.save({"mode": "walk", "window": "day", "budget_min": 60.0, "length_m": 1200.0,
                             "duration_min": 50.0}, created_by="op-1", created_at=T0)
 
 
@@ -156,7 +157,7 @@ def test_a_store_at_the_baseline_upgrades_in_place_and_keeps_every_row(baseline)
     fill(baseline)
     before = snapshot(url)
     assert all(before[table] for table in FILLED), [t for t in FILLED if not before[t]]
-    kpis_before = baseline.incident_kpis(where=_everything(), now=T0 + timedelta(days=1))
+    kpis_before = baseline.measures.kpis(where=_everything(), now=T0 + timedelta(days=1))
 
     assert upgrade(baseline, (*program_migrations(baseline), NEXT[baseline.kind])) == 2
     assert baseline.schema_version() == 2
@@ -169,14 +170,14 @@ def test_a_store_at_the_baseline_upgrades_in_place_and_keeps_every_row(baseline)
             assert after[table] == rows, table
     assert after["shift_handovers"] == []
     assert _indexes(url, "incidents") >= {"incidents_verified_by", "incidents_reported_at", "incidents_open_due"}
-    assert baseline.incident_kpis(where=_everything(), now=T0 + timedelta(days=1)) == kpis_before
-    assert baseline.token_by_hash("a" * 64).name == "wall-1"
+    assert baseline.measures.kpis(where=_everything(), now=T0 + timedelta(days=1)) == kpis_before
+    assert baseline.tokens.by_hash("a" * 64).name == "wall-1"
 
     # The upgraded schema still works: a report after the upgrade is summed like the ones before.
-    baseline.report_incident(Incident(id="00000000-0000-4000-8000-000000000004", geom=Point(114.64, 33.64),
+    baseline.incidents.report(Incident(id="00000000-0000-4000-8000-000000000004", geom=Point(114.64, 33.64),
                                       reported_at=T0 + timedelta(hours=2), category="disputes", severity="general"),
                              actor="worker-7")
-    assert baseline.incident_kpis(where=_everything(), now=T0 + timedelta(days=1))["total"] == \
+    assert baseline.measures.kpis(where=_everything(), now=T0 + timedelta(days=1))["total"] == \
         kpis_before["total"] + 1
     assert upgrade(baseline, (*program_migrations(baseline), NEXT[baseline.kind])) == 2  # nothing left to do
 
@@ -258,7 +259,7 @@ def test_a_target_beyond_the_known_versions_is_a_mistake(baseline):
 
 
 def _everything():
-    from mapserver.store.incident_store import IncidentFilter
+    from mapserver.store.incidents import IncidentFilter
 
     return IncidentFilter(since=T0 - timedelta(days=400), until=T0 + timedelta(days=400))
 

@@ -81,7 +81,7 @@ def test_the_csp_has_no_external_origin_no_eval_and_a_fresh_nonce_on_every_inlin
 
 
 def test_the_page_carries_no_stored_text(client, tokens, store):
-    store.add("grids", [Grid(code="411602009000000", level=1, name=HOSTILE, geom=box(114.8, 33.6, 114.9, 33.7))])
+    store.layers.add("grids", [Grid(code="411602009000000", level=1, name=HOSTILE, geom=box(114.8, 33.6, 114.9, 33.7))])
     html = page(client, tokens["viewer"]).get_data(as_text=True)
     assert "onerror" not in html and "alert(1)" not in html
 
@@ -95,7 +95,7 @@ def test_the_page_json_block_cannot_close_its_script_element():
 
 
 def test_layer_json_returns_names_verbatim_as_data(client, tokens, store):
-    store.add("grids", [Grid(code="411602009000000", level=1, name=HOSTILE, geom=box(114.8, 33.6, 114.9, 33.7))])
+    store.layers.add("grids", [Grid(code="411602009000000", level=1, name=HOSTILE, geom=box(114.8, 33.6, 114.9, 33.7))])
     resp = client.get("/api/screen/layers/grids_street", headers=tokens["viewer"])
     assert resp.mimetype == "application/json" and resp.headers["X-Content-Type-Options"] == "nosniff"
     assert [f["properties"]["name"] for f in resp.get_json()["features"]] == [HOSTILE]
@@ -112,12 +112,12 @@ def _incidents_at(store, now: datetime) -> dict[str, datetime]:
     """Incidents at known times (and one closed), keyed by id."""
     times = {"a": now - timedelta(minutes=30), "b": now - timedelta(days=3), "c": now - timedelta(days=20),
              "d": now - timedelta(days=45)}
-    store.add("incidents", [Incident(id=f"00000000-0000-4000-8000-00000000000{k}", geom=Point(114.612, 33.612),
-                                     reported_at=t, category="disputes", grid_code=COMPOUND.code,
-                                     grid_l1=STREET.code, grid_l2=COMMUNITY.code, grid_l3=COMPOUND.code,
-                                     status="closed" if k == "b" else "reported",
-                                     closed_at=t + timedelta(hours=1) if k == "b" else None)
-                            for k, t in times.items()])
+    store.layers.add("incidents", [Incident(id=f"00000000-0000-4000-8000-00000000000{k}", geom=Point(114.612, 33.612),
+                                            reported_at=t, category="disputes", grid_code=COMPOUND.code,
+                                            grid_l1=STREET.code, grid_l2=COMMUNITY.code, grid_l3=COMPOUND.code,
+                                            status="closed" if k == "b" else "reported",
+                                            closed_at=t + timedelta(hours=1) if k == "b" else None)
+                                   for k, t in times.items()])
     return times
 
 
@@ -127,7 +127,7 @@ def test_measures_agree_with_the_store(client, tokens, store, window):
     now = datetime.now(UTC)
     times = _incidents_at(store, now)
     since = window_start(window, now=now, timezone="Asia/Shanghai")
-    every = store.query("incidents")
+    every = store.layers.query("incidents")
     body = client.get(f"/api/screen/measures?window={window}", headers=tokens["viewer"]).get_json()
     values = body["values"]
     assert body["window"] == window and body["since"] == since.isoformat()
@@ -135,7 +135,8 @@ def test_measures_agree_with_the_store(client, tokens, store, window):
     assert values["reports"] >= sum(1 for t in times.values() if t >= since)
     assert values["open"] == sum(1 for i in every if i.status != "closed")
     # The sample's online camera last sent a heartbeat on 2026-11-20: stale, so offline now.
-    online = sum(1 for c in store.query("cameras") if effective_status(c, now=now, offline_after_s=300) == "online")
+    online = sum(1 for c in store.layers.query("cameras")
+                 if effective_status(c, now=now, offline_after_s=300) == "online")
     assert body["cameras"] == {"online": online, "total": 2}
     assert values["camera_online_rate"] == pytest.approx(online / 2)
     assert body["grids_by_level"] == {"1": 1, "2": 1, "3": 1, "4": 0}  # the special school grid is not counted
@@ -146,11 +147,11 @@ def test_measures_agree_with_the_store(client, tokens, store, window):
 
 def test_cameras_show_their_status_now_and_the_rate_follows(client, tokens, store):
     now = datetime.now(UTC)
-    store.add("cameras", [Camera(code="C1", name="fresh", geom=Point(114.61, 33.61), status="online",
-                                 last_seen=now - timedelta(seconds=30)),
-                          Camera(code="C2", name="stale", geom=Point(114.62, 33.61), status="online",
-                                 last_seen=now - timedelta(hours=2)),
-                          Camera(code="C3", name="never heard", geom=Point(114.63, 33.61), status="online")])
+    store.layers.add("cameras", [Camera(code="C1", name="fresh", geom=Point(114.61, 33.61), status="online",
+                                        last_seen=now - timedelta(seconds=30)),
+                                 Camera(code="C2", name="stale", geom=Point(114.62, 33.61), status="online",
+                                        last_seen=now - timedelta(hours=2)),
+                                 Camera(code="C3", name="never heard", geom=Point(114.63, 33.61), status="online")])
     body = client.get("/api/screen/layers/cameras", headers=tokens["viewer"]).get_json()
     assert {f["id"]: f["properties"]["status"] for f in body["features"]} == {
         "C1": "online", "C2": "offline", "C3": "online"}
@@ -171,16 +172,16 @@ def test_polls_cost_a_304_until_the_data_changes(client, tokens, store):
     tag = first.headers["ETag"]
     again = client.get("/api/screen/layers/cameras", headers={**tokens["viewer"], "If-None-Match": tag})
     assert again.status_code == 304
-    store.delete("cameras", keys=["41160200001320000002"])
+    store.layers.delete("cameras", keys=["41160200001320000002"])
     changed = client.get("/api/screen/layers/cameras", headers={**tokens["viewer"], "If-None-Match": tag})
     assert changed.status_code == 200 and changed.headers["ETag"] != tag
     assert len(changed.get_json()["features"]) == 1
 
 
 def test_layer_answers_are_gzipped_when_asked(client, tokens, store):
-    store.add("grids", [Grid(code=f"41160200{k:03d}0000", level=1, name=f"街道{k}", geom=box(114 + k / 100, 33.6,
+    store.layers.add("grids", [Grid(code=f"41160200{k:03d}0000", level=1, name=f"街道{k}", geom=box(114 + k / 100, 33.6,
                                                                                       114 + (k + 1) / 100, 33.7))
-                        for k in range(40)])
+                               for k in range(40)])
     resp = client.get("/api/screen/layers/grids_street", headers={**tokens["viewer"], "Accept-Encoding": "gzip"})
     assert resp.headers["Content-Encoding"] == "gzip"
     import gzip
@@ -205,10 +206,10 @@ def test_incidents_layer_follows_the_window_and_the_view(client, tokens, store):
 
 
 def test_incident_markers_carry_their_warning_colour(client, tokens, store):
-    store.add("incidents", [Incident(id="00000000-0000-4000-8000-0000000000e1", geom=Point(114.61, 33.61),
-                                     reported_at=datetime.now(UTC) - timedelta(hours=2), category="disputes",
-                                     warn_at=datetime.now(UTC) - timedelta(hours=1),
-                                     due_at=datetime.now(UTC) + timedelta(hours=1))])
+    store.layers.add("incidents", [Incident(id="00000000-0000-4000-8000-0000000000e1", geom=Point(114.61, 33.61),
+                                            reported_at=datetime.now(UTC) - timedelta(hours=2), category="disputes",
+                                            warn_at=datetime.now(UTC) - timedelta(hours=1),
+                                            due_at=datetime.now(UTC) + timedelta(hours=1))])
     feature = client.get("/api/screen/layers/incidents", headers=tokens["viewer"]).get_json()["features"][0]
     assert feature["properties"]["warning"] == "yellow"
     assert "description" not in feature["properties"]  # details are fetched on click
@@ -236,7 +237,7 @@ def test_the_grid_card_gives_chain_and_counts(client, tokens, store):
     card = client.get(f"/api/screen/grids/{COMPOUND.code}?window=30d", headers=tokens["viewer"]).get_json()
     assert [g["code"] for g in card["chain"]] == [STREET.code, COMMUNITY.code, COMPOUND.code]
     assert card["name"] == COMPOUND.name and card["households"] == 420
-    in_window = [i for i in store.query("incidents", bbox=COMPOUND.geom.bounds)
+    in_window = [i for i in store.layers.query("incidents", bbox=COMPOUND.geom.bounds)
                  if COMPOUND.geom.intersects(i.geom) and i.reported_at >= window_start("30d", now=datetime.now(UTC),
                                                                                       timezone="Asia/Shanghai")]
     assert len(in_window) >= 3  # three made here, perhaps one from the samples

@@ -66,9 +66,9 @@ def test_a_revoked_token_ends_the_cookie_at_once(client, store):
     from mapserver.auth import hash_token, new_token
 
     secret = new_token()
-    store.add_token(name="wall-2", role="viewer", token_hash=hash_token(secret))
+    store.tokens.add(name="wall-2", role="viewer", token_hash=hash_token(secret))
     client.set_cookie(TOKEN_COOKIE, secret)
     assert client.get("/", headers=BROWSER).status_code == 200
-    store.revoke_token(name="wall-2")
+    store.tokens.revoke(name="wall-2")
     assert client.get("/", headers=BROWSER).status_code == 401
     assert client.get("/api/screen/measures").status_code == 401

@@ -111,7 +111,7 @@ def count(page: Page, selector: str) -> int:
 
 def in_window(store, window: str) -> int:
     since = window_start(window, now=datetime.now(UTC), timezone="Asia/Shanghai")
-    return sum(1 for i in store.query("incidents") if i.reported_at >= since)
+    return sum(1 for i in store.layers.query("incidents") if i.reported_at >= since)
 
 
 def assert_clean(watch: Watch) -> None:
@@ -141,11 +141,11 @@ def test_the_page_draws_every_layer_from_this_server_only(screen, city):
     page, watch = screen
     page.wait_for_timeout(300)
     assert count(page, "path.ms-outline") >= 1
-    assert count(page, "path.ms-grid-l1") == city.count("grids", where={"level": 1})
-    assert count(page, "path.ms-grid-l2") == city.count("grids", where={"level": 2})
-    assert count(page, "path.ms-camera") == city.count("cameras")
-    assert count(page, "path.ms-camera-offline") == city.count("cameras", where={"status": "offline"})
-    assert count(page, "path.ms-place") == city.count("places")
+    assert count(page, "path.ms-grid-l1") == city.layers.count("grids", where={"level": 1})
+    assert count(page, "path.ms-grid-l2") == city.layers.count("grids", where={"level": 2})
+    assert count(page, "path.ms-camera") == city.layers.count("cameras")
+    assert count(page, "path.ms-camera-offline") == city.layers.count("cameras", where={"status": "offline"})
+    assert count(page, "path.ms-place") == city.layers.count("places")
     assert count(page, "path.ms-incident") == in_window(city, "today") > 0
     assert page.locator(".ms-tile[data-measure=reports] .ms-value").inner_text() == str(in_window(city, "today"))
     page.screenshot(path=str(SCREENSHOT))
@@ -155,12 +155,12 @@ def test_the_page_draws_every_layer_from_this_server_only(screen, city):
 
 def test_the_fine_grid_levels_draw_when_zoomed_in_and_switched_on(screen, city):
     page, watch = screen
-    camera = city.query("cameras", limit=1)[0]
+    camera = city.layers.query("cameras", limit=1)[0]
     fly(page, camera.geom.x, camera.geom.y, 15)
     assert count(page, "path.ms-sector") == 0  # view sectors only from sector_min_zoom (16) on
     fly(page, camera.geom.x, camera.geom.y, 16)
     assert count(page, "path.ms-sector") >= 1
-    compound = next(g for g in city.query("grids", where={"level": 3}))
+    compound = next(g for g in city.layers.query("grids", where={"level": 3}))
     centre = compound.geom.representative_point()
     fly(page, centre.x, centre.y, 16)
     for layer in ("小区(自然村)网格", "楼栋(小组)网格"):
@@ -209,7 +209,7 @@ def test_every_configured_layer_draws_features_when_every_overlay_is_switched_on
     risk_style = next(spec["style"] for spec in layers if spec["key"] == "risk")
     assert {risk_style["risk_colors"]["red"], risk_style["risk_colors"]["yellow"]} & set(lit), set(lit)
     assert count(page, "path.ms-trend") >= 2 and count(page, "path.ms-route") == 1
-    building = next(iter(city.query("grids", where={"level": 4}))).geom.representative_point()
+    building = next(iter(city.layers.query("grids", where={"level": 4}))).geom.representative_point()
     close = [spec for spec in layers if spec["min_zoom"] > opening]
     fly(page, building.x, building.y, max(spec["min_zoom"] for spec in close))
     wait_until_all(page, EVERY_LAYER_DRAWN, [spec["key"] for spec in close])
@@ -220,9 +220,10 @@ def test_an_incident_added_to_the_store_appears_without_a_reload(screen, city):
     page, watch = screen
     page.evaluate("window.__sameDocument = true")
     before = count(page, "path.ms-incident")
-    district = city.query("grids", where={"level": 1})[0].geom.representative_point()
-    city.add("incidents", [Incident(id="00000000-0000-4000-8000-0000000000a1", geom=Point(district.x, district.y),
-                                    reported_at=datetime.now(UTC), category="fire_hazard", description="新上报")])
+    district = city.layers.query("grids", where={"level": 1})[0].geom.representative_point()
+    city.layers.add("incidents", [Incident(id="00000000-0000-4000-8000-0000000000a1",
+                                           geom=Point(district.x, district.y), reported_at=datetime.now(UTC),
+                                           category="fire_hazard", description="新上报")])
     took = wait_until(page, f"() => document.querySelectorAll('path.ms-incident').length > {before}", LIVE_WITHIN_S)
     assert took < LIVE_WITHIN_S
     print(f"new incident drawn {took:.2f} s after it was stored (poll every 3 s)")
@@ -236,7 +237,7 @@ def test_an_incident_added_to_the_store_appears_without_a_reload(screen, city):
 def test_a_hostile_report_posted_through_the_api_appears_and_runs_nothing(screen, city, server):
     page, watch = screen
     before = count(page, "path.ms-incident")
-    street = city.query("grids", where={"level": 1})[5].geom.representative_point()
+    street = city.layers.query("grids", where={"level": 1})[5].geom.representative_point()
     body = json.dumps({"category": "disputes", "description": HOSTILE_DESCRIPTION,
                        "point": {"lon": street.x, "lat": street.y}}).encode()
     request = urllib.request.Request(f"{server.url}/api/incidents", data=body, method="POST", headers={
@@ -270,7 +271,7 @@ def test_the_window_switch_shows_seven_and_thirty_days(screen, city):
 
 def test_hostile_names_and_descriptions_show_as_text_and_run_nothing(screen, city):
     page, watch = screen
-    grid = next(g for g in city.query("grids", where={"level": 2}) if g.name == HOSTILE_NAME)
+    grid = next(g for g in city.layers.query("grids", where={"level": 2}) if g.name == HOSTILE_NAME)
     inside = grid.geom.representative_point()
     fly(page, inside.x, inside.y, 14)
     x, y = pixel(page, inside.x, inside.y)
@@ -283,7 +284,7 @@ def test_hostile_names_and_descriptions_show_as_text_and_run_nothing(screen, cit
     page.wait_for_selector(".ms-card .ms-staff")
     assert page.locator(".ms-card .ms-title").inner_text() == HOSTILE_NAME
 
-    incident = city.get("incidents", HOSTILE_INCIDENT)
+    incident = city.layers.get("incidents", HOSTILE_INCIDENT)
     fly(page, incident.geom.x, incident.geom.y, 18)
     page.mouse.click(*pixel(page, incident.geom.x, incident.geom.y))
     page.wait_for_selector(".ms-card .ms-description", timeout=3_000)
@@ -296,7 +297,7 @@ def test_hostile_names_and_descriptions_show_as_text_and_run_nothing(screen, cit
 
 def test_the_search_box_flies_to_pasted_gcj02_coordinates_and_shows_the_grid(screen, city):
     page, watch = screen
-    street = city.query("grids", where={"level": 1})[3]
+    street = city.layers.query("grids", where={"level": 1})[3]
     inside = street.geom.representative_point()
     gcj_lon, gcj_lat = wgs84_to_gcj02(inside.x, inside.y)
     page.locator(".ms-crs").select_option("gcj02")
@@ -357,11 +358,13 @@ def test_the_page_is_live_on_each_store_backend(store, browser):
     live = LiveServer(create_app(settings_for(store), store=store))
     try:
         page, watch = open_screen(browser, live, make_token(store, "viewer"))
-        assert count(page, "path.ms-grid-l1") == store.count("grids", where={"level": 1})
-        assert count(page, "path.ms-camera") == store.count("cameras")
+        assert count(page, "path.ms-grid-l1") == store.layers.count("grids", where={"level": 1})
+        assert count(page, "path.ms-camera") == store.layers.count("cameras")
         before = count(page, "path.ms-incident")
-        store.add("incidents", [Incident(id="00000000-0000-4000-8000-0000000000b2", geom=Point(*store.query(
-            "cameras", limit=1)[0].geom.coords[0]), reported_at=datetime.now(UTC), category="other")])
+        camera = store.layers.query("cameras", limit=1)[0]
+        store.layers.add("incidents", [Incident(id="00000000-0000-4000-8000-0000000000b2",
+                                                geom=Point(*camera.geom.coords[0]), reported_at=datetime.now(UTC),
+                                                category="other")])
         wait_until(page, f"() => document.querySelectorAll('path.ms-incident').length > {before}", LIVE_WITHIN_S)
         assert_clean(watch)
         page.context.close()

@@ -53,7 +53,7 @@ def test_a_layer_of_another_package_is_named_by_its_dotted_path(store, tmp_path)
 
     from mapserver.model import Place
 
-    store.add("places", [Place(code="P1", name="第一中学", kind="school", geom=Point(114.65, 33.62)),
+    store.layers.add("places", [Place(code="P1", name="第一中学", kind="school", geom=Point(114.65, 33.62)),
                          Place(code="P2", name="人民医院", kind="hospital", geom=Point(114.66, 33.63))])
     config = write(tmp_path, "map:\n  layers: [{name: grids}, {name: tests.citylayers.schools, id: schools}]\n")
     settings = load_settings(config, env={"MAPSERVER_STORE": store.url})

@@ -38,7 +38,7 @@ def unfrozen():
 
 
 def test_prepare_builds_the_index_once_and_freezes_the_heap(store, unfrozen):
-    store.add("grids", make_grids())
+    store.layers.add("grids", make_grids())
     app = create_app(settings_for(store), store=store)
     state = app.extensions["mapserver"]
     assert state._grid_index is None  # nothing built by create_app itself
@@ -63,7 +63,7 @@ def test_an_index_that_cannot_be_built_before_the_fork_does_not_stop_the_server(
                                                                                  caplog):
     from mapserver.gridindex import GridIndex
 
-    store.add("grids", make_grids())
+    store.layers.add("grids", make_grids())
     app = create_app(settings_for(store), store=store)
 
     def broken(*args, **kwargs):
@@ -82,9 +82,9 @@ def _gridded_store(path: Path) -> tuple[Any, str]:
     """A SQLite store with the hand-made grids and a viewer token; the store and the token."""
     store = open_store(f"sqlite:///{path}")
     store.migrate()
-    store.add("grids", make_grids())
+    store.layers.add("grids", make_grids())
     secret = new_token()
-    store.add_token(name="wall", role="viewer", token_hash=hash_token(secret))
+    store.tokens.add(name="wall", role="viewer", token_hash=hash_token(secret))
     return store, secret
 
 
@@ -124,7 +124,7 @@ def test_prepare_builds_the_configured_hotspot_studies_and_a_worker_answers_from
         try:
             resp = app.test_client().get("/api/hotspots?res=9", headers={"Authorization": f"Bearer {secret}"})
             same = kept_study(store, 9) is built
-            store.delete("grids", keys=[ST_B])
+            store.layers.delete("grids", keys=[ST_B])
             after = app.test_client().get("/api/hotspots?res=9", headers={"Authorization": f"Bearer {secret}"})
             rebuilt = kept_study(store, 9)
             code = 0 if (resp.status_code == 200 and resp.get_json()["units"] == len(built.cells) and same

@@ -11,7 +11,7 @@ from shapely.geometry import Point
 
 from mapserver.errors import Problem
 from mapserver.model import Camera
-from mapserver.store.base import SCHEMA_VERSION
+from mapserver.store.database import SCHEMA_VERSION
 from tests import samples
 
 # SQLite reads boxes from its R*Tree (32-bit floats rounded outward): a little larger, never smaller.
@@ -27,30 +27,30 @@ def assert_covers(found, exact):
 
 def test_extent_of_a_layer_and_of_filtered_rows(store):
     samples.load_all(store)
-    assert_covers(store.extent("grids"), (114.60, 33.60, 114.70, 33.70))
-    assert_covers(store.extent("grids", where={"level": 2}), samples.COMMUNITY.geom.bounds)
-    assert_covers(store.extent("grids", where={"level": 3, "kind": "base"}), samples.COMPOUND.geom.bounds)
-    assert_covers(store.extent("grids", where={"kind": "special"}), samples.SCHOOL.geom.bounds)
-    assert_covers(store.extent("cameras"), (114.61, 33.605, 114.63, 33.61))
-    assert_covers(store.extent("cameras", where={"status": "offline"}), (114.63, 33.605, 114.63, 33.605))
-    assert_covers(store.extent("roads"), (114.60, 33.60, 114.70, 33.65))
-    assert_covers(store.extent("places"), (114.61, 33.61, 114.66, 33.66))
+    assert_covers(store.layers.extent("grids"), (114.60, 33.60, 114.70, 33.70))
+    assert_covers(store.layers.extent("grids", where={"level": 2}), samples.COMMUNITY.geom.bounds)
+    assert_covers(store.layers.extent("grids", where={"level": 3, "kind": "base"}), samples.COMPOUND.geom.bounds)
+    assert_covers(store.layers.extent("grids", where={"kind": "special"}), samples.SCHOOL.geom.bounds)
+    assert_covers(store.layers.extent("cameras"), (114.61, 33.605, 114.63, 33.61))
+    assert_covers(store.layers.extent("cameras", where={"status": "offline"}), (114.63, 33.605, 114.63, 33.605))
+    assert_covers(store.layers.extent("roads"), (114.60, 33.60, 114.70, 33.65))
+    assert_covers(store.layers.extent("places"), (114.61, 33.61, 114.66, 33.66))
 
 
 def test_extent_follows_writes(store):
-    assert store.extent("cameras") is None
-    store.add("cameras", [Camera(code="C1", name="东门", geom=Point(114.5, 33.5))])
-    assert_covers(store.extent("cameras"), (114.5, 33.5, 114.5, 33.5))
-    store.add("cameras", [Camera(code="C2", name="西门", geom=Point(114.8, 33.9))])
-    assert_covers(store.extent("cameras"), (114.5, 33.5, 114.8, 33.9))
-    store.delete("cameras", keys=["C1"])
-    assert_covers(store.extent("cameras"), (114.8, 33.9, 114.8, 33.9))
+    assert store.layers.extent("cameras") is None
+    store.layers.add("cameras", [Camera(code="C1", name="东门", geom=Point(114.5, 33.5))])
+    assert_covers(store.layers.extent("cameras"), (114.5, 33.5, 114.5, 33.5))
+    store.layers.add("cameras", [Camera(code="C2", name="西门", geom=Point(114.8, 33.9))])
+    assert_covers(store.layers.extent("cameras"), (114.5, 33.5, 114.8, 33.9))
+    store.layers.delete("cameras", keys=["C1"])
+    assert_covers(store.layers.extent("cameras"), (114.8, 33.9, 114.8, 33.9))
 
 
 def test_extent_of_no_matching_rows_is_none(store):
     samples.load_all(store)
-    assert store.extent("grids", where={"level": 4}) is None
-    assert store.extent("incidents", where={"status": "closed"}) is None
+    assert store.layers.extent("grids", where={"level": 4}) is None
+    assert store.layers.extent("incidents", where={"status": "closed"}) is None
 
 
 @pytest.mark.parametrize(("layer", "where", "status", "param"), [
@@ -61,22 +61,22 @@ def test_extent_of_no_matching_rows_is_none(store):
 ])
 def test_extent_refuses_what_it_cannot_answer(store, layer, where, status, param):
     with pytest.raises(Problem) as caught:
-        store.extent(layer, where=where)
+        store.layers.extent(layer, where=where)
     assert (caught.value.status, caught.value.param) == (status, param)
 
 
 def test_time_extent(store):
-    assert store.time_extent("incidents", column="reported_at") is None
+    assert store.layers.time_extent("incidents", column="reported_at") is None
     samples.load_all(store)
     at = samples.INCIDENTS[0].reported_at
-    assert store.time_extent("incidents", column="reported_at") == (at, at)
+    assert store.layers.time_extent("incidents", column="reported_at") == (at, at)
     later = datetime(2026, 11, 21, 1, 2, 3, 456789, tzinfo=UTC)
-    store.add("incidents", [replace(samples.INCIDENTS[0], id="later", reported_at=later)])
-    assert store.time_extent("incidents", column="reported_at") == (at, later)
-    assert store.time_extent("cameras", column="last_seen") == (samples.CAMERAS[0].last_seen,) * 2
+    store.layers.add("incidents", [replace(samples.INCIDENTS[0], id="later", reported_at=later)])
+    assert store.layers.time_extent("incidents", column="reported_at") == (at, later)
+    assert store.layers.time_extent("cameras", column="last_seen") == (samples.CAMERAS[0].last_seen,) * 2
     for layer, column, status in (("incidents", "category", 400), ("incidents", "nope", 400), ("x", "at", 404)):
         with pytest.raises(Problem) as caught:
-            store.time_extent(layer, column=column)
+            store.layers.time_extent(layer, column=column)
         assert caught.value.status == status
 
 
@@ -86,7 +86,6 @@ def test_ping_names_the_schema_and_the_database_process(store):
     if store.kind == "sqlite":
         assert backend is None  # embedded: no server process
     else:
-        with store.transaction(), store._cursor() as cur:
-            cur.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s AND application_name = 'mapserver'",
-                        (backend,))
-            assert cur.fetchone()[0] == 1  # a live server process of this store's connections
+        assert store.database.fetch("SELECT count(*) FROM pg_stat_activity WHERE pid = ? "
+                                    "AND application_name = 'mapserver'", (backend,)) == [(1,)]  # a live server
+        # process of this store's connections

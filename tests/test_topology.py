@@ -63,14 +63,14 @@ def test_special_grids_may_overlap_and_households_warn():
 
 
 def test_api_and_cli(client, store, tokens, tmp_path):
-    store.add("grids", tiling())
+    store.layers.add("grids", tiling())
     body = client.get("/api/grids/check", headers=tokens["viewer"]).get_json()
     assert body["clean"] is True and body["levels"]["3"]["grids"] == 4
     config = tmp_path / "config.yaml"
     config.write_text(f"store:\n  url: {store.url}\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["--config", str(config), "check-grids", "--json"])
     assert result.exit_code == 0 and json.loads(result.output)["clean"] is True
-    store.add("grids", [Grid(code="C1K9", level=3, parent_code="C1", name="重叠", geom=box(114.611, 33.601, 114.612,
-                                                                                         33.602))])
+    store.layers.add("grids", [Grid(code="C1K9", level=3, parent_code="C1", name="重叠",
+                                    geom=box(114.611, 33.601, 114.612, 33.602))])
     result = CliRunner().invoke(main, ["--config", str(config), "check-grids"])
     assert result.exit_code == 1 and "overlap" in result.output and "C1K9" in result.output

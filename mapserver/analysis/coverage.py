@@ -22,8 +22,8 @@ from shapely.geometry.base import BaseGeometry
 from mapserver.analysis.hotspots import cell_hotspots
 from mapserver.cameras import effective_status
 from mapserver.model import Camera
-from mapserver.store.base import Store
-from mapserver.store.incident_store import IncidentFilter
+from mapserver.store import Store
+from mapserver.store.incidents import IncidentFilter
 
 DEFAULT_RANGE_M = 50.0  # a camera imported without a range: a typical street camera's useful distance
 ARC_STEP_DEG = 5.0  # one vertex per 5° of arc: under 0.1% area error at these ranges
@@ -95,7 +95,7 @@ def _targets(cells: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
 def coverage(store: Store, *, where: IncidentFilter, res: int, now: datetime, offline_after_s: int) -> dict[str, Any]:
     """Share of hot cells (or the top cells by count) seen by online cameras, and the unseen ones ranked."""
     basis, targets = _targets(cell_hotspots(store, where=where, res=res)["cells"])
-    online = [c for c in store.all_cameras()
+    online = [c for c in store.cameras.all()
               if effective_status(c, now=now, offline_after_s=offline_after_s) == "online"]
     seen = covered([(c["lon"], c["lat"]) for c in targets], views(online))
     blind = [c for c, s in zip(targets, seen, strict=True) if not s]

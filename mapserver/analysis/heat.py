@@ -10,14 +10,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from mapserver.analysis.cells import hexagon, in_bbox, roll_up
-from mapserver.store.base import Store
-from mapserver.store.incident_store import IncidentFilter
+from mapserver.store import Store
+from mapserver.store.incidents import IncidentFilter
 
 
 def cell_counts(store: Store, *, where: IncidentFilter, res: int,
                 bbox: Sequence[float] | None = None) -> dict[str, int]:
     """Incidents per cell at ``res`` (centre inside ``bbox`` when given), largest count first, then by id."""
-    counts = roll_up(store.incident_cell_counts(where=where), res)
+    counts = roll_up(store.measures.cell_counts(where=where), res)
     cells = in_bbox(counts, bbox) if bbox is not None else list(counts)
     return dict(sorted(((c, counts[c]) for c in cells), key=lambda item: (-item[1], item[0])))
 

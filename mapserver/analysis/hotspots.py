@@ -21,8 +21,8 @@ from scipy import sparse
 from mapserver.analysis.cells import hexagon, roll_up
 from mapserver.analysis.gistar import CLASSES, GiStar, gi_star, is_significant
 from mapserver.analysis.study import study
-from mapserver.store.base import Store
-from mapserver.store.incident_store import IncidentFilter
+from mapserver.store import Store
+from mapserver.store.incidents import IncidentFilter
 
 
 def cell_study(store: Store, *, where: IncidentFilter, res: int) -> tuple[Sequence[str], np.ndarray]:
@@ -31,7 +31,7 @@ def cell_study(store: Store, *, where: IncidentFilter, res: int) -> tuple[Sequen
     Incidents in cells outside the study area (outside the district) are left out.
     """
     kept = study(store, res)
-    return kept.cells, kept.counts(roll_up(store.incident_cell_counts(where=where), res))
+    return kept.cells, kept.counts(roll_up(store.measures.cell_counts(where=where), res))
 
 
 def queen_matrix(geoms: Sequence[Any]) -> sparse.csr_matrix:
@@ -47,8 +47,8 @@ def queen_matrix(geoms: Sequence[Any]) -> sparse.csr_matrix:
 
 def grid_study(store: Store, *, where: IncidentFilter, level: int) -> tuple[list[Any], np.ndarray]:
     """The base grids of ``level`` (by code) and their incident counts, zeros included."""
-    grids = store.grids_of_level(level)
-    counts = store.incident_grid_counts(where=where, level=level)
+    grids = store.grids.of_level(level)
+    counts = store.measures.grid_counts(where=where, level=level)
     return grids, np.array([counts.get(g.code, 0) for g in grids], dtype=np.float64)
 
 
@@ -81,7 +81,7 @@ def cell_hotspots(store: Store, *, where: IncidentFilter, res: int, geometry: bo
     answer grows with the hotspots rather than with the district.
     """
     kept = study(store, res)
-    y = kept.counts(roll_up(store.incident_cell_counts(where=where), res))
+    y = kept.counts(roll_up(store.measures.cell_counts(where=where), res))
     result = gi_star(y, kept.weights)
     order = _order(y, result, significant)
     rows = _rows(kept.cells, y, result, order)

@@ -29,8 +29,8 @@ from shapely.geometry.base import BaseGeometry
 
 from mapserver.analysis.hotspots import cell_hotspots
 from mapserver.maplayers.features import feature
-from mapserver.store.base import Store
-from mapserver.store.incident_store import IncidentFilter
+from mapserver.store import Store
+from mapserver.store.incidents import IncidentFilter
 
 if TYPE_CHECKING:
     from mapserver.config import RiskSettings
@@ -122,10 +122,10 @@ def grid_risk(store: Store, settings: RiskSettings, *, level: int, as_of: dateti
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware")
     since = as_of - timedelta(days=settings.window_days)
-    grids = store.grids_of_level(level)
+    grids = store.grids.of_level(level)
     if not grids:
         return []
-    counts = store.incident_grid_risk_counts(level=level, since=since, as_of=as_of)
+    counts = store.measures.grid_risk_counts(level=level, since=since, as_of=as_of)
     hot = _hot_cells_per_grid(store, settings, grids, IncidentFilter(since=since, until=as_of))
     out = []
     for grid, hot_cells in zip(grids, hot, strict=True):

@@ -30,7 +30,7 @@ from scipy import sparse
 from shapely.geometry.base import BaseGeometry
 
 from mapserver.analysis.cells import area_cells, centre, ring_matrix
-from mapserver.store.base import Store
+from mapserver.store import Store
 
 MAX_RESOLUTIONS = 4  # studies kept per store: res 9 for the whole city is ~33 MB; odd API resolutions must not pile up
 
@@ -101,21 +101,21 @@ def _entry(store: Store, version: int) -> _Kept:
     kept = _kept.get(store)
     if kept is None or kept.version != version:
         # The version was read before the grids: should they change in between, the next use sees a newer version.
-        kept = _Kept(version=version, area=store.district_area())
+        kept = _Kept(version=version, area=store.grids.district_area())
         _kept[store] = kept
     return kept
 
 
 def district(store: Store) -> BaseGeometry | None:
     """The district's outline (the union of the street grids), or None when no grids are stored."""
-    version = store.data_version("grids")
+    version = store.layers.data_version("grids")
     with _lock:
         return _entry(store, version).area
 
 
 def study(store: Store, res: int) -> Study:
     """The district's study at ``res`` for the grids as they are now: kept, or built and kept."""
-    version = store.data_version("grids")
+    version = store.layers.data_version("grids")
     with _lock:
         kept = _entry(store, version)
         found = kept.studies.get(res)
@@ -131,7 +131,7 @@ def study(store: Store, res: int) -> Study:
 
 def kept_study(store: Store, res: int) -> Study | None:
     """The study at ``res`` this process keeps for ``store``'s grids as they are now, without building one."""
-    version = store.data_version("grids")
+    version = store.layers.data_version("grids")
     with _lock:
         kept = _kept.get(store)
         return kept.studies.get(res) if kept is not None and kept.version == version else None

@@ -48,8 +48,8 @@ from scipy import stats
 from mapserver.analysis.cells import hexagon, roll_up
 from mapserver.analysis.gistar import gi_star
 from mapserver.analysis.study import study
-from mapserver.store.base import Store
-from mapserver.store.incident_store import IncidentFilter
+from mapserver.store import Store
+from mapserver.store.incidents import IncidentFilter
 
 CATEGORIES = ("new", "consecutive", "intensifying", "persistent", "diminishing", "sporadic", "none")
 PERIOD_LENGTHS = {"week": timedelta(days=7), "day": timedelta(days=1)}
@@ -203,7 +203,7 @@ def period_starts(*, until: datetime, periods: int, period: str) -> list[datetim
 def period_counts(store: Store, *, where: IncidentFilter, starts: Sequence[datetime], until: datetime,
                   res: int) -> list[dict[str, int]]:
     """Incidents per cell at ``res`` for each period (one grouped store query), oldest first."""
-    grouped = store.incident_cell_period_counts(where=where, edges=[*starts, until])
+    grouped = store.measures.cell_period_counts(where=where, edges=[*starts, until])
     per_period: list[dict[str, int]] = [{} for _ in starts]
     for (cell, k), n in grouped.items():
         per_period[k][cell] = n

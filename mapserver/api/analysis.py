@@ -25,7 +25,7 @@ from mapserver.errors import Problem
 from mapserver.incidents.lifecycle import STATUSES
 from mapserver.model import GRID_LEVELS, SEVERITIES
 from mapserver.parsing import parse_bbox, parse_choice, parse_int, parse_time, reject_unknown
-from mapserver.store.incident_store import IncidentFilter
+from mapserver.store.incidents import IncidentFilter
 
 bp = Blueprint("analysis", __name__, url_prefix="/api")
 

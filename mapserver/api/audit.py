@@ -16,7 +16,7 @@ from mapserver.app_state import state, store
 from mapserver.auth import requires_role
 from mapserver.errors import Problem
 from mapserver.parsing import parse_int, parse_time, reject_unknown
-from mapserver.store.audit_store import MAX_ACTION_CHARS, MAX_ACTOR_CHARS, MAX_TARGET_CHARS, AuditRecord
+from mapserver.store.audit import MAX_ACTION_CHARS, MAX_ACTOR_CHARS, MAX_TARGET_CHARS, AuditRecord
 
 bp = Blueprint("audit", __name__, url_prefix="/api/audit")
 
@@ -49,6 +49,6 @@ def list_audit() -> dict[str, Any]:
     until = parse_time("until", request.args.get("until"), zone=zone)
     limit = parse_int("limit", request.args.get("limit"), default=DEFAULT_LIMIT, low=0, high=MAX_LIMIT)
     offset = parse_int("offset", request.args.get("offset"), default=0, low=0)
-    found, total = store().audit_records(since=since, until=until, actor=_text("actor"), action=_text("action"),
+    found, total = store().audit.records(since=since, until=until, actor=_text("actor"), action=_text("action"),
                                          target=_text("target"), limit=limit, offset=offset)
     return {"total": total, "returned": len(found), "records": [record_json(r) for r in found]}

@@ -45,7 +45,7 @@ def list_cameras() -> dict[str, Any]:
     status = parse_choice("status", request.args.get("status"), CAMERA_STATUSES)
     limit = parse_int("limit", request.args.get("limit"), default=1000, low=0, high=10_000)
     offset = parse_int("offset", request.args.get("offset"), default=0, low=0)
-    found, total = store().query_cameras(bbox=bbox, status=status, now=now, offline_after_s=_offline_after_s(),
+    found, total = store().cameras.query(bbox=bbox, status=status, now=now, offline_after_s=_offline_after_s(),
                                          limit=limit, offset=offset)
     return {"type": "FeatureCollection", "numberMatched": total, "numberReturned": len(found),
             "features": [camera_feature(c, now=now) for c in found]}
@@ -54,7 +54,7 @@ def list_cameras() -> dict[str, Any]:
 @bp.get("/<code>")
 def get_camera(code: str) -> dict[str, Any]:
     reject_unknown(request.args, ())
-    camera = store().get("cameras", code)
+    camera = store().layers.get("cameras", code)
     if camera is None:
         raise Problem(404, f"no camera with code '{code}'", param="code")
     return camera_feature(camera, now=datetime.now(UTC))
@@ -64,9 +64,9 @@ def get_camera(code: str) -> dict[str, Any]:
 def heartbeat(code: str) -> dict[str, Any]:
     now = datetime.now(UTC)
     with store().transaction():
-        store().camera_heartbeats([code], at=now)
+        store().cameras.heartbeats([code], at=now)
         audit.record(store(), actor=request_actor(), action="camera.heartbeats", target=code, detail={"count": 1})
-    return camera_feature(store().get("cameras", code), now=now)
+    return camera_feature(store().layers.get("cameras", code), now=now)
 
 
 @bp.post("/heartbeats")
@@ -78,7 +78,7 @@ def heartbeats() -> dict[str, Any]:
     if not 0 < len(codes) <= MAX_BATCH or not all(isinstance(c, str) and 0 < len(c) <= 64 for c in codes):
         raise Problem(400, f"'codes' must hold 1–{MAX_BATCH} camera codes as strings", param="codes")
     with store().transaction():  # one audit record per batch, standing or falling with it
-        recorded = store().camera_heartbeats(codes, at=datetime.now(UTC))
+        recorded = store().cameras.heartbeats(codes, at=datetime.now(UTC))
         audit.record(store(), actor=request_actor(), action="camera.heartbeats", target=None,
                      detail={"count": recorded})
     return {"recorded": recorded}
@@ -97,7 +97,7 @@ def _grid_at_level(index: GridIndex, code: str, level: int, memo: dict[str, str]
 def online_rate() -> dict[str, Any]:
     reject_unknown(request.args, ("level",))
     level = parse_int("level", request.args.get("level"), default=1, low=1, high=4)
-    cameras = store().query("cameras")
+    cameras = store().layers.query("cameras")
     index = state().grid_index()
     finest = index.assign([c.geom.x for c in cameras], [c.geom.y for c in cameras]) if cameras else []
     memo: dict[str, str] = {}

@@ -35,7 +35,7 @@ from mapserver.importing.fields import field_kinds
 from mapserver.model import RECORD_TYPES
 from mapserver.parsing import reject_unknown
 from mapserver.store import Store
-from mapserver.store.base import KEYS, check_layer
+from mapserver.store.common import KEYS, check_layer
 
 bp = Blueprint("export", __name__, url_prefix="/api/export")
 
@@ -48,7 +48,7 @@ def _pages(current: Store, layer: str) -> Iterator[list[Any]]:
     """The layer's records in key order, PAGE_SIZE at a time."""
     offset = 0
     while True:
-        page = current.query(layer, limit=PAGE_SIZE, offset=offset)
+        page = current.layers.query(layer, limit=PAGE_SIZE, offset=offset)
         if not page:
             return
         yield page

@@ -17,5 +17,5 @@ bp = Blueprint("grids", __name__, url_prefix="/api/grids")
 def check() -> dict[str, Any]:
     """Gaps and overlaps per level, children outside their parent, household warnings (areas in m²)."""
     reject_unknown(request.args, ())
-    report = check_grids(store().query("grids"))
+    report = check_grids(store().layers.query("grids"))
     return {"clean": is_clean(report), **report}

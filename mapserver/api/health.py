@@ -44,7 +44,7 @@ def readyz() -> dict:
     opens its own connections after the fork.
     """
     from mapserver.errors import Problem
-    from mapserver.store.base import SCHEMA_VERSION
+    from mapserver.store.database import SCHEMA_VERSION
 
     try:
         found, backend = store().ping()

@@ -23,7 +23,7 @@ from mapserver.incidents.lifecycle import STATUSES, allowed_actions
 from mapserver.incidents.service import body_hash, move_incident, new_incident
 from mapserver.model import SEVERITIES, Incident
 from mapserver.parsing import parse_bbox, parse_choice, parse_int, parse_json, parse_time, reject_unknown
-from mapserver.store.incident_store import IncidentFilter
+from mapserver.store.incidents import IncidentFilter
 
 bp = Blueprint("incidents", __name__, url_prefix="/api")
 
@@ -85,8 +85,8 @@ def report() -> tuple[Response, int]:
     now = _now()
     incident = new_incident(body, settings=state().settings.incidents, locate=_locate, geocode=_geocode, now=now)
     with store().transaction():
-        stored, created = store().report_incident(incident, actor=_actor(), idempotency_key=key,
-                                                  body_hash=body_hash(body) if key is not None else "")
+        stored, created = store().incidents.report(incident, actor=_actor(), idempotency_key=key,
+                                                   body_hash=body_hash(body) if key is not None else "")
         if created:  # a repeat of the same report (same Idempotency-Key) writes nothing
             audit.record(store(), actor=request_actor(), action="incident.report", target=stored.id,
                          detail={"category": stored.category, "severity": stored.severity,
@@ -102,7 +102,7 @@ def list_incidents() -> dict[str, Any]:
     now = _now()
     limit = parse_int("limit", request.args.get("limit"), default=1000, low=0, high=10_000)
     offset = parse_int("offset", request.args.get("offset"), default=0, low=0)
-    found, total = store().query_incidents(bbox=parse_bbox(request.args.get("bbox")), where=_filter(now),
+    found, total = store().incidents.query(bbox=parse_bbox(request.args.get("bbox")), where=_filter(now),
                                            limit=limit, offset=offset)
     collection = feature_collection([], key="id", numberMatched=total, numberReturned=len(found))
     collection["features"] = [incident_feature(i, now=now) for i in found]
@@ -112,13 +112,13 @@ def list_incidents() -> dict[str, Any]:
 @bp.get("/incidents/<incident_id>")
 def get_incident(incident_id: str) -> dict[str, Any]:
     reject_unknown(request.args, ())
-    incident = store().get("incidents", incident_id)
+    incident = store().layers.get("incidents", incident_id)
     if incident is None:
         raise Problem(404, f"no incident with id '{incident_id}'", param="id")
     out = incident_feature(incident, now=_now())
     out["properties"]["timeline"] = [
         {"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "from": e.from_status, "to": e.to_status,
-         "note": e.note, "unit": e.unit} for e in store().incident_timeline(incident_id)]
+         "note": e.note, "unit": e.unit} for e in store().incidents.timeline(incident_id)]
     return out
 
 
@@ -146,4 +146,4 @@ def kpis() -> dict[str, Any]:
         grid=request.args.get("code"),
     )
     level = parse_int("level", request.args.get("level"), low=1, high=4)
-    return {"generated_at": now.isoformat(), **store().incident_kpis(where=where, now=now, group_level=level)}
+    return {"generated_at": now.isoformat(), **store().measures.kpis(where=where, now=now, group_level=level)}

@@ -13,7 +13,7 @@ from mapserver.errors import Problem
 from mapserver.geojson import feature, feature_collection
 from mapserver.model import RECORD_TYPES
 from mapserver.parsing import parse_bbox, parse_int, reject_unknown
-from mapserver.store.base import FILTERABLE, KEYS, LAYERS
+from mapserver.store.common import FILTERABLE, KEYS, LAYERS
 
 bp = Blueprint("layers", __name__, url_prefix="/api")
 
@@ -43,8 +43,8 @@ def list_features(layer: str) -> dict:
     offset = parse_int("offset", request.args.get("offset"), default=0, low=0)
     where = _filters(layer)
     current = store()
-    records = current.query(layer, bbox=bbox, where=where, limit=limit, offset=offset)
-    matched = current.count(layer, bbox=bbox, where=where)
+    records = current.layers.query(layer, bbox=bbox, where=where, limit=limit, offset=offset)
+    matched = current.layers.count(layer, bbox=bbox, where=where)
     return feature_collection(records, key=KEYS[layer], numberMatched=matched, numberReturned=len(records))
 
 
@@ -52,7 +52,7 @@ def list_features(layer: str) -> dict:
 def get_feature(layer: str, key: str) -> dict:
     reject_unknown(request.args, ())
     value = parse_int("key", key) if (layer, KEYS[layer]) in INTEGER_COLUMNS else key
-    record = store().get(layer, value)
+    record = store().layers.get(layer, value)
     if record is None:
         raise Problem(404, f"no {layer} record with {KEYS[layer]} '{key}'", param=KEYS[layer])
     return feature(record, key=KEYS[layer])

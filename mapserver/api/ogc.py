@@ -22,8 +22,8 @@ from mapserver.ogc import documents
 from mapserver.ogc.collections import COLLECTIONS, Collection, collection, spatial_extent, temporal_extent
 from mapserver.ogc.temporal import parse_datetime
 from mapserver.parsing import parse_bbox, parse_int, reject_unknown
-from mapserver.store.base import KEYS, BBox
-from mapserver.store.incident_store import IncidentFilter
+from mapserver.store.common import KEYS, BBox
+from mapserver.store.incidents import IncidentFilter
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 
@@ -91,10 +91,10 @@ def _page(item: Collection, bbox: BBox | None, window: tuple[datetime | None, da
     """One page of the collection's records (ordered so pages neither overlap nor skip) and the total."""
     current = store()
     if item.temporal:
-        return current.query_incidents(bbox=bbox, where=IncidentFilter(since=window[0], until=window[1]),
+        return current.incidents.query(bbox=bbox, where=IncidentFilter(since=window[0], until=window[1]),
                                        limit=limit, offset=offset)
-    records = current.query(item.layer, bbox=bbox, where=item.where, limit=limit, offset=offset)
-    return records, current.count(item.layer, bbox=bbox, where=item.where)
+    records = current.layers.query(item.layer, bbox=bbox, where=item.where, limit=limit, offset=offset)
+    return records, current.layers.count(item.layer, bbox=bbox, where=item.where)
 
 
 def _paging_links(item: Collection, limit: int, offset: int, returned: int, matched: int) -> list[dict[str, str]]:
@@ -140,7 +140,7 @@ def items(collection_id: str) -> Response:
 def item_view(collection_id: str, feature_id: str) -> Response:
     item = collection(collection_id)
     _check_args()
-    record = store().get(item.layer, feature_id)
+    record = store().layers.get(item.layer, feature_id)
     if record is None or not item.holds(record):
         raise Problem(404, f"no feature '{feature_id}' in collection '{item.id}'", param="featureId")
     body = feature(record, key=KEYS[item.layer])

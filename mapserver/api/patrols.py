@@ -20,7 +20,7 @@ from mapserver.parsing import parse_choice, parse_int, parse_json, reject_unknow
 from mapserver.patrol.gpx import GPX_MEDIA_TYPE, plan_geojson, plan_gpx
 from mapserver.patrol.planner import PlanContext, plan_patrol
 from mapserver.patrol.request import parse_plan_request
-from mapserver.store.patrol_store import MAX_LIST, PatrolPlanRow
+from mapserver.store.patrols import MAX_LIST, PatrolPlanRow
 
 bp = Blueprint("patrols", __name__, url_prefix="/api/patrols")
 
@@ -45,7 +45,7 @@ def plan() -> tuple[Response, int]:
                           offline_after_s=settings.cameras.offline_after_s, now=now)
     planned = plan_patrol(store(), wanted, context)
     with store().transaction():
-        row = store().save_patrol_plan(planned, created_by=_actor(), created_at=now)
+        row = store().patrols.save(planned, created_by=_actor(), created_at=now)
         audit.record(store(), actor=request_actor(), action="patrol.plan", target=row.id,
                      detail={"liaison": row.liaison, "grids": planned["grids"][:50], "mode": row.mode,
                              "window": row.time_window, "budget_min": row.budget_min, "stops": len(planned["stops"]),
@@ -64,12 +64,12 @@ def list_plans() -> dict[str, Any]:
         raise Problem(400, "liaison must be 1–100 characters", param="liaison")
     limit = int(parse_int("limit", request.args.get("limit"), default=100, low=0, high=MAX_LIST))
     offset = int(parse_int("offset", request.args.get("offset"), default=0, low=0))
-    rows, total = store().patrol_plans(liaison=liaison, limit=limit, offset=offset)
+    rows, total = store().patrols.list(liaison=liaison, limit=limit, offset=offset)
     return {"numberMatched": total, "numberReturned": len(rows), "plans": [r.summary() for r in rows]}
 
 
 def _saved(plan_id: str) -> PatrolPlanRow:
-    row = store().patrol_plan(plan_id) if len(plan_id) <= 64 else None
+    row = store().patrols.get(plan_id) if len(plan_id) <= 64 else None
     if row is None or row.plan is None:
         raise Problem(404, f"no saved patrol plan with id '{plan_id[:64]}'", param="plan_id")
     return row

@@ -88,7 +88,7 @@ def _tile_origins() -> list[str]:
 
 def _take_token(token: str, *, lang: str, window: str) -> Response:
     # The header may have authorised this request; the token that goes into the cookie is checked on its own.
-    if store().token_by_hash(hash_token(token)) is None:
+    if store().tokens.by_hash(hash_token(token)) is None:
         raise Problem(401, "the token is not known or was revoked",
                       headers={"WWW-Authenticate": 'Bearer realm="mapserver"'})
     query = {k: v for k, v in (("lang", request.args.get("lang")), ("window", request.args.get("window"))) if v}
@@ -120,7 +120,7 @@ def screen_measures() -> Response:
     reject_unknown(request.args, {"window"})
     window, current, now = _window(), store(), datetime.now(UTC)
     since = _since(window)
-    versions = tuple(current.data_version(source) for source in MEASURE_SOURCES)
+    versions = tuple(current.layers.data_version(source) for source in MEASURE_SOURCES)
     key = ("measures", versions, since.isoformat(), _clock(now))  # overdue grows with the clock alone
     offline_after_s = state().settings.cameras.offline_after_s
     return _json_answer(key, lambda: {"window": window, **measures(current, since=since, now=now,

@@ -18,7 +18,7 @@ bp = Blueprint("tokens", __name__, url_prefix="/api/tokens")
 def list_tokens() -> dict:
     reject_unknown(request.args, ())
     return {"tokens": [{"name": t.name, "role": t.role, "created_at": t.created_at.isoformat()}
-                       for t in store().tokens()]}
+                       for t in store().tokens.live()]}
 
 
 @bp.post("")
@@ -31,7 +31,7 @@ def create_token() -> tuple[dict, int]:
             raise Problem(400, f"'{field}' must be a string", param=field)
     token = new_token()
     with store().transaction():
-        record = store().add_token(name=name, role=role, token_hash=hash_token(token))
+        record = store().tokens.add(name=name, role=role, token_hash=hash_token(token))
         audit.record(store(), actor=request_actor(), action="token.create", target=record.name,
                      detail={"role": record.role})
     return {"name": record.name, "role": record.role, "token": token,
@@ -42,7 +42,7 @@ def create_token() -> tuple[dict, int]:
 @requires_role("admin")
 def revoke_token(name: str) -> Response:
     with store().transaction():
-        if not store().revoke_token(name=name):
+        if not store().tokens.revoke(name=name):
             raise Problem(404, f"no live token named '{name}'", param="name")
         audit.record(store(), actor=request_actor(), action="token.revoke", target=name, detail={})
     return Response(status=204)

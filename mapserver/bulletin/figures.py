@@ -1,8 +1,8 @@
 """The weekly bulletin's numbers, asked of the store: the week against the four before it.
 
 Every count is grouped by the store (SQL GROUP BY through
-:meth:`~mapserver.store.base.Store.incident_kpis` and
-:meth:`~mapserver.store.base.Store.incident_grid_counts`); Python only lines the
+:meth:`~mapserver.store.measures.IncidentMeasures.kpis` and
+:meth:`~mapserver.store.measures.IncidentMeasures.grid_counts`); Python only lines the
 grouped rows up by week. Weeks are half-open UTC intervals from
 :mod:`mapserver.bulletin.week`; rates are shares in [0, 1]; counts are incidents.
 """
@@ -16,8 +16,9 @@ from typing import Any
 from mapserver.analysis.coverage import coverage
 from mapserver.bulletin.week import IsoWeek
 from mapserver.model import Grid, Incident
-from mapserver.store.base import Condition, Store
-from mapserver.store.incident_store import IncidentFilter
+from mapserver.store import Store
+from mapserver.store.common import Condition
+from mapserver.store.incidents import IncidentFilter
 
 HISTORY_WEEKS = 4  # the bulletin compares the week with the mean of the four before it
 TOP_GRIDS = 10
@@ -29,8 +30,8 @@ class OpenPastDue(IncidentFilter):
     """Incidents reported before ``at``, due before ``at`` and not closed by ``at``: overdue at that instant.
 
     ``closed_at`` (not today's status) decides, so a past week's figure does not change when items close later.
-    For the reads that apply a filter's conditions as they are (``query_incidents``, ``incident_grid_counts``):
-    ``incident_kpis`` may answer a filter with no column set from its per-day summary instead.
+    For the reads that apply a filter's conditions as they are (``incidents.query``, ``measures.grid_counts``):
+    ``measures.kpis`` may answer a filter with no column set from its per-day summary instead.
     """
 
     at: datetime | None = None
@@ -117,8 +118,8 @@ def street_rows(kpis: list[dict[str, Any]], streets: list[Grid]) -> list[Row]:
 
 def hot_grid_rows(store: Store, weeks: list[IsoWeek], level: int, as_of: datetime) -> list[Row]:
     """The grids of ``level`` with the most incidents this week (top :data:`TOP_GRIDS`), with the weeks before."""
-    per_week = [store.incident_grid_counts(where=week_filter(w, as_of), level=level) for w in weeks]
-    names = {g.code: g.name for g in store.grids_of_level(level)}
+    per_week = [store.measures.grid_counts(where=week_filter(w, as_of), level=level) for w in weeks]
+    names = {g.code: g.name for g in store.grids.of_level(level)}
     rows = _rows([(code, names.get(code, code)) for code in per_week[-1]], per_week)
     return sorted(rows, key=lambda r: (-r.current, r.code))[:TOP_GRIDS]
 
@@ -128,11 +129,11 @@ def gather(store: Store, week: IsoWeek, *, categories: dict[str, str], now: date
     """The bulletin's figures for ``week``, read from ``store``; ``now`` caps the week in progress."""
     weeks = [*week.previous(HISTORY_WEEKS), week]
     as_of = min(week.end, now)
-    kpis = [store.incident_kpis(where=week_filter(w, as_of), now=as_of, group_level=1) for w in weeks]
-    streets = store.grids_of_level(1)
+    kpis = [store.measures.kpis(where=week_filter(w, as_of), now=as_of, group_level=1) for w in weeks]
+    streets = store.grids.of_level(1)
     overdue = OpenPastDue(at=as_of)
-    items, overdue_total = store.query_incidents(where=overdue, limit=OVERDUE_LISTED)
-    overdue_by_street = store.incident_grid_counts(where=overdue, level=1)
+    items, overdue_total = store.incidents.query(where=overdue, limit=OVERDUE_LISTED)
+    overdue_by_street = store.measures.grid_counts(where=overdue, level=1)
     # Camera status at the end of the week: a heartbeat after it still counts as online then.
     blind = coverage(store, where=week_filter(week, as_of), res=blind_res, now=as_of, offline_after_s=offline_after_s)
     return Figures(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from mapserver.analysis.trend import TrendCell, emerging_hotspots
 from mapserver.bulletin.week import IsoWeek
-from mapserver.store.base import Store
+from mapserver.store import Store
 
 SHOWN = ("new", "intensifying")
 CONFIDENCE = 90  # the wall's hotspot layer draws hot cells from 90 % confidence; the bulletin names the same cells

@@ -17,7 +17,7 @@ from mapserver.bulletin.render import Page, render
 from mapserver.bulletin.trends import hotspot_changes
 from mapserver.bulletin.week import IsoWeek
 from mapserver.config import Settings
-from mapserver.store.base import Store
+from mapserver.store import Store
 
 TREND_RES = 8  # ≈ 0.7 km² cells: a district week has a few thousand incidents, too few for 0.1 km² cells
 BLIND_RES = 9  # ≈ 0.1 km² cells, the wall's blind-spot layer: comparable with a camera's 50–300 m reach

@@ -80,7 +80,7 @@ def token_create(ctx: click.Context, role: str, name: str) -> None:
     store = configured_store(context_settings(ctx))
     secret = new_token()
     with store.transaction():
-        store.add_token(name=name, role=role, token_hash=hash_token(secret))
+        store.tokens.add(name=name, role=role, token_hash=hash_token(secret))
         audit.record(store, actor=audit.cli_actor(), action="token.create", target=name, detail={"role": role})
     click.echo(secret)
 
@@ -90,7 +90,7 @@ def token_create(ctx: click.Context, role: str, name: str) -> None:
 @friendly_errors
 def token_list(ctx: click.Context) -> None:
     """List live tokens (names and roles; never the tokens)."""
-    for item in configured_store(context_settings(ctx)).tokens():
+    for item in configured_store(context_settings(ctx)).tokens.live():
         click.echo(f"{item.name}\t{item.role}\t{item.created_at.isoformat()}")
 
 
@@ -104,7 +104,7 @@ def token_revoke(ctx: click.Context, name: str) -> None:
 
     store = configured_store(context_settings(ctx))
     with store.transaction():
-        if not store.revoke_token(name=name):
+        if not store.tokens.revoke(name=name):
             raise click.ClickException(f"no live token named '{name}'")
         audit.record(store, actor=audit.cli_actor(), action="token.revoke", target=name, detail={})
     click.echo(f"revoked {name}")

@@ -37,7 +37,7 @@ def configured_store(settings: Settings, *, check_schema: bool = True) -> Store:
     """Open the store the settings name; unless ``check_schema`` is off (``mapserver init``), refuse one whose
     schema is not this program's, saying what to do (mostly: run ``mapserver init``), instead of failing on a missing
     table."""
-    from mapserver.store.base import SCHEMA_VERSION
+    from mapserver.store.database import SCHEMA_VERSION
     from mapserver.store.migrations import schema_mismatch
 
     store = open_store(settings.store.url, pool_max=settings.store.pool_max,

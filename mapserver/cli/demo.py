@@ -13,7 +13,7 @@ from mapserver.cli.common import configured_store, context_settings, friendly_er
 from mapserver.demo.build import AS_OF, LOAD_ORDER, DemoCity, build_city, load_city
 from mapserver.demo.specs import SCALES
 from mapserver.store import Store
-from mapserver.store.base import KEYS, iter_chunks
+from mapserver.store.common import KEYS, iter_chunks
 
 
 @click.command("demo")
@@ -38,7 +38,7 @@ def demo_command(ctx: click.Context, seed: int, scale: str, replace: bool, if_em
     settings = context_settings(ctx)
     store = configured_store(settings)
     try:
-        held = {layer: n for layer in LOAD_ORDER if (n := store.count(layer))}
+        held = {layer: n for layer in LOAD_ORDER if (n := store.layers.count(layer))}
         if held and if_empty:
             click.echo(f"{store.display_url} already holds data ({_listing(held)}); the demo was not loaded")
             return
@@ -79,9 +79,9 @@ def _clear(store: Store, held: dict[str, int]) -> None:
     """Delete every record of the given layers, children (staff, incidents) before grids."""
     for layer in reversed(LOAD_ORDER):
         if layer in held:
-            keys = [getattr(record, KEYS[layer]) for record in store.query(layer)]
+            keys = [getattr(record, KEYS[layer]) for record in store.layers.query(layer)]
             for chunk in iter_chunks(keys, 5000):
-                store.delete(layer, keys=list(chunk))
+                store.layers.delete(layer, keys=list(chunk))
 
 
 def _listing(counts: dict[str, int]) -> str:

@@ -69,7 +69,7 @@ def check_grids_command(ctx: click.Context, as_json: bool) -> None:
     exit 1 when anything is found (household warnings alone do not fail)."""
     from mapserver.topology import check_grids, is_clean
 
-    report = check_grids(configured_store(context_settings(ctx)).query("grids"))
+    report = check_grids(configured_store(context_settings(ctx)).layers.query("grids"))
     clean = is_clean(report)
     if as_json:
         click.echo(json.dumps({"clean": clean, **report}, ensure_ascii=False, indent=2))

@@ -102,7 +102,7 @@ def plan_command(ctx: click.Context, liaison: str | None, grids: tuple[str, ...]
                                                   offline_after_s=settings.cameras.offline_after_s, now=now))
     if save:
         with store.transaction():
-            row = store.save_patrol_plan(plan, created_by=audit.cli_actor().name, created_at=now)
+            row = store.patrols.save(plan, created_by=audit.cli_actor().name, created_at=now)
             audit.record(store, actor=audit.cli_actor(), action="patrol.plan", target=row.id,
                          detail={"liaison": row.liaison, "mode": row.mode, "window": row.time_window,
                                  "budget_min": row.budget_min, "stops": len(plan["stops"])})
@@ -123,7 +123,7 @@ def plan_command(ctx: click.Context, liaison: str | None, grids: tuple[str, ...]
 def list_command(ctx: click.Context, liaison: str | None, limit: int) -> None:
     """Saved plans, newest first: id, time, liaison, mode, window, minutes and metres."""
     store = configured_store(context_settings(ctx))
-    rows, total = store.patrol_plans(liaison=liaison, limit=limit)
+    rows, total = store.patrols.list(liaison=liaison, limit=limit)
     for row in rows:
         click.echo(f"{row.id}\t{row.created_at.isoformat(timespec='seconds')}\t{row.liaison or '-'}\t{row.mode}\t"
                    f"{row.time_window}\t{row.duration_min:.1f}/{row.budget_min:g} min\t{row.length_m:.0f} m")
@@ -142,7 +142,7 @@ def export_command(ctx: click.Context, plan_id: str, gpx: Path | None, geojson: 
     if gpx is None and geojson is None:
         raise click.UsageError("give --gpx and/or --geojson")
     store = configured_store(context_settings(ctx))
-    row = store.patrol_plan(plan_id)
+    row = store.patrols.get(plan_id)
     if row is None or row.plan is None:
         raise Problem(404, f"no saved patrol plan with id '{plan_id}'")
     _write_files(row.plan, gpx, geojson)

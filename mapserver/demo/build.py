@@ -31,7 +31,8 @@ from mapserver.demo.specs import DistrictSpec, specs_for
 from mapserver.demo.staff import build_staff
 from mapserver.incidents.settings import IncidentSettings
 from mapserver.model import Address, Camera, Grid, GridStaff, Incident, Place, Road
-from mapserver.store.base import Store, iter_chunks
+from mapserver.store import Store
+from mapserver.store.common import iter_chunks
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 """The demo's "now": incidents cover the year before it, cameras were last seen just before it."""
@@ -139,7 +140,7 @@ def load_city(store: Store, city: DemoCity, *, progress: bool = True,
             bar.set_postfix_str(layer)
             written[layer] = 0
             for chunk in iter_chunks(records, CHUNK):
-                written[layer] += store.add(layer, chunk)
+                written[layer] += store.layers.add(layer, chunk)
                 bar.update(len(chunk))
             if on_layer is not None:
                 on_layer(layer, written[layer])

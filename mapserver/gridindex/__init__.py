@@ -75,7 +75,7 @@ Structures, and which serves where
 
 Freshness and threads
 ---------------------
-``refresh_if_stale(store)`` compares ``store.data_version("grids")`` and
+``refresh_if_stale(store)`` compares ``store.layers.data_version("grids")`` and
 ``("grid_staff")`` with those it was built from, at most once per second; a
 few changed grids are applied as edits, many cause a rebuild, a staff change only
 recomputes the lookup material. :func:`current_index` caches one index per store

@@ -151,8 +151,8 @@ class GridIndex:
     def from_store(cls, store: Store, *, max_snap_m: float = 50.0) -> GridIndex:
         """An index of every grid and grid staff record in ``store`` (a :class:`mapserver.store.Store`)."""
         # Versions first: a write landing while we read makes the next refresh see a newer version.
-        versions = (store.data_version("grids"), store.data_version("grid_staff"))
-        index = cls(store.query("grids"), store.query("grid_staff"), max_snap_m=max_snap_m)
+        versions = (store.layers.data_version("grids"), store.layers.data_version("grid_staff"))
+        index = cls(store.layers.query("grids"), store.layers.query("grid_staff"), max_snap_m=max_snap_m)
         index._versions = versions
         index._checked_at = time.monotonic()
         return index
@@ -336,14 +336,14 @@ class GridIndex:
         if now - self._checked_at < min_interval_s:
             return False
         self._checked_at = now
-        versions = (store.data_version("grids"), store.data_version("grid_staff"))
+        versions = (store.layers.data_version("grids"), store.layers.data_version("grid_staff"))
         if versions == self._versions or not self._refresh_lock.acquire(blocking=False):
             return False
         try:
             old = self._versions or (None, None)
-            staff = store.query("grid_staff") if versions[1] != old[1] else None
+            staff = store.layers.query("grid_staff") if versions[1] != old[1] else None
             if versions[0] != old[0]:
-                self._sync_grids(store.query("grids"), staff)
+                self._sync_grids(store.layers.query("grids"), staff)
             elif staff is not None:
                 self.set_staff(staff)
             self._versions = versions

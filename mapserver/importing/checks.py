@@ -33,16 +33,12 @@ from shapely.geometry.base import BaseGeometry
 from mapserver.errors import Problem
 from mapserver.model import Grid, GridStaff
 from mapserver.store import Store
-from mapserver.store.base import KEYS, iter_chunks
+from mapserver.store.common import KEYS
 from mapserver.topology import area_m2
 
 NEST_TOLERANCE_M2 = 1.0
 NEST_TOLERANCE_SHARE = 0.001
 OVERLAP_TOLERANCE_M2 = 1.0  # the same sliver limit as mapserver.topology.check_grids(min_area_m2=1.0)
-# Keys asked about per statement: one round trip each, an index probe per key, and under SQLite's limit of
-# host parameters (32,766).
-_KEYS_PER_LOOKUP = 5000
-
 _GEOD = Geod(ellps="WGS84")
 
 Finding = dict[str, Any]
@@ -73,33 +69,13 @@ def by_row(problem: Problem, numbers: Sequence[int], file_name: str) -> Problem:
     return refusal(findings, file_name)
 
 
-def stored_keys(store: Store, layer: str, keys: Sequence[Any]) -> set[Any]:
-    """Which of ``keys`` the store already holds in ``layer``: the key column only, looked up in batches."""
-    wanted = sorted(set(keys) - {None, ""})
-    if not wanted:
-        return set()
-    column = KEYS[layer]  # a checked column name (layer keys only), never taken from the file
-    if store.kind == "postgis" and all(type(k) is str and "\n" not in k for k in wanted):
-        # One statement with every key as one text parameter, split by the server: psycopg2 quotes one string,
-        # not one placeholder per key.
-        return {row[0] for row in store._fetch(
-            f"SELECT t.{column} FROM {layer} t JOIN unnest(string_to_array(?, E'\\n')) AS k(key) "  # noqa: S608
-            f"ON t.{column} = k.key", ["\n".join(wanted)])}
-    found: set[Any] = set()
-    for batch in iter_chunks(wanted, _KEYS_PER_LOOKUP):
-        marks = ", ".join("?" * len(batch))
-        found.update(row[0] for row in store._fetch(
-            f"SELECT {column} FROM {layer} WHERE {column} IN ({marks})", batch))  # noqa: S608 - checked names
-    return found
-
-
 def duplicate_findings(store: Store, layer: str, keyed: Sequence[tuple[int, Any]], *,
                        stored: set[Any] | None = None) -> list[Finding]:
     """A finding for every key seen earlier in the file, and for every key the store already has (``stored``:
     those keys, when the caller looked them up already)."""
     field = KEYS[layer]
     if stored is None:
-        stored = stored_keys(store, layer, [k for _, k in keyed if k not in (None, "")])
+        stored = store.layers.stored_keys(layer, [k for _, k in keyed if k not in (None, "")])
     first: dict[Any, int] = {}
     out = []
     for row, key in keyed:
@@ -129,7 +105,7 @@ def grid_findings(store: Store, grids: Sequence[tuple[int, Grid]], codes_in_file
 def _parent_findings(store: Store, grids: Sequence[tuple[int, Grid]], codes_in_file: set[str]) -> list[Finding]:
     by_code = {g.code: g for _, g in grids}
     wanted = sorted({g.parent_code for _, g in grids if g.parent_code and g.parent_code not in codes_in_file})
-    stored = {code: store.get("grids", code) for code in wanted}
+    stored = {code: store.layers.get("grids", code) for code in wanted}
     out = []
     for row, grid in grids:
         if not grid.parent_code:
@@ -174,10 +150,10 @@ def overlap_findings(store: Store, grids: Sequence[tuple[int, Grid]]) -> list[Fi
 
 def _stored_base_grids(store: Store, level: int, mine: Sequence[tuple[int, Grid]]) -> list[Grid]:
     """The store's base grids of ``level`` within the bounding box of the file's grids of that level."""
-    if store.count("grids") == 0:
+    if store.layers.count("grids") == 0:
         return []
     bbox = shapely.total_bounds([grid.geom for _, grid in mine]).tolist()
-    return store.query("grids", bbox=bbox, where={"level": level, "kind": "base"})
+    return store.layers.query("grids", bbox=bbox, where={"level": level, "kind": "base"})
 
 
 def _level_overlaps(mine: Sequence[tuple[int, Grid]], stored: Sequence[Grid]) -> list[Finding]:
@@ -231,9 +207,9 @@ def outside_area_m2(child: BaseGeometry, parent: BaseGeometry) -> tuple[float, f
 def staff_findings(store: Store, staff: Sequence[tuple[int, GridStaff]]) -> list[Finding]:
     """Each person's grid is in the store, and nobody holds the same role in the same grid twice."""
     codes = sorted({s.grid_code for _, s in staff})
-    known = {c for c in codes if store.get("grids", c) is not None}
+    known = {c for c in codes if store.layers.get("grids", c) is not None}
     stored = {(s.grid_code, s.role, s.name) for c in sorted(known)
-              for s in store.query("grid_staff", where={"grid_code": c})}
+              for s in store.layers.query("grid_staff", where={"grid_code": c})}
     first: dict[tuple[str, str, str], int] = {}
     out = []
     for row, person in staff:

@@ -29,7 +29,7 @@ import numpy as np
 
 from mapserver.errors import Problem
 from mapserver.model import RECORD_TYPES
-from mapserver.store.base import utc
+from mapserver.store.common import utc
 
 GEOMETRY_KEYS = ("geom", "lon", "lat")  # mapping keys naming geometry columns rather than fields
 _EXACT = 2**53  # integers beyond this may have lost digits in a float

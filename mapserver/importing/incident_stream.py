@@ -44,7 +44,7 @@ def write_incidents(store: Store, good: IncidentBatch, hook: ColumnsHook | None,
     store's 409 when an id appeared meanwhile. Returns how many were written."""
     fresh = np.fromiter((key is None for key in good["id"].tolist()), dtype=bool, count=len(good))
     try:
-        return store.add_incident_columns(_ready_parts(good, fresh, hook, file_name), rows=len(good))
+        return store.incidents.add_columns(_ready_parts(good, fresh, hook, file_name), rows=len(good))
     except _Stopped:
         refusal = exact_refusal(store, good, fresh, hook, file_name)
         if refusal is None:  # a part stopped for a reason the exact check must find: never silently written
@@ -125,7 +125,7 @@ def duplicate_ids(store: Store, rows: Sequence[int], ids: Sequence[Any]) -> list
     appears twice or is stored: the usual file has neither, and a vectorised look says so."""
     keyed = [(row, key) for row, key in zip(rows, ids, strict=True) if key not in (None, "")]
     keys = pd.Series([key for _, key in keyed], dtype=object)
-    stored = checks.stored_keys(store, "incidents", keys.tolist())
+    stored = store.layers.stored_keys("incidents", keys.tolist())
     if not stored and not keys.duplicated().any():
         return []
     return checks.duplicate_findings(store, "incidents", keyed, stored=stored)

@@ -48,7 +48,7 @@ from mapserver.incidents.lifecycle import STATUSES
 from mapserver.incidents.settings import IncidentSettings
 from mapserver.model import SEVERITIES, Incident
 from mapserver.reassign import grid_chain
-from mapserver.store.base import Store
+from mapserver.store import Store
 from mapserver.store.incident_batch import NAT, IncidentBatch
 
 Prepare = Callable[[list[Incident]], list[Incident]]

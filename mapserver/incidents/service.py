@@ -26,7 +26,7 @@ from mapserver.incidents.lifecycle import WHISTLE_LEVELS, plan_transition, targe
 from mapserver.incidents.settings import IncidentSettings
 from mapserver.model import INCIDENT_SOURCES, SEVERITIES, Incident, IncidentEvent
 from mapserver.parsing import finite, json_object
-from mapserver.store.base import Store
+from mapserver.store import Store
 
 REPORT_FIELDS = {"category", "severity", "source", "description", "address", "reporter", "point"}
 TRANSITION_FIELDS = {"action", "unit", "note", "level", "version"}
@@ -139,7 +139,7 @@ def _changes(incident: Incident, action_name: str, unit: str, level: str | None,
 def move_incident(store: Store, incident_id: str, body: Any, *, actor: str, now: datetime) -> Incident:
     """Apply one transition from a request body; 404 unknown id, 409 illegal or raced, 422 missing parts."""
     body = json_object(body, TRANSITION_FIELDS)
-    incident = store.get("incidents", incident_id)
+    incident = store.layers.get("incidents", incident_id)
     if incident is None:
         raise Problem(404, f"no incident with id '{incident_id}'", param="id")
     action_name = _text(body, "action", limit=40, required=True)
@@ -155,5 +155,5 @@ def move_incident(store: Store, incident_id: str, body: Any, *, actor: str, now:
     event = IncidentEvent(incident_id=incident_id, at=now, actor=actor, action=action_name,
                           from_status=incident.status, to_status=to_status,
                           note=_text(body, "note", limit=MAX_SHORT_TEXT * 5), unit=unit or None)
-    return store.transition_incident(incident_id=incident_id, expected_version=version, event=event,
-                                     changes=_changes(incident, action_name, unit, level, now))
+    return store.incidents.transition(incident_id=incident_id, expected_version=version, event=event,
+                                      changes=_changes(incident, action_name, unit, level, now))

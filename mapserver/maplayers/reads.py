@@ -11,8 +11,8 @@ from shapely.geometry.base import BaseGeometry
 
 from mapserver.model import Grid, Incident
 from mapserver.store import Store
-from mapserver.store.base import BBox
-from mapserver.store.incident_store import IncidentFilter
+from mapserver.store.common import BBox
+from mapserver.store.incidents import IncidentFilter
 
 POINT_PAD_DEG = 1e-7
 
@@ -21,7 +21,7 @@ def incidents_between(store: Store, *, since: datetime, until: datetime | None =
                       limit: int | None = None) -> tuple[list[Incident], int]:
     """Incidents reported in [since, until) (UTC) within ``bbox``, newest first, at most ``limit``; and how many
     match in all. The store filters by time in SQL."""
-    return store.query_incidents(bbox=bbox, where=IncidentFilter(since=since, until=until), limit=limit)
+    return store.incidents.query(bbox=bbox, where=IncidentFilter(since=since, until=until), limit=limit)
 
 
 def within(records: Iterable[Any], area: BaseGeometry) -> list[Any]:
@@ -34,7 +34,7 @@ def grid_chain(store: Store, grid: Grid, *, max_depth: int = 8) -> list[Grid]:
     """The grid and its ancestors, street (level 1) first; stops at a missing parent or a loop."""
     chain = [grid]
     while chain[-1].parent_code and len(chain) < max_depth:
-        parent = store.get("grids", chain[-1].parent_code)
+        parent = store.layers.get("grids", chain[-1].parent_code)
         if parent is None or parent.code in {g.code for g in chain}:
             break
         chain.append(parent)
@@ -47,10 +47,10 @@ def grids_at(store: Store, lon: float, lat: float) -> list[Grid]:
     # A box of ±1e-7° (≈1 cm), not a zero-area one: PostGIS's ST_Intersects misses polygons against a degenerate
     # envelope; shapely's covers() then decides exactly.
     near = (lon - POINT_PAD_DEG, lat - POINT_PAD_DEG, lon + POINT_PAD_DEG, lat + POINT_PAD_DEG)
-    covering = [g for g in store.query("grids", bbox=near) if g.geom.covers(point)]
+    covering = [g for g in store.layers.query("grids", bbox=near) if g.geom.covers(point)]
     return sorted(covering, key=lambda g: (g.level, g.kind != "base", g.code))
 
 
 def level_counts(store: Store, levels: Sequence[int]) -> dict[int, int]:
     """How many base grids each level has (special grids for schools, markets … sit on top and are not counted)."""
-    return {level: store.count("grids", where={"level": level, "kind": "base"}) for level in levels}
+    return {level: store.layers.count("grids", where={"level": level, "kind": "base"}) for level in levels}

@@ -28,7 +28,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from mapserver.store import LAYERS, Store
-from mapserver.store.base import BBox
+from mapserver.store.common import BBox
 
 if TYPE_CHECKING:  # the config checks layer entries through layers/, so this module must not import it back
     from mapserver.config import Settings
@@ -92,7 +92,7 @@ class ScreenLayer:
 
     def data_versions(self, store: Store) -> tuple[int, ...]:
         """The data versions of the store layers it reads: equal versions mean equal answers."""
-        return tuple(store.data_version(source) for source in self.module.SOURCES)
+        return tuple(store.layers.data_version(source) for source in self.module.SOURCES)
 
     def fetch(self, store: Store, query: LayerQuery) -> dict[str, Any]:
         """Its features for ``query`` as a GeoJSON FeatureCollection."""

@@ -2,7 +2,7 @@
 
 Extents are (min lon, min lat, max lon, max lat) in degrees, CRS84, and the
 first and last ``reported_at`` (UTC) for incidents. The store computes them
-(:meth:`~mapserver.store.base.Store.extent`) with one aggregate query per
+(:meth:`~mapserver.store.layers.Layers.extent`) with one aggregate query per
 collection, so a listing never loads a layer's records.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 from mapserver.errors import Problem
 from mapserver.store import Store
-from mapserver.store.base import BBox
+from mapserver.store.common import BBox
 
 
 @dataclass(frozen=True)
@@ -62,11 +62,11 @@ def collection(collection_id: str) -> Collection:
 
 def spatial_extent(store: Store, item: Collection) -> BBox | None:
     """The bounding box of the collection's geometries in degrees, or None when it is empty."""
-    return store.extent(item.layer, where=item.where)
+    return store.layers.extent(item.layer, where=item.where)
 
 
 def temporal_extent(store: Store, item: Collection) -> tuple[datetime, datetime] | None:
     """The first and last ``reported_at`` (UTC) of a temporal collection, or None when it has no records."""
     if not item.temporal:
         return None
-    return store.time_extent(item.layer, column="reported_at")
+    return store.layers.time_extent(item.layer, column="reported_at")

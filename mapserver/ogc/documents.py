@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from mapserver.ogc.collections import Collection
-from mapserver.store.base import BBox
+from mapserver.store.common import BBox
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"

@@ -4,7 +4,7 @@
 (both ends included), ``../2026-12-01T00:00:00Z`` or ``2026-11-01T00:00:00Z/..`` (open
 ends; an empty end is open too). A date-time needs a zone (``Z`` or ``±hh:mm``): RFC 3339
 has no local times. The result is a half-open UTC window [since, until) as
-:class:`~mapserver.store.incident_store.IncidentFilter` takes it.
+:class:`~mapserver.store.incidents.IncidentFilter` takes it.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from shapely.geometry.base import BaseGeometry
 from mapserver.errors import Problem
 from mapserver.gridindex.meta import POLICE_LIAISON
 from mapserver.model import Grid
-from mapserver.store.base import Store
+from mapserver.store import Store
 
 MAX_GRIDS = 2000  # a street's liaison serves a few hundred grids; far more is a mistake in the request
 
@@ -52,7 +52,7 @@ def area_of_grids(store: Store, codes: Sequence[str]) -> Area:
         raise Problem(422, f"the area names {len(unique)} grids; at most {MAX_GRIDS}", param="area.grids")
     grids, missing = [], []
     for code in unique:
-        grid = store.get("grids", code)
+        grid = store.layers.get("grids", code)
         (missing.append(code) if grid is None else grids.append(grid))
     if missing:
         raise Problem(404, f"{len(missing)} unknown grid code(s): {', '.join(missing[:10])}", param="area.grids",
@@ -62,7 +62,7 @@ def area_of_grids(store: Store, codes: Sequence[str]) -> Area:
 
 def area_of_liaison(store: Store, name: str) -> Area:
     """Every grid whose police liaison is ``name``; 404 when no liaison has that name, 422 when two people do."""
-    staff = store.query("grid_staff", where={"role": POLICE_LIAISON, "name": name})
+    staff = store.layers.query("grid_staff", where={"role": POLICE_LIAISON, "name": name})
     if not staff:
         raise Problem(404, f"no police liaison named {name!r}", param="area.liaison")
     people = {(p.phone, p.unit) for p in staff}
@@ -70,7 +70,8 @@ def area_of_liaison(store: Store, name: str) -> Area:
         units = sorted({u or "?" for _, u in people})
         raise Problem(422, f"{len(people)} police liaisons are named {name!r} (units: {', '.join(units)}); "
                            "name the area by grid codes", param="area.liaison")
-    grids = [g for g in (store.get("grids", code) for code in sorted({p.grid_code for p in staff})) if g is not None]
+    grids = [g for g in (store.layers.get("grids", code) for code in sorted({p.grid_code for p in staff}))
+             if g is not None]
     if not grids:
         raise Problem(422, f"police liaison {name!r} serves no stored grid", param="area.liaison")
     return _union(grids, liaison=name, unit=staff[0].unit)

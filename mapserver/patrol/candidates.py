@@ -28,8 +28,8 @@ from mapserver.analysis.hotspots import cell_hotspots
 from mapserver.cameras import effective_status
 from mapserver.gridindex.metric import metres_per_degree
 from mapserver.patrol.settings import PatrolSettings
-from mapserver.store.base import Store
-from mapserver.store.incident_store import IncidentFilter
+from mapserver.store import Store
+from mapserver.store.incidents import IncidentFilter
 
 MAX_OVERDUE = 2000  # overdue incidents read per area: more than a shift could ever visit
 
@@ -77,7 +77,7 @@ def _night_shares(store: Store, area: BaseGeometry, window: Window, res: int,
                   settings: PatrolSettings) -> dict[str, float]:
     """Share of each cell's incidents in the window reported at night (local time), for cells in the area."""
     zone = ZoneInfo(window.timezone)
-    found, _ = store.query_incidents(bbox=area.bounds, where=IncidentFilter(since=window.since, until=window.until))
+    found, _ = store.incidents.query(bbox=area.bounds, where=IncidentFilter(since=window.since, until=window.until))
     night: dict[str, list[int]] = {}
     for incident in found:
         if incident.h3_cell is None or h3.get_resolution(incident.h3_cell) < res:
@@ -102,7 +102,7 @@ def hot_cells(store: Store, area: BaseGeometry, window: Window, settings: Patrol
            if ok]
     if not hot:
         return []
-    online = [c for c in store.query("cameras", bbox=_grown(area, 500.0).bounds)
+    online = [c for c in store.layers.query("cameras", bbox=_grown(area, 500.0).bounds)
               if effective_status(c, now=window.now, offline_after_s=offline_after_s) == "online"]
     seen = covered([(c["lon"], c["lat"]) for c in hot], views(online))
     shares = _night_shares(store, area, window, res, settings) if window.night else {}
@@ -122,7 +122,7 @@ def key_places(store: Store, area: BaseGeometry, settings: PatrolSettings) -> li
     """One stop per key place (重点场所) in the area, at its point or a point inside its outline."""
     out = []
     weight = settings.weights.key_place
-    for place in store.query("places", bbox=area.bounds):
+    for place in store.layers.query("places", bbox=area.bounds):
         point = place.geom if place.geom.geom_type == "Point" else place.geom.representative_point()
         if not area.contains(point):
             continue
@@ -137,7 +137,7 @@ def overdue_incidents(store: Store, area: BaseGeometry, window: Window, settings
     """One stop per open incident past its deadline (red warning) in the area; night reports weigh more at night."""
     weights = settings.weights
     zone = ZoneInfo(window.timezone)
-    found, _ = store.query_incidents(bbox=area.bounds, where=IncidentFilter(warning="red", now=window.now),
+    found, _ = store.incidents.query(bbox=area.bounds, where=IncidentFilter(warning="red", now=window.now),
                                      limit=MAX_OVERDUE)
     out = []
     for incident in found:

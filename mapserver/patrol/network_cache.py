@@ -21,7 +21,7 @@ import numpy as np
 import shapely
 
 from mapserver.patrol.network import RoadNetwork
-from mapserver.store.base import Store
+from mapserver.store import Store
 
 MAX_PARTS = 8  # parts share the layer's geometries; each holds its own arrays and STRtree
 
@@ -42,7 +42,7 @@ os.register_at_fork(after_in_child=_renew_locks_after_fork)
 
 def read_network(store: Store) -> RoadNetwork:
     """The network of every road in ``store``, read as columns, in a frame centred on the layer."""
-    codes, wkb, oneway = store.road_columns()
+    codes, wkb, oneway = store.layers.road_columns()
     geoms = shapely.from_wkb(wkb) if wkb else np.zeros(0, dtype=object)
     return RoadNetwork.from_columns(codes, geoms, oneway)
 
@@ -65,13 +65,13 @@ def _layer(store: Store, version: int) -> RoadNetwork:
 
 def layer_network(store: Store) -> RoadNetwork:
     """The network of the store's whole road layer, read again when the roads have changed."""
-    return _layer(store, store.data_version("roads"))
+    return _layer(store, store.layers.data_version("roads"))
 
 
 def road_network(store: Store, bbox: Sequence[float]) -> RoadNetwork:
     """The network of the roads intersecting ``bbox`` (WGS-84), its strongly connected pieces computed."""
     box = tuple(round(float(v), 6) for v in bbox)
-    version = store.data_version("roads")
+    version = store.layers.data_version("roads")
     key = (store.url, version, box)
     with _lock:
         found = _parts.get(key)

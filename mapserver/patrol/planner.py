@@ -39,7 +39,7 @@ from mapserver.patrol.network_cache import road_network
 from mapserver.patrol.request import PlanRequest, Point
 from mapserver.patrol.settings import PatrolSettings
 from mapserver.patrol.solver import solve_tour, time_limit_s
-from mapserver.store.base import Store
+from mapserver.store import Store
 
 DIGITS = 7  # route coordinates: 1e-7 degree ≈ 1 cm
 
@@ -70,7 +70,7 @@ def _area(store: Store, request: PlanRequest) -> Area:
 def _start_point(store: Store, request: PlanRequest) -> Point:
     if request.start is not None:
         return request.start
-    place = store.get("places", request.start_place)
+    place = store.layers.get("places", request.start_place)
     if place is None:
         raise Problem(404, f"no key place (police post) with code {request.start_place!r}", param="start.place")
     point = place.geom if place.geom.geom_type == "Point" else place.geom.representative_point()

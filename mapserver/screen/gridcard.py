@@ -21,12 +21,12 @@ def _brief(grid: Grid) -> dict[str, Any]:
 
 def grid_card(store: Store, code: str, *, since: datetime) -> dict[str, Any]:
     """Chain (street first), households, population and counts inside the grid's polygon; 404 for an unknown code."""
-    grid = store.get("grids", code)
+    grid = store.layers.get("grids", code)
     if grid is None:
         raise Problem(404, f"no grid with code '{code}'", param="code")
     bounds = tuple(grid.geom.bounds)
     incidents = within(incidents_between(store, since=since, bbox=bounds)[0], grid.geom)
-    cameras = within(store.query("cameras", bbox=bounds), grid.geom)
+    cameras = within(store.layers.query("cameras", bbox=bounds), grid.geom)
     return {
         **_brief(grid),
         "households": grid.households,
@@ -37,6 +37,6 @@ def grid_card(store: Store, code: str, *, since: datetime) -> dict[str, Any]:
             "open": sum(1 for i in incidents if i.status != CLOSED_STATUS),
             "cameras": len(cameras),
             "cameras_online": sum(1 for c in cameras if c.status == "online"),
-            "children": store.count("grids", where={"parent_code": code}),
+            "children": store.layers.count("grids", where={"parent_code": code}),
         },
     }

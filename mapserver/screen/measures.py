@@ -14,7 +14,7 @@ from typing import Any
 from mapserver.maplayers.reads import level_counts
 from mapserver.model import GRID_LEVELS
 from mapserver.store import Store
-from mapserver.store.incident_store import IncidentFilter
+from mapserver.store.incidents import IncidentFilter
 
 CLOSED_STATUS = "closed"  # the loop's last status (mapserver/incidents/lifecycle.py): everything else is open
 HOTTEST_LEVEL = 2  # communities/villages (社区/村): the level weekly analysis meetings name high-incidence areas by
@@ -33,14 +33,14 @@ def hottest_grids(store: Store, by_grid: dict[str, int], count: int = HOTTEST_CO
     top = sorted(by_grid.items(), key=lambda item: (-item[1], item[0]))[:count]
     out = []
     for code, incidents in top:
-        grid = store.get("grids", code)
+        grid = store.layers.get("grids", code)
         out.append({"code": code, "name": grid.name if grid else code, "incidents": incidents})
     return out
 
 
 def _backlog(store: Store, now: datetime) -> dict[str, int]:
-    overdue = store.query_incidents(where=IncidentFilter(warning="red", now=now), limit=0)[1]
-    return {"open": store.count("incidents") - store.count("incidents", where={"status": CLOSED_STATUS}),
+    overdue = store.incidents.query(where=IncidentFilter(warning="red", now=now), limit=0)[1]
+    return {"open": store.layers.count("incidents") - store.layers.count("incidents", where={"status": CLOSED_STATUS}),
             "overdue": overdue}
 
 
@@ -49,9 +49,9 @@ def measures(store: Store, *, since: datetime, now: datetime, offline_after_s: i
 
     A camera counts as online when it says so and its last heartbeat is under ``offline_after_s`` seconds old.
     """
-    kpis = store.incident_kpis(where=IncidentFilter(since=since), now=now, group_level=HOTTEST_LEVEL)
-    cameras = store.count("cameras")
-    online = store.query_cameras(status="online", now=now, offline_after_s=offline_after_s, limit=0)[1]
+    kpis = store.measures.kpis(where=IncidentFilter(since=since), now=now, group_level=HOTTEST_LEVEL)
+    cameras = store.layers.count("cameras")
+    online = store.cameras.query(status="online", now=now, offline_after_s=offline_after_s, limit=0)[1]
     values: dict[str, Any] = {
         "reports": kpis["total"],
         **_backlog(store, now),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from mapserver.store.base import utc
+from mapserver.store.common import utc
 
 WINDOW_DAYS = {"today": 1, "7d": 7, "30d": 30}
 """Window name → calendar days it covers, today included."""

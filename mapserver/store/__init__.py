@@ -1,12 +1,99 @@
-"""The one door to stored data: :func:`open_store` picks the backend from the URL."""
+"""The one door to stored data: :func:`open_store` picks the backend from the URL and gives a :class:`Store`.
+
+A store is one repository per kind of data, each built only on the :class:`~mapserver.store.database.Database`
+interface that a backend (:mod:`~mapserver.store.sqlite`, :mod:`~mapserver.store.postgis`) implements. All of
+the project's SQL lives in this package. The whole public surface:
+
+==================  =====================================================================================
+``store.``          schema and transactions: ``kind``, ``url``, ``display_url``, ``transaction()``,
+                    ``migrate()``, ``schema_version()``, ``ping()``, ``counts()``, ``close()``
+``store.layers``    any layer (:mod:`~mapserver.store.layers`): ``add``, ``get``, ``query``, ``count``,
+                    ``delete``, ``extent``, ``time_extent``, ``data_version``, ``stored_keys``,
+                    ``road_columns``
+``store.grids``     base grids (:mod:`~mapserver.store.grids`): ``of_level``, ``district_area``
+``store.incidents`` incidents (:mod:`~mapserver.store.incidents`): ``report``, ``add_columns``,
+                    ``transition``, ``timeline``, ``query``, ``grid_rows``, ``set_grids``
+``store.measures``  incident measures (:mod:`~mapserver.store.measures`): ``kpis``, ``cell_counts``,
+                    ``cell_period_counts``, ``grid_counts``, ``grid_risk_counts``
+``store.cameras``   camera liveness (:mod:`~mapserver.store.cameras`): ``query``, ``heartbeats``, ``all``
+``store.tokens``    API tokens (:mod:`~mapserver.store.tokens`): ``add``, ``by_hash``, ``live``, ``revoke``
+``store.audit``     the audit trail (:mod:`~mapserver.store.audit`): ``append``, ``records``
+``store.patrols``   saved patrol plans (:mod:`~mapserver.store.patrols`): ``save``, ``get``, ``list``,
+                    ``version``
+==================  =====================================================================================
+
+Coordinates are WGS-84 (EPSG:4326) longitude/latitude degrees; times are UTC.
+"""
 
 from __future__ import annotations
 
-from mapserver.store.base import LAYERS, Store, StoreUnavailable, mask_url
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+from mapserver.store.audit import AuditTrail
+from mapserver.store.cameras import Cameras
+from mapserver.store.common import LAYERS, TABLES
+from mapserver.store.database import Database, StoreUnavailable, mask_url
+from mapserver.store.grids import Grids
+from mapserver.store.incidents import Incidents
+from mapserver.store.layers import Layers
+from mapserver.store.measures import IncidentMeasures
+from mapserver.store.patrols import PatrolPlans
+from mapserver.store.tokens import Tokens
 
 SCHEMES = ("sqlite:///", "postgresql://", "postgres://")
 
 __all__ = ["LAYERS", "SCHEMES", "Store", "StoreUnavailable", "open_store"]
+
+
+class Store:
+    """One door to the stored data, whatever the backend: the schema and transactions here, the data in one
+    repository per kind (the table above)."""
+
+    transaction: Callable[[], AbstractContextManager[None]]
+    """Group writes of any repositories: everything inside commits together or not at all (nesting joins the
+    outer one)."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        """The backend under the repositories (SQL belongs in this package: elsewhere, use a repository)."""
+        self.kind: str = database.kind
+        self.url: str = database.url
+        self.transaction = database.transaction  # the backend's own: one attribute hop on every write
+        self.layers = Layers(database)
+        self.grids = Grids(database)
+        self.incidents = Incidents(database)
+        self.measures = IncidentMeasures(database)
+        self.cameras = Cameras(database)
+        self.tokens = Tokens(database)
+        self.audit = AuditTrail(database)
+        self.patrols = PatrolPlans(database)
+
+    @property
+    def display_url(self) -> str:
+        """The store URL with its password masked."""
+        return mask_url(self.url)
+
+    def migrate(self, *, target: int | None = None) -> int:
+        """Create the schema or upgrade it in place to ``target`` (default: the newest); return the version."""
+        return self.database.migrate(target=target)
+
+    def schema_version(self) -> int:
+        """The schema version in the store; 0 when it has never been initialised."""
+        return self.database.schema_version()
+
+    def ping(self) -> tuple[int, int | None]:
+        """The schema version, and the database server's process id of the connection that answered
+        (None for an embedded store, which has no server)."""
+        return self.database.ping()
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table, for health checks."""
+        return {table: self.database.count_table(table) for table in TABLES}
+
+    def close(self) -> None:
+        """Release connections held by this process."""
+        self.database.close()
 
 
 def open_store(url: str, *, pool_max: int = 8, connect_timeout_s: int = 5) -> Store:
@@ -15,14 +102,15 @@ def open_store(url: str, *, pool_max: int = 8, connect_timeout_s: int = 5) -> St
     Raises :class:`StoreUnavailable` for an unknown scheme (listing the supported
     ones) or a store that cannot be reached (with the password masked).
     """
+    # A backend (and its driver) is loaded when a store of its kind is opened, not with the package.
     if url.startswith("sqlite:///"):
-        from mapserver.store.sqlite import SQLiteStore
+        from mapserver.store.sqlite import SQLiteDatabase
 
-        return SQLiteStore(url)
+        return Store(SQLiteDatabase(url))
     if url.startswith(("postgresql://", "postgres://")):
-        from mapserver.store.postgis import PostGISStore
+        from mapserver.store.postgis import PostGISDatabase
 
-        return PostGISStore(url, pool_max=pool_max, connect_timeout_s=connect_timeout_s)
+        return Store(PostGISDatabase(url, pool_max=pool_max, connect_timeout_s=connect_timeout_s))
     raise StoreUnavailable(
         f"unsupported store URL {mask_url(url)!r}; use one of: sqlite:///path.db, postgresql://user@host:port/db"
     )

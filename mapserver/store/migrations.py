@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mapserver.store.base import StoreUnavailable
+from mapserver.store.database import StoreUnavailable
 
 APPLICATION_ID = int.from_bytes(b"MAPS", "big")
 """The mark of a store whose schema versions count from this baseline (SQLite's ``PRAGMA application_id``; a

@@ -34,20 +34,9 @@ from shapely.geometry import Point
 
 from mapserver.errors import Problem
 from mapserver.model import RECORD_TYPES, field_names
-from mapserver.store.base import (
-    KEYS,
-    BBox,
-    Condition,
-    Store,
-    StoreUnavailable,
-    Token,
-    iter_chunks,
-    order_sql,
-    record_from_row,
-    utc,
-)
+from mapserver.store.common import KEYS, BBox, Condition, iter_chunks, order_sql, record_from_row, utc
+from mapserver.store.database import Database, StoreUnavailable, TokenMemo
 from mapserver.store.incident_batch import IncidentBatch
-from mapserver.store.incident_store import EVENT_INSERT, event_values
 from mapserver.store.postgis_bulk import CopyText, CountedBatches, binary_kinds, binary_pieces, copy_pieces, copy_value
 from mapserver.store.postgis_connection import LazyBeginConnection, server_closed
 from mapserver.store.postgis_indexes import create_indexes, drop_secondary_indexes, rebuild_wanted
@@ -70,6 +59,20 @@ class DatabaseDown(Problem, StoreUnavailable):
 
     def __init__(self, detail: str) -> None:
         super().__init__(503, detail, headers={"Retry-After": RETRY_AFTER_S})
+
+
+def _refusal(exc: psycopg2.Error) -> Problem | None:
+    """The problem for a write the server refused for its data (a key stored already, a broken rule, a value the
+    checks let through that its column cannot hold), whether at the statement or at COMMIT; None for any other
+    error."""
+    if isinstance(exc, psycopg2.errors.UniqueViolation):
+        return Problem(409, f"already exists: {exc.diag.message_detail or exc.diag.message_primary}; "
+                            "nothing was written")
+    if isinstance(exc, psycopg2.errors.IntegrityError):
+        return Problem(422, f"breaks a rule of the store: {exc.diag.message_primary}; nothing was written")
+    if isinstance(exc, psycopg2.errors.DataError):
+        return Problem(422, f"a value the store cannot hold: {exc.diag.message_primary}; nothing was written")
+    return None
 
 
 def _copy_text(value: Any) -> str:
@@ -144,11 +147,12 @@ def _summed_by_statement(cur: psycopg2.extensions.cursor, rows: int = 0) -> Iter
 
 
 @functools.cache
-def _report_insert() -> str:
-    """A report's incident INSERT in portable SQL (``?`` placeholders), every column of the record."""
-    columns = _insert_columns("incidents")
+def _insert_at_commit_sql(layer: str) -> str:
+    """The INSERT of one record left for the COMMIT (a report's incident) in portable SQL (``?`` placeholders),
+    every column the record fills."""
+    columns = _insert_columns(layer)
     quoted = ", ".join(f'"{c}"' for c in columns)  # the record's field names
-    return f"INSERT INTO incidents ({quoted}) VALUES ({', '.join('?' * len(columns))})"  # noqa: S608
+    return f"INSERT INTO {layer} ({quoted}) VALUES ({', '.join('?' * len(columns))})"  # noqa: S608
 
 
 @functools.cache
@@ -178,13 +182,13 @@ def _column_sql(layer: str) -> sql.Composed:
     return sql.SQL(", ").join(parts)
 
 
-class PostGISStore(Store):
-    """Store backed by PostgreSQL with PostGIS 3 (``postgresql://user:pw@host:port/db``)."""
+class PostGISDatabase(Database):
+    """PostgreSQL with PostGIS 3 (``postgresql://user:pw@host:port/db``)."""
 
     kind = "postgis"
 
     def __init__(self, url: str, *, pool_max: int = 8, connect_timeout_s: int = 5) -> None:
-        super().__init__(url)
+        self.url = url
         self.pool_max = pool_max
         self.connect_timeout_s = connect_timeout_s
         self._pool: psycopg2.pool.ThreadedConnectionPool | None = None
@@ -263,21 +267,18 @@ class PostGISStore(Store):
             pool.putconn(conn, close=True)
         raise DatabaseDown(f"no working connection to {self.display_url}")
 
-    def _read(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Rows of one read-only statement: in the current transaction, else alone in one round trip.
-
-        Alone, the statement is its own liveness check: on a connection the server dropped it fails before
-        doing anything, so it is run once more on a fresh connection (safe for a read, never done for writes).
-        """
+    def read(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        # Alone, the statement is its own liveness check: on a connection the server dropped it fails before
+        # doing anything, so it is run once more on a fresh connection (safe for a read, never done for writes).
         if getattr(self._local, "conn", None) is not None:
             with self._local.conn.cursor() as cur:
-                cur.execute(query, list(params))
+                cur.execute(_qmarks(query), list(params))
                 return cur.fetchall()
         for attempt in (1, 2):
             conn = self._checkout(begin=False)
             try:
                 with conn.cursor() as cur:
-                    cur.execute(query, list(params))
+                    cur.execute(_qmarks(query), list(params))
                     return cur.fetchall()
             except _LOST:
                 conn.close()
@@ -322,7 +323,7 @@ class PostGISStore(Store):
 
     def _commit(self, conn: psycopg2.extensions.connection, bumps: Sequence[str] = (),
                 at_commit: Sequence[tuple[str, Sequence[Any]]] = ()) -> None:
-        """COMMIT, with the writes left for it (:meth:`_exec_at_commit`) and then the version bumps of the
+        """COMMIT, with the writes left for it (:meth:`execute_at_commit`) and then the version bumps of the
         transaction sent in the same round trip just before it.
 
         A bump updates one row per layer that every writer of the layer updates: held from the bump to the end
@@ -356,12 +357,9 @@ class PostGISStore(Store):
             # rule, a full disk): nothing was committed. End the transaction, so the pooled connection is not
             # handed out again inside an aborted one.
             self._roll_back(conn)
-            if isinstance(exc, psycopg2.errors.UniqueViolation):
-                raise Problem(409, f"already exists: {exc.diag.message_detail or exc.diag.message_primary}; "
-                                   "nothing was written") from None
-            if isinstance(exc, psycopg2.errors.IntegrityError):
-                raise Problem(422, f"breaks a rule of the store: {exc.diag.message_primary}; nothing was "
-                                   "written") from None
+            refused = _refusal(exc)
+            if refused is not None:
+                raise refused from None
             raise Problem(503, f"the write could not be committed ({str(exc).strip()}); nothing was written; try "
                                "again", headers={"Retry-After": RETRY_AFTER_S}) from None
         if ended != "COMMIT":  # a statement failed inside and its error was caught: the server rolled back
@@ -378,17 +376,13 @@ class PostGISStore(Store):
                 return
             with self.transaction(), self._local.conn.cursor() as cur:
                 yield cur
-        except psycopg2.errors.UniqueViolation as exc:
-            raise Problem(409, f"already exists: {exc.diag.message_detail or exc.diag.message_primary}; "
-                               "nothing was written") from None
-        except psycopg2.errors.IntegrityError as exc:
-            raise Problem(422, f"breaks a rule of the store: {exc.diag.message_primary}; nothing was written") \
-                from None
-        except psycopg2.errors.DataError as exc:  # a value the checks let through that its column cannot hold
-            raise Problem(422, f"a value the store cannot hold: {exc.diag.message_primary}; nothing was written") \
-                from None
-        except _LOST as exc:
-            raise DatabaseDown(f"the database is unavailable: {str(exc).strip()}") from None
+        except psycopg2.Error as exc:
+            refused = _refusal(exc)
+            if refused is not None:
+                raise refused from None
+            if isinstance(exc, _LOST):
+                raise DatabaseDown(f"the database is unavailable: {str(exc).strip()}") from None
+            raise
 
     def close(self) -> None:
         self._tokens.close()
@@ -414,7 +408,7 @@ class PostGISStore(Store):
 
     # -- layers -----------------------------------------------------------------
 
-    def _insert(self, layer: str, records: list[Any]) -> int:
+    def insert(self, layer: str, records: Sequence[Any]) -> int:
         columns = _insert_columns(layer)
         with self._cursor() as cur:
             if len(records) == 1:  # one report: a plain INSERT costs the server less than a COPY
@@ -428,7 +422,7 @@ class PostGISStore(Store):
                     cur.copy_expert(self._statement(cur, "copy", layer), CopyText(batches), size=1 << 16)
         return len(records)
 
-    def _insert_incident_columns(self, batches: Iterator[IncidentBatch], rows: int) -> int:
+    def copy_incident_columns(self, batches: Iterator[IncidentBatch], rows: int) -> int:
         # One COPY, as for records (the summary triggers then lock their rows in one sorted pass); a batch large
         # next to the table rebuilds the secondary indexes instead of updating them row by row (postgis_indexes).
         columns = _insert_columns("incidents")
@@ -489,8 +483,8 @@ class PostGISStore(Store):
             return sql.SQL(""), params
         return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(clauses), params
 
-    def _select(self, layer: str, *, bbox: BBox | None, where: dict[str, Any], limit: int | None,
-                offset: int, conditions: Sequence[Condition] = (), order_by: str | None = None) -> list[Any]:
+    def select(self, layer: str, *, bbox: BBox | None, where: dict[str, Any], limit: int | None,
+               offset: int, conditions: Sequence[Condition] = (), order_by: str | None = None) -> list[Any]:
         tail, params = self._where_sql(bbox, where, conditions)
         statement = sql.SQL("SELECT {} FROM {}{} ORDER BY {} LIMIT %s OFFSET %s").format(
             _column_sql(layer), sql.Identifier(layer), tail, sql.SQL(order_sql(layer, order_by)))
@@ -499,25 +493,25 @@ class PostGISStore(Store):
             names = [d.name for d in cur.description]
             return [record_from_row(layer, dict(zip(names, row, strict=True))) for row in cur.fetchall()]
 
-    def _count(self, layer: str, *, bbox: BBox | None, where: dict[str, Any],
-               conditions: Sequence[Condition] = ()) -> int:
+    def count(self, layer: str, *, bbox: BBox | None, where: dict[str, Any],
+              conditions: Sequence[Condition] = ()) -> int:
         tail, params = self._where_sql(bbox, where, conditions)
         with self._cursor() as cur:
             cur.execute(sql.SQL("SELECT count(*) FROM {}{}").format(sql.Identifier(layer), tail), params)
             return int(cur.fetchone()[0])
 
-    def _delete(self, layer: str, keys: list[Any]) -> int:
+    def delete(self, layer: str, keys: Sequence[Any]) -> int:
         with self._cursor() as cur:
             cur.execute(sql.SQL("DELETE FROM {} WHERE {} = ANY(%s)").format(
                 sql.Identifier(layer), sql.Identifier(KEYS[layer])), (keys,))
             return cur.rowcount
 
-    def _count_table(self, table: str) -> int:
+    def count_table(self, table: str) -> int:
         with self._cursor() as cur:
             cur.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table)))
             return int(cur.fetchone()[0])
 
-    def _extent(self, layer: str, where: dict[str, Any]) -> BBox | None:
+    def extent(self, layer: str, where: dict[str, Any]) -> BBox | None:
         tail, params = self._where_sql(None, where, ())
         statement = sql.SQL("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
                             "(SELECT ST_Extent(geom) AS e FROM {}{}) s").format(sql.Identifier(layer), tail)
@@ -526,48 +520,44 @@ class PostGISStore(Store):
             row = cur.fetchone()
         return None if row[0] is None else (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
 
-    def _data_version(self, layer: str) -> int:
+    def data_version(self, layer: str) -> int:
         with self._cursor() as cur:
             cur.execute("SELECT sum(version) FROM data_versions WHERE layer = %s", (layer,))
             row = cur.fetchone()
         pending = layer in (getattr(self._local, "bumps", None) or ())  # this transaction's bump, sent at COMMIT
         return (int(row[0]) if row[0] is not None else 0) + pending
 
-    def _bump_version(self, layer: str) -> None:
+    def bump_version(self, layer: str) -> None:
         # In a transaction the bump goes with its COMMIT (see _commit); alone, in a transaction of its own.
         conn = getattr(self._local, "conn", None)
         if conn is None:
             with self.transaction():
-                self._bump_version(layer)
+                self.bump_version(layer)
             return
         self._prepare_once(conn, _BUMP)
         self._local.bumps.add(layer)
 
-    def _insert_report(self, incident: Any, event: Any) -> None:
-        # The incident and its first timeline entry go with the COMMIT, as does the version bump: a report
-        # without an Idempotency-Key is one round trip, of statements prepared once per session (_prepare_once).
-        with self.transaction():
-            values = _row_values(_insert_columns("incidents"), [incident])[0]
-            self._exec_at_commit(_report_insert(), values)
-            self._exec_at_commit(EVENT_INSERT, event_values(event))
-            self._bump_version("incidents")
+    def insert_at_commit(self, layer: str, record: Any) -> None:
+        # Sent with the COMMIT, as a prepared statement (_prepare_once): with the report's event and version bump,
+        # a report without an Idempotency-Key is one round trip.
+        self.execute_at_commit(_insert_at_commit_sql(layer), _row_values(_insert_columns(layer), [record])[0])
 
     # -- portable SQL -----------------------------------------------------------
 
-    def _fetch(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    def fetch(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._cursor() as cur:
             cur.execute(_qmarks(query), list(params))
             return cur.fetchall()
 
-    def _exec(self, query: str, params: Sequence[Any] = ()) -> int:
+    def execute(self, query: str, params: Sequence[Any] = ()) -> int:
         with self._cursor() as cur:
             cur.execute(_qmarks(query), list(params))
             return cur.rowcount
 
-    def _exec_at_commit(self, query: str, params: Sequence[Any] = ()) -> None:
+    def execute_at_commit(self, query: str, params: Sequence[Any] = ()) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            self._exec(query, params)
+            self.execute(query, params)
             return
         self._local.at_commit.append((self._prepare_once(conn, query), list(params)))
 
@@ -584,44 +574,11 @@ class PostGISStore(Store):
             conn.prepared.add(name)
         return execute
 
-    def _wkb_sql(self, column: str) -> str:
+    def wkb_sql(self, column: str) -> str:
         return f"ST_AsBinary({column})"
 
-    def _seconds_between(self, start: str, end: str) -> str:
+    def seconds_between(self, start: str, end: str) -> str:
         return f"EXTRACT(EPOCH FROM ({end} - {start}))"
 
-    # -- tokens -----------------------------------------------------------------
-
-    def _insert_token(self, token: Token) -> None:
-        with self._cursor() as cur:
-            cur.execute("SELECT 1 FROM tokens WHERE name = %s", (token.name,))
-            if cur.fetchone():
-                raise Problem(409, f"a token named '{token.name}' already exists (revoked names stay taken)",
-                              param="name")
-            cur.execute("INSERT INTO tokens (name, role, token_hash, created_at) VALUES (%s, %s, %s, %s)",
-                        (token.name, token.role, token.token_hash, token.created_at))
-
-    def token_by_hash(self, token_hash: str) -> Token | None:
-        # Every request asks this: from what this process keeps (see token_cache), else one round trip.
-        kept, generation = self._tokens.find(token_hash)
-        if kept is not None:
-            return kept
-        rows = self._read("SELECT name, role, created_at FROM tokens WHERE token_hash = %s AND revoked_at IS NULL",
-                          (token_hash,))
-        if not rows:
-            return None
-        found = Token(name=rows[0][0], role=rows[0][1], created_at=utc(rows[0][2]))
-        self._tokens.keep(token_hash, found, generation)
-        return found
-
-    def tokens(self) -> list[Token]:
-        with self._cursor() as cur:
-            cur.execute("SELECT name, role, created_at FROM tokens WHERE revoked_at IS NULL ORDER BY name")
-            return [Token(name=r[0], role=r[1], created_at=utc(r[2])) for r in cur.fetchall()]
-
-    def revoke_token(self, *, name: str) -> bool:
-        # This process forgets its tokens now; the others when the trigger's notification reaches them.
-        self._tokens.forget()
-        with self._cursor() as cur:
-            cur.execute("UPDATE tokens SET revoked_at = now() WHERE name = %s AND revoked_at IS NULL", (name,))
-            return cur.rowcount == 1
+    def token_memo(self) -> TokenMemo:
+        return self._tokens

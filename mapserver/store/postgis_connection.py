@@ -9,7 +9,7 @@ a third of their time waiting for that BEGIN's answer behind busy PostgreSQL pro
   the socket, which that read sees; no request is sent.
 * **BEGIN goes with the transaction's first statement** (``BEGIN; INSERT …``, one round trip), by the cursor
   (:class:`LazyBeginCursor`); a COPY, which cannot share its round trip, sends BEGIN alone first. A transaction
-  whose writes all wait for the COMMIT (``_exec_at_commit``) is then one round trip in all, and one that ran
+  whose writes all wait for the COMMIT (``execute_at_commit``) is then one round trip in all, and one that ran
   nothing costs none.
 """
 

@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager
 import psycopg2.errors
 import psycopg2.extensions
 
-from mapserver.store.base import StoreUnavailable
+from mapserver.store.database import StoreUnavailable
 from mapserver.store.migrations import APPLICATION_ID, before_baseline, next_version
 
 WRITER_SLOTS = 4

@@ -21,19 +21,8 @@ import shapely
 
 from mapserver.errors import Problem
 from mapserver.model import RECORD_TYPES, field_names
-from mapserver.store.base import (
-    KEYS,
-    POINT_LAYERS,
-    BBox,
-    Condition,
-    Store,
-    StoreUnavailable,
-    Token,
-    order_sql,
-    record_from_row,
-    record_to_row,
-    utc,
-)
+from mapserver.store.common import KEYS, POINT_LAYERS, BBox, Condition, order_sql, record_from_row, record_to_row, utc
+from mapserver.store.database import Database, KeepNothing, StoreUnavailable, TokenMemo
 from mapserver.store.incident_batch import NAT, TIME_FIELDS, IncidentBatch, json_column
 from mapserver.store.sqlite_schema import MIGRATIONS, SPATIAL_TABLES, stored_version, upgrade
 
@@ -62,13 +51,13 @@ def _incident_column(batch: IncidentBatch, name: str) -> list[Any]:
     return batch[name].tolist()
 
 
-class SQLiteStore(Store):
-    """Store backed by one SQLite file (``sqlite:///path.db``)."""
+class SQLiteDatabase(Database):
+    """One SQLite file (``sqlite:///path.db``)."""
 
     kind = "sqlite"
 
     def __init__(self, url: str) -> None:
-        super().__init__(url)
+        self.url = url
         path = url.removeprefix("sqlite:///")
         self.path = path if path == ":memory:" else str(Path(path))
         if self.path != ":memory:":
@@ -76,6 +65,7 @@ class SQLiteStore(Store):
             if not folder.is_dir():
                 raise StoreUnavailable(f"cannot open {url}: folder {folder} does not exist")
         self._local = threading.local()
+        self._tokens = KeepNothing()  # another process's revocation would go unnoticed: keep no token
         self._connection()  # fail now, with the path, rather than on the first request
 
     # -- connections ------------------------------------------------------------
@@ -131,6 +121,9 @@ class SQLiteStore(Store):
 
     # -- schema -----------------------------------------------------------------
 
+    def ping(self) -> tuple[int, int | None]:
+        return self.schema_version(), None
+
     def schema_version(self) -> int:
         return stored_version(self._connection(), self.display_url)
 
@@ -139,7 +132,7 @@ class SQLiteStore(Store):
 
     # -- layers -----------------------------------------------------------------
 
-    def _insert(self, layer: str, records: list[Any]) -> int:
+    def insert(self, layer: str, records: Sequence[Any]) -> int:
         columns = [c for c in _columns(layer) if not (layer == "grid_staff" and c == "id")]
         sql = f"INSERT INTO {layer} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
         spatial = layer in SPATIAL_TABLES
@@ -158,7 +151,7 @@ class SQLiteStore(Store):
                 self._execute(rtree_sql, (cursor.lastrowid, minx, maxx, miny, maxy))
         return len(records)
 
-    def _insert_incident_columns(self, batches: Iterator[IncidentBatch], rows: int) -> int:
+    def copy_incident_columns(self, batches: Iterator[IncidentBatch], rows: int) -> int:
         # The same values _insert writes for records (times as ISO 8601 UTC text with microseconds, points as
         # WKB, extra as sorted JSON), made column by column; then each row's box in the R*Tree by its rowid.
         columns = _columns("incidents")
@@ -213,8 +206,8 @@ class SQLiteStore(Store):
             params += [minx, maxx, miny, maxy]
         return join + (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
-    def _select(self, layer: str, *, bbox: BBox | None, where: dict[str, Any], limit: int | None,
-                offset: int, conditions: Sequence[Condition] = (), order_by: str | None = None) -> list[Any]:
+    def select(self, layer: str, *, bbox: BBox | None, where: dict[str, Any], limit: int | None,
+               offset: int, conditions: Sequence[Condition] = (), order_by: str | None = None) -> list[Any]:
         tail, params = self._where_sql(layer, bbox, where, conditions)
         order = order_sql(layer, order_by, prefix="t.")
         query = f"SELECT t.* FROM {layer} t{tail} ORDER BY {order}"
@@ -230,32 +223,32 @@ class SQLiteStore(Store):
         records = [r for r in records if box.intersects(r.geom)]
         return records[offset:None if limit is None else offset + limit]
 
-    def _count(self, layer: str, *, bbox: BBox | None, where: dict[str, Any],
-               conditions: Sequence[Condition] = ()) -> int:
+    def count(self, layer: str, *, bbox: BBox | None, where: dict[str, Any],
+              conditions: Sequence[Condition] = ()) -> int:
         if bbox is not None and layer not in POINT_LAYERS:
-            return len(self._select(layer, bbox=bbox, where=where, limit=None, offset=0, conditions=conditions))
+            return len(self.select(layer, bbox=bbox, where=where, limit=None, offset=0, conditions=conditions))
         tail, params = self._where_sql(layer, bbox, where, conditions)
         return int(self._execute(f"SELECT count(*) FROM {layer} t{tail}", params).fetchone()[0])
 
-    def _delete(self, layer: str, keys: list[Any]) -> int:
+    def delete(self, layer: str, keys: Sequence[Any]) -> int:
         marks = ", ".join("?" * len(keys))
-        return self._execute(f"DELETE FROM {layer} WHERE {KEYS[layer]} IN ({marks})", keys).rowcount
+        return self._execute(f"DELETE FROM {layer} WHERE {KEYS[layer]} IN ({marks})", list(keys)).rowcount
 
-    def _count_table(self, table: str) -> int:
+    def count_table(self, table: str) -> int:
         return int(self._execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
-    def _extent(self, layer: str, where: dict[str, Any]) -> BBox | None:
+    def extent(self, layer: str, where: dict[str, Any]) -> BBox | None:
         # The R*Tree twin holds each row's box (32-bit floats rounded outward): no geometry is decoded.
         tail, params = self._where_sql(layer, None, where, ())
         row = self._execute(f"SELECT MIN(r.minx), MIN(r.miny), MAX(r.maxx), MAX(r.maxy) FROM {layer} t "
                             f"JOIN {layer}_rtree r ON r.id = t.rowid{tail}", params).fetchone()
         return None if row[0] is None else (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
 
-    def _data_version(self, layer: str) -> int:
+    def data_version(self, layer: str) -> int:
         row = self._execute("SELECT version FROM data_versions WHERE layer = ?", (layer,)).fetchone()
         return int(row[0]) if row else 0
 
-    def _bump_version(self, layer: str) -> None:
+    def bump_version(self, layer: str) -> None:
         self._execute(
             "INSERT INTO data_versions (layer, version) VALUES (?, 1) "
             "ON CONFLICT (layer) DO UPDATE SET version = version + 1",
@@ -264,42 +257,27 @@ class SQLiteStore(Store):
 
     # -- portable SQL -----------------------------------------------------------
 
-    def _fetch(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    def fetch(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in self._execute(query, [_sql_value(p) for p in params])]
 
-    def _exec(self, query: str, params: Sequence[Any] = ()) -> int:
+    def read(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.fetch(query, params)  # an embedded database: no round trip to save
+
+    def execute(self, query: str, params: Sequence[Any] = ()) -> int:
         return self._execute(query, [_sql_value(p) for p in params]).rowcount
 
-    def _wkb_sql(self, column: str) -> str:
+    # SQLite sends nothing over a network: a write left for the commit is run now.
+    def execute_at_commit(self, query: str, params: Sequence[Any] = ()) -> None:
+        self.execute(query, params)
+
+    def insert_at_commit(self, layer: str, record: Any) -> None:
+        self.insert(layer, [record])
+
+    def wkb_sql(self, column: str) -> str:
         return column
 
-    def _seconds_between(self, start: str, end: str) -> str:
+    def seconds_between(self, start: str, end: str) -> str:
         return f"((julianday({end}) - julianday({start})) * 86400.0)"
 
-    # -- tokens -----------------------------------------------------------------
-
-    def _insert_token(self, token: Token) -> None:
-        if self._execute("SELECT 1 FROM tokens WHERE name = ?", (token.name,)).fetchone():
-            raise Problem(409, f"a token named '{token.name}' already exists (revoked names stay taken)",
-                          param="name")
-        self._execute(
-            "INSERT INTO tokens (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)",
-            (token.name, token.role, token.token_hash, token.created_at.isoformat()),
-        )
-
-    def token_by_hash(self, token_hash: str) -> Token | None:
-        row = self._execute(
-            "SELECT name, role, created_at FROM tokens WHERE token_hash = ? AND revoked_at IS NULL", (token_hash,)
-        ).fetchone()
-        return Token(name=row[0], role=row[1], created_at=utc(row[2])) if row else None
-
-    def tokens(self) -> list[Token]:
-        rows = self._execute("SELECT name, role, created_at FROM tokens WHERE revoked_at IS NULL ORDER BY name")
-        return [Token(name=r[0], role=r[1], created_at=utc(r[2])) for r in rows]
-
-    def revoke_token(self, *, name: str) -> bool:
-        with self.transaction():
-            cursor = self._execute(
-                "UPDATE tokens SET revoked_at = datetime('now') WHERE name = ? AND revoked_at IS NULL", (name,)
-            )
-        return cursor.rowcount == 1
+    def token_memo(self) -> TokenMemo:
+        return self._tokens

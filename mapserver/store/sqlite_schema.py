@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-from mapserver.store.base import StoreUnavailable
+from mapserver.store.database import StoreUnavailable
 from mapserver.store.migrations import APPLICATION_ID, before_baseline, next_version
 
 SPATIAL_TABLES = ("grids", "cameras", "places", "addresses", "roads", "incidents")

@@ -22,15 +22,13 @@ import logging
 import os
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import psycopg2
 import psycopg2.extensions
 
 from mapserver.store.postgis_connection import server_closed
-
-if TYPE_CHECKING:
-    from mapserver.store.base import Token
+from mapserver.store.tokens import Token
 
 CHANNEL = "mapserver_tokens"
 """The channel schema v7's trigger notifies on every change to ``tokens``."""

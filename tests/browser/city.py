@@ -193,7 +193,7 @@ def roads(community: Grid) -> list[Road]:
 def patrol_plan_request(store) -> dict[str, object]:
     """A foot patrol of an hour and a half through the community of the intensifying cell, from the middle of
     its roads (the body of POST /api/patrols/plan)."""
-    community = patrol_community(store.query("grids", where={"level": 2}))
+    community = patrol_community(store.layers.query("grids", where={"level": 2}))
     minx, miny, maxx, maxy = community.geom.bounds
     return {"area": {"grids": [community.code]}, "start": {"lon": (minx + maxx) / 2, "lat": (miny + maxy) / 2},
             "budget_min": 90, "mode": "foot"}
@@ -216,5 +216,5 @@ def load_city(store, *, now: datetime | None = None) -> dict[str, int]:
     layers["grid_staff"] = [GridStaff(grid_code=g.code, role=role, name=f"{g.code[-6:]}{role[:4]}", phone="13800000000")
                             for g in layers["grids"] if g.level == 2 for role in ("grid_leader", "grid_worker")]
     for layer, records in layers.items():
-        store.add(layer, records)
+        store.layers.add(layer, records)
     return {layer: len(records) for layer, records in layers.items()}

@@ -22,5 +22,5 @@ def title(lang: str, params: Mapping[str, Any]) -> str:
 
 
 def fetch(store: Store, query: LayerQuery) -> dict[str, Any]:
-    found = store.query("places", bbox=query.bbox, where={"kind": query.params["kind"]}, limit=query.limit)
+    found = store.layers.query("places", bbox=query.bbox, where={"kind": query.params["kind"]}, limit=query.limit)
     return collection(feature(p.code, p.geom, {"name": p.name, "kind": p.kind}) for p in found)

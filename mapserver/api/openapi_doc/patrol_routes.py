@@ -14,7 +14,7 @@ from mapserver.patrol.area import MAX_GRIDS
 from mapserver.patrol.gpx import GPX_MEDIA_TYPE
 from mapserver.patrol.request import MAX_BUDGET_MIN, MAX_MUST_VISIT
 from mapserver.patrol.settings import MODES, WINDOWS
-from mapserver.store.patrol_store import MAX_LIST
+from mapserver.store.patrols import MAX_LIST
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"

@@ -25,7 +25,8 @@ from mapserver.incidents.lifecycle import ACTIONS, STATUSES, WHISTLE_LEVELS
 from mapserver.model import CAMERA_STATUSES, GRID_LEVELS, INCIDENT_SOURCES, RECORD_TYPES, SEVERITIES
 from mapserver.parsing import INT64_MAX
 from mapserver.screen.window import WINDOW_DAYS
-from mapserver.store.base import FILTERABLE, KEYS, LAYERS, ROLES
+from mapserver.store.common import FILTERABLE, KEYS, LAYERS
+from mapserver.store.tokens import ROLES
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"

@@ -2,7 +2,7 @@
 
 Shared by both backends in portable SQL (``?`` placeholders). The table is
 append-only in the schema itself (triggers refuse UPDATE and DELETE), so this
-mixin offers no way to change or remove a record, and neither does anything
+repository offers no way to change or remove a record, and neither does anything
 else. ``detail`` is a JSON object, stored as JSON text (SQLite) or ``jsonb``.
 """
 
@@ -14,6 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from mapserver.errors import Problem
+from mapserver.store.common import check_page, utc
+from mapserver.store.database import Database
 
 MAX_ACTOR_CHARS = 200
 MAX_ACTION_CHARS = 100
@@ -60,30 +62,29 @@ def _check(record: AuditRecord) -> str:
     return text
 
 
-class AuditStore:
-    """Mixin of :class:`~mapserver.store.base.Store` for the append-only audit trail."""
+class AuditTrail:
+    """The append-only audit trail."""
 
-    def append_audit(self, record: AuditRecord) -> None:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def append(self, record: AuditRecord) -> None:
         """Append one record (in the caller's transaction, when there is one, so it stands or falls with the write)."""
-        from mapserver.store.base import utc
-
         detail = _check(record)
         # Nothing reads the record back in the write's transaction: PostGIS sends it with the COMMIT.
-        self._exec_at_commit("INSERT INTO audit_log (at, actor, role, action, target, detail, remote_addr, "
-                             "request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                             (utc(record.at), record.actor, record.role, record.action, record.target, detail,
-                              record.remote_addr, record.request_id))
+        self._db.execute_at_commit("INSERT INTO audit_log (at, actor, role, action, target, detail, remote_addr, "
+                                   "request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                   (utc(record.at), record.actor, record.role, record.action, record.target, detail,
+                                    record.remote_addr, record.request_id))
 
-    def audit_records(self, *, since: datetime | None = None, until: datetime | None = None,
-                      actor: str | None = None, action: str | None = None, target: str | None = None,
-                      limit: int = 100, offset: int = 0) -> tuple[list[AuditRecord], int]:
+    def records(self, *, since: datetime | None = None, until: datetime | None = None, actor: str | None = None,
+                action: str | None = None, target: str | None = None, limit: int = 100,
+                offset: int = 0) -> tuple[list[AuditRecord], int]:
         """Records at or after ``since`` and before ``until`` whose actor, action and target equal those given,
         newest first (by append order); and how many match in all."""
-        from mapserver.store.base import _check_page, utc
-
         if limit is None:
             raise Problem(400, "limit must be a whole number ≥ 0", param="limit")
-        _check_page(limit, offset)
+        check_page(limit, offset)
         clauses: list[str] = []
         params: list[Any] = []
         for column, value in (("at >= ?", utc(since)), ("at < ?", utc(until)), ("actor = ?", actor),
@@ -92,8 +93,8 @@ class AuditStore:
                 clauses.append(column)
                 params.append(value)
         where = " WHERE " + " AND ".join(clauses) if clauses else ""
-        rows = self._fetch(f"SELECT {_COLUMNS} FROM audit_log{where} ORDER BY seq DESC LIMIT ? OFFSET ?",  # noqa: S608
-                           [*params, limit, offset])
-        total = int(self._fetch(f"SELECT count(*) FROM audit_log{where}", params)[0][0])  # noqa: S608
+        rows = self._db.fetch(f"SELECT {_COLUMNS} FROM audit_log{where} "  # noqa: S608
+                              "ORDER BY seq DESC LIMIT ? OFFSET ?", [*params, limit, offset])
+        total = int(self._db.fetch(f"SELECT count(*) FROM audit_log{where}", params)[0][0])  # noqa: S608
         return [AuditRecord(seq=int(r[0]), at=utc(r[1]), actor=r[2], role=r[3], action=r[4], target=r[5],
                             detail=json.loads(r[6]), remote_addr=r[7], request_id=r[8]) for r in rows], total

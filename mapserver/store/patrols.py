@@ -14,6 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from mapserver.errors import Problem
+from mapserver.store.common import utc
+from mapserver.store.database import Database
 
 COLUMNS = ("id", "created_at", "created_by", "liaison", "mode", "time_window", "budget_min", "length_m",
            "duration_min")
@@ -47,17 +49,19 @@ def new_plan_id() -> str:
     return uuid.uuid4().hex
 
 
-class PatrolStore:
-    """Mixin of :class:`~mapserver.store.base.Store` for saved patrol plans."""
+class PatrolPlans:
+    """Saved patrol plans."""
 
-    def save_patrol_plan(self, plan: dict[str, Any], *, created_by: str, created_at: datetime,
-                         plan_id: str | None = None) -> PatrolPlanRow:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def save(self, plan: dict[str, Any], *, created_by: str, created_at: datetime,
+             plan_id: str | None = None) -> PatrolPlanRow:
         """Keep a plan (the planner's JSON) under a new id; return its row. The plan gets ``id`` and ``created_*``.
 
-        Call inside :meth:`transaction` to join other writes (an audit record) in one commit.
+        Call inside :meth:`~mapserver.store.Store.transaction` to join other writes (an audit record) in one
+        commit.
         """
-        from mapserver.store.base import utc
-
         for key in ("mode", "window", "budget_min", "length_m", "duration_min"):
             if key not in plan:
                 raise Problem(422, f"a patrol plan needs '{key}'", param=key)
@@ -68,28 +72,26 @@ class PatrolStore:
                             duration_min=float(plan["duration_min"]))
         kept = {**plan, "id": row.id, "created_at": when.isoformat(), "created_by": created_by}
         text = json.dumps(kept, ensure_ascii=False, separators=(",", ":"))
-        with self.transaction():
-            self._exec(f"INSERT INTO patrol_plans ({', '.join(COLUMNS)}, plan) "  # noqa: S608 - fixed columns
-                       f"VALUES ({', '.join('?' * 10)})",
-                       (row.id, row.created_at, row.created_by, row.liaison, row.mode, row.time_window,
-                        row.budget_min, row.length_m, row.duration_min, text))
-            self._bump_version("patrol_plans")
+        with self._db.transaction():
+            self._db.execute(f"INSERT INTO patrol_plans ({', '.join(COLUMNS)}, plan) "  # noqa: S608 - fixed columns
+                             f"VALUES ({', '.join('?' * 10)})",
+                             (row.id, row.created_at, row.created_by, row.liaison, row.mode, row.time_window,
+                              row.budget_min, row.length_m, row.duration_min, text))
+            self._db.bump_version("patrol_plans")
         return PatrolPlanRow(**{**row.__dict__, "plan": kept})
 
-    def patrol_plan(self, plan_id: str) -> PatrolPlanRow | None:
+    def get(self, plan_id: str) -> PatrolPlanRow | None:
         """The saved plan with this id, whole, or None."""
         query = f"SELECT {', '.join(COLUMNS)}, plan FROM patrol_plans WHERE id = ?"  # noqa: S608 - fixed columns
-        rows = self._fetch(query, (plan_id,))
+        rows = self._db.fetch(query, (plan_id,))
         return _row(rows[0]) if rows else None
 
-    def patrol_plans(self, *, liaison: str | None = None, since: datetime | None = None, limit: int = 100,
-                     offset: int = 0, whole: bool = False) -> tuple[list[PatrolPlanRow], int]:
+    def list(self, *, liaison: str | None = None, since: datetime | None = None, limit: int = 100,
+             offset: int = 0, whole: bool = False) -> tuple[list[PatrolPlanRow], int]:
         """Saved plans, newest first (by ``liaison``, created at or after ``since``), and how many match in all.
 
         ``whole`` reads each plan's JSON too (the map layer draws the routes).
         """
-        from mapserver.store.base import utc
-
         if not isinstance(limit, int) or not 0 <= limit <= MAX_LIST:
             raise Problem(400, f"limit must be a whole number 0–{MAX_LIST}", param="limit")
         if not isinstance(offset, int) or offset < 0:
@@ -104,25 +106,17 @@ class PatrolStore:
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         plan_column = ", plan" if whole else ""
         # Columns and conditions are the fixed texts above; values go in as parameters.
-        rows = self._fetch(f"SELECT {', '.join(COLUMNS)}{plan_column} FROM patrol_plans{where} "  # noqa: S608
-                           "ORDER BY created_at DESC, id LIMIT ? OFFSET ?", (*params, limit, offset))
-        total = self._fetch(f"SELECT count(*) FROM patrol_plans{where}", params)[0][0]  # noqa: S608
+        rows = self._db.fetch(f"SELECT {', '.join(COLUMNS)}{plan_column} FROM patrol_plans{where} "  # noqa: S608
+                              "ORDER BY created_at DESC, id LIMIT ? OFFSET ?", (*params, limit, offset))
+        total = self._db.fetch(f"SELECT count(*) FROM patrol_plans{where}", params)[0][0]  # noqa: S608
         return [_row(r) for r in rows], int(total)
 
-    def road_columns(self) -> tuple[list[str], list[bytes], list[bool]]:
-        """Every road's code, WKB geometry (WGS-84) and one-way flag, by code: the patrol network's input, read
-        as plain columns (no record per road, which costs several times the read for 50,000 roads)."""
-        rows = self._fetch(f"SELECT code, {self._wkb_sql('geom')}, oneway FROM roads ORDER BY code")  # noqa: S608
-        return [r[0] for r in rows], [bytes(r[1]) for r in rows], [bool(r[2]) for r in rows]
-
-    def patrol_plans_version(self) -> int:
+    def version(self) -> int:
         """A number that grows with every saved plan (caches compare it)."""
-        return self._data_version("patrol_plans")
+        return self._db.data_version("patrol_plans")
 
 
 def _row(values: tuple[Any, ...]) -> PatrolPlanRow:
-    from mapserver.store.base import utc
-
     plan = values[9] if len(values) > 9 else None
     if isinstance(plan, str):  # SQLite keeps JSON text; psycopg2 hands jsonb back decoded
         plan = json.loads(plan)

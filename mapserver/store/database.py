@@ -1,0 +1,203 @@
+"""The one interface a database backend implements: every primitive the repositories are built on.
+
+A backend subclasses :class:`Database` and defines every primitive declared here. One that leaves a
+primitive out is refused when its ``class`` statement runs (a ``TypeError`` naming what is missing), not on the
+first request that needs it. The repositories (:mod:`mapserver.store`) call only these primitives, with SQL in
+the portable form: ``?`` placeholders, column and table names written by this package, never taken from a
+request. Where the dialects differ beyond what a primitive hides, a repository chooses by :attr:`Database.kind`.
+
+Coordinates are WGS-84 (EPSG:4326) longitude/latitude degrees; times are UTC.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, ClassVar, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+from mapserver.store.common import BBox, Condition
+from mapserver.store.incident_batch import IncidentBatch
+
+SCHEMA_VERSION = 1
+"""The schema version this code reads and writes; each backend has as many migrations, the first its baseline."""
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be opened or reached; the message carries the URL with its password masked."""
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password replaced by ``***``, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class TokenMemo(Protocol):
+    """What one process keeps of the tokens it found by hash, dropped whenever the tokens table changes."""
+
+    def find(self, token_hash: str) -> tuple[Any | None, int | None]:
+        """The token kept for this hash (None: not kept), and the generation to give :meth:`keep` with a token
+        read from the table instead (None: keep nothing now)."""
+
+    def keep(self, token_hash: str, token: Any, generation: int | None) -> None:
+        """Keep a token read from the table, unless the table changed since ``generation`` was taken."""
+
+    def forget(self) -> None:
+        """Drop everything kept (this process is changing the tokens table)."""
+
+
+class KeepNothing:
+    """The memo of a backend that cannot learn of another process's change to the tokens: it keeps nothing."""
+
+    def find(self, token_hash: str) -> tuple[Any | None, int | None]:
+        return None, None
+
+    def keep(self, token_hash: str, token: Any, generation: int | None) -> None:
+        return None
+
+    def forget(self) -> None:
+        return None
+
+
+class Database(ABC):
+    """A store's database: transactions, portable SQL, layer rows, bulk writes, versions, schema and dialect."""
+
+    kind: ClassVar[str]
+    """The backend's name (``sqlite``, ``postgis``); repositories use PostgreSQL-only SQL (GROUPING SETS,
+    ``percentile_cont``, arrays) when it is ``postgis``."""
+    url: str
+    """Where the database is, as given to :func:`~mapserver.store.open_store` (with its password)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        missing = sorted(name for name in Database.__abstractmethods__
+                         if getattr(getattr(cls, name), "__isabstractmethod__", False))
+        if not isinstance(getattr(cls, "kind", None), str):
+            missing.insert(0, "kind")
+        if missing:
+            raise TypeError(f"database backend {cls.__name__} leaves out {', '.join(missing)}: a backend defines "
+                            "every primitive of mapserver.store.database.Database")
+
+    @property
+    def display_url(self) -> str:
+        """The URL with its password masked."""
+        return mask_url(self.url)
+
+    # -- transactions and portable SQL ---------------------------------------------------------------------
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """Group writes: everything inside commits together or not at all (nesting joins the outer one)."""
+
+    @abstractmethod
+    def fetch(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a portable SQL query, in the current transaction or in one of its own."""
+
+    @abstractmethod
+    def read(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of one read-only portable SQL query: in the current transaction, else alone in the fewest round
+        trips the backend can (a server backend may run it once more on a fresh connection when the server
+        dropped the first: safe for a read only)."""
+
+    @abstractmethod
+    def execute(self, query: str, params: Sequence[Any] = ()) -> int:
+        """Run a portable SQL statement; return the rows it touched."""
+
+    @abstractmethod
+    def execute_at_commit(self, query: str, params: Sequence[Any] = ()) -> None:
+        """Run a portable SQL write whose outcome the caller does not read, at the latest when the current
+        transaction commits (a backend may send it with the COMMIT); what it refuses refuses the whole
+        transaction. Statements later in the same transaction may not see it."""
+
+    # -- layer rows ---------------------------------------------------------------------------------------
+
+    @abstractmethod
+    def insert(self, layer: str, records: Sequence[Any]) -> int:
+        """Write checked, normalised records of a layer (:func:`~mapserver.store.common.normalise`); return how
+        many. A 409 problem when a key is stored already (then the transaction writes nothing)."""
+
+    @abstractmethod
+    def insert_at_commit(self, layer: str, record: Any) -> None:
+        """Write one checked, normalised record at the latest when the current transaction commits, as
+        :meth:`execute_at_commit` runs a statement (a report's incident, with its event and version bump)."""
+
+    @abstractmethod
+    def copy_incident_columns(self, batches: Iterator[IncidentBatch], rows: int) -> int:
+        """Write incidents given as columns (``rows`` of them in ``batches``, consumed while the write runs) in the
+        current transaction, the same rows :meth:`insert` writes for their records; return how many. What a
+        batch raises, or a 409 for a stored id, is raised with nothing written, and the transaction can still
+        be read in."""
+
+    @abstractmethod
+    def select(self, layer: str, *, bbox: BBox | None, where: dict[str, Any], limit: int | None, offset: int,
+               conditions: Sequence[Condition] = (), order_by: str | None = None) -> list[Any]:
+        """Records of a checked layer whose geometry intersects ``bbox`` (exactly), whose columns equal ``where``
+        (checked against FILTERABLE) and that meet ``conditions``; in ``order_by`` (checked by
+        :func:`~mapserver.store.common.order_sql`, default the key), paged by ``limit`` and ``offset``."""
+
+    @abstractmethod
+    def count(self, layer: str, *, bbox: BBox | None, where: dict[str, Any],
+              conditions: Sequence[Condition] = ()) -> int:
+        """How many records :meth:`select` would return without a limit."""
+
+    @abstractmethod
+    def delete(self, layer: str, keys: Sequence[Any]) -> int:
+        """Delete the records of a checked layer with these keys; return how many went."""
+
+    @abstractmethod
+    def extent(self, layer: str, where: dict[str, Any]) -> BBox | None:
+        """The bounding box of the geometries of a checked layer whose columns equal ``where``; None when none
+        match. A backend may round it outward (SQLite's R*Tree: up to about 3e-5°), never inward."""
+
+    @abstractmethod
+    def count_table(self, table: str) -> int:
+        """Rows in one of the store's tables (a name from :data:`~mapserver.store.common.TABLES`)."""
+
+    # -- data versions ------------------------------------------------------------------------------------
+
+    @abstractmethod
+    def data_version(self, layer: str) -> int:
+        """A number that grows with every committed write to ``layer`` (and this transaction's own bump)."""
+
+    @abstractmethod
+    def bump_version(self, layer: str) -> None:
+        """Count a write to ``layer``: with the current transaction's commit, else at once."""
+
+    # -- dialect -------------------------------------------------------------------------------------------
+
+    @abstractmethod
+    def wkb_sql(self, column: str) -> str:
+        """SQL reading a geometry column as WKB."""
+
+    @abstractmethod
+    def seconds_between(self, start: str, end: str) -> str:
+        """SQL for the seconds from timestamp column ``start`` to ``end``."""
+
+    @abstractmethod
+    def token_memo(self) -> TokenMemo:
+        """This process's memo of tokens found by hash (:class:`KeepNothing` when the backend cannot tell when
+        another process changes the tokens table)."""
+
+    # -- schema and connections ---------------------------------------------------------------------------
+
+    @abstractmethod
+    def schema_version(self) -> int:
+        """The schema version in the store; 0 when it has never been initialised."""
+
+    @abstractmethod
+    def migrate(self, *, target: int | None = None) -> int:
+        """Create the schema or upgrade it in place to ``target`` (default: the newest); return the version."""
+
+    @abstractmethod
+    def ping(self) -> tuple[int, int | None]:
+        """The schema version, and the database server's process id of the connection that answered (None for
+        an embedded database, which has no server)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections held by this process."""

@@ -1,0 +1,32 @@
+"""The base grids as areas: those of one level, which tile the district, and the district they make up.
+
+Geometries are shapely objects in WGS-84 (EPSG:4326) degrees.
+"""
+
+from __future__ import annotations
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from mapserver.model import Grid
+from mapserver.store.database import Database
+
+
+class Grids:
+    """Base grids by level, and the district as their union."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def of_level(self, level: int) -> list[Grid]:
+        """Every base grid of one level (1 street … 4 building), by code; special grids overlap base ones, so
+        they are left out of areas that must tile."""
+        return self._db.select("grids", bbox=None, where={"level": int(level), "kind": "base"}, limit=None,
+                               offset=0)
+
+    def district_area(self) -> BaseGeometry | None:
+        """The district as the union of its street (level-1) grids, or None when no grids are stored."""
+        streets = self.of_level(1)
+        if not streets:
+            return None
+        return shapely.union_all([g.geom for g in streets])

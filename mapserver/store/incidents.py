@@ -1,0 +1,212 @@
+"""Incidents: reports with idempotency keys, atomic transitions, timelines, filtered listings, bulk writes of
+columns and grid reassignment, in portable SQL run by the database (the measures: :mod:`mapserver.store.measures`).
+
+Times are UTC; positions WGS-84 (EPSG:4326) degrees. Column names in the SQL below are written here, never
+taken from a request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import shapely
+
+from mapserver.errors import Problem
+from mapserver.model import Incident, IncidentEvent, check_record
+from mapserver.store.common import BBox, Condition, check_bbox, normalise, utc
+from mapserver.store.database import Database
+from mapserver.store.incident_batch import IncidentBatch
+
+TRANSITION_COLUMNS = ("unit", "dispatched_at", "closed_at", "escalation")
+EVENT_INSERT = ("INSERT INTO incident_events (incident_id, at, actor, action, from_status, to_status, note, unit) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+OPEN = "status <> 'closed'"
+WARNING_SQL: dict[str, tuple[str, int]] = {
+    # colour → (condition, how many times "now" appears in it)
+    "purple": (f"{OPEN} AND escalation IS NOT NULL", 0),
+    "red": (f"{OPEN} AND escalation IS NULL AND due_at < ?", 1),
+    "yellow": (f"{OPEN} AND escalation IS NULL AND warn_at <= ? AND due_at >= ?", 2),
+    "green": (f"{OPEN} AND escalation IS NULL AND warn_at > ?", 1),
+}
+
+
+@dataclass(frozen=True)
+class IncidentFilter:
+    """What to list or measure: a time window on ``reported_at`` (UTC, until exclusive) and column filters."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    status: str | None = None
+    category: str | None = None
+    severity: str | None = None
+    grid: str | None = None  # a grid code of any level
+    warning: str | None = None
+    now: datetime | None = None
+
+    def conditions(self) -> list[Condition]:
+        """The SQL conditions for this filter."""
+        out: list[Condition] = []
+        if self.since is not None:
+            out.append(("reported_at >= ?", (self.since,)))
+        if self.until is not None:
+            out.append(("reported_at < ?", (self.until,)))
+        for column in ("status", "category", "severity"):
+            value = getattr(self, column)
+            if value is not None:
+                out.append((f"{column} = ?", (value,)))
+        if self.grid is not None:
+            # grid_l4 is left out: a building is the finest level, so grid_l4 = code means grid_code = code.
+            out.append(("grid_code = ? OR grid_l1 = ? OR grid_l2 = ? OR grid_l3 = ?", (self.grid,) * 4))
+        if self.warning is not None:
+            if self.now is None:
+                raise ValueError("a warning filter needs 'now'")
+            text, uses = WARNING_SQL[self.warning]
+            out.append((text, (self.now,) * uses))
+        return out
+
+
+def event_values(event: IncidentEvent) -> tuple[Any, ...]:
+    """The values of :data:`EVENT_INSERT` for one timeline entry."""
+    return (event.incident_id, event.at, event.actor, event.action, event.from_status, event.to_status, event.note,
+            event.unit)
+
+
+class Incidents:
+    """Incidents and their timelines."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def report(self, incident: Incident, *, actor: str, idempotency_key: str | None = None,
+               body_hash: str = "") -> tuple[Incident, bool]:
+        """Store a new incident and its first timeline entry; return (incident, created).
+
+        With an idempotency key, a repeat of the same body returns the incident
+        first created for it (created=False); the same key with another body is
+        a 422. Concurrent repeats create exactly one incident.
+        """
+        errors = [{"field": f, "reason": r} for f, r in check_record(incident)]
+        if errors:
+            raise Problem(422, "the incident cannot be stored", errors=errors)
+        stored = normalise(incident)
+        db = self._db
+        with db.transaction():
+            if idempotency_key is not None:
+                earlier = self._claim_key(idempotency_key, body_hash, incident)
+                if earlier is not None:
+                    return earlier, False
+            # The incident, its first timeline entry, then the version bump (last: the version row's lock is held
+            # until commit); all left for the COMMIT, which a server backend sends with them in one round trip.
+            db.insert_at_commit("incidents", stored)
+            db.execute_at_commit(EVENT_INSERT, event_values(IncidentEvent(
+                incident_id=incident.id, at=incident.reported_at, actor=actor, action="report", from_status=None,
+                to_status=incident.status, note="", unit=incident.unit)))
+            db.bump_version("incidents")
+        # What was committed is what was given (checked and normalised above): no need to read it back.
+        return stored, True
+
+    def add_columns(self, batches: Iterable[IncidentBatch], *, rows: int) -> int:
+        """Write incidents given as columns, ``rows`` of them in ``batches``, all or none (on PostGIS in one
+        COPY); return how many were written.
+
+        They must hold what :meth:`~mapserver.store.layers.Layers.add` would accept (every incident passed
+        :func:`~mapserver.model.check_record`, ids distinct): the importer's
+        columnar path checks that. ``batches`` may be a generator: it is consumed
+        while the write runs (on PostGIS, while the server stores the rows
+        before), so making a batch must not use the store; whatever it raises is
+        raised here. A 409 when an id is stored already. Either way nothing is
+        written, and the caller's transaction can still be read in.
+        """
+        if rows == 0:
+            return 0
+        with self._db.transaction():
+            written = self._db.copy_incident_columns(iter(batches), rows)
+            self._db.bump_version("incidents")
+        return written
+
+    def transition(self, *, incident_id: str, expected_version: int, event: IncidentEvent,
+                   changes: Mapping[str, Any]) -> Incident:
+        """Move an incident to ``event.to_status`` if it is still at ``expected_version``; append the event.
+
+        404 when there is no such incident; 409 when another operator moved it
+        first (its version changed). All or nothing.
+        """
+        unknown = set(changes) - set(TRANSITION_COLUMNS)
+        if unknown:
+            raise ValueError(f"transitions cannot change {sorted(unknown)}")
+        assignments = "".join(f", {column} = ?" for column in changes)
+        with self._db.transaction():
+            moved = self._db.execute(
+                f"UPDATE incidents SET status = ?, version = version + 1{assignments} "
+                "WHERE id = ? AND version = ?",
+                (event.to_status, *changes.values(), incident_id, expected_version))
+            if not moved:
+                current = self._get(incident_id)
+                if current is None:
+                    raise Problem(404, f"no incident with id '{incident_id}'", param="id")
+                raise Problem(409, f"incident {incident_id} changed meanwhile (now {current.status}, version "
+                                   f"{current.version}); reload and try again", param="version")
+            self._db.execute(EVENT_INSERT, event_values(event))
+            self._db.bump_version("incidents")
+        return self._get(incident_id)
+
+    def timeline(self, incident_id: str) -> list[IncidentEvent]:
+        """The incident's timeline, oldest first."""
+        rows = self._db.fetch("SELECT incident_id, at, actor, action, from_status, to_status, note, unit "
+                              "FROM incident_events WHERE incident_id = ? ORDER BY seq", (incident_id,))
+        return [IncidentEvent(r[0], utc(r[1]), r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
+
+    def query(self, *, bbox: BBox | None = None, where: IncidentFilter = IncidentFilter(),
+              limit: int | None = None, offset: int = 0) -> tuple[list[Incident], int]:
+        """Incidents matching ``where`` inside ``bbox``, newest first, and how many match in all."""
+        box = check_bbox(bbox)
+        conditions = where.conditions()
+        records = self._db.select("incidents", bbox=box, where={}, limit=limit, offset=offset,
+                                  conditions=conditions, order_by="-reported_at")
+        return records, self._db.count("incidents", bbox=box, where={}, conditions=conditions)
+
+    def grid_rows(self) -> tuple[list[str], np.ndarray, np.ndarray, list[tuple[str | None, ...]]]:
+        """Every incident's id, longitude, latitude (WGS-84) and grid chain (grid_code, grid_l1 … grid_l4)."""
+        rows = self._db.fetch(f"SELECT id, {self._db.wkb_sql('geom')}, grid_code, grid_l1, grid_l2, grid_l3, "
+                              "grid_l4 FROM incidents ORDER BY id")
+        points = shapely.from_wkb([bytes(r[1]) for r in rows]) if rows else np.array([])
+        return ([r[0] for r in rows], shapely.get_x(points), shapely.get_y(points), [tuple(r[2:]) for r in rows])
+
+    def set_grids(self, changes: Sequence[tuple[str, tuple[str | None, ...]]]) -> int:
+        """Give incidents a new grid chain ((id, (grid_code, l1, l2, l3, l4)) pairs), all in one transaction."""
+        with self._db.transaction():
+            if self._db.kind == "postgis" and changes:
+                # One statement for them all: the summary's statement trigger then runs once, not per incident.
+                columns = list(zip(*((incident_id, *chain) for incident_id, chain in changes), strict=True))
+                self._db.execute("UPDATE incidents AS i SET grid_code = c.g, grid_l1 = c.l1, grid_l2 = c.l2, "
+                                 "grid_l3 = c.l3, grid_l4 = c.l4 FROM unnest(?::text[], ?::text[], ?::text[], "
+                                 "?::text[], ?::text[], ?::text[]) AS c(id, g, l1, l2, l3, l4) WHERE i.id = c.id",
+                                 [list(column) for column in columns])
+            else:
+                for incident_id, chain in changes:
+                    self._db.execute("UPDATE incidents SET grid_code = ?, grid_l1 = ?, grid_l2 = ?, grid_l3 = ?, "
+                                     "grid_l4 = ? WHERE id = ?", (*chain, incident_id))
+            if changes:
+                self._db.bump_version("incidents")
+        return len(changes)
+
+    def _get(self, incident_id: str) -> Incident | None:
+        found = self._db.select("incidents", bbox=None, where={"id": incident_id}, limit=1, offset=0)
+        return found[0] if found else None
+
+    def _claim_key(self, key: str, body_hash: str, incident: Incident) -> Incident | None:
+        # Insert first: a concurrent holder of the same key makes this wait, then do nothing.
+        claimed = self._db.execute("INSERT INTO idempotency_keys (key, body_hash, incident_id, created_at) "
+                                   "VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+                                   (key, body_hash, incident.id, incident.reported_at))
+        if claimed:
+            return None
+        stored_hash, incident_id = self._db.fetch("SELECT body_hash, incident_id FROM idempotency_keys "
+                                                  "WHERE key = ?", (key,))[0]
+        if stored_hash != body_hash:
+            raise Problem(422, "this Idempotency-Key was used with a different body", param="Idempotency-Key")
+        return self._get(incident_id)

@@ -1,0 +1,73 @@
+"""API tokens, kept by their SHA-256 hex digest only (the token itself is never stored). Times are UTC."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from mapserver.errors import Problem
+from mapserver.store.common import utc
+from mapserver.store.database import Database
+
+ROLES = ("viewer", "operator", "admin")
+
+
+@dataclass(frozen=True)
+class Token:
+    """An API token's public facts; the token itself is never stored, only its SHA-256."""
+
+    name: str
+    role: str
+    created_at: datetime
+    token_hash: str = ""
+
+
+class Tokens:
+    """Live and revoked tokens by name and by hash."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+        self._memo = database.token_memo()
+
+    def add(self, *, name: str, role: str, token_hash: str) -> Token:
+        """Record a new token by its hash; 409 if the name is taken, 422 for an unknown role."""
+        if role not in ROLES:
+            raise Problem(422, f"role must be one of {', '.join(ROLES)}, got {role!r}", param="role")
+        if not name or len(name) > 100:
+            raise Problem(422, "token name must be 1–100 characters", param="name")
+        token = Token(name=name, role=role, created_at=datetime.now(UTC), token_hash=token_hash)
+        with self._db.transaction():
+            if self._db.fetch("SELECT 1 FROM tokens WHERE name = ?", (token.name,)):
+                raise Problem(409, f"a token named '{token.name}' already exists (revoked names stay taken)",
+                              param="name")
+            self._db.execute("INSERT INTO tokens (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)",
+                             (token.name, token.role, token.token_hash, token.created_at))
+        return token
+
+    def by_hash(self, token_hash: str) -> Token | None:
+        """The live (not revoked) token with this SHA-256 hex digest, or None."""
+        # Every request asks this: from what this process keeps (see Database.token_memo), else one round trip.
+        kept, generation = self._memo.find(token_hash)
+        if kept is not None:
+            return kept
+        rows = self._db.read("SELECT name, role, created_at FROM tokens WHERE token_hash = ? AND revoked_at IS NULL",
+                             (token_hash,))
+        if not rows:
+            return None
+        found = Token(name=rows[0][0], role=rows[0][1], created_at=utc(rows[0][2]))
+        self._memo.keep(token_hash, found, generation)
+        return found
+
+    def live(self) -> list[Token]:
+        """Live tokens, by name, without their hashes."""
+        rows = self._db.fetch("SELECT name, role, created_at FROM tokens WHERE revoked_at IS NULL ORDER BY name")
+        return [Token(name=r[0], role=r[1], created_at=utc(r[2])) for r in rows]
+
+    def revoke(self, *, name: str) -> bool:
+        """Revoke a token by name; False when there was no live token of that name."""
+        # This process forgets its tokens now; the others when the database tells them (Database.token_memo).
+        self._memo.forget()
+        with self._db.transaction():
+            revoked = self._db.execute("UPDATE tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
+                                       (datetime.now(UTC), name))
+        return revoked == 1
