@@ -141,6 +141,6 @@ class Layers:
 
     def road_columns(self) -> tuple[list[str], list[bytes], list[bool]]:
         """Every road's code, WKB geometry (WGS-84) and one-way flag, by code: the patrol network's input, read
-        as plain columns (no record per road, which costs several times the read for 50,000 roads)."""
+        as plain columns (no record per road: building records would cost more than the read)."""
         rows = self._db.fetch(f"SELECT code, {self._db.wkb_sql('geom')}, oneway FROM roads ORDER BY code")
         return [r[0] for r in rows], [bytes(r[1]) for r in rows], [bool(r[2]) for r in rows]

@@ -45,8 +45,8 @@ from mapserver.store.token_cache import TokenCache
 
 # Caches in every worker compare this version (read at most once a second), so no NOTIFY goes with it: one
 # would serialise every committing writer on PostgreSQL's notification queue for a message nobody listens to.
-# A layer's version is the sum of its rows, one per slot (schema version 8): concurrent writers bump rows of their
-# own, so their commits do not queue for one row's lock.
+# A layer's version is the sum of its rows, one per slot: concurrent writers bump rows of their own, so their
+# commits do not queue for one row's lock.
 _BUMP = (f"INSERT INTO data_versions (layer, slot, version) VALUES (?, {TRANSACTION_SLOT}, 1) "  # noqa: S608
          "ON CONFLICT (layer, slot) DO UPDATE SET version = data_versions.version + 1")
 COPY_BATCH = 5000  # rows turned into COPY text at a time
@@ -127,11 +127,11 @@ TRANSITION_MAX_BYTES = 256 << 20
 @contextmanager
 def _summed_by_statement(cur: psycopg2.extensions.cursor, rows: int = 0) -> Iterator[None]:
     """Around a COPY into incidents: its rows are summed into the per-day summary by the statement trigger, in one
-    pass sorted by key, not by the row trigger one at a time (schema version 8, postgis_schema.BY_STATEMENT).
+    pass sorted by key, not by the row trigger one at a time (postgis_schema.BY_STATEMENT).
 
     Given the COPY's ``rows``, work_mem is raised for it so that the trigger's transition table stays in memory:
-    beyond work_mem (4 MB by default, about 8,000 incidents) it spills to a temporary file, which the summary's
-    queries then read back three times (200,000 imported incidents: the trigger took 245 ms, 190–210 in memory).
+    beyond work_mem (4 MB by default) it spills to a temporary file, which the summary's queries then read back
+    three times.
     """
     cur.execute(f"SET LOCAL {BY_STATEMENT} = 'on'")
     wanted_kb, before_kb = min(rows * TRANSITION_ROW_BYTES, TRANSITION_MAX_BYTES) >> 10, 0
@@ -217,7 +217,7 @@ class PostGISDatabase(Database):
                     raise DatabaseDown(f"cannot connect to {self.display_url}: {str(exc).strip()}") from None
                 # psycopg2 keeps at most ``minconn`` idle connections and closes every other one given back;
                 # created with 0 (so none is opened before it is needed), it must still keep them all, or
-                # every checkout pays a new connection and a new backend (~10 ms, PostGIS loaded afresh).
+                # every checkout pays a new connection and a new backend (PostGIS loaded afresh).
                 self._pool.minconn = self.pool_max
                 self._pool_pid = os.getpid()
                 self._slots = threading.BoundedSemaphore(self.pool_max)
@@ -246,7 +246,7 @@ class PostGISDatabase(Database):
         if not conn.autocommit:  # a new connection, in no transaction yet
             conn.autocommit = True
             try:
-                with conn.cursor() as cur:  # this store's INSERTs are single reports: summed row by row (schema v9)
+                with conn.cursor() as cur:  # this store's INSERTs are single reports: summed row by row
                     cur.execute(f"SET {BY_STATEMENT} = 'off'")
             except psycopg2.Error as exc:
                 pool.putconn(conn, close=True)
@@ -565,7 +565,7 @@ class PostGISDatabase(Database):
     def _prepare_once(conn: psycopg2.extensions.connection, query: str) -> str:
         """PREPARE a statement the COMMIT carries (portable SQL, ``?`` placeholders) once per session; the
         EXECUTE that runs it. Parsed and planned once, a report's INSERTs, its audit record and the version bump
-        cost the server less at every write (sent as text, the four cost about 290 µs more a report in pgbench).
+        cost the server less at every write than the same statements sent as text.
         PREPARE outlives a rolled-back transaction, so it is never sent twice on one session."""
         name, prepare, execute = _prepared(query)
         if name not in conn.prepared:

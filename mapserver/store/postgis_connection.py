@@ -1,8 +1,7 @@
 """The PostGIS store's connections: checked before use without a round trip, BEGIN sent with the first statement.
 
-A transaction used to cost a round trip for BEGIN alone (it doubled as the check that the pooled connection
-still worked) before its first statement. On the 2-core bench machine, under a stream of reports, workers spent
-a third of their time waiting for that BEGIN's answer behind busy PostgreSQL processes. Now:
+A round trip for BEGIN alone (or for a check that the pooled connection still works) before a transaction's first
+statement would keep a worker waiting behind busy PostgreSQL processes under a stream of reports. So:
 
 * **Checked before use** by reading what the server has sent on the idle connection (:func:`server_closed`, a
   non-blocking read): a server that restarted or ended the session has sent its ``FATAL`` message and closed

@@ -2,21 +2,18 @@
 COPY and built again after it, inside the same transaction.
 
 PostgreSQL spends most of a large COPY into ``incidents`` keeping its secondary
-indexes: on the 2-core bench machine, with ten of them (eight now), 200,000 rows
-into a table of 120,000 took 12.8 s with them and 3.0 s without; building all ten
-afresh then took 4.7 s over the 320,000 rows (about 15 µs per row of the whole
-table, against about 50 µs per row written when they are kept; each index alone
-gains too, the GiST index most).
+indexes: building them afresh over the whole table costs less per row than
+keeping them up to date row by row, the GiST index most (BENCHMARKS.md).
 So when a batch holds at least :data:`REBUILD_SHARE` times the rows the table holds
 (and at least :data:`REBUILD_MIN_ROWS`), the indexes that back no constraint are
 dropped before the COPY and created again from their own definitions
 (``pg_get_indexdef``) after it. DDL is transactional: a refused import leaves them
-as they were. At a share of 1 the rebuild saves about 30%; at 0.5 under 10%, not
-worth the lock below.
+as they were. Below that share the rebuild saves too little to be worth the lock
+below.
 
 The lock: dropping an index takes an ACCESS EXCLUSIVE lock on ``incidents`` until the
 import commits, so readers of incidents (the wall, the measures, reports) wait for the
-whole import meanwhile (about 10 s for 200,000 rows). The lock is therefore asked for
+whole import meanwhile. The lock is therefore asked for
 with a timeout (:data:`LOCK_TIMEOUT`): when readers hold the table that long, the
 import keeps the indexes and writes through them instead. The primary key always
 stays (it refuses a duplicate id, and incident_events refers to it).

@@ -1,18 +1,18 @@
 """API tokens found by hash, kept in each process until PostgreSQL announces a change to the tokens table.
 
-Every request checks its token. On PostGIS that check was a round trip of its own (about 75 µs of CPU between
-client and server on the bench machine, besides the connection's checkout), for an answer that changes only when
-a token is revoked. So each process keeps the tokens it has found, and drops them all as soon as the database
-says the tokens table changed: a trigger (schema v7) sends ``NOTIFY mapserver_tokens`` with every UPDATE, DELETE
-or TRUNCATE of ``tokens``, whoever makes it (the API, ``mapserver token revoke``, a DBA's SQL), and PostgreSQL
-delivers it when that change commits. The process listens on a connection of its own and, before every use of
-what it keeps, reads whatever notification has arrived: a non-blocking read of a socket, no round trip.
+Every request checks its token. On PostGIS that check would be a round trip of its own (and a connection's
+checkout), for an answer that changes only when a token is revoked. So each process keeps the tokens it has found,
+and drops them all as soon as the database says the tokens table changed: a trigger sends ``NOTIFY
+mapserver_tokens`` with every UPDATE, DELETE or TRUNCATE of ``tokens``, whoever makes it (the API, ``mapserver token
+revoke``, a DBA's SQL), and PostgreSQL delivers it when that change commits. The process listens on a connection of
+its own and, before every use of what it keeps, reads whatever notification has arrived: a non-blocking read of a
+socket, no round trip.
 
-What that promises: the process that revokes a token refuses it at once (it forgets what it kept when it
-revokes); every other process refuses it as soon as the notification reaches it, which on one machine is within
-a millisecond of the commit. Only tokens found are kept, so a new token is read from the table on first use.
-While the listening connection is down (a database restart), nothing is kept and every check reads the table,
-as without this cache; the connection is tried again at most once a second.
+What that promises: the process that revokes a token refuses it at once (it forgets what it kept when it revokes);
+every other process refuses it as soon as the notification reaches it, which on one machine is within a millisecond
+of the commit. Only tokens found are kept, so a new token is read from the table on first use. While the listening
+connection is down (a database restart), nothing is kept and every check reads the table, as without this cache; the
+connection is tried again at most once a second.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from mapserver.store.postgis_connection import server_closed
 from mapserver.store.tokens import Token
 
 CHANNEL = "mapserver_tokens"
-"""The channel schema v7's trigger notifies on every change to ``tokens``."""
+"""The channel the schema's trigger notifies on every change to ``tokens``."""
 RETRY_AFTER_S = 1.0
 """Seconds between attempts to open the listening connection while it is down."""
 MAX_KEPT = 10_000
