@@ -38,9 +38,11 @@ from mapserver.analysis.coverage import coverage
 from mapserver.analysis.heat import heat
 from mapserver.analysis.hotspots import cell_hotspots, cell_study
 from mapserver.analysis.risk import grid_risk
+from mapserver.analysis.study import STUDY
 from mapserver.analysis.trend import emerging_hotspots
 from mapserver.config import RiskSettings
 from mapserver.demo import DemoCity, build_city, load_city
+from mapserver.derived import DerivedData
 from mapserver.store import Store, open_store
 from mapserver.store.incidents import IncidentFilter
 
@@ -57,14 +59,14 @@ def measure(label: str, call: Callable[[], Any], repeats: int = 3) -> Any:
     return answer
 
 
-def esda_reference(store: Store, where: IncidentFilter, res: int) -> None:
+def esda_reference(derived: DerivedData, where: IncidentFilter, res: int) -> None:
     """esda's G_Local(star=True, transform="B") on the same cells and weights, and its largest z difference."""
     import esda
     from libpysal.weights import W
 
     from mapserver.analysis.gistar import z_scores
 
-    cells, y = cell_study(store, where=where, res=res)
+    cells, y = cell_study(derived.store, derived.get(STUDY, res), where=where)
     matrix = ring_matrix(cells)
     started = time.perf_counter()
     with warnings.catch_warnings():
@@ -79,7 +81,9 @@ def esda_reference(store: Store, where: IncidentFilter, res: int) -> None:
           f"our z alone {ours_ms:.1f} ms; max |Δz| {np.max(np.abs(ours - reference.Zs)):.1e}", flush=True)
 
 
-def run_all(store: Store, *, last: Any, res_gi: int, label: str) -> None:
+def run_all(derived: DerivedData, *, last: Any, res_gi: int, label: str) -> None:
+    """Each answer as a request gets it: the study (kept in ``derived`` after the first) asked for inside the timing."""
+    store = derived.store
     print(f"{label}: {store.layers.count('incidents'):,} incidents, {store.layers.count('cameras'):,} cameras")
     month = IncidentFilter(since=last - timedelta(days=30), until=last)
     year = IncidentFilter()
@@ -87,22 +91,24 @@ def run_all(store: Store, *, last: Any, res_gi: int, label: str) -> None:
     measure("heat 30 d, res 9, geometry", lambda: heat(store, where=month, res=9, geometry=True))
     measure("heat 30 d, res 7 (roll-up)", lambda: heat(store, where=month, res=7))
     measure("heat all, res 9", lambda: heat(store, where=year, res=9))
-    answer = measure(f"hotspots 30 d, res {res_gi}", lambda: cell_hotspots(store, where=month, res=res_gi))
+    answer = measure(f"hotspots 30 d, res {res_gi}",
+                     lambda: cell_hotspots(store, derived.get(STUDY, res_gi), where=month))
     print(f"    {answer['units']:,} cells, classes {answer['classes']}")
-    measure(f"hotspots all, res {res_gi}", lambda: cell_hotspots(store, where=year, res=res_gi))
-    measure(f"coverage 30 d, res {res_gi}", lambda: coverage(store, where=month, res=res_gi, now=last,
-                                                              offline_after_s=10**9))
-    esda_reference(store, month, res_gi)
-    trends(store, last=last, res=res_gi)
-    risks(store, last=last)
+    measure(f"hotspots all, res {res_gi}", lambda: cell_hotspots(store, derived.get(STUDY, res_gi), where=year))
+    measure(f"coverage 30 d, res {res_gi}", lambda: coverage(store, derived.get(STUDY, res_gi), where=month,
+                                                              now=last, offline_after_s=10**9))
+    esda_reference(derived, month, res_gi)
+    trends(derived, last=last, res=res_gi)
+    risks(derived, last=last)
 
 
 COVERAGE_TARGET_MS = 2000.0  # issue 6: coverage for 12,000 cameras ≤ 2 s
 
 
-def many_cameras(store: Store, *, last: Any, res: int, total: int = 12_000, seed: int = 7) -> None:
+def many_cameras(derived: DerivedData, *, last: Any, res: int, total: int = 12_000, seed: int = 7) -> None:
     """Coverage with the demo's cameras copied (each copy moved ~200 m at random) up to ``total``, beside
     the issue's 2 s; the store keeps the extra cameras afterwards."""
+    store = derived.store
     cameras, rng = store.layers.query("cameras"), np.random.default_rng(seed)
     copies = (cameras[k % len(cameras)] for k in range(total - len(cameras)))
     extra = [replace(c, code=f"BENCH{k:05d}",
@@ -111,32 +117,32 @@ def many_cameras(store: Store, *, last: Any, res: int, total: int = 12_000, seed
     store.layers.add("cameras", extra)
     month = IncidentFilter(since=last - timedelta(days=30), until=last)
     started = time.perf_counter()
-    coverage(store, where=month, res=res, now=last, offline_after_s=10**9)
+    coverage(store, derived.get(STUDY, res), where=month, now=last, offline_after_s=10**9)
     elapsed = (time.perf_counter() - started) * 1000
     print(f"  coverage, {store.layers.count('cameras'):,} cameras: {elapsed:,.0f} ms "
           f"(÷ {COVERAGE_TARGET_MS:,.0f} ms target = {elapsed / COVERAGE_TARGET_MS:.2f})", flush=True)
 
 
-def trends(store: Store, *, last: Any, res: int) -> None:
+def trends(derived: DerivedData, *, last: Any, res: int) -> None:
     """Emerging hotspots over 8 weeks and 28 days: one grouped query, one Gi* per period, one Mann-Kendall.
     Also the significant-only hotspot answer the wall asks for."""
-    month = IncidentFilter(since=last - timedelta(days=30), until=last)
+    store, month = derived.store, IncidentFilter(since=last - timedelta(days=30), until=last)
     measure(f"hotspots 30 d, res {res}, significant only",
-            lambda: cell_hotspots(store, where=month, res=res, significant=True))
+            lambda: cell_hotspots(store, derived.get(STUDY, res), where=month, significant=True))
     answer = measure(f"trend 8 weeks, res {res}",
-                     lambda: emerging_hotspots(store, until=last, res=res).to_json())
+                     lambda: emerging_hotspots(store, derived.get(STUDY, res), until=last).to_json())
     print(f"    {answer['units']:,} cells, categories {answer['categories']}")
-    measure(f"trend 28 days, res {res}", lambda: emerging_hotspots(store, until=last, res=res, period="day",
-                                                                    periods=28).to_json())
+    measure(f"trend 28 days, res {res}", lambda: emerging_hotspots(store, derived.get(STUDY, res), until=last,
+                                                                    period="day", periods=28).to_json())
 
 
-def risks(store: Store, *, last: Any) -> None:
+def risks(derived: DerivedData, *, last: Any) -> None:
     """Grid risk colours at the end of the data, per level (grouped counts by grid_lN + Gi* on cells)."""
     settings = RiskSettings()
     for level in (2, 4):
         answer = measure(f"risk level {level}",
-                         lambda level=level: [r.to_feature() for r in grid_risk(store, settings, level=level,
-                                                                                  as_of=last)])
+                         lambda level=level: [r.to_feature() for r in grid_risk(
+                             derived.store, derived.get(STUDY, settings.hot_res), settings, level=level, as_of=last)])
         print(f"    {len(answer):,} grids, colours {risk_summary_of(answer)}")
 
 
@@ -193,8 +199,9 @@ def main() -> None:
         lite = open_store(f"sqlite:///{tmp}/bench.db")
         lite.migrate()
         load_city(lite, city, progress=False)
-        run_all(lite, last=latest(lite), res_gi=9, label="demo district · SQLite")
-        many_cameras(lite, last=latest(lite), res=9)
+        derived = DerivedData(lite)
+        run_all(derived, last=latest(lite), res_gi=9, label="demo district · SQLite")
+        many_cameras(derived, last=latest(lite), res=9)
         lite.close()
     admin = os.environ.get("MAPSERVER_BENCH_PG")
     if not admin:
@@ -204,13 +211,14 @@ def main() -> None:
         pg = open_store(url)
         pg.migrate()
         load_city(pg, city, progress=False)
-        run_all(pg, last=latest(pg), res_gi=9, label="demo district · PostGIS")
+        derived = DerivedData(pg)
+        run_all(derived, last=latest(pg), res_gi=9, label="demo district · PostGIS")
         if "--no-million" not in sys.argv:
             started = time.perf_counter()
             million(pg, city, url)
             print(f"1,000,000 synthetic incidents written in {time.perf_counter() - started:.0f} s")
-            run_all(pg, last=latest(pg), res_gi=10, label="1M synthetic · PostGIS")
-        many_cameras(pg, last=latest(pg), res=10 if "--no-million" not in sys.argv else 9)
+            run_all(derived, last=latest(pg), res_gi=10, label="1M synthetic · PostGIS")
+        many_cameras(derived, last=latest(pg), res=10 if "--no-million" not in sys.argv else 9)
         pg.close()
 
 

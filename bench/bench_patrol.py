@@ -21,7 +21,7 @@ Usage: python bench/bench_patrol.py [--no-demo] [--no-lattice] [--city] [--areas
    a shift's budget: on foot with 60 and 120 minutes and by bike with 120, as in 1. Should fewer than 20 street
    liaisons have something to patrol, the output says so and 20 community liaisons on foot with 60 minutes
    (where the budget binds) are planned as well.
-   In 1 and 2 the store's per-process caches are first built as ``mapserver serve`` builds them before forking its
+   In 1 and 2 the data derived from the store is first built as ``mapserver serve`` builds it before forking its
    workers (:func:`mapserver.serving.warm_store_caches`: the road layer's network and the hotspot study areas), so
    each row's first plan is what a worker's first plan costs; each row prints its first, median and slowest plan.
 3. A synthetic street lattice, 158 × 158 blocks of 100 m (50,244 road edges, every 4th street one-way), in
@@ -52,11 +52,10 @@ from shapely.geometry import Point, box
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_demo import machine
 
-from mapserver.analysis.study import forget_studies
 from mapserver.config import Settings
+from mapserver.derived import DerivedData
 from mapserver.errors import Problem
 from mapserver.model import Grid, Place
-from mapserver.patrol.network_cache import forget_networks
 from mapserver.patrol.planner import PlanContext, plan_patrol
 from mapserver.patrol.request import parse_plan_request
 from mapserver.serving import warm_store_caches
@@ -67,11 +66,11 @@ TARGET_RATIO = 1.2
 TARGET_SECONDS = 3.0
 
 
-def _plan(store: Store, body: dict[str, Any], now: Any, settings: Settings) -> tuple[dict[str, Any], float]:
+def _plan(derived: DerivedData, body: dict[str, Any], now: Any, settings: Settings) -> tuple[dict[str, Any], float]:
     request = parse_plan_request(body, zone=ZONE, now=now, hotspot_days=settings.patrol.hotspot_days)
     context = PlanContext(settings=settings.patrol, timezone=ZONE, offline_after_s=10**9, now=now)
     started = time.perf_counter()
-    found = plan_patrol(store, request, context)
+    found = plan_patrol(derived, request, context)
     return found, time.perf_counter() - started
 
 
@@ -132,13 +131,13 @@ def _ratio(ours: float, theirs: float) -> str:
     return f"{ours / theirs:.2f}×" if theirs else "—"
 
 
-def _compare(store: Store, label: str, names: list[str], *, n_areas: int, mode: str, budget: int) -> int:
+def _compare(derived: DerivedData, label: str, names: list[str], *, n_areas: int, mode: str, budget: int) -> int:
     """Plan each area (passing over those with nothing to patrol) and print the sums against both baselines, over
     all areas and over those where the budget binds (the plan leaves some of the offered weight behind); return
     how many areas were planned."""
     from mapserver.demo import AS_OF
 
-    settings = Settings()
+    settings, store = Settings(), derived.store
     keys = ("ours", "greedy", "nearest", "ours_hot", "greedy_hot", "nearest_hot")
     sums, binding = dict.fromkeys(keys, 0.0), dict.fromkeys(keys, 0.0)
     over, bound, planned, passed, times = 0, 0, 0, 0, []
@@ -149,7 +148,7 @@ def _compare(store: Store, label: str, names: list[str], *, n_areas: int, mode: 
         body = {"area": {"liaison": name}, "start": _start_near_centre(store, name), "budget_min": budget,
                 "mode": mode, "since": (AS_OF - timedelta(days=90)).isoformat(), "until": AS_OF.isoformat()}
         try:
-            found, seconds = _plan(store, body, AS_OF, settings)
+            found, seconds = _plan(derived, body, AS_OF, settings)
         except Problem as problem:
             if problem.status != 422:
                 raise
@@ -181,26 +180,29 @@ def _compare(store: Store, label: str, names: list[str], *, n_areas: int, mode: 
     return planned
 
 
-def _warm_as_served(store: Store) -> None:
-    """Build the caches ``mapserver serve`` builds before forking (the road network, the hotspot study areas)."""
+def _warm_as_served(store: Store) -> DerivedData:
+    """The store's derived data, built as ``mapserver serve`` builds it before forking (the grid index, the road
+    network, the hotspot study areas)."""
     started = time.perf_counter()
-    warm_store_caches(store, Settings())
+    derived = DerivedData(store)
+    warm_store_caches(derived, Settings())
     print(f"  caches built as before the fork of a served worker in {time.perf_counter() - started:.2f} s "
           f"(load average {_load()})", flush=True)
+    return derived
 
 
 def demo_district(n_areas: int, db: Path | None) -> None:
     store = _demo_store(db)
     print(f"demo district: {store.layers.count('roads'):,} road edges, {store.layers.count('incidents'):,} "
           "incidents; hotspot window the last 90 days")
-    _warm_as_served(store)
+    derived = _warm_as_served(store)
     communities = _liaisons(store, 2)
     spread = communities[::max(1, len(communities) // (2 * n_areas))]  # over the alphabet, twice what is needed
     for budget in (20, 45):
-        _compare(store, "community liaisons", spread, n_areas=n_areas, mode="foot", budget=budget)
+        _compare(derived, "community liaisons", spread, n_areas=n_areas, mode="foot", budget=budget)
     streets = _liaisons(store, 1)
     for mode, budget in (("foot", 60), ("foot", 120), ("bike", 120)):
-        _compare(store, "street liaisons (station chiefs)", streets, n_areas=n_areas, mode=mode, budget=budget)
+        _compare(derived, "street liaisons (station chiefs)", streets, n_areas=n_areas, mode=mode, budget=budget)
     store.close()
 
 
@@ -208,18 +210,18 @@ def demo_city(n_areas: int, db: Path | None) -> None:
     store = _demo_store(db, "city")
     print(f"demo city: {store.layers.count('roads'):,} road edges, {store.layers.count('incidents'):,} incidents; "
           "hotspot window the last 90 days")
-    _warm_as_served(store)
+    derived = _warm_as_served(store)
     streets = _liaisons(store, 1)
     print(f"  {len(streets)} street liaisons (station chiefs) named once; {n_areas} spread over the alphabet")
     short = 0
     for mode, budget in (("foot", 60), ("foot", 120), ("bike", 120)):
-        planned = _compare(store, "street liaisons (station chiefs)", _spread(streets, n_areas), n_areas=n_areas,
+        planned = _compare(derived, "street liaisons (station chiefs)", _spread(streets, n_areas), n_areas=n_areas,
                            mode=mode, budget=budget)
         short = max(short, n_areas - planned)
     if short:
         print(f"  fewer than {n_areas} street liaisons have something to patrol: {n_areas} community liaisons too")
         communities = _liaisons(store, 2)
-        _compare(store, "community liaisons", _spread(communities, n_areas), n_areas=n_areas, mode="foot",
+        _compare(derived, "community liaisons", _spread(communities, n_areas), n_areas=n_areas, mode="foot",
                  budget=60)
     store.close()
 
@@ -257,18 +259,15 @@ def lattice_network() -> None:
             body = {"area": {"grids": [street.code]}, "start": {"lon": centre.x, "lat": centre.y},
                     "budget_min": budget, "mode": mode}
             # Cold: nothing kept, the plan reads the roads and builds the network and the hotspot study.
-            forget_networks()
-            forget_studies()
-            _, cold = _plan(store, body, datetime.now(UTC), chosen)
+            _, cold = _plan(DerivedData(store), body, datetime.now(UTC), chosen)
             # As after `mapserver serve` starts: the network and the study built before the first request.
-            forget_networks()
-            forget_studies()
             started = time.perf_counter()
-            warm_store_caches(store, chosen)
+            derived = DerivedData(store)
+            warm_store_caches(derived, chosen)
             warm_s = time.perf_counter() - started
             runs, over = [], 0
             for _ in range(4):
-                found, seconds = _plan(store, body, datetime.now(UTC), chosen)
+                found, seconds = _plan(derived, body, datetime.now(UTC), chosen)
                 runs.append(seconds)
                 over += found["duration_min"] > budget
             later = statistics.median(runs[1:])

@@ -12,6 +12,7 @@ from typing import Any
 
 from mapserver.analysis.cells import MAX_RES, MIN_RES, hexagon
 from mapserver.analysis.coverage import coverage
+from mapserver.analysis.study import STUDY
 from mapserver.maplayers.features import collection
 from mapserver.maplayers.spec import LayerQuery
 from mapserver.store import Store
@@ -38,8 +39,8 @@ def title(lang: str, params: Mapping[str, Any]) -> str:
 
 
 def fetch(store: Store, query: LayerQuery) -> dict[str, Any]:
-    answer = coverage(store, where=IncidentFilter(since=query.since, until=query.until),
-                      res=int(query.params["res"]), now=query.now,
+    study = query.derived.get(STUDY, int(query.params["res"]))
+    answer = coverage(store, study, where=IncidentFilter(since=query.since, until=query.until), now=query.now,
                       offline_after_s=query.settings.cameras.offline_after_s)
     # Only significant hot cells are blind spots on the wall; the "top cells" fallback is for the API's report.
     blind = answer["blind_spots"] if answer["basis"] == "hot" else []

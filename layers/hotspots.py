@@ -13,6 +13,7 @@ from typing import Any
 
 from mapserver.analysis.cells import MAX_RES, MIN_RES, hexagon
 from mapserver.analysis.hotspots import cell_hotspots
+from mapserver.analysis.study import STUDY
 from mapserver.maplayers.features import collection
 from mapserver.maplayers.spec import LayerQuery
 from mapserver.store import Store
@@ -50,8 +51,8 @@ def title(lang: str, params: Mapping[str, Any]) -> str:
 
 
 def fetch(store: Store, query: LayerQuery) -> dict[str, Any]:
-    answer = cell_hotspots(store, where=IncidentFilter(since=query.since, until=query.until),
-                           res=int(query.params["res"]), significant=True)
+    answer = cell_hotspots(store, query.derived.get(STUDY, int(query.params["res"])),
+                           where=IncidentFilter(since=query.since, until=query.until), significant=True)
     wanted = hot_classes(int(query.params["confidence"]))
     hot = [c for c in answer["cells"] if c["class"] in wanted]  # hottest first
     features = [{"type": "Feature", "id": c["id"], "geometry": hexagon(c["id"]),

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mapserver.analysis.risk import grid_risk
+from mapserver.analysis.study import STUDY
 from mapserver.i18n import LEVEL_NAMES
 from mapserver.maplayers.features import collection
 from mapserver.maplayers.spec import LayerQuery
@@ -42,7 +43,9 @@ def title(lang: str, params: Mapping[str, Any]) -> str:
 
 
 def fetch(store: Store, query: LayerQuery) -> dict[str, Any]:
-    risks = grid_risk(store, query.settings.risk, level=int(query.params["level"]), as_of=query.now)
+    settings = query.settings.risk
+    risks = grid_risk(store, query.derived.get(STUDY, settings.hot_res), settings, level=int(query.params["level"]),
+                      as_of=query.now)
     # Red first, so a capped answer drops green grids before red ones.
     ranked = sorted(risks, key=lambda r: ({"red": 0, "yellow": 1}.get(r.colour, 2), r.code))
     features = []

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mapserver.analysis.cells import MAX_RES, MIN_RES, hexagon
+from mapserver.analysis.study import STUDY
 from mapserver.analysis.trend import (
     CATEGORIES,
     CONFIDENCES,
@@ -65,9 +66,10 @@ def title(lang: str, params: Mapping[str, Any]) -> str:
 
 
 def fetch(store: Store, query: LayerQuery) -> dict[str, Any]:
-    answer = emerging_hotspots(store, until=query.now, periods=int(query.params["periods"]),
-                               period=str(query.params["period"]), res=int(query.params["res"]),
-                               category=str(query.params["category"]), confidence=int(query.params["confidence"]))
+    study = query.derived.get(STUDY, int(query.params["res"]))
+    answer = emerging_hotspots(store, study, until=query.now, periods=int(query.params["periods"]),
+                               period=str(query.params["period"]), category=str(query.params["category"]),
+                               confidence=int(query.params["confidence"]))
     features = [{"type": "Feature", "id": c.id, "geometry": hexagon(c.id),
                  "properties": {"category": c.category, "z": round(c.z_final, 2), "hot_periods": c.hot_periods,
                                 "periods": len(answer.starts), "period": answer.period, "count": c.counts[-1]}}

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
+from mapserver.derived import DerivedData, Kind
 from mapserver.errors import Problem
 from mapserver.store import Store
 
@@ -115,6 +116,14 @@ class AddressMatcher:
     def _candidate(self, index: int, score: float) -> AddressCandidate:
         code, text, lon, lat = self._entries[index]
         return AddressCandidate(code=code, text=text, lon=lon, lat=lat, score=round(score, 1))
+
+
+def _build_matcher(derived: DerivedData) -> AddressMatcher:
+    return AddressMatcher.from_store(derived.store)
+
+
+ADDRESS_MATCHER: Kind[AddressMatcher] = Kind("address matcher", layers=("addresses",), build=_build_matcher)
+"""The matcher of a store's standard addresses, built again within a second of a change to them."""
 
 
 def best_address(matcher: AddressMatcher, query: str, *, min_score: float, limit: int = 5) -> tuple[

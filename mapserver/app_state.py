@@ -1,54 +1,34 @@
-"""What one running app holds: its settings, its store, and caches derived from the store."""
+"""What one running app holds: its settings, its store, and the data this process derives from the store."""
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from flask import current_app
 
-from mapserver.cache import VersionedCache
+from mapserver.addressing import ADDRESS_MATCHER, AddressMatcher
 from mapserver.config import Settings
+from mapserver.derived import DerivedData
+from mapserver.gridindex import GRID_INDEX, GridIndex
 from mapserver.store import Store
-
-if TYPE_CHECKING:
-    from mapserver.addressing import AddressMatcher
-    from mapserver.gridindex import GridIndex
-
-
-def _build_address_matcher() -> VersionedCache[AddressMatcher]:
-    from mapserver.addressing import AddressMatcher
-
-    return VersionedCache(AddressMatcher.from_store, ("addresses",))
 
 
 @dataclass
 class AppState:
     settings: Settings
     store: Store
-    _grid_index: GridIndex | None = field(default=None, repr=False)
-    _addresses: VersionedCache[AddressMatcher] | None = field(default=None, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    derived: DerivedData = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.derived = DerivedData(self.store)
 
     def grid_index(self) -> GridIndex:
         """The grid index of this app in this process, current to within a second (edits applied in place)."""
-        index = self._grid_index
-        if index is None:
-            from mapserver.gridindex import GridIndex
-
-            with self._lock:
-                if self._grid_index is None:
-                    self._grid_index = GridIndex.from_store(self.store, max_snap_m=self.settings.lookup.max_snap_m)
-                return self._grid_index
-        index.refresh_if_stale(self.store)
-        return index
+        return self.derived.get(GRID_INDEX, self.settings.lookup.max_snap_m)
 
     def address_matcher(self) -> AddressMatcher:
         """The standard-address matcher of this process, current to within a second."""
-        if self._addresses is None:
-            self._addresses = _build_address_matcher()
-        return self._addresses.get(self.store)
+        return self.derived.get(ADDRESS_MATCHER)
 
 
 def state() -> AppState:
@@ -59,3 +39,8 @@ def state() -> AppState:
 def store() -> Store:
     """The store of the app serving the current request."""
     return state().store
+
+
+def derived() -> DerivedData:
+    """The data derived from the store of the app serving the current request."""
+    return state().derived

@@ -10,20 +10,22 @@ given more than one thread, gunicorn runs those instead. uWSGI parses HTTP in C 
 
 Store connections are opened per process after the fork (both backends check the process id), so workers
 never share a socket. uWSGI forks from C, so it is asked to run Python's after-fork hooks in each worker
-(``py-call-osafterfork``): the grid index holder and the patrol network cache renew their locks there.
+(``py-call-osafterfork``): the app's derived data renews its locks there.
 
 Before forking, :func:`prepare_for_workers` builds the grid index in the master and freezes the garbage
 collector's view of the heap (``gc.freeze``): every worker starts with the index (shared copy-on-write)
 instead of stalling on its first lookup to build its own, and no worker's full collection walks the app's and
-the index's objects again (one such collection holds the whole worker; BENCHMARKS.md). The store's per-process
-caches are built there too (:func:`warm_store_caches`): the road layer's network and the hotspot study areas, so a
-worker's first patrol plan or hotspot answer does not build them.
+the index's objects again (one such collection holds the whole worker; BENCHMARKS.md). The rest of the app's
+derived data is built there too (:func:`warm_store_caches`): the road layer's network and the hotspot study areas,
+so a worker's first patrol plan or hotspot answer does not build them.
 """
 
 from __future__ import annotations
 
 import gc
 import logging
+import os
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from mapserver.config import ServerKind, Settings
-from mapserver.store import Store
+from mapserver.derived import DerivedData, Kind
 
 THREADS_PER_WORKER = 1
 """Request threads in each worker process. One: on a small machine more processes of one thread answered lookups with
@@ -84,11 +86,6 @@ def configure_logging() -> None:
 STUDY_LAYERS = ("hotspots", "blindspots", "trend")
 """Map layers whose answer is a Gi* over the district's H3 cells at their ``res`` parameter."""
 
-PREPARE_BEFORE_FORK = True
-"""Build the grid index and the store's caches and freeze the heap in the master (False: each worker builds its own
-on first use)."""
-
-
 def settle_heap() -> None:
     """Collect garbage once, then exempt every object alive now from later collections (``gc.freeze``).
 
@@ -110,42 +107,40 @@ def study_resolutions(settings: Settings) -> list[int]:
     return sorted(res for res in wanted if res <= settings.incidents.h3_resolution)
 
 
-def warm_store_caches(store: Store, settings: Settings) -> None:
-    """Build the per-process caches requests would otherwise build on first use: the road layer's network and the
-    hotspot study areas at :func:`study_resolutions`.
+def warmed_before_fork(settings: Settings) -> list[tuple[Kind[Any], tuple[Any, ...]]]:
+    """What every worker would otherwise build on first use: the grid index, the road layer's network (a worker's
+    first patrol plan) and the hotspot study areas at :func:`study_resolutions`."""
+    from mapserver.analysis.study import STUDY
+    from mapserver.gridindex import GRID_INDEX
+    from mapserver.patrol.networks import LAYER_NETWORK
 
-    A cache that cannot be built here does not stop the server: the first request that needs it builds it and
-    reports what went wrong.
-    """
-    log = logging.getLogger("mapserver")
-    try:  # the road layer's network, so no worker's first patrol plan reads and builds it
-        from mapserver.patrol.network_cache import warm
+    return [(GRID_INDEX, (settings.lookup.max_snap_m,)), (LAYER_NETWORK, ()),
+            *((STUDY, (res,)) for res in study_resolutions(settings))]
 
-        warm(store)
-    except Exception:  # any failure is the plan's to report, not a reason to refuse health checks and the map
-        log.exception("road network not built before the fork; plans will build it")
-    try:  # the district's cells and their weights, so no worker's first plan or hotspot answer builds them
-        from mapserver.analysis.study import warm as warm_studies
 
-        warm_studies(store, study_resolutions(settings))
-    except Exception:  # as for the network: the first hotspot answer builds its study
-        log.exception("hotspot study areas not built before the fork; the first answers will build them")
+def warm_store_caches(derived: DerivedData, settings: Settings) -> None:
+    """Build :func:`warmed_before_fork` in ``derived``. What cannot be built here does not stop the server: the first
+    request that needs it builds it and reports what went wrong."""
+    derived.warm(warmed_before_fork(settings))
+
+
+def _renew_locks_in_workers(derived: DerivedData) -> None:
+    kept = weakref.ref(derived)  # the hook must not keep an app alive once it is gone
+
+    def renew() -> None:
+        found = kept()
+        if found is not None:
+            found.after_fork()
+
+    os.register_at_fork(after_in_child=renew)
 
 
 def prepare_for_workers(app: Flask) -> None:
-    """In the server's master process, before forking: build what every worker needs, then :func:`settle_heap`.
-
-    A grid index that cannot be built here does not stop the server: the workers build it on first use
-    and report the error to the request that needs it, as they would without this step.
-    """
-    if not PREPARE_BEFORE_FORK:
-        return
+    """In the server's master process, before forking: build what every worker needs, have each worker renew the
+    locks of the app's derived data once, then :func:`settle_heap`."""
     state = app.extensions["mapserver"]
-    try:
-        state.grid_index()
-    except Exception:  # any failure is the lookup's to report, not a reason to refuse health checks and the map
-        logging.getLogger("mapserver").exception("grid index not built before the fork; workers will build it")
-    warm_store_caches(state.store, state.settings)
+    warm_store_caches(state.derived, state.settings)
+    _renew_locks_in_workers(state.derived)
     settle_heap()
 
 

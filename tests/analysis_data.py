@@ -8,7 +8,10 @@ import h3
 import numpy as np
 from shapely.geometry import Point, box
 
+from mapserver.analysis.study import STUDY, Study
+from mapserver.derived import DerivedData
 from mapserver.model import Grid, Incident
+from mapserver.store import Store
 
 RES = 9
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
@@ -17,6 +20,11 @@ CLUSTER = (114.63, 33.63)  # (lon, lat) of the planted cluster
 CATEGORIES = ("disputes", "public_security", "fire_hazard")
 SEVERITIES = ("general", "important", "urgent")
 STATUSES = ("reported", "dispatched", "closed")
+
+
+def study(store: Store, res: int = RES) -> Study:
+    """The district's study at ``res`` for the grids ``store`` holds now, as a new process would build it."""
+    return DerivedData(store).get(STUDY, res)
 
 
 def incidents(n_background: int = 500, n_cluster: int = 300, seed: int = 7) -> list[Incident]:

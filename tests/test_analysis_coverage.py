@@ -13,7 +13,7 @@ from mapserver.analysis.coverage import coverage, covered, views
 from mapserver.analysis.hotspots import cell_hotspots
 from mapserver.model import Camera
 from mapserver.store.incidents import IncidentFilter
-from tests.analysis_data import CLUSTER, RES, STREET, incidents
+from tests.analysis_data import CLUSTER, STREET, incidents, study
 
 GEOD = pyproj.Geod(ellps="WGS84")
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
@@ -55,8 +55,9 @@ def test_coverage_of_hot_cells_by_online_cameras_only(loaded):
         camera("off", CLUSTER, range_m=5000.0, status="offline"),
         camera("stale", CLUSTER, range_m=5000.0, status="online", last_seen=NOW - timedelta(days=2)),
     ])
-    answer = coverage(loaded, where=IncidentFilter(), res=RES, now=NOW, offline_after_s=300)
-    hot = [c for c in cell_hotspots(loaded, where=IncidentFilter(), res=RES)["cells"] if c["class"].startswith("hot")]
+    answer = coverage(loaded, study(loaded), where=IncidentFilter(), now=NOW, offline_after_s=300)
+    hot = [c for c in cell_hotspots(loaded, study(loaded), where=IncidentFilter())["cells"]
+           if c["class"].startswith("hot")]
     near = {c["id"] for c in hot if GEOD.inv(*CLUSTER, c["lon"], c["lat"])[2] < 299}
     far = {c["id"] for c in hot if GEOD.inv(*CLUSTER, c["lon"], c["lat"])[2] > 301}
     assert answer["basis"] == "hot" and answer["cameras_online"] == 1 and answer["cells"] == len(hot)
@@ -70,7 +71,7 @@ def test_coverage_of_hot_cells_by_online_cameras_only(loaded):
 
 def test_without_hot_cells_the_top_cells_by_count_are_the_targets(store):
     store.layers.add("grids", [STREET])
-    answer = coverage(store, where=IncidentFilter(), res=RES, now=NOW, offline_after_s=300)
+    answer = coverage(store, study(store), where=IncidentFilter(), now=NOW, offline_after_s=300)
     assert answer["basis"] == "top" and answer["cells"] == 0 and answer["share"] is None
 
 

@@ -11,7 +11,7 @@ from mapserver.analysis.cells import area_cells
 from mapserver.analysis.hotspots import cell_hotspots, grid_hotspots
 from mapserver.model import Grid
 from mapserver.store.incidents import IncidentFilter
-from tests.analysis_data import CLUSTER, RES, STREET, incidents
+from tests.analysis_data import CLUSTER, RES, STREET, incidents, study
 
 DATA = incidents()
 # Four community grids tiling the street; the cluster sits where they meet, the north-east one gets most of it.
@@ -28,10 +28,10 @@ def loaded(store):
 
 
 def test_every_district_cell_is_a_unit_and_the_cluster_is_hot(loaded):
-    answer = cell_hotspots(loaded, where=IncidentFilter(), res=RES)
-    study = area_cells(STREET.geom, RES)
-    assert answer["units"] == len(study) == len(answer["cells"])
-    assert answer["classes"]["not_significant"] > 0 and sum(answer["classes"].values()) == len(study)
+    answer = cell_hotspots(loaded, study(loaded), where=IncidentFilter())
+    cells = area_cells(STREET.geom, RES)
+    assert answer["units"] == len(cells) == len(answer["cells"])
+    assert answer["classes"]["not_significant"] > 0 and sum(answer["classes"].values()) == len(cells)
     zero = [c for c in answer["cells"] if c["count"] == 0]
     assert zero, "cells without incidents are part of the study area"
     centre = h3.latlng_to_cell(CLUSTER[1], CLUSTER[0], RES)
@@ -42,7 +42,7 @@ def test_every_district_cell_is_a_unit_and_the_cluster_is_hot(loaded):
 
 
 def test_no_grids_means_no_study_area(store):
-    answer = cell_hotspots(store, where=IncidentFilter(), res=RES)
+    answer = cell_hotspots(store, study(store), where=IncidentFilter())
     assert answer["units"] == 0 and answer["cells"] == []
 
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import layers
 from mapserver.config import Settings
+from mapserver.derived import DerivedData
 from mapserver.maplayers.spec import LayerQuery
 from tests.analysis_data import CLUSTER, STREET, T0, incidents
 
@@ -13,7 +14,7 @@ from tests.analysis_data import CLUSTER, STREET, T0, incidents
 def fetch(store, name: str, **params):
     module = layers.load(name)
     query = LayerQuery(params={**module.PARAMS, **params}, since=T0, until=T0 + timedelta(days=30), now=T0,
-                       settings=Settings())
+                       settings=Settings(), derived=DerivedData(store))
     return module.fetch(store, query)
 
 

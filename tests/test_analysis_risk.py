@@ -14,9 +14,10 @@ import layers
 from mapserver.analysis.cells import area_cells
 from mapserver.analysis.risk import COLOURS, grid_risk
 from mapserver.config import RiskSettings, Settings
+from mapserver.derived import DerivedData
 from mapserver.maplayers.spec import LayerQuery
 from mapserver.model import Grid, Incident
-from tests.analysis_data import STREET
+from tests.analysis_data import STREET, study
 
 AS_OF = datetime(2026, 11, 30, tzinfo=UTC)
 RES = 9
@@ -94,7 +95,7 @@ def loaded(store):
 
 
 def test_each_rule_lights_its_grid(loaded):
-    risks = {r.code: r for r in grid_risk(loaded, SETTINGS, level=2, as_of=AS_OF)}
+    risks = {r.code: r for r in grid_risk(loaded, study(loaded, SETTINGS.hot_res), SETTINGS, level=2, as_of=AS_OF)}
     assert list(risks) == sorted(risks)
     in_window = Counter(i.grid_l2 for i in DATA if AS_OF - timedelta(days=30) <= i.reported_at < AS_OF)
     for grid in GRIDS:
@@ -112,25 +113,26 @@ def test_each_rule_lights_its_grid(loaded):
 
 
 def test_as_of_sees_the_items_as_they_stood(loaded):
-    before = {r.code: r for r in grid_risk(loaded, SETTINGS, level=2, as_of=AS_OF - timedelta(days=6))}
+    hot = study(loaded, SETTINGS.hot_res)
+    before = {r.code: r for r in grid_risk(loaded, hot, SETTINGS, level=2, as_of=AS_OF - timedelta(days=6))}
     assert before[NW].overdue == 0  # nothing was due yet
-    earlier = {r.code: r for r in grid_risk(loaded, SETTINGS, level=2, as_of=AS_OF - timedelta(days=12))}
+    earlier = {r.code: r for r in grid_risk(loaded, hot, SETTINGS, level=2, as_of=AS_OF - timedelta(days=12))}
     assert earlier[SE].incidents == 300  # the old ones only: the window's background came two days later
     assert earlier[NE].incidents == 0 and earlier[NE].hot_cells == 0 and earlier[NE].colour == "green"
     lenient = RiskSettings(yellow_per_1000=1000, red_per_1000=2000, overdue_red=4)
-    calm = {r.code: r.colour for r in grid_risk(loaded, lenient, level=2, as_of=AS_OF)}
+    calm = {r.code: r.colour for r in grid_risk(loaded, hot, lenient, level=2, as_of=AS_OF)}
     assert calm == {SW: "green", SE: "green", NW: "green", NE: "yellow"}
 
 
 def test_levels_without_grids_and_bad_levels(loaded):
-    assert grid_risk(loaded, SETTINGS, level=4, as_of=AS_OF) == []
-    street = grid_risk(loaded, SETTINGS, level=1, as_of=AS_OF)
+    assert grid_risk(loaded, study(loaded, SETTINGS.hot_res), SETTINGS, level=4, as_of=AS_OF) == []
+    street = grid_risk(loaded, study(loaded, SETTINGS.hot_res), SETTINGS, level=1, as_of=AS_OF)
     assert [r.code for r in street] == [STREET.code] and street[0].incidents == len(
         [i for i in DATA if AS_OF - timedelta(days=30) <= i.reported_at < AS_OF])
     with pytest.raises(ValueError):
-        grid_risk(loaded, SETTINGS, level=5, as_of=AS_OF)
+        grid_risk(loaded, study(loaded, SETTINGS.hot_res), SETTINGS, level=5, as_of=AS_OF)
     with pytest.raises(ValueError):
-        grid_risk(loaded, SETTINGS, level=2, as_of=datetime(2026, 11, 30))
+        grid_risk(loaded, study(loaded, SETTINGS.hot_res), SETTINGS, level=2, as_of=datetime(2026, 11, 30))
 
 
 def test_red_must_be_above_yellow():
@@ -166,13 +168,15 @@ def test_risk_bad_parameters(client, tokens, store, query, param):
 
 def test_the_risk_layer_fills_each_grid_with_its_colour(loaded):
     module = layers.load("risk")
-    answer = module.fetch(loaded, LayerQuery(params=module.PARAMS, now=AS_OF, settings=Settings()))
+    answer = module.fetch(loaded, LayerQuery(params=module.PARAMS, now=AS_OF, settings=Settings(),
+                                             derived=DerivedData(loaded)))
     assert answer["numberMatched"] == 4
     assert {f["id"]: f["properties"]["risk"] for f in answer["features"]} == {SW: "red", SE: "yellow", NW: "red",
                                                                               NE: "yellow"}
     assert [f["properties"]["risk"] for f in answer["features"]] == ["red", "red", "yellow", "yellow"]  # worst first
     assert set(module.STYLE["risk_colors"]) == set(COLOURS)
-    capped = module.fetch(loaded, LayerQuery(params=module.PARAMS, now=AS_OF, limit=1, settings=Settings()))
+    capped = module.fetch(loaded, LayerQuery(params=module.PARAMS, now=AS_OF, limit=1, settings=Settings(),
+                                             derived=DerivedData(loaded)))
     assert len(capped["features"]) == 1 and capped["numberMatched"] == 4
     assert module.check_params({"level": 5}) and not module.check_params({"level": 3})
 

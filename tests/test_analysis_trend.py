@@ -22,10 +22,11 @@ from mapserver.analysis.trend import (
     period_starts,
 )
 from mapserver.config import Settings
+from mapserver.derived import DerivedData
 from mapserver.maplayers.spec import LayerQuery
 from mapserver.model import Incident
 from mapserver.store.incidents import IncidentFilter
-from tests.analysis_data import STREET
+from tests.analysis_data import STREET, study
 
 UNTIL = datetime(2026, 11, 30, tzinfo=UTC)  # a Monday: eight whole weeks from 2026-10-05
 WEEKS = 8
@@ -51,10 +52,10 @@ def _cell(name: str) -> str:
 def planted_incidents() -> list[Incident]:
     """The planted cells' incidents, plus a light background: one incident a week in every 25th study cell."""
     starts = period_starts(until=UNTIL, periods=WEEKS, period="week")
-    study = area_cells(STREET.geom, RES)
+    cells = area_cells(STREET.geom, RES)
     rows: list[tuple[str, int]] = [(_cell(name), k) for name, (_, weekly) in PLANTED.items()
                                    for k, n in enumerate(weekly) for _ in range(n)]
-    rows += [(cell, k) for k in range(WEEKS) for cell in study[::25]]
+    rows += [(cell, k) for k in range(WEEKS) for cell in cells[::25]]
     out = []
     for i, (cell, k) in enumerate(rows):
         lat, lon = h3.cell_to_latlng(cell)
@@ -154,7 +155,7 @@ def test_one_query_counts_each_period_as_separate_queries_do(loaded):
 
 
 def test_planted_cells_get_their_categories(loaded):
-    answer = emerging_hotspots(loaded, until=UNTIL, res=RES)
+    answer = emerging_hotspots(loaded, study(loaded, RES), until=UNTIL)
     rows = {c.id: c for c in answer.cells}
     for name, (_, weekly) in PLANTED.items():
         cell = _cell(name)
@@ -172,22 +173,22 @@ def test_planted_cells_get_their_categories(loaded):
 
 
 def test_category_filter_and_an_empty_store(loaded, store):
-    only = emerging_hotspots(loaded, until=UNTIL, res=RES, category="intensifying")
+    only = emerging_hotspots(loaded, study(loaded, RES), until=UNTIL, category="intensifying")
     # Gi* counts the first ring with the cell: the planted cell's ring shares its story.
     assert {c.id for c in only.cells} == set(h3.grid_disk(_cell("intensifying"), 1))
     assert only.cells[0].id == _cell("intensifying")  # strongest final z first
-    assert only.counts == emerging_hotspots(loaded, until=UNTIL, res=RES).counts
-    long_ago = emerging_hotspots(loaded, until=datetime(2020, 1, 1, tzinfo=UTC), res=RES)
+    assert only.counts == emerging_hotspots(loaded, study(loaded, RES), until=UNTIL).counts
+    long_ago = emerging_hotspots(loaded, study(loaded, RES), until=datetime(2020, 1, 1, tzinfo=UTC))
     assert long_ago.cells == [] and long_ago.counts["none"] == long_ago.units > 0
 
 
 def test_no_grids_no_cells(store):
-    answer = emerging_hotspots(store, until=UNTIL, res=RES)
+    answer = emerging_hotspots(store, study(store, RES), until=UNTIL)
     assert answer.units == 0 and answer.cells == []
 
 
 def test_daily_periods_split_the_same_incidents(loaded):
-    answer = emerging_hotspots(loaded, until=UNTIL, res=RES, period="day", periods=56)
+    answer = emerging_hotspots(loaded, study(loaded, RES), until=UNTIL, period="day", periods=56)
     total = sum(sum(c.counts) for c in answer.cells)
     assert len(answer.starts) == 56 and answer.starts[0] == UNTIL - timedelta(days=56)
     assert total <= len(DATA)
@@ -240,7 +241,8 @@ def test_the_trend_layer_draws_one_category(loaded):
     module = layers.load("trend")
     for category in ("new", "intensifying"):
         params = {**module.PARAMS, "res": RES, "category": category}
-        answer = module.fetch(loaded, LayerQuery(params=params, now=UNTIL, settings=Settings()))
+        answer = module.fetch(loaded, LayerQuery(params=params, now=UNTIL, settings=Settings(),
+                                                 derived=DerivedData(loaded)))
         assert {f["id"] for f in answer["features"]} == set(h3.grid_disk(_cell(category), 1))
         assert all(f["properties"]["category"] == category and f["geometry"]["type"] == "Polygon"
                    for f in answer["features"])

@@ -28,6 +28,7 @@ from mapserver.bulletin.week import IsoWeek, parse_week, weeks_in_year
 from mapserver.bulletin.weekly import TREND_RES, weekly_bulletin
 from mapserver.cli import main as cli_main
 from mapserver.config import Settings, StoreSettings
+from mapserver.derived import DerivedData
 from mapserver.errors import Problem
 from mapserver.model import Grid, Incident
 
@@ -218,7 +219,7 @@ def loaded(store):
 
 def bulletin(store, lang: str = "zh", level: int = 2) -> str:
     settings = Settings(store=StoreSettings(url=store.url))
-    return weekly_bulletin(store, settings, week=WEEK, now=datetime.now(UTC), lang=lang, hot_level=level)
+    return weekly_bulletin(DerivedData(store), settings, week=WEEK, now=datetime.now(UTC), lang=lang, hot_level=level)
 
 
 # -- weeks --------------------------------------------------------------------------------------------------
@@ -313,7 +314,7 @@ def test_week_boundaries_are_local_midnights(loaded):
 def test_a_week_in_progress_runs_to_now(loaded):
     now = WEEK.start + timedelta(days=3, hours=5)
     settings = Settings(store=StoreSettings(url=loaded.url))
-    text = weekly_bulletin(loaded, settings, week=WEEK, now=now)
+    text = weekly_bulletin(DerivedData(loaded), settings, week=WEEK, now=now)
     page = read(text)
     so_far = [i for i in INCIDENTS if WEEK.start <= i.reported_at < now]
     assert ints(page.tables["by-category"]["total"])[-1] == len(so_far)

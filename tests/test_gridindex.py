@@ -27,9 +27,10 @@ import shapely
 from pyproj import Geod
 from shapely.geometry import Point, Polygon, box
 
+from mapserver.derived import DerivedData
 from mapserver.errors import Problem
 from mapserver.geo import transform_geometry
-from mapserver.gridindex import GridIndex, GridRef, current_index, forget_indexes
+from mapserver.gridindex import GRID_INDEX, GridIndex, GridRef
 from mapserver.gridindex.metric import metres_per_degree
 from mapserver.model import Grid, GridStaff
 
@@ -498,35 +499,34 @@ def test_update_refuses_a_bad_grid(index):
 # -- freshness --------------------------------------------------------------------
 
 
-def test_refresh_if_stale_follows_the_store(loaded, grids):
+def test_refresh_follows_the_store(loaded, grids):
     index = GridIndex.from_store(loaded)
-    assert index.refresh_if_stale(loaded, min_interval_s=0) is False  # nothing changed
+    assert index.refresh(loaded) is False  # nothing changed
     loaded.layers.delete("grids", keys=[BD_SW])
-    assert index.refresh_if_stale(loaded, min_interval_s=3600) is False  # checked too recently
-    assert index.refresh_if_stale(loaded, min_interval_s=0) is True
+    assert index.refresh(loaded) is True
+    assert index.refresh(loaded) is False  # caught up
     assert index.lookup(114.601, 33.601).finest.code == CP_SW
     loaded.layers.add("grid_staff", [GridStaff(grid_code=CP_SW, role="grid_worker", name="新网格员")])
-    assert index.refresh_if_stale(loaded, min_interval_s=0) is True
+    assert index.refresh(loaded) is True
     assert [p.name for p in index.lookup(114.601, 33.601).staff] == ["小区网格长", "小区民警", "新网格员"]
     many = [_grid(f"411602002001{k + 100:03d}", 3, box(114.630 + k * 0.0002, 33.600, 114.6302 + k * 0.0002, 33.601),
                   CM_B) for k in range(20)]  # more changes than are applied one by one: a rebuild
     loaded.layers.add("grids", many)
-    assert index.refresh_if_stale(loaded, min_interval_s=0) is True
+    assert index.refresh(loaded) is True
     assert index.lookup(114.6301, 33.6005).finest.code == many[0].code
     _same_as_rebuilt(index, [g for g in grids if g.code != BD_SW] + many)
 
 
-def test_current_index_is_cached_and_sees_changes_within_a_second(loaded):
-    forget_indexes()
-    try:
-        first = current_index(loaded)
-        assert current_index(loaded) is first
-        assert first.lookup(114.601, 33.601).finest.code == BD_SW
-        loaded.layers.delete("grids", keys=[BD_SW])
-        time.sleep(1.05)
-        assert current_index(loaded).lookup(114.601, 33.601).finest.code == CP_SW
-    finally:
-        forget_indexes()
+def test_the_kept_index_is_refreshed_in_place_within_a_second(loaded):
+    derived = DerivedData(loaded)
+    first = derived.get(GRID_INDEX, 50.0)
+    assert derived.get(GRID_INDEX, 50.0) is first and first.max_snap_m == 50.0
+    assert first.lookup(114.601, 33.601).finest.code == BD_SW
+    loaded.layers.delete("grids", keys=[BD_SW])
+    assert derived.get(GRID_INDEX, 50.0).lookup(114.601, 33.601).finest.code == BD_SW  # checked under a second ago
+    time.sleep(1.05)
+    assert derived.get(GRID_INDEX, 50.0) is first  # the same index, edited
+    assert first.lookup(114.601, 33.601).finest.code == CP_SW
 
 
 # -- agreement with PostGIS ST_Covers on real-like data: the demo district and the real Zhoukou districts ------

@@ -14,26 +14,17 @@ import pytest
 from click.testing import CliRunner
 
 from mapserver import create_app, serving
-from mapserver.analysis.study import kept_study
+from mapserver.analysis import study as study_module
 from mapserver.auth import hash_token, new_token
 from mapserver.cli import main
-from mapserver.patrol import network_cache
+from mapserver.patrol import networks
 from mapserver.patrol.gpx import GPX_NS
-from mapserver.patrol.network_cache import forget_networks
 from mapserver.store import open_store
 from tests.conftest import settings_for
 from tests.patrol_data import load_city
 
 WINDOW = {"since": "2026-09-01", "until": "2026-11-01"}
 BODY = {"area": {"liaison": "李警官"}, "start": {"place": "P-POST"}, "budget_min": 60, **WINDOW}
-
-
-@pytest.fixture(autouse=True)
-def _no_kept_networks():
-    """Each test starts without networks kept: a PostGIS test store reuses its URL and data versions."""
-    forget_networks()
-    yield
-    forget_networks()
 
 
 def post_plan(client, headers, body=BODY):
@@ -189,18 +180,23 @@ def test_the_road_network_and_hotspot_study_built_before_the_fork_serve_the_work
     def unread(*args, **kwargs):
         raise AssertionError("the roads were read again")
 
-    monkeypatch.setattr(network_cache, "read_network", unread)
-    built = network_cache.layer_network(store)  # kept by prepare_for_workers: not read here
+    def unbuilt(*args, **kwargs):
+        raise AssertionError("the study was built again")
+
+    monkeypatch.setattr(networks, "read_network", unread)
+    monkeypatch.setattr(study_module, "build_study", unbuilt)
+    derived = app.extensions["mapserver"].derived
+    built = derived.get(networks.LAYER_NETWORK)  # kept by prepare_for_workers: not read here
     assert built.road_count == store.layers.count("roads")
     res = app.extensions["mapserver"].settings.patrol.hotspot_res
-    study = kept_study(store, res)  # the district's cells and weights, built by prepare_for_workers too
-    assert study is not None and study.cells
+    study = derived.get(study_module.STUDY, res)  # the district's cells and weights, built by prepare_for_workers too
+    assert study.cells
     pid = os.fork()
     if pid == 0:  # the worker: exit status 0 only if it planned on the master's network, with its own connection
         code = 1
         try:
             resp = app.test_client().post("/api/patrols/plan", json=BODY, headers={"Authorization": f"Bearer {secret}"})
-            same = network_cache.layer_network(store) is built and kept_study(store, res) is study
+            same = derived.get(networks.LAYER_NETWORK) is built and derived.get(study_module.STUDY, res) is study
             code = 0 if resp.status_code == 201 and resp.get_json()["stops"] and same else 2
         finally:
             os._exit(code)

@@ -9,9 +9,10 @@ import pytest
 import shapely
 from shapely.geometry import LineString, Point
 
+from mapserver.derived import DerivedData
 from mapserver.errors import Problem
 from mapserver.model import Road
-from mapserver.patrol.network_cache import forget_networks, layer_network, road_network, warm
+from mapserver.patrol.networks import LAYER_NETWORK, road_network
 from mapserver.patrol.planner import PlanContext, plan_patrol
 from mapserver.patrol.request import parse_plan_request
 from mapserver.patrol.settings import PatrolSettings
@@ -20,18 +21,12 @@ from tests.patrol_data import CLUSTER, LOOP_CENTRE, OVERDUE_AT, SEEN_CLUSTER, T0
 ZONE = "Asia/Shanghai"
 
 
-@pytest.fixture(autouse=True)
-def _no_kept_networks():
-    """Each test starts without networks kept: a PostGIS test store reuses its URL and data versions."""
-    forget_networks()
-    yield
-    forget_networks()
-
-
-def plan(store, body: dict[str, Any], **settings: Any) -> dict[str, Any]:
+def plan(store, body: dict[str, Any], *, derived: DerivedData | None = None, **settings: Any) -> dict[str, Any]:
+    """The plan for ``body``, on what ``derived`` keeps (default: nothing kept, as in a new process)."""
     patrol = PatrolSettings(**settings)
     request = parse_plan_request(body, zone=ZONE, now=T0, hotspot_days=patrol.hotspot_days)
-    return plan_patrol(store, request, PlanContext(settings=patrol, timezone=ZONE, offline_after_s=300, now=T0))
+    return plan_patrol(derived or DerivedData(store), request,
+                       PlanContext(settings=patrol, timezone=ZONE, offline_after_s=300, now=T0))
 
 
 def problem(store, body: dict[str, Any], **settings: Any) -> Problem:
@@ -200,16 +195,18 @@ def test_start_points_in_gcj02_are_converted(store):
 
 def test_the_road_layer_is_read_once_and_again_when_the_roads_change(store):
     load_city(store)
-    layer = warm(store)
+    derived = DerivedData(store)
+    layer = derived.get(LAYER_NETWORK)
     assert layer.road_count == store.layers.count("roads") and layer.codes.tolist() == [r.code for r in roads()]
     assert [g.equals_exact(r.geom, 0) for g, r in zip(layer.geoms, store.layers.query("roads"), strict=True)] \
         == [True] * layer.road_count
-    found = plan(store, {"area": {"liaison": "李警官"}, "start": {"place": "P-POST"}, "budget_min": 30})
-    assert layer_network(store) is layer and found["network"]["roads"] < layer.road_count
-    part = road_network(store, (114.60, 33.60, 114.62, 33.62))
-    assert road_network(store, (114.60, 33.60, 114.62, 33.62)) is part and part.frame == layer.frame
+    found = plan(store, {"area": {"liaison": "李警官"}, "start": {"place": "P-POST"}, "budget_min": 30},
+                 derived=derived)
+    assert derived.get(LAYER_NETWORK) is layer and found["network"]["roads"] < layer.road_count
+    part = road_network(derived, (114.60, 33.60, 114.62, 33.62))
+    assert road_network(derived, (114.60, 33.60, 114.62, 33.62)) is part and part.frame == layer.frame
     store.layers.add("roads", [Road(code="NEW1", name="新路", road_class="residential",
-                                    geom=LineString([(114.601, 33.6005), (114.6015, 33.6005)]))])
-    renewed = layer_network(store)
+                             geom=LineString([(114.601, 33.6005), (114.6015, 33.6005)]))])
+    renewed = derived.get(LAYER_NETWORK)
     assert renewed is not layer and renewed.road_count == layer.road_count + 1
-    assert road_network(store, (114.60, 33.60, 114.62, 33.62)).road_count == part.road_count + 1
+    assert road_network(derived, (114.60, 33.60, 114.62, 33.62)).road_count == part.road_count + 1

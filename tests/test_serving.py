@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from mapserver import create_app, serving
 from mapserver.auth import hash_token, new_token
 from mapserver.cli import main
+from mapserver.gridindex import GridIndex
 from mapserver.store import open_store
 from tests.conftest import settings_for
 from tests.served import KINDS, start_server
@@ -37,32 +38,36 @@ def unfrozen():
     gc.unfreeze()
 
 
-def test_prepare_builds_the_index_once_and_freezes_the_heap(store, unfrozen):
+@pytest.fixture
+def index_builds(monkeypatch) -> list[GridIndex]:
+    """Every grid index built from a store from here on."""
+    built: list[GridIndex] = []
+    from_store = GridIndex.from_store
+
+    def counted(store, **kwargs):
+        built.append(from_store(store, **kwargs))
+        return built[-1]
+
+    monkeypatch.setattr(GridIndex, "from_store", counted)
+    return built
+
+
+def test_prepare_builds_the_index_once_and_freezes_the_heap(store, unfrozen, index_builds):
     store.layers.add("grids", make_grids())
     app = create_app(settings_for(store), store=store)
     state = app.extensions["mapserver"]
-    assert state._grid_index is None  # nothing built by create_app itself
+    assert index_builds == []  # nothing built by create_app itself
     serving.prepare_for_workers(app)
-    index = state._grid_index
-    assert index is not None and len(index) == len(make_grids())
+    assert len(index_builds) == 1 and len(index_builds[0]) == len(make_grids())
     assert gc.get_freeze_count() > 0
     with app.app_context():
-        assert state.grid_index() is index  # requests use the index built before the fork, not a new one
-        assert index.lookup(114.601, 33.601).finest.code == BD_SW
-
-
-def test_prepare_can_be_turned_off(store, unfrozen, monkeypatch):
-    monkeypatch.setattr(serving, "PREPARE_BEFORE_FORK", False)
-    app = create_app(settings_for(store), store=store)
-    frozen = gc.get_freeze_count()
-    serving.prepare_for_workers(app)
-    assert app.extensions["mapserver"]._grid_index is None and gc.get_freeze_count() == frozen
+        assert state.grid_index() is index_builds[0]  # requests use the index built before the fork, not a new one
+        assert state.grid_index().lookup(114.601, 33.601).finest.code == BD_SW
+    assert len(index_builds) == 1
 
 
 def test_an_index_that_cannot_be_built_before_the_fork_does_not_stop_the_server(store, unfrozen, monkeypatch,
                                                                                  caplog):
-    from mapserver.gridindex import GridIndex
-
     store.layers.add("grids", make_grids())
     app = create_app(settings_for(store), store=store)
 
@@ -72,8 +77,7 @@ def test_an_index_that_cannot_be_built_before_the_fork_does_not_stop_the_server(
     with monkeypatch.context() as patched:
         patched.setattr(GridIndex, "from_store", broken)
         serving.prepare_for_workers(app)
-    assert app.extensions["mapserver"]._grid_index is None
-    assert "grid index not built before the fork" in caplog.text
+    assert "grid index not built before the fork" in caplog.text and "grids unreadable" in caplog.text
     with app.app_context():  # the first lookup in a worker builds it
         assert app.extensions["mapserver"].grid_index().lookup(114.601, 33.601).finest.code == BD_SW
 
@@ -88,18 +92,18 @@ def _gridded_store(path: Path) -> tuple[Any, str]:
     return store, secret
 
 
-def test_a_forked_worker_answers_from_the_inherited_index_and_its_own_connection(tmp_path, unfrozen):
+def test_a_forked_worker_answers_from_the_inherited_index_and_its_own_connection(tmp_path, unfrozen, index_builds):
     store, secret = _gridded_store(tmp_path / "fork.db")
     app = create_app(settings_for(store), store=store)
     serving.prepare_for_workers(app)
-    built = id(app.extensions["mapserver"]._grid_index)
+    assert len(index_builds) == 1
     pid = os.fork()
     if pid == 0:  # the worker: exit status 0 only if it answered right from the master's index
         code = 1
         try:
             resp = app.test_client().get("/api/lookup?lon=114.601&lat=33.601",
                                          headers={"Authorization": f"Bearer {secret}"})
-            same = id(app.extensions["mapserver"]._grid_index) == built
+            same = len(index_builds) == 1 and app.extensions["mapserver"].grid_index() is index_builds[0]
             code = 0 if resp.status_code == 200 and resp.get_json()["grid"]["code"] == BD_SW and same else 2
         finally:
             os._exit(code)
@@ -108,30 +112,74 @@ def test_a_forked_worker_answers_from_the_inherited_index_and_its_own_connection
     store.close()
 
 
-def test_prepare_builds_the_configured_hotspot_studies_and_a_worker_answers_from_them(tmp_path, unfrozen):
-    from mapserver.analysis.study import kept_study
+def test_prepare_builds_the_configured_hotspot_studies_and_a_worker_answers_from_them(tmp_path, unfrozen,
+                                                                                        monkeypatch):
+    from mapserver.analysis import study
 
+    made: list[int] = []
+    build_study = study.build_study
+    monkeypatch.setattr(study, "build_study", lambda area, res: made.append(res) or build_study(area, res))
     store, secret = _gridded_store(tmp_path / "study.db")
     settings = settings_for(store)
     app = create_app(settings, store=store)
     assert serving.study_resolutions(settings) == [settings.patrol.hotspot_res] == [9]  # the shipped layers too
     serving.prepare_for_workers(app)
-    built = kept_study(store, 9)
-    assert built is not None and len(built.cells) > 0
+    derived = app.extensions["mapserver"].derived
+    assert made == [9]
+    built = derived.get(study.STUDY, 9)
+    assert made == [9] and len(built.cells) > 0
     pid = os.fork()
     if pid == 0:  # the worker: exit status 0 only if it answered from the master's study, then rebuilt it on a write
         code = 1
         try:
             resp = app.test_client().get("/api/hotspots?res=9", headers={"Authorization": f"Bearer {secret}"})
-            same = kept_study(store, 9) is built
+            same = made == [9]
             store.layers.delete("grids", keys=[ST_B])
             after = app.test_client().get("/api/hotspots?res=9", headers={"Authorization": f"Bearer {secret}"})
-            rebuilt = kept_study(store, 9)
+            rebuilt = derived.get(study.STUDY, 9)
             code = 0 if (resp.status_code == 200 and resp.get_json()["units"] == len(built.cells) and same
-                         and rebuilt is not None and rebuilt is not built
+                         and made == [9, 9] and rebuilt is not built
                          and after.get_json()["units"] == len(rebuilt.cells) < len(built.cells)) else 2
         finally:
             os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    store.close()
+
+
+def test_a_worker_forked_while_the_master_builds_builds_for_itself(tmp_path, unfrozen):
+    """prepare_for_workers has each forked worker take locks of its own: one held by a master's thread is not its."""
+    import signal
+    import threading
+
+    from mapserver.derived import Kind
+
+    store, _ = _gridded_store(tmp_path / "locks.db")
+    app = create_app(settings_for(store), store=store)
+    serving.prepare_for_workers(app)
+    derived, master = app.extensions["mapserver"].derived, os.getpid()
+    started, release = threading.Event(), threading.Event()
+
+    def slow(_derived) -> int:
+        if os.getpid() == master:
+            started.set()
+            release.wait(10)
+        return os.getpid()
+
+    kind = Kind("slow", layers=("grids",), build=slow)
+    builder = threading.Thread(target=derived.get, args=(kind,))
+    builder.start()
+    assert started.wait(10)
+    pid = os.fork()
+    if pid == 0:  # the worker: exit status 0 only if it built the value itself within 5 s
+        code = 1
+        try:
+            signal.alarm(5)
+            code = 0 if derived.get(kind) == os.getpid() else 2
+        finally:
+            os._exit(code)
+    release.set()
+    builder.join(10)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     store.close()

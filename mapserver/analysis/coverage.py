@@ -20,6 +20,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from mapserver.analysis.hotspots import cell_hotspots
+from mapserver.analysis.study import Study
 from mapserver.cameras import effective_status
 from mapserver.model import Camera
 from mapserver.store import Store
@@ -92,14 +93,16 @@ def _targets(cells: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
     return "top", ranked[:TOP_CELLS]
 
 
-def coverage(store: Store, *, where: IncidentFilter, res: int, now: datetime, offline_after_s: int) -> dict[str, Any]:
-    """Share of hot cells (or the top cells by count) seen by online cameras, and the unseen ones ranked."""
-    basis, targets = _targets(cell_hotspots(store, where=where, res=res)["cells"])
+def coverage(store: Store, study: Study, *, where: IncidentFilter, now: datetime,
+             offline_after_s: int) -> dict[str, Any]:
+    """Share of the ``study``'s hot cells (or the top cells by count) seen by online cameras, and the unseen ones
+    ranked."""
+    basis, targets = _targets(cell_hotspots(store, study, where=where)["cells"])
     online = [c for c in store.cameras.all()
               if effective_status(c, now=now, offline_after_s=offline_after_s) == "online"]
     seen = covered([(c["lon"], c["lat"]) for c in targets], views(online))
     blind = [c for c, s in zip(targets, seen, strict=True) if not s]
     blind.sort(key=lambda c: (-c["z"], -c["count"], c["id"]))
-    return {"resolution": res, "basis": basis, "cells": len(targets), "covered": int(seen.sum()),
+    return {"resolution": study.res, "basis": basis, "cells": len(targets), "covered": int(seen.sum()),
             "share": round(float(seen.mean()), 6) if targets else None, "cameras_online": len(online),
             "blind_spots": [{k: c[k] for k in ("id", "count", "z", "class", "lon", "lat")} for c in blind]}

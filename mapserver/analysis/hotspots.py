@@ -4,8 +4,8 @@ Study area for cells: every cell at the resolution whose centre lies inside
 the union of the street (level-1) grids. Weights: binary, the cell and its
 first ring (k = 1); for grids, the grid and every grid it touches (queen
 contiguity). Counts are incidents; centres are WGS-84 (lon, lat) degrees.
-The cells' study area and weights are kept per process (:mod:`mapserver.analysis.study`);
-only the counts are read per answer.
+The cells' study area and weights are the caller's :class:`~mapserver.analysis.study.Study` (kept per process,
+:data:`mapserver.analysis.study.STUDY`); only the counts are read per answer.
 """
 
 from __future__ import annotations
@@ -20,18 +20,17 @@ from scipy import sparse
 
 from mapserver.analysis.cells import hexagon, roll_up
 from mapserver.analysis.gistar import CLASSES, GiStar, gi_star, is_significant
-from mapserver.analysis.study import study
+from mapserver.analysis.study import Study
 from mapserver.store import Store
 from mapserver.store.incidents import IncidentFilter
 
 
-def cell_study(store: Store, *, where: IncidentFilter, res: int) -> tuple[Sequence[str], np.ndarray]:
+def cell_study(store: Store, study: Study, *, where: IncidentFilter) -> tuple[Sequence[str], np.ndarray]:
     """The study area's cells (sorted) and their counts, zeros included; empty when no grids are stored.
 
     Incidents in cells outside the study area (outside the district) are left out.
     """
-    kept = study(store, res)
-    return kept.cells, kept.counts(roll_up(store.measures.cell_counts(where=where), res))
+    return study.cells, study.counts(roll_up(store.measures.cell_counts(where=where), study.res))
 
 
 def queen_matrix(geoms: Sequence[Any]) -> sparse.csr_matrix:
@@ -73,23 +72,22 @@ def _rows(ids: Sequence[str], y: np.ndarray, result: GiStar, order: np.ndarray) 
              "q": float(f"{result.q[i]:.6g}"), "class": str(result.classes[i])} for i in order]
 
 
-def cell_hotspots(store: Store, *, where: IncidentFilter, res: int, geometry: bool = False,
+def cell_hotspots(store: Store, study: Study, *, where: IncidentFilter, geometry: bool = False,
                   significant: bool = False) -> dict[str, Any]:
-    """Gi* per cell of the district at ``res``: summary and one row per cell (hottest first).
+    """Gi* per cell of the district's ``study`` (at its resolution): summary and one row per cell (hottest first).
 
     ``significant`` keeps only the cells with a hot or cold class (the summary still covers every cell), so the
     answer grows with the hotspots rather than with the district.
     """
-    kept = study(store, res)
-    y = kept.counts(roll_up(store.measures.cell_counts(where=where), res))
-    result = gi_star(y, kept.weights)
+    y = study.counts(roll_up(store.measures.cell_counts(where=where), study.res))
+    result = gi_star(y, study.weights)
     order = _order(y, result, significant)
-    rows = _rows(kept.cells, y, result, order)
+    rows = _rows(study.cells, y, result, order)
     for i, row in zip(order, rows, strict=True):
-        row["lon"], row["lat"] = kept.centre(i)
+        row["lon"], row["lat"] = study.centre(i)
         if geometry:
             row["geometry"] = hexagon(row["id"])
-    return {"resolution": res, **summary(y, result), "cells": rows}
+    return {"resolution": study.res, **summary(y, result), "cells": rows}
 
 
 def grid_hotspots(store: Store, *, where: IncidentFilter, level: int, significant: bool = False) -> dict[str, Any]:

@@ -28,6 +28,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from mapserver.analysis.hotspots import cell_hotspots
+from mapserver.analysis.study import Study
 from mapserver.maplayers.features import feature
 from mapserver.store import Store
 from mapserver.store.incidents import IncidentFilter
@@ -80,11 +81,12 @@ class GridRisk:
         return feature(self.code, self.geom, self.properties())
 
 
-def _hot_cells_per_grid(store: Store, settings: RiskSettings, grids: list[Any], where: IncidentFilter) -> np.ndarray:
+def _hot_cells_per_grid(store: Store, study: Study, settings: RiskSettings, grids: list[Any],
+                        where: IncidentFilter) -> np.ndarray:
     """How many significant hot cells have their centre inside each grid (aligned with ``grids``)."""
     out = np.zeros(len(grids), dtype=np.int64)
     wanted = {f"hot_{c}" for c in (90, 95, 99) if c >= settings.hot_confidence}
-    hot = [c for c in cell_hotspots(store, where=where, res=settings.hot_res, significant=True)["cells"]
+    hot = [c for c in cell_hotspots(store, study, where=where, significant=True)["cells"]
            if c["class"] in wanted]
     if not hot or not grids:
         return out
@@ -109,10 +111,12 @@ def _judge(settings: RiskSettings, rate: float | None, hot: int, overdue: int) -
     return colour, tuple(reasons)
 
 
-def grid_risk(store: Store, settings: RiskSettings, *, level: int, as_of: datetime) -> list[GridRisk]:
+def grid_risk(store: Store, hot_study: Study, settings: RiskSettings, *, level: int,
+              as_of: datetime) -> list[GridRisk]:
     """The risk colour of every base grid of ``level`` (1–4) at ``as_of`` (timezone-aware), by grid code.
 
-    ``settings`` is the ``risk`` section of the configuration (``state().settings.risk``). Incidents counted
+    ``settings`` is the ``risk`` section of the configuration (``state().settings.risk``); ``hot_study`` the
+    district's study at its ``hot_res`` (:data:`mapserver.analysis.study.STUDY`). Incidents counted
     are those reported in [as_of − window_days, as_of); overdue items are those open at ``as_of`` past their
     deadline, whenever reported. No grids at the level → an empty list. ValueError for a level outside 1–4 or
     a naive ``as_of``.
@@ -126,7 +130,7 @@ def grid_risk(store: Store, settings: RiskSettings, *, level: int, as_of: dateti
     if not grids:
         return []
     counts = store.measures.grid_risk_counts(level=level, since=since, as_of=as_of)
-    hot = _hot_cells_per_grid(store, settings, grids, IncidentFilter(since=since, until=as_of))
+    hot = _hot_cells_per_grid(store, hot_study, settings, grids, IncidentFilter(since=since, until=as_of))
     out = []
     for grid, hot_cells in zip(grids, hot, strict=True):
         incidents, overdue = counts.get(grid.code, (0, 0))

@@ -2,8 +2,8 @@
 
 The study area and weights are those of :mod:`mapserver.analysis.hotspots`
 (every cell at ``res`` whose centre lies inside the street grids, zero counts
-included; the cell and its first ring), kept per process by
-:mod:`mapserver.analysis.study`. Periods are consecutive spans of equal
+included; the cell and its first ring): the caller's study, kept per process
+(:data:`mapserver.analysis.study.STUDY`). Periods are consecutive spans of equal
 length (``week`` = 7 × 24 h, ``day`` = 24 h) ending at ``until`` (exclusive,
 UTC instants): period 0 is the oldest, period N − 1 the final one. Incidents
 are counted per cell and period with ONE grouped store query; Gi* runs once per
@@ -47,7 +47,7 @@ from scipy import stats
 
 from mapserver.analysis.cells import hexagon, roll_up
 from mapserver.analysis.gistar import gi_star
-from mapserver.analysis.study import study
+from mapserver.analysis.study import Study
 from mapserver.store import Store
 from mapserver.store.incidents import IncidentFilter
 
@@ -210,11 +210,12 @@ def period_counts(store: Store, *, where: IncidentFilter, starts: Sequence[datet
     return [roll_up(counts, res) for counts in per_period]
 
 
-def emerging_hotspots(store: Store, *, until: datetime, periods: int = 8, period: str = "week", res: int,
+def emerging_hotspots(store: Store, study: Study, *, until: datetime, periods: int = 8, period: str = "week",
                       category: str | None = None, confidence: int = 95,
                       incident_category: str | None = None) -> TrendResult:
-    """Emerging-hotspot category of every district cell at ``res`` over ``periods`` spans of ``period``
-    ("week" or "day") ending at ``until`` (exclusive, timezone-aware), by the rules of the module docstring.
+    """Emerging-hotspot category of every cell of the district's ``study`` (at its resolution ``res``) over
+    ``periods`` spans of ``period`` ("week" or "day") ending at ``until`` (exclusive, timezone-aware), by the rules
+    of the module docstring.
 
     ``category`` keeps only the cells of that trend category in ``cells`` (the per-category counts stay
     complete); ``confidence`` (90, 95 or 99 %) sets both what counts as hot and the Mann-Kendall significance;
@@ -232,16 +233,15 @@ def emerging_hotspots(store: Store, *, until: datetime, periods: int = 8, period
     if until.tzinfo is None:
         raise ValueError("until must be timezone-aware")
     starts = period_starts(until=until, periods=periods, period=period)
-    kept = study(store, res)
-    cells = kept.cells
+    res, cells = study.res, study.cells
     counts = {name: 0 for name in CATEGORIES}
     if not cells:
         return TrendResult(resolution=res, period=period, until=until, starts=tuple(starts), confidence=confidence,
                            units=0, counts=counts)
     per_period = period_counts(store, where=IncidentFilter(category=incident_category), starts=starts,
                                until=until, res=res)
-    y = np.array([kept.counts(p) for p in per_period], dtype=np.float64)  # periods × cells
-    weights = kept.weights
+    y = np.array([study.counts(p) for p in per_period], dtype=np.float64)  # periods × cells
+    weights = study.weights
     wanted = {f"hot_{c}" for c in CONFIDENCES if c >= confidence}
     z = np.empty_like(y)
     hot = np.zeros(y.shape, dtype=bool)
@@ -258,7 +258,7 @@ def emerging_hotspots(store: Store, *, until: datetime, periods: int = 8, period
     counts |= {str(k): int(v) for k, v in zip(names, n, strict=True)}
     keep = np.flatnonzero(classes == category) if category is not None else np.flatnonzero(classes != "none")
     keep = keep[np.lexsort((-y[keep, -1], -z[keep, -1]))]
-    rows = [TrendCell(id=cells[i], lon=float(kept.lon[i]), lat=float(kept.lat[i]), category=str(classes[i]),
+    rows = [TrendCell(id=cells[i], lon=float(study.lon[i]), lat=float(study.lat[i]), category=str(classes[i]),
                       z_final=float(z[i, -1]), tau=float(mk.tau[i]), p=float(mk.p[i]), hot_periods=int(hot[i].sum()),
                       counts=tuple(int(v) for v in y[i]), z=tuple(float(v) for v in z[i])) for i in keep]
     return TrendResult(resolution=res, period=period, until=until, starts=tuple(starts), confidence=confidence,

@@ -20,7 +20,8 @@ from mapserver.analysis.coverage import coverage
 from mapserver.analysis.heat import heat
 from mapserver.analysis.hotspots import cell_hotspots, grid_hotspots
 from mapserver.analysis.risk import grid_risk, risk_summary
-from mapserver.app_state import state, store
+from mapserver.analysis.study import STUDY
+from mapserver.app_state import derived, state, store
 from mapserver.errors import Problem
 from mapserver.incidents.lifecycle import STATUSES
 from mapserver.model import GRID_LEVELS, SEVERITIES
@@ -82,7 +83,8 @@ def hotspots() -> dict[str, Any]:
             raise Problem(400, "give res (H3 cells) or level (grids), not both", param="level")
         level = int(parse_int("level", request.args.get("level"), low=min(GRID_LEVELS), high=max(GRID_LEVELS)))
         return grid_hotspots(store(), where=where, level=level, significant=significant)
-    return cell_hotspots(store(), where=where, res=_res(), geometry=_geometry(), significant=significant)
+    res, geometry = _res(), _geometry()
+    return cell_hotspots(store(), derived().get(STUDY, res), where=where, geometry=geometry, significant=significant)
 
 
 @bp.get("/hotspots/trend")
@@ -96,12 +98,14 @@ def hotspot_trend() -> dict[str, Any]:
     period = parse_choice("period", args.get("period"), trend.PERIOD_LENGTHS) or "week"
     if not _representable(until, trend.PERIOD_LENGTHS[period] * periods):
         raise Problem(400, f"until {until.isoformat()} leaves no room for {periods} periods before it", param="until")
-    answer = trend.emerging_hotspots(
-        store(), until=until, res=_res(), periods=periods, period=period,
-        category=parse_choice("category", args.get("category"), trend.CATEGORIES),
-        confidence=int(parse_choice("confidence", args.get("confidence"), map(str, trend.CONFIDENCES)) or 95),
-        incident_category=parse_choice("incident_category", args.get("incident_category"), settings.categories))
-    return answer.feature_collection() if _geometry() else answer.to_json()
+    res = _res()
+    category = parse_choice("category", args.get("category"), trend.CATEGORIES)
+    confidence = int(parse_choice("confidence", args.get("confidence"), map(str, trend.CONFIDENCES)) or 95)
+    incident_category = parse_choice("incident_category", args.get("incident_category"), settings.categories)
+    geometry = _geometry()  # every parameter checked before the study is built (seconds, the first time)
+    answer = trend.emerging_hotspots(store(), derived().get(STUDY, res), until=until, periods=periods, period=period,
+                                     category=category, confidence=confidence, incident_category=incident_category)
+    return answer.feature_collection() if geometry else answer.to_json()
 
 
 @bp.get("/grids/risk")
@@ -115,7 +119,7 @@ def risk_colours() -> dict[str, Any]:
     if not _representable(as_of, timedelta(days=settings.risk.window_days)):
         raise Problem(400, f"as_of {as_of.isoformat()} leaves no room for the {settings.risk.window_days}-day window",
                       param="as_of")
-    risks = grid_risk(store(), settings.risk, level=level, as_of=as_of)
+    risks = grid_risk(store(), derived().get(STUDY, settings.risk.hot_res), settings.risk, level=level, as_of=as_of)
     return {"type": "FeatureCollection", "level": level, "as_of": as_of.isoformat(),
             "window_days": settings.risk.window_days, "colours": risk_summary(risks),
             "features": [r.to_feature() for r in risks]}
@@ -126,5 +130,5 @@ def camera_coverage() -> dict[str, Any]:
     """Share of hot cells covered by online cameras now, and the blind spots ranked by z then count."""
     reject_unknown(request.args, ("since", "until", "category", "res"))
     where = _filter(with_severity_status=False)
-    return coverage(store(), where=where, res=_res(), now=datetime.now(UTC),
+    return coverage(store(), derived().get(STUDY, _res()), where=where, now=datetime.now(UTC),
                     offline_after_s=state().settings.cameras.offline_after_s)

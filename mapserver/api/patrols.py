@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from mapserver import audit
-from mapserver.app_state import state, store
+from mapserver.app_state import derived, state, store
 from mapserver.auth import current_token, request_actor
 from mapserver.errors import Problem
 from mapserver.parsing import parse_choice, parse_int, parse_json, reject_unknown
@@ -43,7 +43,7 @@ def plan() -> tuple[Response, int]:
                                 hotspot_days=settings.patrol.hotspot_days)
     context = PlanContext(settings=settings.patrol, timezone=settings.incidents.timezone,
                           offline_after_s=settings.cameras.offline_after_s, now=now)
-    planned = plan_patrol(store(), wanted, context)
+    planned = plan_patrol(derived(), wanted, context)
     with store().transaction():
         row = store().patrols.save(planned, created_by=_actor(), created_at=now)
         audit.record(store(), actor=request_actor(), action="patrol.plan", target=row.id,

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, request
 
-from mapserver.app_state import state, store
+from mapserver.app_state import derived, state
 from mapserver.auth import requires_role
 from mapserver.bulletin.render import style_sheet
 from mapserver.bulletin.week import parse_week
@@ -44,7 +44,7 @@ def weekly() -> Response:
     lang = parse_choice("lang", request.args.get("lang"), LANGS) or settings.map.lang
     level = parse_int("level", request.args.get("level"), default=HOT_GRID_LEVELS[0], low=min(HOT_GRID_LEVELS),
                       high=max(HOT_GRID_LEVELS))
-    page = weekly_bulletin(store(), settings, week=week, now=now, lang=lang, hot_level=int(level))
+    page = weekly_bulletin(derived(), settings, week=week, now=now, lang=lang, hot_level=int(level))
     resp = Response(page, mimetype="text/html")
     resp.headers["Content-Security-Policy"] = page_policy()
     resp.headers["Content-Disposition"] = f'inline; filename="bulletin-{week.label}.html"'

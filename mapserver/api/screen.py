@@ -15,7 +15,7 @@ from urllib.parse import urlencode, urlsplit
 from flask import Blueprint, Response, request, url_for
 
 from mapserver.api.problems import problem_response
-from mapserver.app_state import state, store
+from mapserver.app_state import derived, state, store
 from mapserver.auth import hash_token
 from mapserver.errors import Problem
 from mapserver.i18n import parse_lang
@@ -139,7 +139,8 @@ def screen_layer(key: str) -> Response:
     clock = _clock(now) if layer.uses_clock else 0
     limit = screen_state().settings.max_features
     cache_key = ("layer", key, layer.data_versions(current), since.isoformat() if since else "", bbox, clock, limit)
-    query = LayerQuery(params=layer.params, bbox=bbox, since=since, limit=limit, now=now, settings=state().settings)
+    query = LayerQuery(params=layer.params, bbox=bbox, since=since, limit=limit, now=now, settings=state().settings,
+                       derived=derived())
     return _json_answer(cache_key, lambda: layer.fetch(current, query))
 
 

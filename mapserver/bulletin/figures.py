@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from mapserver.analysis.coverage import coverage
+from mapserver.analysis.study import Study
 from mapserver.bulletin.week import IsoWeek
 from mapserver.model import Grid, Incident
 from mapserver.store import Store
@@ -125,8 +126,9 @@ def hot_grid_rows(store: Store, weeks: list[IsoWeek], level: int, as_of: datetim
 
 
 def gather(store: Store, week: IsoWeek, *, categories: dict[str, str], now: datetime, hot_level: int,
-           blind_res: int, offline_after_s: int) -> Figures:
-    """The bulletin's figures for ``week``, read from ``store``; ``now`` caps the week in progress."""
+           blind_study: Study, offline_after_s: int) -> Figures:
+    """The bulletin's figures for ``week``, read from ``store``; ``now`` caps the week in progress; blind spots are
+    cells of ``blind_study``."""
     weeks = [*week.previous(HISTORY_WEEKS), week]
     as_of = min(week.end, now)
     kpis = [store.measures.kpis(where=week_filter(w, as_of), now=as_of, group_level=1) for w in weeks]
@@ -135,7 +137,7 @@ def gather(store: Store, week: IsoWeek, *, categories: dict[str, str], now: date
     items, overdue_total = store.incidents.query(where=overdue, limit=OVERDUE_LISTED)
     overdue_by_street = store.measures.grid_counts(where=overdue, level=1)
     # Camera status at the end of the week: a heartbeat after it still counts as online then.
-    blind = coverage(store, where=week_filter(week, as_of), res=blind_res, now=as_of, offline_after_s=offline_after_s)
+    blind = coverage(store, blind_study, where=week_filter(week, as_of), now=as_of, offline_after_s=offline_after_s)
     return Figures(
         week=week, weeks=weeks, as_of=as_of,
         totals=[k["total"] for k in kpis],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mapserver.analysis.study import Study
 from mapserver.analysis.trend import TrendCell, emerging_hotspots
 from mapserver.bulletin.week import IsoWeek
 from mapserver.store import Store
@@ -29,11 +30,10 @@ class HotspotChanges:
     counts: dict[str, int]  # study cells per trend category
 
 
-def hotspot_changes(store: Store, week: IsoWeek, *, weeks: int, res: int) -> HotspotChanges:
-    """Emerging-hotspot classes over ``weeks`` weeks ending with ``week``, at H3 resolution ``res``."""
-    result = emerging_hotspots(store, until=week.end, periods=weeks, period="week", res=res,
-                               confidence=CONFIDENCE)
-    return HotspotChanges(resolution=res, confidence=CONFIDENCE,
+def hotspot_changes(store: Store, study: Study, week: IsoWeek, *, weeks: int) -> HotspotChanges:
+    """Emerging-hotspot classes of the cells of ``study`` over ``weeks`` weeks ending with ``week``."""
+    result = emerging_hotspots(store, study, until=week.end, periods=weeks, period="week", confidence=CONFIDENCE)
+    return HotspotChanges(resolution=study.res, confidence=CONFIDENCE,
                           new=[c for c in result.cells if c.category == "new"],
                           intensifying=[c for c in result.cells if c.category == "intensifying"],
                           counts=dict(result.counts))

@@ -20,6 +20,7 @@ from mapserver.bulletin.week import parse_week
 from mapserver.bulletin.weekly import HOT_GRID_LEVELS, weekly_bulletin
 from mapserver.bulletin.words import LANGS
 from mapserver.cli.common import configured_store, context_settings, friendly_errors
+from mapserver.derived import DerivedData
 from mapserver.errors import Problem
 
 
@@ -48,7 +49,7 @@ def bulletin_command(ctx: click.Context, week_text: str, out: Path | None, fmt: 
         raise click.BadParameter("a PDF needs a file: give --out FILE", param_hint="--out")
     store = configured_store(settings)
     try:
-        page = weekly_bulletin(store, settings, week=week, now=now, lang=lang or settings.map.lang,
+        page = weekly_bulletin(DerivedData(store), settings, week=week, now=now, lang=lang or settings.map.lang,
                                hot_level=int(level))
     finally:
         store.close()

@@ -79,6 +79,7 @@ def plan_command(ctx: click.Context, liaison: str | None, grids: tuple[str, ...]
                  gpx: Path | None, geojson: Path | None, save: bool) -> None:
     """Plan a closed patrol route through the area's hot cells, blind spots, key places and overdue incidents."""
     from mapserver import audit
+    from mapserver.derived import DerivedData
     from mapserver.patrol.planner import PlanContext, plan_patrol
     from mapserver.patrol.request import parse_plan_request
 
@@ -98,8 +99,9 @@ def plan_command(ctx: click.Context, liaison: str | None, grids: tuple[str, ...]
     now = datetime.now(UTC)
     wanted = parse_plan_request(body, zone=settings.incidents.timezone, now=now,
                                 hotspot_days=settings.patrol.hotspot_days)
-    plan = plan_patrol(store, wanted, PlanContext(settings=settings.patrol, timezone=settings.incidents.timezone,
-                                                  offline_after_s=settings.cameras.offline_after_s, now=now))
+    context = PlanContext(settings=settings.patrol, timezone=settings.incidents.timezone,
+                          offline_after_s=settings.cameras.offline_after_s, now=now)
+    plan = plan_patrol(DerivedData(store), wanted, context)
     if save:
         with store.transaction():
             row = store.patrols.save(plan, created_by=audit.cli_actor().name, created_at=now)

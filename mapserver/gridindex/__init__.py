@@ -5,11 +5,11 @@ axis order (lon, lat); distances are **metres**.
 
 API (see :class:`GridIndex`)::
 
-    index = GridIndex.from_store(store, max_snap_m=50.0)      # or current_index(store) per request
+    index = GridIndex.from_store(store, max_snap_m=50.0)      # or derived.get(GRID_INDEX, 50.0) per request
     index.lookup(lon, lat) -> Lookup | None                     # chain, special, staff, police_liaison, …
     index.assign(lons, lats) -> numpy array of str              # finest base grid code, "" for none
     index.update_grid(grid); index.remove_grid(code)            # edits in place
-    index.refresh_if_stale(store) -> bool                       # catch up with the store (≤ 1 check/s)
+    index.refresh(store) -> bool                                # catch up with the store
 
 Semantics
 ---------
@@ -75,18 +75,18 @@ Structures, and which serves where
 
 Freshness and threads
 ---------------------
-``refresh_if_stale(store)`` compares ``store.layers.data_version("grids")`` and
-``("grid_staff")`` with those it was built from, at most once per second; a
-few changed grids are applied as edits, many cause a rebuild, a staff change only
-recomputes the lookup material. :func:`current_index` caches one index per store
-URL and process. Readers never lock: each call takes one immutable snapshot;
+``refresh(store)`` compares ``store.layers.data_version("grids")`` and
+``("grid_staff")`` with those it was built from; a few changed grids are
+applied as edits, many cause a rebuild, a staff change only recomputes the
+lookup material. :data:`GRID_INDEX` keeps one index per store in a process's
+:class:`mapserver.derived.DerivedData` and refreshes it at most once a second.
+Readers never lock: each call takes one immutable snapshot;
 writers build a new snapshot (copying the 4-byte-per-cell table) and swap it in.
 """
 
 from __future__ import annotations
 
-from mapserver.gridindex.holder import current_index, forget_indexes
-from mapserver.gridindex.index import GridIndex
+from mapserver.gridindex.index import GRID_INDEX, GridIndex
 from mapserver.gridindex.meta import GridRef, Lookup
 
-__all__ = ["GridIndex", "GridRef", "Lookup", "current_index", "forget_indexes"]
+__all__ = ["GRID_INDEX", "GridIndex", "GridRef", "Lookup"]

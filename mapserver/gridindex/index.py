@@ -17,6 +17,7 @@ import numpy as np
 import shapely
 from rtree import index as rtree_index
 
+from mapserver.derived import Kind
 from mapserver.errors import Problem
 from mapserver.gridindex import cover as cv
 from mapserver.gridindex.meta import GridRef, Lookup, Meta, build_meta, staff_by_code, update_meta
@@ -28,6 +29,7 @@ from mapserver.model import Grid, GridStaff, check_record
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
 
+    from mapserver.derived import DerivedData
     from mapserver.store import Store
 
 _CENTRE = shapely.Point(0.0, 0.0)  # the query point in its own frame
@@ -144,7 +146,6 @@ class GridIndex:
         self._rtree_lock = threading.Lock()  # libspatialindex is not safe for a read during a write
         self._refresh_lock = threading.Lock()
         self._versions: tuple[int, int] | None = None
-        self._checked_at = -math.inf
         self._install(list({g.code: g for g in grids}.values()), staff_by_code(list(staff)))
 
     @classmethod
@@ -154,7 +155,6 @@ class GridIndex:
         versions = (store.layers.data_version("grids"), store.layers.data_version("grid_staff"))
         index = cls(store.layers.query("grids"), store.layers.query("grid_staff"), max_snap_m=max_snap_m)
         index._versions = versions
-        index._checked_at = time.monotonic()
         return index
 
     def _install(self, grids: list[Grid], staff: dict[str, tuple[GridStaff, ...]]) -> None:
@@ -326,16 +326,12 @@ class GridIndex:
 
     # -- freshness --------------------------------------------------------------
 
-    def refresh_if_stale(self, store: Store, *, min_interval_s: float = 1.0) -> bool:
+    def refresh(self, store: Store) -> bool:
         """Catch up with ``store`` when its grids or staff changed; True when the index changed.
 
-        Cheap: at most one data-version check per ``min_interval_s`` seconds (two tiny
-        queries); a refresh already running in another thread is not waited for.
+        Two tiny data-version queries when nothing changed; a refresh already running in another thread is not
+        waited for. How often to ask is the caller's: :data:`GRID_INDEX` asks at most once a second.
         """
-        now = time.monotonic()
-        if now - self._checked_at < min_interval_s:
-            return False
-        self._checked_at = now
         versions = (store.layers.data_version("grids"), store.layers.data_version("grid_staff"))
         if versions == self._versions or not self._refresh_lock.acquire(blocking=False):
             return False
@@ -390,3 +386,13 @@ def _nearest_base(st: _State, frame: LocalFrame) -> tuple[int, float] | None:
 def _in_window(raster: Raster, win: Window, cell: int) -> bool:
     j, i = divmod(cell, raster.nx)
     return win.i0 <= i < win.i1 and win.j0 <= j < win.j1
+
+
+def _build_index(derived: DerivedData, max_snap_m: float) -> GridIndex:
+    return GridIndex.from_store(derived.store, max_snap_m=max_snap_m)
+
+
+GRID_INDEX: Kind[GridIndex] = Kind("grid index", layers=("grids", "grid_staff"), build=_build_index,
+                                   refresh=GridIndex.refresh)
+"""The index of a store's grids, snapping up to its argument ``max_snap_m`` metres: ``derived.get(GRID_INDEX, 50.0)``.
+Edits to the grids and staff are applied in place, within a second."""

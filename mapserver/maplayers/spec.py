@@ -32,6 +32,7 @@ from mapserver.store.common import BBox
 
 if TYPE_CHECKING:  # the config checks layer entries through layers/, so this module must not import it back
     from mapserver.config import Settings
+    from mapserver.derived import DerivedData
 
 REQUIRED = ("RENDERER", "SOURCES", "PARAMS", "STYLE", "USES_BBOX", "USES_WINDOW", "title", "fetch")
 
@@ -43,7 +44,8 @@ class LayerQuery:
     ``bbox`` is (min lon, min lat, max lon, max lat) in degrees, WGS-84, or None for everything;
     ``since``/``until`` are UTC instants bounding the window (None when the layer ignores it);
     ``limit`` caps the features sent to the browser; ``now`` is the UTC instant the answer is for;
-    ``settings`` are the server's (e.g. ``cameras.offline_after_s``).
+    ``settings`` are the server's (e.g. ``cameras.offline_after_s``); ``derived`` is what the server derives from
+    the store and keeps (e.g. the hotspot studies, :data:`mapserver.analysis.study.STUDY`).
     """
 
     params: Mapping[str, Any] = field(default_factory=dict)
@@ -53,6 +55,7 @@ class LayerQuery:
     limit: int = 5000
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     settings: Settings
+    derived: DerivedData
 
 
 @dataclass(frozen=True)

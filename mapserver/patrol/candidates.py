@@ -25,6 +25,7 @@ from shapely.geometry.base import BaseGeometry
 
 from mapserver.analysis.coverage import covered, views
 from mapserver.analysis.hotspots import cell_hotspots
+from mapserver.analysis.study import Study
 from mapserver.cameras import effective_status
 from mapserver.gridindex.metric import metres_per_degree
 from mapserver.patrol.settings import PatrolSettings
@@ -89,12 +90,13 @@ def _night_shares(store: Store, area: BaseGeometry, window: Window, res: int,
     return {cell: n / total for cell, (n, total) in night.items()}
 
 
-def hot_cells(store: Store, area: BaseGeometry, window: Window, settings: PatrolSettings, *,
+def hot_cells(store: Store, study: Study, area: BaseGeometry, window: Window, settings: PatrolSettings, *,
               offline_after_s: int) -> list[Candidate]:
-    """One stop per hot cell whose centre lies in the area, weighted by z (more when no camera sees it)."""
-    res, weights = settings.hotspot_res, settings.weights
+    """One stop per hot cell of ``study`` (the district's, at ``settings.hotspot_res``) whose centre lies in the
+    area, weighted by z (more when no camera sees it)."""
+    res, weights = study.res, settings.weights
     # Only the hot and cold cells become rows: the city's 142,379 cells at res 9 would be rows to throw away.
-    answer = cell_hotspots(store, where=IncidentFilter(since=window.since, until=window.until), res=res,
+    answer = cell_hotspots(store, study, where=IncidentFilter(since=window.since, until=window.until),
                            significant=True)
     accepted = {f"hot_{c}" for c in (90, 95, 99) if c >= settings.hot_confidence}
     hot = [c for c in answer["cells"] if c["class"] in accepted]

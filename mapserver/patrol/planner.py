@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from mapserver.analysis.study import STUDY
+from mapserver.derived import DerivedData
 from mapserver.errors import Problem
 from mapserver.patrol.area import Area, area_of_grids, area_of_liaison
 from mapserver.patrol.candidates import (
@@ -35,7 +37,7 @@ from mapserver.patrol.candidates import (
 from mapserver.patrol.greedy import greedy_tour
 from mapserver.patrol.legs import Legs, shortest_legs
 from mapserver.patrol.network import RoadNetwork, Snap
-from mapserver.patrol.network_cache import road_network
+from mapserver.patrol.networks import road_network
 from mapserver.patrol.request import PlanRequest, Point
 from mapserver.patrol.settings import PatrolSettings
 from mapserver.patrol.solver import solve_tour, time_limit_s
@@ -102,12 +104,14 @@ def _start_piece(network: RoadNetwork, start: Point, snap_m: float) -> int:
     return int(ends[0]) if ends[0] == ends[1] else 0
 
 
-def _candidates(store: Store, request: PlanRequest, area: Area, ctx: PlanContext) -> tuple[list[Candidate], float]:
+def _candidates(derived: DerivedData, request: PlanRequest, area: Area,
+                ctx: PlanContext) -> tuple[list[Candidate], float]:
     """The merged, capped stops on offer (must-visit ones first) and the area's whole hotspot weight."""
-    s = ctx.settings
+    s, store = ctx.settings, derived.store
     window = Window(since=request.since, until=request.until, night=request.window == "night", now=ctx.now,
                     timezone=ctx.timezone)
-    hot = hot_cells(store, area.geom, window, s, offline_after_s=ctx.offline_after_s)
+    hot = hot_cells(store, derived.get(STUDY, s.hotspot_res), area.geom, window, s,
+                    offline_after_s=ctx.offline_after_s)
     found = [*hot, *key_places(store, area.geom, s), *overdue_incidents(store, area.geom, window, s)]
     for k, point in enumerate(request.must_visit):
         found.append(Candidate(ref=f"requested:{k + 1}", name=point.name or f"requested stop {k + 1}", lon=point.lon,
@@ -186,18 +190,21 @@ def _network_report(network: RoadNetwork, piece: int) -> dict[str, Any]:
             "junctions_off_start_piece": network.node_count - on_piece}
 
 
-def plan_patrol(store: Store, request: PlanRequest, ctx: PlanContext) -> dict[str, Any]:
-    """A checked, closed patrol route for the request, as the JSON the API returns and the store keeps."""
-    s = ctx.settings
+def plan_patrol(derived: DerivedData, request: PlanRequest, ctx: PlanContext) -> dict[str, Any]:
+    """A checked, closed patrol route for the request, as the JSON the API returns and the store keeps.
+
+    Read from ``derived.store``; the road networks and the hotspot study are those ``derived`` keeps.
+    """
+    s, store = ctx.settings, derived.store
     area = _area(store, request)
     start = _start_point(store, request)
-    network = road_network(store, road_bounds(area.geom, s.road_margin_m))
+    network = road_network(derived, road_bounds(area.geom, s.road_margin_m))
     if network.road_count == 0:
         raise Problem(422, "there are no roads in or near the area; import roads first", param="area")
     piece = _start_piece(network, start, s.snap_m)
     usable = network.roads_within(piece)
     start_snap = _snap_start(network, start, usable, s.snap_m)
-    offered, hot_total = _candidates(store, request, area, ctx)
+    offered, hot_total = _candidates(derived, request, area, ctx)
     if not offered:
         raise Problem(422, "nothing to patrol in the area: no hot cells, key places or overdue incidents in the "
                            "window, and no must_visit stops", param="area")
