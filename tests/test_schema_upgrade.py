@@ -270,3 +270,19 @@ def _indexes(url: str, table: str) -> set[str]:
     else:
         rows = query(url, f"SELECT indexname FROM pg_indexes WHERE tablename = '{table}'")
     return {name for (name,) in rows}
+
+
+def test_readyz_says_503_when_the_store_under_a_running_server_becomes_unreadable(tmp_path):
+    path = tmp_path / "swapped.db"
+    store = open_store(f"sqlite:///{path}")
+    store.migrate()
+    client = create_app(Settings(store=StoreSettings(url=store.url)), store=store).test_client()
+    assert client.get("/readyz").status_code == 200
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA application_id = 42")  # another program's file now stands at the store's path
+    conn.commit()
+    conn.close()
+    answer = client.get("/readyz")
+    assert answer.status_code == 503 and answer.mimetype == "application/problem+json"
+    assert "another program" in answer.get_json()["detail"]
+    store.close()

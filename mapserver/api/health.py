@@ -44,12 +44,14 @@ def readyz() -> dict:
     opens its own connections after the fork.
     """
     from mapserver.errors import Problem
-    from mapserver.store.database import SCHEMA_VERSION
+    from mapserver.store.database import SCHEMA_VERSION, StoreUnavailable
 
     try:
         found, backend = store().ping()
     except Problem as exc:  # the database is down: say so as not-ready rather than as an error of ours
         raise Problem(503, f"the store does not answer: {exc.detail}", headers={"Retry-After": "5"}) from None
+    except StoreUnavailable as exc:  # a store this program cannot read (made before its baseline, or by another)
+        raise Problem(503, f"the store cannot serve: {exc}") from None
     if found != SCHEMA_VERSION:
         raise Problem(503, f"the store has schema version {found}; this server needs {SCHEMA_VERSION}")
     return {"ready": True, "store": store().kind, "pid": os.getpid(), "backend_pid": backend}

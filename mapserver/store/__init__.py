@@ -79,7 +79,8 @@ class Store:
         return self.database.migrate(target=target)
 
     def schema_version(self) -> int:
-        """The schema version in the store; 0 when it has never been initialised."""
+        """The schema version in the store; 0 when it has never been initialised. Raises StoreUnavailable for a
+        store made before this program's baseline or by another program."""
         return self.database.schema_version()
 
     def ping(self) -> tuple[int, int | None]:
