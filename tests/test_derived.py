@@ -75,7 +75,7 @@ def test_a_kind_that_can_refreshes_its_value_in_place(store):
 
     def refresh(codes: list[str], source: Store) -> None:
         refreshed.append(codes)
-        codes[:] = [g.code for g in source.query("grids")]
+        codes[:] = [g.code for g in source.layers.query("grids")]
 
     kind = Kind("grid codes", layers=("grids",), build=read, refresh=refresh, check_every_s=0.0)
     derived = DerivedData(store)
