@@ -1,13 +1,11 @@
 """The study area of every Gi* over H3 cells: the district's outline, its cells at a resolution, their centres and
 their first-ring weights matrix.
 
-None of it depends on incidents, only on the grids and the resolution, and at city scale it was most of a hotspot
-answer's cost: for the ten Zhoukou districts at res 9 (142,379 cells) the outline's union takes 0.65 s, filling it
-with cells 6.5 s, the matrix (one ``h3.grid_disk`` per cell) 2.0 s and the centres 0.45 s on the bench machine,
-against 0.3 s for the incident counts. So :data:`DISTRICT` and :data:`STUDY` are kinds of derived data
-(:mod:`mapserver.derived`): built once per process, grids' data version and resolution, and shared by every caller
-(``/api/hotspots``, the patrol's hot cells, risk colours, camera coverage, trends and the weekly bulletin), which
-hands the :class:`Study` to the analysis.
+None of it depends on incidents, only on the grids and the resolution, and at city scale it is most of a hotspot
+answer's cost, far more than the incident counts (BENCHMARKS.md). So :data:`DISTRICT` and :data:`STUDY` are kinds of
+derived data (:mod:`mapserver.derived`): built once per process, grids' data version and resolution, and shared by
+every caller (``/api/hotspots``, the patrol's hot cells, risk colours, camera coverage, trends and the weekly
+bulletin), which hands the :class:`Study` to the analysis.
 
 Correctness: the grids' data version (one small query) is compared on every use, so an answer after a write to
 the grids uses the new outline. ``mapserver serve`` builds the configured resolutions in the master before forking
@@ -27,7 +25,7 @@ from shapely.geometry.base import BaseGeometry
 from mapserver.analysis.cells import area_cells, centre, ring_matrix
 from mapserver.derived import DerivedData, Kind
 
-MAX_RESOLUTIONS = 4  # studies kept per store: res 9 for the whole city is ~33 MB; odd API resolutions must not pile up
+MAX_RESOLUTIONS = 4  # studies kept per store: a city's at res 9 takes tens of MB; odd resolutions must not pile up
 
 
 @dataclass(frozen=True)
