@@ -24,7 +24,6 @@ from mapserver.store.incident_summary import (
     RELATIVE_ERROR,
     bucket_bounds,
     bucket_of,
-    bucket_sql,
     percentiles,
     whole_days,
 )
@@ -84,7 +83,7 @@ def direct_rows(store) -> tuple[set, set, set]:
     durations = set()
     for measure, end in MEASURES.items():
         durations |= {(day, measure, int(b), int(n)) for day, b, n in store.database.fetch(
-            f"SELECT {_day(store)}, {bucket_sql(store.kind, end)}, count(*) FROM incidents "
+            f"SELECT {_day(store)}, {store.database.duration_bucket_sql(end)}, count(*) FROM incidents "
             f"WHERE {end} IS NOT NULL GROUP BY 1, 2")}
     return counts, streets, durations
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import mapserver.store
-from mapserver.store.database import Database
+from mapserver.store.database import DIALECT, Database
 from mapserver.store.postgis import PostGISDatabase
 from mapserver.store.sqlite import SQLiteDatabase
 
@@ -22,9 +22,15 @@ def _does_nothing(*args: Any, **kwargs: Any) -> None:
     return None
 
 
+FACTS = {"grouping_sets": False, "percentile_aggregate": False, "array_parameters": False}
+
+
 def everything_but(*left_out: str) -> type:
-    """A plain class (not a Database, so not checked itself) with every primitive but ``left_out``."""
-    return type("Primitives", (), {name: _does_nothing for name in PRIMITIVES if name not in left_out})
+    """A plain class (not a Database, so not checked itself) with every primitive and dialect fact but ``left_out``
+    (the backend's ``kind`` is given by each test)."""
+    members = {name: _does_nothing for name in PRIMITIVES if name not in left_out}
+    members.update({name: value for name, value in FACTS.items() if name not in left_out})
+    return type("Primitives", (), members)
 
 
 def test_a_backend_that_leaves_out_a_primitive_is_refused_at_its_class_statement():
@@ -45,6 +51,18 @@ def test_a_backend_without_a_kind_is_refused_and_every_gap_is_named_at_once():
     with pytest.raises(TypeError, match=r"leaves out kind, execute, ping:"):
         class Nameless(everything_but("ping", "execute"), Database):
             pass
+
+
+@pytest.mark.parametrize("fact", sorted(FACTS))
+def test_every_dialect_fact_is_required_and_of_its_type(fact):
+    with pytest.raises(TypeError, match=rf"leaves out {fact}:"):
+        type("Unstated", (everything_but(fact), Database), {"kind": "unstated"})
+    with pytest.raises(TypeError, match=rf"leaves out {fact}:"):
+        type("Vague", (everything_but(fact), Database), {"kind": "vague", fact: "yes"})
+
+
+def test_the_dialect_facts_are_the_declared_ones():
+    assert set(DIALECT) == {"kind", *FACTS}
 
 
 def test_a_complete_backend_and_the_real_ones_are_accepted():

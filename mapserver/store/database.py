@@ -4,7 +4,8 @@ A backend subclasses :class:`Database` and defines every primitive declared here
 primitive out is refused when its ``class`` statement runs (a ``TypeError`` naming what is missing), not on the
 first request that needs it. The repositories (:mod:`mapserver.store`) call only these primitives, with SQL in
 the portable form: ``?`` placeholders, column and table names written by this package, never taken from a
-request. Where the dialects differ beyond what a primitive hides, a repository chooses by :attr:`Database.kind`.
+request. Where the dialects differ beyond what a primitive hides, a repository chooses by the facts the backend
+states (:data:`DIALECT`).
 
 Coordinates are WGS-84 (EPSG:4326) longitude/latitude degrees; times are UTC.
 """
@@ -64,12 +65,24 @@ class KeepNothing:
         return None
 
 
+DIALECT: dict[str, type] = {"kind": str, "grouping_sets": bool, "percentile_aggregate": bool,
+                             "array_parameters": bool}
+"""The facts of its SQL dialect a backend states as class attributes, with their types: repositories choose their
+SQL by these, never by the backend's name, so a new backend cannot silently take another's path."""
+
+
 class Database(ABC):
     """A store's database: transactions, portable SQL, layer rows, bulk writes, versions, schema and dialect."""
 
     kind: ClassVar[str]
-    """The backend's name (``sqlite``, ``postgis``); repositories use PostgreSQL-only SQL (GROUPING SETS,
-    ``percentile_cont``, arrays) when it is ``postgis``."""
+    """The backend's name (``sqlite``, ``postgis``), for messages and for tests of one backend's internals."""
+    grouping_sets: ClassVar[bool]
+    """Whether ``GROUP BY GROUPING SETS`` is understood: the measures then count two groupings in one scan."""
+    percentile_aggregate: ClassVar[bool]
+    """Whether ``percentile_cont(…) WITHIN GROUP`` is understood: else the measures rank the rows themselves."""
+    array_parameters: ClassVar[bool]
+    """Whether one parameter may carry many keys (``unnest(?::text[])``, ``string_to_array``): else keys go in
+    batches of placeholders."""
     url: str
     """Where the database is, as given to :func:`~mapserver.store.open_store` (with its password)."""
 
@@ -77,8 +90,7 @@ class Database(ABC):
         super().__init_subclass__(**kwargs)
         missing = sorted(name for name in Database.__abstractmethods__
                          if getattr(getattr(cls, name), "__isabstractmethod__", False))
-        if not isinstance(getattr(cls, "kind", None), str):
-            missing.insert(0, "kind")
+        missing[:0] = [name for name, kind in DIALECT.items() if not isinstance(getattr(cls, name, None), kind)]
         if missing:
             raise TypeError(f"database backend {cls.__name__} leaves out {', '.join(missing)}: a backend defines "
                             "every primitive of mapserver.store.database.Database")
@@ -177,6 +189,11 @@ class Database(ABC):
     @abstractmethod
     def seconds_between(self, start: str, end: str) -> str:
         """SQL for the seconds from timestamp column ``start`` to ``end``."""
+
+    @abstractmethod
+    def duration_bucket_sql(self, end: str) -> str:
+        """SQL for the summary's histogram bucket of the seconds from ``reported_at`` to column ``end``, as the
+        schema's triggers compute it (:mod:`~mapserver.store.incident_summary`)."""
 
     @abstractmethod
     def token_memo(self) -> TokenMemo:

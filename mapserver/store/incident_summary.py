@@ -30,12 +30,10 @@ SUMMARY_LEVELS = (None, 1)
 MEASURES = {"dispatch": "dispatched_at", "close": "closed_at"}
 
 
-def bucket_sql(kind: str, end: str) -> str:
-    """SQL for the histogram bucket of the seconds from ``reported_at`` to column ``end`` (as the triggers do)."""
-    if kind == "postgis":
-        return f"incident_duration_bucket(date_part('epoch', {end} - reported_at))"
-    seconds = f"((julianday({end}) - julianday(reported_at)) * 86400.0)"
-    return f"(CASE WHEN {seconds} < 1 THEN 0 ELSE 1 + CAST(floor(32 * log2({seconds})) AS INTEGER) END)"
+def bucket_of_seconds_sql(seconds: str) -> str:
+    """Portable SQL for the histogram bucket of the SQL expression ``seconds`` (as :func:`bucket_of` computes it)."""
+    return (f"(CASE WHEN {seconds} < 1 THEN 0 ELSE 1 + CAST(floor({BUCKETS_PER_DOUBLING} * log2({seconds})) "
+            "AS INTEGER) END)")
 
 
 def bucket_bounds(bucket: int) -> tuple[float, float]:

@@ -179,7 +179,7 @@ class Incidents:
     def set_grids(self, changes: Sequence[tuple[str, tuple[str | None, ...]]]) -> int:
         """Give incidents a new grid chain ((id, (grid_code, l1, l2, l3, l4)) pairs), all in one transaction."""
         with self._db.transaction():
-            if self._db.kind == "postgis" and changes:
+            if self._db.array_parameters and changes:
                 # One statement for them all: the summary's statement trigger then runs once, not per incident.
                 columns = list(zip(*((incident_id, *chain) for incident_id, chain in changes), strict=True))
                 self._db.execute("UPDATE incidents AS i SET grid_code = c.g, grid_l1 = c.l1, grid_l2 = c.l2, "

@@ -126,7 +126,7 @@ class Layers:
         if not wanted:
             return set()
         column = KEYS[check_layer(layer)]
-        if self._db.kind == "postgis" and all(type(k) is str and "\n" not in k for k in wanted):
+        if self._db.array_parameters and all(type(k) is str and "\n" not in k for k in wanted):
             # One statement with every key as one text parameter, split by the server: psycopg2 quotes one string,
             # not one placeholder per key.
             return {row[0] for row in self._db.fetch(

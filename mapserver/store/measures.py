@@ -15,7 +15,7 @@ from typing import Any
 
 from mapserver.store.common import Condition, where_sql
 from mapserver.store.database import Database
-from mapserver.store.incident_summary import MEASURES, SUMMARY_LEVELS, Days, bucket_sql, percentiles, whole_days
+from mapserver.store.incident_summary import MEASURES, SUMMARY_LEVELS, Days, percentiles, whole_days
 from mapserver.store.incidents import OPEN, IncidentFilter
 
 EVERYTHING = IncidentFilter()
@@ -204,7 +204,7 @@ class IncidentMeasures:
             edge_clause, edge_params = _edge_where(days)
             for measure, end in MEASURES.items():
                 rows += [(measure, b, n) for b, n in self._db.fetch(
-                    f"SELECT {bucket_sql(self._db.kind, end)}, count(*) FROM incidents WHERE ({edge_clause}) "
+                    f"SELECT {self._db.duration_bucket_sql(end)}, count(*) FROM incidents WHERE ({edge_clause}) "
                     f"AND {end} IS NOT NULL GROUP BY 1", edge_params)]
         histograms: dict[str, dict[int, int]] = {measure: {} for measure in MEASURES}
         for measure, bucket, n in rows:
@@ -225,8 +225,8 @@ class IncidentMeasures:
         measures = ("count(*), "
                     "sum(CASE WHEN status = 'closed' AND closed_at <= due_at THEN 1 ELSE 0 END), "
                     f"sum(CASE WHEN {OPEN} AND due_at < ? THEN 1 ELSE 0 END)")
-        if grid_column is not None and self._db.kind == "postgis":
-            # One scan for both groupings; GROUPING(category) is 1 on the per-grid rows. SQLite has no GROUPING SETS.
+        if grid_column is not None and self._db.grouping_sets:
+            # One scan for both groupings; GROUPING(category) is 1 on the per-grid rows.
             rows = self._db.fetch(f"SELECT category, severity, status, {grid_column}, GROUPING(category), {measures} "
                                   f"FROM incidents{clause} GROUP BY GROUPING SETS ((category, severity, status), "
                                   f"({grid_column}))", [now, *params])
@@ -239,7 +239,7 @@ class IncidentMeasures:
 
     def _kpi_durations(self, conditions: Sequence[Condition]) -> tuple[dict[str, float | None], ...]:
         """Median and 90th percentile of seconds from report to dispatch, and to close (linear interpolation)."""
-        if self._db.kind != "postgis":  # SQLite has no percentile aggregate: rank the rows instead
+        if not self._db.percentile_aggregate:  # rank the rows instead
             return self._duration_stats("dispatched_at", conditions), self._duration_stats("closed_at", conditions)
         clause, params = where_sql(conditions)
         # date_part gives double precision (EXTRACT gives numeric, slower to sort) exact to the microsecond.

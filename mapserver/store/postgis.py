@@ -186,6 +186,9 @@ class PostGISDatabase(Database):
     """PostgreSQL with PostGIS 3 (``postgresql://user:pw@host:port/db``)."""
 
     kind = "postgis"
+    grouping_sets = True
+    percentile_aggregate = True
+    array_parameters = True
 
     def __init__(self, url: str, *, pool_max: int = 8, connect_timeout_s: int = 5) -> None:
         self.url = url
@@ -579,6 +582,9 @@ class PostGISDatabase(Database):
 
     def seconds_between(self, start: str, end: str) -> str:
         return f"EXTRACT(EPOCH FROM ({end} - {start}))"
+
+    def duration_bucket_sql(self, end: str) -> str:
+        return f"incident_duration_bucket(date_part('epoch', {end} - reported_at))"  # the schema's own function
 
     def token_memo(self) -> TokenMemo:
         return self._tokens

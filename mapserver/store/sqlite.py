@@ -24,6 +24,7 @@ from mapserver.model import RECORD_TYPES, field_names
 from mapserver.store.common import KEYS, POINT_LAYERS, BBox, Condition, order_sql, record_from_row, record_to_row, utc
 from mapserver.store.database import Database, KeepNothing, StoreUnavailable, TokenMemo
 from mapserver.store.incident_batch import NAT, TIME_FIELDS, IncidentBatch, json_column
+from mapserver.store.incident_summary import bucket_of_seconds_sql
 from mapserver.store.sqlite_schema import MIGRATIONS, SPATIAL_TABLES, stored_version, upgrade
 
 
@@ -55,6 +56,9 @@ class SQLiteDatabase(Database):
     """One SQLite file (``sqlite:///path.db``)."""
 
     kind = "sqlite"
+    grouping_sets = False
+    percentile_aggregate = False
+    array_parameters = False
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -278,6 +282,9 @@ class SQLiteDatabase(Database):
 
     def seconds_between(self, start: str, end: str) -> str:
         return f"((julianday({end}) - julianday({start})) * 86400.0)"
+
+    def duration_bucket_sql(self, end: str) -> str:
+        return bucket_of_seconds_sql(self.seconds_between("reported_at", end))
 
     def token_memo(self) -> TokenMemo:
         return self._tokens
