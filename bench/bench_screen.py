@@ -131,7 +131,12 @@ def page_load(client, headers: dict[str, str], window: str) -> dict[str, float]:
         plain, packed, tags[url] = plain + len(body), packed + len(resp.data), resp.headers["ETag"]
     for url in urls:
         started = time.perf_counter()
-        assert client.get(url, headers={**headers, "If-None-Match": tags[url]}).status_code == 304
+        resp = client.get(url, headers={**headers, "If-None-Match": tags[url]})
+        if resp.status_code == 200:  # the clock's minute turned since the first load: the answer was made anew
+            tags[url] = resp.headers["ETag"]
+            started = time.perf_counter()
+            resp = client.get(url, headers={**headers, "If-None-Match": tags[url]})
+        assert resp.status_code == 304
         warm += (time.perf_counter() - started) * 1000
     return {"page_ms": page_ms, "page_mb": len(page.data) / MB, "data_mb": plain / MB, "data_gz_mb": packed / MB,
             "data_ms": cold, "poll_304_ms": warm}
