@@ -19,7 +19,7 @@ from flask import current_app, g, request
 from mapserver.app_state import store
 from mapserver.audit import Actor
 from mapserver.errors import Problem
-from mapserver.store.tokens import ROLES, Token
+from mapserver.store.tokens import ROLES
 
 F = TypeVar("F", bound=Callable[..., object])
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -107,11 +107,6 @@ def authorize() -> None:
     if not role_at_least(found.role, needed):
         raise Problem(403, f"{method} {req.path} needs the {needed} role; token '{found.name}' is {found.role}")
     g.token = found
-
-
-def current_token() -> Token | None:
-    """The token the current request was authorised with, if any."""
-    return g.get("token")
 
 
 def request_actor() -> Actor:

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, jsonify, request
 from mapserver import audit
 from mapserver.addressing import best_address
 from mapserver.app_state import state, store
-from mapserver.auth import current_token, request_actor
+from mapserver.auth import request_actor
 from mapserver.errors import Problem
 from mapserver.geojson import feature, feature_collection
 from mapserver.incidents.deadlines import WARNINGS, warning_colour
@@ -33,11 +33,6 @@ MAX_KEY_CHARS = 200
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _actor() -> str:
-    token = current_token()
-    return token.name if token else "unknown"
 
 
 def incident_feature(incident: Incident, *, now: datetime) -> dict[str, Any]:
@@ -82,13 +77,13 @@ def report() -> tuple[Response, int]:
     if key is not None and not (0 < len(key) <= MAX_KEY_CHARS):
         raise Problem(400, f"Idempotency-Key must be 1–{MAX_KEY_CHARS} characters", param="Idempotency-Key")
     body = parse_json(request.get_data())
-    now = _now()
+    now, actor = _now(), request_actor()
     incident = new_incident(body, settings=state().settings.incidents, locate=_locate, geocode=_geocode, now=now)
     with store().transaction():
-        stored, created = store().incidents.report(incident, actor=_actor(), idempotency_key=key,
+        stored, created = store().incidents.report(incident, actor=actor.name, idempotency_key=key,
                                                    body_hash=body_hash(body) if key is not None else "")
         if created:  # a repeat of the same report (same Idempotency-Key) writes nothing
-            audit.record(store(), actor=request_actor(), action="incident.report", target=stored.id,
+            audit.record(store(), actor=actor, action="incident.report", target=stored.id,
                          detail={"category": stored.category, "severity": stored.severity,
                                  "grid_code": stored.grid_code})
     response = jsonify(incident_feature(stored, now=now))
@@ -124,11 +119,11 @@ def get_incident(incident_id: str) -> dict[str, Any]:
 
 @bp.post("/incidents/<incident_id>/transitions")
 def transition(incident_id: str) -> dict[str, Any]:
-    now = _now()
+    now, actor = _now(), request_actor()
     body = parse_json(request.get_data())
     with store().transaction():
-        moved = move_incident(store(), incident_id, body, actor=_actor(), now=now)
-        audit.record(store(), actor=request_actor(), action="incident.transition", target=moved.id,
+        moved = move_incident(store(), incident_id, body, actor=actor.name, now=now)
+        audit.record(store(), actor=actor, action="incident.transition", target=moved.id,
                      detail={"action": body["action"], "status": moved.status, "version": moved.version})
     return incident_feature(moved, now=now)
 

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from mapserver import audit
 from mapserver.app_state import derived, state, store
-from mapserver.auth import current_token, request_actor
+from mapserver.auth import request_actor
 from mapserver.errors import Problem
 from mapserver.parsing import parse_choice, parse_int, parse_json, reject_unknown
 from mapserver.patrol.gpx import GPX_MEDIA_TYPE, plan_geojson, plan_gpx
@@ -26,11 +26,6 @@ bp = Blueprint("patrols", __name__, url_prefix="/api/patrols")
 
 FORMATS = ("json", "gpx", "geojson")
 GEOJSON_MEDIA_TYPE = "application/geo+json"
-
-
-def _actor() -> str:
-    token = current_token()
-    return token.name if token else "unknown"
 
 
 @bp.post("/plan")
@@ -45,8 +40,9 @@ def plan() -> tuple[Response, int]:
                           offline_after_s=settings.cameras.offline_after_s, now=now)
     planned = plan_patrol(derived(), wanted, context)
     with store().transaction():
-        row = store().patrols.save(planned, created_by=_actor(), created_at=now)
-        audit.record(store(), actor=request_actor(), action="patrol.plan", target=row.id,
+        actor = request_actor()
+        row = store().patrols.save(planned, created_by=actor.name, created_at=now)
+        audit.record(store(), actor=actor, action="patrol.plan", target=row.id,
                      detail={"liaison": row.liaison, "grids": planned["grids"][:50], "mode": row.mode,
                              "window": row.time_window, "budget_min": row.budget_min, "stops": len(planned["stops"]),
                              "length_m": row.length_m})
