@@ -6,7 +6,6 @@ process forked while another thread was building it."""
 from __future__ import annotations
 
 import os
-import signal
 import threading
 import time
 from typing import Any
@@ -17,6 +16,7 @@ from shapely.geometry import LineString, box
 from mapserver.derived import DerivedData, Kind
 from mapserver.model import Grid, Road
 from mapserver.store import Store
+from tests.forking import fork_while_building
 
 
 def street(n: int) -> Grid:
@@ -161,32 +161,7 @@ def test_a_forked_process_builds_what_a_thread_of_its_parent_was_building(tmp_pa
 
     store = open_store(f"sqlite:///{tmp_path / 'fork.db'}")
     store.migrate()
-    started, release = threading.Event(), threading.Event()
-
-    def held(derived: DerivedData) -> str:
-        if os.getpid() == parent:
-            started.set()
-            release.wait(10)
-        return f"built in {os.getpid()}"
-
-    parent = os.getpid()
-    kind = Kind("held", layers=("grids",), build=held, check_every_s=0.0)
     derived = DerivedData(store)
-    builder = threading.Thread(target=derived.get, args=(kind,))
-    builder.start()
-    assert started.wait(10)
-    pid = os.fork()
-    if pid == 0:  # the child: exit status 0 only if it built the value itself, within 5 s
-        code = 1
-        try:
-            signal.alarm(5)  # a lock still held would wait for ever
-            derived.after_fork()
-            code = 0 if derived.get(kind) == f"built in {os.getpid()}" else 2
-        finally:
-            os._exit(code)
-    release.set()
-    builder.join(10)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
-    assert derived.get(kind) == f"built in {parent}"
+    code, built = fork_while_building(derived, in_child=derived.after_fork)
+    assert code == 0 and built == f"built in {os.getpid()}"
     store.close()

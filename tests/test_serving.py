@@ -25,6 +25,7 @@ from mapserver.cli import main
 from mapserver.gridindex import GridIndex
 from mapserver.store import open_store
 from tests.conftest import settings_for
+from tests.forking import fork_while_building
 from tests.served import KINDS, start_server
 from tests.test_gridindex import BD_SW, ST_B, STAFF, make_grids
 
@@ -149,39 +150,11 @@ def test_prepare_builds_the_configured_hotspot_studies_and_a_worker_answers_from
 
 def test_a_worker_forked_while_the_master_builds_builds_for_itself(tmp_path, unfrozen):
     """prepare_for_workers has each forked worker take locks of its own: one held by a master's thread is not its."""
-    import signal
-    import threading
-
-    from mapserver.derived import Kind
-
     store, _ = _gridded_store(tmp_path / "locks.db")
     app = create_app(settings_for(store), store=store)
     serving.prepare_for_workers(app)
-    derived, master = app.extensions["mapserver"].derived, os.getpid()
-    started, release = threading.Event(), threading.Event()
-
-    def slow(_derived) -> int:
-        if os.getpid() == master:
-            started.set()
-            release.wait(10)
-        return os.getpid()
-
-    kind = Kind("slow", layers=("grids",), build=slow)
-    builder = threading.Thread(target=derived.get, args=(kind,))
-    builder.start()
-    assert started.wait(10)
-    pid = os.fork()
-    if pid == 0:  # the worker: exit status 0 only if it built the value itself within 5 s
-        code = 1
-        try:
-            signal.alarm(5)
-            code = 0 if derived.get(kind) == os.getpid() else 2
-        finally:
-            os._exit(code)
-    release.set()
-    builder.join(10)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
+    code, _ = fork_while_building(app.extensions["mapserver"].derived)  # the worker does nothing itself
+    assert code == 0
     store.close()
 
 
