@@ -1,90 +1,52 @@
-"""Access control, deny by default: bearer tokens with the roles viewer < operator < admin.
+"""Access control, deny by default: who is asking (a token or a logged-in person), and whether their role may.
 
-Every endpoint needs a token unless its view is marked :func:`public`. Reads
-need ``viewer``, writes (any method but GET/HEAD/OPTIONS) ``operator``, and a
-view may ask for more with :func:`requires_role`. Tokens are random 256-bit
-strings; only their SHA-256 is stored (a slow hash adds nothing for secrets
-with that much entropy, and would cost every request).
+Every request but those to a PUBLIC endpoint must name its principal: a bearer token (scripts, integrations),
+the session cookie of a person who logged in (:mod:`mapserver.sessions`), or the video wall's viewer cookie
+(reads only). Which roles may call which endpoint is the table in :mod:`mapserver.roles`; an endpoint the table
+does not name is refused to everyone. The principal's jurisdiction (:mod:`mapserver.jurisdiction`) goes with
+the request, for the views to hand to the store.
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-from collections.abc import Callable
-from typing import TypeVar
+from flask import g, request
 
-from flask import current_app, g, request
-
-from mapserver.app_state import store
 from mapserver.audit import Actor
 from mapserver.errors import Problem
-from mapserver.store.tokens import ROLES
+from mapserver.jurisdiction import WHOLE, Jurisdiction
+from mapserver.principals import CHALLENGE, Principal, hash_token, new_token, token_principal
+from mapserver.roles import PUBLIC, allowed_roles
+from mapserver.screen.access import token_from_browser
+from mapserver.sessions import session_principal
 
-F = TypeVar("F", bound=Callable[..., object])
+__all__ = ["Principal", "authorize", "current_principal", "hash_token", "identify", "new_token",
+           "request_actor", "request_jurisdiction"]
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-PUBLIC_ENDPOINTS = frozenset({"static"})  # vendored scripts, styles and fonts: nothing secret
-TOKEN_PREFIX = "msk_"  # noqa: S105 - a prefix that makes leaked tokens easy to spot, not a secret
 
 
-def new_token() -> str:
-    """A fresh token to hand out once; never stored."""
-    return TOKEN_PREFIX + secrets.token_urlsafe(32)
-
-
-def hash_token(token: str) -> str:
-    """SHA-256 hex digest of a token: what the store keeps and looks up."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def role_at_least(role: str, needed: str) -> bool:
-    """Whether ``role`` carries every right of ``needed``."""
-    return ROLES.index(role) >= ROLES.index(needed)
-
-
-def public(view: F) -> F:
-    """Mark a view as open to requests without a token (health checks only)."""
-    view.public = True  # type: ignore[attr-defined]
-    return view
-
-
-def reads_only(view: F) -> F:
-    """Mark a POST view that changes nothing (a query too large for a URL): viewers may use it."""
-    view.reads_only = True  # type: ignore[attr-defined]
-    return view
-
-
-def requires_role(role: str) -> Callable[[F], F]:
-    """Mark a view as needing at least ``role`` (more than the method's default)."""
-    if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}")
-
-    def mark(view: F) -> F:
-        view.required_role = role  # type: ignore[attr-defined]
-        return view
-
-    return mark
-
-
-def needed_role(endpoint: str, view: Callable[..., object], method: str) -> str | None:
-    """The least role a request needs for this endpoint and method; None for public ones."""
-    if endpoint in PUBLIC_ENDPOINTS or getattr(view, "public", False):
-        return None
-    default = "viewer" if method in SAFE_METHODS or getattr(view, "reads_only", False) else "operator"
-    marked = getattr(view, "required_role", default)
-    return marked if role_at_least(marked, default) else default
-
-
-def _bearer_token(method: str) -> str | None:
+def _bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
-    if method not in SAFE_METHODS:
-        return None  # a cookie never authorises a write, so no other site can write through a wall's browser
-    from mapserver.screen.access import token_from_browser  # a video wall's browser cannot send a header
+    return None
 
-    return token_from_browser()
+
+def identify(method: str) -> Principal | None:
+    """The principal of the current request, or None when it names none; 401 for a token or session that is
+    not (or no longer) valid, 403 for a cookie-authenticated write without its CSRF token."""
+    token = _bearer_token()
+    if token is not None:
+        return token_principal(token)
+    person = session_principal(method)
+    if person is not None:
+        return person
+    if method in SAFE_METHODS:  # a cookie never authorises a write, so no other site can write through a wall's browser
+        wall = token_from_browser()
+        if wall is not None:
+            return token_principal(wall)
+    return None
 
 
 def authorize() -> None:
@@ -94,23 +56,36 @@ def authorize() -> None:
     endpoint, method = req.endpoint, req.method
     if req.routing_exception is not None or endpoint is None:
         return  # routing will answer 404/405 itself
-    needed = needed_role(endpoint, current_app.view_functions[endpoint], method)
-    if needed is None:
+    allowed = allowed_roles(endpoint, method)
+    if allowed == PUBLIC:
         return
-    challenge = {"WWW-Authenticate": 'Bearer realm="mapserver"'}
-    token = _bearer_token(method)
-    if token is None:
-        raise Problem(401, "this resource needs a token: send 'Authorization: Bearer <token>'", headers=challenge)
-    found = store().tokens.by_hash(hash_token(token))
-    if found is None:
-        raise Problem(401, "the token is not known or was revoked", headers=challenge)
-    if not role_at_least(found.role, needed):
-        raise Problem(403, f"{method} {req.path} needs the {needed} role; token '{found.name}' is {found.role}")
-    g.token = found
+    if allowed is None:
+        raise Problem(403, f"{method} {req.path} is not in the role table: nobody may call it")
+    principal = identify(method)
+    if principal is None:
+        raise Problem(401, "this resource needs you to log in, or a token: send 'Authorization: Bearer <token>'",
+                      headers=CHALLENGE)
+    if principal.role not in allowed:
+        raise Problem(403, f"{method} {req.path} is for the roles {', '.join(sorted(allowed))}; "
+                           f"'{principal.name}' is {principal.role}")
+    g.principal = principal
+
+
+def current_principal() -> Principal | None:
+    """The principal authorised for the current request (None on a public endpoint)."""
+    return g.get("principal")
+
+
+def request_jurisdiction() -> Jurisdiction:
+    """The jurisdiction the current request may see and change (the whole store on a public endpoint)."""
+    principal = g.get("principal")
+    return principal.jurisdiction if principal is not None else WHOLE
 
 
 def request_actor() -> Actor:
-    """Who is making the current request, for the audit trail: the authorised token, or ``anonymous``."""
-    token = g.get("token")
-    return Actor(name=token.name if token is not None else "anonymous", role=token.role if token else None,
+    """Who is making the current request, for the audit trail: the token's or person's name and role, or
+    ``anonymous``."""
+    principal = g.get("principal")
+    return Actor(name=principal.name if principal is not None else "anonymous",
+                 role=principal.role if principal is not None else None,
                  remote_addr=request.remote_addr, request_id=g.get("request_id"))

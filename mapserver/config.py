@@ -197,6 +197,31 @@ class RiskSettings(_Section):
         return self
 
 
+class PasswordHashSettings(_Section):
+    """argon2id cost parameters (RFC 9106's second recommended option by default: ~120 ms on 2 cores)."""
+
+    time_cost: int = Field(3, ge=1, le=20, description="passes over the memory")
+    memory_kib: int = Field(65536, ge=8192, le=1_048_576, description="memory per hash, KiB")
+    parallelism: int = Field(4, ge=1, le=16, description="lanes (threads) per hash")
+
+
+class AccountSettings(_Section):
+    """People who log in: password rules, hashing, sessions and the limits against guessing."""
+
+    password_min_length: int = Field(10, ge=8, le=128, description="characters a password has at least")
+    password_hash: PasswordHashSettings = PasswordHashSettings()
+    session_idle_min: float = Field(30, gt=0, le=24 * 60, description="a session unused this long ends")
+    session_max_hours: float = Field(12, gt=0, le=24 * 31, description="a session ends this long after login")
+    lockout_failures: int = Field(5, ge=1, le=100, description="failed logins of one name or address that lock it")
+    lockout_min: float = Field(15, gt=0, le=24 * 60, description="window that counts failures, and the lock's length")
+
+    @model_validator(mode="after")
+    def _idle_within_max(self) -> AccountSettings:
+        if self.session_idle_min > self.session_max_hours * 60:
+            raise ValueError("session_idle_min must not exceed session_max_hours")
+        return self
+
+
 class Settings(_Section):
     """The whole ``config.yaml``."""
 
@@ -207,6 +232,7 @@ class Settings(_Section):
     cameras: CameraSettings = CameraSettings()
     risk: RiskSettings = RiskSettings()
     patrol: PatrolSettings = PatrolSettings()
+    accounts: AccountSettings = AccountSettings()
     map: MapSettings = Field(default_factory=MapSettings)  # a factory: checking it imports layers/
     _source: str = PrivateAttr("<defaults>")
 

@@ -20,6 +20,7 @@ from psycopg2 import sql
 from mapserver import create_app
 from mapserver.auth import hash_token, new_token
 from mapserver.config import Settings, StoreSettings
+from mapserver.roles import ROLES
 from mapserver.store import Store, open_store
 from mapserver.store.common import TABLES
 
@@ -121,7 +122,7 @@ def make_token(store: Store, role: str) -> str:
 @pytest.fixture
 def tokens(store: Store) -> dict[str, dict[str, str]]:
     """Authorization headers per role."""
-    return {role: {"Authorization": f"Bearer {make_token(store, role)}"} for role in ("viewer", "operator", "admin")}
+    return {role: {"Authorization": f"Bearer {make_token(store, role)}"} for role in ROLES}
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

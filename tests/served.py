@@ -70,7 +70,7 @@ def start_server(tmp: Path, kind: str, *, workers: int = 2, own_group: bool = Fa
     store.layers.add("grids", make_grids())
     store.layers.add("grid_staff", STAFF)
     token = new_token()
-    store.tokens.add(name="desk", role="operator", token_hash=hash_token(token))
+    store.tokens.add(name="desk", role="dispatcher", token_hash=hash_token(token))
     store.close()
     config = tmp / "config.yaml"
     config.write_text(f"store:\n  url: sqlite:///{db}\nserver:\n  kind: {kind}\n  workers: {workers}\n"

@@ -26,7 +26,7 @@ def report(client, headers, **body):
 
 
 def test_a_report_is_assigned_to_its_grid_with_deadlines(client, city, tokens):
-    resp = report(client, tokens["operator"])
+    resp = report(client, tokens["dispatcher"])
     assert resp.status_code == 201
     props = resp.get_json()["properties"]
     assert props["grid_code"] == samples.COMPOUND.code
@@ -40,7 +40,7 @@ def test_a_report_is_assigned_to_its_grid_with_deadlines(client, city, tokens):
 def test_report_ids_are_uuid7_ordered_by_report_time(client, city, tokens):
     ids, times = [], []
     for _ in range(5):
-        props = report(client, tokens["operator"]).get_json()["properties"]
+        props = report(client, tokens["dispatcher"]).get_json()["properties"]
         ids.append(props["id"])
         times.append(datetime.fromisoformat(props["reported_at"]).timestamp())
     assert all(uuid.UUID(i).version == 7 and uuid.UUID(i).variant == uuid.RFC_4122 for i in ids)
@@ -52,20 +52,20 @@ def test_report_ids_are_uuid7_ordered_by_report_time(client, city, tokens):
 @pytest.mark.parametrize("crs", ["gcj02", "bd09", "cgcs2000"])
 def test_points_in_chinese_coordinate_systems_land_in_the_same_grid(client, city, tokens, crs):
     lon, lat = from_wgs84(INSIDE["lon"], INSIDE["lat"], crs)
-    resp = report(client, tokens["operator"], point={"lon": lon, "lat": lat, "crs": crs})
+    resp = report(client, tokens["dispatcher"], point={"lon": lon, "lat": lat, "crs": crs})
     geometry = resp.get_json()["geometry"]["coordinates"]
     assert resp.get_json()["properties"]["grid_code"] == samples.COMPOUND.code
     assert geometry == pytest.approx([INSIDE["lon"], INSIDE["lat"]], abs=1e-7)
 
 
 def test_an_address_alone_is_geocoded(client, city, tokens):
-    resp = report(client, tokens["operator"], point=None, address="七一路十八号人和小区三栋二单元五零一室")
+    resp = report(client, tokens["dispatcher"], point=None, address="七一路十八号人和小区三栋二单元五零一室")
     assert resp.status_code == 201, resp.get_json()
     assert resp.get_json()["geometry"]["coordinates"] == pytest.approx([114.611, 33.611])
 
 
 def test_idempotency_key(client, city, tokens):
-    headers = {**tokens["operator"], "Idempotency-Key": "phone-42-report-7"}
+    headers = {**tokens["dispatcher"], "Idempotency-Key": "phone-42-report-7"}
     first = report(client, headers)
     again = report(client, headers)
     assert first.status_code == 201 and again.status_code == 200
@@ -87,47 +87,47 @@ def test_idempotency_key(client, city, tokens):
 ])
 def test_bad_reports_write_nothing(client, city, tokens, body, status, param):
     before = city.layers.count("incidents")
-    assert_problem(report(client, tokens["operator"], **body), status, param)
+    assert_problem(report(client, tokens["dispatcher"], **body), status, param)
     assert city.layers.count("incidents") == before
 
 
 def test_the_closed_loop_and_its_timeline(client, city, tokens):
-    incident_id = report(client, tokens["operator"]).get_json()["id"]
+    incident_id = report(client, tokens["dispatcher"]).get_json()["id"]
     url = f"/api/incidents/{incident_id}/transitions"
     steps = [({"action": "grab", "unit": "陈州街道"}, "grabbed"), ({"action": "accept"}, "accepted"),
              ({"action": "whistle", "level": "key", "note": "需住建局协同"}, "accepted"),
              ({"action": "joint", "unit": "住建局"}, "joint"), ({"action": "handle"}, "handled"),
              ({"action": "verify"}, "verified"), ({"action": "close"}, "closed")]
     for body, status in steps:
-        resp = client.post(url, json=body, headers=tokens["operator"])
+        resp = client.post(url, json=body, headers=tokens["dispatcher"])
         assert resp.status_code == 200, resp.get_json()
         assert resp.get_json()["properties"]["status"] == status
     detail = client.get(f"/api/incidents/{incident_id}", headers=tokens["viewer"]).get_json()["properties"]
     assert [e["action"] for e in detail["timeline"]] == ["report", "grab", "accept", "whistle", "joint", "handle",
                                                          "verify", "close"]
     assert detail["escalation"] == "key" and detail["closed_at"] and detail["warning"] is None
-    assert_problem(client.post(url, json={"action": "grab", "unit": "x"}, headers=tokens["operator"]), 409, "action")
+    assert_problem(client.post(url, json={"action": "grab", "unit": "x"}, headers=tokens["dispatcher"]), 409, "action")
 
 
 def test_illegal_transition_lists_the_allowed_ones(client, city, tokens):
-    incident_id = report(client, tokens["operator"]).get_json()["id"]
+    incident_id = report(client, tokens["dispatcher"]).get_json()["id"]
     body = assert_problem(client.post(f"/api/incidents/{incident_id}/transitions", json={"action": "close"},
-                                      headers=tokens["operator"]), 409, "action")
+                                      headers=tokens["dispatcher"]), 409, "action")
     assert "dispatch, grab, whistle" in body["detail"]
     assert_problem(client.post(f"/api/incidents/{incident_id}/transitions", json={"action": "dispatch"},
-                               headers=tokens["operator"]), 422, "unit")
+                               headers=tokens["dispatcher"]), 422, "unit")
     assert_problem(client.post(f"/api/incidents/{incident_id}/transitions", json={"action": "fly"},
-                               headers=tokens["operator"]), 422, "action")
+                               headers=tokens["dispatcher"]), 422, "action")
     assert_problem(client.post("/api/incidents/nope/transitions", json={"action": "grab", "unit": "x"},
-                               headers=tokens["operator"]), 404, "id")
+                               headers=tokens["dispatcher"]), 404, "id")
     assert_problem(client.post(f"/api/incidents/{incident_id}/transitions",
                                json={"action": "grab", "unit": "x", "version": 99},
-                               headers=tokens["operator"]), 409, "version")
+                               headers=tokens["dispatcher"]), 409, "version")
 
 
 def test_listing_filters(client, city, tokens):
     for category in ("disputes", "fire_hazard", "fire_hazard"):
-        report(client, tokens["operator"], category=category)
+        report(client, tokens["dispatcher"], category=category)
     body = client.get("/api/incidents?category=fire_hazard&limit=1", headers=tokens["viewer"]).get_json()
     assert body["numberMatched"] == 2 and body["numberReturned"] == 1
     assert client.get(f"/api/incidents?grid={samples.STREET.code}&status=reported&warning=green",
@@ -140,7 +140,7 @@ def test_listing_filters(client, city, tokens):
 
 def test_measures_endpoint(client, city, tokens):
     for _ in range(3):
-        report(client, tokens["operator"])
+        report(client, tokens["dispatcher"])
     body = client.get(f"/api/kpis?level=2&code={samples.STREET.code}", headers=tokens["viewer"]).get_json()
     assert body["total"] == 3 and body["by_grid"] == {samples.COMMUNITY.code: 3}
     assert body["by_status"] == {"reported": 3} and body["closure_rate"] == 0.0

@@ -182,7 +182,7 @@ def test_sixteen_concurrent_posts_with_one_key_create_one_incident(app, store, t
     store.layers.add("grids", samples.GRIDS)
     barrier = threading.Barrier(16)
     answers: list[tuple[int, str | None]] = []
-    headers = {**tokens["operator"], "Idempotency-Key": "phone-7-report-1"}
+    headers = {**tokens["dispatcher"], "Idempotency-Key": "phone-7-report-1"}
     body = {"category": "fire_hazard", "severity": "urgent", "description": "楼道堆放杂物", "point": INSIDE}
 
     def post() -> None:

@@ -33,7 +33,7 @@ def post_plan(client, headers, body=BODY):
 
 def test_an_operator_plans_and_saves_and_a_viewer_reads_it_back(client, tokens, store):
     load_city(store)
-    resp = post_plan(client, tokens["operator"])
+    resp = post_plan(client, tokens["liaison"])
     assert resp.status_code == 201, resp.get_json()
     planned = resp.get_json()
     assert resp.headers["Location"] == f"/api/patrols/{planned['id']}"
@@ -51,7 +51,7 @@ def test_an_operator_plans_and_saves_and_a_viewer_reads_it_back(client, tokens, 
 
 def test_plans_download_as_gpx_and_geojson(client, tokens, store):
     load_city(store)
-    planned = post_plan(client, tokens["operator"]).get_json()
+    planned = post_plan(client, tokens["liaison"]).get_json()
     for url in (f"/api/patrols/{planned['id']}.gpx", f"/api/patrols/{planned['id']}?format=gpx"):
         resp = client.get(url, headers=tokens["viewer"])
         assert resp.status_code == 200 and resp.mimetype == "application/gpx+xml"
@@ -86,10 +86,10 @@ def test_roles_and_problems(client, tokens, store):
         ({**BODY, "mode": "tank"}, 400, "mode"),
     ]
     for body, status, param in cases:
-        resp = post_plan(client, tokens["operator"], body)
+        resp = post_plan(client, tokens["liaison"], body)
         assert resp.status_code == status, (body, resp.get_json())
         assert resp.mimetype == "application/problem+json" and resp.get_json()["param"] == param
-    resp = client.post("/api/patrols/plan", data=b"{not json", headers=tokens["operator"],
+    resp = client.post("/api/patrols/plan", data=b"{not json", headers=tokens["liaison"],
                        content_type="application/json")
     assert resp.status_code == 400 and resp.mimetype == "application/problem+json"
     for url in ("/api/patrols/0123456789abcdef", "/api/patrols/nope.gpx", "/api/patrols/nope.geojson"):
@@ -125,7 +125,7 @@ def test_the_store_keeps_plans_whole_and_lists_them_newest_first(store):
 
 def test_the_wall_draws_recent_routes(client, tokens, store):
     load_city(store)
-    planned = post_plan(client, tokens["operator"]).get_json()
+    planned = post_plan(client, tokens["liaison"]).get_json()
     layer = client.get("/api/screen/layers/patrols", headers=tokens["viewer"]).get_json()
     assert [f["id"] for f in layer["features"]] == [planned["id"]]
     assert layer["features"][0]["geometry"] == planned["route"]["geometry"]
@@ -170,7 +170,7 @@ def test_the_road_network_and_hotspot_study_built_before_the_fork_serve_the_work
     store.migrate()
     load_city(store)
     secret = new_token()
-    store.tokens.add(name="op", role="operator", token_hash=hash_token(secret))
+    store.tokens.add(name="op", role="liaison", token_hash=hash_token(secret))
     app = create_app(settings_for(store), store=store)
     try:
         serving.prepare_for_workers(app)
@@ -217,7 +217,7 @@ def test_answers_keep_the_openapi_document(client, tokens, store):
     schema = schemathesis.openapi.from_dict(build_document(settings, version=package_version(), layer_keys=keys,
                                                            with_analysis=True))
     load_city(store)
-    planned = post_plan(client, tokens["operator"])
+    planned = post_plan(client, tokens["liaison"])
     schema["/api/patrols/plan"]["POST"].validate_response(planned)
     plan_id = planned.get_json()["id"]
     for path, url in (("/api/patrols", "/api/patrols"), ("/api/patrols/{plan_id}", f"/api/patrols/{plan_id}"),

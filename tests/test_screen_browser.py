@@ -56,7 +56,7 @@ def post(server: LiveServer, path: str, body: dict[str, Any], token: str) -> dic
 def server(city) -> Iterator[LiveServer]:
     live = LiveServer(create_app(settings_for(city), store=city))
     # A patrol planned (and saved) through the API before any page opens, for the patrol-routes layer.
-    post(live, "/api/patrols/plan", patrol_plan_request(city), make_token(city, "operator"))
+    post(live, "/api/patrols/plan", patrol_plan_request(city), make_token(city, "liaison"))
     yield live
     live.stop()
 

@@ -8,7 +8,6 @@ from importlib.metadata import PackageNotFoundError, version
 from flask import Blueprint
 
 from mapserver.app_state import store
-from mapserver.auth import public
 
 bp = Blueprint("health", __name__)
 
@@ -22,7 +21,6 @@ def package_version() -> str:
 
 
 @bp.get("/healthz")
-@public
 def healthz() -> dict:
     current = store()
     return {
@@ -35,7 +33,6 @@ def healthz() -> dict:
 
 
 @bp.get("/readyz")
-@public
 def readyz() -> dict:
     """Ready to serve: the store answers and its schema is the one this code needs (else 503).
 

@@ -122,7 +122,7 @@ def transition(incident_id: str) -> dict[str, Any]:
     now, actor = _now(), request_actor()
     body = parse_json(request.get_data())
     with store().transaction():
-        moved = move_incident(store(), incident_id, body, actor=actor.name, now=now)
+        moved = move_incident(store(), incident_id, body, actor=actor.name, role=actor.role or "", now=now)
         audit.record(store(), actor=actor, action="incident.transition", target=moved.id,
                      detail={"action": body["action"], "status": moved.status, "version": moved.version})
     return incident_feature(moved, now=now)

@@ -16,7 +16,6 @@ from flask import Blueprint, Response, request, stream_with_context
 
 from mapserver.addressing import best_address
 from mapserver.app_state import state
-from mapserver.auth import reads_only
 from mapserver.bulk import BulkPoints, assignment_csv, read_csv_points, read_geojson_points
 from mapserver.errors import Problem
 from mapserver.geo import parse_crs, to_wgs84
@@ -104,7 +103,6 @@ def _bulk_points() -> BulkPoints:
 
 
 @bp.post("/bulk")
-@reads_only
 def bulk() -> Response:
     reject_unknown(request.args, ("crs",))
     points = _bulk_points()

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, request
 
 from mapserver.app_state import derived, state
-from mapserver.auth import requires_role
 from mapserver.bulletin.render import style_sheet
 from mapserver.bulletin.week import parse_week
 from mapserver.bulletin.weekly import HOT_GRID_LEVELS, weekly_bulletin
@@ -34,7 +33,6 @@ def page_policy() -> str:
 
 
 @bp.get("/weekly")
-@requires_role("viewer")
 def weekly() -> Response:
     """The bulletin of one ISO week against the four before it."""
     reject_unknown(request.args, PARAMS)

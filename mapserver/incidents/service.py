@@ -26,6 +26,7 @@ from mapserver.incidents.lifecycle import WHISTLE_LEVELS, plan_transition, targe
 from mapserver.incidents.settings import IncidentSettings
 from mapserver.model import INCIDENT_SOURCES, SEVERITIES, Incident, IncidentEvent
 from mapserver.parsing import finite, json_object
+from mapserver.roles import INCIDENT_ACTIONS, may_act
 from mapserver.store import Store
 
 REPORT_FIELDS = {"category", "severity", "source", "description", "address", "reporter", "point"}
@@ -136,14 +137,18 @@ def _changes(incident: Incident, action_name: str, unit: str, level: str | None,
     return changes
 
 
-def move_incident(store: Store, incident_id: str, body: Any, *, actor: str, now: datetime) -> Incident:
-    """Apply one transition from a request body; 404 unknown id, 409 illegal or raced, 422 missing parts."""
+def move_incident(store: Store, incident_id: str, body: Any, *, actor: str, role: str, now: datetime) -> Incident:
+    """Apply one transition from a request body, taken by ``actor`` in ``role``; 404 unknown id, 403 an action
+    the role may not take (:data:`mapserver.roles.INCIDENT_ACTIONS`), 409 illegal or raced, 422 missing parts."""
     body = json_object(body, TRANSITION_FIELDS)
     incident = store.layers.get("incidents", incident_id)
     if incident is None:
         raise Problem(404, f"no incident with id '{incident_id}'", param="id")
     action_name = _text(body, "action", limit=40, required=True)
     action = plan_transition(incident.status, action_name)
+    if not may_act(role, action_name):
+        allowed = ", ".join(sorted(INCIDENT_ACTIONS[action_name]))
+        raise Problem(403, f"'{action_name}' is for the roles {allowed}; you are {role}", param="action")
     unit = _text(body, "unit", limit=MAX_SHORT_TEXT)
     if action.needs_unit and not unit:
         raise Problem(422, f"'{action_name}' needs the 'unit' that takes the incident", param="unit")

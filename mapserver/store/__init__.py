@@ -10,7 +10,8 @@ the project's SQL lives in this package. The whole public surface:
 ``store.layers``    any layer (:mod:`~mapserver.store.layers`): ``add``, ``get``, ``query``, ``count``,
                     ``delete``, ``extent``, ``time_extent``, ``data_version``, ``stored_keys``,
                     ``road_columns``
-``store.grids``     base grids (:mod:`~mapserver.store.grids`): ``of_level``, ``district_area``
+``store.grids``     base grids (:mod:`~mapserver.store.grids`): ``of_level``, ``district_area``,
+                    ``jurisdiction``
 ``store.incidents`` incidents (:mod:`~mapserver.store.incidents`): ``report``, ``add_columns``,
                     ``transition``, ``timeline``, ``query``, ``grid_rows``, ``set_grids``
 ``store.measures``  incident measures (:mod:`~mapserver.store.measures`): ``kpis``, ``cell_counts``,
@@ -20,6 +21,11 @@ the project's SQL lives in this package. The whole public surface:
 ``store.audit``     the audit trail (:mod:`~mapserver.store.audit`): ``append``, ``records``
 ``store.patrols``   saved patrol plans (:mod:`~mapserver.store.patrols`): ``save``, ``get``, ``list``,
                     ``version``
+``store.accounts``  people who log in (:mod:`~mapserver.store.accounts`): ``add``, ``get``, ``list``,
+                    ``set_password``, ``rehash``, ``set_role``, ``set_grid``, ``set_enabled``
+``store.sessions``  browser sessions (:mod:`~mapserver.store.sessions`): ``begin``, ``find``, ``touch``,
+                    ``end``, ``end_all``, ``count``, ``purge``
+``store.login_failures``  failed logins (:mod:`~mapserver.store.sessions`): ``record``, ``since``, ``clear``
 ==================  =====================================================================================
 
 Coordinates are WGS-84 (EPSG:4326) longitude/latitude degrees; times are UTC.
@@ -30,6 +36,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
+from mapserver.store.accounts import Accounts
 from mapserver.store.audit import AuditTrail
 from mapserver.store.cameras import Cameras
 from mapserver.store.common import LAYERS, TABLES
@@ -39,6 +46,7 @@ from mapserver.store.incidents import Incidents
 from mapserver.store.layers import Layers
 from mapserver.store.measures import IncidentMeasures
 from mapserver.store.patrols import PatrolPlans
+from mapserver.store.sessions import LoginFailures, Sessions
 from mapserver.store.tokens import Tokens
 
 SCHEMES = ("sqlite:///", "postgresql://", "postgres://")
@@ -68,6 +76,9 @@ class Store:
         self.tokens = Tokens(database)
         self.audit = AuditTrail(database)
         self.patrols = PatrolPlans(database)
+        self.accounts = Accounts(database)
+        self.sessions = Sessions(database)
+        self.login_failures = LoginFailures(database)
 
     @property
     def display_url(self) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from mapserver.errors import Problem
+from mapserver.jurisdiction import JURISDICTION_LEVELS, WHOLE, Jurisdiction
 from mapserver.model import Grid
 from mapserver.store.database import Database
 
@@ -30,3 +32,17 @@ class Grids:
         if not streets:
             return None
         return shapely.union_all([g.geom for g in streets])
+
+    def jurisdiction(self, code: str | None, *, param: str = "grid") -> Jurisdiction:
+        """The jurisdiction of grid ``code`` (None: the whole store); 422 naming ``param`` when no base grid of
+        level 1–3 has that code."""
+        if code is None:
+            return WHOLE
+        rows = self._db.fetch("SELECT level, name FROM grids WHERE code = ? AND kind = 'base'", (code,))
+        if not rows:
+            raise Problem(422, f"no grid has the code '{code}'", param=param)
+        level, name = int(rows[0][0]), rows[0][1]
+        if level not in JURISDICTION_LEVELS:
+            raise Problem(422, f"grid '{code}' is a building (level {level}); a jurisdiction is a street, "
+                               "community or compound grid", param=param)
+        return Jurisdiction(code=code, level=level, name=name)

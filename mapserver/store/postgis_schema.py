@@ -374,7 +374,48 @@ FOR EACH STATEMENT EXECUTE FUNCTION incident_summary_truncate();
 BASELINE = _TABLES + _SUMMARY
 """Schema version 1: the whole schema, created in an empty database."""
 
-MIGRATIONS: tuple[str, ...] = (BASELINE,)
+ACCOUNTS = """
+-- Version 2: people who log in, their sessions and failed logins; tokens get every role and a jurisdiction.
+-- A role names what the person does (mapserver/roles.py); grid_code their jurisdiction, NULL for the whole store.
+CREATE TABLE accounts (
+    name text PRIMARY KEY,
+    display_name text NOT NULL DEFAULT '',
+    role text NOT NULL CHECK (role IN ('viewer', 'operator', 'dispatcher', 'liaison', 'field', 'admin')),
+    grid_code text,
+    password_hash text NOT NULL,
+    created_at timestamptz NOT NULL,
+    password_changed_at timestamptz NOT NULL,
+    disabled_at timestamptz
+);
+
+-- A browser's session, by the SHA-256 of its cookie; ended by deleting the row (logout, disable, new password).
+CREATE TABLE sessions (
+    id_hash text PRIMARY KEY,
+    account text NOT NULL REFERENCES accounts (name),
+    csrf_token text NOT NULL,
+    created_at timestamptz NOT NULL,
+    seen_at timestamptz NOT NULL,
+    remote_addr text
+);
+CREATE INDEX sessions_account ON sessions (account);
+
+-- Failed logins of the last minutes, counted by name and by client address to slow down guessing.
+CREATE TABLE login_failures (
+    at timestamptz NOT NULL,
+    name text NOT NULL,
+    remote_addr text NOT NULL
+);
+CREATE INDEX login_failures_name ON login_failures (name, at);
+CREATE INDEX login_failures_addr ON login_failures (remote_addr, at);
+
+ALTER TABLE tokens DROP CONSTRAINT tokens_role_check;
+ALTER TABLE tokens ADD CONSTRAINT tokens_role_check
+    CHECK (role IN ('viewer', 'operator', 'dispatcher', 'liaison', 'field', 'admin'));
+ALTER TABLE tokens ADD COLUMN grid_code text;
+"""
+"""Schema version 2: accounts, sessions and login failures; tokens with the new roles and a jurisdiction."""
+
+MIGRATIONS: tuple[str, ...] = (BASELINE, ACCOUNTS)
 """The schema's migrations in order; the n-th takes a database to version n."""
 
 

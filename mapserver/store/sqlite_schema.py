@@ -266,7 +266,56 @@ dispatched_at, closed_at ON incidents BEGIN {_summary_change("OLD", "-1")}{_summ
 BASELINE = _TABLES + _SUMMARY
 """Schema version 1: the whole schema, created in a new file."""
 
-MIGRATIONS: tuple[str, ...] = (BASELINE,)
+ACCOUNTS = """
+-- Version 2: people who log in, their sessions and failed logins; tokens get every role and a jurisdiction.
+-- A role names what the person does (mapserver/roles.py); grid_code their jurisdiction, NULL for the whole store.
+CREATE TABLE accounts (
+    name TEXT PRIMARY KEY,
+    display_name TEXT NOT NULL DEFAULT '',
+    role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'dispatcher', 'liaison', 'field', 'admin')),
+    grid_code TEXT,
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    password_changed_at TEXT NOT NULL,
+    disabled_at TEXT
+);
+
+-- A browser's session, by the SHA-256 of its cookie; ended by deleting the row (logout, disable, new password).
+CREATE TABLE sessions (
+    id_hash TEXT PRIMARY KEY,
+    account TEXT NOT NULL REFERENCES accounts (name),
+    csrf_token TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    seen_at TEXT NOT NULL,
+    remote_addr TEXT
+);
+CREATE INDEX sessions_account ON sessions (account);
+
+-- Failed logins of the last minutes, counted by name and by client address to slow down guessing.
+CREATE TABLE login_failures (
+    at TEXT NOT NULL,
+    name TEXT NOT NULL,
+    remote_addr TEXT NOT NULL
+);
+CREATE INDEX login_failures_name ON login_failures (name, at);
+CREATE INDEX login_failures_addr ON login_failures (remote_addr, at);
+
+CREATE TABLE tokens_v2 (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'dispatcher', 'liaison', 'field', 'admin')),
+    grid_code TEXT,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+INSERT INTO tokens_v2 (name, role, token_hash, created_at, revoked_at)
+SELECT name, role, token_hash, created_at, revoked_at FROM tokens;
+DROP TABLE tokens;
+ALTER TABLE tokens_v2 RENAME TO tokens;
+"""
+"""Schema version 2: accounts, sessions and login failures; tokens with the new roles and a jurisdiction."""
+
+MIGRATIONS: tuple[str, ...] = (BASELINE, ACCOUNTS)
 """The schema's migrations in order; the n-th takes a file to version n."""
 
 

@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from mapserver.errors import Problem
+from mapserver.roles import ROLES
 from mapserver.store.common import utc
 from mapserver.store.database import Database
-
-ROLES = ("viewer", "operator", "admin")
 
 
 @dataclass(frozen=True)
@@ -20,6 +19,8 @@ class Token:
     role: str
     created_at: datetime
     token_hash: str = ""
+    grid_code: str | None = None
+    """The jurisdiction: a grid code, or None for the whole store."""
 
 
 class Tokens:
@@ -29,19 +30,21 @@ class Tokens:
         self._db = database
         self._memo = database.token_memo()
 
-    def add(self, *, name: str, role: str, token_hash: str) -> Token:
-        """Record a new token by its hash; 409 if the name is taken, 422 for an unknown role."""
+    def add(self, *, name: str, role: str, token_hash: str, grid_code: str | None = None) -> Token:
+        """Record a new token by its hash; 409 if the name is taken, 422 for an unknown role. The grid code
+        must have been checked by the caller (:meth:`mapserver.store.grids.Grids.jurisdiction`)."""
         if role not in ROLES:
             raise Problem(422, f"role must be one of {', '.join(ROLES)}, got {role!r}", param="role")
         if not name or len(name) > 100:
             raise Problem(422, "token name must be 1–100 characters", param="name")
-        token = Token(name=name, role=role, created_at=datetime.now(UTC), token_hash=token_hash)
+        token = Token(name=name, role=role, created_at=datetime.now(UTC), token_hash=token_hash, grid_code=grid_code)
         with self._db.transaction():
             if self._db.fetch("SELECT 1 FROM tokens WHERE name = ?", (token.name,)):
                 raise Problem(409, f"a token named '{token.name}' already exists (revoked names stay taken)",
                               param="name")
-            self._db.execute("INSERT INTO tokens (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)",
-                             (token.name, token.role, token.token_hash, token.created_at))
+            self._db.execute("INSERT INTO tokens (name, role, grid_code, token_hash, created_at) "
+                             "VALUES (?, ?, ?, ?, ?)",
+                             (token.name, token.role, token.grid_code, token.token_hash, token.created_at))
         return token
 
     def by_hash(self, token_hash: str) -> Token | None:
@@ -50,18 +53,20 @@ class Tokens:
         kept, generation = self._memo.find(token_hash)
         if kept is not None:
             return kept
-        rows = self._db.read("SELECT name, role, created_at FROM tokens WHERE token_hash = ? AND revoked_at IS NULL",
+        rows = self._db.read("SELECT name, role, created_at, grid_code FROM tokens WHERE token_hash = ? "
+                             "AND revoked_at IS NULL",
                              (token_hash,))
         if not rows:
             return None
-        found = Token(name=rows[0][0], role=rows[0][1], created_at=utc(rows[0][2]))
+        found = Token(name=rows[0][0], role=rows[0][1], created_at=utc(rows[0][2]), grid_code=rows[0][3])
         self._memo.keep(token_hash, found, generation)
         return found
 
     def live(self) -> list[Token]:
         """Live tokens, by name, without their hashes."""
-        rows = self._db.fetch("SELECT name, role, created_at FROM tokens WHERE revoked_at IS NULL ORDER BY name")
-        return [Token(name=r[0], role=r[1], created_at=utc(r[2])) for r in rows]
+        rows = self._db.fetch("SELECT name, role, created_at, grid_code FROM tokens WHERE revoked_at IS NULL "
+                              "ORDER BY name")
+        return [Token(name=r[0], role=r[1], created_at=utc(r[2]), grid_code=r[3]) for r in rows]
 
     def revoke(self, *, name: str) -> bool:
         """Revoke a token by name; False when there was no live token of that name."""

@@ -1,0 +1,163 @@
+"""Roles by what people do, and the one table of what each role may call.
+
+Every account and token has one role. :data:`ROUTES` names, for every endpoint
+of the server and each of its methods, the roles that may call it; an endpoint
+missing from the table is refused to everyone (deny by default), and
+``tests/test_roles.py`` walks the application's URL map against it. Incident
+actions are one step finer: :data:`INCIDENT_ACTIONS` names who may take each
+transition of the loop (:mod:`mapserver.incidents.lifecycle`).
+
+The roles (the README prints this table):
+
+============  =========================================================================================
+``viewer``    the wall and every read (leaders, duty officers, unattended screens)
+``operator``  intake: look up the responsible grid, report an incident (hotline operators)
+``dispatcher`` works the loop: dispatch, grab, split, joint, verify, close, whistle; and what an operator does
+``liaison``   police liaison: reads, plans and saves patrols
+``field``     grid worker: reports, accepts and handles what is assigned to their grid
+``admin``     data imports, grid edits, accounts, tokens, the audit trail; and everything above
+============  =========================================================================================
+
+Everyone reads: each role may call every read its jurisdiction covers (:mod:`mapserver.jurisdiction`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+ROLES: tuple[str, ...] = ("viewer", "operator", "dispatcher", "liaison", "field", "admin")
+"""Every role, in the order they are listed to people."""
+
+ROLE_LABELS: Mapping[str, tuple[str, str]] = {
+    "viewer": ("值班查看", "viewer"),
+    "operator": ("热线受理", "operator"),
+    "dispatcher": ("指挥调度", "dispatcher"),
+    "liaison": ("警务联络", "police liaison"),
+    "field": ("网格员", "grid worker"),
+    "admin": ("系统管理", "administrator"),
+}
+"""Each role's name on screen, (zh-CN, English)."""
+
+
+def _roles(*names: str) -> frozenset[str]:
+    unknown = set(names) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles in the role table: {sorted(unknown)}")
+    return frozenset(names)
+
+
+EVERYONE = _roles(*ROLES)
+INTAKE = _roles("operator", "dispatcher", "field", "admin")
+"""Who may report an incident."""
+LOOP = _roles("dispatcher", "field", "admin")
+"""Who may take some transition of an incident (which one: :data:`INCIDENT_ACTIONS`)."""
+PATROL_PLANNERS = _roles("liaison", "dispatcher", "admin")
+ADMIN = _roles("admin")
+DEVICES = _roles("operator", "dispatcher", "admin")
+"""Who may post camera heartbeats (the video platform's integration token is an operator)."""
+
+INCIDENT_ACTIONS: Mapping[str, frozenset[str]] = {
+    "dispatch": _roles("dispatcher", "admin"),
+    "grab": _roles("dispatcher", "admin"),
+    "accept": _roles("dispatcher", "field", "admin"),
+    "return": _roles("dispatcher", "field", "admin"),
+    "split": _roles("dispatcher", "admin"),
+    "joint": _roles("dispatcher", "admin"),
+    "handle": _roles("dispatcher", "field", "admin"),
+    "verify": _roles("dispatcher", "admin"),
+    "reject": _roles("dispatcher", "admin"),
+    "close": _roles("dispatcher", "admin"),
+    "whistle": _roles("dispatcher", "admin"),
+}
+"""Incident action → the roles that may take it (the state machine says when)."""
+
+PUBLIC = frozenset[str]()
+"""Marks an endpoint open without logging in (health checks, static files, the login page)."""
+
+ROUTES: Mapping[str, Mapping[str, frozenset[str]]] = {
+    # endpoint → method → roles. PUBLIC: no login needed.
+    "static": {"GET": PUBLIC},
+    "health.healthz": {"GET": PUBLIC},
+    "health.readyz": {"GET": PUBLIC},
+    "openapi.document": {"GET": EVERYONE},
+    # the wall
+    "screen.page": {"GET": EVERYONE},
+    "screen.screen_measures": {"GET": EVERYONE},
+    "screen.screen_layer": {"GET": EVERYONE},
+    "screen.screen_grid": {"GET": EVERYONE},
+    "screen.screen_locate": {"GET": EVERYONE},
+    "screen.tile": {"GET": EVERYONE},
+    # layers, cameras, lookups, grids
+    "layers.list_features": {"GET": EVERYONE},
+    "layers.get_feature": {"GET": EVERYONE},
+    "cameras.list_cameras": {"GET": EVERYONE},
+    "cameras.get_camera": {"GET": EVERYONE},
+    "cameras.heartbeat": {"POST": DEVICES},
+    "cameras.heartbeats": {"POST": DEVICES},
+    "cameras.online_rate": {"GET": EVERYONE},
+    "lookup.lookup": {"GET": EVERYONE},
+    "lookup.bulk": {"POST": EVERYONE},  # a query too long for a URL: reads only
+    "grids.check": {"GET": ADMIN},
+    # incidents and their measures
+    "incidents.report": {"POST": INTAKE},
+    "incidents.list_incidents": {"GET": EVERYONE},
+    "incidents.get_incident": {"GET": EVERYONE},
+    "incidents.transition": {"POST": LOOP},
+    "incidents.kpis": {"GET": EVERYONE},
+    "reports.weekly": {"GET": EVERYONE},
+    # analysis
+    "analysis.heat_cells": {"GET": EVERYONE},
+    "analysis.hotspots": {"GET": EVERYONE},
+    "analysis.hotspot_trend": {"GET": EVERYONE},
+    "analysis.risk_colours": {"GET": EVERYONE},
+    "analysis.camera_coverage": {"GET": EVERYONE},
+    # patrols
+    "patrols.plan": {"POST": PATROL_PLANNERS},
+    "patrols.list_plans": {"GET": EVERYONE},
+    "patrols.get_plan": {"GET": EVERYONE},
+    "patrols.get_plan_gpx": {"GET": EVERYONE},
+    "patrols.get_plan_geojson": {"GET": EVERYONE},
+    # exports and the OGC API
+    "export.download": {"GET": EVERYONE},
+    "ogc.landing": {"GET": EVERYONE},
+    "ogc.conformance": {"GET": EVERYONE},
+    "ogc.collections": {"GET": EVERYONE},
+    "ogc.collection": {"GET": EVERYONE},
+    "ogc.items": {"GET": EVERYONE},
+    "ogc.item": {"GET": EVERYONE},
+    # administration
+    "tokens.list_tokens": {"GET": ADMIN},
+    "tokens.create_token": {"POST": ADMIN},
+    "tokens.revoke_token": {"DELETE": ADMIN},
+    "audit.list_audit": {"GET": ADMIN},
+}
+"""Endpoint → HTTP method → the roles that may call it. HEAD and OPTIONS follow GET."""
+
+
+def allowed_roles(endpoint: str, method: str) -> frozenset[str] | None:
+    """The roles that may call ``method`` on ``endpoint`` (PUBLIC: anyone, logged in or not); None when the
+    table does not name it, which means nobody may."""
+    methods = ROUTES.get(endpoint)
+    if methods is None:
+        return None
+    return methods.get("GET" if method in ("HEAD", "OPTIONS") else method)
+
+
+def may_act(role: str, action: str) -> bool:
+    """Whether ``role`` may take the incident ``action``."""
+    return role in INCIDENT_ACTIONS.get(action, frozenset())
+
+
+def check_role(role: str) -> None:
+    """Raise ValueError naming the roles when ``role`` is not one of them."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+
+
+def table_rows(endpoints: Iterable[tuple[str, str, str]]) -> list[tuple[str, str, list[str]]]:
+    """(method, rule, roles allowed) for each (endpoint, method, rule), for the README's table."""
+    out = []
+    for endpoint, method, rule in endpoints:
+        roles = allowed_roles(endpoint, method)
+        out.append((method, rule, ["anyone"] if roles == PUBLIC else sorted(roles or (), key=ROLES.index)))
+    return out
