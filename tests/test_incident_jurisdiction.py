@@ -129,6 +129,12 @@ def test_heat_of_the_streets_adds_up_to_the_district(client, people):
     assert Counter(heat["dispatcher_a"]["cells"]) + Counter(heat["dispatcher_b"]["cells"]) == Counter(
         heat["viewer"]["cells"])
     assert set(heat["operator_a1"]["cells"]) <= set(heat["dispatcher_a"]["cells"])
+    # A grid filter narrows inside the jurisdiction; one outside finds nothing.
+    explicit = client.get(f"/api/heat?res=9&grid={A.code}", headers=people["viewer"]).get_json()
+    assert explicit["cells"] == heat["dispatcher_a"]["cells"]
+    assert client.get(f"/api/heat?res=9&grid={A1.code}", headers=people["dispatcher_a"]).get_json()[
+        "cells"] == heat["operator_a1"]["cells"]
+    assert client.get(f"/api/heat?res=9&grid={B.code}", headers=people["dispatcher_a"]).get_json()["incidents"] == 0
 
 
 def test_hotspots_run_on_the_jurisdictions_own_cells(client, people):

@@ -13,6 +13,7 @@ the jurisdiction's is a 422.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,7 +36,7 @@ from mapserver.store.incidents import IncidentFilter
 
 bp = Blueprint("analysis", __name__, url_prefix="/api")
 
-HEAT_PARAMS = ("since", "until", "category", "severity", "status", "res", "bbox", "geometry")
+HEAT_PARAMS = ("since", "until", "category", "severity", "status", "grid", "res", "bbox", "geometry")
 HOTSPOT_PARAMS = ("since", "until", "category", "res", "level", "geometry", "significant")
 TREND_PARAMS = ("periods", "period", "until", "category", "incident_category", "res", "confidence", "geometry")
 
@@ -86,9 +87,10 @@ def _geometry() -> bool:
 
 @bp.get("/heat")
 def heat_cells() -> dict[str, Any]:
-    """Incidents per H3 cell: ``cells`` {cell: count}, or hexagon Features with ``geometry=true``."""
+    """Incidents per H3 cell (of one grid's with ``grid``): ``cells`` {cell: count}, or hexagon Features with
+    ``geometry=true``."""
     reject_unknown(request.args, HEAT_PARAMS)
-    where = _filter(with_severity_status=True)
+    where = replace(_filter(with_severity_status=True), grid=request.args.get("grid"))  # inside the jurisdiction
     return heat(store(), where=where, res=_res(), bbox=parse_bbox(request.args.get("bbox")), geometry=_geometry())
 
 

@@ -190,7 +190,8 @@ def _analysis_routes(settings: Settings) -> list[Operation]:
     window = (SINCE, UNTIL, Param("category", enum(categories)))
     return [
         Operation("get", "/api/heat", "Incidents per H3 cell", "analysis", (Answer(200, "heat", _object()),),
-                  params=(*window, SEVERITY, Param("status", enum(STATUSES)), res, BBOX, geometry)),
+                  params=(*window, SEVERITY, Param("status", enum(STATUSES)), Param("grid", text(64)), res, BBOX,
+                          geometry)),
         Operation("get", "/api/hotspots", "Getis-Ord Gi* hotspots per cell or per grid", "analysis",
                   (Answer(200, "hotspots", _object()),),
                   params=(*window, res, LEVEL, geometry,
