@@ -16,6 +16,7 @@ import numpy as np
 import shapely
 
 from mapserver.errors import Problem
+from mapserver.jurisdiction import WHOLE, Jurisdiction
 from mapserver.model import Incident, IncidentEvent, check_record
 from mapserver.store.common import BBox, Condition, check_bbox, normalise, utc
 from mapserver.store.database import Database
@@ -34,9 +35,18 @@ WARNING_SQL: dict[str, tuple[str, int]] = {
 }
 
 
+def within_condition(within: Jurisdiction) -> list[Condition]:
+    """The condition that keeps incidents inside ``within`` (none for the whole store): its level's grid chain
+    column (``grid_l1`` … ``grid_l3``, each indexed) equals its code."""
+    if within.whole:
+        return []
+    return [(f"{within.chain_column} = ?", (within.code,))]
+
+
 @dataclass(frozen=True)
 class IncidentFilter:
-    """What to list or measure: a time window on ``reported_at`` (UTC, until exclusive) and column filters."""
+    """What to list or measure: a time window on ``reported_at`` (UTC, until exclusive), column filters, and the
+    jurisdiction the asker may see (``within``; the whole store by default)."""
 
     since: datetime | None = None
     until: datetime | None = None
@@ -46,10 +56,11 @@ class IncidentFilter:
     grid: str | None = None  # a grid code of any level
     warning: str | None = None
     now: datetime | None = None
+    within: Jurisdiction = WHOLE
 
     def conditions(self) -> list[Condition]:
         """The SQL conditions for this filter."""
-        out: list[Condition] = []
+        out: list[Condition] = within_condition(self.within)
         if self.since is not None:
             out.append(("reported_at >= ?", (self.since,)))
         if self.until is not None:
