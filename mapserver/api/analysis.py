@@ -9,6 +9,7 @@ no incidents is an empty (or all-zero) answer, not an error.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ from mapserver.analysis.hotspots import cell_hotspots, grid_hotspots
 from mapserver.analysis.risk import grid_risk, risk_summary
 from mapserver.analysis.study import STUDY
 from mapserver.app_state import derived, state, store
+from mapserver.auth import request_jurisdiction
 from mapserver.errors import Problem
 from mapserver.incidents.lifecycle import STATUSES
 from mapserver.model import GRID_LEVELS, SEVERITIES
@@ -127,8 +129,9 @@ def risk_colours() -> dict[str, Any]:
 
 @bp.get("/coverage")
 def camera_coverage() -> dict[str, Any]:
-    """Share of hot cells covered by online cameras now, and the blind spots ranked by z then count."""
+    """Share of hot cells covered by online cameras now, and the blind spots ranked by z then count: of the
+    asker's jurisdiction (its incidents, cells and cameras)."""
     reject_unknown(request.args, ("since", "until", "category", "res"))
-    where = _filter(with_severity_status=False)
+    where = replace(_filter(with_severity_status=False), within=request_jurisdiction())
     return coverage(store(), derived().get(STUDY, _res()), where=where, now=datetime.now(UTC),
                     offline_after_s=state().settings.cameras.offline_after_s)
