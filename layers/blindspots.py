@@ -40,8 +40,8 @@ def title(lang: str, params: Mapping[str, Any]) -> str:
 
 def fetch(store: Store, query: LayerQuery) -> dict[str, Any]:
     study = query.derived.get(STUDY, int(query.params["res"]))
-    answer = coverage(store, study, where=IncidentFilter(since=query.since, until=query.until), now=query.now,
-                      offline_after_s=query.settings.cameras.offline_after_s)
+    answer = coverage(store, study, where=IncidentFilter(since=query.since, until=query.until, within=query.within),
+                      now=query.now, offline_after_s=query.settings.cameras.offline_after_s)
     # Only significant hot cells are blind spots on the wall; the "top cells" fallback is for the API's report.
     blind = answer["blind_spots"] if answer["basis"] == "hot" else []
     features = [{"type": "Feature", "id": b["id"], "geometry": hexagon(b["id"]),

@@ -29,8 +29,9 @@ def title(lang: str, params: Mapping[str, Any]) -> str:
 
 
 def fetch(store: Store, query: LayerQuery) -> dict[str, Any]:
-    found = store.layers.query("cameras", bbox=query.bbox, limit=query.limit)
-    matched = len(found) if len(found) < query.limit else store.layers.count("cameras", bbox=query.bbox)
+    found = store.layers.query("cameras", bbox=query.bbox, limit=query.limit, within=query.within)
+    matched = len(found) if len(found) < query.limit else store.layers.count("cameras", bbox=query.bbox,
+                                                                               within=query.within)
     offline_after_s = query.settings.cameras.offline_after_s
     return collection((feature(c.code, c.geom, _properties(c, effective_status(c, now=query.now,
                                                                               offline_after_s=offline_after_s)))

@@ -1,4 +1,5 @@
-"""The district outline (辖区边界): the union of the street-level (level 1) grids.
+"""The district outline (辖区边界): the union of the street-level (level 1) grids; for a jurisdiction, its own
+grid's outline.
 
 With no basemap this outline on a dark background is the map's ground, so it
 is drawn first, lightly filled, and takes no clicks.
@@ -29,7 +30,9 @@ def title(lang: str, params: Mapping[str, Any]) -> str:
 
 
 def fetch(store: Store, query: LayerQuery) -> dict[str, Any]:
-    streets = store.layers.query("grids", where={"level": 1})
+    # A jurisdiction's grids of its own level are the jurisdiction itself: its outline.
+    level = 1 if query.within.whole else query.within.level
+    streets = store.layers.query("grids", where={"level": level}, within=query.within)
     if not streets:
         return collection([])
     outline = shapely.union_all([g.geom for g in streets]).simplify(SIMPLIFY_DEG, preserve_topology=True)

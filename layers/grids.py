@@ -52,8 +52,9 @@ def title(lang: str, params: Mapping[str, Any]) -> str:
 
 def fetch(store: Store, query: LayerQuery) -> dict[str, Any]:
     where = {"level": int(query.params["level"])}
-    found = store.layers.query("grids", bbox=query.bbox, where=where, limit=query.limit)
-    matched = len(found) if len(found) < query.limit else store.layers.count("grids", bbox=query.bbox, where=where)
+    found = store.layers.query("grids", bbox=query.bbox, where=where, limit=query.limit, within=query.within)
+    matched = len(found) if len(found) < query.limit else store.layers.count("grids", bbox=query.bbox, where=where,
+                                                                             within=query.within)
     return collection((feature(g.code, g.geom, _properties(g)) for g in found), matched=matched)
 
 

@@ -46,7 +46,7 @@ def title(lang: str, params: Mapping[str, Any]) -> str:
 
 
 def fetch(store: Store, query: LayerQuery) -> dict[str, Any]:
-    where = IncidentFilter(since=query.since, until=query.until)
+    where = IncidentFilter(since=query.since, until=query.until, within=query.within)
     # The threshold comes from the whole district, not the view, so panning does not change a cell's colour.
     counts = cell_counts(store, where=where, res=int(query.params["res"]))
     if not counts:

@@ -52,7 +52,8 @@ def title(lang: str, params: Mapping[str, Any]) -> str:
 
 def fetch(store: Store, query: LayerQuery) -> dict[str, Any]:
     answer = cell_hotspots(store, query.derived.get(STUDY, int(query.params["res"])),
-                           where=IncidentFilter(since=query.since, until=query.until), significant=True)
+                           where=IncidentFilter(since=query.since, until=query.until, within=query.within),
+                           significant=True)
     wanted = hot_classes(int(query.params["confidence"]))
     hot = [c for c in answer["cells"] if c["class"] in wanted]  # hottest first
     features = [{"type": "Feature", "id": c["id"], "geometry": hexagon(c["id"]),

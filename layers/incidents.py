@@ -40,7 +40,7 @@ def fetch(store: Store, query: LayerQuery) -> dict[str, Any]:
     if query.since is None:
         raise ValueError("the incidents layer needs a window start")
     found, matched = incidents_between(store, since=query.since, until=query.until, bbox=query.bbox,
-                                       limit=query.limit)
+                                       limit=query.limit, within=query.within)
     return collection((feature(i.id, i.geom, _properties(i, query.now)) for i in found), matched=matched)
 
 

@@ -45,7 +45,7 @@ def available(store: Store) -> bool:
 def fetch(store: Store, query: LayerQuery) -> dict[str, Any]:
     since = query.now - timedelta(hours=int(query.params["hours"]))
     limit = min(int(query.params["max_routes"]), query.limit)
-    rows, total = store.patrols.list(since=since, limit=limit, whole=True)
+    rows, total = store.patrols.list(since=since, limit=limit, whole=True, within=query.within)
     features = []
     for row in rows:
         route = (row.plan or {}).get("route", {}).get("geometry")

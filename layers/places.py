@@ -25,7 +25,8 @@ def title(lang: str, params: Mapping[str, Any]) -> str:
 
 
 def fetch(store: Store, query: LayerQuery) -> dict[str, Any]:
-    found = store.layers.query("places", bbox=query.bbox, limit=query.limit)
-    matched = len(found) if len(found) < query.limit else store.layers.count("places", bbox=query.bbox)
+    found = store.layers.query("places", bbox=query.bbox, limit=query.limit, within=query.within)
+    matched = len(found) if len(found) < query.limit else store.layers.count("places", bbox=query.bbox,
+                                                                              within=query.within)
     return collection((feature(p.code, p.geom, {"name": p.name, "kind": p.kind}) for p in found),
                       matched=matched)

@@ -8,6 +8,13 @@ address. Call it inside the write's transaction (``with store.transaction():``),
 so that a write that fails leaves no record and no write lands without one.
 Times are UTC.
 
+Who reads which records: an administrator of the whole store reads them all; one
+bound to a grid J reads a record when its actor is a token or an account bound
+now to J or a grid below it, or when its target is an incident whose grid chain
+lies in J (``incident.*`` actions). The store applies the rule in the trail's
+own query (:meth:`~mapserver.store.audit.AuditTrail.records`, ``within``); a
+command-line record (``cli:…``) is read only through an incident it targets.
+
 Actions, with their targets:
 
 - ``import`` (the layer; a grids import is the grids' edit), ``demo.load`` (the scale),

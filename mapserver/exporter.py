@@ -33,6 +33,7 @@ import shapely
 
 from mapserver.errors import Problem
 from mapserver.importing.fields import field_kinds
+from mapserver.jurisdiction import WHOLE, Jurisdiction
 from mapserver.model import RECORD_TYPES
 from mapserver.store import LAYERS, Store
 from mapserver.store.common import KEYS, check_layer
@@ -47,12 +48,13 @@ _OPTIONS: dict[str, dict[str, str]] = {
 }
 
 
-def export_layer(store: Store, layer: str, path: str | Path) -> int:
-    """Write one layer to ``path`` (format from the extension, file replaced); return the number of rows."""
+def export_layer(store: Store, layer: str, path: str | Path, *, within: Jurisdiction = WHOLE) -> int:
+    """Write one layer's records in ``within`` to ``path`` (format from the extension, file replaced); return the
+    number of rows."""
     check_layer(layer)
     path = Path(path)
     driver = _driver(path)
-    frame = layer_frame(store, layer)
+    frame = layer_frame(store, layer, within=within)
     _replace(path, lambda tmp: _write(frame, tmp, driver, layer))
     return len(frame)
 
@@ -82,10 +84,11 @@ def export_all(store: Store, target: str | Path) -> dict[str, int]:
     return {layer: export_layer(store, layer, target / f"{layer}{_folder_extension(layer)}") for layer in LAYERS}
 
 
-def layer_frame(store: Store, layer: str) -> pd.DataFrame:
-    """The layer as a (Geo)DataFrame in the export's row and column order; plain DataFrame for grid_staff."""
+def layer_frame(store: Store, layer: str, *, within: Jurisdiction = WHOLE) -> pd.DataFrame:
+    """The layer's records in ``within`` as a (Geo)DataFrame in the export's row and column order; plain
+    DataFrame for grid_staff."""
     key = KEYS[check_layer(layer)]
-    records = sorted(store.layers.query(layer), key=lambda r: getattr(r, key))
+    records = sorted(store.layers.query(layer, within=within), key=lambda r: getattr(r, key))
     kinds = field_kinds(layer)
     frame = pd.DataFrame({name: _column([getattr(r, name) for r in records], kind)
                           for name, kind in kinds.items() if kind != "geom"})

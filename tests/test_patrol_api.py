@@ -21,7 +21,8 @@ from mapserver.patrol import networks
 from mapserver.patrol.gpx import GPX_NS
 from mapserver.store import open_store
 from tests.conftest import settings_for
-from tests.patrol_data import load_city
+from tests.patrol_data import EAST, STREET, WEST, load_city
+from tests.scoped_city import bound_token
 
 WINDOW = {"since": "2026-09-01", "until": "2026-11-01"}
 BODY = {"area": {"liaison": "李警官"}, "start": {"place": "P-POST"}, "budget_min": 60, **WINDOW}
@@ -227,3 +228,22 @@ def test_answers_keep_the_openapi_document(client, tokens, store):
     # The check has teeth: a plan is not what the listing promises.
     with pytest.raises(Exception, match="numberMatched"):
         schema["/api/patrols"]["GET"].validate_response(client.get(f"/api/patrols/{plan_id}", headers=tokens["viewer"]))
+
+
+def test_a_planner_bound_to_a_grid_plans_there_only_and_plans_are_read_where_they_lie(client, store):
+    load_city(store)
+    outside = post_plan(client, bound_token(store, "liaison", EAST.code).headers)  # 李警官 serves West
+    assert outside.status_code == 404 and outside.get_json()["param"] == "area.liaison"
+    by_grids = post_plan(client, bound_token(store, "liaison", EAST.code).headers,
+                         {**BODY, "area": {"grids": [WEST.code]}, "start": {"lon": 114.64, "lat": 33.63}})
+    assert by_grids.status_code == 404 and by_grids.get_json()["param"] == "area.grids"
+    from_west = post_plan(client, bound_token(store, "liaison", WEST.code).headers)
+    from_district = post_plan(client, bound_token(store, "liaison", None).headers)
+    assert from_west.status_code == from_district.status_code == 201
+    viewers = {code: bound_token(store, "viewer", code).headers for code in (WEST.code, EAST.code, STREET.code)}
+    for plan in (from_west.get_json(), from_district.get_json()):  # the district's covers West's grids
+        assert client.get(f"/api/patrols/{plan['id']}", headers=viewers[WEST.code]).status_code == 200
+        assert client.get(f"/api/patrols/{plan['id']}", headers=viewers[STREET.code]).status_code == 200
+        assert client.get(f"/api/patrols/{plan['id']}", headers=viewers[EAST.code]).status_code == 404
+    assert client.get("/api/patrols", headers=viewers[EAST.code]).get_json()["numberMatched"] == 0
+    assert client.get("/api/patrols", headers=viewers[WEST.code]).get_json()["numberMatched"] == 2

@@ -148,6 +148,21 @@ def add_token(url: str, *, name: str, role: str, token_hash: str) -> None:
         conn.close()
 
 
+def add_plan(url: str) -> None:
+    """A patrol plan row written with the columns every schema version has (the store's own code writes the
+    newest: version 2 adds the planner's grid and the grids a plan covers)."""
+    conn = connect(url)
+    try:
+        mark = "?" if url.startswith("sqlite:///") else "%s"
+        conn.cursor().execute(
+            "INSERT INTO patrol_plans (id, created_at, created_by, liaison, mode, time_window, budget_min, length_m, "
+            f"duration_min, plan) VALUES ({', '.join([mark] * 10)})",
+            ("0" * 32, T0.isoformat(), "op-1", None, "walk", "day", 60.0, 1200.0, 50.0, '{"mode": "walk"}'))
+        conn.commit()
+    finally:
+        conn.close()
+
+
 def fill(store: Store) -> None:
     """Rows in every table: the sample layers, incidents reported and imported (so the summary is fed), a token,
     an audit record, a patrol plan."""
@@ -164,8 +179,7 @@ def fill(store: Store) -> None:
     add_token(store.url, name="wall-1", role="viewer", token_hash="a" * 64)
     store.audit.append(AuditRecord(at=T0, actor="cli:admin", action="token.create", target="wall-1",
                                    detail={"role": "viewer"}))
-    store.patrols.save({"mode": "walk", "window": "day", "budget_min": 60.0, "length_m": 1200.0,
-                            "duration_min": 50.0}, created_by="op-1", created_at=T0)
+    add_plan(store.url)
 
 
 def test_a_store_at_the_baseline_upgrades_in_place_and_keeps_every_row(baseline):
@@ -313,10 +327,12 @@ def test_a_store_of_version_1_gains_accounts_and_keeps_its_tokens(url):
         before = snapshot(url)
         assert store.migrate() == SCHEMA_VERSION == 2
         after = snapshot(url)
-        assert set(after) == set(before) | {"accounts", "sessions", "login_failures"}
-        assert after["accounts"] == after["sessions"] == after["login_failures"] == []
+        assert set(after) == set(before) | {"accounts", "sessions", "login_failures", "patrol_plan_grids"}
+        assert after["accounts"] == after["sessions"] == after["login_failures"] == after["patrol_plan_grids"] == []
         for table, rows in before.items():
-            if table != "tokens":
+            if table == "patrol_plans":  # a plan saved before version 2 has no planner's grid: NULL
+                assert [row[:-1] for row in after[table]] == rows and [row[-1] for row in after[table]] == [None]
+            elif table != "tokens":
                 assert after[table] == rows, table
         found = store.tokens.by_hash("a" * 64)
         assert (found.name, found.role, found.grid_code) == ("wall-1", "viewer", None)

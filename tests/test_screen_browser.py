@@ -20,6 +20,7 @@ from playwright.sync_api import Page, sync_playwright
 from shapely.geometry import Point
 
 from mapserver import create_app
+from mapserver.auth import hash_token, new_token
 from mapserver.geo import wgs84_to_gcj02
 from mapserver.model import Incident
 from mapserver.screen.window import window_start
@@ -370,3 +371,29 @@ def test_the_page_is_live_on_each_store_backend(store, browser):
         page.context.close()
     finally:
         live.stop()
+
+
+def test_a_street_token_opens_on_its_street_and_draws_only_what_lies_in_it(browser, server, city):
+    street = city.grids.of_level(1)[4]
+    secret = new_token()
+    city.tokens.add(name=f"street-wall-{street.code}", role="viewer", token_hash=hash_token(secret),
+                    grid_code=street.code)
+    page, watch = open_screen(browser, server, secret)
+    assert street.name in page.locator(".ms-jurisdiction").inner_text()
+    assert street.name in page.title()
+    view = page.evaluate("() => { const cfg = JSON.parse(document.getElementById('screen-config').textContent);"
+                         " const m = window[cfg.map]; const c = m.getCenter(); const b = m.getBounds();"
+                         " return [c.lng, c.lat, b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; }")
+    west, south, east, north = street.geom.bounds
+    assert west < view[0] < east and south < view[1] < north  # centred on the street …
+    assert view[2] <= west and view[3] <= south and view[4] >= east and view[5] >= north  # … all of it in view
+    wait_until(page, "() => document.querySelectorAll(\".leaflet-pane[data-layer='grids_street'] path\").length "
+                     "=== 1")  # its own outline, no neighbour's
+    within = city.grids.jurisdiction(street.code)
+    cameras = city.layers.count("cameras", within=within)
+    assert 0 < cameras < city.layers.count("cameras")
+    wait_until(page, f"() => document.querySelectorAll(\".leaflet-pane[data-layer='cameras'] path.ms-camera\")"
+                     f".length === {cameras}")
+    page.screenshot(path=str(SCREENSHOT.with_name("mapserver-screen-street.png")))
+    assert_clean(watch)
+    page.context.close()

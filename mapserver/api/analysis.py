@@ -152,8 +152,9 @@ def risk_colours() -> dict[str, Any]:
 
 @bp.get("/coverage")
 def camera_coverage() -> dict[str, Any]:
-    """Share of hot cells covered by online cameras now, and the blind spots ranked by z then count."""
+    """Share of hot cells covered by online cameras now, and the blind spots ranked by z then count: of the
+    asker's jurisdiction (its incidents, cells and cameras)."""
     reject_unknown(request.args, ("since", "until", "category", "res"))
-    where = _filter(with_severity_status=False)
+    where = replace(_filter(with_severity_status=False), within=request_jurisdiction())
     return coverage(store(), derived().get(STUDY, _res()), where=where, now=datetime.now(UTC),
                     offline_after_s=state().settings.cameras.offline_after_s)

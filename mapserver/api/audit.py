@@ -3,7 +3,9 @@
 Read-only by construction: the blueprint has no other route, so any other
 method is a 405, and the store refuses to change or delete a record anyway.
 Times are ISO 8601 (``since`` inclusive, ``until`` exclusive; without an
-offset, local time in ``incidents.timezone``); answers are in UTC.
+offset, local time in ``incidents.timezone``); answers are in UTC. An
+administrator bound to a grid reads the records of their jurisdiction only (the
+rule: :mod:`mapserver.audit`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from flask import Blueprint, request
 
 from mapserver.app_state import state, store
+from mapserver.auth import request_jurisdiction
 from mapserver.errors import Problem
 from mapserver.parsing import parse_int, parse_time, reject_unknown
 from mapserver.store.audit import MAX_ACTION_CHARS, MAX_ACTOR_CHARS, MAX_TARGET_CHARS, AuditRecord
@@ -48,5 +51,6 @@ def list_audit() -> dict[str, Any]:
     limit = parse_int("limit", request.args.get("limit"), default=DEFAULT_LIMIT, low=0, high=MAX_LIMIT)
     offset = parse_int("offset", request.args.get("offset"), default=0, low=0)
     found, total = store().audit.records(since=since, until=until, actor=_text("actor"), action=_text("action"),
-                                         target=_text("target"), limit=limit, offset=offset)
+                                         target=_text("target"), limit=limit, offset=offset,
+                                         within=request_jurisdiction())
     return {"total": total, "returned": len(found), "records": [record_json(r) for r in found]}

@@ -1,7 +1,9 @@
 """Cameras over HTTP: listing with their status now, heartbeats, and online rates (在线率) by grid.
 
 Positions are GeoJSON in WGS-84. A heartbeat takes the server's clock, not the
-sender's, so a camera with a wrong clock cannot keep itself online.
+sender's, so a camera with a wrong clock cannot keep itself online. Every route
+keeps to the asker's jurisdiction: a camera outside it is a 404 as an unknown
+one, for reads and heartbeats alike.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from flask import Blueprint, request
 
 from mapserver import audit
 from mapserver.app_state import state, store
-from mapserver.auth import request_actor
+from mapserver.auth import request_actor, request_jurisdiction
 from mapserver.cameras import effective_status, online_rates
 from mapserver.errors import Problem
 from mapserver.geojson import feature
@@ -46,7 +48,7 @@ def list_cameras() -> dict[str, Any]:
     limit = parse_int("limit", request.args.get("limit"), default=1000, low=0, high=10_000)
     offset = parse_int("offset", request.args.get("offset"), default=0, low=0)
     found, total = store().cameras.query(bbox=bbox, status=status, now=now, offline_after_s=_offline_after_s(),
-                                         limit=limit, offset=offset)
+                                         limit=limit, offset=offset, within=request_jurisdiction())
     return {"type": "FeatureCollection", "numberMatched": total, "numberReturned": len(found),
             "features": [camera_feature(c, now=now) for c in found]}
 
@@ -54,7 +56,7 @@ def list_cameras() -> dict[str, Any]:
 @bp.get("/<code>")
 def get_camera(code: str) -> dict[str, Any]:
     reject_unknown(request.args, ())
-    camera = store().layers.get("cameras", code)
+    camera = store().layers.get("cameras", code, within=request_jurisdiction())
     if camera is None:
         raise Problem(404, f"no camera with code '{code}'", param="code")
     return camera_feature(camera, now=datetime.now(UTC))
@@ -63,10 +65,11 @@ def get_camera(code: str) -> dict[str, Any]:
 @bp.post("/<code>/heartbeat")
 def heartbeat(code: str) -> dict[str, Any]:
     now = datetime.now(UTC)
+    within = request_jurisdiction()
     with store().transaction():
-        store().cameras.heartbeats([code], at=now)
+        store().cameras.heartbeats([code], at=now, within=within)
         audit.record(store(), actor=request_actor(), action="camera.heartbeats", target=code, detail={"count": 1})
-    return camera_feature(store().layers.get("cameras", code), now=now)
+    return camera_feature(store().layers.get("cameras", code, within=within), now=now)
 
 
 @bp.post("/heartbeats")
@@ -78,7 +81,7 @@ def heartbeats() -> dict[str, Any]:
     if not 0 < len(codes) <= MAX_BATCH or not all(isinstance(c, str) and 0 < len(c) <= 64 for c in codes):
         raise Problem(400, f"'codes' must hold 1–{MAX_BATCH} camera codes as strings", param="codes")
     with store().transaction():  # one audit record per batch, standing or falling with it
-        recorded = store().cameras.heartbeats(codes, at=datetime.now(UTC))
+        recorded = store().cameras.heartbeats(codes, at=datetime.now(UTC), within=request_jurisdiction())
         audit.record(store(), actor=request_actor(), action="camera.heartbeats", target=None,
                      detail={"count": recorded})
     return {"recorded": recorded}
@@ -97,7 +100,7 @@ def _grid_at_level(index: GridIndex, code: str, level: int, memo: dict[str, str]
 def online_rate() -> dict[str, Any]:
     reject_unknown(request.args, ("level",))
     level = parse_int("level", request.args.get("level"), default=1, low=1, high=4)
-    cameras = store().layers.query("cameras")
+    cameras = store().layers.query("cameras", within=request_jurisdiction())
     index = state().grid_index()
     finest = index.assign([c.geom.x for c in cameras], [c.geom.y for c in cameras]) if cameras else []
     memo: dict[str, str] = {}

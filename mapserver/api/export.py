@@ -8,6 +8,9 @@ the store (``PAGE_SIZE`` records in memory at a time), so a layer of a million
 incidents never sits in memory; a GeoPackage (an SQLite file, not streamable)
 is written to a temporary file by the exporter and sent from there.
 
+Only the records in the asker's jurisdiction are written: the store's query
+carries its condition (:mod:`mapserver.store.scoping`), for every format.
+
 Pages are read by key order with offsets, so a download taken while the layer
 is being written may miss or repeat the records written meanwhile; use
 ``mapserver export`` for a consistent snapshot.
@@ -29,9 +32,11 @@ from flask import Blueprint, Response, request, send_file
 from shapely.geometry import mapping
 
 from mapserver.app_state import store
+from mapserver.auth import request_jurisdiction
 from mapserver.errors import Problem
 from mapserver.exporter import export_layer
 from mapserver.importing.fields import field_kinds
+from mapserver.jurisdiction import Jurisdiction
 from mapserver.model import RECORD_TYPES
 from mapserver.parsing import reject_unknown
 from mapserver.store import Store
@@ -44,11 +49,11 @@ MEDIA_TYPES = {"geojson": "application/geo+json", "csv": "text/csv; charset=utf-
                "gpkg": "application/geopackage+sqlite3"}
 
 
-def _pages(current: Store, layer: str) -> Iterator[list[Any]]:
-    """The layer's records in key order, PAGE_SIZE at a time."""
+def _pages(current: Store, layer: str, within: Jurisdiction) -> Iterator[list[Any]]:
+    """The layer's records in ``within``, in key order, PAGE_SIZE at a time."""
     offset = 0
     while True:
-        page = current.layers.query(layer, limit=PAGE_SIZE, offset=offset)
+        page = current.layers.query(layer, limit=PAGE_SIZE, offset=offset, within=within)
         if not page:
             return
         yield page
@@ -66,12 +71,12 @@ def _cell(value: Any, kind: str) -> Any:
     return value
 
 
-def _geojson(current: Store, layer: str) -> Iterator[str]:
+def _geojson(current: Store, layer: str, within: Jurisdiction) -> Iterator[str]:
     kinds = {name: kind for name, kind in field_kinds(layer).items() if kind != "geom"}
     key = KEYS[layer]
     yield '{"type": "FeatureCollection", "name": ' + json.dumps(layer) + ', "features": [\n'
     first = True
-    for page in _pages(current, layer):
+    for page in _pages(current, layer, within):
         chunk = []
         for record in page:
             geom = getattr(record, "geom", None)
@@ -85,13 +90,13 @@ def _geojson(current: Store, layer: str) -> Iterator[str]:
     yield "\n]}\n"
 
 
-def _csv(current: Store, layer: str) -> Iterator[str]:
+def _csv(current: Store, layer: str, within: Jurisdiction) -> Iterator[str]:
     kinds = {name: kind for name, kind in field_kinds(layer).items() if kind != "geom"}
     spatial = bool(RECORD_TYPES[layer].GEOM_TYPES)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([*kinds, "wkt"] if spatial else list(kinds))
-    for page in _pages(current, layer):
+    for page in _pages(current, layer, within):
         for record in page:
             row = [_cell(getattr(record, name), kind) for name, kind in kinds.items()]
             if spatial:
@@ -103,11 +108,11 @@ def _csv(current: Store, layer: str) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def _gpkg(current: Store, layer: str) -> Response:
+def _gpkg(current: Store, layer: str, within: Jurisdiction) -> Response:
     folder = Path(tempfile.mkdtemp(prefix="mapserver-export-"))
     try:
         path = folder / f"{layer}.gpkg"
-        export_layer(current, layer, path)
+        export_layer(current, layer, path, within=within)
         handle = path.open("rb")
     finally:
         # The open handle keeps the data readable until sent; the name goes now, so no request leaves a file.
@@ -121,9 +126,10 @@ def download(layer: str, fmt: str) -> Response:
     check_layer(layer)
     if fmt not in MEDIA_TYPES:
         raise Problem(404, f"no export format '{fmt}'; formats: {', '.join(MEDIA_TYPES)}", param="format")
-    current = store()  # captured here: the generators run after the view returns
+    # Captured here: the generators run after the view returns, outside the request.
+    current, within = store(), request_jurisdiction()
     if fmt == "gpkg":
-        return _gpkg(current, layer)
-    body = _geojson(current, layer) if fmt == "geojson" else _csv(current, layer)
+        return _gpkg(current, layer, within)
+    body = _geojson(current, layer, within) if fmt == "geojson" else _csv(current, layer, within)
     return Response(body, content_type=MEDIA_TYPES[fmt],
                     headers={"Content-Disposition": f'attachment; filename="{layer}.{fmt}"'})

@@ -1,7 +1,8 @@
 """Read access to every stored layer as GeoJSON: ``/api/<layer>`` and ``/api/<layer>/<key>``.
 
 Coordinates are WGS-84 longitude/latitude (RFC 7946). Filters are the
-layer's filterable columns, given as query parameters.
+layer's filterable columns, given as query parameters. Only records in the
+asker's jurisdiction are listed; any other key is a 404, as a missing one.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from mapserver.app_state import store
+from mapserver.auth import request_jurisdiction
 from mapserver.errors import Problem
 from mapserver.geojson import feature, feature_collection
 from mapserver.model import RECORD_TYPES
@@ -41,10 +43,10 @@ def list_features(layer: str) -> dict:
     bbox = parse_bbox(request.args.get("bbox"))
     limit = parse_int("limit", request.args.get("limit"), default=1000, low=0, high=MAX_LIMIT)
     offset = parse_int("offset", request.args.get("offset"), default=0, low=0)
-    where = _filters(layer)
+    where, within = _filters(layer), request_jurisdiction()
     current = store()
-    records = current.layers.query(layer, bbox=bbox, where=where, limit=limit, offset=offset)
-    matched = current.layers.count(layer, bbox=bbox, where=where)
+    records = current.layers.query(layer, bbox=bbox, where=where, limit=limit, offset=offset, within=within)
+    matched = current.layers.count(layer, bbox=bbox, where=where, within=within)
     return feature_collection(records, key=KEYS[layer], numberMatched=matched, numberReturned=len(records))
 
 
@@ -52,7 +54,7 @@ def list_features(layer: str) -> dict:
 def get_feature(layer: str, key: str) -> dict:
     reject_unknown(request.args, ())
     value = parse_int("key", key) if (layer, KEYS[layer]) in INTEGER_COLUMNS else key
-    record = store().layers.get(layer, value)
+    record = store().layers.get(layer, value, within=request_jurisdiction())
     if record is None:
         raise Problem(404, f"no {layer} record with {KEYS[layer]} '{key}'", param=KEYS[layer])
     return feature(record, key=KEYS[layer])

@@ -6,6 +6,10 @@ Routes: ``/ogc`` (landing page), ``/ogc/conformance``, ``/ogc/collections``,
 longitude, latitude, degrees); ``bbox`` is 4 numbers in CRS84; ``datetime``
 (incidents only) is RFC 3339. Feature ids are the layer's key. Like every route,
 these need a viewer token; an unknown query parameter is a 400 problem.
+
+Every collection is the asker's jurisdiction's part of it: items, numberMatched,
+a feature by id (404 outside, as a missing one) and the collection's extents
+(spatial and temporal) are those of the records in the jurisdiction.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, json, request, url_for
 
 from mapserver.app_state import store
+from mapserver.auth import request_jurisdiction
 from mapserver.errors import Problem
 from mapserver.geojson import feature
 from mapserver.ogc import documents
@@ -69,8 +74,9 @@ def conformance() -> Response:
 
 
 def _describe(item: Collection) -> dict[str, Any]:
-    current = store()
-    return documents.collection_doc(_url, item, spatial_extent(current, item), temporal_extent(current, item))
+    current, within = store(), request_jurisdiction()
+    return documents.collection_doc(_url, item, spatial_extent(current, item, within=within),
+                                    temporal_extent(current, item, within=within))
 
 
 @bp.get("/collections")
@@ -89,12 +95,13 @@ def collection_view(collection_id: str) -> Response:
 def _page(item: Collection, bbox: BBox | None, window: tuple[datetime | None, datetime | None],
           limit: int, offset: int) -> tuple[list[Any], int]:
     """One page of the collection's records (ordered so pages neither overlap nor skip) and the total."""
-    current = store()
+    current, within = store(), request_jurisdiction()
     if item.temporal:
-        return current.incidents.query(bbox=bbox, where=IncidentFilter(since=window[0], until=window[1]),
-                                       limit=limit, offset=offset)
-    records = current.layers.query(item.layer, bbox=bbox, where=item.where, limit=limit, offset=offset)
-    return records, current.layers.count(item.layer, bbox=bbox, where=item.where)
+        return current.incidents.query(bbox=bbox, where=IncidentFilter(since=window[0], until=window[1],
+                                                                       within=within), limit=limit, offset=offset)
+    records = current.layers.query(item.layer, bbox=bbox, where=item.where, limit=limit, offset=offset,
+                                   within=within)
+    return records, current.layers.count(item.layer, bbox=bbox, where=item.where, within=within)
 
 
 def _paging_links(item: Collection, limit: int, offset: int, returned: int, matched: int) -> list[dict[str, str]]:
@@ -140,7 +147,7 @@ def items(collection_id: str) -> Response:
 def item_view(collection_id: str, feature_id: str) -> Response:
     item = collection(collection_id)
     _check_args()
-    record = store().layers.get(item.layer, feature_id)
+    record = store().layers.get(item.layer, feature_id, within=request_jurisdiction())
     if record is None or not item.holds(record):
         raise Problem(404, f"no feature '{feature_id}' in collection '{item.id}'", param="featureId")
     body = feature(record, key=KEYS[item.layer])

@@ -3,6 +3,12 @@
 Points in the body may be in wgs84, cgcs2000, gcj02, bd09 or EPSG:n; answers
 are WGS-84 (routes as GeoJSON LineStrings), lengths metres, times minutes and
 ISO 8601. A plan is saved with its audit record in one transaction.
+
+Jurisdictions: a planner's area, liaison and start place are looked up in their
+jurisdiction (one outside it is unknown, 404); a plan is saved with the
+planner's jurisdiction and the grids it covers, and reads keep to the asker's
+jurisdiction by them (the rule: :mod:`mapserver.store.patrols`); a plan outside
+it is a 404 as a missing one.
 """
 
 from __future__ import annotations
@@ -14,10 +20,11 @@ from flask import Blueprint, Response, jsonify, request
 
 from mapserver import audit
 from mapserver.app_state import derived, state, store
-from mapserver.auth import request_actor
+from mapserver.auth import request_actor, request_jurisdiction
 from mapserver.errors import Problem
 from mapserver.parsing import parse_choice, parse_int, parse_json, reject_unknown
 from mapserver.patrol.gpx import GPX_MEDIA_TYPE, plan_geojson, plan_gpx
+from mapserver.patrol.placement import plan_grids
 from mapserver.patrol.planner import PlanContext, plan_patrol
 from mapserver.patrol.request import parse_plan_request
 from mapserver.store.patrols import MAX_LIST, PatrolPlanRow
@@ -36,12 +43,15 @@ def plan() -> tuple[Response, int]:
     body = parse_json(request.get_data())
     wanted = parse_plan_request(body, zone=settings.incidents.timezone, now=now,
                                 hotspot_days=settings.patrol.hotspot_days)
+    within = request_jurisdiction()
     context = PlanContext(settings=settings.patrol, timezone=settings.incidents.timezone,
-                          offline_after_s=settings.cameras.offline_after_s, now=now)
+                          offline_after_s=settings.cameras.offline_after_s, now=now, within=within)
     planned = plan_patrol(derived(), wanted, context)
+    grids = plan_grids(planned, state().grid_index())
     with store().transaction():
         actor = request_actor()
-        row = store().patrols.save(planned, created_by=actor.name, created_at=now)
+        row = store().patrols.save(planned, created_by=actor.name, created_at=now, planner_grid=within.code,
+                                   grids=grids)
         audit.record(store(), actor=actor, action="patrol.plan", target=row.id,
                      detail={"liaison": row.liaison, "grids": planned["grids"][:50], "mode": row.mode,
                              "window": row.time_window, "budget_min": row.budget_min, "stops": len(planned["stops"]),
@@ -60,12 +70,12 @@ def list_plans() -> dict[str, Any]:
         raise Problem(400, "liaison must be 1–100 characters", param="liaison")
     limit = int(parse_int("limit", request.args.get("limit"), default=100, low=0, high=MAX_LIST))
     offset = int(parse_int("offset", request.args.get("offset"), default=0, low=0))
-    rows, total = store().patrols.list(liaison=liaison, limit=limit, offset=offset)
+    rows, total = store().patrols.list(liaison=liaison, limit=limit, offset=offset, within=request_jurisdiction())
     return {"numberMatched": total, "numberReturned": len(rows), "plans": [r.summary() for r in rows]}
 
 
 def _saved(plan_id: str) -> PatrolPlanRow:
-    row = store().patrols.get(plan_id) if len(plan_id) <= 64 else None
+    row = store().patrols.get(plan_id, within=request_jurisdiction()) if len(plan_id) <= 64 else None
     if row is None or row.plan is None:
         raise Problem(404, f"no saved patrol plan with id '{plan_id[:64]}'", param="plan_id")
     return row

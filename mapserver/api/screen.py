@@ -4,6 +4,11 @@ Every route needs a viewer token; the page also takes it once as ``?token=``
 (see ``mapserver/screen/access.py``). JSON answers carry an ETag built from
 the data versions they depend on, so the page's polls cost a 304 when nothing
 changed. Coordinates are WGS-84 longitude/latitude degrees.
+
+Everything but the locate lookup is of the asker's jurisdiction: layers,
+measures and grid cards are asked of the store with it, their cache keys (and so
+their ETags) name it, and the page of a grid-bound asker opens on its grid's
+extent with its name in the title bar.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from flask import Blueprint, Response, request, url_for
 
 from mapserver.api.problems import problem_response
 from mapserver.app_state import derived, state, store
-from mapserver.auth import hash_token
+from mapserver.auth import hash_token, request_jurisdiction
 from mapserver.errors import Problem
 from mapserver.i18n import parse_lang
 from mapserver.maplayers.spec import LayerQuery
@@ -28,9 +33,10 @@ from mapserver.screen.gridcard import grid_card
 from mapserver.screen.locate import locate
 from mapserver.screen.measures import SOURCES as MEASURE_SOURCES
 from mapserver.screen.measures import measures
-from mapserver.screen.page import PageContext, render_page
+from mapserver.screen.page import PageArea, PageContext, render_page
 from mapserver.screen.screen_state import init_screen, screen_state
 from mapserver.screen.window import parse_window, window_start
+from mapserver.store import Store
 
 bp = Blueprint("screen", __name__)
 bp.record_once(lambda setup: init_screen(setup.app))
@@ -68,14 +74,25 @@ def page() -> Response:
     if "token" in request.args:
         return _take_token(request.args["token"], lang=lang, window=window)
     nonce = new_nonce()
-    ctx = PageContext(lang=lang, window=window, nonce=nonce, root=request.script_root, words=screen_state().words(lang),
-                      static_url=lambda path: url_for("static", filename=path))
     current = store()
+    ctx = PageContext(lang=lang, window=window, nonce=nonce, root=request.script_root, words=screen_state().words(lang),
+                      static_url=lambda path: url_for("static", filename=path), area=_page_area(current))
     layers = [layer for layer in screen_state().layers if layer.available(current)]
     html = render_page(settings, layers, ctx, tiles=screen_state().tiles)
     resp = no_store(Response(html, mimetype="text/html"))
     resp.headers["Content-Security-Policy"] = page_policy(nonce, tile_origins=_tile_origins())
     return resp
+
+
+def _page_area(current: Store) -> PageArea | None:
+    """The asker's jurisdiction as the page opens on it (None for the whole store: the configured view)."""
+    within = request_jurisdiction()
+    if within.whole:
+        return None
+    bounds = current.layers.extent("grids", where={"code": within.code}, within=within)
+    if bounds is None:  # the grid went since the request was authorised: the configured view, nothing more
+        return None
+    return PageArea(code=str(within.code), name=within.name or str(within.code), bounds=bounds)
 
 
 def _tile_origins() -> list[str]:
@@ -118,13 +135,14 @@ def _json_answer(key: tuple[Any, ...], make: Any) -> Response:
 @bp.get("/api/screen/measures")
 def screen_measures() -> Response:
     reject_unknown(request.args, {"window"})
-    window, current, now = _window(), store(), datetime.now(UTC)
+    window, current, now, within = _window(), store(), datetime.now(UTC), request_jurisdiction()
     since = _since(window)
     versions = tuple(current.layers.data_version(source) for source in MEASURE_SOURCES)
-    key = ("measures", versions, since.isoformat(), _clock(now))  # overdue grows with the clock alone
+    # The jurisdiction is part of the key: one street never gets another's answer, nor its ETag.
+    key = ("measures", within.code or "", versions, since.isoformat(), _clock(now))  # overdue grows with the clock
     offline_after_s = state().settings.cameras.offline_after_s
     return _json_answer(key, lambda: {"window": window, **measures(current, since=since, now=now,
-                                                                   offline_after_s=offline_after_s)})
+                                                                   offline_after_s=offline_after_s, within=within)})
 
 
 @bp.get("/api/screen/layers/<key>")
@@ -138,16 +156,19 @@ def screen_layer(key: str) -> Response:
     now = datetime.now(UTC)
     clock = _clock(now) if layer.uses_clock else 0
     limit = screen_state().settings.max_features
-    cache_key = ("layer", key, layer.data_versions(current), since.isoformat() if since else "", bbox, clock, limit)
+    within = request_jurisdiction()
+    # The jurisdiction is part of the key: one street never gets another's answer, nor its ETag.
+    cache_key = ("layer", key, within.code or "", layer.data_versions(current), since.isoformat() if since else "",
+                 bbox, clock, limit)
     query = LayerQuery(params=layer.params, bbox=bbox, since=since, limit=limit, now=now, settings=state().settings,
-                       derived=derived())
+                       derived=derived(), within=within)
     return _json_answer(cache_key, lambda: layer.fetch(current, query))
 
 
 @bp.get("/api/screen/grids/<code>")
 def screen_grid(code: str) -> dict:
     reject_unknown(request.args, {"window"})
-    return grid_card(store(), code, since=_since(_window()))
+    return grid_card(store(), code, since=_since(_window()), scope=request_jurisdiction())
 
 
 @bp.get("/api/screen/locate")

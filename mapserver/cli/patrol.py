@@ -80,6 +80,8 @@ def plan_command(ctx: click.Context, liaison: str | None, grids: tuple[str, ...]
     """Plan a closed patrol route through the area's hot cells, blind spots, key places and overdue incidents."""
     from mapserver import audit
     from mapserver.derived import DerivedData
+    from mapserver.gridindex import GRID_INDEX
+    from mapserver.patrol.placement import plan_grids
     from mapserver.patrol.planner import PlanContext, plan_patrol
     from mapserver.patrol.request import parse_plan_request
 
@@ -101,10 +103,12 @@ def plan_command(ctx: click.Context, liaison: str | None, grids: tuple[str, ...]
                                 hotspot_days=settings.patrol.hotspot_days)
     context = PlanContext(settings=settings.patrol, timezone=settings.incidents.timezone,
                           offline_after_s=settings.cameras.offline_after_s, now=now)
-    plan = plan_patrol(DerivedData(store), wanted, context)
+    derived = DerivedData(store)
+    plan = plan_patrol(derived, wanted, context)
     if save:
+        grids = plan_grids(plan, derived.get(GRID_INDEX, settings.lookup.max_snap_m))
         with store.transaction():
-            row = store.patrols.save(plan, created_by=audit.cli_actor().name, created_at=now)
+            row = store.patrols.save(plan, created_by=audit.cli_actor().name, created_at=now, grids=grids)
             audit.record(store, actor=audit.cli_actor(), action="patrol.plan", target=row.id,
                          detail={"liaison": row.liaison, "mode": row.mode, "window": row.time_window,
                                  "budget_min": row.budget_min, "stops": len(plan["stops"])})

@@ -9,6 +9,7 @@ from typing import Any
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from mapserver.jurisdiction import WHOLE, Jurisdiction
 from mapserver.model import Grid, Incident
 from mapserver.store import Store
 from mapserver.store.common import BBox
@@ -18,10 +19,11 @@ POINT_PAD_DEG = 1e-7
 
 
 def incidents_between(store: Store, *, since: datetime, until: datetime | None = None, bbox: BBox | None = None,
-                      limit: int | None = None) -> tuple[list[Incident], int]:
-    """Incidents reported in [since, until) (UTC) within ``bbox``, newest first, at most ``limit``; and how many
-    match in all. The store filters by time in SQL."""
-    return store.incidents.query(bbox=bbox, where=IncidentFilter(since=since, until=until), limit=limit)
+                      limit: int | None = None, within: Jurisdiction = WHOLE) -> tuple[list[Incident], int]:
+    """Incidents of the jurisdiction ``within`` reported in [since, until) (UTC) within ``bbox``, newest first, at
+    most ``limit``; and how many match in all. The store filters by time and jurisdiction in SQL."""
+    return store.incidents.query(bbox=bbox, where=IncidentFilter(since=since, until=until, within=within),
+                                 limit=limit)
 
 
 def within(records: Iterable[Any], area: BaseGeometry) -> list[Any]:
@@ -51,6 +53,8 @@ def grids_at(store: Store, lon: float, lat: float) -> list[Grid]:
     return sorted(covering, key=lambda g: (g.level, g.kind != "base", g.code))
 
 
-def level_counts(store: Store, levels: Sequence[int]) -> dict[int, int]:
-    """How many base grids each level has (special grids for schools, markets … sit on top and are not counted)."""
-    return {level: store.layers.count("grids", where={"level": level, "kind": "base"}) for level in levels}
+def level_counts(store: Store, levels: Sequence[int], *, within: Jurisdiction = WHOLE) -> dict[int, int]:
+    """How many base grids of ``within`` each level has (special grids for schools, markets … sit on top and are
+    not counted)."""
+    return {level: store.layers.count("grids", where={"level": level, "kind": "base"}, within=within)
+            for level in levels}

@@ -11,7 +11,8 @@ A layer module (``layers/<name>.py``) declares:
 ``USES_CLOCK``   (optional, default False) whether its answer changes with time alone (warning colours, a
                  camera whose heartbeat went stale): such answers are rebuilt at least once a minute
 ``title(lang, params) -> str``          its name in the layer control
-``fetch(store, query) -> dict``         a GeoJSON FeatureCollection (WGS-84), asked of the store, never SQL
+``fetch(store, query) -> dict``         a GeoJSON FeatureCollection (WGS-84), asked of the store, never SQL, of
+                                        ``query.within`` only (the asker's jurisdiction, in the store's queries)
 
 and may declare ``check_params(params) -> list[str]`` (problems with parameter values),
 ``default_style(params) -> dict`` (style defaults that depend on the parameters, e.g. a colour per grid level) and
@@ -27,6 +28,7 @@ from datetime import UTC, datetime
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from mapserver.jurisdiction import WHOLE, Jurisdiction
 from mapserver.store import LAYERS, Store
 from mapserver.store.common import BBox
 
@@ -45,7 +47,8 @@ class LayerQuery:
     ``since``/``until`` are UTC instants bounding the window (None when the layer ignores it);
     ``limit`` caps the features sent to the browser; ``now`` is the UTC instant the answer is for;
     ``settings`` are the server's (e.g. ``cameras.offline_after_s``); ``derived`` is what the server derives from
-    the store and keeps (e.g. the hotspot studies, :data:`mapserver.analysis.study.STUDY`).
+    the store and keeps (e.g. the hotspot studies, :data:`mapserver.analysis.study.STUDY`); ``within`` is the
+    asker's jurisdiction: a layer answers with what lies in it, asked of the store.
     """
 
     params: Mapping[str, Any] = field(default_factory=dict)
@@ -56,6 +59,7 @@ class LayerQuery:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     settings: Settings
     derived: DerivedData
+    within: Jurisdiction = WHOLE
 
 
 @dataclass(frozen=True)

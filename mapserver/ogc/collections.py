@@ -1,7 +1,8 @@
 """The OGC collections: which store layer and which rows of it each one serves, and their extents.
 
 Extents are (min lon, min lat, max lon, max lat) in degrees, CRS84, and the
-first and last ``reported_at`` (UTC) for incidents. The store computes them
+first and last ``reported_at`` (UTC) for incidents, of the records in the
+asker's jurisdiction. The store computes them
 (:meth:`~mapserver.store.layers.Layers.extent`) with one aggregate query per
 collection, so a listing never loads a layer's records.
 """
@@ -13,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from mapserver.errors import Problem
+from mapserver.jurisdiction import WHOLE, Jurisdiction
 from mapserver.store import Store
 from mapserver.store.common import BBox
 
@@ -60,13 +62,15 @@ def collection(collection_id: str) -> Collection:
     return found
 
 
-def spatial_extent(store: Store, item: Collection) -> BBox | None:
-    """The bounding box of the collection's geometries in degrees, or None when it is empty."""
-    return store.layers.extent(item.layer, where=item.where)
+def spatial_extent(store: Store, item: Collection, *, within: Jurisdiction = WHOLE) -> BBox | None:
+    """The bounding box of the collection's geometries in ``within``, in degrees, or None when it has none."""
+    return store.layers.extent(item.layer, where=item.where, within=within)
 
 
-def temporal_extent(store: Store, item: Collection) -> tuple[datetime, datetime] | None:
-    """The first and last ``reported_at`` (UTC) of a temporal collection, or None when it has no records."""
+def temporal_extent(store: Store, item: Collection, *,
+                    within: Jurisdiction = WHOLE) -> tuple[datetime, datetime] | None:
+    """The first and last ``reported_at`` (UTC) of a temporal collection's records in ``within``, or None when it
+    has none."""
     if not item.temporal:
         return None
-    return store.layers.time_extent(item.layer, column="reported_at")
+    return store.layers.time_extent(item.layer, column="reported_at", within=within)

@@ -2,7 +2,8 @@
 
 The area's outline is the union of its grids, WGS-84 (EPSG:4326) degrees.
 Unknown codes or an unknown liaison are 404 problems; a name shared by
-different people is a 422 asking for grid codes instead.
+different people is a 422 asking for grid codes instead. Grids and liaisons
+are looked up in the planner's jurisdiction only: one outside it is unknown.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from shapely.geometry.base import BaseGeometry
 
 from mapserver.errors import Problem
 from mapserver.gridindex.meta import POLICE_LIAISON
+from mapserver.jurisdiction import WHOLE, Jurisdiction
 from mapserver.model import Grid
 from mapserver.store import Store
 
@@ -43,8 +45,8 @@ def _union(grids: Sequence[Grid], *, liaison: str | None = None, unit: str | Non
     return Area(codes=tuple(sorted(g.code for g in outer)), geom=geom, liaison=liaison, unit=unit)
 
 
-def area_of_grids(store: Store, codes: Sequence[str]) -> Area:
-    """The union of these grids; 404 naming every unknown code, 422 when none is given."""
+def area_of_grids(store: Store, codes: Sequence[str], *, within: Jurisdiction = WHOLE) -> Area:
+    """The union of these grids; 404 naming every code unknown in ``within``, 422 when none is given."""
     unique = sorted(set(codes))
     if not unique:
         raise Problem(422, "the area names no grids", param="area.grids")
@@ -52,7 +54,7 @@ def area_of_grids(store: Store, codes: Sequence[str]) -> Area:
         raise Problem(422, f"the area names {len(unique)} grids; at most {MAX_GRIDS}", param="area.grids")
     grids, missing = [], []
     for code in unique:
-        grid = store.layers.get("grids", code)
+        grid = store.layers.get("grids", code, within=within)
         (missing.append(code) if grid is None else grids.append(grid))
     if missing:
         raise Problem(404, f"{len(missing)} unknown grid code(s): {', '.join(missing[:10])}", param="area.grids",
@@ -60,9 +62,10 @@ def area_of_grids(store: Store, codes: Sequence[str]) -> Area:
     return _union(grids)
 
 
-def area_of_liaison(store: Store, name: str) -> Area:
-    """Every grid whose police liaison is ``name``; 404 when no liaison has that name, 422 when two people do."""
-    staff = store.layers.query("grid_staff", where={"role": POLICE_LIAISON, "name": name})
+def area_of_liaison(store: Store, name: str, *, within: Jurisdiction = WHOLE) -> Area:
+    """Every grid of ``within`` whose police liaison is ``name``; 404 when no liaison there has that name, 422 when
+    two people do."""
+    staff = store.layers.query("grid_staff", where={"role": POLICE_LIAISON, "name": name}, within=within)
     if not staff:
         raise Problem(404, f"no police liaison named {name!r}", param="area.liaison")
     people = {(p.phone, p.unit) for p in staff}
@@ -70,8 +73,8 @@ def area_of_liaison(store: Store, name: str) -> Area:
         units = sorted({u or "?" for _, u in people})
         raise Problem(422, f"{len(people)} police liaisons are named {name!r} (units: {', '.join(units)}); "
                            "name the area by grid codes", param="area.liaison")
-    grids = [g for g in (store.layers.get("grids", code) for code in sorted({p.grid_code for p in staff}))
-             if g is not None]
+    served = sorted({p.grid_code for p in staff})
+    grids = [g for g in (store.layers.get("grids", code, within=within) for code in served) if g is not None]
     if not grids:
         raise Problem(422, f"police liaison {name!r} serves no stored grid", param="area.liaison")
     return _union(grids, liaison=name, unit=staff[0].unit)

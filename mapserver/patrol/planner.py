@@ -24,6 +24,7 @@ import numpy as np
 from mapserver.analysis.study import STUDY
 from mapserver.derived import DerivedData
 from mapserver.errors import Problem
+from mapserver.jurisdiction import WHOLE, Jurisdiction
 from mapserver.patrol.area import Area, area_of_grids, area_of_liaison
 from mapserver.patrol.candidates import (
     Candidate,
@@ -48,12 +49,14 @@ DIGITS = 7  # route coordinates: 1e-7 degree ≈ 1 cm
 
 @dataclass(frozen=True)
 class PlanContext:
-    """What a plan needs besides the request: patrol settings, the local time zone, camera liveness, the clock."""
+    """What a plan needs besides the request: patrol settings, the local time zone, camera liveness, the clock,
+    and the planner's jurisdiction (its area's grids, liaison and start place are looked up in it)."""
 
     settings: PatrolSettings
     timezone: str
     offline_after_s: int
     now: datetime
+    within: Jurisdiction = WHOLE
 
 
 @dataclass(frozen=True)
@@ -65,14 +68,16 @@ class Timing:
     length_m: float
 
 
-def _area(store: Store, request: PlanRequest) -> Area:
-    return area_of_liaison(store, request.liaison) if request.liaison else area_of_grids(store, request.grids)
+def _area(store: Store, request: PlanRequest, within: Jurisdiction) -> Area:
+    if request.liaison:
+        return area_of_liaison(store, request.liaison, within=within)
+    return area_of_grids(store, request.grids, within=within)
 
 
-def _start_point(store: Store, request: PlanRequest) -> Point:
+def _start_point(store: Store, request: PlanRequest, within: Jurisdiction) -> Point:
     if request.start is not None:
         return request.start
-    place = store.layers.get("places", request.start_place)
+    place = store.layers.get("places", request.start_place, within=within)
     if place is None:
         raise Problem(404, f"no key place (police post) with code {request.start_place!r}", param="start.place")
     point = place.geom if place.geom.geom_type == "Point" else place.geom.representative_point()
@@ -196,8 +201,8 @@ def plan_patrol(derived: DerivedData, request: PlanRequest, ctx: PlanContext) ->
     Read from ``derived.store``; the road networks and the hotspot study are those ``derived`` keeps.
     """
     s, store = ctx.settings, derived.store
-    area = _area(store, request)
-    start = _start_point(store, request)
+    area = _area(store, request, ctx.within)
+    start = _start_point(store, request, ctx.within)
     network = road_network(derived, road_bounds(area.geom, s.road_margin_m))
     if network.road_count == 0:
         raise Problem(422, "there are no roads in or near the area; import roads first", param="area")

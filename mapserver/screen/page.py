@@ -24,6 +24,7 @@ from mapserver.i18n import HTML_LANG, word
 from mapserver.maplayers.spec import ScreenLayer
 from mapserver.screen.csp import add_nonce
 from mapserver.screen.tiles import MBTiles
+from mapserver.store.common import BBox
 
 # Paths under static/: the vendored Leaflet build (see static/VENDORED.md) and the screen's own files.
 LEAFLET_JS = "vendor/leaflet/leaflet.js"
@@ -31,6 +32,16 @@ LEAFLET_CSS = "vendor/leaflet/leaflet.css"
 SCREEN_JS = "screen/main.js"
 SCREEN_CSS = "screen/screen.css"
 ICON = "screen/icon.svg"
+
+
+@dataclass(frozen=True)
+class PageArea:
+    """The jurisdiction a page opens on: its grid's code and name, and the grid's bounds (min lon, min lat, max
+    lon, max lat; WGS-84 degrees)."""
+
+    code: str
+    name: str
+    bounds: BBox
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,7 @@ class PageContext:
     static_url: Callable[[str], str]
     root: str  # the app's URL prefix ('' at the site root)
     words: dict[str, Any]  # every label in ``lang`` (mapserver.i18n.words, categories from config)
+    area: PageArea | None = None  # the asker's jurisdiction; None for the whole store (the configured view)
 
 
 def script_json(value: Any) -> str:
@@ -78,6 +90,9 @@ class _ScreenBoot(MacroElement):
 
 def _base_map(settings: MapSettings, ctx: PageContext) -> folium.Map:
     lon, lat = settings.center
+    if ctx.area is not None:  # centred on the jurisdiction; main.js then fits the view to its bounds
+        west, south, east, north = ctx.area.bounds
+        lon, lat = (west + east) / 2, (south + north) / 2
     fmap = folium.Map(location=[lat, lon], zoom_start=settings.zoom, min_zoom=settings.min_zoom,
                       max_zoom=settings.max_zoom, tiles=None, control_scale=True, zoom_control="bottomright",
                       attribution_control=settings.basemap.kind != "none")
@@ -117,16 +132,27 @@ def _mbtiles_options(tiles: MBTiles | None) -> dict[str, Any]:
     return options
 
 
+def _area_config(area: PageArea | None) -> dict[str, Any] | None:
+    """The jurisdiction for main.js: its name for the title bar, its bounds as Leaflet's [[south, west], [north,
+    east]] to fit the view to."""
+    if area is None:
+        return None
+    west, south, east, north = area.bounds
+    return {"code": area.code, "name": area.name, "bounds": [[south, west], [north, east]]}
+
+
 def _client_config(settings: MapSettings, fmap: folium.Map, specs: list[dict[str, Any]],
                    ctx: PageContext) -> dict[str, Any]:
     return {"map": fmap.get_name(), "root": ctx.root, "lang": ctx.lang, "window": ctx.window,
-            "refresh_s": settings.refresh_s, "timezone": settings.timezone, "layers": specs, "words": ctx.words}
+            "refresh_s": settings.refresh_s, "timezone": settings.timezone, "layers": specs, "words": ctx.words,
+            "jurisdiction": _area_config(ctx.area)}
 
 
 def render_page(settings: MapSettings, layers: list[ScreenLayer], ctx: PageContext,
                 tiles: MBTiles | None = None) -> str:
     """The whole page as HTML, with ``ctx.nonce`` on every inline script and style."""
-    figure = Figure(title=escape(word(ctx.lang, "page_title")))
+    title = word(ctx.lang, "page_title") + (f" · {ctx.area.name}" if ctx.area is not None else "")
+    figure = Figure(title=escape(title))
     fmap = _base_map(settings, ctx)
     figure.add_child(fmap)
     _add_basemap(fmap, settings.basemap, tiles, ctx)

@@ -14,8 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from mapserver.errors import Problem
-from mapserver.store.common import check_page, utc
+from mapserver.jurisdiction import WHOLE, Jurisdiction
+from mapserver.store.common import Condition, check_page, utc
 from mapserver.store.database import Database
+from mapserver.store.scoping import SUBTREE_SQL
 
 MAX_ACTOR_CHARS = 200
 MAX_ACTION_CHARS = 100
@@ -62,6 +64,21 @@ def _check(record: AuditRecord) -> str:
     return text
 
 
+def within_condition(within: Jurisdiction) -> list[Condition]:
+    """Records of ``within`` (none for the whole store; the rule: :mod:`mapserver.audit`): made by a token or an
+    account bound to a grid in it, or targeting an incident in it."""
+    if within.whole:
+        return []
+    # Fixed SQL texts (the chain column is grid_l1 … grid_l3, from the jurisdiction's level); codes are parameters.
+    text = ("EXISTS (SELECT 1 FROM tokens k WHERE k.name = audit_log.actor "  # noqa: S608
+            f"AND k.grid_code IN ({SUBTREE_SQL})) "
+            "OR EXISTS (SELECT 1 FROM accounts a WHERE a.name = audit_log.actor "
+            f"AND a.grid_code IN ({SUBTREE_SQL})) "
+            "OR (audit_log.action LIKE 'incident.%' AND EXISTS (SELECT 1 FROM incidents i "
+            f"WHERE i.id = audit_log.target AND i.{within.chain_column} = ?))")
+    return [(text, (within.code, within.code, within.code))]
+
+
 class AuditTrail:
     """The append-only audit trail."""
 
@@ -79,9 +96,9 @@ class AuditTrail:
 
     def records(self, *, since: datetime | None = None, until: datetime | None = None, actor: str | None = None,
                 action: str | None = None, target: str | None = None, limit: int = 100,
-                offset: int = 0) -> tuple[list[AuditRecord], int]:
-        """Records at or after ``since`` and before ``until`` whose actor, action and target equal those given,
-        newest first (by append order); and how many match in all."""
+                offset: int = 0, within: Jurisdiction = WHOLE) -> tuple[list[AuditRecord], int]:
+        """Records of ``within`` at or after ``since`` and before ``until`` whose actor, action and target equal
+        those given, newest first (by append order); and how many match in all."""
         if limit is None:
             raise Problem(400, "limit must be a whole number ≥ 0", param="limit")
         check_page(limit, offset)
@@ -92,6 +109,9 @@ class AuditTrail:
             if value is not None:
                 clauses.append(column)
                 params.append(value)
+        for text, values in within_condition(within):
+            clauses.append(f"({text})")
+            params.extend(values)
         where = " WHERE " + " AND ".join(clauses) if clauses else ""
         rows = self._db.fetch(f"SELECT {_COLUMNS} FROM audit_log{where} "  # noqa: S608
                               "ORDER BY seq DESC LIMIT ? OFFSET ?", [*params, limit, offset])

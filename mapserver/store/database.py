@@ -162,9 +162,10 @@ class Database(ABC):
         """Delete the records of a checked layer with these keys; return how many went."""
 
     @abstractmethod
-    def extent(self, layer: str, where: dict[str, Any]) -> BBox | None:
-        """The bounding box of the geometries of a checked layer whose columns equal ``where``; None when none
-        match. A backend may round it outward (SQLite's R*Tree: up to about 3e-5°), never inward."""
+    def extent(self, layer: str, where: dict[str, Any], conditions: Sequence[Condition] = ()) -> BBox | None:
+        """The bounding box of the geometries of a checked layer whose columns equal ``where`` and that meet
+        ``conditions``; None when none match. A backend may round it outward (SQLite's R*Tree: up to about
+        3e-5°), never inward."""
 
     @abstractmethod
     def count_table(self, table: str) -> int:
@@ -181,6 +182,12 @@ class Database(ABC):
         """Count a write to ``layer``: with the current transaction's commit, else at once."""
 
     # -- dialect -------------------------------------------------------------------------------------------
+
+    @abstractmethod
+    def in_grid_area(self, layer: str, code: str) -> Condition:
+        """A condition for :meth:`select`, :meth:`count` and :meth:`extent` of a checked spatial layer: the row's
+        geometry intersects the polygon of the grid ``code``, read from the grids table in the same statement
+        (no row when there is no such grid)."""
 
     @abstractmethod
     def wkb_sql(self, column: str) -> str:

@@ -2,7 +2,9 @@
 count, delete, extents, data versions, and what the importer and the patrol network read in bulk.
 
 Every method checks its layer and arguments before the database sees them, so both backends refuse bad input
-with the same :class:`~mapserver.errors.Problem`. Coordinates are WGS-84 (EPSG:4326) degrees; times UTC.
+with the same :class:`~mapserver.errors.Problem`. Reads take ``within``, a jurisdiction: its rule for the layer
+(:mod:`mapserver.store.scoping`) joins the query's own conditions. Coordinates are WGS-84 (EPSG:4326) degrees;
+times UTC.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from mapserver.errors import Problem
+from mapserver.jurisdiction import WHOLE, Jurisdiction
 from mapserver.model import RECORD_TYPES, check_record, time_fields
 from mapserver.store.common import (
     KEYS,
@@ -23,8 +26,10 @@ from mapserver.store.common import (
     iter_chunks,
     normalise,
     utc,
+    where_sql,
 )
 from mapserver.store.database import Database
+from mapserver.store.scoping import scope_conditions
 
 # Keys asked about per statement by stored_keys: one round trip each, an index probe per key, and under
 # SQLite's limit of host parameters (32,766).
@@ -65,24 +70,28 @@ class Layers:
             self._db.bump_version(layer)
         return written
 
-    def get(self, layer: str, key: str | int) -> Any | None:
-        """The record with this key, or None."""
+    def get(self, layer: str, key: str | int, *, within: Jurisdiction = WHOLE) -> Any | None:
+        """The record with this key, or None (also when it lies outside ``within``)."""
         check_layer(layer)
-        found = self._db.select(layer, bbox=None, where={KEYS[layer]: key}, limit=1, offset=0)
+        found = self._db.select(layer, bbox=None, where={KEYS[layer]: key}, limit=1, offset=0,
+                                conditions=scope_conditions(self._db, layer, within))
         return found[0] if found else None
 
     def query(self, layer: str, *, bbox: Sequence[float] | None = None, where: Mapping[str, Any] | None = None,
-              limit: int | None = None, offset: int = 0) -> list[Any]:
-        """Records whose geometry intersects ``bbox`` and whose columns equal ``where``, ordered by key."""
+              limit: int | None = None, offset: int = 0, within: Jurisdiction = WHOLE) -> list[Any]:
+        """Records in ``within`` whose geometry intersects ``bbox`` and whose columns equal ``where``, ordered by
+        key."""
         check_layer(layer)
         check_page(limit, offset)
         return self._db.select(layer, bbox=check_bbox(bbox), where=check_where(layer, where), limit=limit,
-                               offset=offset)
+                               offset=offset, conditions=scope_conditions(self._db, layer, within))
 
-    def count(self, layer: str, *, bbox: Sequence[float] | None = None, where: Mapping[str, Any] | None = None) -> int:
+    def count(self, layer: str, *, bbox: Sequence[float] | None = None, where: Mapping[str, Any] | None = None,
+              within: Jurisdiction = WHOLE) -> int:
         """How many records :meth:`query` would return without a limit."""
         check_layer(layer)
-        return self._db.count(layer, bbox=check_bbox(bbox), where=check_where(layer, where))
+        return self._db.count(layer, bbox=check_bbox(bbox), where=check_where(layer, where),
+                              conditions=scope_conditions(self._db, layer, within))
 
     def delete(self, layer: str, *, keys: Sequence[str | int]) -> int:
         """Delete the records with these keys; return how many went."""
@@ -95,8 +104,10 @@ class Layers:
                 self._db.bump_version(layer)
         return gone
 
-    def extent(self, layer: str, *, where: Mapping[str, Any] | None = None) -> BBox | None:
-        """The bounding box of the geometries whose columns equal ``where``, in degrees; None when none match.
+    def extent(self, layer: str, *, where: Mapping[str, Any] | None = None,
+               within: Jurisdiction = WHOLE) -> BBox | None:
+        """The bounding box of the geometries in ``within`` whose columns equal ``where``, in degrees; None when
+        none match.
 
         A SQLite store reads it from its R*Tree, whose 32-bit boxes are rounded outward: it may exceed
         the exact box by up to about 3e-5° (3 m), never fall short of it. 400 for a layer without geometry.
@@ -104,14 +115,18 @@ class Layers:
         check_layer(layer)
         if not RECORD_TYPES[layer].GEOM_TYPES:
             raise Problem(400, f"{layer} has no geometry, so no extent", param="layer")
-        return self._db.extent(layer, check_where(layer, where))
+        return self._db.extent(layer, check_where(layer, where), scope_conditions(self._db, layer, within))
 
-    def time_extent(self, layer: str, *, column: str) -> tuple[datetime, datetime] | None:
-        """The earliest and latest value (UTC) of one of the layer's time columns; None when no record has one."""
+    def time_extent(self, layer: str, *, column: str,
+                    within: Jurisdiction = WHOLE) -> tuple[datetime, datetime] | None:
+        """The earliest and latest value (UTC) of one of the layer's time columns among the records in ``within``;
+        None when no record has one."""
         check_layer(layer)
         if column not in time_fields(RECORD_TYPES[layer]):
             raise Problem(400, f"{column} is not a time of {layer}", param="column")
-        first, last = self._db.fetch(f"SELECT MIN({column}), MAX({column}) FROM {layer}")[0]  # checked names
+        clause, params = where_sql(scope_conditions(self._db, layer, within))
+        # Checked names; the layer is named t, as the backends' own statements name it.
+        first, last = self._db.fetch(f"SELECT MIN(t.{column}), MAX(t.{column}) FROM {layer} t{clause}", params)[0]
         if first is None:
             return None
         return utc(first), utc(last)

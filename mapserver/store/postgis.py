@@ -514,8 +514,8 @@ class PostGISDatabase(Database):
             cur.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table)))
             return int(cur.fetchone()[0])
 
-    def extent(self, layer: str, where: dict[str, Any]) -> BBox | None:
-        tail, params = self._where_sql(None, where, ())
+    def extent(self, layer: str, where: dict[str, Any], conditions: Sequence[Condition] = ()) -> BBox | None:
+        tail, params = self._where_sql(None, where, conditions)
         statement = sql.SQL("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
                             "(SELECT ST_Extent(geom) AS e FROM {}{}) s").format(sql.Identifier(layer), tail)
         with self._cursor() as cur:
@@ -576,6 +576,11 @@ class PostGISDatabase(Database):
                 cur.execute(prepare)
             conn.prepared.add(name)
         return execute
+
+    def in_grid_area(self, layer: str, code: str) -> Condition:
+        # The grid's polygon is read once for the statement (an InitPlan), and the layer's GiST index finds the
+        # rows whose boxes meet it before the exact test.
+        return "ST_Intersects(geom, (SELECT a.geom FROM grids a WHERE a.code = ?))", (code,)
 
     def wkb_sql(self, column: str) -> str:
         return f"ST_AsBinary({column})"

@@ -412,6 +412,16 @@ ALTER TABLE tokens DROP CONSTRAINT tokens_role_check;
 ALTER TABLE tokens ADD CONSTRAINT tokens_role_check
     CHECK (role IN ('viewer', 'operator', 'dispatcher', 'liaison', 'field', 'admin'));
 ALTER TABLE tokens ADD COLUMN grid_code text;
+
+-- A patrol plan lies in the jurisdiction of its planner (grid_code, NULL for the whole store) and in those of the
+-- grids it covers (its area's, and the finest at its start and each stop): listings keep to a jurisdiction by both.
+ALTER TABLE patrol_plans ADD COLUMN grid_code text;
+CREATE TABLE patrol_plan_grids (
+    plan_id text NOT NULL REFERENCES patrol_plans (id),
+    grid_code text NOT NULL,
+    PRIMARY KEY (plan_id, grid_code)
+);
+CREATE INDEX patrol_plan_grids_grid ON patrol_plan_grids (grid_code);
 """
 """Schema version 2: accounts, sessions and login failures; tokens with the new roles and a jurisdiction."""
 

@@ -3,7 +3,10 @@
 One connection per thread and process (SQLite connections must not cross
 either), WAL journal so readers never wait for the writer. Bounding-box
 queries use the R*Tree, then shapely decides exact intersection, so answers
-match PostGIS ``ST_Intersects``. The schema version is ``PRAGMA user_version``.
+match PostGIS ``ST_Intersects``. Every connection registers
+``mapserver_intersects(wkb, wkb)`` (:class:`GeometryTest`), so that a statement
+can keep rows whose geometry meets an area it reads (a jurisdiction's grid:
+:meth:`SQLiteDatabase.in_grid_area`). The schema version is ``PRAGMA user_version``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from mapserver.errors import Problem
 from mapserver.model import RECORD_TYPES, field_names
@@ -52,6 +56,31 @@ def _incident_column(batch: IncidentBatch, name: str) -> list[Any]:
     return batch[name].tolist()
 
 
+class GeometryTest:
+    """``mapserver_intersects(geom, area)``, an SQL function of two WKB blobs (WGS-84): 1 when they intersect, 0
+    when not or when either is NULL, as PostGIS ``ST_Intersects``.
+
+    The area is one value for a whole statement (a subquery's), so the last one is kept prepared and compared by
+    its bytes: each row then costs one WKB decode and one prepared test. One per connection, so per thread.
+    """
+
+    def __init__(self) -> None:
+        self._area_wkb: bytes | None = None
+        self._area: BaseGeometry | None = None
+
+    def __call__(self, geom: bytes | None, area: bytes | None) -> int:
+        if geom is None or area is None:
+            return 0
+        if area != self._area_wkb:
+            self._area = shapely.from_wkb(area)
+            shapely.prepare(self._area)
+            self._area_wkb = bytes(area)
+        return int(self._area.intersects(shapely.from_wkb(geom)))
+
+
+INTERSECTS_FUNCTION = "mapserver_intersects"
+
+
 class SQLiteDatabase(Database):
     """One SQLite file (``sqlite:///path.db``)."""
 
@@ -83,6 +112,7 @@ class SQLiteDatabase(Database):
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+            conn.create_function(INTERSECTS_FUNCTION, 2, GeometryTest(), deterministic=True)
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot open {self.url}: {exc}") from None
         self._local.conn, self._local.pid, self._local.depth = conn, os.getpid(), 0
@@ -241,9 +271,9 @@ class SQLiteDatabase(Database):
     def count_table(self, table: str) -> int:
         return int(self._execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
-    def extent(self, layer: str, where: dict[str, Any]) -> BBox | None:
+    def extent(self, layer: str, where: dict[str, Any], conditions: Sequence[Condition] = ()) -> BBox | None:
         # The R*Tree twin holds each row's box (32-bit floats rounded outward): no geometry is decoded.
-        tail, params = self._where_sql(layer, None, where, ())
+        tail, params = self._where_sql(layer, None, where, conditions)
         row = self._execute(f"SELECT MIN(r.minx), MIN(r.miny), MAX(r.maxx), MAX(r.maxy) FROM {layer} t "
                             f"JOIN {layer}_rtree r ON r.id = t.rowid{tail}", params).fetchone()
         return None if row[0] is None else (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
@@ -276,6 +306,14 @@ class SQLiteDatabase(Database):
 
     def insert_at_commit(self, layer: str, record: Any) -> None:
         self.insert(layer, [record])
+
+    def in_grid_area(self, layer: str, code: str) -> Condition:
+        # Candidates first: rows whose R*Tree box meets the grid's (an index lookup); then the exact test on those.
+        # Statements here name the layer's table t (select, count, extent).
+        return (f"t.rowid IN (SELECT r.id FROM grids g JOIN grids_rtree gr ON gr.id = g.rowid "
+                f"JOIN {layer}_rtree r ON r.maxx >= gr.minx AND r.minx <= gr.maxx AND r.maxy >= gr.miny "
+                f"AND r.miny <= gr.maxy WHERE g.code = ?) "
+                f"AND {INTERSECTS_FUNCTION}(t.geom, (SELECT a.geom FROM grids a WHERE a.code = ?))", (code, code))
 
     def wkb_sql(self, column: str) -> str:
         return column

@@ -312,6 +312,16 @@ INSERT INTO tokens_v2 (name, role, token_hash, created_at, revoked_at)
 SELECT name, role, token_hash, created_at, revoked_at FROM tokens;
 DROP TABLE tokens;
 ALTER TABLE tokens_v2 RENAME TO tokens;
+
+-- A patrol plan lies in the jurisdiction of its planner (grid_code, NULL for the whole store) and in those of the
+-- grids it covers (its area's, and the finest at its start and each stop): listings keep to a jurisdiction by both.
+ALTER TABLE patrol_plans ADD COLUMN grid_code TEXT;
+CREATE TABLE patrol_plan_grids (
+    plan_id TEXT NOT NULL REFERENCES patrol_plans (id),
+    grid_code TEXT NOT NULL,
+    PRIMARY KEY (plan_id, grid_code)
+);
+CREATE INDEX patrol_plan_grids_grid ON patrol_plan_grids (grid_code);
 """
 """Schema version 2: accounts, sessions and login failures; tokens with the new roles and a jurisdiction."""
 

@@ -115,9 +115,15 @@ function tick() {
 }
 
 markWindow(frame, state.window);
-// The configured zoom is for a 1920-wide wall; a 3840-wide one at the same pixel ratio sees the same area one
-// zoom level deeper.
-if (scale >= 1.5) map.setZoom(map.getZoom() + Math.round(Math.log2(scale)), { animate: false });
+if (cfg.jurisdiction) {
+  // A wall of one street (or community) opens on it, whatever the wall's size, below the title bar.
+  const top = document.querySelector('.ms-bar').offsetHeight;
+  map.fitBounds(cfg.jurisdiction.bounds, { animate: false, paddingTopLeft: [0, top] });
+} else if (scale >= 1.5) {
+  // The configured zoom is for a 1920-wide wall; a 3840-wide one at the same pixel ratio sees the same area one
+  // zoom level deeper.
+  map.setZoom(map.getZoom() + Math.round(Math.log2(scale)), { animate: false });
+}
 map.on('moveend', () => refresh());
 map.on('zoomend', () => layers.forEach((l) => l.renderer.zoomed && l.renderer.zoomed()));
 map.on('overlayadd', () => refresh());

@@ -22,7 +22,12 @@ export function buildFrame(cfg, { onWindow, onGrid }) {
   const clock = el('span', { className: 'ms-clock' });
   const status = el('span', { className: 'ms-status', dataset: { state: 'loading' } });
   const search = el('div', { className: 'ms-search-slot' });
-  const bar = el('header', { className: 'ms-bar' }, el('h1', { className: 'ms-brand' }, w.brand),
+  // A wall of one jurisdiction says whose it is after the brand (as text: a grid's name is data).
+  const area = cfg.jurisdiction
+    ? el('span', { className: 'ms-jurisdiction', dataset: { code: cfg.jurisdiction.code } },
+      ` · ${cfg.jurisdiction.name}`)
+    : null;
+  const bar = el('header', { className: 'ms-bar' }, el('h1', { className: 'ms-brand' }, w.brand, area),
     el('nav', { className: 'ms-windows' }, buttons), search, el('div', { className: 'ms-live' }, status, clock));
 
   const tiles = Object.fromEntries(['reports', 'open', 'overdue', 'closure_rate', 'on_time_rate',
