@@ -2,7 +2,8 @@
 
 Hexagons are WGS-84; camera views are sectors (or circles) of their range in
 metres; a camera's status is its effective status now (stale heartbeats are
-offline), so the answer changes with the clock.
+offline), so the answer changes with the clock. For someone bound to a
+jurisdiction: its cells, incidents and cameras (as /api/coverage).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from mapserver.analysis.cells import MAX_RES, MIN_RES, hexagon
 from mapserver.analysis.coverage import coverage
-from mapserver.analysis.study import STUDY
+from mapserver.analysis.study import study_for
 from mapserver.maplayers.features import collection
 from mapserver.maplayers.spec import LayerQuery
 from mapserver.store import Store
@@ -39,7 +40,7 @@ def title(lang: str, params: Mapping[str, Any]) -> str:
 
 
 def fetch(store: Store, query: LayerQuery) -> dict[str, Any]:
-    study = query.derived.get(STUDY, int(query.params["res"]))
+    study = study_for(query.derived, int(query.params["res"]), query.within)
     answer = coverage(store, study, where=IncidentFilter(since=query.since, until=query.until, within=query.within),
                       now=query.now, offline_after_s=query.settings.cameras.offline_after_s)
     # Only significant hot cells are blind spots on the wall; the "top cells" fallback is for the API's report.

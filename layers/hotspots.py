@@ -3,7 +3,8 @@ after false-discovery-rate correction, for the incident window.
 
 Hexagons are WGS-84; the statistic covers the whole district (every cell
 whose centre is inside the street grids, zeros included), so the answer does
-not depend on the view.
+not depend on the view. For someone bound to a jurisdiction it covers the
+jurisdiction's own area and incidents instead (the same cells /api/hotspots gives them).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from mapserver.analysis.cells import MAX_RES, MIN_RES, hexagon
 from mapserver.analysis.hotspots import cell_hotspots
-from mapserver.analysis.study import STUDY
+from mapserver.analysis.study import study_for
 from mapserver.maplayers.features import collection
 from mapserver.maplayers.spec import LayerQuery
 from mapserver.store import Store
@@ -51,7 +52,8 @@ def title(lang: str, params: Mapping[str, Any]) -> str:
 
 
 def fetch(store: Store, query: LayerQuery) -> dict[str, Any]:
-    answer = cell_hotspots(store, query.derived.get(STUDY, int(query.params["res"])),
+    # The asker's own area's cells: a cell outside it never shows, nor sways the statistic.
+    answer = cell_hotspots(store, study_for(query.derived, int(query.params["res"]), query.within),
                            where=IncidentFilter(since=query.since, until=query.until, within=query.within),
                            significant=True)
     wanted = hot_classes(int(query.params["confidence"]))

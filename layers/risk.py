@@ -1,7 +1,8 @@
 """Grid risk colours (亮灯图): the base grids of one level filled red, yellow or green by the rules of the
 ``risk`` section of config.yaml (mapserver/analysis/risk.py), as they stand now.
 
-Drawn by the grids renderer (click → the grid card); polygons are WGS-84. The
+Drawn by the grids renderer (click → the grid card); polygons are WGS-84; for someone bound to a
+jurisdiction, its grids only, judged as /api/grids/risk judges them for it. The
 colours follow config's own window (``risk.window_days``), not the wall's, and
 change with the clock as items pass their deadlines.
 """
@@ -12,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mapserver.analysis.risk import grid_risk
-from mapserver.analysis.study import STUDY
+from mapserver.analysis.study import study_for
 from mapserver.i18n import LEVEL_NAMES
 from mapserver.maplayers.features import collection
 from mapserver.maplayers.spec import LayerQuery
@@ -26,7 +27,7 @@ STYLE: dict[str, Any] = {
     "color": "#eceff1", "weight": 0.8, "opacity": 0.6, "fill_opacity": 0.0, "dash": "", "labels": False,
     "risk_colors": {"red": "#ff1744", "yellow": "#ffd600", "green": "#00e676"}, "risk_opacity": 0.35,
 }
-USES_BBOX = False  # the hot-cell rule needs the whole district; the answer is one polygon per grid
+USES_BBOX = False  # the hot-cell rule needs the whole area; the answer is one polygon per grid
 USES_WINDOW = False  # risk has its own window (risk.window_days)
 USES_CLOCK = True  # an open item passing its deadline can turn a grid red with no write to the store
 
@@ -44,8 +45,9 @@ def title(lang: str, params: Mapping[str, Any]) -> str:
 
 def fetch(store: Store, query: LayerQuery) -> dict[str, Any]:
     settings = query.settings.risk
-    risks = grid_risk(store, query.derived.get(STUDY, settings.hot_res), settings, level=int(query.params["level"]),
-                      as_of=query.now)
+    # The asker's grids, with hot cells found among its own area's cells and incidents.
+    risks = grid_risk(store, study_for(query.derived, settings.hot_res, query.within), settings,
+                      level=int(query.params["level"]), as_of=query.now, within=query.within)
     # Red first, so a capped answer drops green grids before red ones.
     ranked = sorted(risks, key=lambda r: ({"red": 0, "yellow": 1}.get(r.colour, 2), r.code))
     features = []

@@ -1,7 +1,8 @@
 """Emerging hotspots (新增/加剧热点): district H3 cells of one trend category (new, intensifying, …) over the
 latest periods up to now, by Gi* per period and the Mann-Kendall test (mapserver/analysis/trend.py).
 
-Hexagons are WGS-84. Drawn with the trend renderer (one colour per entry; the
+Hexagons are WGS-84; for someone bound to a jurisdiction, the cells and incidents of its own area (as
+/api/hotspots/trend). Drawn with the trend renderer (one colour per entry; the
 hover tells how many periods the cell was hot in), so config gives one entry
 per category, e.g. new cells in orange and intensifying ones in magenta. The
 periods end now, not at the wall's window.
@@ -13,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mapserver.analysis.cells import MAX_RES, MIN_RES, hexagon
-from mapserver.analysis.study import STUDY
+from mapserver.analysis.study import study_for
 from mapserver.analysis.trend import (
     CATEGORIES,
     CONFIDENCES,
@@ -66,10 +67,10 @@ def title(lang: str, params: Mapping[str, Any]) -> str:
 
 
 def fetch(store: Store, query: LayerQuery) -> dict[str, Any]:
-    study = query.derived.get(STUDY, int(query.params["res"]))
+    study = study_for(query.derived, int(query.params["res"]), query.within)
     answer = emerging_hotspots(store, study, until=query.now, periods=int(query.params["periods"]),
                                period=str(query.params["period"]), category=str(query.params["category"]),
-                               confidence=int(query.params["confidence"]))
+                               confidence=int(query.params["confidence"]), within=query.within)
     features = [{"type": "Feature", "id": c.id, "geometry": hexagon(c.id),
                  "properties": {"category": c.category, "z": round(c.z_final, 2), "hot_periods": c.hot_periods,
                                 "periods": len(answer.starts), "period": answer.period, "count": c.counts[-1]}}
