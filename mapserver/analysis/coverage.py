@@ -6,8 +6,9 @@ metres; a circle of the range when the direction or field of view is unknown.
 Sectors are built in a local azimuthal equidistant projection (metres, centred
 on the cameras) and returned in WGS-84. A cell counts as covered when its
 centre lies inside a view. For a jurisdiction, the incidents counted, the
-cameras that may cover and the cells judged are its own: cells whose centre
-lies in its grid's polygon.
+cameras that may cover and the cells judged are its own: the cells of its
+study (:func:`mapserver.analysis.study.study_for`), whose centre lies in its
+grid's polygon, so Gi* compares them with each other only.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from shapely.geometry.base import BaseGeometry
 from mapserver.analysis.hotspots import cell_hotspots
 from mapserver.analysis.study import Study
 from mapserver.cameras import effective_status
-from mapserver.jurisdiction import Jurisdiction
 from mapserver.model import Camera
 from mapserver.store import Store
 from mapserver.store.incidents import IncidentFilter
@@ -96,24 +96,13 @@ def _targets(cells: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
     return "top", ranked[:TOP_CELLS]
 
 
-def _in_area(store: Store, cells: list[dict[str, Any]], within: Jurisdiction) -> list[dict[str, Any]]:
-    """The cells whose centre lies in the jurisdiction's grid (all of them for the whole store)."""
-    if within.whole:
-        return cells
-    grid = store.layers.get("grids", str(within.code))
-    if grid is None or not cells:
-        return []
-    inside = shapely.contains_xy(grid.geom, [c["lon"] for c in cells], [c["lat"] for c in cells])
-    return [c for c, keep in zip(cells, inside, strict=True) if keep]
-
-
 def coverage(store: Store, study: Study, *, where: IncidentFilter, now: datetime,
              offline_after_s: int) -> dict[str, Any]:
     """Share of the ``study``'s hot cells (or the top cells by count) seen by online cameras, and the unseen ones
-    ranked; for the jurisdiction ``where.within``, its incidents, its cells and its cameras."""
-    within = where.within
-    basis, targets = _targets(_in_area(store, cell_hotspots(store, study, where=where)["cells"], within))
-    online = [c for c in store.cameras.all(within=within)
+    ranked: of the jurisdiction ``where.within``, its incidents and its cameras, on ``study``, which must be that
+    jurisdiction's (``study_for(derived, res, where.within)``)."""
+    basis, targets = _targets(cell_hotspots(store, study, where=where)["cells"])
+    online = [c for c in store.cameras.all(within=where.within)
               if effective_status(c, now=now, offline_after_s=offline_after_s) == "online"]
     seen = covered([(c["lon"], c["lat"]) for c in targets], views(online))
     blind = [c for c, s in zip(targets, seen, strict=True) if not s]

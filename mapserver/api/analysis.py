@@ -25,7 +25,7 @@ from mapserver.analysis.coverage import coverage
 from mapserver.analysis.heat import heat
 from mapserver.analysis.hotspots import cell_hotspots, grid_hotspots
 from mapserver.analysis.risk import grid_risk, risk_summary
-from mapserver.analysis.study import STUDY, study_for
+from mapserver.analysis.study import study_for
 from mapserver.app_state import derived, state, store
 from mapserver.auth import request_jurisdiction
 from mapserver.errors import Problem
@@ -155,6 +155,6 @@ def camera_coverage() -> dict[str, Any]:
     """Share of hot cells covered by online cameras now, and the blind spots ranked by z then count: of the
     asker's jurisdiction (its incidents, cells and cameras)."""
     reject_unknown(request.args, ("since", "until", "category", "res"))
-    where = replace(_filter(with_severity_status=False), within=request_jurisdiction())
-    return coverage(store(), derived().get(STUDY, _res()), where=where, now=datetime.now(UTC),
+    where = _filter(with_severity_status=False)
+    return coverage(store(), study_for(derived(), _res(), where.within), where=where, now=datetime.now(UTC),
                     offline_after_s=state().settings.cameras.offline_after_s)
