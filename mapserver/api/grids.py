@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, request
 
 from mapserver.app_state import store
+from mapserver.auth import request_jurisdiction
 from mapserver.parsing import reject_unknown
 from mapserver.topology import check_grids, is_clean
 
@@ -15,7 +16,8 @@ bp = Blueprint("grids", __name__, url_prefix="/api/grids")
 
 @bp.get("/check")
 def check() -> dict[str, Any]:
-    """Gaps and overlaps per level, children outside their parent, household warnings (areas in m²)."""
+    """Gaps and overlaps per level, children outside their parent, household warnings (areas in m²), over the
+    grids of the asker's jurisdiction (its grid and those below it: gaps are holes in its own grid)."""
     reject_unknown(request.args, ())
-    report = check_grids(store().layers.query("grids"))
+    report = check_grids(store().layers.query("grids", within=request_jurisdiction()))
     return {"clean": is_clean(report), **report}
