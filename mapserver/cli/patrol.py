@@ -81,6 +81,7 @@ def plan_command(ctx: click.Context, liaison: str | None, grids: tuple[str, ...]
     from mapserver import audit
     from mapserver.derived import DerivedData
     from mapserver.gridindex import GRID_INDEX
+    from mapserver.jurisdiction import WHOLE
     from mapserver.patrol.placement import plan_grids
     from mapserver.patrol.planner import PlanContext, plan_patrol
     from mapserver.patrol.request import parse_plan_request
@@ -102,7 +103,8 @@ def plan_command(ctx: click.Context, liaison: str | None, grids: tuple[str, ...]
     wanted = parse_plan_request(body, zone=settings.incidents.timezone, now=now,
                                 hotspot_days=settings.patrol.hotspot_days)
     context = PlanContext(settings=settings.patrol, timezone=settings.incidents.timezone,
-                          offline_after_s=settings.cameras.offline_after_s, now=now)
+                          offline_after_s=settings.cameras.offline_after_s, now=now,
+                          within=WHOLE)  # whoever runs the command line has the whole store
     derived = DerivedData(store)
     plan = plan_patrol(derived, wanted, context)
     if save:

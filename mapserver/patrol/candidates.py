@@ -4,10 +4,13 @@ overdue open incidents, and the stops the request names.
 Hot cells are the Getis-Ord Gi* hot H3 cells of the district
 (:mod:`mapserver.analysis.hotspots`) whose centre lies in the area; a hot cell
 is a blind spot when no camera online now sees its centre
-(:mod:`mapserver.analysis.coverage`). Positions are WGS-84 (EPSG:4326) degrees;
-distances metres (local frame); weights follow
-:class:`~mapserver.patrol.settings.StopWeights`. Night is judged in local time
-(``incidents.timezone``).
+(:mod:`mapserver.analysis.coverage`). A planner bound to a jurisdiction
+(:mod:`mapserver.jurisdiction`) plans from its own alone: Gi* on its area's
+cells and incidents, its cameras, key places and overdue incidents, each asked
+of the store with it (as /api/hotspots and /api/coverage answer that planner).
+Positions are WGS-84 (EPSG:4326) degrees; distances metres (local frame);
+weights follow :class:`~mapserver.patrol.settings.StopWeights`. Night is judged
+in local time (``incidents.timezone``).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from mapserver.analysis.hotspots import cell_hotspots
 from mapserver.analysis.study import Study
 from mapserver.cameras import effective_status
 from mapserver.gridindex.metric import metres_per_degree
+from mapserver.jurisdiction import WHOLE, Jurisdiction
 from mapserver.patrol.settings import PatrolSettings
 from mapserver.store import Store
 from mapserver.store.incidents import IncidentFilter
@@ -74,11 +78,13 @@ def _inside(area: BaseGeometry, lons: Sequence[float], lats: Sequence[float]) ->
     return shapely.contains_xy(area, np.asarray(lons, dtype=float), np.asarray(lats, dtype=float))
 
 
-def _night_shares(store: Store, area: BaseGeometry, window: Window, res: int,
-                  settings: PatrolSettings) -> dict[str, float]:
-    """Share of each cell's incidents in the window reported at night (local time), for cells in the area."""
+def _night_shares(store: Store, area: BaseGeometry, window: Window, res: int, settings: PatrolSettings,
+                  within: Jurisdiction) -> dict[str, float]:
+    """Share of each cell's incidents in the window (of ``within``) reported at night (local time), for cells in
+    the area."""
     zone = ZoneInfo(window.timezone)
-    found, _ = store.incidents.query(bbox=area.bounds, where=IncidentFilter(since=window.since, until=window.until))
+    found, _ = store.incidents.query(bbox=area.bounds, where=IncidentFilter(since=window.since, until=window.until,
+                                                                            within=within))
     night: dict[str, list[int]] = {}
     for incident in found:
         if incident.h3_cell is None or h3.get_resolution(incident.h3_cell) < res:
@@ -91,12 +97,13 @@ def _night_shares(store: Store, area: BaseGeometry, window: Window, res: int,
 
 
 def hot_cells(store: Store, study: Study, area: BaseGeometry, window: Window, settings: PatrolSettings, *,
-              offline_after_s: int) -> list[Candidate]:
-    """One stop per hot cell of ``study`` (the district's, at ``settings.hotspot_res``) whose centre lies in the
-    area, weighted by z (more when no camera sees it)."""
+              offline_after_s: int, within: Jurisdiction = WHOLE) -> list[Candidate]:
+    """One stop per hot cell of ``study`` (``within``'s, at ``settings.hotspot_res``:
+    :func:`mapserver.analysis.study.study_for`) whose centre lies in the area, from ``within``'s incidents,
+    weighted by z (more when none of ``within``'s cameras online sees it)."""
     res, weights = study.res, settings.weights
     # Only the hot and cold cells become rows: the city's 142,379 cells at res 9 would be rows to throw away.
-    answer = cell_hotspots(store, study, where=IncidentFilter(since=window.since, until=window.until),
+    answer = cell_hotspots(store, study, where=IncidentFilter(since=window.since, until=window.until, within=within),
                            significant=True)
     accepted = {f"hot_{c}" for c in (90, 95, 99) if c >= settings.hot_confidence}
     hot = [c for c in answer["cells"] if c["class"] in accepted]
@@ -104,10 +111,10 @@ def hot_cells(store: Store, study: Study, area: BaseGeometry, window: Window, se
            if ok]
     if not hot:
         return []
-    online = [c for c in store.layers.query("cameras", bbox=_grown(area, 500.0).bounds)
+    online = [c for c in store.layers.query("cameras", bbox=_grown(area, 500.0).bounds, within=within)
               if effective_status(c, now=window.now, offline_after_s=offline_after_s) == "online"]
     seen = covered([(c["lon"], c["lat"]) for c in hot], views(online))
-    shares = _night_shares(store, area, window, res, settings) if window.night else {}
+    shares = _night_shares(store, area, window, res, settings, within) if window.night else {}
     out = []
     for cell, is_seen in zip(hot, seen, strict=True):
         blind = not bool(is_seen)
@@ -120,11 +127,12 @@ def hot_cells(store: Store, study: Study, area: BaseGeometry, window: Window, se
     return out
 
 
-def key_places(store: Store, area: BaseGeometry, settings: PatrolSettings) -> list[Candidate]:
-    """One stop per key place (重点场所) in the area, at its point or a point inside its outline."""
+def key_places(store: Store, area: BaseGeometry, settings: PatrolSettings, *,
+               within: Jurisdiction = WHOLE) -> list[Candidate]:
+    """One stop per key place (重点场所) of ``within`` in the area, at its point or a point inside its outline."""
     out = []
     weight = settings.weights.key_place
-    for place in store.layers.query("places", bbox=area.bounds):
+    for place in store.layers.query("places", bbox=area.bounds, within=within):
         point = place.geom if place.geom.geom_type == "Point" else place.geom.representative_point()
         if not area.contains(point):
             continue
@@ -135,12 +143,14 @@ def key_places(store: Store, area: BaseGeometry, settings: PatrolSettings) -> li
     return out
 
 
-def overdue_incidents(store: Store, area: BaseGeometry, window: Window, settings: PatrolSettings) -> list[Candidate]:
-    """One stop per open incident past its deadline (red warning) in the area; night reports weigh more at night."""
+def overdue_incidents(store: Store, area: BaseGeometry, window: Window, settings: PatrolSettings, *,
+                      within: Jurisdiction = WHOLE) -> list[Candidate]:
+    """One stop per open incident of ``within`` past its deadline (red warning) in the area; night reports weigh
+    more at night."""
     weights = settings.weights
     zone = ZoneInfo(window.timezone)
-    found, _ = store.incidents.query(bbox=area.bounds, where=IncidentFilter(warning="red", now=window.now),
-                                     limit=MAX_OVERDUE)
+    found, _ = store.incidents.query(bbox=area.bounds, where=IncidentFilter(warning="red", now=window.now,
+                                                                            within=within), limit=MAX_OVERDUE)
     out = []
     for incident in found:
         if not area.contains(incident.geom):

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from mapserver.analysis.study import STUDY
+from mapserver.analysis.study import study_for
 from mapserver.derived import DerivedData
 from mapserver.errors import Problem
 from mapserver.jurisdiction import WHOLE, Jurisdiction
@@ -50,7 +50,8 @@ DIGITS = 7  # route coordinates: 1e-7 degree ≈ 1 cm
 @dataclass(frozen=True)
 class PlanContext:
     """What a plan needs besides the request: patrol settings, the local time zone, camera liveness, the clock,
-    and the planner's jurisdiction (its area's grids, liaison and start place are looked up in it)."""
+    and the planner's jurisdiction (its area's grids, liaison and start place are looked up in it, and its stops
+    are its hot cells, blind spots, key places and overdue incidents)."""
 
     settings: PatrolSettings
     timezone: str
@@ -115,9 +116,11 @@ def _candidates(derived: DerivedData, request: PlanRequest, area: Area,
     s, store = ctx.settings, derived.store
     window = Window(since=request.since, until=request.until, night=request.window == "night", now=ctx.now,
                     timezone=ctx.timezone)
-    hot = hot_cells(store, derived.get(STUDY, s.hotspot_res), area.geom, window, s,
-                    offline_after_s=ctx.offline_after_s)
-    found = [*hot, *key_places(store, area.geom, s), *overdue_incidents(store, area.geom, window, s)]
+    within = ctx.within  # every stop on offer is the planner's jurisdiction's
+    hot = hot_cells(store, study_for(derived, s.hotspot_res, within), area.geom, window, s,
+                    offline_after_s=ctx.offline_after_s, within=within)
+    found = [*hot, *key_places(store, area.geom, s, within=within),
+             *overdue_incidents(store, area.geom, window, s, within=within)]
     for k, point in enumerate(request.must_visit):
         found.append(Candidate(ref=f"requested:{k + 1}", name=point.name or f"requested stop {k + 1}", lon=point.lon,
                                lat=point.lat, weight=0.0, must=True,
