@@ -139,7 +139,7 @@ def _layer_params(layer: str) -> tuple[Param, ...]:
 
 
 def _layer_routes() -> list[Operation]:
-    out = [Operation("get", "/api/grids/check", "Topology report of the grids", "grids",
+    out = [Operation("get", "/api/grids/check", "Topology report of the grids of the asker's jurisdiction", "grids",
                      (Answer(200, "gaps, overlaps, nesting", _object(("clean",), clean={"type": "boolean"})),))]
     for layer in GENERIC_LAYERS:
         key_schema = integer(1) if (layer, KEYS[layer]) in INTEGER_COLUMNS else CODE
@@ -205,7 +205,7 @@ def _analysis_routes(settings: Settings) -> list[Operation]:
                   params=(LEVEL, Param("as_of", text(format="date-time"),
                                        description="ISO 8601, default now; no offset = local time")),
                   problems=(422,)),  # a level coarser than the asker's jurisdiction
-        Operation("get", "/api/coverage", "Camera coverage of hot cells", "analysis",
+        Operation("get", "/api/coverage", "Camera coverage of the hot cells of the asker's jurisdiction", "analysis",
                   (Answer(200, "coverage", _object()),), params=(*window, res)),
     ]
 
