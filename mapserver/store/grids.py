@@ -46,3 +46,27 @@ class Grids:
             raise Problem(422, f"grid '{code}' is a building (level {level}); a jurisdiction is a street, "
                                "community or compound grid", param=param)
         return Jurisdiction(code=code, level=level, name=name)
+
+    def descendants(self, code: str) -> list[str]:
+        """The codes of base grid ``code`` and of every street, community or compound grid below it (level 1–3,
+        the grids a jurisdiction or an account may be bound to), by code; empty for a code no base grid has."""
+        # UNION, not UNION ALL: should imported parents ever form a cycle, the walk ends instead of looping.
+        rows = self._db.fetch(
+            "WITH RECURSIVE below (code) AS ("
+            " SELECT code FROM grids WHERE code = ? AND kind = 'base'"
+            " UNION SELECT g.code FROM grids g JOIN below b ON g.parent_code = b.code"
+            " WHERE g.kind = 'base' AND g.level <= ?) "
+            "SELECT code FROM below ORDER BY code", (code, max(JURISDICTION_LEVELS)))
+        return [r[0] for r in rows]
+
+    def ancestors(self, code: str) -> list[str]:
+        """The codes of the base grids that contain base grid ``code``, nearest first (its community, street …);
+        empty for a street or a code no base grid has."""
+        # Four levels at most; the depth cap ends the walk should imported parents ever form a cycle.
+        rows = self._db.fetch(
+            "WITH RECURSIVE above (code, parent_code, depth) AS ("
+            " SELECT code, parent_code, 0 FROM grids WHERE code = ? AND kind = 'base'"
+            " UNION SELECT g.code, g.parent_code, a.depth + 1 FROM grids g JOIN above a ON g.code = a.parent_code"
+            " WHERE g.kind = 'base' AND a.depth < 8) "
+            "SELECT code FROM above WHERE depth > 0 ORDER BY depth", (code,))
+        return [r[0] for r in rows]
