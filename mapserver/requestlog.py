@@ -1,7 +1,7 @@
 """One structured log line per request, with a request id the client may pass in ``X-Request-Id``.
 
-Lines are JSON (method, path, status, duration in milliseconds, token name,
-client address, request id) on the ``mapserver.request`` logger, so an
+Lines are JSON (method, path, status, duration in milliseconds, the name of
+the token or person the request acted as, client address, request id) on the ``mapserver.request`` logger, so an
 intranet's log collector can parse them; the id comes back in the response's
 ``X-Request-Id`` header to tie a user's report to the server's log.
 """
@@ -36,11 +36,11 @@ def _finish(response: Response) -> Response:
     req, ctx = request._get_current_object(), g._get_current_object()  # type: ignore[attr-defined]
     request_id = ctx.get("request_id") or _new_id()
     response.headers["X-Request-Id"] = request_id
-    token, started = ctx.get("token"), ctx.get("started")
+    principal, started = ctx.get("principal"), ctx.get("started")
     log.info(json.dumps({
         "request_id": request_id, "method": req.method, "path": req.path, "status": response.status_code,
         "ms": round((time.perf_counter() - started) * 1000, 2) if started is not None else 0.0,
-        "token": token.name if token else None, "client": req.remote_addr,
+        "principal": principal.name if principal else None, "client": req.remote_addr,
     }, ensure_ascii=False))
     return response
 

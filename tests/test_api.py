@@ -140,7 +140,7 @@ def test_every_response_carries_a_request_id_and_one_log_line(client, tokens, ca
     assert refused.status_code == 401 and len(refused.headers["X-Request-Id"]) == 32  # a new id, not the forged one
     lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "mapserver.request"]
     assert [(line["path"], line["status"]) for line in lines] == [("/api/grids", 200), ("/api/grids", 401)]
-    assert lines[0]["token"].startswith("viewer-") and lines[0]["request_id"] == "desk-7.call-42"
+    assert lines[0]["principal"].startswith("viewer-") and lines[0]["request_id"] == "desk-7.call-42"
 
 
 def test_the_client_address_comes_from_a_trusted_proxy_only(store, tokens, caplog):

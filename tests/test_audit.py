@@ -38,7 +38,7 @@ def _actor_for_cli() -> str:
 @pytest.fixture
 def names() -> dict[str, str]:
     """A token name per role, fresh for each test."""
-    return {role: f"{role}-{uuid.uuid4().hex[:6]}" for role in ("viewer", "operator", "admin")}
+    return {role: f"{role}-{uuid.uuid4().hex[:6]}" for role in ("viewer", "operator", "dispatcher", "admin")}
 
 
 @pytest.fixture
@@ -102,7 +102,7 @@ def _report_incident(web, h, store):
 def _transition(web, h, store):
     incident = samples.INCIDENTS[0].id
     return web.post(f"/api/incidents/{incident}/transitions", json={"action": "dispatch", "unit": "北关社区"},
-                    headers=h["operator"]), incident
+                    headers=h["dispatcher"]), incident
 
 
 def _heartbeat(web, h, store):
@@ -119,7 +119,7 @@ API_WRITES = {
     "token.revoke": (_revoke_token, "admin", {}),
     "incident.report": (_report_incident, "operator", {"category": "disputes", "severity": "important",
                                                        "grid_code": samples.COMPOUND.code}),
-    "incident.transition": (_transition, "operator", {"action": "dispatch", "status": "dispatched", "version": 2}),
+    "incident.transition": (_transition, "dispatcher", {"action": "dispatch", "status": "dispatched", "version": 2}),
     "camera.heartbeats": (_heartbeat, "operator", {"count": 1}),
     "camera.heartbeats batch": (_heartbeats, "operator", {"count": 2}),
 }
@@ -157,11 +157,11 @@ REFUSED = [
     ("report outside every grid", "operator", "POST", "/api/incidents",
      {"category": "disputes", "point": {"lon": -70.0, "lat": -45.0}}, 404),
     ("report by a viewer", "viewer", "POST", "/api/incidents", {"category": "disputes", "point": INSIDE}, 403),
-    ("illegal transition", "operator", "POST", f"/api/incidents/{samples.INCIDENTS[0].id}/transitions",
+    ("illegal transition", "dispatcher", "POST", f"/api/incidents/{samples.INCIDENTS[0].id}/transitions",
      {"action": "close"}, 409),
-    ("raced transition", "operator", "POST", f"/api/incidents/{samples.INCIDENTS[0].id}/transitions",
+    ("raced transition", "dispatcher", "POST", f"/api/incidents/{samples.INCIDENTS[0].id}/transitions",
      {"action": "dispatch", "unit": "u", "version": 7}, 409),
-    ("transition of no incident", "operator", "POST", "/api/incidents/nope/transitions", {"action": "dispatch"}, 404),
+    ("transition of no incident", "dispatcher", "POST", "/api/incidents/nope/transitions", {"action": "dispatch"}, 404),
     ("heartbeat of no camera", "operator", "POST", "/api/cameras/nope/heartbeat", None, 404),
     ("heartbeats with one unknown", "operator", "POST", "/api/cameras/heartbeats", {"codes": [CAMERA, "nope"]}, 404),
     ("heartbeats empty", "operator", "POST", "/api/cameras/heartbeats", {"codes": []}, 400),

@@ -1,4 +1,4 @@
-"""Patrol plans over HTTP, on the command line, in the store and on the wall: plan (operator), save with its
+"""Patrol plans over HTTP, on the command line, in the store and on the wall: plan (liaison), save with its
 audit record, list and read (viewer), GPX and GeoJSON, problems for bad input."""
 
 from __future__ import annotations
@@ -31,13 +31,13 @@ def post_plan(client, headers, body=BODY):
     return client.post("/api/patrols/plan", json=body, headers=headers)
 
 
-def test_an_operator_plans_and_saves_and_a_viewer_reads_it_back(client, tokens, store):
+def test_a_liaison_plans_and_saves_and_a_viewer_reads_it_back(client, tokens, store):
     load_city(store)
     resp = post_plan(client, tokens["liaison"])
     assert resp.status_code == 201, resp.get_json()
     planned = resp.get_json()
     assert resp.headers["Location"] == f"/api/patrols/{planned['id']}"
-    assert planned["duration_min"] <= 60 and planned["stops"] and planned["created_by"].startswith("operator-")
+    assert planned["duration_min"] <= 60 and planned["stops"] and planned["created_by"].startswith("liaison-")
     assert planned["route"]["geometry"]["type"] == "LineString"
     read = client.get(f"/api/patrols/{planned['id']}", headers=tokens["viewer"])
     assert read.status_code == 200 and read.get_json() == planned

@@ -1,4 +1,4 @@
-"""Schema versions on both backends: a store at the baseline upgraded in place to a next version keeps every row,
+"""Schema versions on both backends: a store upgraded in place to a next version keeps every row,
 one migration per transaction; a store whose schema is newer than the program's, or from before its baseline, is
 refused with what the operator must do.
 
@@ -26,7 +26,7 @@ from mapserver.store.database import SCHEMA_VERSION
 from tests import samples
 from tests.conftest import BACKENDS
 
-NEXT = {  # version 2: a column and its index on incidents, and a table
+NEXT = {  # the version after the program's: a column and its index on incidents, and a table
     "sqlite": """
 ALTER TABLE incidents ADD COLUMN verified_by TEXT;
 CREATE INDEX incidents_verified_by ON incidents (verified_by);
@@ -70,11 +70,15 @@ def url(request: pytest.FixtureRequest, tmp_path) -> str:
 
 @pytest.fixture
 def baseline(url: str) -> Iterator[Store]:
-    """A store at the baseline."""
+    """A store at the program's schema version."""
     store = open_store(url)
-    assert store.migrate() == SCHEMA_VERSION == 1
+    assert store.migrate() == SCHEMA_VERSION
     yield store
     store.close()
+
+
+AFTER = SCHEMA_VERSION + 1
+"""The tests' own next version."""
 
 
 def upgrade(store: Store, migrations: tuple[str, ...]) -> int:
@@ -132,6 +136,18 @@ def snapshot(url: str) -> dict[str, list[tuple]]:
         conn.close()
 
 
+def add_token(url: str, *, name: str, role: str, token_hash: str) -> None:
+    """A token row written with the columns every schema version has (the store's own code writes the newest)."""
+    conn = connect(url)
+    try:
+        mark = "?" if url.startswith("sqlite:///") else "%s"
+        conn.cursor().execute(f"INSERT INTO tokens (name, role, token_hash, created_at) VALUES ({mark}, {mark}, "
+                              f"{mark}, {mark})", (name, role, token_hash, T0.isoformat()))
+        conn.commit()
+    finally:
+        conn.close()
+
+
 def fill(store: Store) -> None:
     """Rows in every table: the sample layers, incidents reported and imported (so the summary is fed), a token,
     an audit record, a patrol plan."""
@@ -145,7 +161,7 @@ def fill(store: Store) -> None:
                                    reported_at=T0 + timedelta(hours=1), category="disputes", severity="general",
                                    grid_code=samples.STREET.code, grid_l1=samples.STREET.code),
                           actor="worker-7", idempotency_key="key-3", body_hash="h3")
-    store.tokens.add(name="wall-1", role="viewer", token_hash="a" * 64)
+    add_token(store.url, name="wall-1", role="viewer", token_hash="a" * 64)
     store.audit.append(AuditRecord(at=T0, actor="cli:admin", action="token.create", target="wall-1",
                                    detail={"role": "viewer"}))
     store.patrols.save({"mode": "walk", "window": "day", "budget_min": 60.0, "length_m": 1200.0,
@@ -159,8 +175,8 @@ def test_a_store_at_the_baseline_upgrades_in_place_and_keeps_every_row(baseline)
     assert all(before[table] for table in FILLED), [t for t in FILLED if not before[t]]
     kpis_before = baseline.measures.kpis(where=_everything(), now=T0 + timedelta(days=1))
 
-    assert upgrade(baseline, (*program_migrations(baseline), NEXT[baseline.kind])) == 2
-    assert baseline.schema_version() == 2
+    assert upgrade(baseline, (*program_migrations(baseline), NEXT[baseline.kind])) == AFTER
+    assert baseline.schema_version() == AFTER
     after = snapshot(url)
     assert set(after) == set(before) | {"shift_handovers"}
     for table, rows in before.items():
@@ -179,7 +195,7 @@ def test_a_store_at_the_baseline_upgrades_in_place_and_keeps_every_row(baseline)
                              actor="worker-7")
     assert baseline.measures.kpis(where=_everything(), now=T0 + timedelta(days=1))["total"] == \
         kpis_before["total"] + 1
-    assert upgrade(baseline, (*program_migrations(baseline), NEXT[baseline.kind])) == 2  # nothing left to do
+    assert upgrade(baseline, (*program_migrations(baseline), NEXT[baseline.kind])) == AFTER  # nothing left to do
 
 
 def test_each_migration_commits_on_its_own_and_a_failing_one_changes_nothing(baseline):
@@ -187,7 +203,7 @@ def test_each_migration_commits_on_its_own_and_a_failing_one_changes_nothing(bas
     before = snapshot(baseline.url)
     with pytest.raises(FAILED):
         upgrade(baseline, (*program_migrations(baseline), NEXT[baseline.kind], BROKEN))
-    assert baseline.schema_version() == 2  # the next version was reached and kept; the broken one left no trace
+    assert baseline.schema_version() == AFTER  # the next version was reached and kept; the broken one left no trace
     assert "half_done" not in tables(baseline.url) and "shift_handovers" in tables(baseline.url)
     after = snapshot(baseline.url)
     assert {t: rows for t, rows in after.items() if t not in ("incidents", "shift_handovers")} == \
@@ -196,12 +212,13 @@ def test_each_migration_commits_on_its_own_and_a_failing_one_changes_nothing(bas
 
 
 def test_a_store_newer_than_the_program_is_refused_with_what_to_do(baseline):
-    assert upgrade(baseline, (*program_migrations(baseline), NEXT[baseline.kind])) == 2
-    with pytest.raises(StoreUnavailable, match=r"schema version 2, newer than this program.s 1: .* newer version"):
+    assert upgrade(baseline, (*program_migrations(baseline), NEXT[baseline.kind])) == AFTER
+    with pytest.raises(StoreUnavailable,
+                       match=rf"schema version {AFTER}, newer than this program.s {SCHEMA_VERSION}: .* newer version"):
         baseline.migrate()
-    with pytest.raises(StartupError, match="schema version 2, newer than this program's 1"):
+    with pytest.raises(StartupError, match=f"schema version {AFTER}, newer than this program's {SCHEMA_VERSION}"):
         create_app(Settings(store=StoreSettings(url=baseline.url)), store=baseline)
-    assert baseline.schema_version() == 2  # untouched
+    assert baseline.schema_version() == AFTER  # untouched
 
 
 def _record_as_before_the_baseline(url: str) -> None:
@@ -253,9 +270,9 @@ def test_both_backends_have_one_migration_per_version():
 
 
 def test_a_target_beyond_the_known_versions_is_a_mistake(baseline):
-    with pytest.raises(ValueError, match="no schema version 2"):
-        baseline.migrate(target=2)
-    assert baseline.migrate(target=1) == 1
+    with pytest.raises(ValueError, match=f"no schema version {AFTER}"):
+        baseline.migrate(target=AFTER)
+    assert baseline.migrate(target=SCHEMA_VERSION) == SCHEMA_VERSION
 
 
 def _everything():
@@ -286,3 +303,24 @@ def test_readyz_says_503_when_the_store_under_a_running_server_becomes_unreadabl
     assert answer.status_code == 503 and answer.mimetype == "application/problem+json"
     assert "another program" in answer.get_json()["detail"]
     store.close()
+
+
+def test_a_store_of_version_1_gains_accounts_and_keeps_its_tokens(url):
+    store = open_store(url)
+    try:
+        assert store.migrate(target=1) == 1
+        fill(store)
+        before = snapshot(url)
+        assert store.migrate() == SCHEMA_VERSION == 2
+        after = snapshot(url)
+        assert set(after) == set(before) | {"accounts", "sessions", "login_failures"}
+        assert after["accounts"] == after["sessions"] == after["login_failures"] == []
+        for table, rows in before.items():
+            if table != "tokens":
+                assert after[table] == rows, table
+        found = store.tokens.by_hash("a" * 64)
+        assert (found.name, found.role, found.grid_code) == ("wall-1", "viewer", None)
+        store.tokens.add(name="street-desk", role="dispatcher", token_hash="b" * 64, grid_code=samples.STREET.code)
+        assert store.tokens.by_hash("b" * 64).grid_code == samples.STREET.code
+    finally:
+        store.close()
