@@ -4,6 +4,8 @@ an unknown grid or a password the rules refuse stops the command with the reason
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from mapserver import account_admin, audit
@@ -24,7 +26,7 @@ def user_command() -> None:
 def _password(password_stdin: bool) -> str:
     """The new password: one line of stdin, or typed twice at a hidden prompt."""
     if password_stdin:
-        line = click.get_text_stream("stdin").readline()
+        line = sys.stdin.readline()
         if not line:
             raise click.ClickException("--password-stdin: standard input is empty; give the password on one line")
         return line.removesuffix("\n").removesuffix("\r")
@@ -125,7 +127,7 @@ def user_set_role(ctx: click.Context, name: str, role: str) -> None:
 def user_set_grid(ctx: click.Context, name: str, code: str | None, whole: bool) -> None:
     """Bind NAME to the grid CODE (a street, community or compound), or to the whole store with --whole
     (ends their sessions)."""
-    if (code is None) == whole:
+    if (code is not None) == whole:
         raise click.UsageError("give either a grid CODE or --whole")
     _update(ctx, name, f"{name}'s jurisdiction is now the {_grid_text(code)}", grid_code=code)
 
