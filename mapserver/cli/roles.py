@@ -3,6 +3,7 @@ Markdown table the README prints (``tests/test_readme_roles.py`` checks that the
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import click
@@ -24,6 +25,17 @@ def route_rows(app: Flask) -> list[tuple[str, str, list[str]]]:
     return table_rows(endpoints)
 
 
+def _path(rule: str) -> str:
+    """A URL rule as people read it: ``<int:id>`` → ``{id}``, ``<any("a", "b"):kind>`` → ``{a,b}``."""
+    def variable(match: re.Match[str]) -> str:
+        converter, arguments, name = match.groups()
+        if converter == "any" and arguments:
+            return "{" + ",".join(a.strip().strip("'\"") for a in arguments.split(",")) + "}"
+        return "{" + name + "}"
+
+    return re.sub(r"<(?:(\w+)(?:\((.*?)\))?:)?(\w+)>", variable, rule)
+
+
 def _roles_text(roles: list[str]) -> str:
     if roles == ["anyone"]:
         return "anyone, without logging in"
@@ -35,7 +47,7 @@ def _roles_text(roles: list[str]) -> str:
 def markdown_table(app: Flask) -> str:
     """The README's table of who may call what: method, path, roles; one line per route and method."""
     lines = ["| method | path | roles |", "|---|---|---|"]
-    lines += [f"| {method} | `{rule}` | {_roles_text(roles)} |" for method, rule, roles in route_rows(app)]
+    lines += [f"| {method} | `{_path(rule)}` | {_roles_text(roles)} |" for method, rule, roles in route_rows(app)]
     return "\n".join(lines) + "\n"
 
 
