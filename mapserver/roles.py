@@ -97,7 +97,7 @@ ROUTES: Mapping[str, Mapping[str, frozenset[str]]] = {
     "cameras.online_rate": {"GET": EVERYONE},
     "lookup.lookup": {"GET": EVERYONE},
     "lookup.bulk": {"POST": EVERYONE},  # a query too long for a URL: reads only
-    "grids.check": {"GET": ADMIN},
+    "grids.check": {"GET": EVERYONE},
     # incidents and their measures
     "incidents.report": {"POST": INTAKE},
     "incidents.list_incidents": {"GET": EVERYONE},

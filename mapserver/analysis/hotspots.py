@@ -45,8 +45,8 @@ def queen_matrix(geoms: Sequence[Any]) -> sparse.csr_matrix:
 
 
 def grid_study(store: Store, *, where: IncidentFilter, level: int) -> tuple[list[Any], np.ndarray]:
-    """The base grids of ``level`` (by code) and their incident counts, zeros included."""
-    grids = store.grids.of_level(level)
+    """The base grids of ``level`` inside ``where.within`` (by code) and their incident counts, zeros included."""
+    grids = store.grids.of_level(level, within=where.within)
     counts = store.measures.grid_counts(where=where, level=level)
     return grids, np.array([counts.get(g.code, 0) for g in grids], dtype=np.float64)
 

@@ -29,6 +29,7 @@ from shapely.geometry.base import BaseGeometry
 
 from mapserver.analysis.hotspots import cell_hotspots
 from mapserver.analysis.study import Study
+from mapserver.jurisdiction import WHOLE, Jurisdiction
 from mapserver.maplayers.features import feature
 from mapserver.store import Store
 from mapserver.store.incidents import IncidentFilter
@@ -112,25 +113,27 @@ def _judge(settings: RiskSettings, rate: float | None, hot: int, overdue: int) -
 
 
 def grid_risk(store: Store, hot_study: Study, settings: RiskSettings, *, level: int,
-              as_of: datetime) -> list[GridRisk]:
-    """The risk colour of every base grid of ``level`` (1–4) at ``as_of`` (timezone-aware), by grid code.
+              as_of: datetime, within: Jurisdiction = WHOLE) -> list[GridRisk]:
+    """The risk colour of every base grid of ``level`` (1–4) inside ``within`` at ``as_of`` (timezone-aware), by
+    grid code.
 
     ``settings`` is the ``risk`` section of the configuration (``state().settings.risk``); ``hot_study`` the
-    district's study at its ``hot_res`` (:data:`mapserver.analysis.study.STUDY`). Incidents counted
-    are those reported in [as_of − window_days, as_of); overdue items are those open at ``as_of`` past their
-    deadline, whenever reported. No grids at the level → an empty list. ValueError for a level outside 1–4 or
-    a naive ``as_of``.
+    study of ``within`` at its ``hot_res`` (:func:`mapserver.analysis.study.study_for`). Incidents counted
+    are those in ``within`` reported in [as_of − window_days, as_of); overdue items are those open at ``as_of``
+    past their deadline, whenever reported. No grids at the level → an empty list. ValueError for a level outside
+    1–4 or a naive ``as_of``.
     """
     if level not in (1, 2, 3, 4):
         raise ValueError(f"grid level must be 1–4, got {level!r}")
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware")
     since = as_of - timedelta(days=settings.window_days)
-    grids = store.grids.of_level(level)
+    grids = store.grids.of_level(level, within=within)
     if not grids:
         return []
-    counts = store.measures.grid_risk_counts(level=level, since=since, as_of=as_of)
-    hot = _hot_cells_per_grid(store, hot_study, settings, grids, IncidentFilter(since=since, until=as_of))
+    counts = store.measures.grid_risk_counts(level=level, since=since, as_of=as_of, within=within)
+    hot = _hot_cells_per_grid(store, hot_study, settings, grids, IncidentFilter(since=since, until=as_of,
+                                                                                within=within))
     out = []
     for grid, hot_cells in zip(grids, hot, strict=True):
         incidents, overdue = counts.get(grid.code, (0, 0))

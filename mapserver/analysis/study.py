@@ -5,7 +5,9 @@ None of it depends on incidents, only on the grids and the resolution, and at ci
 answer's cost, far more than the incident counts (BENCHMARKS.md). So :data:`DISTRICT` and :data:`STUDY` are kinds of
 derived data (:mod:`mapserver.derived`): built once per process, grids' data version and resolution, and shared by
 every caller (``/api/hotspots``, the patrol's hot cells, risk colours, camera coverage, trends and the weekly
-bulletin), which hands the :class:`Study` to the analysis.
+bulletin), which hands the :class:`Study` to the analysis. Someone bound to a jurisdiction
+(:mod:`mapserver.jurisdiction`) gets the study of that grid's area instead (:data:`AREA_STUDY`, by
+:func:`study_for`), kept per jurisdiction.
 
 Correctness: the grids' data version (one small query) is compared on every use, so an answer after a write to
 the grids uses the new outline. ``mapserver serve`` builds the configured resolutions in the master before forking
@@ -24,8 +26,10 @@ from shapely.geometry.base import BaseGeometry
 
 from mapserver.analysis.cells import area_cells, centre, ring_matrix
 from mapserver.derived import DerivedData, Kind
+from mapserver.jurisdiction import WHOLE, Jurisdiction
 
 MAX_RESOLUTIONS = 4  # studies kept per store: a city's at res 9 takes tens of MB; odd resolutions must not pile up
+MAX_JURISDICTION_STUDIES = 48  # a street's study is a tenth of the district's, a community's far less
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,14 @@ def _build_study(derived: DerivedData, res: int) -> Study:
     return build_study(derived.get(DISTRICT), res)
 
 
+def _read_area(derived: DerivedData, within: Jurisdiction) -> BaseGeometry | None:
+    return derived.store.grids.area(within)
+
+
+def _build_area_study(derived: DerivedData, res: int, within: Jurisdiction) -> Study:
+    return build_study(derived.get(AREA, within), res)
+
+
 DISTRICT: Kind[BaseGeometry | None] = Kind("district outline", layers=("grids",), build=_read_district,
                                            check_every_s=0.0)
 """The district's outline (the union of the street grids), or None when no grids are stored."""
@@ -79,3 +91,23 @@ DISTRICT: Kind[BaseGeometry | None] = Kind("district outline", layers=("grids",)
 STUDY: Kind[Study] = Kind("hotspot study area", layers=("grids",), build=_build_study, check_every_s=0.0,
                           keep=MAX_RESOLUTIONS)
 """The district's study at its argument ``res`` for the grids as they are now: ``derived.get(STUDY, 9)``."""
+
+AREA: Kind[BaseGeometry | None] = Kind("jurisdiction outline", layers=("grids",), build=_read_area,
+                                       check_every_s=0.0, keep=MAX_JURISDICTION_STUDIES)
+"""A jurisdiction's outline (its grid's polygon), or None when its grid is not stored: ``derived.get(AREA, j)``."""
+
+AREA_STUDY: Kind[Study] = Kind("hotspot study area of a jurisdiction", layers=("grids",), build=_build_area_study,
+                               check_every_s=0.0, keep=MAX_JURISDICTION_STUDIES)
+"""A jurisdiction's study: the cells at ``res`` whose centre lies in its grid, ``derived.get(AREA_STUDY, 9, j)``."""
+
+
+def study_for(derived: DerivedData, res: int, within: Jurisdiction = WHOLE) -> Study:
+    """The study the Gi* of someone whose jurisdiction is ``within`` runs on: the district's for the whole store,
+    else the jurisdiction's own area, so the statistic compares its cells with each other and not with cells
+    whose incidents it may not count."""
+    return derived.get(STUDY, res) if within.whole else derived.get(AREA_STUDY, res, within)
+
+
+def outline_for(derived: DerivedData, within: Jurisdiction = WHOLE) -> BaseGeometry | None:
+    """The outline of ``within``'s area (the district's for the whole store), WGS-84."""
+    return derived.get(DISTRICT) if within.whole else derived.get(AREA, within)

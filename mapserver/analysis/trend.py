@@ -48,6 +48,7 @@ from scipy import stats
 from mapserver.analysis.cells import hexagon, roll_up
 from mapserver.analysis.gistar import gi_star
 from mapserver.analysis.study import Study
+from mapserver.jurisdiction import WHOLE, Jurisdiction
 from mapserver.store import Store
 from mapserver.store.incidents import IncidentFilter
 
@@ -212,14 +213,15 @@ def period_counts(store: Store, *, where: IncidentFilter, starts: Sequence[datet
 
 def emerging_hotspots(store: Store, study: Study, *, until: datetime, periods: int = 8, period: str = "week",
                       category: str | None = None, confidence: int = 95,
-                      incident_category: str | None = None) -> TrendResult:
+                      incident_category: str | None = None, within: Jurisdiction = WHOLE) -> TrendResult:
     """Emerging-hotspot category of every cell of the district's ``study`` (at its resolution ``res``) over
     ``periods`` spans of ``period`` ("week" or "day") ending at ``until`` (exclusive, timezone-aware), by the rules
     of the module docstring.
 
     ``category`` keeps only the cells of that trend category in ``cells`` (the per-category counts stay
     complete); ``confidence`` (90, 95 or 99 %) sets both what counts as hot and the Mann-Kendall significance;
-    ``incident_category`` restricts the incidents counted (e.g. "disputes"). No grids stored → no cells.
+    ``incident_category`` restricts the incidents counted (e.g. "disputes"), ``within`` to a jurisdiction's (whose
+    own study ``study`` then is: :func:`mapserver.analysis.study.study_for`). No grids stored → no cells.
     Raises ValueError for a period, confidence, periods or category outside the allowed values.
     """
     if period not in PERIOD_LENGTHS:
@@ -238,7 +240,7 @@ def emerging_hotspots(store: Store, study: Study, *, until: datetime, periods: i
     if not cells:
         return TrendResult(resolution=res, period=period, until=until, starts=tuple(starts), confidence=confidence,
                            units=0, counts=counts)
-    per_period = period_counts(store, where=IncidentFilter(category=incident_category), starts=starts,
+    per_period = period_counts(store, where=IncidentFilter(category=incident_category, within=within), starts=starts,
                                until=until, res=res)
     y = np.array([study.counts(p) for p in per_period], dtype=np.float64)  # periods × cells
     weights = study.weights

@@ -5,10 +5,15 @@ Times are ISO 8601 (without an offset: local time in ``incidents.timezone``);
 ``until`` is exclusive. Counts are incidents; centres and hexagons are WGS-84
 degrees. Bad parameters are 400 problems naming the parameter; a window with
 no incidents is an empty (or all-zero) answer, not an error.
+
+Every answer counts the incidents of the asker's jurisdiction only (the store's queries carry it), and the
+cells of Gi* are those of the jurisdiction's area; grids are those inside it, so a grid ``level`` coarser than
+the jurisdiction's is a 422.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,8 +25,9 @@ from mapserver.analysis.coverage import coverage
 from mapserver.analysis.heat import heat
 from mapserver.analysis.hotspots import cell_hotspots, grid_hotspots
 from mapserver.analysis.risk import grid_risk, risk_summary
-from mapserver.analysis.study import STUDY
+from mapserver.analysis.study import STUDY, study_for
 from mapserver.app_state import derived, state, store
+from mapserver.auth import request_jurisdiction
 from mapserver.errors import Problem
 from mapserver.incidents.lifecycle import STATUSES
 from mapserver.model import GRID_LEVELS, SEVERITIES
@@ -30,13 +36,14 @@ from mapserver.store.incidents import IncidentFilter
 
 bp = Blueprint("analysis", __name__, url_prefix="/api")
 
-HEAT_PARAMS = ("since", "until", "category", "severity", "status", "res", "bbox", "geometry")
+HEAT_PARAMS = ("since", "until", "category", "severity", "status", "grid", "res", "bbox", "geometry")
 HOTSPOT_PARAMS = ("since", "until", "category", "res", "level", "geometry", "significant")
 TREND_PARAMS = ("periods", "period", "until", "category", "incident_category", "res", "confidence", "geometry")
 
 
 def _filter(*, with_severity_status: bool) -> IncidentFilter:
-    """The incident filter of the query string; 400 when since is not before until."""
+    """The incident filter of the query string inside the asker's jurisdiction; 400 when since is not before
+    until."""
     args, settings = request.args, state().settings.incidents
     since = parse_time("since", args.get("since"), zone=settings.timezone)
     until = parse_time("until", args.get("until"), zone=settings.timezone)
@@ -47,7 +54,21 @@ def _filter(*, with_severity_status: bool) -> IncidentFilter:
         extra = {"severity": parse_choice("severity", args.get("severity"), SEVERITIES),
                  "status": parse_choice("status", args.get("status"), STATUSES)}
     return IncidentFilter(since=since, until=until,
-                          category=parse_choice("category", args.get("category"), settings.categories), **extra)
+                          category=parse_choice("category", args.get("category"), settings.categories),
+                          within=request_jurisdiction(), **extra)
+
+
+def _grid_level(default: int) -> int:
+    """The ``level`` of the grids to answer for (``default`` when not given, or the jurisdiction's own when that
+    is finer); 422 for a level coarser than the asker's jurisdiction, whose grids do not lie inside it."""
+    within = request_jurisdiction()
+    given = request.args.get("level")
+    level = int(parse_int("level", given, default=max(default, within.level or 0), low=min(GRID_LEVELS),
+                          high=max(GRID_LEVELS)))
+    if within.level is not None and level < within.level:
+        raise Problem(422, f"level {level} grids are larger than your jurisdiction {within.name} ({within.code}, "
+                           f"level {within.level}); ask for level {within.level}–{max(GRID_LEVELS)}", param="level")
+    return level
 
 
 def _res() -> int:
@@ -66,9 +87,10 @@ def _geometry() -> bool:
 
 @bp.get("/heat")
 def heat_cells() -> dict[str, Any]:
-    """Incidents per H3 cell: ``cells`` {cell: count}, or hexagon Features with ``geometry=true``."""
+    """Incidents per H3 cell (of one grid's with ``grid``): ``cells`` {cell: count}, or hexagon Features with
+    ``geometry=true``."""
     reject_unknown(request.args, HEAT_PARAMS)
-    where = _filter(with_severity_status=True)
+    where = replace(_filter(with_severity_status=True), grid=request.args.get("grid"))  # inside the jurisdiction
     return heat(store(), where=where, res=_res(), bbox=parse_bbox(request.args.get("bbox")), geometry=_geometry())
 
 
@@ -81,10 +103,10 @@ def hotspots() -> dict[str, Any]:
     if "level" in request.args:
         if "res" in request.args:
             raise Problem(400, "give res (H3 cells) or level (grids), not both", param="level")
-        level = int(parse_int("level", request.args.get("level"), low=min(GRID_LEVELS), high=max(GRID_LEVELS)))
-        return grid_hotspots(store(), where=where, level=level, significant=significant)
+        return grid_hotspots(store(), where=where, level=_grid_level(min(GRID_LEVELS)), significant=significant)
     res, geometry = _res(), _geometry()
-    return cell_hotspots(store(), derived().get(STUDY, res), where=where, geometry=geometry, significant=significant)
+    return cell_hotspots(store(), study_for(derived(), res, where.within), where=where, geometry=geometry,
+                         significant=significant)
 
 
 @bp.get("/hotspots/trend")
@@ -103,8 +125,10 @@ def hotspot_trend() -> dict[str, Any]:
     confidence = int(parse_choice("confidence", args.get("confidence"), map(str, trend.CONFIDENCES)) or 95)
     incident_category = parse_choice("incident_category", args.get("incident_category"), settings.categories)
     geometry = _geometry()  # every parameter checked before the study is built (seconds, the first time)
-    answer = trend.emerging_hotspots(store(), derived().get(STUDY, res), until=until, periods=periods, period=period,
-                                     category=category, confidence=confidence, incident_category=incident_category)
+    within = request_jurisdiction()
+    answer = trend.emerging_hotspots(store(), study_for(derived(), res, within), until=until, periods=periods,
+                                     period=period, category=category, confidence=confidence,
+                                     incident_category=incident_category, within=within)
     return answer.feature_collection() if geometry else answer.to_json()
 
 
@@ -113,13 +137,14 @@ def risk_colours() -> dict[str, Any]:
     """Red / yellow / green per base grid of ``level`` at ``as_of`` (default now), with reasons and figures."""
     reject_unknown(request.args, ("level", "as_of"))
     settings = state().settings
-    level = int(parse_int("level", request.args.get("level"), default=settings.risk.level, low=min(GRID_LEVELS),
-                          high=max(GRID_LEVELS)))
+    level = _grid_level(settings.risk.level)
     as_of = parse_time("as_of", request.args.get("as_of"), zone=settings.incidents.timezone) or datetime.now(UTC)
     if not _representable(as_of, timedelta(days=settings.risk.window_days)):
         raise Problem(400, f"as_of {as_of.isoformat()} leaves no room for the {settings.risk.window_days}-day window",
                       param="as_of")
-    risks = grid_risk(store(), derived().get(STUDY, settings.risk.hot_res), settings.risk, level=level, as_of=as_of)
+    within = request_jurisdiction()
+    risks = grid_risk(store(), study_for(derived(), settings.risk.hot_res, within), settings.risk, level=level,
+                      as_of=as_of, within=within)
     return {"type": "FeatureCollection", "level": level, "as_of": as_of.isoformat(),
             "window_days": settings.risk.window_days, "colours": risk_summary(risks),
             "features": [r.to_feature() for r in risks]}

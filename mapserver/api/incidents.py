@@ -15,12 +15,13 @@ from flask import Blueprint, Response, jsonify, request
 from mapserver import audit
 from mapserver.addressing import best_address
 from mapserver.app_state import state, store
-from mapserver.auth import request_actor
+from mapserver.auth import request_actor, request_jurisdiction
 from mapserver.errors import Problem
 from mapserver.geojson import feature, feature_collection
 from mapserver.incidents.deadlines import WARNINGS, warning_colour
 from mapserver.incidents.lifecycle import STATUSES, allowed_actions
-from mapserver.incidents.service import body_hash, move_incident, new_incident
+from mapserver.incidents.service import body_hash, chain_of, move_incident, new_incident, outside_problem
+from mapserver.jurisdiction import Jurisdiction
 from mapserver.model import SEVERITIES, Incident
 from mapserver.parsing import parse_bbox, parse_choice, parse_int, parse_json, parse_time, reject_unknown
 from mapserver.store.incidents import IncidentFilter
@@ -57,7 +58,20 @@ def _geocode(address: str) -> tuple[float, float]:
     return best.lon, best.lat
 
 
+def _refuse_outside(incident: Incident, within: Jurisdiction) -> None:
+    """422 when the report's point lies outside the reporter's jurisdiction, naming its grid and street."""
+    if within.covers_chain(chain_of(incident)):
+        return
+    found = state().grid_index().lookup(incident.geom.x, incident.geom.y)
+    names = {ref.code: ref.name for ref in found.chain} if found is not None else {}
+    above = store().grids.ancestors(str(within.code))  # parent first: the last is the street
+    street = above[-1] if above else within.code
+    raise outside_problem(incident, within, names=names, within_street=street)
+
+
 def _filter(now: datetime) -> IncidentFilter:
+    """The listing's filter from the query string, inside the asker's jurisdiction: a ``grid`` outside it finds
+    nothing."""
     args, settings = request.args, state().settings.incidents
     return IncidentFilter(
         since=parse_time("since", args.get("since"), zone=settings.timezone),
@@ -68,6 +82,7 @@ def _filter(now: datetime) -> IncidentFilter:
         grid=args.get("grid"),
         warning=parse_choice("warning", args.get("warning"), WARNINGS),
         now=now,
+        within=request_jurisdiction(),
     )
 
 
@@ -79,6 +94,7 @@ def report() -> tuple[Response, int]:
     body = parse_json(request.get_data())
     now, actor = _now(), request_actor()
     incident = new_incident(body, settings=state().settings.incidents, locate=_locate, geocode=_geocode, now=now)
+    _refuse_outside(incident, request_jurisdiction())
     with store().transaction():
         stored, created = store().incidents.report(incident, actor=actor.name, idempotency_key=key,
                                                    body_hash=body_hash(body) if key is not None else "")
@@ -107,7 +123,8 @@ def list_incidents() -> dict[str, Any]:
 @bp.get("/incidents/<incident_id>")
 def get_incident(incident_id: str) -> dict[str, Any]:
     reject_unknown(request.args, ())
-    incident = store().layers.get("incidents", incident_id)
+    # Found within the jurisdiction, or 404 as for an id that does not exist; only then is the timeline read.
+    incident = store().incidents.get(incident_id, within=request_jurisdiction())
     if incident is None:
         raise Problem(404, f"no incident with id '{incident_id}'", param="id")
     out = incident_feature(incident, now=_now())
@@ -122,7 +139,8 @@ def transition(incident_id: str) -> dict[str, Any]:
     now, actor = _now(), request_actor()
     body = parse_json(request.get_data())
     with store().transaction():
-        moved = move_incident(store(), incident_id, body, actor=actor.name, role=actor.role or "", now=now)
+        moved = move_incident(store(), incident_id, body, actor=actor.name, role=actor.role or "", now=now,
+                              within=request_jurisdiction(), units=state().settings.incidents.units)
         audit.record(store(), actor=actor, action="incident.transition", target=moved.id,
                      detail={"action": body["action"], "status": moved.status, "version": moved.version})
     return incident_feature(moved, now=now)
@@ -138,7 +156,8 @@ def kpis() -> dict[str, Any]:
         until=parse_time("until", request.args.get("until"), zone=settings.timezone),
         category=parse_choice("category", request.args.get("category"), settings.categories),
         severity=parse_choice("severity", request.args.get("severity"), SEVERITIES),
-        grid=request.args.get("code"),
+        grid=request.args.get("code"),  # inside the jurisdiction: a code outside it counts nothing
+        within=request_jurisdiction(),
     )
     level = parse_int("level", request.args.get("level"), low=1, high=4)
     return {"generated_at": now.isoformat(), **store().measures.kpis(where=where, now=now, group_level=level)}

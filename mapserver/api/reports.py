@@ -1,6 +1,7 @@
 """``GET /api/reports/weekly?week=2026-W47[&lang=en][&level=3]``: the weekly bulletin as one HTML page (viewer).
 
-The same page as ``mapserver bulletin``. A malformed week, a week its year does
+The same page as ``mapserver bulletin``, for the asker's jurisdiction: its incidents, its area and the grids in
+it (a ``level`` coarser than the jurisdiction's is a 422). A malformed week, a week its year does
 not have, or one not yet begun is a 422 problem naming ``week``. The page's
 Content-Security-Policy allows its own inline style sheet (by hash) and nothing
 else: no script, no fetch, no image from anywhere.
@@ -15,10 +16,12 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, request
 
 from mapserver.app_state import derived, state
+from mapserver.auth import request_jurisdiction
 from mapserver.bulletin.render import style_sheet
 from mapserver.bulletin.week import parse_week
 from mapserver.bulletin.weekly import HOT_GRID_LEVELS, weekly_bulletin
 from mapserver.bulletin.words import LANGS
+from mapserver.errors import Problem
 from mapserver.parsing import parse_choice, parse_int, reject_unknown
 
 bp = Blueprint("reports", __name__, url_prefix="/api/reports")
@@ -40,9 +43,13 @@ def weekly() -> Response:
     now = datetime.now(UTC)
     week = parse_week(request.args.get("week"), zone=settings.map.timezone, now=now)
     lang = parse_choice("lang", request.args.get("lang"), LANGS) or settings.map.lang
-    level = parse_int("level", request.args.get("level"), default=HOT_GRID_LEVELS[0], low=min(HOT_GRID_LEVELS),
-                      high=max(HOT_GRID_LEVELS))
-    page = weekly_bulletin(derived(), settings, week=week, now=now, lang=lang, hot_level=int(level))
+    within = request_jurisdiction()
+    level = parse_int("level", request.args.get("level"), default=max(HOT_GRID_LEVELS[0], within.level or 0),
+                      low=min(HOT_GRID_LEVELS), high=max(HOT_GRID_LEVELS))
+    if within.level is not None and level < within.level:
+        raise Problem(422, f"level {level} grids are larger than your jurisdiction {within.name} ({within.code}, "
+                           f"level {within.level}); ask for level {within.level}", param="level")
+    page = weekly_bulletin(derived(), settings, week=week, now=now, lang=lang, hot_level=int(level), within=within)
     resp = Response(page, mimetype="text/html")
     resp.headers["Content-Security-Policy"] = page_policy()
     resp.headers["Content-Disposition"] = f'inline; filename="bulletin-{week.label}.html"'

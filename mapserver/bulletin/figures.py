@@ -5,6 +5,9 @@ Every count is grouped by the store (SQL GROUP BY through
 :meth:`~mapserver.store.measures.IncidentMeasures.grid_counts`); Python only lines the
 grouped rows up by week. Weeks are half-open UTC intervals from
 :mod:`mapserver.bulletin.week`; rates are shares in [0, 1]; counts are incidents.
+
+A bulletin for a jurisdiction (:mod:`mapserver.jurisdiction`) counts its incidents only, in the store's queries;
+its "streets" table then has one row, the jurisdiction's own grid.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 from mapserver.analysis.coverage import coverage
 from mapserver.analysis.study import Study
 from mapserver.bulletin.week import IsoWeek
+from mapserver.jurisdiction import WHOLE, Jurisdiction
 from mapserver.model import Grid, Incident
 from mapserver.store import Store
 from mapserver.store.common import Condition
@@ -93,9 +97,9 @@ class Figures:
     streets: list[Grid] = field(default_factory=list)
 
 
-def week_filter(week: IsoWeek, as_of: datetime) -> IncidentFilter:
-    """Incidents reported in the week, up to ``as_of`` (the week in progress runs to now)."""
-    return IncidentFilter(since=week.start, until=min(week.end, as_of))
+def week_filter(week: IsoWeek, as_of: datetime, within: Jurisdiction = WHOLE) -> IncidentFilter:
+    """Incidents in ``within`` reported in the week, up to ``as_of`` (the week in progress runs to now)."""
+    return IncidentFilter(since=week.start, until=min(week.end, as_of), within=within)
 
 
 def _rows(codes_names: list[tuple[str, str]], per_week: list[dict[str, int]]) -> list[Row]:
@@ -117,27 +121,31 @@ def street_rows(kpis: list[dict[str, Any]], streets: list[Grid]) -> list[Row]:
     return sorted(rows, key=lambda r: (-r.current, r.code))
 
 
-def hot_grid_rows(store: Store, weeks: list[IsoWeek], level: int, as_of: datetime) -> list[Row]:
-    """The grids of ``level`` with the most incidents this week (top :data:`TOP_GRIDS`), with the weeks before."""
-    per_week = [store.measures.grid_counts(where=week_filter(w, as_of), level=level) for w in weeks]
-    names = {g.code: g.name for g in store.grids.of_level(level)}
+def hot_grid_rows(store: Store, weeks: list[IsoWeek], level: int, as_of: datetime,
+                  within: Jurisdiction = WHOLE) -> list[Row]:
+    """The grids of ``level`` in ``within`` with the most incidents this week (top :data:`TOP_GRIDS`), with the
+    weeks before."""
+    per_week = [store.measures.grid_counts(where=week_filter(w, as_of, within), level=level) for w in weeks]
+    names = {g.code: g.name for g in store.grids.of_level(level, within=within)}
     rows = _rows([(code, names.get(code, code)) for code in per_week[-1]], per_week)
     return sorted(rows, key=lambda r: (-r.current, r.code))[:TOP_GRIDS]
 
 
 def gather(store: Store, week: IsoWeek, *, categories: dict[str, str], now: datetime, hot_level: int,
-           blind_study: Study, offline_after_s: int) -> Figures:
-    """The bulletin's figures for ``week``, read from ``store``; ``now`` caps the week in progress; blind spots are
-    cells of ``blind_study``."""
+           blind_study: Study, offline_after_s: int, within: Jurisdiction = WHOLE) -> Figures:
+    """The bulletin's figures for ``week``, read from ``store`` for the incidents in ``within``; ``now`` caps the
+    week in progress; blind spots are cells of ``blind_study`` (the study of ``within``'s area)."""
     weeks = [*week.previous(HISTORY_WEEKS), week]
     as_of = min(week.end, now)
-    kpis = [store.measures.kpis(where=week_filter(w, as_of), now=as_of, group_level=1) for w in weeks]
-    streets = store.grids.of_level(1)
-    overdue = OpenPastDue(at=as_of)
+    level = within.level or 1  # the streets, or the jurisdiction's own grid
+    kpis = [store.measures.kpis(where=week_filter(w, as_of, within), now=as_of, group_level=level) for w in weeks]
+    streets = store.grids.of_level(level, within=within)
+    overdue = OpenPastDue(at=as_of, within=within)
     items, overdue_total = store.incidents.query(where=overdue, limit=OVERDUE_LISTED)
-    overdue_by_street = store.measures.grid_counts(where=overdue, level=1)
+    overdue_by_street = store.measures.grid_counts(where=overdue, level=level)
     # Camera status at the end of the week: a heartbeat after it still counts as online then.
-    blind = coverage(store, blind_study, where=week_filter(week, as_of), now=as_of, offline_after_s=offline_after_s)
+    blind = coverage(store, blind_study, where=week_filter(week, as_of, within), now=as_of,
+                     offline_after_s=offline_after_s)
     return Figures(
         week=week, weeks=weeks, as_of=as_of,
         totals=[k["total"] for k in kpis],
@@ -145,7 +153,7 @@ def gather(store: Store, week: IsoWeek, *, categories: dict[str, str], now: date
         on_time_rates=[k["on_time_rate"] for k in kpis],
         by_category=category_rows(kpis, categories),
         by_street=street_rows(kpis, streets),
-        hot_grids=hot_grid_rows(store, weeks, hot_level, as_of), hot_level=hot_level,
+        hot_grids=hot_grid_rows(store, weeks, hot_level, as_of, within), hot_level=hot_level,
         overdue_total=overdue_total, overdue_by_street=overdue_by_street,
         overdue_items=sorted(items, key=lambda i: (i.due_at, i.id)),
         blind=blind, streets=streets)

@@ -39,6 +39,7 @@ class Page:
     generated_at: datetime
     categories: dict[str, str]  # configured code → label
     district: BaseGeometry | None  # WGS-84; None when no street grids are stored
+    area_name: str | None = None  # a jurisdiction's grid when the page covers only that, named in the header
 
 
 def esc(value: object) -> str:
@@ -242,7 +243,8 @@ def render(figures: Figures, changes: HotspotChanges, page: Page) -> str:
     running = figures.as_of < week.end
     subtitle = t(lang, "subtitle", year=week.year, number=week.number, monday=week.monday, sunday=week.sunday)
     generated = t(lang, "generated", at=_local(page, page.generated_at), zone=page.zone)
-    header = (f"<header><h1>{esc(t(lang, 'title'))}</h1><div>{esc(subtitle)}</div>"
+    area = f'<div id="area">{esc(page.area_name)}</div>' if page.area_name else ""
+    header = (f"<header><h1>{esc(t(lang, 'title'))}</h1>{area}<div>{esc(subtitle)}</div>"
               f'<div class="sub">{esc(generated)}</div>'
               + (f'<div class="warn">{esc(t(lang, "in_progress", at=_local(page, figures.as_of)))}</div>' if running
                  else "") + "</header>")

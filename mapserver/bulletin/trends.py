@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from mapserver.analysis.study import Study
 from mapserver.analysis.trend import TrendCell, emerging_hotspots
 from mapserver.bulletin.week import IsoWeek
+from mapserver.jurisdiction import WHOLE, Jurisdiction
 from mapserver.store import Store
 
 SHOWN = ("new", "intensifying")
@@ -30,9 +31,12 @@ class HotspotChanges:
     counts: dict[str, int]  # study cells per trend category
 
 
-def hotspot_changes(store: Store, study: Study, week: IsoWeek, *, weeks: int) -> HotspotChanges:
-    """Emerging-hotspot classes of the cells of ``study`` over ``weeks`` weeks ending with ``week``."""
-    result = emerging_hotspots(store, study, until=week.end, periods=weeks, period="week", confidence=CONFIDENCE)
+def hotspot_changes(store: Store, study: Study, week: IsoWeek, *, weeks: int,
+                    within: Jurisdiction = WHOLE) -> HotspotChanges:
+    """Emerging-hotspot classes of the cells of ``study`` (``within``'s area) over ``weeks`` weeks ending with
+    ``week``, from the incidents in ``within``."""
+    result = emerging_hotspots(store, study, until=week.end, periods=weeks, period="week", confidence=CONFIDENCE,
+                               within=within)
     return HotspotChanges(resolution=study.res, confidence=CONFIDENCE,
                           new=[c for c in result.cells if c.category == "new"],
                           intensifying=[c for c in result.cells if c.category == "intensifying"],

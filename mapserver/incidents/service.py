@@ -24,6 +24,8 @@ from mapserver.ids import time_ordered_uuid
 from mapserver.incidents.deadlines import deadlines
 from mapserver.incidents.lifecycle import WHISTLE_LEVELS, plan_transition, target_status
 from mapserver.incidents.settings import IncidentSettings
+from mapserver.incidents.units import check_unit
+from mapserver.jurisdiction import WHOLE, Jurisdiction
 from mapserver.model import INCIDENT_SOURCES, SEVERITIES, Incident, IncidentEvent
 from mapserver.parsing import finite, json_object
 from mapserver.roles import INCIDENT_ACTIONS, may_act
@@ -123,6 +125,37 @@ def new_incident(body: Any, *, settings: IncidentSettings, locate: Locator, geoc
     )
 
 
+def chain_of(incident: Incident) -> tuple[str | None, ...]:
+    """The incident's grid chain, street (level 1) to building (level 4)."""
+    return incident.grid_l1, incident.grid_l2, incident.grid_l3, incident.grid_l4
+
+
+def outside_problem(incident: Incident, within: Jurisdiction, *, names: Mapping[str, str],
+                    within_street: str | None) -> Problem:
+    """The 422 for a report of ``incident`` by someone whose jurisdiction ``within`` does not cover it, naming the
+    point, the grid it belongs to and the jurisdiction.
+
+    ``names``: grid code → name for the incident's grid chain; ``within_street``: the code of the street
+    (level 1) the jurisdiction lies in, to say when the point belongs to another street.
+    """
+    chain = [code for code in chain_of(incident) if code]
+    point = f"({incident.geom.x:.6f}, {incident.geom.y:.6f})"
+    yours = f"{within.name} ({within.code})"
+    if not chain:
+        return Problem(422, f"the point {point} lies in no grid, so not in your jurisdiction {yours}", param="point")
+
+    def named(code: str) -> str:
+        return f"{names.get(code, code)} ({code})"
+
+    grid = named(incident.grid_code or chain[-1])
+    if chain[0] != within_street:
+        return Problem(422, f"the point {point} belongs to grid {grid} of another street, {named(chain[0])}: "
+                            f"outside your jurisdiction {yours}; that street or the district reports it",
+                       param="point")
+    return Problem(422, f"the point {point} belongs to grid {grid}, outside your jurisdiction {yours}",
+                   param="point")
+
+
 def _changes(incident: Incident, action_name: str, unit: str, level: str | None, now: datetime) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     if unit:
@@ -137,11 +170,15 @@ def _changes(incident: Incident, action_name: str, unit: str, level: str | None,
     return changes
 
 
-def move_incident(store: Store, incident_id: str, body: Any, *, actor: str, role: str, now: datetime) -> Incident:
-    """Apply one transition from a request body, taken by ``actor`` in ``role``; 404 unknown id, 403 an action
-    the role may not take (:data:`mapserver.roles.INCIDENT_ACTIONS`), 409 illegal or raced, 422 missing parts."""
+def move_incident(store: Store, incident_id: str, body: Any, *, actor: str, role: str, now: datetime,
+                  within: Jurisdiction = WHOLE, units: Mapping[str, Sequence[str]] | None = None) -> Incident:
+    """Apply one transition from a request body, taken by ``actor`` in ``role`` whose jurisdiction is ``within``;
+    404 unknown id or one outside ``within``, 403 an action the role may not take
+    (:data:`mapserver.roles.INCIDENT_ACTIONS`) or a unit that does not serve ``within``, 409 illegal or raced, 422
+    missing parts or a unit not among the configured ``units`` (:mod:`mapserver.incidents.units`; none
+    configured: any name)."""
     body = json_object(body, TRANSITION_FIELDS)
-    incident = store.layers.get("incidents", incident_id)
+    incident = store.incidents.get(incident_id, within=within)
     if incident is None:
         raise Problem(404, f"no incident with id '{incident_id}'", param="id")
     action_name = _text(body, "action", limit=40, required=True)
@@ -152,6 +189,8 @@ def move_incident(store: Store, incident_id: str, body: Any, *, actor: str, role
     unit = _text(body, "unit", limit=MAX_SHORT_TEXT)
     if action.needs_unit and not unit:
         raise Problem(422, f"'{action_name}' needs the 'unit' that takes the incident", param="unit")
+    if unit:
+        check_unit(unit, units or {}, within, store.grids.ancestors)
     level = _choice(body, "level", tuple(WHISTLE_LEVELS), "routine") if action_name == "whistle" else None
     version = body.get("version", incident.version)
     if isinstance(version, bool) or not isinstance(version, int):
@@ -161,4 +200,4 @@ def move_incident(store: Store, incident_id: str, body: Any, *, actor: str, role
                           from_status=incident.status, to_status=to_status,
                           note=_text(body, "note", limit=MAX_SHORT_TEXT * 5), unit=unit or None)
     return store.incidents.transition(incident_id=incident_id, expected_version=version, event=event,
-                                      changes=_changes(incident, action_name, unit, level, now))
+                                      changes=_changes(incident, action_name, unit, level, now), within=within)

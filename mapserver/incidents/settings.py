@@ -1,9 +1,11 @@
-"""The ``incidents:`` and ``cameras:`` sections of config.yaml: taxonomy, time limits, calendar.
+"""The ``incidents:`` and ``cameras:`` sections of config.yaml: taxonomy, time limits, calendar, units.
 
 Time limits are written as ``"<n> working_hours"`` or ``"<n> working_days"``
 per severity, with a ``default`` row and optional rows per category that
 override it. The calendar (office hours, holidays, make-up working days) is in
-the configured time zone.
+the configured time zone. ``units`` names the units incidents are sent to and the
+grids each serves (:mod:`mapserver.incidents.units`); a district that lists none
+sends incidents to units named in free text.
 """
 
 from __future__ import annotations
@@ -52,6 +54,9 @@ class IncidentSettings(_Section):
     makeup_workdays: list[date] = Field(default_factory=list)
     h3_resolution: int = Field(9, ge=0, le=15, description="H3 resolution of the cell stored with each incident")
     description_max: int = Field(2000, ge=10, le=2000)
+    units: dict[str, list[str]] = Field(
+        default_factory=dict, description="unit name → codes of the grids it serves (none: the whole district); "
+                                          "when any are listed, incidents go only to these units")
 
     @model_validator(mode="after")
     def _check_rules(self) -> IncidentSettings:
@@ -67,6 +72,11 @@ class IncidentSettings(_Section):
                     raise ValueError(f"deadlines.{category}.{severity}: severity must be one of {SEVERITIES}")
                 Allowance.parse(text)
         Allowance.parse(self.dispatch_within)
+        for unit, codes in self.units.items():
+            if not unit.strip():
+                raise ValueError("units: a unit needs a name")
+            if any(not code.strip() for code in codes):
+                raise ValueError(f"units.{unit}: a grid code is empty")
         self.calendar()  # office hours and time zone must make a calendar
         return self
 

@@ -11,7 +11,7 @@ the project's SQL lives in this package. The whole public surface:
                     ``delete``, ``extent``, ``time_extent``, ``data_version``, ``stored_keys``,
                     ``road_columns``
 ``store.grids``     base grids (:mod:`~mapserver.store.grids`): ``of_level``, ``district_area``,
-                    ``jurisdiction``, ``descendants``, ``ancestors``
+                    ``jurisdiction``, ``ancestors``, ``area``, ``descendants``
 ``store.incidents`` incidents (:mod:`~mapserver.store.incidents`): ``report``, ``add_columns``,
                     ``transition``, ``timeline``, ``query``, ``grid_rows``, ``set_grids``
 ``store.measures``  incident measures (:mod:`~mapserver.store.measures`): ``kpis``, ``cell_counts``,

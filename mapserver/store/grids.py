@@ -20,11 +20,35 @@ class Grids:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    def of_level(self, level: int) -> list[Grid]:
-        """Every base grid of one level (1 street … 4 building), by code; special grids overlap base ones, so
-        they are left out of areas that must tile."""
+    def of_level(self, level: int, *, within: Jurisdiction = WHOLE) -> list[Grid]:
+        """Every base grid of one level (1 street … 4 building) inside ``within`` (the jurisdiction's grid and
+        its descendants by ``parent_code``; none of a level coarser than the jurisdiction's), by code; special
+        grids overlap base ones, so they are left out of areas that must tile."""
+        conditions = []
+        if not within.whole:
+            # Descendants found in the query (parent_code index); UNION, not UNION ALL, ends a cycle in bad data.
+            conditions.append(("code IN (WITH RECURSIVE inside(code) AS (SELECT ? UNION SELECT g.code "
+                               "FROM grids g JOIN inside ON g.parent_code = inside.code) SELECT code FROM inside)",
+                               (within.code,)))
         return self._db.select("grids", bbox=None, where={"level": int(level), "kind": "base"}, limit=None,
-                               offset=0)
+                               offset=0, conditions=conditions)
+
+    def ancestors(self, code: str) -> list[str]:
+        """The codes of the grids above ``code`` by ``parent_code`` (its parent first; empty for a street or an
+        unknown code)."""
+        rows = self._db.fetch("WITH RECURSIVE up(code, parent_code, depth) AS (SELECT code, parent_code, 0 FROM grids "
+                              "WHERE code = ? UNION ALL SELECT g.code, g.parent_code, up.depth + 1 FROM grids g "
+                              "JOIN up ON g.code = up.parent_code WHERE up.depth < 8) "
+                              "SELECT code FROM up WHERE depth > 0 ORDER BY depth", (code,))
+        return [str(r[0]) for r in rows]
+
+    def area(self, within: Jurisdiction) -> BaseGeometry | None:
+        """The area of a jurisdiction (WGS-84): its grid's polygon, or the district for the whole store; None
+        when no such grid (or no grid at all) is stored."""
+        if within.whole:
+            return self.district_area()
+        found = self._db.select("grids", bbox=None, where={"code": within.code}, limit=1, offset=0)
+        return found[0].geom if found else None
 
     def district_area(self) -> BaseGeometry | None:
         """The district as the union of its street (level-1) grids, or None when no grids are stored."""
@@ -57,16 +81,4 @@ class Grids:
             " UNION SELECT g.code FROM grids g JOIN below b ON g.parent_code = b.code"
             " WHERE g.kind = 'base' AND g.level <= ?) "
             "SELECT code FROM below ORDER BY code", (code, max(JURISDICTION_LEVELS)))
-        return [r[0] for r in rows]
-
-    def ancestors(self, code: str) -> list[str]:
-        """The codes of the base grids that contain base grid ``code``, nearest first (its community, street …);
-        empty for a street or a code no base grid has."""
-        # Four levels at most; the depth cap ends the walk should imported parents ever form a cycle.
-        rows = self._db.fetch(
-            "WITH RECURSIVE above (code, parent_code, depth) AS ("
-            " SELECT code, parent_code, 0 FROM grids WHERE code = ? AND kind = 'base'"
-            " UNION SELECT g.code, g.parent_code, a.depth + 1 FROM grids g JOIN above a ON g.code = a.parent_code"
-            " WHERE g.kind = 'base' AND a.depth < 8) "
-            "SELECT code FROM above WHERE depth > 0 ORDER BY depth", (code,))
         return [r[0] for r in rows]

@@ -16,6 +16,7 @@ import numpy as np
 import shapely
 
 from mapserver.errors import Problem
+from mapserver.jurisdiction import WHOLE, Jurisdiction
 from mapserver.model import Incident, IncidentEvent, check_record
 from mapserver.store.common import BBox, Condition, check_bbox, normalise, utc
 from mapserver.store.database import Database
@@ -34,9 +35,25 @@ WARNING_SQL: dict[str, tuple[str, int]] = {
 }
 
 
+def within_condition(within: Jurisdiction) -> list[Condition]:
+    """The condition that keeps incidents inside ``within`` (none for the whole store): its level's grid chain
+    column (``grid_l1`` … ``grid_l3``, each indexed) equals its code."""
+    if within.whole:
+        return []
+    return [(f"{within.chain_column} = ?", (within.code,))]
+
+
+def within_and(within: Jurisdiction) -> tuple[str, list[Any]]:
+    """`` AND (…)`` to append to a WHERE so it keeps incidents inside ``within`` ("" for the whole store), and
+    its values."""
+    scope = within_condition(within)
+    return "".join(f" AND ({text})" for text, _ in scope), [v for _, values in scope for v in values]
+
+
 @dataclass(frozen=True)
 class IncidentFilter:
-    """What to list or measure: a time window on ``reported_at`` (UTC, until exclusive) and column filters."""
+    """What to list or measure: a time window on ``reported_at`` (UTC, until exclusive), column filters, and the
+    jurisdiction the asker may see (``within``; the whole store by default)."""
 
     since: datetime | None = None
     until: datetime | None = None
@@ -46,10 +63,11 @@ class IncidentFilter:
     grid: str | None = None  # a grid code of any level
     warning: str | None = None
     now: datetime | None = None
+    within: Jurisdiction = WHOLE
 
     def conditions(self) -> list[Condition]:
         """The SQL conditions for this filter."""
-        out: list[Condition] = []
+        out: list[Condition] = within_condition(self.within)
         if self.since is not None:
             out.append(("reported_at >= ?", (self.since,)))
         if self.until is not None:
@@ -129,33 +147,44 @@ class Incidents:
         return written
 
     def transition(self, *, incident_id: str, expected_version: int, event: IncidentEvent,
-                   changes: Mapping[str, Any]) -> Incident:
-        """Move an incident to ``event.to_status`` if it is still at ``expected_version``; append the event.
+                   changes: Mapping[str, Any], within: Jurisdiction = WHOLE) -> Incident:
+        """Move an incident to ``event.to_status`` if it is still at ``expected_version`` and lies in ``within``;
+        append the event.
 
-        404 when there is no such incident; 409 when another operator moved it
+        404 when there is no such incident in ``within`` (the UPDATE itself carries the jurisdiction's condition,
+        so an incident outside it is never moved, even by a racing request); 409 when another operator moved it
         first (its version changed). All or nothing.
         """
         unknown = set(changes) - set(TRANSITION_COLUMNS)
         if unknown:
             raise ValueError(f"transitions cannot change {sorted(unknown)}")
         assignments = "".join(f", {column} = ?" for column in changes)
+        scope_sql, scope_params = within_and(within)
         with self._db.transaction():
             moved = self._db.execute(
                 f"UPDATE incidents SET status = ?, version = version + 1{assignments} "
-                "WHERE id = ? AND version = ?",
-                (event.to_status, *changes.values(), incident_id, expected_version))
+                f"WHERE id = ? AND version = ?{scope_sql}",
+                (event.to_status, *changes.values(), incident_id, expected_version, *scope_params))
             if not moved:
-                current = self._get(incident_id)
+                current = self.get(incident_id, within=within)
                 if current is None:
                     raise Problem(404, f"no incident with id '{incident_id}'", param="id")
                 raise Problem(409, f"incident {incident_id} changed meanwhile (now {current.status}, version "
                                    f"{current.version}); reload and try again", param="version")
             self._db.execute(EVENT_INSERT, event_values(event))
             self._db.bump_version("incidents")
-        return self._get(incident_id)
+        return self.get(incident_id)
+
+    def get(self, incident_id: str, *, within: Jurisdiction = WHOLE) -> Incident | None:
+        """The incident with this id if it lies in ``within`` (the condition is part of the query), else None:
+        an incident outside the jurisdiction is as absent as one that does not exist."""
+        found = self._db.select("incidents", bbox=None, where={"id": incident_id}, limit=1, offset=0,
+                                conditions=within_condition(within))
+        return found[0] if found else None
 
     def timeline(self, incident_id: str) -> list[IncidentEvent]:
-        """The incident's timeline, oldest first."""
+        """The incident's timeline, oldest first; read it only for an incident :meth:`get` found in the asker's
+        jurisdiction."""
         rows = self._db.fetch("SELECT incident_id, at, actor, action, from_status, to_status, note, unit "
                               "FROM incident_events WHERE incident_id = ? ORDER BY seq", (incident_id,))
         return [IncidentEvent(r[0], utc(r[1]), r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
@@ -194,10 +223,6 @@ class Incidents:
                 self._db.bump_version("incidents")
         return len(changes)
 
-    def _get(self, incident_id: str) -> Incident | None:
-        found = self._db.select("incidents", bbox=None, where={"id": incident_id}, limit=1, offset=0)
-        return found[0] if found else None
-
     def _claim_key(self, key: str, body_hash: str, incident: Incident) -> Incident | None:
         # Insert first: a concurrent holder of the same key makes this wait, then do nothing.
         claimed = self._db.execute("INSERT INTO idempotency_keys (key, body_hash, incident_id, created_at) "
@@ -209,4 +234,4 @@ class Incidents:
                                                   "WHERE key = ?", (key,))[0]
         if stored_hash != body_hash:
             raise Problem(422, "this Idempotency-Key was used with a different body", param="Idempotency-Key")
-        return self._get(incident_id)
+        return self.get(incident_id)

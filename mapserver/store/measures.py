@@ -13,10 +13,11 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
+from mapserver.jurisdiction import WHOLE, Jurisdiction
 from mapserver.store.common import Condition, where_sql
 from mapserver.store.database import Database
 from mapserver.store.incident_summary import MEASURES, SUMMARY_LEVELS, Days, percentiles, whole_days
-from mapserver.store.incidents import OPEN, IncidentFilter
+from mapserver.store.incidents import OPEN, IncidentFilter, within_and
 
 EVERYTHING = IncidentFilter()
 
@@ -32,7 +33,9 @@ def _tally(pairs: Iterable[tuple[Any, int]]) -> dict[str, int]:
 
 def _summary_days(where: IncidentFilter, group_level: int | None) -> Days | None:
     """The whole days of ``where``'s window when the summary can answer it (a time window only), else None."""
-    # Compared by the SQL it makes, so a subclass adding conditions of its own is never answered from the summary.
+    # Compared by the SQL it makes, so a subclass adding conditions of its own is never answered from the summary,
+    # nor is a jurisdiction: the per-street table counts incidents only, without the categories, statuses and
+    # durations a street's measures need, so a scoped filter is always counted from incidents.
     time_only = IncidentFilter(since=where.since, until=where.until)
     if group_level not in SUMMARY_LEVELS or where.conditions() != time_only.conditions():
         return None
@@ -137,8 +140,10 @@ class IncidentMeasures:
                               [*edges[1:-1], *params])
         return {(str(cell), int(k)): int(n) for cell, k, n in rows}
 
-    def grid_risk_counts(self, *, level: int, since: datetime, as_of: datetime) -> dict[str, tuple[int, int]]:
-        """Per grid of ``level``: (incidents reported in [since, as_of), items open and past due at ``as_of``).
+    def grid_risk_counts(self, *, level: int, since: datetime, as_of: datetime,
+                         within: Jurisdiction = WHOLE) -> dict[str, tuple[int, int]]:
+        """Per grid of ``level``: (incidents reported in [since, as_of), items open and past due at ``as_of``),
+        counting only the incidents in ``within``.
 
         Open at ``as_of`` means reported before it and not closed by then (still open, or closed after it), so
         a past ``as_of`` sees the items as they stood. One statement: each part picks its rows by its own index
@@ -147,15 +152,16 @@ class IncidentMeasures:
         if level not in (1, 2, 3, 4):
             raise ValueError(f"grid level must be 1–4, got {level!r}")
         column = f"grid_l{int(level)}"
+        scope_sql, scope_params = within_and(within)
         rows = self._db.fetch(
             f"SELECT g, sum(counted), sum(late) FROM ("
-            f"SELECT {column} AS g, 1 AS counted, 0 AS late FROM incidents WHERE reported_at >= ? AND reported_at < ? "
+            f"SELECT {column} AS g, 1 AS counted, 0 AS late FROM incidents WHERE reported_at >= ? AND reported_at < ?"
+            f"{scope_sql} UNION ALL SELECT {column}, 0, 1 FROM incidents "
+            f"WHERE {OPEN} AND due_at < ? AND reported_at < ?{scope_sql} "
             f"UNION ALL SELECT {column}, 0, 1 FROM incidents "
-            f"WHERE {OPEN} AND due_at < ? AND reported_at < ? "
-            f"UNION ALL SELECT {column}, 0, 1 FROM incidents "
-            f"WHERE status = 'closed' AND closed_at > ? AND due_at < ? AND reported_at < ?"
+            f"WHERE status = 'closed' AND closed_at > ? AND due_at < ? AND reported_at < ?{scope_sql}"
             f") picked WHERE g IS NOT NULL GROUP BY g",
-            [since, as_of, as_of, as_of, as_of, as_of, as_of])
+            [since, as_of, *scope_params, as_of, as_of, *scope_params, as_of, as_of, as_of, *scope_params])
         return {str(code): (int(n), int(late)) for code, n, late in rows}
 
     def grid_counts(self, *, where: IncidentFilter = EVERYTHING, level: int) -> dict[str, int]:

@@ -200,11 +200,13 @@ def _analysis_routes(settings: Settings) -> list[Operation]:
     return [
         Operation("get", "/api/heat", "Incidents per H3 cell", "analysis", (Answer(200, "heat", _object()),),
                   endpoint="analysis.heat_cells",
-                  params=(*window, SEVERITY, Param("status", enum(STATUSES)), res, BBOX, geometry)),
+                  params=(*window, SEVERITY, Param("status", enum(STATUSES)), Param("grid", text(64)), res, BBOX,
+                          geometry)),
         Operation("get", "/api/hotspots", "Getis-Ord Gi* hotspots per cell or per grid", "analysis",
                   (Answer(200, "hotspots", _object()),), endpoint="analysis.hotspots",
                   params=(*window, res, LEVEL, geometry,
-                          Param("significant", enum(("true", "false")), description="only hot or cold units"))),
+                          Param("significant", enum(("true", "false")), description="only hot or cold units")),
+                  problems=(422,)),  # a level coarser than the asker's jurisdiction
         Operation("get", "/api/hotspots/trend", "Emerging hotspots: Gi* per period and Mann-Kendall", "analysis",
                   (Answer(200, "trend categories per cell", _object(("categories",), categories={"type": "object"})),),
                   endpoint="analysis.hotspot_trend",
@@ -212,7 +214,8 @@ def _analysis_routes(settings: Settings) -> list[Operation]:
         Operation("get", "/api/grids/risk", "Grid risk colours (red / yellow / green) with reasons", "analysis",
                   (Answer(200, "grids with their colour", COLLECTION),), endpoint="analysis.risk_colours",
                   params=(LEVEL, Param("as_of", text(format="date-time"),
-                                       description="ISO 8601, default now; no offset = local time"))),
+                                       description="ISO 8601, default now; no offset = local time")),
+                  problems=(422,)),  # a level coarser than the asker's jurisdiction
         Operation("get", "/api/coverage", "Camera coverage of hot cells", "analysis",
                   (Answer(200, "coverage", _object()),), endpoint="analysis.camera_coverage", params=(*window, res)),
     ]
@@ -305,7 +308,8 @@ def _report_routes() -> list[Operation]:
                   "reports", (Answer(200, "the bulletin", {"text/html": text()}),), endpoint="reports.weekly",
                   params=(week, Param("lang", enum(LANGS), description="labels (default map.lang)"),
                           Param("level", integer(min(HOT_GRID_LEVELS), max(HOT_GRID_LEVELS)),
-                                description="grid level of the top-grids table (default 2)")),
+                                description="grid level of the top-grids table (default 2, or the "
+                                            "asker's jurisdiction's when finer)")),
                   problems=(422,)),
     ]
 
