@@ -20,7 +20,10 @@ Actions, with their targets:
 - ``import`` (the layer; a grids import is the grids' edit), ``demo.load`` (the scale),
 - ``incident.report`` and ``incident.transition`` (the incident id),
 - ``camera.heartbeats`` (a camera code for one, none for a batch; the count in detail),
-- ``token.create`` and ``token.revoke`` (the token name),
+- ``token.create`` and ``token.revoke`` (the token name; its role and grid in detail),
+- ``account.create``, ``account.role``, ``account.grid``, ``account.display_name``, ``account.disable``,
+  ``account.enable`` and ``account.password`` (the account name; the new value and the one before in detail,
+  never a password or its hash),
 - ``incidents.reassign`` (grid assignment of incidents after a grid edit).
 - ``patrol.plan`` (the saved plan's id).
 """
