@@ -130,6 +130,13 @@ ROUTES: Mapping[str, Mapping[str, frozenset[str]]] = {
     "tokens.create_token": {"POST": ADMIN},
     "tokens.revoke_token": {"DELETE": ADMIN},
     "audit.list_audit": {"GET": ADMIN},
+    # logging in
+    "login.login_form": {"GET": PUBLIC},
+    "login.login": {"POST": PUBLIC},
+    "login.logout_form": {"GET": EVERYONE},
+    "login.logout": {"POST": EVERYONE},
+    "login.password_form": {"GET": EVERYONE},
+    "login.change_password": {"POST": EVERYONE},
 }
 """Endpoint → HTTP method → the roles that may call it. HEAD and OPTIONS follow GET."""
 

@@ -51,9 +51,18 @@ def test_a_bad_token_gets_a_401_page_for_a_browser_and_a_problem_for_a_script(cl
     assert "需要授权" in page.get_data(as_text=True) and "Set-Cookie" not in page.headers
     assert page.headers["WWW-Authenticate"].startswith("Bearer")
     assert "default-src 'none'" in page.headers["Content-Security-Policy"]
-    english = client.get("/?lang=en", headers=BROWSER)
+    english = client.get("/?lang=en&token=msk_not-a-real-token", headers=BROWSER)
     assert english.status_code == 401 and "Authorisation needed" in english.get_data(as_text=True)
     script = client.get("/?token=msk_not-a-real-token")
+    assert script.status_code == 401 and script.mimetype == "application/problem+json"
+
+
+def test_a_browser_without_any_credential_goes_to_the_login_page_and_a_script_gets_a_401(client):
+    page = client.get("/?lang=en&window=7d", headers=BROWSER)
+    assert page.status_code == 303
+    assert page.headers["Location"] == "/login?next=%2F%3Flang%3Den%26window%3D7d&lang=en"
+    assert page.headers["Cache-Control"] == "no-store"
+    script = client.get("/")
     assert script.status_code == 401 and script.mimetype == "application/problem+json"
 
 

@@ -16,6 +16,7 @@ def register_blueprints(app: Flask) -> None:
         health,
         incidents,
         layers,
+        login,
         lookup,
         ogc,
         openapi,
@@ -26,5 +27,5 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (health, tokens, incidents, cameras, lookup, grids, layers, screen, ogc, analysis, export, openapi,
-                   audit, reports, patrols):
+                   audit, reports, patrols, login):
         app.register_blueprint(module.bp)
