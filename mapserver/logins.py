@@ -93,8 +93,8 @@ def hasher_for(settings: PasswordHashSettings) -> PasswordHasher:
 
 def failure_key(name: str) -> str:
     """The name a failure is counted under: what was typed, cut to the longest name an account can have and
-    without NUL (PostgreSQL text cannot hold it)."""
-    return name.replace("\x00", "\ufffd")[:NAME_MAX]
+    without NUL (PostgreSQL text cannot hold it); never empty (an audit record names its actor)."""
+    return name.replace("\x00", "\ufffd")[:NAME_MAX] or "(no name)"
 
 
 def lock_remaining_s(store: Store, settings: AccountSettings, *, name: str, remote_addr: str,
