@@ -1,11 +1,17 @@
-"""How a wall browser gets in: ``/?token=…`` once, then an HttpOnly SameSite=Strict cookie that only reads."""
+"""How a wall browser gets in: ``/?token=…`` once, then an HttpOnly SameSite=Strict cookie that only reads; and
+how a browser with no credential, or a session that ended, goes to the login page and comes back."""
 
 from __future__ import annotations
 
+import html as html_lib
 import re
+from datetime import UTC, datetime, timedelta
 
+from mapserver.principals import hash_token
 from mapserver.screen.access import TOKEN_COOKIE
+from mapserver.sessions import SESSION_COOKIE
 from tests.conftest import make_token
+from tests.logins import PASSWORD, add_person, form_login, login_app, session_cookie, token_in
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
@@ -81,3 +87,27 @@ def test_a_revoked_token_ends_the_cookie_at_once(client, store):
     store.tokens.revoke(name="wall-2")
     assert client.get("/", headers=BROWSER).status_code == 401
     assert client.get("/api/screen/measures").status_code == 401
+
+
+def test_a_browser_whose_session_ended_goes_to_the_login_page_and_comes_back(store):
+    client = login_app(store).test_client()
+    add_person(store)
+    for end in ("expired", "revoked"):
+        form_login(client)
+        assert client.get("/?window=7d", headers=BROWSER).status_code == 200
+        id_hash = hash_token(session_cookie(client))
+        if end == "expired":
+            store.sessions.touch(id_hash, now=datetime.now(UTC) - timedelta(hours=1))
+        else:
+            store.sessions.end(id_hash)
+        resp = client.get("/?window=7d", headers=BROWSER)
+        assert resp.status_code == 303, end
+        assert resp.headers["Location"] == "/login?next=%2F%3Fwindow%3D7d"
+        assert resp.headers["Set-Cookie"].startswith(f"{SESSION_COOKIE}=;")  # the dead cookie goes
+        page = client.get(resp.headers["Location"], headers=BROWSER).get_data(as_text=True)
+        next_path = html_lib.unescape(re.search(r'name="next" value="([^"]*)"', page).group(1))
+        assert next_path == "/?window=7d"
+        back = client.post("/login", headers=BROWSER, data={"name": "zhang.wei", "password": PASSWORD,
+                                                            "next": next_path, "csrf_token": token_in(page)})
+        assert back.status_code == 303 and back.headers["Location"] == "/?window=7d"
+        assert client.get(back.headers["Location"], headers=BROWSER).status_code == 200
