@@ -45,6 +45,8 @@ def _page(lang: str, title: str, body: str, *, status: int, switch: str,
     resp = no_store(Response(html, status=status, mimetype="text/html"))
     resp.headers["Content-Security-Policy"] = form_page_policy()
     resp.headers["X-Frame-Options"] = "DENY"  # frame-ancestors for browsers older than CSP 2
+    # Not no-referrer: with it, a browser posts these forms with "Origin: null", which the origin check refuses.
+    resp.headers["Referrer-Policy"] = "same-origin"
     resp.headers.update(headers or {})
     return resp
 

@@ -60,6 +60,7 @@ def test_the_login_page_is_a_form_in_chinese_or_english_with_no_script(client):
     csp = page.headers["Content-Security-Policy"]
     assert "default-src 'none'" in csp and "script-src" not in csp and "frame-ancestors 'none'" in csp
     assert "form-action 'self'" in csp and page.headers["Cache-Control"] == "no-store"
+    assert page.headers["Referrer-Policy"] == "same-origin"  # no-referrer would post the form with Origin: null
     form_cookie = page.headers["Set-Cookie"]
     assert form_cookie.startswith(f"{LOGIN_FORM_COOKIE}={token_in(html)};")
     assert "HttpOnly" in form_cookie and "SameSite=Strict" in form_cookie and "Path=/login" in form_cookie
