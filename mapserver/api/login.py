@@ -50,6 +50,7 @@ from mapserver.sessions import (
     set_login_form_cookie,
     set_session_cookie,
 )
+from mapserver.store.sessions import Session
 
 bp = Blueprint("login", __name__)
 FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -188,7 +189,7 @@ def logout() -> Response:
     return resp
 
 
-def _own_session() -> Any:
+def _own_session() -> Session:
     session = current_session()
     if session is None:
         name = getattr(current_principal(), "name", "?")
