@@ -9,7 +9,8 @@ when an administrator disables the person or changes their role, grid or passwor
 Every state-changing request authenticated by the cookie must carry the session's synchronizer token (the
 ``X-CSRF-Token`` header, or the ``csrf_token`` field of a form), and, when the browser sends an ``Origin``, come
 from this server's own origin: otherwise 403 and nothing is written. Requests with a bearer token carry no
-cookie's authority and are not concerned.
+cookie's authority and are not concerned. The login form, posted before any session exists, has a token of its
+own (:data:`LOGIN_FORM_COOKIE`).
 """
 
 from __future__ import annotations
@@ -114,8 +115,9 @@ LOGIN_FORM_COOKIE = "mapserver_login_form"
 The page puts a random value in this cookie (HttpOnly, SameSite=Strict, sent to ``/login`` only) and in the
 form's ``csrf_token`` field; a form posted to ``/login`` must carry both, equal. Another site can make a
 browser post a form, but can neither read the cookie nor have it sent (Strict), so it cannot log the browser
-in as someone else. Scripts that post JSON need no such token: a browser sends a JSON body to another site only
-after a CORS preflight this server never grants.
+in as someone else; the origin check (:func:`check_origin`) refuses such a post too, and holds where a sibling
+host could plant the cookie. Scripts that post JSON need no such token: a browser sends a JSON body to another
+site only after a CORS preflight this server never grants.
 """
 
 
