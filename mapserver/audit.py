@@ -26,6 +26,11 @@ Actions, with their targets:
   never a password or its hash),
 - ``incidents.reassign`` (grid assignment of incidents after a grid edit).
 - ``patrol.plan`` (the saved plan's id).
+- ``login`` (the account; detail ``rehashed`` when a stronger hash was stored), ``login.failure`` (the name
+  tried, which is also the actor: not authenticated, detail ``{"authenticated": false, "reason": …}``; a wrong
+  current password on the password form is one too, by the logged-in person), ``login.lockout`` (the name
+  whose failure locked the name or the address; detail ``locked``, ``until``), ``logout`` (the account),
+  ``password.change`` (the account; detail ``sessions_ended``). Never a password (:mod:`mapserver.logins`).
 """
 
 from __future__ import annotations

@@ -136,6 +136,13 @@ ROUTES: Mapping[str, Mapping[str, frozenset[str]]] = {
     "accounts.get_account": {"GET": ADMIN},
     "accounts.update_account": {"PATCH": ADMIN},
     "accounts.set_password": {"PUT": ADMIN},
+    # logging in
+    "login.login_form": {"GET": PUBLIC},
+    "login.login": {"POST": PUBLIC},
+    "login.logout_form": {"GET": EVERYONE},
+    "login.logout": {"POST": EVERYONE},
+    "login.password_form": {"GET": EVERYONE},
+    "login.change_password": {"POST": EVERYONE},
 }
 """Endpoint → HTTP method → the roles that may call it. HEAD and OPTIONS follow GET."""
 

@@ -17,6 +17,7 @@ def register_blueprints(app: Flask) -> None:
         health,
         incidents,
         layers,
+        login,
         lookup,
         ogc,
         openapi,
@@ -27,5 +28,5 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (health, tokens, incidents, cameras, lookup, grids, layers, screen, ogc, analysis, export, openapi,
-                   audit, reports, patrols, accounts):
+                   audit, reports, patrols, accounts, login):
         app.register_blueprint(module.bp)
