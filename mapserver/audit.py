@@ -20,9 +20,17 @@ Actions, with their targets:
 - ``import`` (the layer; a grids import is the grids' edit), ``demo.load`` (the scale),
 - ``incident.report`` and ``incident.transition`` (the incident id),
 - ``camera.heartbeats`` (a camera code for one, none for a batch; the count in detail),
-- ``token.create`` and ``token.revoke`` (the token name),
+- ``token.create`` and ``token.revoke`` (the token name; its role and grid in detail),
+- ``account.create``, ``account.role``, ``account.grid``, ``account.display_name``, ``account.disable``,
+  ``account.enable`` and ``account.password`` (the account name; the new value and the one before in detail,
+  never a password or its hash),
 - ``incidents.reassign`` (grid assignment of incidents after a grid edit).
 - ``patrol.plan`` (the saved plan's id).
+- ``login`` (the account; detail ``rehashed`` when a stronger hash was stored), ``login.failure`` (the name
+  tried, which is also the actor: not authenticated, detail ``{"authenticated": false, "reason": …}``; a wrong
+  current password on the password form is one too, by the logged-in person), ``login.lockout`` (the name
+  whose failure locked the name or the address; detail ``locked``, ``until``), ``logout`` (the account),
+  ``password.change`` (the account; detail ``sessions_ended``). Never a password (:mod:`mapserver.logins`).
 """
 
 from __future__ import annotations

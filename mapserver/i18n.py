@@ -134,3 +134,57 @@ def words(lang: str) -> dict[str, Any]:
 def word(lang: str, key: str) -> str:
     """One plain label."""
     return (_ZH if lang == "zh" else _EN)[key]
+
+
+_LOGIN = {
+    "zh": {
+        "brand": "综治中心 · 网格化服务管理",
+        "login_title": "登录", "name": "用户名", "password": "密码", "login": "登录",
+        "wrong_login": "用户名或密码错误",
+        "locked": "登录失败次数过多，该用户名或本机地址已暂时锁定，请 {minutes} 分钟后再试",
+        "missing": "请输入用户名和密码",
+        "form_expired": "登录页面已过期，请重新输入后提交",
+        "logout_title": "退出登录", "logged_in_as": "当前登录：{name}（{role}）", "logout": "退出登录",
+        "password_title": "修改密码", "current_password": "当前密码", "new_password": "新密码",
+        "new_password_again": "再次输入新密码", "save": "保存",
+        "wrong_current": "当前密码错误",
+        "mismatch": "两次输入的新密码不一致", "fill_all": "请填写所有栏目",
+        "same_password": "新密码不能与当前密码相同",
+        "password_changed": "密码已修改。其他设备上的登录已全部退出。",
+        "password_rules": "密码至少 {min} 个字符，不能是常见密码，也不能包含用户名。",
+        "pw_too_short": "新密码太短：至少 {min} 个字符，当前 {got} 个",
+        "pw_too_long": "新密码太长：最多 {max} 个字符",
+        "pw_common": "新密码属于最常被猜中的密码，请换一个",
+        "pw_contains_name": "新密码包含用户名，请换一个",
+        "to_screen": "返回大屏", "change_password": "修改密码", "other_lang": "English",
+    },
+    "en": {
+        "brand": "Command centre · Grid governance",
+        "login_title": "Log in", "name": "Name", "password": "Password", "login": "Log in",
+        "wrong_login": "Wrong name or password",
+        "locked": "Too many failed logins: this name or this computer's address is locked for now; "
+                  "try again in {minutes} min",
+        "missing": "Enter your name and password",
+        "form_expired": "The login page had expired; please enter your name and password again",
+        "logout_title": "Log out", "logged_in_as": "Logged in as {name} ({role})", "logout": "Log out",
+        "password_title": "Change password", "current_password": "Current password", "new_password": "New password",
+        "new_password_again": "New password again", "save": "Save",
+        "wrong_current": "The current password is wrong",
+        "mismatch": "The two new passwords differ", "fill_all": "Fill in every field",
+        "same_password": "The new password is the current one; choose another",
+        "password_changed": "Your password is changed. Every other login of yours has ended.",
+        "password_rules": "At least {min} characters, not a commonly guessed password, not containing your name.",
+        "pw_too_short": "The new password is too short: at least {min} characters, got {got}",
+        "pw_too_long": "The new password is too long: at most {max} characters",
+        "pw_common": "The new password is one of the most commonly guessed; choose another",
+        "pw_contains_name": "The new password contains your name; choose another",
+        "to_screen": "Back to the screen", "change_password": "Change password", "other_lang": "中文",
+    },
+}
+"""Labels of the login, logout and password pages (:mod:`mapserver.login_pages`)."""
+
+
+def login_word(lang: str, key: str, **figures: object) -> str:
+    """One label of the login pages, with its ``{figures}`` filled in."""
+    text = _LOGIN["zh" if lang == "zh" else "en"][key]
+    return text.format(**figures) if figures else text

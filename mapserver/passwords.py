@@ -27,20 +27,49 @@ def common_passwords() -> frozenset[str]:
     return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
-def check_new_password(password: str, *, name: str, min_length: int) -> None:
-    """422 saying why, unless ``password`` is acceptable for the account ``name``."""
-    if not isinstance(password, str):
-        raise Problem(400, "'password' must be a string", param="password")
+MAX_LENGTH = 1024
+"""Characters a password has at most (argon2 takes any length; this bounds the work a request can ask for)."""
+
+
+def weak_password(password: str, *, name: str, min_length: int) -> tuple[str, dict[str, int]] | None:
+    """Why ``password`` is not acceptable for the account ``name``, as a reason code (``too_short``, ``too_long``,
+    ``common``, ``contains_name``) and its figures, for pages to say in their language; None when it is fine."""
     if len(password) < min_length:
-        raise Problem(422, f"the password is too short: at least {min_length} characters, got {len(password)}",
-                      param="password")
-    if len(password) > 1024:
-        raise Problem(422, "the password is too long: at most 1,024 characters", param="password")
+        return "too_short", {"min": min_length, "got": len(password)}
+    if len(password) > MAX_LENGTH:
+        return "too_long", {"max": MAX_LENGTH}
     if password.strip().lower() in common_passwords():
-        raise Problem(422, "the password is one of the most commonly guessed passwords; choose another",
-                      param="password")
+        return "common", {}
     if name and name.lower() in password.lower():
-        raise Problem(422, "the password contains the account name; choose another", param="password")
+        return "contains_name", {}
+    return None
+
+
+REASONS = {
+    "too_short": "the password is too short: at least {min} characters, got {got}",
+    "too_long": "the password is too long: at most {max:,} characters",
+    "common": "the password is one of the most commonly guessed passwords; choose another",
+    "contains_name": "the password contains the account name; choose another",
+}
+"""Each reason code of :func:`weak_password`, in words (English; pages say it in their language)."""
+
+
+class WeakPassword(Problem):
+    """422: a new password the rules refuse; ``reason`` and ``figures`` as :func:`weak_password` gives them."""
+
+    def __init__(self, reason: str, figures: dict[str, int], *, param: str = "password") -> None:
+        super().__init__(422, REASONS[reason].format(**figures), param=param)
+        self.reason, self.figures = reason, figures
+
+
+def check_new_password(password: str, *, name: str, min_length: int, param: str = "password") -> None:
+    """422 (:class:`WeakPassword`) saying why, unless ``password`` is acceptable for the account ``name``;
+    ``param``: the field that held it."""
+    if not isinstance(password, str):
+        raise Problem(400, f"'{param}' must be a string", param=param)
+    weak = weak_password(password, name=name, min_length=min_length)
+    if weak is not None:
+        raise WeakPassword(*weak, param=param)
 
 
 class PasswordHasher:

@@ -130,6 +130,19 @@ ROUTES: Mapping[str, Mapping[str, frozenset[str]]] = {
     "tokens.create_token": {"POST": ADMIN},
     "tokens.revoke_token": {"DELETE": ADMIN},
     "audit.list_audit": {"GET": ADMIN},
+    # accounts
+    "accounts.list_accounts": {"GET": ADMIN},
+    "accounts.create_account": {"POST": ADMIN},
+    "accounts.get_account": {"GET": ADMIN},
+    "accounts.update_account": {"PATCH": ADMIN},
+    "accounts.set_password": {"PUT": ADMIN},
+    # logging in
+    "login.login_form": {"GET": PUBLIC},
+    "login.login": {"POST": PUBLIC},
+    "login.logout_form": {"GET": EVERYONE},
+    "login.logout": {"POST": EVERYONE},
+    "login.password_form": {"GET": EVERYONE},
+    "login.change_password": {"POST": EVERYONE},
 }
 """Endpoint → HTTP method → the roles that may call it. HEAD and OPTIONS follow GET."""
 

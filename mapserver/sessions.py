@@ -9,12 +9,14 @@ when an administrator disables the person or changes their role, grid or passwor
 Every state-changing request authenticated by the cookie must carry the session's synchronizer token (the
 ``X-CSRF-Token`` header, or the ``csrf_token`` field of a form), and, when the browser sends an ``Origin``, come
 from this server's own origin: otherwise 403 and nothing is written. Requests with a bearer token carry no
-cookie's authority and are not concerned.
+cookie's authority and are not concerned. The login form, posted before any session exists, has a token of its
+own (:data:`LOGIN_FORM_COOKIE`).
 """
 
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -31,6 +33,7 @@ CSRF_FIELD = "csrf_token"
 TOUCH_AFTER_S = 60.0
 """A session's last use is written at most this often (the idle time-out is counted in minutes)."""
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")  # what secrets.token_urlsafe(32) makes
 
 
 def new_session_id() -> str:
@@ -73,13 +76,20 @@ def session_principal(method: str) -> Principal | None:
 
 def check_csrf(session: Session) -> None:
     """403 unless the request comes from this server's origin and carries ``session``'s synchronizer token."""
-    origin = request.headers.get("Origin")
-    if origin is not None and origin != request.host_url.rstrip("/"):
-        raise Problem(403, f"a write from another origin ({origin}) is refused: use this server's own pages")
+    check_origin()
     sent = request.headers.get(CSRF_HEADER) or _form_token()
-    if not sent or not hmac.compare_digest(sent, session.csrf_token):
+    # As bytes: compare_digest refuses a str with non-ASCII characters (a TypeError, so a 500).
+    if not sent or not hmac.compare_digest(sent.encode("utf-8", "replace"), session.csrf_token.encode()):
         raise Problem(403, f"the CSRF token is missing or wrong: send the page's token in {CSRF_HEADER} or the "
                            f"'{CSRF_FIELD}' form field (reload the page if it is old)")
+
+
+def check_origin() -> None:
+    """403 when the browser says the request comes from another origin (a page of another site, or ``null``:
+    a sandboxed frame or a ``data:`` page); a request without ``Origin`` (a script, an old browser) passes."""
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != request.host_url.rstrip("/"):
+        raise Problem(403, f"a write from another origin ({origin[:100]}) is refused: use this server's own pages")
 
 
 def _form_token() -> str | None:
@@ -97,3 +107,36 @@ def set_session_cookie(resp: Response, session_id: str, *, max_age_s: int) -> No
 def clear_session_cookie(resp: Response) -> None:
     """Tell the browser to forget its session cookie."""
     resp.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Lax", secure=request.is_secure)
+
+
+LOGIN_FORM_COOKIE = "mapserver_login_form"
+"""The login form's own CSRF defence (no session exists yet to hold a token): a double-submit cookie.
+
+The page puts a random value in this cookie (HttpOnly, SameSite=Strict, sent to ``/login`` only) and in the
+form's ``csrf_token`` field; a form posted to ``/login`` must carry both, equal. Another site can make a
+browser post a form, but can neither read the cookie nor have it sent (Strict), so it cannot log the browser
+in as someone else; the origin check (:func:`check_origin`) refuses such a post too, and holds where a sibling
+host could plant the cookie. Scripts that post JSON need no such token: a browser sends a JSON body to another
+site only after a CORS preflight this server never grants.
+"""
+
+
+def login_form_token() -> str:
+    """The value for the login form: the browser's cookie when it holds a well-formed one (several tabs share
+    it), else a new one."""
+    held = request.cookies.get(LOGIN_FORM_COOKIE, "")
+    return held if _TOKEN_SHAPE.fullmatch(held) else new_csrf_token()
+
+
+def set_login_form_cookie(resp: Response, token: str, *, path: str) -> None:
+    """Give the browser the login form's cookie, for ``path`` only (the login route)."""
+    resp.set_cookie(LOGIN_FORM_COOKIE, token, path=path, httponly=True, samesite="Strict", secure=request.is_secure)
+
+
+def check_login_form() -> None:
+    """403 unless a login form posted its ``csrf_token`` equal to the cookie the login page set."""
+    held = request.cookies.get(LOGIN_FORM_COOKIE, "")
+    sent = _form_token() or ""
+    if not held or not hmac.compare_digest(sent.encode("utf-8", "replace"), held.encode("utf-8", "replace")):
+        raise Problem(403, "the login form's token is missing or does not match its cookie: reload the login page "
+                           "(cookies must be allowed for this server)")

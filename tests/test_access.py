@@ -65,10 +65,11 @@ def test_every_non_public_route_needs_a_principal(client, app):
     assert checked >= 40
 
 
-def test_every_write_refuses_a_viewer_but_the_bulk_lookup(app):
+def test_every_write_refuses_a_viewer_but_the_bulk_lookup_and_their_own_session(app):
     writes = {endpoint for endpoint, _, method in _routes(app)
               if method not in SAFE_METHODS and "viewer" in allowed_roles(endpoint, method)}
-    assert writes == {"lookup.bulk"}
+    # Logging out and changing one's own password write nothing but the person's own session and password.
+    assert writes == {"lookup.bulk", "login.logout", "login.change_password"}
 
 
 def test_every_incident_action_has_its_roles_and_only_loop_roles_take_any():
@@ -80,9 +81,9 @@ def test_every_incident_action_has_its_roles_and_only_loop_roles_take_any():
                    for roles in INCIDENT_ACTIONS.values())
 
 
-def test_only_health_and_static_are_public(app):
+def test_only_health_static_and_the_login_are_public(app):
     public = {endpoint for endpoint, _, method in _routes(app) if allowed_roles(endpoint, method) == PUBLIC}
-    assert public == {"health.healthz", "health.readyz", "static"}
+    assert public == {"health.healthz", "health.readyz", "static", "login.login_form", "login.login"}
 
 
 def test_a_wrong_token_is_401(client):

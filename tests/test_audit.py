@@ -115,7 +115,7 @@ def _heartbeats(web, h, store):
 
 
 API_WRITES = {
-    "token.create": (_create_token, "admin", {"role": "viewer"}),
+    "token.create": (_create_token, "admin", {"role": "viewer", "grid": None}),
     "token.revoke": (_revoke_token, "admin", {}),
     "incident.report": (_report_incident, "operator", {"category": "disputes", "severity": "important",
                                                        "grid_code": samples.COMPOUND.code}),
@@ -219,7 +219,7 @@ def test_cli_token_create_and_revoke_leave_one_record_each(cli, store):
     assert created.exit_code == 0, created.output
     found = _one_new(store, 0)
     assert (found.actor, found.role, found.action, found.target, found.detail) == (
-        _actor_for_cli(), None, "token.create", "phone-7", {"role": "operator"})
+        _actor_for_cli(), None, "token.create", "phone-7", {"role": "operator", "grid": None})
     assert found.remote_addr is None and found.request_id is None
     assert cli("token", "revoke", "phone-7").exit_code == 0
     assert (_one_new(store, 1).action, _one_new(store, 1).target) == ("token.revoke", "phone-7")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mapserver.config import DEFAULT_CONFIG, ConfigError, load_settings
+from mapserver.config import DEFAULT_CONFIG, AccountSettings, ConfigError, load_settings
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -20,6 +20,11 @@ def test_the_shipped_config_loads_with_defaults():
     assert settings.store.url.startswith("sqlite:////") and settings.store.url.endswith("data/mapserver.db")
     assert settings.server.port == 8000
     assert settings.source == str(DEFAULT_CONFIG)
+
+
+def test_the_shipped_accounts_section_states_the_defaults():
+    assert load_settings(DEFAULT_CONFIG, env={}).accounts == AccountSettings()
+    assert "accounts:" in DEFAULT_CONFIG.read_text(encoding="utf-8")
 
 
 def test_unknown_key_names_key_and_file(tmp_path):

@@ -340,8 +340,17 @@ def test_a_bad_token_gets_a_401_page_not_a_blank_map(browser, server):
     resp = page.goto(f"{server.url}/?token=msk_not-a-token")
     assert resp.status == 401
     assert "需要授权" in page.locator("h1").inner_text()
-    resp = page.goto(f"{server.url}/?lang=en")
+    resp = page.goto(f"{server.url}/?lang=en&token=msk_not-a-token")
     assert resp.status == 401 and "Authorisation" in page.locator("h1").inner_text()
+    context.close()
+
+
+def test_a_browser_without_a_token_goes_to_the_login_page(browser, server):
+    context = browser.new_context(viewport=SCREEN)
+    page = context.new_page()
+    resp = page.goto(f"{server.url}/?lang=en")
+    assert resp.status == 200 and page.url == f"{server.url}/login?next=%2F%3Flang%3Den&lang=en"
+    assert page.locator("h1").inner_text() == "Log in"
     context.close()
 
 

@@ -8,6 +8,7 @@ from flask import Flask
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint of the API to ``app``."""
     from mapserver.api import (
+        accounts,
         analysis,
         audit,
         cameras,
@@ -16,6 +17,7 @@ def register_blueprints(app: Flask) -> None:
         health,
         incidents,
         layers,
+        login,
         lookup,
         ogc,
         openapi,
@@ -26,5 +28,5 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (health, tokens, incidents, cameras, lookup, grids, layers, screen, ogc, analysis, export, openapi,
-                   audit, reports, patrols):
+                   audit, reports, patrols, accounts, login):
         app.register_blueprint(module.bp)

@@ -1,8 +1,8 @@
 """The big screen (一屏统揽): the page at ``/``, its JSON endpoints under ``/api/screen/``, MBTiles at ``/tiles/``.
 
-Every route needs a viewer token; the page also takes it once as ``?token=``
-(see ``mapserver/screen/access.py``). JSON answers carry an ETag built from
-the data versions they depend on, so the page's polls cost a 304 when nothing
+Every route needs a principal: a person logged in, or a token; the page also takes a wall's token once as
+``?token=`` (see ``mapserver/screen/access.py``), and sends a browser with neither to the login page. JSON
+answers carry an ETag built from the data versions they depend on, so the page's polls cost a 304 when nothing
 changed. Coordinates are WGS-84 longitude/latitude degrees.
 
 Everything but the locate lookup is of the asker's jurisdiction: layers,
@@ -24,9 +24,17 @@ from mapserver.app_state import derived, state, store
 from mapserver.auth import hash_token, request_jurisdiction
 from mapserver.errors import Problem
 from mapserver.i18n import parse_lang
+from mapserver.login_pages import login_redirect
 from mapserver.maplayers.spec import LayerQuery
 from mapserver.parsing import parse_bbox, reject_unknown
-from mapserver.screen.access import accepts_query_token, hand_off, no_store, unauthorized_page, wants_html
+from mapserver.screen.access import (
+    accepts_query_token,
+    hand_off,
+    no_store,
+    token_from_browser,
+    unauthorized_page,
+    wants_html,
+)
 from mapserver.screen.answers import Encoded, etag_of
 from mapserver.screen.csp import new_nonce, page_policy
 from mapserver.screen.gridcard import grid_card
@@ -36,6 +44,7 @@ from mapserver.screen.measures import measures
 from mapserver.screen.page import PageArea, PageContext, render_page
 from mapserver.screen.screen_state import init_screen, screen_state
 from mapserver.screen.window import parse_window, window_start
+from mapserver.sessions import SESSION_COOKIE
 from mapserver.store import Store
 
 bp = Blueprint("screen", __name__)
@@ -58,11 +67,18 @@ def _window() -> str:
 
 @bp.errorhandler(Problem)
 def _problem(exc: Problem) -> Response:
-    # A browser opening the page without a valid token gets a page saying so, not a blank map or raw JSON.
+    # A browser opening the page without a valid credential gets a page, not a blank map or raw JSON: a person
+    # (no token, or a session that ended) the login page, which brings them back; a wall's bad token says so.
     if exc.status == 401 and request.endpoint == "screen.page" and wants_html():
         lang = parse_lang(request.args.get("lang"), screen_state().settings.lang)
+        if SESSION_COOKIE in request.cookies or not _presents_token():
+            return login_redirect(lang)
         return unauthorized_page(lang, headers=exc.headers)
     return problem_response(exc)
+
+
+def _presents_token() -> bool:
+    return "token" in request.args or token_from_browser() is not None or "Authorization" in request.headers
 
 
 @bp.get("/")

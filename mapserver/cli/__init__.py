@@ -1,15 +1,18 @@
-"""The ``mapserver`` command: ``init``, ``serve``, ``token`` (and more as features land)."""
+"""The ``mapserver`` command: ``init``, ``serve``, ``token``, ``user``, ``roles`` (and more as features land)."""
 
 from __future__ import annotations
 
 import click
 
+from mapserver.cli.accounts import user_command
 from mapserver.cli.bulletin import bulletin_command
 from mapserver.cli.common import configured_store, context_settings, friendly_errors
 from mapserver.cli.data import export_command, import_command
 from mapserver.cli.demo import demo_command
 from mapserver.cli.lookup import check_grids_command, lookup_command, reassign_command
 from mapserver.cli.patrol import patrol_command
+from mapserver.cli.roles import roles_command
+from mapserver.roles import ROLES
 
 
 @click.group()
@@ -68,20 +71,26 @@ def token() -> None:
 
 
 @token.command("create")
-@click.option("--role", type=click.Choice(["viewer", "operator", "admin"]), required=True)
+@click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--name", required=True, help="who or what holds it, e.g. wall-1")
+@click.option("--grid", "grid_code", default=None,
+              help="its jurisdiction: a street, community or compound grid code (default: the whole store)")
 @click.pass_context
 @friendly_errors
-def token_create(ctx: click.Context, role: str, name: str) -> None:
+def token_create(ctx: click.Context, role: str, name: str, grid_code: str | None) -> None:
     """Create a token and print it once (only its hash is kept)."""
     from mapserver import audit
+    from mapserver.account_admin import grant
     from mapserver.auth import hash_token, new_token
+    from mapserver.jurisdiction import WHOLE
 
     store = configured_store(context_settings(ctx))
+    grant(store, WHOLE, grid_code)
     secret = new_token()
     with store.transaction():
-        store.tokens.add(name=name, role=role, token_hash=hash_token(secret))
-        audit.record(store, actor=audit.cli_actor(), action="token.create", target=name, detail={"role": role})
+        store.tokens.add(name=name, role=role, token_hash=hash_token(secret), grid_code=grid_code)
+        audit.record(store, actor=audit.cli_actor(), action="token.create", target=name,
+                     detail={"role": role, "grid": grid_code})
     click.echo(secret)
 
 
@@ -89,9 +98,9 @@ def token_create(ctx: click.Context, role: str, name: str) -> None:
 @click.pass_context
 @friendly_errors
 def token_list(ctx: click.Context) -> None:
-    """List live tokens (names and roles; never the tokens)."""
+    """List live tokens: name, role, grid (- for the whole store), created; never the tokens."""
     for item in configured_store(context_settings(ctx)).tokens.live():
-        click.echo(f"{item.name}\t{item.role}\t{item.created_at.isoformat()}")
+        click.echo(f"{item.name}\t{item.role}\t{item.grid_code or '-'}\t{item.created_at.isoformat()}")
 
 
 @token.command("revoke")
@@ -118,3 +127,5 @@ main.add_command(check_grids_command)
 main.add_command(reassign_command)
 main.add_command(patrol_command)
 main.add_command(bulletin_command)
+main.add_command(user_command)
+main.add_command(roles_command)

@@ -46,3 +46,10 @@ def plain_page_policy(nonce: str) -> str:
     """For the small server-written pages (401, token hand-off): no script at all, one inline style block."""
     return (f"default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self' data:; base-uri 'none'; "
             "frame-ancestors 'self'")
+
+
+def form_page_policy() -> str:
+    """For the login, logout and password pages: no script at all, this server's style sheet and icon, forms
+    posted only here, and never inside a frame (a framed login form invites clickjacking)."""
+    return ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; "
+            "frame-ancestors 'none'")

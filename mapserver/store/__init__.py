@@ -11,7 +11,7 @@ the project's SQL lives in this package. The whole public surface:
                     ``delete``, ``extent``, ``time_extent``, ``data_version``, ``stored_keys``,
                     ``road_columns``
 ``store.grids``     base grids (:mod:`~mapserver.store.grids`): ``of_level``, ``district_area``,
-                    ``jurisdiction``
+                    ``jurisdiction``, ``ancestors``, ``area``, ``descendants``
 ``store.incidents`` incidents (:mod:`~mapserver.store.incidents`): ``report``, ``add_columns``,
                     ``transition``, ``timeline``, ``query``, ``grid_rows``, ``set_grids``
 ``store.measures``  incident measures (:mod:`~mapserver.store.measures`): ``kpis``, ``cell_counts``,
@@ -22,7 +22,8 @@ the project's SQL lives in this package. The whole public surface:
 ``store.patrols``   saved patrol plans (:mod:`~mapserver.store.patrols`): ``save``, ``get``, ``list``,
                     ``version``
 ``store.accounts``  people who log in (:mod:`~mapserver.store.accounts`): ``add``, ``get``, ``list``,
-                    ``set_password``, ``rehash``, ``set_role``, ``set_grid``, ``set_enabled``
+                    ``set_password``, ``rehash``, ``set_role``, ``set_grid``, ``set_display_name``,
+                    ``set_enabled``
 ``store.sessions``  browser sessions (:mod:`~mapserver.store.sessions`): ``begin``, ``find``, ``touch``,
                     ``end``, ``end_all``, ``count``, ``purge``
 ``store.login_failures``  failed logins (:mod:`~mapserver.store.sessions`): ``record``, ``since``, ``clear``

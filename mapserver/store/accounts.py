@@ -54,6 +54,14 @@ def check_name(name: str) -> None:
         raise Problem(422, "an account name has no spaces or control characters", param="name")
 
 
+def check_display_name(display_name: str) -> None:
+    """422 unless ``display_name`` is at most 100 printable characters (spaces allowed, no line breaks)."""
+    if not isinstance(display_name, str) or len(display_name) > DISPLAY_NAME_MAX:
+        raise Problem(422, f"a display name is at most {DISPLAY_NAME_MAX} characters", param="display_name")
+    if not display_name.isprintable():
+        raise Problem(422, "a display name has no control characters or line breaks", param="display_name")
+
+
 class Accounts:
     """People by name: add, read, list, and the changes an administrator makes."""
 
@@ -66,8 +74,7 @@ class Accounts:
         The grid code must have been checked by the caller (:meth:`mapserver.store.grids.Grids.jurisdiction`)."""
         check_name(name)
         _check_role(role)
-        if len(display_name) > DISPLAY_NAME_MAX:
-            raise Problem(422, f"a display name is at most {DISPLAY_NAME_MAX} characters", param="display_name")
+        check_display_name(display_name)
         with self._db.transaction():
             if self._db.fetch("SELECT 1 FROM accounts WHERE name = ?", (name,)):
                 raise Problem(409, f"an account named '{name}' already exists (disabled names stay taken)",
@@ -111,6 +118,13 @@ class Accounts:
     def set_grid(self, name: str, *, grid_code: str | None) -> None:
         """Bind the person to another jurisdiction (None: the whole store) and end their sessions."""
         self._update(name, "grid_code = ?", (grid_code,))
+
+    def set_display_name(self, name: str, *, display_name: str) -> None:
+        """Change the name shown for the person; sessions go on (it grants nothing). 404 for an unknown name."""
+        check_display_name(display_name)
+        with self._db.transaction():
+            if self._db.execute("UPDATE accounts SET display_name = ? WHERE name = ?", (display_name, name)) != 1:
+                raise Problem(404, f"no account named '{name}'", param="name")
 
     def set_enabled(self, name: str, *, enabled: bool, now: datetime) -> None:
         """Disable the person (ending their sessions at once) or enable them again; 404 for an unknown name."""

@@ -70,3 +70,15 @@ class Grids:
             raise Problem(422, f"grid '{code}' is a building (level {level}); a jurisdiction is a street, "
                                "community or compound grid", param=param)
         return Jurisdiction(code=code, level=level, name=name)
+
+    def descendants(self, code: str) -> list[str]:
+        """The codes of base grid ``code`` and of every street, community or compound grid below it (level 1–3,
+        the grids a jurisdiction or an account may be bound to), by code; empty for a code no base grid has."""
+        # UNION, not UNION ALL: should imported parents ever form a cycle, the walk ends instead of looping.
+        rows = self._db.fetch(
+            "WITH RECURSIVE below (code) AS ("
+            " SELECT code FROM grids WHERE code = ? AND kind = 'base'"
+            " UNION SELECT g.code FROM grids g JOIN below b ON g.parent_code = b.code"
+            " WHERE g.kind = 'base' AND g.level <= ?) "
+            "SELECT code FROM below ORDER BY code", (code, max(JURISDICTION_LEVELS)))
+        return [r[0] for r in rows]

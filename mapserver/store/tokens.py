@@ -62,17 +62,27 @@ class Tokens:
         self._memo.keep(token_hash, found, generation)
         return found
 
-    def live(self) -> list[Token]:
-        """Live tokens, by name, without their hashes."""
-        rows = self._db.fetch("SELECT name, role, created_at, grid_code FROM tokens WHERE revoked_at IS NULL "
-                              "ORDER BY name")
+    def live(self, *, grid_codes: tuple[str, ...] | None = None) -> list[Token]:
+        """Live tokens, by name, without their hashes; with ``grid_codes``, only those bound to one of them."""
+        scope, params = _within(grid_codes)
+        rows = self._db.fetch(f"SELECT name, role, created_at, grid_code FROM tokens WHERE revoked_at IS NULL{scope} "  # noqa: S608 - marks written here
+                              "ORDER BY name", params)
         return [Token(name=r[0], role=r[1], created_at=utc(r[2]), grid_code=r[3]) for r in rows]
 
-    def revoke(self, *, name: str) -> bool:
-        """Revoke a token by name; False when there was no live token of that name."""
+    def revoke(self, *, name: str, grid_codes: tuple[str, ...] | None = None) -> bool:
+        """Revoke a token by name; False when there was no live token of that name (bound to one of
+        ``grid_codes``, when they are given)."""
         # This process forgets its tokens now; the others when the database tells them (Database.token_memo).
         self._memo.forget()
+        scope, params = _within(grid_codes)
         with self._db.transaction():
-            revoked = self._db.execute("UPDATE tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
-                                       (datetime.now(UTC), name))
+            revoked = self._db.execute("UPDATE tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL"  # noqa: S608
+                                       + scope, (datetime.now(UTC), name, *params))
         return revoked == 1
+
+
+def _within(grid_codes: tuple[str, ...] | None) -> tuple[str, tuple[str, ...]]:
+    """The condition (and its parameters) that keeps tokens bound to one of ``grid_codes``; none for None."""
+    if grid_codes is None:
+        return "", ()
+    return f" AND grid_code IN ({', '.join('?' for _ in grid_codes) or 'NULL'})", tuple(grid_codes)

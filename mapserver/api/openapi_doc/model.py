@@ -1,10 +1,12 @@
 """The declarative pieces a route description is made of, and how each renders into OpenAPI 3.0.
 
 A route is described once, as data (:class:`Operation`): its parameters with
-types, bounds and enums, its body per media type, its answers, the least role
-it needs and the problems it may answer with. Rendering adds what every route
-shares (the bearer scheme, the problem document, 401/403), so no description
-repeats it and none can forget it.
+types, bounds and enums, its body per media type, its answers, its Flask
+endpoint and the problems it may answer with. Rendering adds what every route
+shares (the bearer scheme, the problem document, 401, and 403 where some role
+is refused), so no description repeats it and none can forget it. The roles a
+route names are those of the one role table, :data:`mapserver.roles.ROUTES`,
+looked up by the endpoint.
 """
 
 from __future__ import annotations
@@ -14,14 +16,16 @@ from http import HTTPStatus
 from typing import Any
 
 from mapserver.errors import PROBLEM_MIME
+from mapserver.roles import PUBLIC, ROLES, allowed_roles
 
 Schema = dict[str, Any]
 
 # What each problem status means on this server; the problem document itself is components.schemas.Problem.
 PROBLEM_MEANINGS: dict[int, str] = {
     400: "a parameter or the body is malformed or out of range (`param` names it)",
-    401: "no token, or a token that is unknown or revoked",
-    403: "the token's role is too low for this route",
+    401: "no token or session, or one that is unknown, revoked or expired",
+    403: "the caller's role may not call this route (or take this action), or the grid given lies outside the "
+         "caller's jurisdiction",
     404: "no such record, layer or path",
     409: "the change conflicts with stored data (illegal transition, raced version, taken name)",
     413: "the body is larger than server.max_request_mb (or the route's own cap)",
@@ -76,22 +80,49 @@ class Operation:
     summary: str
     tag: str
     answers: tuple[Answer, ...]
-    role: str = "viewer"
+    endpoint: str
+    """The Flask endpoint that serves it: who may call it is the role table's entry for it."""
     params: tuple[Param, ...] = ()
     body: dict[str, Schema] | None = None  # media type → schema
     problems: tuple[int, ...] = ()
 
+    def _allowed(self) -> frozenset[str]:
+        allowed = allowed_roles(self.endpoint, self.method.upper())
+        if allowed is None:
+            raise ValueError(f"{self.method.upper()} {self.path}: {self.endpoint!r} is not in the role table")
+        return allowed
+
+    @property
+    def public(self) -> bool:
+        """Whether anyone may call it without a token or logging in (the role table marks it PUBLIC)."""
+        return self._allowed() == PUBLIC
+
+    def roles(self) -> list[str]:
+        """The roles that may call this operation, in the order of :data:`mapserver.roles.ROLES` (none when it is
+        public)."""
+        allowed = self._allowed()
+        return [role for role in ROLES if role in allowed]
+
     def problem_statuses(self) -> list[int]:
         """Every problem status this route may answer with: its own plus those every route shares."""
-        # Every route refuses unknown query parameters (400), needs a token (401) and may find the database busy.
-        shared = {400, 401, 503}
-        if self.role != "viewer":
-            shared.add(403)
+        # Every route refuses unknown query parameters (400) and may find the database busy; all but the public
+        # ones need a token (401), and those some role may not call refuse it (403).
+        shared = {400, 503}
+        if not self.public:
+            shared.add(401)
+            if len(self.roles()) < len(ROLES):
+                shared.add(403)
         if any(p.where == "path" for p in self.params):
             shared.add(404)
         if self.body is not None:
             shared.add(413)
         return sorted(shared | set(self.problems))
+
+    def access(self) -> str:
+        """Who may call it, as its description says: "Roles: **dispatcher**, **field**, **admin**."."""
+        if self.public:
+            return "Public: anyone may call it, without a token."
+        return "Roles: " + ", ".join(f"**{role}**" for role in self.roles()) + "."
 
     def render(self) -> Schema:
         responses: Schema = {str(a.status): a.render() for a in self.answers}
@@ -101,10 +132,12 @@ class Operation:
             "operationId": f"{self.method}_{self.path}".replace("/", "_").replace("{", "").replace("}", ""),
             "summary": self.summary,
             "tags": [self.tag],
-            "description": f"Needs a token with at least the **{self.role}** role.",
+            "description": self.access(),
             "parameters": [p.render() for p in self.params],
             "responses": responses,
         }
+        if self.public:
+            out["security"] = []
         if self.body is not None:
             out["requestBody"] = {"required": True,
                                   "content": {mime: {"schema": schema} for mime, schema in self.body.items()}}

@@ -25,6 +25,7 @@ from mapserver.incidents.lifecycle import ACTIONS, STATUSES, WHISTLE_LEVELS
 from mapserver.model import CAMERA_STATUSES, GRID_LEVELS, INCIDENT_SOURCES, RECORD_TYPES, SEVERITIES
 from mapserver.parsing import INT64_MAX
 from mapserver.screen.window import WINDOW_DAYS
+from mapserver.store.accounts import DISPLAY_NAME_MAX, NAME_MAX
 from mapserver.store.common import FILTERABLE, KEYS, LAYERS
 from mapserver.store.tokens import ROLES
 
@@ -75,19 +76,20 @@ def _incident_routes(settings: Settings) -> list[Operation]:
         Operation("post", "/api/incidents", "Report an incident; placed in its grid with deadlines", "incidents",
                   (Answer(201, "reported", FEATURE, {"Location": text()}),
                    Answer(200, "the same report again (same Idempotency-Key and body)", FEATURE)),
-                  role="operator", body={JSON: report}, problems=(404, 409, 422),
+                  endpoint="incidents.report", body={JSON: report}, problems=(404, 409, 422),
                   params=(Param("Idempotency-Key", text(MAX_KEY_CHARS, minLength=1), where="header"),)),
         Operation("get", "/api/incidents", "Incidents with their warning colour", "incidents",
-                  (Answer(200, "incidents", COLLECTION),),
+                  (Answer(200, "incidents", COLLECTION),), endpoint="incidents.list_incidents",
                   params=(BBOX, SINCE, UNTIL, Param("status", enum(STATUSES)), Param("category", enum(categories)),
                           SEVERITY, Param("grid", text(64)), Param("warning", enum(WARNINGS)), LIMIT, OFFSET)),
         Operation("get", "/api/incidents/{incident_id}", "One incident with its timeline", "incidents",
-                  (Answer(200, "the incident", FEATURE),), params=(incident_id,)),
+                  (Answer(200, "the incident", FEATURE),), endpoint="incidents.get_incident", params=(incident_id,)),
         Operation("post", "/api/incidents/{incident_id}/transitions", "Move an incident along its loop", "incidents",
-                  (Answer(200, "the incident after the move", FEATURE),), role="operator", params=(incident_id,),
-                  body={JSON: move}, problems=(409, 422)),
+                  (Answer(200, "the incident after the move", FEATURE),),
+                  endpoint="incidents.transition", params=(incident_id,), body={JSON: move}, problems=(409, 422)),
         Operation("get", "/api/kpis", "Counts, closure and on-time rates, times to dispatch and close", "incidents",
                   (Answer(200, "the measures", _object(("generated_at",), generated_at=text())),),
+                  endpoint="incidents.kpis",
                   params=(SINCE, UNTIL, Param("code", text(64)), LEVEL, Param("category", enum(categories)),
                           SEVERITY)),
     ]
@@ -100,16 +102,18 @@ def _camera_routes() -> list[Operation]:
     return [
         Operation("get", "/api/cameras", "Cameras with their status now", "cameras", (Answer(200, "cameras",
                                                                                            COLLECTION),),
+                  endpoint="cameras.list_cameras",
                   params=(BBOX, Param("status", enum(CAMERA_STATUSES)), LIMIT, OFFSET)),
         Operation("get", "/api/cameras/{code}", "One camera", "cameras", (Answer(200, "the camera", FEATURE),),
-                  params=(code,)),
+                  endpoint="cameras.get_camera", params=(code,)),
         Operation("post", "/api/cameras/{code}/heartbeat", "A camera is alive now", "cameras",
-                  (Answer(200, "the camera", FEATURE),), role="operator", params=(code,)),
+                  (Answer(200, "the camera", FEATURE),), endpoint="cameras.heartbeat", params=(code,)),
         Operation("post", "/api/cameras/heartbeats", "Many cameras are alive now", "cameras",
                   (Answer(200, "heartbeats recorded", _object(("recorded",), recorded=integer(0))),),
-                  role="operator", body={JSON: codes}, problems=(404,)),
+                  endpoint="cameras.heartbeats", body={JSON: codes}, problems=(404,)),
         Operation("get", "/api/cameras/online-rate", "Online rate overall and per grid", "cameras",
-                  (Answer(200, "rates", _object(("level",), level=integer(1, 4))),), params=(LEVEL,)),
+                  (Answer(200, "rates", _object(("level",), level=integer(1, 4))),),
+                  endpoint="cameras.online_rate", params=(LEVEL,)),
     ]
 
 
@@ -120,12 +124,12 @@ def _lookup_routes() -> list[Operation]:
     csv_answer = {"text/csv": text(description="id,lon,lat,code per input point")}
     return [
         Operation("get", "/api/lookup", "Grid chain, special grids and staff of a point or an address", "lookup",
-                  (Answer(200, "the lookup", {JSON: ref("Lookup")}),),
+                  (Answer(200, "the lookup", {JSON: ref("Lookup")}),), endpoint="lookup.lookup",
                   params=(Param("lon", number(-180, 180)), Param("lat", number(-90, 90)), CRS,
                           Param("address", text(200))), problems=(404,)),
         Operation("post", "/api/lookup/bulk", "Finest grid code of many points (CSV lon,lat[,id] or GeoJSON)",
                   "lookup", (Answer(200, "one CSV row per point", csv_answer,
-                                    {"X-Points": text(), "X-Unassigned": text()}),),
+                                    {"X-Points": text(), "X-Unassigned": text()}),), endpoint="lookup.bulk",
                   params=(CRS,), body={"text/csv": text(description="CSV with lon and lat columns"),
                                        GEOJSON: points, JSON: points}, problems=(415,)),
     ]
@@ -140,14 +144,17 @@ def _layer_params(layer: str) -> tuple[Param, ...]:
 
 def _layer_routes() -> list[Operation]:
     out = [Operation("get", "/api/grids/check", "Topology report of the grids of the asker's jurisdiction", "grids",
-                     (Answer(200, "gaps, overlaps, nesting", _object(("clean",), clean={"type": "boolean"})),))]
+                     (Answer(200, "gaps, overlaps, nesting", _object(("clean",), clean={"type": "boolean"})),),
+                     endpoint="grids.check")]
     for layer in GENERIC_LAYERS:
         key_schema = integer(1) if (layer, KEYS[layer]) in INTEGER_COLUMNS else CODE
         out += [
             Operation("get", f"/api/{layer}", f"{layer} as GeoJSON", "layers", (Answer(200, layer, COLLECTION),),
+                      endpoint="layers.list_features",
                       params=_layer_params(layer)),
             Operation("get", f"/api/{layer}/{{key}}", f"One {layer} record", "layers",
-                      (Answer(200, "the record", FEATURE),), params=(Param("key", key_schema, where="path"),)),
+                      (Answer(200, "the record", FEATURE),),
+                      endpoint="layers.get_feature", params=(Param("key", key_schema, where="path"),)),
         ]
     return out
 
@@ -157,14 +164,16 @@ def _screen_routes(layer_keys: Sequence[str]) -> list[Operation]:
     return [
         Operation("get", "/api/screen/measures", "The measures on the wall", "screen",
                   (Answer(200, "measures", _object(("window",), window=text())), Answer(304, cached)),
+                  endpoint="screen.screen_measures",
                   params=(WINDOW,)),
         Operation("get", "/api/screen/layers/{key}", "One configured map layer's features", "screen",
-                  (Answer(200, "features", COLLECTION), Answer(304, cached)),
+                  (Answer(200, "features", COLLECTION), Answer(304, cached)), endpoint="screen.screen_layer",
                   params=(Param("key", enum(layer_keys) if layer_keys else text(64), where="path"), WINDOW, BBOX)),
         Operation("get", "/api/screen/grids/{code}", "The card of one grid", "screen",
-                  (Answer(200, "the card", _object()),), params=(Param("code", CODE, where="path"), WINDOW)),
+                  (Answer(200, "the card", _object()),),
+                  endpoint="screen.screen_grid", params=(Param("code", CODE, where="path"), WINDOW)),
         Operation("get", "/api/screen/locate", "Where a point is, for the wall's search", "screen",
-                  (Answer(200, "the place", _object()),),
+                  (Answer(200, "the place", _object()),), endpoint="screen.screen_locate",
                   params=(Param("lon", number(), required=True), Param("lat", number(), required=True), CRS)),
     ]
 
@@ -190,41 +199,78 @@ def _analysis_routes(settings: Settings) -> list[Operation]:
     window = (SINCE, UNTIL, Param("category", enum(categories)))
     return [
         Operation("get", "/api/heat", "Incidents per H3 cell", "analysis", (Answer(200, "heat", _object()),),
+                  endpoint="analysis.heat_cells",
                   params=(*window, SEVERITY, Param("status", enum(STATUSES)), Param("grid", text(64)), res, BBOX,
                           geometry)),
         Operation("get", "/api/hotspots", "Getis-Ord Gi* hotspots per cell or per grid", "analysis",
-                  (Answer(200, "hotspots", _object()),),
+                  (Answer(200, "hotspots", _object()),), endpoint="analysis.hotspots",
                   params=(*window, res, LEVEL, geometry,
                           Param("significant", enum(("true", "false")), description="only hot or cold units")),
                   problems=(422,)),  # a level coarser than the asker's jurisdiction
         Operation("get", "/api/hotspots/trend", "Emerging hotspots: Gi* per period and Mann-Kendall", "analysis",
                   (Answer(200, "trend categories per cell", _object(("categories",), categories={"type": "object"})),),
+                  endpoint="analysis.hotspot_trend",
                   params=_trend_params(categories, res, geometry)),
         Operation("get", "/api/grids/risk", "Grid risk colours (red / yellow / green) with reasons", "analysis",
-                  (Answer(200, "grids with their colour", COLLECTION),),
+                  (Answer(200, "grids with their colour", COLLECTION),), endpoint="analysis.risk_colours",
                   params=(LEVEL, Param("as_of", text(format="date-time"),
                                        description="ISO 8601, default now; no offset = local time")),
                   problems=(422,)),  # a level coarser than the asker's jurisdiction
         Operation("get", "/api/coverage", "Camera coverage of the hot cells of the asker's jurisdiction", "analysis",
-                  (Answer(200, "coverage", _object()),), params=(*window, res)),
+                  (Answer(200, "coverage", _object()),), endpoint="analysis.camera_coverage", params=(*window, res)),
     ]
 
 
 def _admin_routes() -> list[Operation]:
-    new = _closed(("name", "role"), name=text(100, minLength=1), role=enum(ROLES))
+    grid = {**text(64, minLength=1), "nullable": True,
+            "description": "a street, community or compound grid code; null or absent: the whole store"}
+    new = _closed(("name", "role"), name=text(100, minLength=1), role=enum(ROLES), grid=grid)
     tokens = _object(("tokens",), tokens={"type": "array", "items": ref("Token")})
     return [
-        Operation("get", "/api/tokens", "Live tokens (without secrets)", "tokens", (Answer(200, "tokens", tokens),),
-                  role="admin"),
+        Operation("get", "/api/tokens", "Live tokens (without secrets), within the caller's jurisdiction", "tokens",
+                  (Answer(200, "tokens", tokens),), endpoint="tokens.list_tokens"),
         Operation("post", "/api/tokens", "Create a token; the secret is shown once", "tokens",
-                  (Answer(201, "the new token", {JSON: ref("Token")}),), role="admin", body={JSON: new},
-                  problems=(409, 422)),
+                  (Answer(201, "the new token", {JSON: ref("Token")}),), endpoint="tokens.create_token",
+                  body={JSON: new}, problems=(409, 422)),
         Operation("delete", "/api/tokens/{name}", "Revoke a token", "tokens", (Answer(204, "revoked"),),
-                  role="admin", params=(Param("name", text(100, minLength=1), where="path"),)),
+                  endpoint="tokens.revoke_token", params=(Param("name", text(100, minLength=1), where="path"),)),
         Operation("get", "/api/export/{layer}.{fmt}", "A whole layer as GeoJSON, CSV or GeoPackage", "export",
                   (Answer(200, "the layer", {MEDIA_TYPES["geojson"]: ref("FeatureCollection"),
                                              "text/csv": text(), MEDIA_TYPES["gpkg"]: text(format="binary")}),),
+                  endpoint="export.download",
                   params=(Param("layer", enum(LAYERS), where="path"), Param("fmt", enum(MEDIA_TYPES), where="path"))),
+    ]
+
+
+def _account_routes(settings: Settings) -> list[Operation]:
+    grid = {**text(64, minLength=1), "nullable": True,
+            "description": "their jurisdiction: a street, community or compound grid code; null: the whole store"}
+    password = text(1024, minLength=settings.accounts.password_min_length,
+                    description="not a commonly guessed password, and not containing the account name")
+    display_name = text(DISPLAY_NAME_MAX, description="the name shown on screen")
+    new = _closed(("name", "role", "password"), name=text(NAME_MAX, minLength=1, description="the login name"),
+                  role=enum(ROLES), grid=grid, display_name=display_name, password=password)
+    change = {"type": "object", "additionalProperties": False,  # all optional: OpenAPI 3.0 refuses an empty required
+              "properties": {"role": enum(ROLES), "grid": grid, "display_name": display_name,
+                             "enabled": {"type": "boolean", "description": "false: may not log in; sessions end"}}}
+    name = Param("name", text(NAME_MAX, minLength=1), where="path", description="the login name")
+    account = {JSON: ref("Account")}
+    listing = _object(("accounts",), accounts={"type": "array", "items": ref("Account")})
+    return [
+        Operation("get", "/api/accounts", "The people who log in, within the caller's jurisdiction", "accounts",
+                  (Answer(200, "accounts by name", listing),), endpoint="accounts.list_accounts"),
+        Operation("post", "/api/accounts", "Add a person who logs in", "accounts",
+                  (Answer(201, "the new account", account, {"Location": text()}),), endpoint="accounts.create_account",
+                  body={JSON: new}, problems=(409, 422)),
+        Operation("get", "/api/accounts/{name}", "One person", "accounts", (Answer(200, "the account", account),),
+                  endpoint="accounts.get_account", params=(name,)),
+        Operation("patch", "/api/accounts/{name}", "Change a person's role, jurisdiction, display name, or whether "
+                  "they may log in (a new role or grid, or disabling, ends their sessions)", "accounts",
+                  (Answer(200, "the account after the change", account),), endpoint="accounts.update_account",
+                  params=(name,), body={JSON: change}, problems=(422,)),
+        Operation("put", "/api/accounts/{name}/password", "Give a person a new password (ends their sessions)",
+                  "accounts", (Answer(204, "the password is changed"),), endpoint="accounts.set_password",
+                  params=(name,), body={JSON: _closed(("password",), password=password)}, problems=(422,)),
     ]
 
 
@@ -239,7 +285,8 @@ def _audit_routes() -> list[Operation]:
     texts = tuple(Param(name, text(limit, minLength=1)) for name, limit in AUDIT_TEXT_LIMITS.items())
     return [
         Operation("get", "/api/audit", "The audit trail of writes, newest first (read-only)", "audit",
-                  (Answer(200, "audit records", listing),), role="admin",
+                  (Answer(200, "audit records", listing),),
+                  endpoint="audit.list_audit",
                   params=(Param("since", text(format="date-time"), description="ISO 8601, inclusive; no offset = "
                                                                                  "local time"),
                           UNTIL, *texts,
@@ -258,7 +305,7 @@ def _report_routes() -> list[Operation]:
                  description="ISO week, e.g. 2026-W47 (local Monday 00:00 to Monday 00:00); not one yet to begin")
     return [
         Operation("get", "/api/reports/weekly", "The weekly bulletin (研判专报) as one self-contained HTML page",
-                  "reports", (Answer(200, "the bulletin", {"text/html": text()}),),
+                  "reports", (Answer(200, "the bulletin", {"text/html": text()}),), endpoint="reports.weekly",
                   params=(week, Param("lang", enum(LANGS), description="labels (default map.lang)"),
                           Param("level", integer(min(HOT_GRID_LEVELS), max(HOT_GRID_LEVELS)),
                                 description="grid level of the top-grids table (default 2, or the "
@@ -272,7 +319,8 @@ def operations(settings: Settings, *, layer_keys: Sequence[str], with_analysis: 
     from mapserver.api.openapi_doc.patrol_routes import patrol_routes
 
     ops = [*_incident_routes(settings), *_camera_routes(), *_lookup_routes(), *_layer_routes(),
-           *_screen_routes(layer_keys), *_admin_routes(), *_audit_routes(), *_report_routes()]
+           *_screen_routes(layer_keys), *_admin_routes(), *_account_routes(settings), *_audit_routes(),
+           *_report_routes()]
     ops += patrol_routes()
     if with_analysis:
         ops += _analysis_routes(settings)

@@ -108,12 +108,25 @@ LOOKUP: Schema = {
 }
 
 TOKEN: Schema = {
-    "type": "object", "required": ["name", "role", "created_at"],
-    "properties": {"name": text(), "role": text(), "created_at": text(format="date-time"), "token": text()},
+    "type": "object", "required": ["name", "role", "grid", "created_at"],
+    "properties": {"name": text(), "role": text(), "created_at": text(format="date-time"), "token": text(),
+                   "grid": _nullable(text(description="its jurisdiction's grid code; null: the whole store"))},
+}
+
+ACCOUNT: Schema = {
+    "type": "object",
+    "required": ["name", "display_name", "role", "grid", "enabled", "created_at", "password_changed_at",
+                 "disabled_at"],
+    "description": "A person who logs in (never their password or its hash).",
+    "properties": {"name": text(), "display_name": text(), "role": text(),
+                   "grid": _nullable(text(description="their jurisdiction's grid code; null: the whole store")),
+                   "enabled": {"type": "boolean"}, "created_at": text(format="date-time"),
+                   "password_changed_at": text(format="date-time"),
+                   "disabled_at": _nullable(text(format="date-time"))},
 }
 
 
 def components() -> dict[str, Schema]:
     """components.schemas of the document."""
     return {"Geometry": GEOMETRY, "Feature": FEATURE, "FeatureCollection": FEATURE_COLLECTION, "Problem": PROBLEM,
-            "GridRef": GRID_REF, "Staff": STAFF, "Lookup": LOOKUP, "Token": TOKEN}
+            "GridRef": GRID_REF, "Staff": STAFF, "Lookup": LOOKUP, "Token": TOKEN, "Account": ACCOUNT}
