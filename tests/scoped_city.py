@@ -20,7 +20,7 @@ Roads: R-A1 inside A1, R-A12 across A1 and A2 (both see it), R-B1 inside B1.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from shapely.geometry import LineString, Point, box
@@ -85,8 +85,12 @@ LAYERS = {"grids": GRIDS, "grid_staff": STAFF, "cameras": CAMERAS, "places": PLA
 
 
 def load(store: Store) -> None:
-    """Write the city into ``store``."""
+    """Write the city into ``store``; the online cameras were last seen now (not at import: a long test run would
+    find them offline)."""
+    seen = datetime.now(UTC).replace(microsecond=0)
     for layer, records in LAYERS.items():
+        if layer == "cameras":
+            records = [replace(c, last_seen=seen) if c.last_seen is not None else c for c in records]
         store.layers.add(layer, records)
 
 

@@ -112,6 +112,7 @@ def test_log_in_through_the_form_see_the_wall_and_log_out(browser, server):
     (cookie,) = session_cookies(page, server)
     assert cookie["httpOnly"] is True and cookie["sameSite"] == "Lax" and cookie["secure"] is False
     assert page.evaluate("document.cookie") == ""  # HttpOnly: no script reads it
+    page.wait_for_load_state("networkidle")  # leaving while the icon still loads would abort it: not a failure
     page.goto(f"{server.url}/logout")
     assert "zhang.wei" in page.locator("main").inner_text()
     with page.expect_navigation():
