@@ -136,6 +136,13 @@ ROUTES: Mapping[str, Mapping[str, frozenset[str]]] = {
     "accounts.get_account": {"GET": ADMIN},
     "accounts.update_account": {"PATCH": ADMIN},
     "accounts.set_password": {"PUT": ADMIN},
+    # the accounts page (forms posted by a person logged in)
+    "admin.accounts": {"GET": ADMIN},
+    "admin.create_account": {"POST": ADMIN},
+    "admin.change_account": {"POST": ADMIN},
+    "admin.reset_password": {"POST": ADMIN},
+    "admin.create_token": {"POST": ADMIN},
+    "admin.revoke_token": {"POST": ADMIN},
     # logging in
     "login.login_form": {"GET": PUBLIC},
     "login.login": {"POST": PUBLIC},
