@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from flask import Response, url_for
 
 from mapserver.i18n import HTML_LANG, admin_word, login_word
-from mapserver.roles import ROLE_LABELS, ROLES
+from mapserver.roles import ROLES, role_label
 from mapserver.screen.access import no_store
 from mapserver.screen.csp import form_page_policy
 from mapserver.sessions import CSRF_FIELD
@@ -63,11 +63,6 @@ def _hidden(name: str, value: str) -> str:
     return f'<input type="hidden" name="{name}" value="{escape(value)}">'
 
 
-def role_label(lang: str, role: str) -> str:
-    """A role's name on screen in ``lang`` (the role itself when unknown)."""
-    return ROLE_LABELS.get(role, (role, role))[0 if lang == "zh" else 1]
-
-
 def place_text(lang: str, place: Place) -> str:
     """A jurisdiction in words: 'code name', or the whole district."""
     return admin_word(lang, "whole") if place.code is None else f"{place.code} {place.name}"
@@ -84,7 +79,7 @@ def _field(html: str) -> str:
 
 
 def _role_select(lang: str, selected: str, *, field_id: str) -> str:
-    options = "".join(f'<option value="{r}"{" selected" if r == selected else ""}>{escape(role_label(lang, r))}'
+    options = "".join(f'<option value="{r}"{" selected" if r == selected else ""}>{escape(role_label(r, lang))}'
                       f'</option>' for r in ROLES)
     return f'<select id="{field_id}" name="role" required>{options}</select>'
 
@@ -130,7 +125,7 @@ def _people(view: AccountsView) -> str:
         status = "enabled" if account.enabled else "disabled"
         rows.append(
             f'<tr data-name="{escape(account.name)}" class="ms-{status}"><td class="ms-name">{escape(account.name)}'
-            f'{you}</td><td>{escape(account.display_name)}</td><td>{escape(role_label(lang, account.role))}</td>'
+            f'{you}</td><td>{escape(account.display_name)}</td><td>{escape(role_label(account.role, lang))}</td>'
             f'<td>{escape(place_text(lang, place))}</td><td class="ms-status">{_say(lang, status)}</td>'
             f'<td>{_time(view, account.created_at)}</td><td>{_time(view, account.password_changed_at)}</td>'
             f'<td>{_person_actions(view, account, row)}</td></tr>')
@@ -165,7 +160,7 @@ def _tokens(view: AccountsView) -> str:
     heads = "".join(f"<th>{_say(lang, k)}</th>" for k in ("token_name", "role", "jurisdiction", "created", "actions"))
     rows = "".join(
         f'<tr data-token="{escape(token.name)}"><td class="ms-name">{escape(token.name)}</td>'
-        f'<td>{escape(role_label(lang, token.role))}</td><td>{escape(place_text(lang, place))}</td>'
+        f'<td>{escape(role_label(token.role, lang))}</td><td>{escape(place_text(lang, place))}</td>'
         f'<td>{_time(view, token.created_at)}</td><td>'
         + _form(view, "admin.revoke_token", f'{_hidden("name", token.name)}<button type="submit" class="ms-disable">'
                 f'{_say(lang, "revoke")}</button>') + '</td></tr>'

@@ -40,6 +40,7 @@ _ZH = {
     "trend_hot": "近{periods}{unit}中 {hot} {unit}为热点", "trend_last": "最近一{unit}事件 {count}",
     "route_size": "全程 {km} 公里 · 约 {min} 分钟",
     "unauthorized_title": "需要授权", "unauthorized_body": "此大屏需要查看令牌。请用管理员发放的链接打开：/?token=…",
+    "whole_area": "全区", "change_password": "修改密码", "admin_accounts": "账号管理", "logout": "退出",
 }
 
 _EN = {
@@ -73,6 +74,7 @@ _EN = {
     "route_size": "{km} km · about {min} min",
     "unauthorized_title": "Authorisation needed",
     "unauthorized_body": "This screen needs a viewer token. Open the link an administrator gave you: /?token=…",
+    "whole_area": "whole district", "change_password": "Password", "admin_accounts": "Accounts", "logout": "Log out",
 }
 
 _ENUMS = {

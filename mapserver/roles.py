@@ -39,6 +39,11 @@ ROLE_LABELS: Mapping[str, tuple[str, str]] = {
 """Each role's name on screen, (zh-CN, English)."""
 
 
+def role_label(role: str, lang: str) -> str:
+    """A role's name on screen in ``lang`` ("zh" or "en"); the role itself when it is not one."""
+    return ROLE_LABELS.get(role, (role, role))[0 if lang == "zh" else 1]
+
+
 def _roles(*names: str) -> frozenset[str]:
     unknown = set(names) - set(ROLES)
     if unknown:
