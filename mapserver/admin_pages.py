@@ -121,12 +121,13 @@ def _people(view: AccountsView) -> str:
                                                           "created", "password_changed", "actions"))
     rows = []
     for row, (account, place) in enumerate(view.people):
-        you = _say(lang, "you") if account.name == view.me else ""
+        you = f'<span class="ms-you">{_say(lang, "you")}</span>' if account.name == view.me else ""
         status = "enabled" if account.enabled else "disabled"
         rows.append(
             f'<tr data-name="{escape(account.name)}" class="ms-{status}"><td class="ms-name">{escape(account.name)}'
-            f'{you}</td><td>{escape(account.display_name)}</td><td>{escape(role_label(account.role, lang))}</td>'
-            f'<td>{escape(place_text(lang, place))}</td><td class="ms-status">{_say(lang, status)}</td>'
+            f'{you}</td><td class="ms-wrap">{escape(account.display_name)}</td>'
+            f'<td>{escape(role_label(account.role, lang))}</td>'
+            f'<td class="ms-wrap">{escape(place_text(lang, place))}</td><td class="ms-status">{_say(lang, status)}</td>'
             f'<td>{_time(view, account.created_at)}</td><td>{_time(view, account.password_changed_at)}</td>'
             f'<td>{_person_actions(view, account, row)}</td></tr>')
     empty = f'<tr><td colspan="8">{_say(lang, "none")}</td></tr>'

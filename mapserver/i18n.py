@@ -194,7 +194,7 @@ def login_word(lang: str, key: str, **figures: object) -> str:
 
 _ADMIN = {
     "zh": {
-        "title": "账号管理", "people": "人员", "tokens": "访问令牌", "you": "（本人）",
+        "title": "账号管理", "people": "人员", "tokens": "访问令牌", "you": "本人",
         "name": "用户名", "display_name": "显示名称", "role": "角色", "jurisdiction": "辖区",
         "status": "状态", "created": "创建时间", "password_changed": "密码修改时间", "actions": "操作",
         "enabled": "启用", "disabled": "已停用", "whole": "全区", "none": "暂无",
@@ -224,7 +224,7 @@ _ADMIN = {
         "err_password": "请输入密码。",
     },
     "en": {
-        "title": "Accounts", "people": "People", "tokens": "Tokens", "you": " (you)",
+        "title": "Accounts", "people": "People", "tokens": "Tokens", "you": "you",
         "name": "Name", "display_name": "Display name", "role": "Role", "jurisdiction": "Jurisdiction",
         "status": "Status", "created": "Created", "password_changed": "Password changed", "actions": "Actions",
         "enabled": "enabled", "disabled": "disabled", "whole": "whole district", "none": "none yet",
