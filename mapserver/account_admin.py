@@ -9,6 +9,10 @@ An administrator acts within a *reach*, their own jurisdiction (the whole store 
 administrator bound to a grid sees and changes only the people bound to that grid or to one inside it, and may
 bind people (and tokens) only there: never to the whole store nor to a grid outside, which is refused with 403.
 People outside the reach are answered as unknown (404), so their names are not told either.
+
+Nobody locks themselves out: an administrator changing their own account (``by``, the person acting, when a
+person acts rather than the command line or a token) may not disable it, take away its admin role, nor narrow
+its jurisdiction (:class:`SelfLockout`, 409). The command line, run by the server's OS user, may.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from mapserver.passwords import PasswordHasher, check_new_password
 from mapserver.roles import ROLES
 from mapserver.store import Store
 from mapserver.store.accounts import Account, check_display_name, check_name
+from mapserver.store.tokens import Token
 
 
 class _Keep:
@@ -35,6 +40,22 @@ class _Keep:
 
 
 KEEP: Final = _Keep()
+
+
+class SelfLockout(Problem):
+    """409: a change an administrator may not make to their own account; ``what`` is ``disable``, ``role`` or
+    ``grid`` (for pages to say in their language)."""
+
+    _WORDS: Final = {
+        "disable": "you cannot disable your own account",
+        "role": "you cannot take away your own admin role",
+        "grid": "you cannot narrow your own jurisdiction",
+    }
+
+    def __init__(self, what: str) -> None:
+        super().__init__(409, f"{self._WORDS[what]}: another administrator, or `mapserver user` on the server, "
+                              "may", param={"disable": "enabled", "role": "role", "grid": "grid"}[what])
+        self.what = what
 
 
 def check_role(role: Any) -> str:
@@ -109,11 +130,27 @@ def create(store: Store, settings: AccountSettings, *, name: str, role: str, gri
     return account
 
 
+def _check_own_change(store: Store, before: Account, *, role: Any, grid_code: Any, enabled: Any) -> None:
+    """:class:`SelfLockout` for a change that would lock the acting administrator (``before``) out."""
+    if enabled is False and before.enabled:
+        raise SelfLockout("disable")
+    if role is not KEEP and before.role == "admin" and role != "admin":
+        raise SelfLockout("role")
+    if grid_code is not KEEP and grid_code != before.grid_code:
+        # Wider is a grid that holds the present one; the whole store holds every grid.
+        wider = grid_code is None or (before.grid_code is not None
+                                      and grid_code in store.grids.ancestors(before.grid_code))
+        if not wider:
+            raise SelfLockout("grid")
+
+
 def update(store: Store, name: str, *, actor: audit.Actor, reach: Jurisdiction = WHOLE, role: Any = KEEP,
-           grid_code: Any = KEEP, display_name: Any = KEEP, enabled: Any = KEEP) -> Account:
+           grid_code: Any = KEEP, display_name: Any = KEEP, enabled: Any = KEEP, by: str | None = None) -> Account:
     """Change what is given (KEEP leaves a field as it is; ``grid_code`` None binds to the whole store) and
-    return the account after; a value equal to the present one writes nothing. 404 for a person not known or
-    outside ``reach``, 422 for a bad value, 403 for a grid outside ``reach``."""
+    return the account after; a value equal to the present one writes nothing. ``by``: the name of the person
+    making the change (None for the command line or a token), who may not lock themselves out. 404 for a person
+    not known or outside ``reach``, 422 for a bad value, 403 for a grid outside ``reach``, 409
+    (:class:`SelfLockout`) for a change that would lock ``by`` out."""
     if role is not KEEP:
         check_role(role)
     if display_name is not KEEP:
@@ -125,6 +162,8 @@ def update(store: Store, name: str, *, actor: audit.Actor, reach: Jurisdiction =
     now = datetime.now(UTC)
     with store.transaction():
         before = find(store, name, reach)
+        if by is not None and by == name:
+            _check_own_change(store, before, role=role, grid_code=grid_code, enabled=enabled)
         changes: list[tuple[str, Mapping[str, Any]]] = []
         if role is not KEEP and role != before.role:
             store.accounts.set_role(name, role=role)
@@ -155,3 +194,31 @@ def set_password(store: Store, settings: AccountSettings, name: str, password: s
         find(store, name, reach)
         store.accounts.set_password(name, password_hash=password_hash, now=datetime.now(UTC))
         audit.record(store, actor=actor, action="account.password", target=name, detail={})
+
+
+def create_token(store: Store, *, name: Any, role: Any, grid_code: Any, token_hash: str, actor: audit.Actor,
+                 reach: Jurisdiction = WHOLE) -> Token:
+    """Record a token (by the SHA-256 of its secret, which the caller makes and shows once) with its audit
+    record; 422 for a bad name, role or grid, 403 for a grid outside ``reach``, 409 for a name taken."""
+    if not isinstance(name, str) or not name.isprintable():
+        raise Problem(422, "a token name is 1–100 printable characters", param="name")
+    check_role(role)
+    grant(store, reach, grid_code)
+    with store.transaction():
+        token = store.tokens.add(name=name, role=role, token_hash=token_hash, grid_code=grid_code)
+        audit.record(store, actor=actor, action="token.create", target=token.name,
+                     detail={"role": token.role, "grid": token.grid_code})
+    return token
+
+
+def revoke_token(store: Store, name: str, *, actor: audit.Actor, reach: Jurisdiction = WHOLE) -> None:
+    """Revoke the live token ``name`` bound within ``reach``, with its audit record; 404 for none."""
+    with store.transaction():
+        if not store.tokens.revoke(name=name, grid_codes=reach_codes(store, reach)):
+            raise Problem(404, f"no live token named '{name}'", param="name")
+        audit.record(store, actor=actor, action="token.revoke", target=name, detail={})
+
+
+def live_tokens(store: Store, reach: Jurisdiction) -> list[Token]:
+    """Every live token bound within ``reach``, by name."""
+    return store.tokens.live(grid_codes=reach_codes(store, reach))

@@ -19,7 +19,7 @@ from mapserver.roles import PUBLIC, allowed_roles
 from mapserver.screen.access import token_from_browser
 from mapserver.sessions import session_principal
 
-__all__ = ["Principal", "authorize", "current_principal", "hash_token", "identify", "new_token",
+__all__ = ["Principal", "acting_person", "authorize", "current_principal", "hash_token", "identify", "new_token",
            "request_actor", "request_jurisdiction"]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -74,6 +74,12 @@ def authorize() -> None:
 def current_principal() -> Principal | None:
     """The principal authorised for the current request (None on a public endpoint)."""
     return g.get("principal")
+
+
+def acting_person() -> str | None:
+    """The account name of the person making the current request; None for a token or a public endpoint."""
+    principal = g.get("principal")
+    return principal.name if principal is not None and principal.kind == "account" else None
 
 
 def request_jurisdiction() -> Jurisdiction:

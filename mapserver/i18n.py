@@ -40,6 +40,7 @@ _ZH = {
     "trend_hot": "近{periods}{unit}中 {hot} {unit}为热点", "trend_last": "最近一{unit}事件 {count}",
     "route_size": "全程 {km} 公里 · 约 {min} 分钟",
     "unauthorized_title": "需要授权", "unauthorized_body": "此大屏需要查看令牌。请用管理员发放的链接打开：/?token=…",
+    "whole_area": "全区", "change_password": "修改密码", "admin_accounts": "账号管理", "logout": "退出",
 }
 
 _EN = {
@@ -73,6 +74,7 @@ _EN = {
     "route_size": "{km} km · about {min} min",
     "unauthorized_title": "Authorisation needed",
     "unauthorized_body": "This screen needs a viewer token. Open the link an administrator gave you: /?token=…",
+    "whole_area": "whole district", "change_password": "Password", "admin_accounts": "Accounts", "logout": "Log out",
 }
 
 _ENUMS = {
@@ -187,4 +189,81 @@ _LOGIN = {
 def login_word(lang: str, key: str, **figures: object) -> str:
     """One label of the login pages, with its ``{figures}`` filled in."""
     text = _LOGIN["zh" if lang == "zh" else "en"][key]
+    return text.format(**figures) if figures else text
+
+
+_ADMIN = {
+    "zh": {
+        "title": "账号管理", "people": "人员", "tokens": "访问令牌", "you": "本人",
+        "name": "用户名", "display_name": "显示名称", "role": "角色", "jurisdiction": "辖区",
+        "status": "状态", "created": "创建时间", "password_changed": "密码修改时间", "actions": "操作",
+        "enabled": "启用", "disabled": "已停用", "whole": "全区", "none": "暂无",
+        "scope_whole": "您管理全区的人员和令牌。", "scope_grid": "您管理 {grid} 及其下级网格的人员和令牌。",
+        "add_person": "添加人员", "grid": "辖区网格编码", "grid_hint": "街道、社区或小区网格编码；留空表示全区。",
+        "initial_password": "初始密码", "add": "添加",
+        "change": "修改", "set_role": "保存角色", "set_grid": "保存辖区", "set_display_name": "保存名称",
+        "disable": "停用", "enable": "启用", "new_password": "新密码", "reset_password": "重置密码",
+        "token_name": "令牌名称", "create_token": "发放令牌", "create": "发放", "revoke": "吊销",
+        "token_once": "令牌 {name} 已发放。请立即复制，此后不再显示：",
+        "done_created": "已添加 {name}。", "done_changed": "已保存 {name} 的修改。",
+        "done_disabled": "已停用 {name}，其登录已全部退出。", "done_enabled": "已启用 {name}。",
+        "done_password": "已重置 {name} 的密码，其登录已全部退出。", "done_revoked": "已吊销令牌 {name}。",
+        "err_name": "用户名须为 1–64 个字符，不含空格或控制字符。",
+        "err_name_taken": "用户名“{name}”已存在（停用的用户名仍被占用）。",
+        "err_role": "请选择一个角色。",
+        "err_grid_unknown": "没有编码为“{grid}”的街道、社区或小区网格。",
+        "err_grid_outside": "超出您的辖区：只能指定 {reach} 或其下级网格。",
+        "err_display_name": "显示名称最多 100 个字符，不含换行或控制字符。",
+        "err_self_disable": "不能停用自己的账号（请由其他管理员或在服务器上用命令行操作）。",
+        "err_self_role": "不能取消自己的系统管理角色（请由其他管理员或在服务器上用命令行操作）。",
+        "err_self_grid": "不能缩小自己的辖区（请由其他管理员或在服务器上用命令行操作）。",
+        "err_not_found": "没有名为“{name}”的人员。",
+        "err_token_name": "令牌名称须为 1–100 个字符，不含控制字符。",
+        "err_token_taken": "令牌名称“{name}”已存在（已吊销的名称仍被占用）。",
+        "err_token_not_found": "没有名为“{name}”的有效令牌。",
+        "err_password": "请输入密码。",
+    },
+    "en": {
+        "title": "Accounts", "people": "People", "tokens": "Tokens", "you": "you",
+        "name": "Name", "display_name": "Display name", "role": "Role", "jurisdiction": "Jurisdiction",
+        "status": "Status", "created": "Created", "password_changed": "Password changed", "actions": "Actions",
+        "enabled": "enabled", "disabled": "disabled", "whole": "whole district", "none": "none yet",
+        "scope_whole": "You administer the people and tokens of the whole district.",
+        "scope_grid": "You administer the people and tokens of {grid} and the grids inside it.",
+        "add_person": "Add a person", "grid": "Jurisdiction grid code",
+        "grid_hint": "A street, community or compound grid code; empty for the whole district.",
+        "initial_password": "Initial password", "add": "Add",
+        "change": "Change", "set_role": "Set role", "set_grid": "Set jurisdiction", "set_display_name": "Set name",
+        "disable": "Disable", "enable": "Enable", "new_password": "New password", "reset_password": "Reset password",
+        "token_name": "Token name", "create_token": "Create a token", "create": "Create", "revoke": "Revoke",
+        "token_once": "Token {name} is created. Copy it now; it is not shown again:",
+        "done_created": "{name} is added.", "done_changed": "{name} is changed.",
+        "done_disabled": "{name} is disabled; their logins have ended.", "done_enabled": "{name} is enabled.",
+        "done_password": "{name}'s password is reset; their logins have ended.",
+        "done_revoked": "Token {name} is revoked.",
+        "err_name": "A name is 1–64 characters, without spaces or control characters.",
+        "err_name_taken": "The name “{name}” is taken (disabled names stay taken).",
+        "err_role": "Choose a role.",
+        "err_grid_unknown": "No street, community or compound grid has the code “{grid}”.",
+        "err_grid_outside": "Outside your jurisdiction: you may give {reach} or a grid inside it only.",
+        "err_display_name": "A display name is at most 100 characters, without line breaks or control characters.",
+        "err_self_disable": "You cannot disable your own account (another administrator, or the command line on "
+                            "the server, may).",
+        "err_self_role": "You cannot take away your own admin role (another administrator, or the command line on "
+                         "the server, may).",
+        "err_self_grid": "You cannot narrow your own jurisdiction (another administrator, or the command line on "
+                         "the server, may).",
+        "err_not_found": "No person is named “{name}”.",
+        "err_token_name": "A token name is 1–100 characters, without control characters.",
+        "err_token_taken": "The token name “{name}” is taken (revoked names stay taken).",
+        "err_token_not_found": "No live token is named “{name}”.",
+        "err_password": "Enter a password.",
+    },
+}
+"""Labels of the accounts page (:mod:`mapserver.admin_pages`)."""
+
+
+def admin_word(lang: str, key: str, **figures: object) -> str:
+    """One label of the accounts page, with its ``{figures}`` filled in."""
+    text = _ADMIN["zh" if lang == "zh" else "en"][key]
     return text.format(**figures) if figures else text

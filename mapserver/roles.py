@@ -39,6 +39,11 @@ ROLE_LABELS: Mapping[str, tuple[str, str]] = {
 """Each role's name on screen, (zh-CN, English)."""
 
 
+def role_label(role: str, lang: str) -> str:
+    """A role's name on screen in ``lang`` ("zh" or "en"); the role itself when it is not one."""
+    return ROLE_LABELS.get(role, (role, role))[0 if lang == "zh" else 1]
+
+
 def _roles(*names: str) -> frozenset[str]:
     unknown = set(names) - set(ROLES)
     if unknown:
@@ -136,6 +141,13 @@ ROUTES: Mapping[str, Mapping[str, frozenset[str]]] = {
     "accounts.get_account": {"GET": ADMIN},
     "accounts.update_account": {"PATCH": ADMIN},
     "accounts.set_password": {"PUT": ADMIN},
+    # the accounts page (forms posted by a person logged in)
+    "admin.accounts": {"GET": ADMIN},
+    "admin.create_account": {"POST": ADMIN},
+    "admin.change_account": {"POST": ADMIN},
+    "admin.reset_password": {"POST": ADMIN},
+    "admin.create_token": {"POST": ADMIN},
+    "admin.revoke_token": {"POST": ADMIN},
     # logging in
     "login.login_form": {"GET": PUBLIC},
     "login.login": {"POST": PUBLIC},

@@ -9,6 +9,7 @@ def register_blueprints(app: Flask) -> None:
     """Attach every blueprint of the API to ``app``."""
     from mapserver.api import (
         accounts,
+        admin,
         analysis,
         audit,
         cameras,
@@ -28,5 +29,5 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (health, tokens, incidents, cameras, lookup, grids, layers, screen, ogc, analysis, export, openapi,
-                   audit, reports, patrols, accounts, login):
+                   audit, reports, patrols, accounts, login, admin):
         app.register_blueprint(module.bp)

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, request
 
 from mapserver import account_admin
 from mapserver.app_state import state, store
-from mapserver.auth import request_actor, request_jurisdiction
+from mapserver.auth import acting_person, request_actor, request_jurisdiction
 from mapserver.errors import Problem
 from mapserver.parsing import json_object, parse_json, reject_unknown
 from mapserver.store.accounts import Account
@@ -79,7 +79,8 @@ def get_account(name: str) -> dict:
 def update_account(name: str) -> dict:
     body = _body(CHANGE_FIELDS)
     change = {"grid_code" if field == "grid" else field: value for field, value in body.items()}
-    account = account_admin.update(store(), name, actor=request_actor(), reach=request_jurisdiction(), **change)
+    account = account_admin.update(store(), name, actor=request_actor(), reach=request_jurisdiction(),
+                                   by=acting_person(), **change)
     return account_json(account)
 
 

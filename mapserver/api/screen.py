@@ -23,10 +23,11 @@ from mapserver.api.problems import problem_response
 from mapserver.app_state import derived, state, store
 from mapserver.auth import hash_token, request_jurisdiction
 from mapserver.errors import Problem
-from mapserver.i18n import parse_lang
+from mapserver.i18n import parse_lang, word
 from mapserver.login_pages import login_redirect
 from mapserver.maplayers.spec import LayerQuery
 from mapserver.parsing import parse_bbox, reject_unknown
+from mapserver.roles import ROUTES, role_label
 from mapserver.screen.access import (
     accepts_query_token,
     hand_off,
@@ -41,10 +42,10 @@ from mapserver.screen.gridcard import grid_card
 from mapserver.screen.locate import locate
 from mapserver.screen.measures import SOURCES as MEASURE_SOURCES
 from mapserver.screen.measures import measures
-from mapserver.screen.page import PageArea, PageContext, render_page
+from mapserver.screen.page import PageArea, PageContext, PagePerson, render_page
 from mapserver.screen.screen_state import init_screen, screen_state
 from mapserver.screen.window import parse_window, window_start
-from mapserver.sessions import SESSION_COOKIE
+from mapserver.sessions import SESSION_COOKIE, current_session
 from mapserver.store import Store
 
 bp = Blueprint("screen", __name__)
@@ -91,13 +92,34 @@ def page() -> Response:
         return _take_token(request.args["token"], lang=lang, window=window)
     nonce = new_nonce()
     current = store()
+    area = _page_area(current)
     ctx = PageContext(lang=lang, window=window, nonce=nonce, root=request.script_root, words=screen_state().words(lang),
-                      static_url=lambda path: url_for("static", filename=path), area=_page_area(current))
+                      static_url=lambda path: url_for("static", filename=path), area=area,
+                      person=_page_person(lang, area))
     layers = [layer for layer in screen_state().layers if layer.available(current)]
     html = render_page(settings, layers, ctx, tiles=screen_state().tiles)
     resp = no_store(Response(html, mimetype="text/html"))
     resp.headers["Content-Security-Policy"] = page_policy(nonce, tile_origins=_tile_origins())
+    # This page's URL never holds a token (that is the hand-off page's), and with no-referrer a browser would post
+    # its logout form with "Origin: null", which the origin check refuses.
+    resp.headers["Referrer-Policy"] = "same-origin"
     return resp
+
+
+def _page_person(lang: str, area: PageArea | None) -> PagePerson | None:
+    """Who is logged in, for the title bar; None for a wall's token (it has nobody to show, nor a session)."""
+    session = current_session()
+    if session is None:
+        return None
+    account = session.account
+    query = {"lang": "en"} if lang == "en" else {}
+    return PagePerson(
+        name=account.display_name or account.name, role=role_label(account.role, lang),
+        area=area.name if area is not None else (request_jurisdiction().name or word(lang, "whole_area")),
+        csrf_token=session.csrf_token, logout=url_for("login.logout", **query),
+        password=url_for("login.password_form", **query),
+        admin=url_for("admin.accounts", **query) if account.role in ROUTES["admin.accounts"]["GET"] else None,
+        login=url_for("login.login_form"))
 
 
 def _page_area(current: Store) -> PageArea | None:

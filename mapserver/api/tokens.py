@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from mapserver import account_admin, audit
+from mapserver import account_admin
 from mapserver.app_state import store
 from mapserver.auth import hash_token, new_token, request_actor, request_jurisdiction
 from mapserver.errors import Problem
@@ -17,9 +17,8 @@ bp = Blueprint("tokens", __name__, url_prefix="/api/tokens")
 @bp.get("")
 def list_tokens() -> dict:
     reject_unknown(request.args, ())
-    codes = account_admin.reach_codes(store(), request_jurisdiction())
     return {"tokens": [{"name": t.name, "role": t.role, "grid": t.grid_code, "created_at": t.created_at.isoformat()}
-                       for t in store().tokens.live(grid_codes=codes)]}
+                       for t in account_admin.live_tokens(store(), request_jurisdiction())]}
 
 
 @bp.post("")
@@ -31,20 +30,14 @@ def create_token() -> tuple[dict, int]:
             raise Problem(400, f"'{field}' must be a string", param=field)
     if grid is not None and not isinstance(grid, str):
         raise Problem(400, "'grid' must be a grid code or null", param="grid")
-    account_admin.grant(store(), request_jurisdiction(), grid)
     token = new_token()
-    with store().transaction():
-        record = store().tokens.add(name=name, role=role, token_hash=hash_token(token), grid_code=grid)
-        audit.record(store(), actor=request_actor(), action="token.create", target=record.name,
-                     detail={"role": record.role, "grid": record.grid_code})
+    record = account_admin.create_token(store(), name=name, role=role, grid_code=grid, token_hash=hash_token(token),
+                                        actor=request_actor(), reach=request_jurisdiction())
     return {"name": record.name, "role": record.role, "grid": record.grid_code, "token": token,
             "created_at": record.created_at.isoformat()}, 201
 
 
 @bp.delete("/<name>")
 def revoke_token(name: str) -> Response:
-    with store().transaction():
-        if not store().tokens.revoke(name=name, grid_codes=account_admin.reach_codes(store(), request_jurisdiction())):
-            raise Problem(404, f"no live token named '{name}'", param="name")
-        audit.record(store(), actor=request_actor(), action="token.revoke", target=name, detail={})
+    account_admin.revoke_token(store(), name, actor=request_actor(), reach=request_jurisdiction())
     return Response(status=204)

@@ -45,6 +45,22 @@ class PageArea:
 
 
 @dataclass(frozen=True)
+class PagePerson:
+    """The person logged in, for the title bar: their name and role as shown, their jurisdiction's name, the
+    session's CSRF token for the logout form, and where to change the password, administer accounts (None
+    without the right), log out and log in again (once the session ends)."""
+
+    name: str
+    role: str
+    area: str
+    csrf_token: str
+    logout: str
+    password: str
+    admin: str | None
+    login: str
+
+
+@dataclass(frozen=True)
 class PageContext:
     """What one request decides: language, window, CSP nonce, and how to spell local URLs."""
 
@@ -55,6 +71,7 @@ class PageContext:
     root: str  # the app's URL prefix ('' at the site root)
     words: dict[str, Any]  # every label in ``lang`` (mapserver.i18n.words, categories from config)
     area: PageArea | None = None  # the asker's jurisdiction; None for the whole store (the configured view)
+    person: PagePerson | None = None  # a person logged in (None for a wall's token)
 
 
 def script_json(value: Any) -> str:
@@ -145,7 +162,16 @@ def _client_config(settings: MapSettings, fmap: folium.Map, specs: list[dict[str
                    ctx: PageContext) -> dict[str, Any]:
     return {"map": fmap.get_name(), "root": ctx.root, "lang": ctx.lang, "window": ctx.window,
             "refresh_s": settings.refresh_s, "timezone": settings.timezone, "layers": specs, "words": ctx.words,
-            "jurisdiction": _area_config(ctx.area)}
+            "jurisdiction": _area_config(ctx.area), "person": _person_config(ctx.person)}
+
+
+def _person_config(person: PagePerson | None) -> dict[str, Any] | None:
+    """The person for main.js (written as text there: a display name is data)."""
+    if person is None:
+        return None
+    return {"name": person.name, "role": person.role, "area": person.area, "csrf_token": person.csrf_token,
+            "links": {"logout": person.logout, "password": person.password, "admin": person.admin,
+                      "login": person.login}}
 
 
 def render_page(settings: MapSettings, layers: list[ScreenLayer], ctx: PageContext,

@@ -18,7 +18,10 @@ const clockFormat = new Intl.DateTimeFormat(locale, { timeZone: cfg.timezone, da
 const time = (iso) => (iso ? timeFormat.format(new Date(iso)) : '');
 
 const state = { window: cfg.window, words: cfg.words, lang: cfg.lang, time, authLost: false, generation: 0 };
-const api = new Api(cfg.root, () => { state.authLost = true; });
+const api = new Api(cfg.root, () => {
+  state.authLost = true;
+  if (cfg.person) toLogin(); // a person's session ended: log in again, then come back here
+});
 const frame = buildFrame(cfg, { onWindow: switchWindow, onGrid: (code) => details.grid(code, null) });
 const details = new Details(api, map, state);
 new Search(api, map, details, cfg.words, frame.search); // eslint-disable-line no-new
@@ -72,6 +75,13 @@ async function refreshMeasures() {
 function notices() {
   return layers.filter((l) => l.shown && l.shown.numberMatched > l.shown.numberReturned).map((l) => fmt(
     cfg.words.truncated, { layer: l.spec.title, shown: l.shown.numberReturned, total: l.shown.numberMatched }));
+}
+
+/** To the login page, which brings the browser back to this page (its window and language too) afterwards. */
+function toLogin() {
+  const query = new URLSearchParams({ next: window.location.pathname + window.location.search });
+  if (cfg.lang === 'en') query.set('lang', 'en');
+  window.location.assign(`${cfg.person.links.login}?${query}`);
 }
 
 let running = false;

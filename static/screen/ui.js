@@ -28,7 +28,8 @@ export function buildFrame(cfg, { onWindow, onGrid }) {
       ` · ${cfg.jurisdiction.name}`)
     : null;
   const bar = el('header', { className: 'ms-bar' }, el('h1', { className: 'ms-brand' }, w.brand, area),
-    el('nav', { className: 'ms-windows' }, buttons), search, el('div', { className: 'ms-live' }, status, clock));
+    el('nav', { className: 'ms-windows' }, buttons), search, el('div', { className: 'ms-live' }, status, clock),
+    cfg.person ? person(cfg.person, w) : null);
 
   const tiles = Object.fromEntries(['reports', 'open', 'overdue', 'closure_rate', 'on_time_rate',
     'camera_online_rate'].map((key) => [key, tile(key, w)]));
@@ -41,6 +42,20 @@ export function buildFrame(cfg, { onWindow, onGrid }) {
   const banner = el('div', { className: 'ms-banner', hidden: true });
   replace(root, bar, panel, banner);
   return { root, buttons, clock, status, search, tiles, levels, hottest, notices, banner, onGrid, words: w };
+}
+
+/** Who is logged in (a person, not a wall's token): name, role and jurisdiction as text, their links, and the
+ *  logout button (a form posting the session's CSRF token: a GET never logs out). */
+function person(who, w) {
+  const links = who.links;
+  const logout = el('form', { className: 'ms-logout', method: 'post', action: links.logout },
+    el('input', { type: 'hidden', name: 'csrf_token', value: who.csrf_token }),
+    el('button', { type: 'submit' }, w.logout));
+  return el('div', { className: 'ms-person' },
+    el('div', { className: 'ms-who' }, el('span', { className: 'ms-person-name' }, who.name),
+      el('span', { className: 'ms-person-role' }, `${who.role} · ${who.area}`)),
+    el('nav', { className: 'ms-person-links' }, el('a', { href: links.password }, w.change_password),
+      links.admin ? el('a', { href: links.admin, className: 'ms-admin-link' }, w.admin_accounts) : null, logout));
 }
 
 /** Colour keys for what is on the map: incident warnings, cameras, key places. */

@@ -265,9 +265,10 @@ def _account_routes(settings: Settings) -> list[Operation]:
         Operation("get", "/api/accounts/{name}", "One person", "accounts", (Answer(200, "the account", account),),
                   endpoint="accounts.get_account", params=(name,)),
         Operation("patch", "/api/accounts/{name}", "Change a person's role, jurisdiction, display name, or whether "
-                  "they may log in (a new role or grid, or disabling, ends their sessions)", "accounts",
-                  (Answer(200, "the account after the change", account),), endpoint="accounts.update_account",
-                  params=(name,), body={JSON: change}, problems=(422,)),
+                  "they may log in (a new role or grid, or disabling, ends their sessions; 409 for an administrator "
+                  "disabling themselves, taking away their own admin role or narrowing their own jurisdiction)",
+                  "accounts", (Answer(200, "the account after the change", account),),
+                  endpoint="accounts.update_account", params=(name,), body={JSON: change}, problems=(409, 422)),
         Operation("put", "/api/accounts/{name}/password", "Give a person a new password (ends their sessions)",
                   "accounts", (Answer(204, "the password is changed"),), endpoint="accounts.set_password",
                   params=(name,), body={JSON: _closed(("password",), password=password)}, problems=(422,)),
