@@ -267,3 +267,51 @@ def admin_word(lang: str, key: str, **figures: object) -> str:
     """One label of the accounts page, with its ``{figures}`` filled in."""
     text = _ADMIN["zh" if lang == "zh" else "en"][key]
     return text.format(**figures) if figures else text
+
+
+_DESK = {
+    "zh": {
+        "title": "工单台", "brand": "综治中心 · 指挥调度",
+        "tab_dispatch": "待派单", "tab_sign": "待签收", "tab_handling": "处置中", "tab_verify": "待核查",
+        "tab_overdue": "超期", "tab_whistled": "督办", "tab_closed_today": "今日办结",
+        "search": "搜索", "search_placeholder": "事件编号，或描述、地址中的文字（按 / 键）",
+        "any": "全部", "category": "类别", "severity": "等级", "warning": "预警", "grid": "网格编码",
+        "unit": "承办单位", "source": "来源", "since": "上报自", "until": "上报至", "clear": "清除筛选",
+        "id": "编号", "reported_at": "上报时间", "status": "状态", "what": "描述 / 地址", "due_at": "办结时限",
+        "closed_at": "办结时间", "dispatch_late": "派单超时", "none": "此栏暂无工单",
+        "page": "第 {page} / {pages} 页", "prev": "上一页", "next": "下一页",
+        "updated": "更新于", "offline": "连接中断，正在重试…", "to_screen": "一屏统揽", "other_lang": "English",
+        "keys": "数字键 1–7 切换栏目 · / 搜索 · j/k 上下 · Enter 打开", "whole": "全区",
+        "sources": {"grid_worker": "网格员上报", "public_app": "群众随手拍", "video_patrol": "视频巡查",
+                    "hotline": "12345热线", "department": "部门转办"},
+    },
+    "en": {
+        "title": "Work desk", "brand": "Command centre · Dispatch",
+        "tab_dispatch": "To dispatch", "tab_sign": "To accept", "tab_handling": "Being handled",
+        "tab_verify": "To verify", "tab_overdue": "Overdue", "tab_whistled": "Escalated",
+        "tab_closed_today": "Closed today",
+        "search": "Search", "search_placeholder": "Case id, or text of the description or address (press /)",
+        "any": "any", "category": "Category", "severity": "Severity", "warning": "Warning", "grid": "Grid code",
+        "unit": "Unit", "source": "Source", "since": "Reported from", "until": "Reported until",
+        "clear": "Clear filters",
+        "id": "Id", "reported_at": "Reported", "status": "Status", "what": "Description / address",
+        "due_at": "Due", "closed_at": "Closed", "dispatch_late": "dispatch late", "none": "No cases in this tab",
+        "page": "Page {page} of {pages}", "prev": "Previous", "next": "Next",
+        "updated": "Updated", "offline": "Connection lost, retrying…", "to_screen": "Overview wall",
+        "other_lang": "中文",
+        "keys": "Keys 1–7 switch tabs · / search · j/k move · Enter opens", "whole": "whole district",
+        "sources": {"grid_worker": "grid worker", "public_app": "public app", "video_patrol": "video patrol",
+                    "hotline": "12345 hotline", "department": "department"},
+    },
+}
+"""Labels of the work desk (:mod:`mapserver.desk_page`, ``static/desk/``)."""
+
+
+def desk_words(lang: str) -> dict[str, Any]:
+    """Every label of the work desk in ``lang``, with the enum labels of the wall (statuses, categories …)."""
+    return {**_DESK["zh" if lang == "zh" else "en"], "enums": _ENUMS["zh" if lang == "zh" else "en"]}
+
+
+def desk_word(lang: str, key: str) -> str:
+    """One plain label of the work desk."""
+    return _DESK["zh" if lang == "zh" else "en"][key]

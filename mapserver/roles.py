@@ -56,6 +56,8 @@ INTAKE = _roles("operator", "dispatcher", "field", "admin")
 """Who may report an incident."""
 LOOP = _roles("dispatcher", "field", "admin")
 """Who may take some transition of an incident (which one: :data:`INCIDENT_ACTIONS`)."""
+DESK = _roles("viewer", "operator", "dispatcher", "field", "admin")
+"""Who works cases at the work desk (a viewer reads it)."""
 PATROL_PLANNERS = _roles("liaison", "dispatcher", "admin")
 ADMIN = _roles("admin")
 DEVICES = _roles("operator", "dispatcher", "admin")
@@ -148,6 +150,9 @@ ROUTES: Mapping[str, Mapping[str, frozenset[str]]] = {
     "admin.reset_password": {"POST": ADMIN},
     "admin.create_token": {"POST": ADMIN},
     "admin.revoke_token": {"POST": ADMIN},
+    # the work desk
+    "desk.page": {"GET": DESK},
+    "desk.queue": {"GET": DESK},
     # logging in
     "login.login_form": {"GET": PUBLIC},
     "login.login": {"POST": PUBLIC},

@@ -13,6 +13,7 @@ def register_blueprints(app: Flask) -> None:
         analysis,
         audit,
         cameras,
+        desk,
         export,
         grids,
         health,
@@ -29,5 +30,5 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (health, tokens, incidents, cameras, lookup, grids, layers, screen, ogc, analysis, export, openapi,
-                   audit, reports, patrols, accounts, login, admin):
+                   audit, reports, patrols, accounts, login, admin, desk):
         app.register_blueprint(module.bp)

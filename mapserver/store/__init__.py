@@ -14,6 +14,7 @@ the project's SQL lives in this package. The whole public surface:
                     ``jurisdiction``, ``ancestors``, ``area``, ``descendants``
 ``store.incidents`` incidents (:mod:`~mapserver.store.incidents`): ``report``, ``add_columns``,
                     ``transition``, ``timeline``, ``query``, ``grid_rows``, ``set_grids``
+``store.desk``      the work desk's queue (:mod:`~mapserver.store.desk`): ``counts``, ``page``
 ``store.measures``  incident measures (:mod:`~mapserver.store.measures`): ``kpis``, ``cell_counts``,
                     ``cell_period_counts``, ``grid_counts``, ``grid_risk_counts``
 ``store.cameras``   camera liveness (:mod:`~mapserver.store.cameras`): ``query``, ``heartbeats``, ``all``
@@ -42,6 +43,7 @@ from mapserver.store.audit import AuditTrail
 from mapserver.store.cameras import Cameras
 from mapserver.store.common import LAYERS, TABLES
 from mapserver.store.database import Database, StoreUnavailable, mask_url
+from mapserver.store.desk import Desk
 from mapserver.store.grids import Grids
 from mapserver.store.incidents import Incidents
 from mapserver.store.layers import Layers
@@ -73,6 +75,7 @@ class Store:
         self.grids = Grids(database)
         self.incidents = Incidents(database)
         self.measures = IncidentMeasures(database)
+        self.desk = Desk(database)
         self.cameras = Cameras(database)
         self.tokens = Tokens(database)
         self.audit = AuditTrail(database)

@@ -49,7 +49,7 @@ LAYERS: tuple[str, ...] = tuple(KEYS)
 POINT_LAYERS = frozenset({"cameras", "addresses", "incidents"})
 
 # Orders a query may ask for besides the key ("-" for descending); the key always breaks ties.
-ORDERABLE: dict[str, tuple[str, ...]] = {"incidents": ("reported_at", "due_at"), "cameras": ("last_seen",)}
+ORDERABLE: dict[str, tuple[str, ...]] = {"incidents": ("reported_at", "due_at", "closed_at"), "cameras": ("last_seen",)}
 
 Condition = tuple[str, tuple[Any, ...]]
 """A SQL condition written by this package (never from a request) with ``?`` placeholders, and its values."""

@@ -14,6 +14,7 @@ from mapserver.api.audit import DEFAULT_LIMIT as AUDIT_DEFAULT_LIMIT
 from mapserver.api.audit import MAX_LIMIT as AUDIT_MAX_LIMIT
 from mapserver.api.audit import TEXT_LIMITS as AUDIT_TEXT_LIMITS
 from mapserver.api.cameras import MAX_BATCH
+from mapserver.api.desk import MAX_PAGE as DESK_MAX_PAGE
 from mapserver.api.export import MEDIA_TYPES
 from mapserver.api.incidents import MAX_KEY_CHARS
 from mapserver.api.layers import GENERIC_LAYERS, INTEGER_COLUMNS, MAX_LIMIT
@@ -22,6 +23,7 @@ from mapserver.api.openapi_doc.schemas import BBOX_PATTERN, enum, integer, numbe
 from mapserver.config import Settings
 from mapserver.incidents.deadlines import WARNINGS
 from mapserver.incidents.lifecycle import ACTIONS, STATUSES, WHISTLE_LEVELS
+from mapserver.incidents.queue import TAB_KEYS
 from mapserver.model import CAMERA_STATUSES, GRID_LEVELS, INCIDENT_SOURCES, RECORD_TYPES, SEVERITIES
 from mapserver.parsing import INT64_MAX
 from mapserver.screen.window import WINDOW_DAYS
@@ -190,6 +192,22 @@ def _trend_params(categories: Sequence[str], res: Param, geometry: Param) -> tup
             res, geometry)
 
 
+def _desk_routes(settings: Settings) -> list[Operation]:
+    cached = "304 when If-None-Match holds the current (weak) ETag"
+    return [
+        Operation("get", "/api/desk/queue", "The work desk's queue: every tab's count and one page of a tab", "desk",
+                  (Answer(200, "counts and one page", _object(("counts", "items", "page", "pages"))),
+                   Answer(304, cached)),
+                  endpoint="desk.queue",
+                  params=(Param("tab", enum(TAB_KEYS), description="which tab (default dispatch)"),
+                          Param("category", enum(tuple(settings.incidents.categories))), SEVERITY,
+                          Param("warning", enum(WARNINGS)), Param("grid", text(64)), Param("unit", text(100)),
+                          Param("source", enum(INCIDENT_SOURCES)), SINCE, UNTIL,
+                          Param("q", text(100), description="id prefix, or text in the description or address"),
+                          Param("page", integer(1, DESK_MAX_PAGE), description="page of 50 (default 1)"))),
+    ]
+
+
 def _analysis_routes(settings: Settings) -> list[Operation]:
     from mapserver.analysis.cells import MAX_RES, MIN_RES
 
@@ -321,7 +339,7 @@ def operations(settings: Settings, *, layer_keys: Sequence[str], with_analysis: 
 
     ops = [*_incident_routes(settings), *_camera_routes(), *_lookup_routes(), *_layer_routes(),
            *_screen_routes(layer_keys), *_admin_routes(), *_account_routes(settings), *_audit_routes(),
-           *_report_routes()]
+           *_report_routes(), *_desk_routes(settings)]
     ops += patrol_routes()
     if with_analysis:
         ops += _analysis_routes(settings)
