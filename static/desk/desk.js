@@ -167,6 +167,8 @@ function showTab(key) {
   state.page = 1;
   state.selected = 0;
   for (const tab of tabs) tab.setAttribute('aria-selected', String(tab.dataset.tab === key));
+  document.querySelector('#queue th:nth-child(9)').textContent = key === 'closed_today' ? words.closed_at
+    : words.due_at;
   poll();
 }
 
