@@ -71,6 +71,7 @@ WHOLE_COUNTS = {"dispatch": 3, "sign": 3, "handling": 4, "verify": 1, "overdue":
                 "closed_today": 1}
 A1_COUNTS = {"dispatch": 2, "sign": 3, "handling": 3, "verify": 1, "overdue": 1, "whistled": 1, "closed_today": 1}
 BY_TAB = {tab.key: tab for tab in TABS}
+EVERY_CASE = DeskFilter()
 
 
 @pytest.fixture
@@ -80,11 +81,11 @@ def desk(store):
     return store
 
 
-def counts(store, where=DeskFilter()):
+def counts(store, where=EVERY_CASE):
     return store.desk.counts(TABS, where, now=NOW, today=TODAY)
 
 
-def ids(store, tab, where=DeskFilter(), *, limit=50, offset=0):
+def ids(store, tab, where=EVERY_CASE, *, limit=50, offset=0):
     return [i.id[:8] for i in store.desk.page(BY_TAB[tab], where, now=NOW, today=TODAY, limit=limit,
                                               offset=offset)]
 
