@@ -64,15 +64,15 @@ def reopen(url: str, target: int) -> int:
     have = int(sql(url, "SELECT count(*) FROM incidents WHERE status <> 'closed'")[0][0])
     if have < target:
         statuses = "ARRAY[" + ", ".join(f"'{s}'" for s in OPEN_STATUSES) + "]"
-        sql(url, f"UPDATE incidents SET status = ({statuses})[1 + abs(hashtext(id)) % {len(OPEN_STATUSES)}], "
+        sql(url, f"UPDATE incidents SET status = ({statuses})[1 + abs(hashtext(id)) %% {len(OPEN_STATUSES)}], "
                  "closed_at = NULL, "
-                 "due_at = now() + (abs(hashtext(id || 'due')) % 6000 / 1000.0 - 1) * interval '1 day', "
-                 "escalation = CASE WHEN abs(hashtext(id || 'w')) % 100 < 3 THEN 'routine' END "
+                 "due_at = now() + (abs(hashtext(id || 'due')) %% 6000 / 1000.0 - 1) * interval '1 day', "
+                 "escalation = CASE WHEN abs(hashtext(id || 'w')) %% 100 < 3 THEN 'routine' END "
                  "WHERE id IN (SELECT id FROM incidents WHERE status = 'closed' ORDER BY reported_at DESC LIMIT %s)",
             (target - have,))
         sql(url, "UPDATE incidents SET warn_at = due_at - interval '6 hours' WHERE status <> 'closed'")
     sql(url, "VACUUM ANALYZE incidents")
-    return int(sql(url, "SELECT count(*) FROM incidents WHERE status <> 'closed'")[0][0])
+    return int(sql(url, "SELECT count(*) FROM incidents WHERE status <> 'closed'")[0][0])  # psycopg2: %% is %
 
 
 def people(store, url: str) -> dict[str, str]:
