@@ -319,13 +319,27 @@ def test_readyz_says_503_when_the_store_under_a_running_server_becomes_unreadabl
     store.close()
 
 
+def test_a_store_of_version_2_gains_the_index_of_closing_times_and_keeps_its_rows(url):
+    store = open_store(url)
+    try:
+        assert store.migrate(target=2) == 2
+        fill(store)
+        before = snapshot(url)
+        assert "incidents_closed_at" not in _indexes(url, "incidents")
+        assert store.migrate() == SCHEMA_VERSION == 3
+        assert "incidents_closed_at" in _indexes(url, "incidents")
+        assert snapshot(url) == before
+    finally:
+        store.close()
+
+
 def test_a_store_of_version_1_gains_accounts_and_keeps_its_tokens(url):
     store = open_store(url)
     try:
         assert store.migrate(target=1) == 1
         fill(store)
         before = snapshot(url)
-        assert store.migrate() == SCHEMA_VERSION == 2
+        assert store.migrate(target=2) == 2
         after = snapshot(url)
         assert set(after) == set(before) | {"accounts", "sessions", "login_failures", "patrol_plan_grids"}
         assert after["accounts"] == after["sessions"] == after["login_failures"] == after["patrol_plan_grids"] == []

@@ -325,7 +325,13 @@ CREATE INDEX patrol_plan_grids_grid ON patrol_plan_grids (grid_code);
 """
 """Schema version 2: accounts, sessions and login failures; tokens with the new roles and a jurisdiction."""
 
-MIGRATIONS: tuple[str, ...] = (BASELINE, ACCOUNTS)
+DESK = """
+-- Version 3: the work desk counts the cases closed today; without this index that is a scan of every closed one.
+CREATE INDEX incidents_closed_at ON incidents (closed_at) WHERE closed_at IS NOT NULL;
+"""
+"""Schema version 3: an index on when incidents were closed (the work desk's 今日办结)."""
+
+MIGRATIONS: tuple[str, ...] = (BASELINE, ACCOUNTS, DESK)
 """The schema's migrations in order; the n-th takes a file to version n."""
 
 
