@@ -56,6 +56,8 @@ INTAKE = _roles("operator", "dispatcher", "field", "admin")
 """Who may report an incident."""
 LOOP = _roles("dispatcher", "field", "admin")
 """Who may take some transition of an incident (which one: :data:`INCIDENT_ACTIONS`)."""
+DESK = _roles("operator", "dispatcher", "admin")
+"""Who works the hotline intake desk (12345 热线受理): resolve a caller's place, find and link repeats."""
 PATROL_PLANNERS = _roles("liaison", "dispatcher", "admin")
 ADMIN = _roles("admin")
 DEVICES = _roles("operator", "dispatcher", "admin")
@@ -110,6 +112,11 @@ ROUTES: Mapping[str, Mapping[str, frozenset[str]]] = {
     "incidents.transition": {"POST": LOOP},
     "incidents.kpis": {"GET": EVERYONE},
     "reports.weekly": {"GET": EVERYONE},
+    # the hotline intake desk
+    "intake.resolve": {"GET": DESK},
+    "intake.duplicates": {"GET": DESK},
+    "intake.link": {"POST": DESK},
+    "intake_desk.page": {"GET": DESK},
     # analysis
     "analysis.heat_cells": {"GET": EVERYONE},
     "analysis.hotspots": {"GET": EVERYONE},

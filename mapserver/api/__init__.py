@@ -17,6 +17,8 @@ def register_blueprints(app: Flask) -> None:
         grids,
         health,
         incidents,
+        intake,
+        intake_desk,
         layers,
         login,
         lookup,
@@ -29,5 +31,6 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (health, tokens, incidents, cameras, lookup, grids, layers, screen, ogc, analysis, export, openapi,
-                   audit, reports, patrols, accounts, login, admin):
+                   audit, reports, patrols, accounts, login, admin,
+                   intake, intake_desk):
         app.register_blueprint(module.bp)
