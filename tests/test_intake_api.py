@@ -92,7 +92,8 @@ def test_certain_needs_a_high_score_and_a_clear_lead():
     assert not rule.holds(of(95, 88)) and not rule.holds(of(89.9, 10)) and not rule.holds([])
 
 
-@pytest.mark.parametrize("q", ["文昌大道与七一路交叉口", "七一路和文昌大道路口", "文昌大道与七一路", "文昌大道 & 七一路"])
+@pytest.mark.parametrize("q", ["文昌大道与七一路交叉口", "七一路和文昌大道路口", "文昌大道与七一路",
+                               "文昌大道 & 七一路"])
 def test_a_crossing_of_two_roads(client, city, tokens, q):
     body = client.get("/api/intake/resolve", query_string={"q": q}, headers=tokens["operator"]).get_json()
     assert body["kind"] == "crossing" and body["certain"] is True
