@@ -230,3 +230,12 @@ def test_linking_refusals_write_nothing(client, city, cases, tokens):
     assert_problem(client.post(f"/api/incidents/{cases['near']}/links", json={}, headers=tokens["viewer"]), 403)
     assert city.incidents.link_count(cases["near"]) == 0
     assert city.audit.records(action="incident.link")[1] == 0
+
+
+# -- the page -----------------------------------------------------------------------------------------------
+
+
+def test_the_page_needs_a_person_and_sends_a_browser_to_log_in(client, city, tokens):
+    assert_problem(client.get("/desk/intake", headers=tokens["operator"]), 400)
+    resp = client.get("/desk/intake?lang=en", headers={"Accept": "text/html"})
+    assert resp.status_code == 303 and "/login?next=%2Fdesk%2Fintake" in resp.headers["Location"]
