@@ -176,6 +176,10 @@ class LookupSettings(_Section):
 
     max_snap_m: float = Field(50.0, ge=0, le=5000, description="snap a point outside every grid to one this near")
     min_address_score: float = Field(80.0, ge=0, le=100, description="best address match below this → 404")
+    certain_score: float = Field(90.0, ge=0, le=100, description="intake desk: a best address match this high …")
+    certain_margin: float = Field(8.0, ge=0, le=100, description="… and this far ahead of the second is certain")
+    crossing_max_gap_m: float = Field(30.0, ge=0, le=500,
+                                      description="two named roads this near count as crossing (metres)")
 
 
 class RiskSettings(_Section):

@@ -315,3 +315,62 @@ def desk_words(lang: str) -> dict[str, Any]:
 def desk_word(lang: str, key: str) -> str:
     """One plain label of the work desk."""
     return _DESK["zh" if lang == "zh" else "en"][key]
+
+
+_INTAKE = {
+    "zh": {
+        "title": "12345 热线受理", "brand": "综治中心 · 热线受理台",
+        "query_label": "地址、路口或坐标",
+        "query_placeholder": "如：七一路18号人和小区3栋，或 文昌大道与七一路交叉口，或 114.61,33.61",
+        "resolve": "查询", "crs": "坐标系",
+        "candidates": "候选地址（请选择）", "candidates_hint": "匹配不确定，请核实后选择一个（↑↓ 选择，回车确认）",
+        "score": "匹配度", "no_candidates": "未找到匹配的标准地址，请改写或在地图上点选",
+        "no_grid": "不在网格内",
+        "card": "网格信息", "chain": "所属层级", "staff": "网格力量", "no_staff": "暂无登记人员", "liaison": "社区民警",
+        "point": "坐标", "crossing": "路口", "gap": "两路最近相距 {gap} 米",
+        "new_case": "在此新建事件", "case_form": "新建事件", "category": "类别", "severity": "等级",
+        "description": "事件描述", "reporter": "来电号码（选填）", "address": "地址", "grid": "网格",
+        "save": "保存事件", "cancel": "取消",
+        "duplicates": "疑似重复件", "duplicates_hint": "{hours} 小时内、{radius} 米范围内同类未办结事件",
+        "no_duplicates": "未发现疑似重复件", "distance": "{m} 米", "link": "关联到此件（不新建）",
+        "link_note": "关联说明（选填）",
+        "saved": "已新建事件 {id}", "linked": "已关联到事件 {id}（共 {links} 次来电）",
+        "error": "出错：{detail}", "map_hint": "点击地图也可定位",
+        "to_screen": "返回大屏", "other_lang": "English", "logout": "退出",
+    },
+    "en": {
+        "title": "12345 Hotline intake", "brand": "Command centre · Hotline desk",
+        "query_label": "Address, crossing or coordinates",
+        "query_placeholder": "e.g. 七一路18号人和小区3栋, 文昌大道与七一路交叉口, or 114.61,33.61",
+        "resolve": "Find", "crs": "CRS",
+        "candidates": "Candidate addresses (choose one)",
+        "candidates_hint": "The match is not certain: check and choose one (↑↓ to move, Enter to choose)",
+        "score": "Score", "no_candidates": "No standard address matches; rephrase, or click the map",
+        "no_grid": "in no grid",
+        "card": "Grid", "chain": "Grid chain", "staff": "Grid staff", "no_staff": "No staff on record",
+        "liaison": "Police liaison",
+        "point": "Point", "crossing": "Crossing", "gap": "the roads come within {gap} m",
+        "new_case": "New case here", "case_form": "New case", "category": "Category", "severity": "Severity",
+        "description": "Description", "reporter": "Caller's phone (optional)", "address": "Address", "grid": "Grid",
+        "save": "Save case", "cancel": "Cancel",
+        "duplicates": "Possible duplicates",
+        "duplicates_hint": "open, same category, within {radius} m, last {hours} h",
+        "no_duplicates": "No possible duplicates", "distance": "{m} m", "link": "Link to this case (no new case)",
+        "link_note": "Note for the link (optional)",
+        "saved": "Case {id} created", "linked": "Linked to case {id} ({links} calls in all)",
+        "error": "Error: {detail}", "map_hint": "Click the map to place a point",
+        "to_screen": "Back to the wall", "other_lang": "中文", "logout": "Log out",
+    },
+}
+
+
+def intake_words(lang: str) -> dict[str, Any]:
+    """Every label of the intake desk in ``lang`` (the page's script fills the figures in), level names and enum
+    labels."""
+    return {**_INTAKE[lang], "levels": {str(k): v for k, v in LEVEL_NAMES[lang].items()}, "enums": _ENUMS[lang]}
+
+
+def intake_word(lang: str, key: str, **figures: object) -> str:
+    """One label of the intake desk in ``lang``, with ``figures`` filled in."""
+    text = _INTAKE[lang][key]
+    return text.format(**figures) if figures else text

@@ -58,6 +58,8 @@ LOOP = _roles("dispatcher", "field", "admin")
 """Who may take some transition of an incident (which one: :data:`INCIDENT_ACTIONS`)."""
 DESK = _roles("viewer", "operator", "dispatcher", "field", "admin")
 """Who works cases at the work desk (a viewer reads it)."""
+INTAKE_DESK = _roles("operator", "dispatcher", "admin")
+"""Who works the hotline intake desk (12345 热线受理): resolve a caller's place, find and link repeats."""
 PATROL_PLANNERS = _roles("liaison", "dispatcher", "admin")
 ADMIN = _roles("admin")
 DEVICES = _roles("operator", "dispatcher", "admin")
@@ -112,6 +114,11 @@ ROUTES: Mapping[str, Mapping[str, frozenset[str]]] = {
     "incidents.transition": {"POST": LOOP},
     "incidents.kpis": {"GET": EVERYONE},
     "reports.weekly": {"GET": EVERYONE},
+    # the hotline intake desk
+    "intake.resolve": {"GET": INTAKE_DESK},
+    "intake.duplicates": {"GET": INTAKE_DESK},
+    "intake.link": {"POST": INTAKE_DESK},
+    "intake_desk.page": {"GET": INTAKE_DESK},
     # analysis
     "analysis.heat_cells": {"GET": EVERYONE},
     "analysis.hotspots": {"GET": EVERYONE},

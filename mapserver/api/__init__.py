@@ -18,6 +18,8 @@ def register_blueprints(app: Flask) -> None:
         grids,
         health,
         incidents,
+        intake,
+        intake_desk,
         layers,
         login,
         lookup,
@@ -30,5 +32,5 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (health, tokens, incidents, cameras, lookup, grids, layers, screen, ogc, analysis, export, openapi,
-                   audit, reports, patrols, accounts, login, admin, desk):
+                   audit, reports, patrols, accounts, login, admin, desk, intake, intake_desk):
         app.register_blueprint(module.bp)

@@ -47,6 +47,7 @@ FILTERABLE: dict[str, tuple[str, ...]] = {
 
 LAYERS: tuple[str, ...] = tuple(KEYS)
 POINT_LAYERS = frozenset({"cameras", "addresses", "incidents"})
+SPHERE_RADIUS_M = 6370986.0  # PostGIS ST_DistanceSphere's radius, so both backends measure alike
 
 # Orders a query may ask for besides the key ("-" for descending); the key always breaks ties.
 ORDERABLE: dict[str, tuple[str, ...]] = {"incidents": ("reported_at", "due_at", "closed_at"), "cameras": ("last_seen",)}
@@ -173,3 +174,18 @@ def iter_chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     """Consecutive slices of at most ``size`` items."""
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+def sphere_distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance in metres between two WGS-84 points (degrees), on PostGIS's sphere."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * SPHERE_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def box_around(lon: float, lat: float, radius_m: float) -> BBox:
+    """(west, south, east, north) degrees holding every point within ``radius_m`` of (lon, lat); a little wide."""
+    dlat = math.degrees(radius_m / SPHERE_RADIUS_M) * 1.01
+    dlon = dlat / max(math.cos(math.radians(min(abs(lat) + dlat, 89.9))), 1e-6)
+    return lon - dlon, lat - dlat, lon + dlon, lat + dlat

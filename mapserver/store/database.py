@@ -190,6 +190,11 @@ class Database(ABC):
         (no row when there is no such grid)."""
 
     @abstractmethod
+    def near_condition(self, layer: str, lon: float, lat: float, radius_m: float) -> Condition:
+        """A condition for :meth:`select` and :meth:`count` of a point layer: the row's point lies within
+        ``radius_m`` metres (great circle) of (lon, lat) WGS-84; its spatial index finds the candidates by box."""
+
+    @abstractmethod
     def wkb_sql(self, column: str) -> str:
         """SQL reading a geometry column as WKB."""
 

@@ -18,7 +18,7 @@ import shapely
 from mapserver.errors import Problem
 from mapserver.jurisdiction import WHOLE, Jurisdiction
 from mapserver.model import Incident, IncidentEvent, check_record
-from mapserver.store.common import BBox, Condition, check_bbox, normalise, utc
+from mapserver.store.common import BBox, Condition, check_bbox, normalise, sphere_distance_m, utc
 from mapserver.store.database import Database
 from mapserver.store.incident_batch import IncidentBatch
 
@@ -26,6 +26,8 @@ TRANSITION_COLUMNS = ("unit", "dispatched_at", "closed_at", "escalation")
 EVENT_INSERT = ("INSERT INTO incident_events (incident_id, at, actor, action, from_status, to_status, note, unit) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 OPEN = "status <> 'closed'"
+LINK_ACTION = "link"
+"""The timeline action of a caller's report recorded as a repeat of the incident (no change of status)."""
 WARNING_SQL: dict[str, tuple[str, int]] = {
     # colour → (condition, how many times "now" appears in it)
     "purple": (f"{OPEN} AND escalation IS NOT NULL", 0),
@@ -197,6 +199,41 @@ class Incidents:
         records = self._db.select("incidents", bbox=box, where={}, limit=limit, offset=offset,
                                   conditions=conditions, order_by="-reported_at")
         return records, self._db.count("incidents", bbox=box, where={}, conditions=conditions)
+
+    def near(self, lon: float, lat: float, *, radius_m: float, category: str, since: datetime,
+             within: Jurisdiction = WHOLE, limit: int = 20) -> list[tuple[Incident, float]]:
+        """Open incidents of ``category`` reported since ``since`` (UTC) within ``radius_m`` metres of (lon, lat)
+        WGS-84 and inside ``within``, nearest first, with their distances in metres: the possible repeats of a
+        new report (重复件). The index finds them by box; the distance test is in the SQL."""
+        conditions = [*within_condition(within), (OPEN, ()), ("category = ?", (category,)),
+                      ("reported_at >= ?", (since,)), self._db.near_condition("incidents", lon, lat, radius_m)]
+        found = self._db.select("incidents", bbox=None, where={}, limit=None, offset=0, conditions=conditions)
+        measured = [(i, sphere_distance_m(i.geom.x, i.geom.y, lon, lat)) for i in found]
+        measured.sort(key=lambda pair: (pair[1], pair[0].id))
+        return measured[:limit]
+
+    def link(self, incident_id: str, *, actor: str, at: datetime, note: str,
+             within: Jurisdiction = WHOLE) -> tuple[Incident, int]:
+        """Record that a caller reported ``incident_id`` again (a "link" entry in its timeline, status unchanged);
+        return the incident and how many reports are linked to it now. 404 outside ``within`` as for no such
+        incident; 409 for a closed one (a new report of a closed case is a new case)."""
+        with self._db.transaction():
+            incident = self.get(incident_id, within=within)
+            if incident is None:
+                raise Problem(404, f"no incident with id '{incident_id}'", param="id")
+            if incident.status == "closed":
+                raise Problem(409, f"incident {incident_id} is closed: report the call as a new case", param="id")
+            self._db.execute(EVENT_INSERT, event_values(IncidentEvent(
+                incident_id=incident_id, at=at, actor=actor, action=LINK_ACTION, from_status=incident.status,
+                to_status=incident.status, note=note, unit=None)))
+            self._db.bump_version("incidents")
+            count = self.link_count(incident_id)
+        return incident, count
+
+    def link_count(self, incident_id: str) -> int:
+        """How many later reports were linked to the incident as repeats."""
+        return int(self._db.fetch("SELECT count(*) FROM incident_events WHERE incident_id = ? AND action = ?",
+                                  (incident_id, LINK_ACTION))[0][0])
 
     def grid_rows(self) -> tuple[list[str], np.ndarray, np.ndarray, list[tuple[str | None, ...]]]:
         """Every incident's id, longitude, latitude (WGS-84) and grid chain (grid_code, grid_l1 … grid_l4)."""

@@ -34,7 +34,7 @@ from shapely.geometry import Point
 
 from mapserver.errors import Problem
 from mapserver.model import RECORD_TYPES, field_names
-from mapserver.store.common import KEYS, BBox, Condition, iter_chunks, order_sql, record_from_row, utc
+from mapserver.store.common import KEYS, BBox, Condition, box_around, iter_chunks, order_sql, record_from_row, utc
 from mapserver.store.database import Database, StoreUnavailable, TokenMemo
 from mapserver.store.incident_batch import IncidentBatch
 from mapserver.store.postgis_bulk import CopyText, CountedBatches, binary_kinds, binary_pieces, copy_pieces, copy_value
@@ -581,6 +581,12 @@ class PostGISDatabase(Database):
         # The grid's polygon is read once for the statement (an InitPlan), and the layer's GiST index finds the
         # rows whose boxes meet it before the exact test.
         return "ST_Intersects(geom, (SELECT a.geom FROM grids a WHERE a.code = ?))", (code,)
+
+    def near_condition(self, layer: str, lon: float, lat: float, radius_m: float) -> Condition:
+        # The box finds candidates by the GiST index; the sphere distance is exact (both as SQLite measures).
+        return ("geom && ST_MakeEnvelope(?, ?, ?, ?, 4326) "
+                "AND ST_DistanceSphere(geom, ST_SetSRID(ST_MakePoint(?, ?), 4326)) <= ?",
+                (*box_around(lon, lat, radius_m), lon, lat, radius_m))
 
     def wkb_sql(self, column: str) -> str:
         return f"ST_AsBinary({column})"

@@ -25,7 +25,18 @@ from shapely.geometry.base import BaseGeometry
 
 from mapserver.errors import Problem
 from mapserver.model import RECORD_TYPES, field_names
-from mapserver.store.common import KEYS, POINT_LAYERS, BBox, Condition, order_sql, record_from_row, record_to_row, utc
+from mapserver.store.common import (
+    KEYS,
+    POINT_LAYERS,
+    BBox,
+    Condition,
+    box_around,
+    order_sql,
+    record_from_row,
+    record_to_row,
+    sphere_distance_m,
+    utc,
+)
 from mapserver.store.database import Database, KeepNothing, StoreUnavailable, TokenMemo
 from mapserver.store.incident_batch import NAT, TIME_FIELDS, IncidentBatch, json_column
 from mapserver.store.incident_summary import bucket_of_seconds_sql
@@ -79,6 +90,16 @@ class GeometryTest:
 
 
 INTERSECTS_FUNCTION = "mapserver_intersects"
+DISTANCE_FUNCTION = "mapserver_distance_m"
+
+
+def point_distance_m(geom: bytes | None, lon: float, lat: float) -> float | None:
+    """``mapserver_distance_m(geom, lon, lat)``: metres on PostGIS's sphere from a WKB point to (lon, lat), as
+    ``ST_DistanceSphere``; NULL for a NULL geometry."""
+    if geom is None:
+        return None
+    point = shapely.from_wkb(geom)
+    return sphere_distance_m(point.x, point.y, lon, lat)
 
 
 class SQLiteDatabase(Database):
@@ -113,6 +134,7 @@ class SQLiteDatabase(Database):
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.create_function(INTERSECTS_FUNCTION, 2, GeometryTest(), deterministic=True)
+            conn.create_function(DISTANCE_FUNCTION, 3, point_distance_m, deterministic=True)
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot open {self.url}: {exc}") from None
         self._local.conn, self._local.pid, self._local.depth = conn, os.getpid(), 0
@@ -314,6 +336,14 @@ class SQLiteDatabase(Database):
                 f"JOIN {layer}_rtree r ON r.maxx >= gr.minx AND r.minx <= gr.maxx AND r.maxy >= gr.miny "
                 f"AND r.miny <= gr.maxy WHERE g.code = ?) "
                 f"AND {INTERSECTS_FUNCTION}(t.geom, (SELECT a.geom FROM grids a WHERE a.code = ?))", (code, code))
+
+    def near_condition(self, layer: str, lon: float, lat: float, radius_m: float) -> Condition:
+        # Candidates by the R*Tree (an index lookup), then the exact sphere distance on those. Statements here name
+        # the layer's table t.
+        west, south, east, north = box_around(lon, lat, radius_m)
+        return (f"t.rowid IN (SELECT id FROM {layer}_rtree WHERE maxx >= ? AND minx <= ? AND maxy >= ? "
+                f"AND miny <= ?) AND {DISTANCE_FUNCTION}(t.geom, ?, ?) <= ?",
+                (west, east, south, north, lon, lat, radius_m))
 
     def wkb_sql(self, column: str) -> str:
         return column

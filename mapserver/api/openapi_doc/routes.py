@@ -137,6 +137,31 @@ def _lookup_routes() -> list[Operation]:
     ]
 
 
+def _intake_routes(settings: Settings) -> list[Operation]:
+    categories = tuple(settings.incidents.categories)
+    resolved = _object(("kind", "certain", "candidates"), kind=enum(("point", "crossing", "address")),
+                       certain={"type": "boolean"}, candidates={"type": "array", "items": {"type": "object"}},
+                       card=ref("Lookup"))
+    link = {"type": "object", "properties": {"note": text(500), "phone": text(24)}, "additionalProperties": False}
+    return [
+        Operation("get", "/api/intake/resolve", "Hotline desk: 'lon,lat', a road crossing or address candidates",
+                  "intake", (Answer(200, "the point and its grid card, or the candidates", resolved),),
+                  endpoint="intake.resolve", params=(Param("q", text(200, minLength=1), required=True), CRS),
+                  problems=(404, 422)),
+        Operation("get", "/api/intake/duplicates", "Open incidents of a category near a point, recent (重复件)",
+                  "intake", (Answer(200, "nearest first, with distance_m", COLLECTION),),
+                  endpoint="intake.duplicates",
+                  params=(Param("lon", number(-180, 180), required=True), Param("lat", number(-90, 90), required=True),
+                          Param("category", enum(categories), required=True), CRS,
+                          Param("hours", integer(1, 720)), Param("radius_m", integer(1, 5000)))),
+        Operation("post", "/api/incidents/{incident_id}/links", "Record a caller's report as a repeat of an incident",
+                  "intake", (Answer(201, "linked", _object(("id", "links"), id=text(), status=text(),
+                                                           links=integer(1)), {"Location": text()}),),
+                  endpoint="intake.link", params=(Param("incident_id", text(64, minLength=1), where="path"),),
+                  body={JSON: link}, problems=(404, 409, 413)),
+    ]
+
+
 def _layer_params(layer: str) -> tuple[Param, ...]:
     filters = tuple(Param(name, integer(1, 4) if (layer, name) in INTEGER_COLUMNS else text(64))
                     for name in FILTERABLE[layer])
@@ -337,7 +362,8 @@ def operations(settings: Settings, *, layer_keys: Sequence[str], with_analysis: 
     """Every described operation; analysis routes only when the server has them."""
     from mapserver.api.openapi_doc.patrol_routes import patrol_routes
 
-    ops = [*_incident_routes(settings), *_camera_routes(), *_lookup_routes(), *_layer_routes(),
+    ops = [*_incident_routes(settings), *_camera_routes(), *_lookup_routes(), *_intake_routes(settings),
+           *_layer_routes(),
            *_screen_routes(layer_keys), *_admin_routes(), *_account_routes(settings), *_audit_routes(),
            *_report_routes(), *_desk_routes(settings)]
     ops += patrol_routes()
