@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from mapserver.app_state import store
 from mapserver.errors import Problem
-from mapserver.jurisdiction import WHOLE, Jurisdiction
+from mapserver.jurisdiction import JURISDICTION_LEVELS, WHOLE, Jurisdiction
 
 TOKEN_PREFIX = "msk_"  # noqa: S105 - a prefix that makes leaked tokens easy to spot, not a secret
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="mapserver"'}
@@ -46,6 +46,17 @@ def token_principal(token: str) -> Principal:
     if found is None:
         raise Problem(401, "the token is not known or was revoked", headers=CHALLENGE)
     return Principal(name=found.name, role=found.role, kind="token", jurisdiction=jurisdiction_of(found.grid_code))
+
+
+def jurisdiction_read(grid_code: str | None, level: int | None, name: str | None) -> Jurisdiction:
+    """The jurisdiction of a principal bound to ``grid_code``, from the grid's level and name already read with
+    the principal (level None: the grid is gone); 403 as :func:`jurisdiction_of` when it is no longer usable."""
+    if grid_code is None:
+        return WHOLE
+    if level not in JURISDICTION_LEVELS:
+        raise Problem(403, f"the jurisdiction '{grid_code}' is no longer a grid of this store; ask an administrator "
+                           "to bind you to another")
+    return Jurisdiction(code=grid_code, level=level, name=name)
 
 
 def jurisdiction_of(grid_code: str | None) -> Jurisdiction:

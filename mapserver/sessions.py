@@ -24,7 +24,7 @@ from flask import Response, g, request
 
 from mapserver.app_state import state, store
 from mapserver.errors import Problem
-from mapserver.principals import Principal, hash_token, jurisdiction_of
+from mapserver.principals import Principal, hash_token, jurisdiction_read
 from mapserver.store.sessions import Session
 
 SESSION_COOKIE = "mapserver_session"
@@ -71,7 +71,8 @@ def session_principal(method: str) -> Principal | None:
     g.session = found
     account = found.account
     return Principal(name=account.name, role=account.role, kind="account",
-                     jurisdiction=jurisdiction_of(account.grid_code), display_name=account.display_name)
+                     jurisdiction=jurisdiction_read(account.grid_code, found.grid_level, found.grid_name),
+                     display_name=account.display_name)
 
 
 def check_csrf(session: Session) -> None:

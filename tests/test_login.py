@@ -517,3 +517,16 @@ def test_a_wall_token_cookie_still_works_beside_the_login(client, store):
 
     client.set_cookie(TOKEN_COOKIE, make_token(store, "viewer"))
     assert client.get("/", headers=BROWSER).status_code == 200
+
+
+def test_a_session_acts_in_its_grid_and_is_refused_once_the_grid_is_gone(client, store):
+    from tests import samples
+
+    store.layers.add("grids", [samples.STREET, samples.COMMUNITY])
+    add_person(store, "li.na", role="viewer", grid_code=samples.COMMUNITY.code)
+    assert form_login(client, name="li.na").status_code == 303
+    grids = client.get("/api/grids").get_json()["features"]
+    assert [g["id"] for g in grids] == [samples.COMMUNITY.code]  # the street above it is outside
+    store.layers.delete("grids", keys=[samples.COMMUNITY.code])
+    refused = client.get("/api/grids")
+    assert refused.status_code == 403 and samples.COMMUNITY.code in refused.get_json()["detail"]

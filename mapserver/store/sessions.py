@@ -1,9 +1,9 @@
 """Browser sessions and failed logins. Times are UTC; durations seconds.
 
 A session is kept by the SHA-256 of its cookie's value (the value itself is never stored), beside the
-synchronizer token its forms carry against cross-site requests. A session is read joined with its account,
-so a disabled person's session is never found, and a role or grid changed since login is the one that counts
-(those changes also delete the sessions: :mod:`mapserver.store.accounts`).
+synchronizer token its forms carry against cross-site requests. A session is read joined with its account
+(and the account's grid), so a disabled person's session is never found, and a role or grid changed since login
+is the one that counts (those changes also delete the sessions: :mod:`mapserver.store.accounts`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from mapserver.store.accounts import ACCOUNT_COLUMNS, Account, account_from_row
 from mapserver.store.common import utc
 from mapserver.store.database import Database
 
-_SESSION_COLUMNS = ("s.csrf_token, s.created_at, s.seen_at, "
+_SESSION_COLUMNS = ("s.csrf_token, s.created_at, s.seen_at, g.level, g.name, "
                     + ", ".join(f"a.{c.strip()}" for c in ACCOUNT_COLUMNS.split(",")))
 
 
@@ -28,6 +28,9 @@ class Session:
     csrf_token: str
     created_at: datetime
     seen_at: datetime
+    grid_level: int | None = None
+    """The level of the account's jurisdiction grid, read with the session (None: no grid, or no longer one)."""
+    grid_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,9 @@ class Sessions:
     def find(self, id_hash: str, *, now: datetime, idle_s: float, absolute_s: float) -> Session | None:
         """The live session with this hash, of an enabled account, used within ``idle_s`` and begun within
         ``absolute_s`` of ``now``; None otherwise (an expired one is deleted on the way)."""
+        # The jurisdiction's grid comes in the same round trip: every request of a logged-in person asks this.
         rows = self._db.read(f"SELECT {_SESSION_COLUMNS} FROM sessions s JOIN accounts a ON a.name = s.account "  # noqa: S608
+                             "LEFT JOIN grids g ON g.code = a.grid_code AND g.kind = 'base' "
                              "WHERE s.id_hash = ? AND a.disabled_at IS NULL", (id_hash,))
         if not rows:
             return None
@@ -64,8 +69,8 @@ class Sessions:
         if now - seen > timedelta(seconds=idle_s) or now - created > timedelta(seconds=absolute_s):
             self.end(id_hash)
             return None
-        return Session(id_hash=id_hash, account=account_from_row(row[3:]), csrf_token=row[0], created_at=created,
-                       seen_at=seen)
+        return Session(id_hash=id_hash, account=account_from_row(row[5:]), csrf_token=row[0], created_at=created,
+                       seen_at=seen, grid_level=row[3], grid_name=row[4])
 
     def touch(self, id_hash: str, *, now: datetime) -> None:
         """Mark the session used at ``now`` (for the idle time-out)."""
