@@ -227,8 +227,11 @@ class Assessment:
     callouts: tuple[Callout, ...] = ()
 
     def followed_up(self, closed_at: datetime | None) -> bool:
-        """Whether the closing at ``closed_at`` has had its follow-up (one per closing)."""
-        return self.followed_up_at is not None and closed_at is not None and self.followed_up_at >= closed_at
+        """Whether the closing at ``closed_at`` has had its follow-up (one per closing; a case closed without a
+        time, as an import may hold, has one closing)."""
+        if self.followed_up_at is None:
+            return False
+        return closed_at is None or self.followed_up_at >= closed_at
 
     @property
     def pending(self) -> tuple[Callout, ...]:

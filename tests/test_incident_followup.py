@@ -13,6 +13,7 @@ import pytest
 from mapserver.errors import Problem
 from mapserver.incidents.lifecycle import ACTIONS, allowed_actions, target_status
 from mapserver.incidents.service import move_incident
+from mapserver.model import Assessment
 from mapserver.store.incidents import IncidentFilter
 from tests import jurisdiction_data as data
 from tests import samples
@@ -51,6 +52,11 @@ def detail(client, tokens, incident_id) -> dict:
 # -- the state table ------------------------------------------------------------------------------------------------
 
 
+def test_a_case_closed_without_a_time_has_one_closing_to_follow_up():
+    assert not Assessment().followed_up(None) and Assessment(followed_up_at=T0).followed_up(None)
+    assert not Assessment(followed_up_at=T0).followed_up(T0 + timedelta(seconds=1))
+
+
 def test_the_state_table_of_the_follow_up_and_the_report_in():
     follow_up, report_in = ACTIONS["follow_up"], ACTIONS["report_in"]
     assert follow_up.sources == ("closed",) and "closed" not in report_in.sources and report_in.needs_unit
@@ -78,6 +84,9 @@ def test_a_satisfied_follow_up_keeps_the_case_closed_once_per_closing(client, ci
     assert props["follow_up"]["satisfaction"] == "basically_satisfied" and not props["follow_up"]["due"]
     assert props["follow_up"]["comment"] == "处理及时，态度一般" and props["follow_up"]["reopen_count"] == 0
     assert props["next_actions"] == []
+    audited = city.audit.records(action="incident.transition")[0][0]
+    assert audited.detail == {"action": "follow_up", "status": "closed", "version": props["version"],
+                              "satisfaction": "basically_satisfied"}
     last = detail(client, tokens, incident_id)["timeline"][-1]
     assert (last["action"], last["from"], last["to"], last["satisfaction"], last["note"]) == (
         "follow_up", "closed", "closed", "basically_satisfied", "处理及时，态度一般")

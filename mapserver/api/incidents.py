@@ -30,6 +30,8 @@ bp = Blueprint("incidents", __name__, url_prefix="/api")
 
 LIST_PARAMS = ("bbox", "since", "until", "status", "category", "severity", "grid", "warning", "limit", "offset")
 MAX_KEY_CHARS = 200
+AUDITED_FIELDS = ("satisfaction", "departments", "report_by")
+"""A follow-up's result and a whistle's call-outs, kept in the transition's audit record (texts: the timeline)."""
 
 
 def _now() -> datetime:
@@ -175,7 +177,8 @@ def transition(incident_id: str) -> dict[str, Any]:
         moved = move_incident(store(), incident_id, body, actor=actor.name, role=actor.role or "", now=now,
                               within=request_jurisdiction(), units=state().settings.incidents.units)
         audit.record(store(), actor=actor, action="incident.transition", target=moved.id,
-                     detail={"action": body["action"], "status": moved.status, "version": moved.version})
+                     detail={"action": body["action"], "status": moved.status, "version": moved.version,
+                             **{k: body[k] for k in AUDITED_FIELDS if k in body}})
     return incident_feature(moved, now=now, assessment=store().incidents.assessment(moved.id))
 
 
