@@ -37,6 +37,9 @@ INCIDENT_SOURCES = ("grid_worker", "public_app", "video_patrol", "hotline", "dep
 INCIDENT_STATUSES = ("reported", "dispatched", "grabbed", "accepted", "joint", "handled", "verified", "closed",
                      "returned")  # the states of mapserver.incidents.lifecycle
 ESCALATIONS = ("routine", "key")  # 常规哨 (street level) / 重点哨 (district level)
+SATISFACTIONS = ("satisfied", "basically_satisfied", "unsatisfied")  # a follow-up's 满意 / 基本满意 / 不满意
+SATISFIED = SATISFACTIONS[:2]
+"""The follow-up results that keep a case closed (and count as satisfied in the satisfaction rate)."""
 MAX_TEXT = 2000
 MAX_INT = 2**31 - 1
 """The largest whole number a record's integer field holds (PostgreSQL keeps them as 32-bit integers)."""
@@ -188,6 +191,52 @@ class IncidentEvent:
     to_status: str
     note: str = ""
     unit: str | None = None
+    satisfaction: str | None = None  # a follow-up's result (mapserver.incidents.lifecycle.SATISFACTION)
+
+
+@dataclass(frozen=True)
+class Callout:
+    """A department a whistle named to report in (吹哨报到): by when, and when and by whom it reported."""
+
+    incident_id: str
+    department: str
+    called_at: datetime
+    called_by: str
+    report_by: datetime
+    reported_at: datetime | None = None
+    reported_by: str | None = None
+
+    def overdue(self, now: datetime) -> bool:
+        """Whether the report-by time has passed without a report-in (a late report-in is no longer overdue)."""
+        return self.reported_at is None and self.report_by < now
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What the loop keeps of an incident besides its record (一单一反馈一考评): the follow-up of its latest
+    closing, how often an unsatisfied reporter reopened it, and the departments its whistles called out.
+
+    Kept apart from :class:`Incident` because imports, exports and the columnar paths carry the reported
+    record only; the loop alone writes these.
+    """
+
+    satisfaction: str | None = None
+    follow_up_comment: str = ""
+    followed_up_at: datetime | None = None
+    reopen_count: int = 0
+    callouts: tuple[Callout, ...] = ()
+
+    def followed_up(self, closed_at: datetime | None) -> bool:
+        """Whether the closing at ``closed_at`` has had its follow-up (one per closing; a case closed without a
+        time, as an import may hold, has one closing)."""
+        if self.followed_up_at is None:
+            return False
+        return closed_at is None or self.followed_up_at >= closed_at
+
+    @property
+    def pending(self) -> tuple[Callout, ...]:
+        """The called-out departments that have not reported in."""
+        return tuple(c for c in self.callouts if c.reported_at is None)
 
 
 RECORD_TYPES: dict[str, type] = {

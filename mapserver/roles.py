@@ -11,8 +11,8 @@ The roles (the README prints this table):
 
 ============  =========================================================================================
 ``viewer``    the wall and every read (leaders, duty officers, unattended screens)
-``operator``  intake: look up the responsible grid, report an incident (hotline operators)
-``dispatcher`` works the loop: dispatch, grab, split, joint, verify, close, whistle; and what an operator does
+``operator``  intake: look up the responsible grid, report an incident, follow a closed one up (hotline operators)
+``dispatcher`` works the loop: dispatch … close, whistle, report-in, follow-up; and what an operator does
 ``liaison``   police liaison: reads, plans and saves patrols
 ``field``     grid worker: reports, accepts and handles what is assigned to their grid
 ``admin``     data imports, grid edits, accounts, tokens, the audit trail; and everything above
@@ -54,7 +54,7 @@ def _roles(*names: str) -> frozenset[str]:
 EVERYONE = _roles(*ROLES)
 INTAKE = _roles("operator", "dispatcher", "field", "admin")
 """Who may report an incident."""
-LOOP = _roles("dispatcher", "field", "admin")
+LOOP = _roles("operator", "dispatcher", "field", "admin")
 """Who may take some transition of an incident (which one: :data:`INCIDENT_ACTIONS`)."""
 DESK = _roles("viewer", "operator", "dispatcher", "field", "admin")
 """Who works cases at the work desk (a viewer reads it)."""
@@ -77,6 +77,10 @@ INCIDENT_ACTIONS: Mapping[str, frozenset[str]] = {
     "reject": _roles("dispatcher", "admin"),
     "close": _roles("dispatcher", "admin"),
     "whistle": _roles("dispatcher", "admin"),
+    # The command centre records each called-out department as it reports in: departments hold no accounts here.
+    "report_in": _roles("dispatcher", "admin"),
+    # The hotline calls the reporter back (回访).
+    "follow_up": _roles("operator", "dispatcher", "admin"),
 }
 """Incident action → the roles that may take it (the state machine says when)."""
 

@@ -112,7 +112,7 @@ def test_each_operation_names_its_problems_and_exactly_the_roles_of_the_table(cl
 def test_the_description_says_who_may_report_and_who_works_the_loop(client, tokens):
     paths = _document(client, tokens["viewer"])["paths"]
     assert paths["/api/incidents/{incident_id}/transitions"]["post"]["description"] == (
-        "Roles: **dispatcher**, **field**, **admin**.")
+        "Roles: **operator**, **dispatcher**, **field**, **admin**.")  # operators: the follow-up (回访) only
     assert paths["/api/accounts/{name}"]["patch"]["description"] == "Roles: **admin**."
     assert "403" not in paths["/api/incidents"]["get"]["responses"]
 

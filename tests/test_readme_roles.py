@@ -37,7 +37,7 @@ def test_the_table_has_a_line_per_route_and_method_and_names_no_unknown_endpoint
     assert {rule.endpoint for rule in app.url_map.iter_rules()} == set(ROUTES)
     assert not any("nobody" in line for line in lines)
     assert "| PATCH | `/api/accounts/{name}` | admin |" in lines
-    assert "| POST | `/api/incidents/{incident_id}/transitions` | dispatcher, field, admin |" in lines
+    assert "| POST | `/api/incidents/{incident_id}/transitions` | operator, dispatcher, field, admin |" in lines
     assert "| GET | `/healthz` | anyone, without logging in |" in lines
     assert all(re.fullmatch(r"\| (GET|POST|PUT|PATCH|DELETE) \| `/[^`]*` \| [a-z ,]+ \|", line) for line in lines)
 

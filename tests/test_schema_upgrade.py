@@ -19,6 +19,7 @@ from shapely.geometry import Point
 
 from mapserver import StartupError, create_app
 from mapserver.config import Settings, StoreSettings
+from mapserver.incidents.service import move_incident
 from mapserver.model import Incident
 from mapserver.store import Store, StoreUnavailable, open_store, postgis_schema, sqlite_schema
 from mapserver.store.audit import AuditRecord
@@ -326,7 +327,7 @@ def test_a_store_of_version_2_gains_the_index_of_closing_times_and_keeps_its_row
         fill(store)
         before = snapshot(url)
         assert "incidents_closed_at" not in _indexes(url, "incidents")
-        assert store.migrate() == SCHEMA_VERSION == 3
+        assert store.migrate(target=3) == 3
         assert "incidents_closed_at" in _indexes(url, "incidents")
         assert snapshot(url) == before
     finally:
@@ -352,5 +353,41 @@ def test_a_store_of_version_1_gains_accounts_and_keeps_its_tokens(url):
         assert (found.name, found.role, found.grid_code) == ("wall-1", "viewer", None)
         store.tokens.add(name="street-desk", role="dispatcher", token_hash="b" * 64, grid_code=samples.STREET.code)
         assert store.tokens.by_hash("b" * 64).grid_code == samples.STREET.code
+    finally:
+        store.close()
+
+
+def test_a_store_of_version_3_gains_follow_ups_and_call_outs_and_keeps_every_row(url):
+    store = open_store(url)
+    try:
+        assert store.migrate(target=3) == 3
+        fill(store)
+        before = snapshot(url)
+        assert store.migrate() == SCHEMA_VERSION == 4
+        after = snapshot(url)
+        assert set(after) == set(before) | {"whistle_callouts"} and after["whistle_callouts"] == []
+        for table, rows in before.items():
+            if table == "incidents":  # no follow-up yet, no reopening: satisfaction, comment, time, count
+                assert [row[:-4] for row in after[table]] == rows
+                assert {tuple(row[-4:]) for row in after[table]} == {(None, "", None, 0)}
+            elif table == "incident_events":  # no satisfaction in any entry so far
+                assert [row[:-1] for row in after[table]] == rows and {row[-1] for row in after[table]} == {None}
+            else:
+                assert after[table] == rows, table
+
+        # The upgraded store takes the new steps: the closed incident is followed up, the open one whistled.
+        now = T0 + timedelta(days=1)
+        closed = move_incident(store, "00000000-0000-4000-8000-000000000002",
+                               {"action": "follow_up", "satisfaction": "unsatisfied", "comment": "仍有隐患"},
+                               actor="hotline-1", role="operator", now=now)
+        assert (closed.status, closed.closed_at) == ("accepted", None)
+        report_by = (now + timedelta(hours=2)).isoformat()
+        move_incident(store, "00000000-0000-4000-8000-000000000003",
+                      {"action": "whistle", "departments": ["住建局"], "report_by": report_by},
+                      actor="dispatcher-1", role="dispatcher", now=now)
+        assert [c.department for c in store.incidents.assessment("00000000-0000-4000-8000-000000000003").pending] \
+            == ["住建局"]
+        kpis = store.measures.kpis(where=_everything(), now=now)
+        assert (kpis["followed_up"], kpis["satisfaction_rate"], kpis["reopened"]) == (1, 0.0, 1)
     finally:
         store.close()

@@ -22,7 +22,7 @@ from mapserver.incidents.deadlines import WARNINGS, warning_colour
 from mapserver.incidents.lifecycle import STATUSES, allowed_actions
 from mapserver.incidents.service import body_hash, chain_of, move_incident, new_incident, outside_problem
 from mapserver.jurisdiction import Jurisdiction
-from mapserver.model import SEVERITIES, Incident
+from mapserver.model import SEVERITIES, Assessment, Incident
 from mapserver.parsing import parse_bbox, parse_choice, parse_int, parse_json, parse_time, reject_unknown
 from mapserver.store.incidents import IncidentFilter
 
@@ -30,19 +30,53 @@ bp = Blueprint("incidents", __name__, url_prefix="/api")
 
 LIST_PARAMS = ("bbox", "since", "until", "status", "category", "severity", "grid", "warning", "limit", "offset")
 MAX_KEY_CHARS = 200
+AUDITED_FIELDS = ("satisfaction", "departments", "report_by")
+"""A follow-up's result and a whistle's call-outs, kept in the transition's audit record (texts: the timeline)."""
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def incident_feature(incident: Incident, *, now: datetime) -> dict[str, Any]:
-    """An incident as a Feature, with its warning colour now and the actions it may take next."""
+def incident_feature(incident: Incident, *, now: datetime, assessment: Assessment | None = None) -> dict[str, Any]:
+    """An incident as a Feature, with its warning colour now and the actions it may take next; with its
+    ``assessment``, also its follow-up and the whistle's call-outs (a listing leaves them out, and with them the
+    report-in from the next actions)."""
     out = feature(incident, key="id")
-    out["properties"]["warning"] = warning_colour(status=incident.status, escalation=incident.escalation,
-                                                  warn_at=incident.warn_at, due_at=incident.due_at, now=now)
-    out["properties"]["next_actions"] = allowed_actions(incident.status)
+    props = out["properties"]
+    props["warning"] = warning_colour(status=incident.status, escalation=incident.escalation,
+                                      warn_at=incident.warn_at, due_at=incident.due_at, now=now)
+    if assessment is None:
+        props["next_actions"] = allowed_actions(incident.status)
+        return out
+    props["next_actions"] = allowed_actions(incident.status, followed_up=assessment.followed_up(incident.closed_at),
+                                            awaiting_report_in=bool(assessment.pending))
+    props["follow_up"] = follow_up_json(incident, assessment)
+    props["whistle"] = whistle_json(assessment, now)
     return out
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def follow_up_json(incident: Incident, assessment: Assessment) -> dict[str, Any]:
+    """The latest follow-up (回访) and whether the current closing still awaits one; reopenings so far."""
+    return {"satisfaction": assessment.satisfaction, "comment": assessment.follow_up_comment,
+            "followed_up_at": _iso(assessment.followed_up_at), "reopen_count": assessment.reopen_count,
+            "due": incident.status == "closed" and not assessment.followed_up(incident.closed_at)}
+
+
+def whistle_json(assessment: Assessment, now: datetime) -> dict[str, Any]:
+    """The departments the whistles called out to report in (吹哨报到): who has, when and by whom, who has not,
+    and whether the report-by time of those not yet in has passed."""
+    departments = [{"department": c.department, "report_by": c.report_by.isoformat(), "called_at":
+                    c.called_at.isoformat(), "called_by": c.called_by, "reported_at": _iso(c.reported_at),
+                    "reported_by": c.reported_by, "overdue": c.overdue(now)} for c in assessment.callouts]
+    return {"departments": departments,
+            "reported": [c.department for c in assessment.callouts if c.reported_at is not None],
+            "pending": [c.department for c in assessment.pending],
+            "overdue": any(c.overdue(now) for c in assessment.callouts)}
 
 
 def _locate(lon: float, lat: float) -> list[str]:
@@ -127,10 +161,11 @@ def get_incident(incident_id: str) -> dict[str, Any]:
     incident = store().incidents.get(incident_id, within=request_jurisdiction())
     if incident is None:
         raise Problem(404, f"no incident with id '{incident_id}'", param="id")
-    out = incident_feature(incident, now=_now())
+    out = incident_feature(incident, now=_now(), assessment=store().incidents.assessment(incident_id))
     out["properties"]["timeline"] = [
         {"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "from": e.from_status, "to": e.to_status,
-         "note": e.note, "unit": e.unit} for e in store().incidents.timeline(incident_id)]
+         "note": e.note, "unit": e.unit, "satisfaction": e.satisfaction}
+        for e in store().incidents.timeline(incident_id)]
     return out
 
 
@@ -142,8 +177,9 @@ def transition(incident_id: str) -> dict[str, Any]:
         moved = move_incident(store(), incident_id, body, actor=actor.name, role=actor.role or "", now=now,
                               within=request_jurisdiction(), units=state().settings.incidents.units)
         audit.record(store(), actor=actor, action="incident.transition", target=moved.id,
-                     detail={"action": body["action"], "status": moved.status, "version": moved.version})
-    return incident_feature(moved, now=now)
+                     detail={"action": body["action"], "status": moved.status, "version": moved.version,
+                             **{k: body[k] for k in AUDITED_FIELDS if k in body}})
+    return incident_feature(moved, now=now, assessment=store().incidents.assessment(moved.id))
 
 
 @bp.get("/kpis")

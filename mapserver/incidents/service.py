@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import h3
@@ -22,18 +22,28 @@ from mapserver.errors import Problem
 from mapserver.geo import parse_crs, to_wgs84
 from mapserver.ids import time_ordered_uuid
 from mapserver.incidents.deadlines import deadlines
-from mapserver.incidents.lifecycle import WHISTLE_LEVELS, plan_transition, target_status
+from mapserver.incidents.lifecycle import (
+    SATISFACTION,
+    WHISTLE_LEVELS,
+    Action,
+    plan_transition,
+    target_status,
+)
 from mapserver.incidents.settings import IncidentSettings
 from mapserver.incidents.units import check_unit
 from mapserver.jurisdiction import WHOLE, Jurisdiction
-from mapserver.model import INCIDENT_SOURCES, SEVERITIES, Incident, IncidentEvent
+from mapserver.model import INCIDENT_SOURCES, SATISFIED, SEVERITIES, Assessment, Callout, Incident, IncidentEvent
 from mapserver.parsing import finite, json_object
 from mapserver.roles import INCIDENT_ACTIONS, may_act
 from mapserver.store import Store
 
 REPORT_FIELDS = {"category", "severity", "source", "description", "address", "reporter", "point"}
-TRANSITION_FIELDS = {"action", "unit", "note", "level", "version"}
+TRANSITION_FIELDS = {"action", "unit", "note", "level", "version", "satisfaction", "comment", "departments",
+                     "report_by"}
+ACTION_FIELDS = {"satisfaction": "follow_up", "comment": "follow_up", "departments": "whistle", "report_by": "whistle"}
+"""Body fields that belong to one action only."""
 MAX_SHORT_TEXT = 200
+MAX_DEPARTMENTS = 20
 
 
 @dataclass(frozen=True)
@@ -158,7 +168,7 @@ def outside_problem(incident: Incident, within: Jurisdiction, *, names: Mapping[
 
 def _changes(incident: Incident, action_name: str, unit: str, level: str | None, now: datetime) -> dict[str, Any]:
     changes: dict[str, Any] = {}
-    if unit:
+    if unit and action_name != "report_in":  # a department reporting in does not take the incident over
         changes["unit"] = unit
     if action_name in ("dispatch", "grab", "split") and incident.dispatched_at is None:
         changes["dispatched_at"] = now
@@ -170,13 +180,79 @@ def _changes(incident: Incident, action_name: str, unit: str, level: str | None,
     return changes
 
 
+def _report_by(body: Mapping[str, Any], now: datetime) -> datetime:
+    """The whistle's report-by time: an ISO 8601 date-time with its offset, after ``now``; UTC."""
+    text = body.get("report_by")
+    if text is None:
+        raise Problem(422, "a whistle naming 'departments' needs 'report_by', the time they must report in by",
+                      param="report_by")
+    if not isinstance(text, str):
+        raise Problem(400, "'report_by' must be an ISO 8601 date-time", param="report_by")
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise Problem(422, f"'report_by' must be an ISO 8601 date-time, got {text[:40]!r}", param="report_by") from None
+    if value.tzinfo is None:  # no guessing whose local time it is
+        raise Problem(422, "'report_by' needs its offset from UTC (e.g. +08:00)", param="report_by")
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:
+        raise Problem(422, f"'report_by' is out of range, got {text[:40]!r}", param="report_by") from None
+    if value <= now:
+        raise Problem(422, f"'report_by' ({value.isoformat()}) must be later than now", param="report_by")
+    return value
+
+
+def _departments(body: Mapping[str, Any]) -> list[str]:
+    """The departments a whistle calls out: 1 to MAX_DEPARTMENTS distinct non-empty names."""
+    names = body.get("departments")
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise Problem(400, "'departments' must be a list of department names", param="departments")
+    cleaned = [n.strip() for n in names]
+    if not 0 < len(cleaned) <= MAX_DEPARTMENTS or not all(0 < len(n) <= MAX_SHORT_TEXT for n in cleaned):
+        raise Problem(422, f"'departments' must name 1–{MAX_DEPARTMENTS} departments of 1–{MAX_SHORT_TEXT} "
+                           "characters each", param="departments")
+    if len(set(cleaned)) != len(cleaned):
+        raise Problem(422, "'departments' names a department twice", param="departments")
+    return cleaned
+
+
+def _check_action_fields(body: Mapping[str, Any], action_name: str) -> None:
+    for name, owner in ACTION_FIELDS.items():
+        if name in body and owner != action_name:
+            raise Problem(422, f"'{name}' belongs to '{owner}', not '{action_name}'", param=name)
+
+
+def _check_loop(incident: Incident, assessment: Assessment, action: Action, unit: str) -> None:
+    """409 for a second follow-up of one closing or a report-in with none pending; 422 for a department the
+    whistles did not name; 409 for one that has reported in already."""
+    if action.name == "follow_up" and assessment.followed_up(incident.closed_at):
+        raise Problem(409, f"incident {incident.id} was followed up after this closing already "
+                           f"({assessment.satisfaction}); one follow-up per closing", param="action")
+    if action.name == "report_in":
+        named = {c.department: c for c in assessment.callouts}
+        if not assessment.pending:
+            raise Problem(409, f"no department is waiting to report in on incident {incident.id}", param="action")
+        if unit not in named:
+            raise Problem(422, f"'{unit}' was not called out; waiting for: "
+                               f"{', '.join(c.department for c in assessment.pending)}", param="unit")
+        if named[unit].reported_at is not None:
+            raise Problem(409, f"'{unit}' reported in already, at {named[unit].reported_at.isoformat()}",
+                          param="unit")
+
+
 def move_incident(store: Store, incident_id: str, body: Any, *, actor: str, role: str, now: datetime,
                   within: Jurisdiction = WHOLE, units: Mapping[str, Sequence[str]] | None = None) -> Incident:
     """Apply one transition from a request body, taken by ``actor`` in ``role`` whose jurisdiction is ``within``;
     404 unknown id or one outside ``within``, 403 an action the role may not take
-    (:data:`mapserver.roles.INCIDENT_ACTIONS`) or a unit that does not serve ``within``, 409 illegal or raced, 422
-    missing parts or a unit not among the configured ``units`` (:mod:`mapserver.incidents.units`; none
-    configured: any name)."""
+    (:data:`mapserver.roles.INCIDENT_ACTIONS`) or a unit that does not serve ``within``, 409 illegal or raced (a
+    second follow-up of one closing, a report-in twice or with none pending), 422 missing parts, fields of
+    another action, a department not called out, or a unit not among the configured ``units``
+    (:mod:`mapserver.incidents.units`; none configured: any name).
+
+    A follow-up (``satisfaction``, ``comment``) of a closed incident records the result; unsatisfied reopens it
+    (status ``accepted``, same unit, original deadline, ``closed_at`` cleared, one more reopening). A whistle
+    may name ``departments`` to report in by ``report_by``; ``report_in`` with ``unit`` records one's arrival."""
     body = json_object(body, TRANSITION_FIELDS)
     incident = store.incidents.get(incident_id, within=within)
     if incident is None:
@@ -186,18 +262,43 @@ def move_incident(store: Store, incident_id: str, body: Any, *, actor: str, role
     if not may_act(role, action_name):
         allowed = ", ".join(sorted(INCIDENT_ACTIONS[action_name]))
         raise Problem(403, f"'{action_name}' is for the roles {allowed}; you are {role}", param="action")
+    _check_action_fields(body, action_name)
     unit = _text(body, "unit", limit=MAX_SHORT_TEXT)
     if action.needs_unit and not unit:
         raise Problem(422, f"'{action_name}' needs the 'unit' that takes the incident", param="unit")
-    if unit:
+    if unit and action_name != "report_in":  # a report-in names a called-out department, checked below
         check_unit(unit, units or {}, within, store.grids.ancestors)
     level = _choice(body, "level", tuple(WHISTLE_LEVELS), "routine") if action_name == "whistle" else None
+    satisfaction = _choice(body, "satisfaction", tuple(SATISFACTION), None) if action_name == "follow_up" else None
+    callouts: list[Callout] = []
+    if action_name == "whistle" and ("departments" in body or "report_by" in body):
+        if "departments" not in body:
+            raise Problem(422, "'report_by' needs the 'departments' that must report in", param="departments")
+        departments = _departments(body)
+        for department in departments:
+            check_unit(department, units or {}, within, store.grids.ancestors)
+        report_by = _report_by(body, now)
+        callouts = [Callout(incident_id, d, now, actor, report_by) for d in departments]
     version = body.get("version", incident.version)
     if isinstance(version, bool) or not isinstance(version, int):
         raise Problem(400, "'version' must be a whole number", param="version")
-    to_status = target_status(incident.status, action)
+    changes = _changes(incident, action_name, unit, level, now)
+    report_in = None
+    if action_name in ("follow_up", "report_in"):
+        assessment = store.incidents.assessment(incident_id)
+        _check_loop(incident, assessment, action, unit)
+        if action_name == "report_in":
+            report_in = Callout(incident_id, unit, now, actor, now, reported_at=now, reported_by=actor)
+        else:
+            comment = _text(body, "comment", limit=MAX_SHORT_TEXT * 5)
+            changes.update(satisfaction=satisfaction, follow_up_comment=comment, followed_up_at=now)
+            if satisfaction not in SATISFIED:
+                # Reopened: open again with the unit that had it, against the original deadline.
+                changes.update(closed_at=None, reopen_count=assessment.reopen_count + 1)
+    to_status = target_status(incident.status, action, satisfaction)
+    note = _text(body, "note", limit=MAX_SHORT_TEXT * 5) or _text(body, "comment", limit=MAX_SHORT_TEXT * 5)
     event = IncidentEvent(incident_id=incident_id, at=now, actor=actor, action=action_name,
-                          from_status=incident.status, to_status=to_status,
-                          note=_text(body, "note", limit=MAX_SHORT_TEXT * 5), unit=unit or None)
+                          from_status=incident.status, to_status=to_status, note=note, unit=unit or None,
+                          satisfaction=satisfaction)
     return store.incidents.transition(incident_id=incident_id, expected_version=version, event=event,
-                                      changes=_changes(incident, action_name, unit, level, now), within=within)
+                                      changes=changes, within=within, callouts=callouts, report_in=report_in)

@@ -17,14 +17,19 @@ import shapely
 
 from mapserver.errors import Problem
 from mapserver.jurisdiction import WHOLE, Jurisdiction
-from mapserver.model import Incident, IncidentEvent, check_record
+from mapserver.model import Assessment, Callout, Incident, IncidentEvent, check_record
 from mapserver.store.common import BBox, Condition, check_bbox, normalise, sphere_distance_m, utc
 from mapserver.store.database import Database
 from mapserver.store.incident_batch import IncidentBatch
 
-TRANSITION_COLUMNS = ("unit", "dispatched_at", "closed_at", "escalation")
+TRANSITION_COLUMNS = ("unit", "dispatched_at", "closed_at", "escalation", "satisfaction", "follow_up_comment",
+                      "followed_up_at", "reopen_count")
 EVENT_INSERT = ("INSERT INTO incident_events (incident_id, at, actor, action, from_status, to_status, note, unit) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+# A transition's entry also carries a follow-up's satisfaction (schema version 4); a report's never does.
+TRANSITION_EVENT_INSERT = ("INSERT INTO incident_events (incident_id, at, actor, action, from_status, to_status, "
+                           "note, unit, satisfaction) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+CALLOUT_COLUMNS = "incident_id, department, called_at, called_by, report_by, reported_at, reported_by"
 OPEN = "status <> 'closed'"
 LINK_ACTION = "link"
 """The timeline action of a caller's report recorded as a repeat of the incident (no change of status)."""
@@ -149,13 +154,16 @@ class Incidents:
         return written
 
     def transition(self, *, incident_id: str, expected_version: int, event: IncidentEvent,
-                   changes: Mapping[str, Any], within: Jurisdiction = WHOLE) -> Incident:
+                   changes: Mapping[str, Any], within: Jurisdiction = WHOLE, callouts: Sequence[Callout] = (),
+                   report_in: Callout | None = None) -> Incident:
         """Move an incident to ``event.to_status`` if it is still at ``expected_version`` and lies in ``within``;
-        append the event.
+        append the event; record a whistle's ``callouts`` (departments to report in) and a department's
+        ``report_in`` (its ``reported_at`` and ``reported_by``).
 
         404 when there is no such incident in ``within`` (the UPDATE itself carries the jurisdiction's condition,
         so an incident outside it is never moved, even by a racing request); 409 when another operator moved it
-        first (its version changed). All or nothing.
+        first (its version changed), when a called-out department is called again, or when the reporting
+        department is not pending. All or nothing.
         """
         unknown = set(changes) - set(TRANSITION_COLUMNS)
         if unknown:
@@ -173,9 +181,39 @@ class Incidents:
                     raise Problem(404, f"no incident with id '{incident_id}'", param="id")
                 raise Problem(409, f"incident {incident_id} changed meanwhile (now {current.status}, version "
                                    f"{current.version}); reload and try again", param="version")
-            self._db.execute(EVENT_INSERT, event_values(event))
+            self._db.execute(TRANSITION_EVENT_INSERT, (*event_values(event), event.satisfaction))
+            for callout in callouts:
+                called = self._db.execute(f"INSERT INTO whistle_callouts ({CALLOUT_COLUMNS}) VALUES (?, ?, ?, ?, ?, "
+                                          "NULL, NULL) ON CONFLICT (incident_id, department) DO NOTHING",
+                                          (incident_id, callout.department, callout.called_at, callout.called_by,
+                                           callout.report_by))
+                if not called:
+                    raise Problem(409, f"'{callout.department}' was called out by an earlier whistle already",
+                                  param="departments")
+            if report_in is not None:
+                reported = self._db.execute("UPDATE whistle_callouts SET reported_at = ?, reported_by = ? "
+                                            "WHERE incident_id = ? AND department = ? AND reported_at IS NULL",
+                                            (report_in.reported_at, report_in.reported_by, incident_id,
+                                             report_in.department))
+                if not reported:
+                    raise Problem(409, f"'{report_in.department}' is not waiting to report in", param="unit")
             self._db.bump_version("incidents")
         return self.get(incident_id)
+
+    def assessment(self, incident_id: str) -> Assessment:
+        """The incident's follow-up, reopenings and call-outs (called first, then by department); read it only for
+        an incident :meth:`get` found in the asker's jurisdiction."""
+        rows = self._db.fetch("SELECT satisfaction, follow_up_comment, followed_up_at, reopen_count FROM incidents "
+                              "WHERE id = ?", (incident_id,))
+        if not rows:
+            return Assessment()
+        satisfaction, comment, followed_up_at, reopen_count = rows[0]
+        called = self._db.fetch(f"SELECT {CALLOUT_COLUMNS} FROM whistle_callouts WHERE incident_id = ? "
+                                "ORDER BY called_at, department", (incident_id,))
+        return Assessment(satisfaction=satisfaction, follow_up_comment=comment or "",
+                          followed_up_at=utc(followed_up_at), reopen_count=int(reopen_count),
+                          callouts=tuple(Callout(r[0], r[1], utc(r[2]), r[3], utc(r[4]), utc(r[5]), r[6])
+                                         for r in called))
 
     def get(self, incident_id: str, *, within: Jurisdiction = WHOLE) -> Incident | None:
         """The incident with this id if it lies in ``within`` (the condition is part of the query), else None:
@@ -187,9 +225,9 @@ class Incidents:
     def timeline(self, incident_id: str) -> list[IncidentEvent]:
         """The incident's timeline, oldest first; read it only for an incident :meth:`get` found in the asker's
         jurisdiction."""
-        rows = self._db.fetch("SELECT incident_id, at, actor, action, from_status, to_status, note, unit "
-                              "FROM incident_events WHERE incident_id = ? ORDER BY seq", (incident_id,))
-        return [IncidentEvent(r[0], utc(r[1]), r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
+        rows = self._db.fetch("SELECT incident_id, at, actor, action, from_status, to_status, note, unit, "
+                              "satisfaction FROM incident_events WHERE incident_id = ? ORDER BY seq", (incident_id,))
+        return [IncidentEvent(r[0], utc(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8]) for r in rows]
 
     def query(self, *, bbox: BBox | None = None, where: IncidentFilter = IncidentFilter(),
               limit: int | None = None, offset: int = 0) -> tuple[list[Incident], int]:

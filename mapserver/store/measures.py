@@ -14,6 +14,7 @@ from itertools import pairwise
 from typing import Any
 
 from mapserver.jurisdiction import WHOLE, Jurisdiction
+from mapserver.model import SATISFIED
 from mapserver.store.common import Condition, where_sql
 from mapserver.store.database import Database
 from mapserver.store.incident_summary import MEASURES, SUMMARY_LEVELS, Days, percentiles, whole_days
@@ -72,7 +73,9 @@ class IncidentMeasures:
 
     def kpis(self, *, where: IncidentFilter, now: datetime, group_level: int | None = None) -> dict[str, Any]:
         """Counts by category, severity and status; closure and on-time rates; time to dispatch and to close
-        (median and 90th percentile, seconds); overdue now; optionally counts per grid of one level.
+        (median and 90th percentile, seconds); overdue now; follow-ups, the satisfaction rate (satisfied and
+        basically satisfied over the incidents followed up, each by its latest follow-up) and reopenings;
+        optionally counts per grid of one level.
 
         A window with whole UTC days, filtered on time only and grouped by street or not at all, is counted
         from the per-day summary (exact), plus its partial days from incidents. Its percentiles are exact up
@@ -105,6 +108,7 @@ class IncidentMeasures:
         }
         for position, column in enumerate(("category", "severity", "status")):
             result[f"by_{column}"] = _tally((group[position], group[3]) for group in groups)
+        result.update(self._follow_ups(conditions))
         if by_grid is not None:
             result["by_grid"] = by_grid
         exact = days is None or total <= self.EXACT_PERCENTILES_UP_TO
@@ -112,6 +116,20 @@ class IncidentMeasures:
         result["time_to_dispatch_s"], result["time_to_close_s"] = durations
         result["percentiles_exact"] = exact
         return result
+
+    def _follow_ups(self, conditions: Sequence[Condition]) -> dict[str, Any]:
+        """Incidents followed up, the satisfaction rate and reopenings, counted from incidents whichever path
+        the rest takes (the per-day summary does not carry them), so both paths give the same."""
+        clause, params = where_sql(conditions)
+        satisfied = ", ".join(f"'{s}'" for s in SATISFIED)  # written here, not from a request
+        followed, content, reopened, reopens = self._db.fetch(
+            f"SELECT count(satisfaction), sum(CASE WHEN satisfaction IN ({satisfied}) THEN 1 ELSE 0 END), "
+            f"sum(CASE WHEN reopen_count > 0 THEN 1 ELSE 0 END), sum(reopen_count) FROM incidents{clause}",
+            params)[0]
+        followed = int(followed)
+        return {"followed_up": followed,
+                "satisfaction_rate": round(int(content or 0) / followed, 6) if followed else None,
+                "reopened": int(reopened or 0), "reopen_count": int(reopens or 0)}
 
     def cell_counts(self, *, where: IncidentFilter = EVERYTHING) -> dict[str, int]:
         """Incidents per stored H3 cell matching ``where``; incidents without a cell are left out.

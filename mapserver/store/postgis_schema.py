@@ -431,7 +431,29 @@ CREATE INDEX incidents_closed_at ON incidents (closed_at) WHERE closed_at IS NOT
 """
 """Schema version 3: an index on when incidents were closed (the work desk's 今日办结)."""
 
-MIGRATIONS: tuple[str, ...] = (BASELINE, ACCOUNTS, DESK)
+FOLLOW_UPS = """
+-- Version 4: the follow-up of a closed incident (回访) and the departments a whistle calls out (吹哨报到).
+-- satisfaction and followed_up_at are of the latest closing's follow-up; reopen_count counts unsatisfied reopenings.
+ALTER TABLE incidents ADD COLUMN satisfaction text
+    CHECK (satisfaction IN ('satisfied', 'basically_satisfied', 'unsatisfied'));
+ALTER TABLE incidents ADD COLUMN follow_up_comment text NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN followed_up_at timestamptz;
+ALTER TABLE incidents ADD COLUMN reopen_count integer NOT NULL DEFAULT 0 CHECK (reopen_count >= 0);
+ALTER TABLE incident_events ADD COLUMN satisfaction text;
+CREATE TABLE whistle_callouts (
+    incident_id text COLLATE "C" NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+    department text NOT NULL,
+    called_at timestamptz NOT NULL,
+    called_by text NOT NULL,
+    report_by timestamptz NOT NULL,
+    reported_at timestamptz,
+    reported_by text,
+    PRIMARY KEY (incident_id, department)
+);
+"""
+"""Schema version 4: follow-ups on incidents and their timeline, and the whistle's call-outs."""
+
+MIGRATIONS: tuple[str, ...] = (BASELINE, ACCOUNTS, DESK, FOLLOW_UPS)
 """The schema's migrations in order; the n-th takes a database to version n."""
 
 

@@ -331,7 +331,28 @@ CREATE INDEX incidents_closed_at ON incidents (closed_at) WHERE closed_at IS NOT
 """
 """Schema version 3: an index on when incidents were closed (the work desk's 今日办结)."""
 
-MIGRATIONS: tuple[str, ...] = (BASELINE, ACCOUNTS, DESK)
+FOLLOW_UPS = """
+-- Version 4: the follow-up of a closed incident (回访) and the departments a whistle calls out (吹哨报到).
+-- satisfaction and followed_up_at are of the latest closing's follow-up; reopen_count counts unsatisfied reopenings.
+ALTER TABLE incidents ADD COLUMN satisfaction TEXT;
+ALTER TABLE incidents ADD COLUMN follow_up_comment TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN followed_up_at TEXT;
+ALTER TABLE incidents ADD COLUMN reopen_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE incident_events ADD COLUMN satisfaction TEXT;
+CREATE TABLE whistle_callouts (
+    incident_id TEXT NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+    department TEXT NOT NULL,
+    called_at TEXT NOT NULL,
+    called_by TEXT NOT NULL,
+    report_by TEXT NOT NULL,
+    reported_at TEXT,
+    reported_by TEXT,
+    PRIMARY KEY (incident_id, department)
+);
+"""
+"""Schema version 4: follow-ups on incidents and their timeline, and the whistle's call-outs."""
+
+MIGRATIONS: tuple[str, ...] = (BASELINE, ACCOUNTS, DESK, FOLLOW_UPS)
 """The schema's migrations in order; the n-th takes a file to version n."""
 
 

@@ -24,7 +24,8 @@ from mapserver.config import Settings
 from mapserver.incidents.deadlines import WARNINGS
 from mapserver.incidents.lifecycle import ACTIONS, STATUSES, WHISTLE_LEVELS
 from mapserver.incidents.queue import TAB_KEYS
-from mapserver.model import CAMERA_STATUSES, GRID_LEVELS, INCIDENT_SOURCES, RECORD_TYPES, SEVERITIES
+from mapserver.incidents.service import MAX_DEPARTMENTS
+from mapserver.model import CAMERA_STATUSES, GRID_LEVELS, INCIDENT_SOURCES, RECORD_TYPES, SATISFACTIONS, SEVERITIES
 from mapserver.parsing import INT64_MAX
 from mapserver.screen.window import WINDOW_DAYS
 from mapserver.store.accounts import DISPLAY_NAME_MAX, NAME_MAX
@@ -71,8 +72,13 @@ def _incident_routes(settings: Settings) -> list[Operation]:
     report = _closed(("category",), category=enum(categories), severity=enum(SEVERITIES),
                      source=enum(INCIDENT_SOURCES), description=text(settings.incidents.description_max),
                      address=text(200), reporter=text(200), point=point)
+    # satisfaction and comment go with follow_up (回访); departments and report_by with whistle (吹哨报到); the
+    # unit of a report_in is the called-out department reporting in.
     move = _closed(("action",), action=enum(ACTIONS), unit=text(200), note=text(1000), level=enum(WHISTLE_LEVELS),
-                   version=integer(0))
+                   version=integer(0), satisfaction=enum(SATISFACTIONS), comment=text(1000),
+                   departments={"type": "array", "minItems": 1, "maxItems": MAX_DEPARTMENTS,
+                                "items": text(200, minLength=1)},
+                   report_by=text(format="date-time"))
     incident_id = Param("incident_id", text(64, minLength=1), where="path")
     return [
         Operation("post", "/api/incidents", "Report an incident; placed in its grid with deadlines", "incidents",
