@@ -100,6 +100,17 @@ document.body.append(
       el('section', { id: 'saved-box', className: 'ms-saved-box' }, el('h2', { text: W.saved }), savedNote, saved)),
     mapBox));
 
+// Only the chosen kind of area shows its control.
+const liaisonField = liaison.parentElement;
+const gridsField = grids.parentElement;
+function showArea() {
+  const byGrids = form.elements.area.value === 'grids';
+  liaisonField.hidden = byGrids;
+  gridsField.hidden = !byGrids;
+}
+form.addEventListener('change', (event) => { if (event.target.name === 'area') showArea(); });
+showArea();
+
 function show(text, kind = 'info') {
   message.textContent = text;
   message.dataset.kind = kind;
@@ -194,6 +205,7 @@ async function loadChoices() {
       text: `${f.properties.name} (${E.place_kind[f.properties.kind] || f.properties.kind || ''})` }));
   }
   if (!names.length) form.elements.area.value = 'grids';
+  showArea();
 }
 
 // -- a plan on the map and in the panel -------------------------------------------------------------------------
@@ -214,18 +226,30 @@ function reasonKinds(stop) {
   return [...new Set(stop.reasons.map((r) => (r.kind === 'hot_cell' && r.blind_spot ? 'blind_spot' : r.kind)))];
 }
 
+let routeBounds = null;
+
 function drawPlan(plan) {
   planLayer.clearLayers();
   const line = plan.route.geometry.coordinates.map(([x, y]) => [y, x]);
   const route = L.polyline(line, { color: '#4fc3f7', weight: 5, opacity: 0.85 }).addTo(planLayer);
+  routeBounds = route.getBounds();
   L.marker([plan.start.lat, plan.start.lon], { icon: pin('ms-pin-start', '★'), keyboard: false }).addTo(planLayer);
   for (const stop of plan.stops) {
     const kinds = reasonKinds(stop);
     L.marker([stop.lat, stop.lon], { icon: pin(`ms-pin-stop ms-kind-${kinds[0] || 'other'}`, String(stop.order)),
       title: `${stop.order}. ${stop.name}` }).addTo(planLayer);
   }
-  map.fitBounds(route.getBounds(), { padding: [30, 30] });
+  map.fitBounds(routeBounds, { padding: [30, 30] });
 }
+
+// The map is smaller on paper: fit the route again when the page is printed, and again after.
+function refit() {
+  map.invalidateSize();
+  if (routeBounds) map.fitBounds(routeBounds, { padding: [20, 20], animate: false });
+}
+window.matchMedia('print').addEventListener('change', refit);
+window.addEventListener('beforeprint', refit);
+window.addEventListener('afterprint', refit);
 
 function showPlan(plan) {
   drawPlan(plan);
@@ -315,11 +339,17 @@ form.addEventListener('submit', async (event) => {
   }
 });
 
+// A link to /desk/patrols#plan=ID opens that plan (a printed page's address, or a plan sent to a colleague).
+async function openFromHash() {
+  const wanted = window.location.hash.match(/^#plan=([0-9A-Za-z_-]{1,64})$/);
+  if (wanted && document.getElementById('plan-id')?.textContent !== wanted[1]) await openPlan(wanted[1]);
+}
+window.addEventListener('hashchange', openFromHash);
+
 (async () => {
   try {
     await Promise.all([config.can_plan ? loadChoices() : null, loadSaved()]);
-    const wanted = window.location.hash.match(/^#plan=([0-9A-Za-z_-]{1,64})$/);
-    if (wanted) await openPlan(wanted[1]);
+    await openFromHash();
   } catch (error) {
     show(say('error', { detail: error.message }), 'error');
   }
