@@ -15,10 +15,12 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import sync_playwright
+from shapely.geometry import Point
 
 from mapserver import create_app
 from mapserver.config import MapSettings
 from mapserver.gridindex.metric import metres_per_degree
+from mapserver.model import Place
 from mapserver.patrol.gpx import GPX_NS
 from mapserver.store import open_store
 from tests.browser.live import LiveServer, Watch, launch_chromium
@@ -28,10 +30,12 @@ from tests.test_admin_browser import log_in
 from tests.test_patrol_jurisdiction import incidents as filed_incidents
 
 PAGE = {"width": 1366, "height": 768}
+HOSTILE = '<img src=x onerror="alert(1)">菜市场'
 _MX, _MY = metres_per_degree(33.60)
 # A crossing of the lattice's streets (200 m blocks from 114.60, 33.60) in the west community: the map opens on
 # it, so a click at the map's centre lands on a road.
 JUNCTION = (114.60 + 8 * 200 / _MX, 33.60 + 12 * 200 / _MY)
+HOSTILE_AT = (114.60 + 10 * 200 / _MX, 33.60 + 12 * 200 / _MY)  # a key place on the same street, 400 m east
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +45,8 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     store.layers.add("grids", [STREET, WEST, EAST])
     store.layers.add("grid_staff", [s for s in STAFF if s.grid_code in (WEST.code, EAST.code)])
     store.layers.add("roads", roads())
-    store.layers.add("places", [p for p in PLACES if p.code != "P-FAR"])
+    store.layers.add("places", [*(p for p in PLACES if p.code != "P-FAR"),
+                                Place(code="P-HOSTILE", name=HOSTILE, kind="market", geom=Point(*HOSTILE_AT))])
     store.layers.add("cameras", [CAMERA])
     store.layers.add("incidents", filed_incidents())  # filed under their communities: the liaison's to see
     add_person(store, "li.jing", role="liaison", grid_code=STREET.code)
@@ -108,6 +113,8 @@ def test_a_liaison_plans_a_patrol_downloads_it_and_finds_it_saved(browser, serve
     assert any("指定必到" in r for r in reasons)
     assert any(word in r for r in reasons for word in ("事件热点", "监控盲区", "重点场所", "超期事件"))
     assert page.locator(".ms-pin-stop").count() == len(plan["stops"])
+    assert any(HOSTILE in r for r in reasons) and page.locator("img[src=x]").count() == 0  # text, never markup
+    assert HOSTILE in page.locator("#place").inner_text()
     assert page.locator("#map path.leaflet-interactive").count() >= 1  # the route line
     totals = page.locator("#totals").inner_text()
     assert f"/ {plan['budget_min']:g} 分钟" in totals and f"{plan['length_m'] / 1000:.2f} 公里" in totals
