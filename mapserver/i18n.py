@@ -374,3 +374,68 @@ def intake_word(lang: str, key: str, **figures: object) -> str:
     """One label of the intake desk in ``lang``, with ``figures`` filled in."""
     text = _INTAKE[lang][key]
     return text.format(**figures) if figures else text
+
+
+_PATROL = {
+    "zh": {
+        "title": "巡逻路线规划", "brand": "综治中心 · 警务巡逻",
+        "form": "规划巡逻", "area": "巡逻范围", "by_liaison": "按社区民警", "by_grids": "按社区（网格）",
+        "liaison": "社区民警", "grids": "社区（网格）", "grids_hint": "可多选（按住 Ctrl）",
+        "start": "出发点", "start_place": "从重点场所出发", "start_on_map": "在地图上点选",
+        "start_hint": "点击地图设置出发点", "start_none": "尚未选择出发点", "start_at": "出发点 {lon}, {lat}",
+        "budget": "巡逻时长（分钟）", "mode": "巡逻方式", "window": "时段",
+        "must": "必到点", "must_toggle": "添加必到点", "must_hint": "开启后点击地图添加（或按住 Shift 点击地图）",
+        "must_clear": "清除", "must_count": "{n} 个必到点", "must_name": "必到点 {n}",
+        "plan": "生成路线", "planning": "正在规划…", "planned": "已生成并保存方案 {id}",
+        "result": "巡逻方案", "plan_id": "方案编号", "totals": "全程 {km} 公里 · 用时 {min} / {budget} 分钟",
+        "stops": "巡逻点位", "order": "序号", "name": "点位", "reasons": "选取原因", "arrival": "到达",
+        "arrival_min": "第 {min} 分钟", "start_row": "出发", "dropped": "另有 {n} 个点位因时长或道路不通未纳入",
+        "gpx": "下载 GPX", "print": "打印",
+        "saved": "已保存方案", "none_saved": "暂无已保存方案", "open": "查看",
+        "more": "共 {total} 个，显示最近 {shown} 个",
+        "created_by": "制定人", "whole": "全区",
+        "reason": {"hot_cell": "事件热点", "blind_spot": "监控盲区", "key_place": "重点场所",
+                   "overdue_incident": "超期事件", "requested": "指定必到"},
+        "z": "热度 z={z}", "overdue_h": "超期 {h} 小时",
+        "read_only": "只读：可查看已保存的巡逻方案", "error": "出错：{detail}",
+        "to_screen": "返回大屏", "other_lang": "English", "logout": "退出",
+    },
+    "en": {
+        "title": "Patrol planner", "brand": "Command centre · Police patrols",
+        "form": "Plan a patrol", "area": "Area", "by_liaison": "By police liaison", "by_grids": "By community (grid)",
+        "liaison": "Police liaison", "grids": "Communities (grids)", "grids_hint": "several with Ctrl",
+        "start": "Start", "start_place": "From a key place", "start_on_map": "Picked on the map",
+        "start_hint": "Click the map to set the start", "start_none": "No start chosen yet",
+        "start_at": "Start {lon}, {lat}",
+        "budget": "Budget (minutes)", "mode": "Mode", "window": "Time of day",
+        "must": "Must visit", "must_toggle": "Add must-visit points",
+        "must_hint": "When on, click the map to add one (or Shift-click the map)",
+        "must_clear": "Clear", "must_count": "{n} must-visit points", "must_name": "Must visit {n}",
+        "plan": "Plan the route", "planning": "Planning…", "planned": "Plan {id} made and saved",
+        "result": "Patrol plan", "plan_id": "Plan id", "totals": "{km} km · {min} of {budget} min",
+        "stops": "Stops", "order": "#", "name": "Stop", "reasons": "Why", "arrival": "Arrival",
+        "arrival_min": "minute {min}", "start_row": "Start",
+        "dropped": "{n} more points left out (time budget or unreachable)",
+        "gpx": "Download GPX", "print": "Print",
+        "saved": "Saved plans", "none_saved": "No saved plans yet", "open": "Open",
+        "more": "{total} in all, the latest {shown} shown",
+        "created_by": "By", "whole": "Whole district",
+        "reason": {"hot_cell": "hotspot", "blind_spot": "camera blind spot", "key_place": "key place",
+                   "overdue_incident": "overdue case", "requested": "must visit"},
+        "z": "z={z}", "overdue_h": "{h} h overdue",
+        "read_only": "Read only: saved patrol plans", "error": "Error: {detail}",
+        "to_screen": "Back to the wall", "other_lang": "中文", "logout": "Log out",
+    },
+}
+"""Labels of the patrol planner (:mod:`mapserver.patrol_page`, ``static/patrols/``)."""
+
+
+def patrol_words(lang: str) -> dict[str, Any]:
+    """Every label of the patrol planner in ``lang`` (the page's script fills the figures in), with the enum
+    labels (modes, day or night, place kinds, categories)."""
+    return {**_PATROL[lang], "enums": _ENUMS[lang]}
+
+
+def patrol_word(lang: str, key: str) -> str:
+    """One plain label of the patrol planner in ``lang``."""
+    return str(_PATROL[lang][key])

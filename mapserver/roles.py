@@ -61,6 +61,9 @@ DESK = _roles("viewer", "operator", "dispatcher", "field", "admin")
 INTAKE_DESK = _roles("operator", "dispatcher", "admin")
 """Who works the hotline intake desk (12345 热线受理): resolve a caller's place, find and link repeats."""
 PATROL_PLANNERS = _roles("liaison", "dispatcher", "admin")
+"""Who may plan and save a patrol route."""
+PATROL_DESK = _roles("viewer", *PATROL_PLANNERS)
+"""Who opens the patrol planner page: the planners, and a viewer who reads the saved plans without planning."""
 ADMIN = _roles("admin")
 DEVICES = _roles("operator", "dispatcher", "admin")
 """Who may post camera heartbeats (the video platform's integration token is an operator)."""
@@ -135,6 +138,7 @@ ROUTES: Mapping[str, Mapping[str, frozenset[str]]] = {
     "patrols.get_plan": {"GET": EVERYONE},
     "patrols.get_plan_gpx": {"GET": EVERYONE},
     "patrols.get_plan_geojson": {"GET": EVERYONE},
+    "patrol_desk.page": {"GET": PATROL_DESK},
     # exports and the OGC API
     "export.download": {"GET": EVERYONE},
     "ogc.landing": {"GET": EVERYONE},

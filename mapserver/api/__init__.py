@@ -25,6 +25,7 @@ def register_blueprints(app: Flask) -> None:
         lookup,
         ogc,
         openapi,
+        patrol_desk,
         patrols,
         reports,
         screen,
@@ -32,5 +33,6 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (health, tokens, incidents, cameras, lookup, grids, layers, screen, ogc, analysis, export, openapi,
-                   audit, reports, patrols, accounts, login, admin, desk, intake, intake_desk):
+                   audit, reports, patrols, accounts, login, admin, desk, intake, intake_desk,
+                   patrol_desk):
         app.register_blueprint(module.bp)

@@ -33,7 +33,7 @@ def _problem(exc: Problem) -> Response:
     return problem_response(exc)
 
 
-def _basemap(settings: Settings) -> dict[str, Any]:
+def basemap_config(settings: Settings) -> dict[str, Any]:
     """The basemap as the wall has it: none, an intranet XYZ template, or this server's MBTiles tiles."""
     basemap = settings.map.basemap
     if basemap.kind == "none":
@@ -42,7 +42,7 @@ def _basemap(settings: Settings) -> dict[str, Any]:
     return {"kind": basemap.kind, "url": url, "max_zoom": basemap.max_zoom, "attribution": basemap.attribution}
 
 
-def _tile_origins(settings: Settings) -> tuple[str, ...]:
+def tile_origins(settings: Settings) -> tuple[str, ...]:
     basemap = settings.map.basemap
     if basemap.kind != "xyz" or not basemap.url:
         return ()
@@ -64,10 +64,10 @@ def page() -> Response:
         "severities": list(SEVERITIES),
         "map": {"center": list(settings.map.center), "zoom": settings.map.zoom, "min_zoom": settings.map.min_zoom,
                 "max_zoom": settings.map.max_zoom},
-        "basemap": _basemap(settings),
+        "basemap": basemap_config(settings),
         "person": {"name": session.account.display_name or session.account.name, "role": session.account.role},
         "links": {"screen": url_for("screen.page", **({"lang": "en"} if lang == "en" else {})),
                   "other_lang": url_for("intake_desk.page", **other), "logout": url_for("login.logout")},
     }
     return desk_page(DeskView(lang=lang, csrf_token=session.csrf_token, config=config,
-                              tile_origins=_tile_origins(settings)))
+                              tile_origins=tile_origins(settings)))
