@@ -27,10 +27,12 @@ def register_blueprints(app: Flask) -> None:
         openapi,
         patrols,
         reports,
+        scorecards,
         screen,
         tokens,
     )
 
     for module in (health, tokens, incidents, cameras, lookup, grids, layers, screen, ogc, analysis, export, openapi,
-                   audit, reports, patrols, accounts, login, admin, desk, intake, intake_desk):
+                   audit, reports, patrols, accounts, login, admin, desk, intake, intake_desk,
+                   scorecards):
         app.register_blueprint(module.bp)
