@@ -32,7 +32,7 @@ RETURNED_ID = "00000000-0000-4000-b000-000000000900"
 
 
 def _case(n: int, unit: str, community, *, closed: bool, on_time: bool = True, overdue: bool = False) -> Incident:
-    west, south, east, north = community.geom.bounds
+    west, south, _, _ = community.geom.bounds
     reported = NOW - timedelta(days=5, minutes=n)
     due = reported + timedelta(days=2) if (closed or overdue) else NOW + timedelta(days=3)
     return Incident(
