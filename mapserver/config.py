@@ -201,6 +201,39 @@ class RiskSettings(_Section):
         return self
 
 
+class ScorecardBand(_Section):
+    """The limits of one colour of the unit scorecards: a row breaking any of them takes the colour."""
+
+    on_time_below: float = Field(ge=0, le=1, description="on-time rate under this")
+    closure_below: float = Field(ge=0, le=1, description="closure rate under this")
+    satisfaction_below: float = Field(ge=0, le=1, description="satisfaction rate under this")
+    reopen_share_above: float = Field(ge=0, le=1, description="share of cases reopened over this")
+    return_share_above: float = Field(ge=0, le=1, description="share of hand-overs sent back (返单) over this")
+
+
+class ScorecardSettings(_Section):
+    """Unit scorecards (单位考评, 三色预警) at /api/scorecards: red 约谈, yellow 整改提示, green 先进典型
+    (mapserver/incidents/scorecards.py)."""
+
+    window_days: int = Field(30, ge=1, le=366, description="days up to now a request without since/until covers")
+    max_days: int = Field(366, ge=1, le=3660, description="the longest window a request may ask for")
+    min_cases: int = Field(5, ge=1, description="rows with fewer cases are too few to rate")
+    red: ScorecardBand = ScorecardBand(on_time_below=0.80, closure_below=0.70, satisfaction_below=0.80,
+                                       reopen_share_above=0.05, return_share_above=0.10)
+    yellow: ScorecardBand = ScorecardBand(on_time_below=0.90, closure_below=0.85, satisfaction_below=0.90,
+                                          reopen_share_above=0.02, return_share_above=0.05)
+
+    @model_validator(mode="after")
+    def _red_is_worse(self) -> ScorecardSettings:
+        red, yellow = self.red, self.yellow
+        if (red.on_time_below > yellow.on_time_below or red.closure_below > yellow.closure_below
+                or red.satisfaction_below > yellow.satisfaction_below
+                or red.reopen_share_above < yellow.reopen_share_above
+                or red.return_share_above < yellow.return_share_above):
+            raise ValueError("each red limit must be at least as strict as the yellow one")
+        return self
+
+
 class PasswordHashSettings(_Section):
     """argon2id cost parameters (RFC 9106's second recommended option by default: ~120 ms on 2 cores)."""
 
@@ -235,6 +268,7 @@ class Settings(_Section):
     incidents: IncidentSettings = IncidentSettings()
     cameras: CameraSettings = CameraSettings()
     risk: RiskSettings = RiskSettings()
+    scorecards: ScorecardSettings = ScorecardSettings()
     patrol: PatrolSettings = PatrolSettings()
     accounts: AccountSettings = AccountSettings()
     map: MapSettings = Field(default_factory=MapSettings)  # a factory: checking it imports layers/

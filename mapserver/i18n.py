@@ -439,3 +439,63 @@ def patrol_words(lang: str) -> dict[str, Any]:
 def patrol_word(lang: str, key: str) -> str:
     """One plain label of the patrol planner in ``lang``."""
     return str(_PATROL[lang][key])
+
+
+_SCORECARDS = {
+    "zh": {
+        "title": "单位考评", "brand": "综治中心 · 三色预警",
+        "by_unit": "按承办单位", "by_street": "按街道", "by_community": "按社区(村)",
+        "since": "上报自", "until": "上报至", "apply": "查询",
+        "download_csv": "下载 CSV", "download_xlsx": "下载 Excel",
+        "key": "编码 / 名称", "name": "名称", "unit": "承办单位", "street": "街道", "community": "社区(村)",
+        "code": "编码", "cases": "事件数", "closed": "办结数", "closed_on_time": "按期办结数",
+        "overdue_open": "超期未办结",
+        "followed_up": "回访数", "satisfied": "满意数", "reopened": "重办事件数", "reopen_count": "重办次数",
+        "returns": "返单数",
+        "on_time_rate": "按期办结率", "closure_rate": "办结率", "satisfaction_rate": "满意率",
+        "reopen_share": "重办率", "return_share": "返单率",
+        "colour": "预警", "action": "处置", "reasons": "原因",
+        "colour_red": "红色", "colour_yellow": "黄色", "colour_green": "绿色", "colour_unrated": "不参评",
+        "action_red": "约谈", "action_yellow": "整改提示", "action_green": "先进典型", "action_unrated": "样本不足",
+        "line_red": "红色线", "line_yellow": "黄色线",
+        "reason_below": "{rate} {value} 低于{colour} {limit}", "reason_above": "{rate} {value} 高于{colour} {limit}",
+        "period": "统计期：{since} 至 {until}（按上报时间）", "none": "统计期内暂无事件",
+        "loading": "加载中…", "failed": "加载失败：{detail}", "to_desk": "工单台", "other_lang": "English",
+        "whole": "全区", "sheet": "单位考评",
+    },
+    "en": {
+        "title": "Unit scorecards", "brand": "Command centre · Three-colour warnings",
+        "by_unit": "By unit", "by_street": "By street", "by_community": "By community",
+        "since": "Reported from", "until": "Reported until", "apply": "Show", "download_csv": "Download CSV",
+        "download_xlsx": "Download Excel",
+        "key": "Code / name", "name": "Name", "unit": "Unit", "street": "Street", "community": "Community",
+        "code": "Code", "cases": "Cases", "closed": "Closed", "closed_on_time": "Closed on time",
+        "overdue_open": "Open past due", "followed_up": "Followed up", "satisfied": "Satisfied",
+        "reopened": "Cases reopened", "reopen_count": "Reopenings", "returns": "Returns",
+        "on_time_rate": "On-time rate", "closure_rate": "Closure rate", "satisfaction_rate": "Satisfaction",
+        "reopen_share": "Reopen share", "return_share": "Return share",
+        "colour": "Warning", "action": "Action", "reasons": "Reasons",
+        "colour_red": "Red", "colour_yellow": "Yellow", "colour_green": "Green", "colour_unrated": "Not rated",
+        "action_red": "formal talk", "action_yellow": "correction notice", "action_green": "good example",
+        "action_unrated": "too few to rate",
+        "line_red": "the red line", "line_yellow": "the yellow line",
+        "reason_below": "{rate} {value} below {colour} {limit}",
+        "reason_above": "{rate} {value} above {colour} {limit}",
+        "period": "Period: {since} to {until} (by report time)", "none": "No cases in this period",
+        "loading": "Loading…", "failed": "Could not load: {detail}", "to_desk": "Work desk", "other_lang": "中文",
+        "whole": "whole district", "sheet": "Scorecards",
+    },
+}
+"""Labels of the unit scorecards (:mod:`mapserver.incidents.scorecards`, :mod:`mapserver.scorecards_page`,
+``static/scorecards/``)."""
+
+
+def scorecard_words(lang: str) -> dict[str, str]:
+    """Every label of the unit scorecards in ``lang`` (the page's script fills the figures in)."""
+    return dict(_SCORECARDS["zh" if lang == "zh" else "en"])
+
+
+def scorecard_word(lang: str, key: str, **figures: object) -> str:
+    """One label of the unit scorecards in ``lang``, with ``figures`` filled in."""
+    text = _SCORECARDS["zh" if lang == "zh" else "en"][key]
+    return text.format(**figures) if figures else text

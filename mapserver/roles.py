@@ -60,6 +60,8 @@ DESK = _roles("viewer", "operator", "dispatcher", "field", "admin")
 """Who works cases at the work desk (a viewer reads it)."""
 INTAKE_DESK = _roles("operator", "dispatcher", "admin")
 """Who works the hotline intake desk (12345 热线受理): resolve a caller's place, find and link repeats."""
+SCORECARDS = _roles("viewer", "dispatcher", "admin")
+"""Who reads the unit scorecards (the assessment office holds a viewer or an admin account)."""
 PATROL_PLANNERS = _roles("liaison", "dispatcher", "admin")
 """Who may plan and save a patrol route."""
 PATROL_DESK = _roles("viewer", *PATROL_PLANNERS)
@@ -168,6 +170,9 @@ ROUTES: Mapping[str, Mapping[str, frozenset[str]]] = {
     # the work desk
     "desk.page": {"GET": DESK},
     "desk.queue": {"GET": DESK},
+    # the unit scorecards (三色预警)
+    "scorecards.page": {"GET": SCORECARDS},
+    "scorecards.table": {"GET": SCORECARDS},
     # logging in
     "login.login_form": {"GET": PUBLIC},
     "login.login": {"POST": PUBLIC},

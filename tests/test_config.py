@@ -93,3 +93,10 @@ def test_python_tags_are_not_executed(tmp_path):
     path = write(tmp_path, "server: !!python/object/apply:os.system ['echo pwned']\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_settings(path, env={})
+
+
+def test_the_shipped_scorecards_section_states_the_defaults():
+    from mapserver.config import ScorecardSettings
+
+    assert load_settings(DEFAULT_CONFIG, env={}).scorecards == ScorecardSettings()
+    assert "scorecards:" in DEFAULT_CONFIG.read_text(encoding="utf-8")

@@ -28,11 +28,12 @@ def register_blueprints(app: Flask) -> None:
         patrol_desk,
         patrols,
         reports,
+        scorecards,
         screen,
         tokens,
     )
 
     for module in (health, tokens, incidents, cameras, lookup, grids, layers, screen, ogc, analysis, export, openapi,
                    audit, reports, patrols, accounts, login, admin, desk, intake, intake_desk,
-                   patrol_desk):
+                   patrol_desk, scorecards):
         app.register_blueprint(module.bp)

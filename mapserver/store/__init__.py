@@ -17,6 +17,7 @@ the project's SQL lives in this package. The whole public surface:
 ``store.desk``      the work desk's queue (:mod:`~mapserver.store.desk`): ``counts``, ``page``
 ``store.measures``  incident measures (:mod:`~mapserver.store.measures`): ``kpis``, ``cell_counts``,
                     ``cell_period_counts``, ``grid_counts``, ``grid_risk_counts``
+``store.scorecards``  the unit scorecards' figures (:mod:`~mapserver.store.scorecards`): ``figures``
 ``store.cameras``   camera liveness (:mod:`~mapserver.store.cameras`): ``query``, ``heartbeats``, ``all``
 ``store.tokens``    API tokens (:mod:`~mapserver.store.tokens`): ``add``, ``by_hash``, ``live``, ``revoke``
 ``store.audit``     the audit trail (:mod:`~mapserver.store.audit`): ``append``, ``records``
@@ -49,6 +50,7 @@ from mapserver.store.incidents import Incidents
 from mapserver.store.layers import Layers
 from mapserver.store.measures import IncidentMeasures
 from mapserver.store.patrols import PatrolPlans
+from mapserver.store.scorecards import ScorecardFigures
 from mapserver.store.sessions import LoginFailures, Sessions
 from mapserver.store.tokens import Tokens
 
@@ -76,6 +78,7 @@ class Store:
         self.incidents = Incidents(database)
         self.measures = IncidentMeasures(database)
         self.desk = Desk(database)
+        self.scorecards = ScorecardFigures(database)
         self.cameras = Cameras(database)
         self.tokens = Tokens(database)
         self.audit = AuditTrail(database)

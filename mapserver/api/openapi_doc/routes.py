@@ -239,6 +239,25 @@ def _desk_routes(settings: Settings) -> list[Operation]:
     ]
 
 
+def _scorecard_routes() -> list[Operation]:
+    from mapserver.api.scorecards import BY, FORMATS, XLSX
+
+    return [
+        Operation("get", "/api/scorecards", "Unit scorecards (单位考评, 三色预警): per unit, street or community, "
+                  "red / yellow / green with the reasons, worst first", "desk",
+                  (Answer(200, "one row per unit or grid", {**_object(("by", "since", "until", "rows")),
+                                                            "text/csv": text(), XLSX: text(format="binary")}),),
+                  endpoint="scorecards.table",
+                  params=(Param("by", enum(BY), description="unit (default), street or community"),
+                          Param("since", text(), description="ISO 8601 date or date-time, inclusive; no offset = "
+                                                             "local time; default until − scorecards.window_days"),
+                          Param("until", text(), description="ISO 8601 date-time (exclusive) or date (that whole "
+                                                             "day); default now"),
+                          Param("format", enum(FORMATS), description="json (default), csv (UTF-8 with BOM) or xlsx"),
+                          Param("lang", enum(("zh", "en")), description="labels and reasons (default zh)"))),
+    ]
+
+
 def _analysis_routes(settings: Settings) -> list[Operation]:
     from mapserver.analysis.cells import MAX_RES, MIN_RES
 
@@ -371,7 +390,7 @@ def operations(settings: Settings, *, layer_keys: Sequence[str], with_analysis: 
     ops = [*_incident_routes(settings), *_camera_routes(), *_lookup_routes(), *_intake_routes(settings),
            *_layer_routes(),
            *_screen_routes(layer_keys), *_admin_routes(), *_account_routes(settings), *_audit_routes(),
-           *_report_routes(), *_desk_routes(settings)]
+           *_report_routes(), *_desk_routes(settings), *_scorecard_routes()]
     ops += patrol_routes()
     if with_analysis:
         ops += _analysis_routes(settings)

@@ -1,0 +1,80 @@
+"""The unit scorecards in a real browser: Debian's headless Chromium, driven by Playwright, against a live server over
+the hand-made cases of tests/scorecards_data.py, plus one case whose unit's name is HTML.
+
+A viewer (the assessment office) logs in and sees the units worst first, each row coloured with its badge and
+reasons; the hostile name stays text; the street tab regroups; the download links carry the same query; the page
+asks no other host and raises no error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from mapserver import create_app
+from mapserver.store import open_store
+from tests import scorecards_data as cards
+from tests.browser.live import SCREEN, LiveServer, Watch, launch_chromium
+from tests.logins import PASSWORD, add_person, login_settings
+
+HOSTILE = '<img src="x" onerror="window.__pwned = 1">考评单位'
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('scorecards') / 'city.db'}")
+    store.migrate()
+    cards.load(store)
+    first = cards.cases()[0][0]
+    store.layers.add("incidents", [replace(first, id="00000000-0000-4000-b000-000000000999", unit=HOSTILE)])
+    add_person(store, "kao.ping", role="viewer")
+    live = LiveServer(create_app(login_settings(store), store=store))
+    yield live
+    live.stop()
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+def test_a_viewer_sees_the_units_worst_first_with_their_reasons(browser, server):
+    context = browser.new_context(viewport=SCREEN)
+    page = context.new_page()
+    watch = Watch().attach(page)
+    page.goto(f"{server.url}/desk/scorecards")
+    assert page.url.startswith(f"{server.url}/login?next=")
+    page.fill("#name", "kao.ping")
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    assert page.url == f"{server.url}/desk/scorecards"
+    page.wait_for_selector("html[data-scorecards=live]", timeout=10_000)
+    rows = page.locator("#cards tbody tr")
+    assert rows.count() == 5
+    keys = [rows.nth(k).get_attribute("data-key") for k in range(5)]
+    assert keys[:3] == [cards.RED, cards.YELLOW, cards.GREEN] and set(keys[3:]) == {cards.FEW, HOSTILE}
+    red = rows.nth(0)
+    assert red.get_attribute("class") == "ms-red"
+    assert red.locator(".ms-badge").inner_text() == "红色 · 约谈"
+    assert red.locator(".ms-reasons li").first.inner_text() == "按期办结率 71.4% 低于红色线 80%"
+    assert rows.nth(1).locator(".ms-badge").inner_text() == "黄色 · 整改提示"
+    assert HOSTILE in page.locator("#cards tbody").inner_text()
+    assert page.locator("#cards tbody img").count() == 0 and page.evaluate("() => window.__pwned") is None
+    assert "format=csv" in page.locator("#csv").get_attribute("href")
+    assert "format=xlsx" in page.locator("#xlsx").get_attribute("href")
+
+    page.click(".ms-tab[data-by=street]")
+    page.wait_for_function("() => document.querySelectorAll('#cards tbody tr').length === 2", timeout=5_000)
+    assert page.locator("#cards th[data-col=name]").inner_text() == "街道"
+    assert "by=street" in page.locator("#csv").get_attribute("href")
+    assert watch.foreign_hosts() == [] and watch.errors == [] and watch.dialogs == [] and watch.failed == []
+    context.close()
