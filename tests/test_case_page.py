@@ -146,3 +146,14 @@ def test_a_case_outside_the_jurisdiction_is_404_everywhere(client, store):
         assert_problem(client.get(path, headers=headers), 404, "id")
     assert client.get(f"/desk/cases/{ours}", headers=headers).status_code == 200
     assert client.get(f"/api/incidents/{ours}/cameras", headers=headers).status_code == 200
+
+
+def test_a_linked_call_changes_the_cases_etag(client, city, tokens):
+    case = report(client, tokens["dispatcher"])
+    etag = client.get(f"/api/incidents/{case}", headers=tokens["dispatcher"]).headers["ETag"]
+    linked = client.post(f"/api/incidents/{case}/links", json={"note": "同一来电人再次来电"},
+                         headers=tokens["operator"])
+    assert linked.status_code in (200, 201), linked.get_json()
+    again = client.get(f"/api/incidents/{case}", headers={**tokens["dispatcher"], "If-None-Match": etag})
+    assert again.status_code == 200
+    assert again.get_json()["properties"]["timeline"][-1]["action"] == "link"

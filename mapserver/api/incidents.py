@@ -166,9 +166,11 @@ def get_incident(incident_id: str) -> Response:
     if incident is None:
         raise Problem(404, f"no incident with id '{incident_id}'", param="id")
     role = request_actor().role
-    # Every transition bumps the version; warning colours and overdue report-ins move with the clock's minute.
+    # The incidents' data version moves with every write (a transition, a linked call, a grid reassigned); warning
+    # colours and overdue report-ins move with the clock's minute; the actions differ by role.
     minute = int(_now().timestamp()) // ETAG_CLOCK_S
-    etag = etag_of(("incident", incident.id, incident.version, role or "", within.code or "", minute))
+    etag = etag_of(("incident", incident.id, incident.version, store().layers.data_version("incidents"), role or "",
+                    within.code or "", minute))
     if request.if_none_match.contains_weak(etag):
         resp = Response(status=304)
     else:

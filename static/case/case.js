@@ -196,13 +196,18 @@ function drawActions(p) {
 function drawFollowUp(p) {
   const f = p.follow_up;
   followUp.replaceChildren(el('h2', { text: W.follow_up }));
-  if (!f) return;
-  followUp.append(
+  // Shown once a case has closed at least once: before that there is nothing to follow up.
+  followUp.hidden = !f || !(f.due || f.followed_up_at || f.reopen_count || p.status === 'closed');
+  if (followUp.hidden) return;
+  followUp.append(...[
     f.due ? el('p', { className: 'ms-due', text: W.follow_up_due }) : null,
-    f.followed_up_at ? el('p', {}, el('span', { text: `${W.satisfaction}: ${W.satisfactions[f.satisfaction] || f.satisfaction}` }),
-      el('span', { className: 'ms-muted', text: ` ${when(f.followed_up_at)}` })) : el('p', { className: 'ms-muted', text: W.not_followed }),
+    f.followed_up_at ? el('p', {}, el('span', {
+      text: `${W.satisfaction}: ${W.satisfactions[f.satisfaction] || f.satisfaction}` }),
+    el('span', { className: 'ms-muted', text: ` ${when(f.followed_up_at)}` }))
+      : el('p', { className: 'ms-muted', text: W.not_followed }),
     f.comment ? el('p', { text: f.comment }) : null,
-    f.reopen_count ? el('p', { className: 'ms-muted', text: say('reopens', { n: f.reopen_count }) }) : null);
+    f.reopen_count ? el('p', { className: 'ms-muted', text: say('reopens', { n: f.reopen_count }) }) : null,
+  ].filter(Boolean));
 }
 
 function drawWhistle(p) {
