@@ -10,6 +10,9 @@ from html import unescape
 
 import pytest
 
+from mapserver import create_app
+from mapserver.config import Settings, StoreSettings
+from mapserver.incidents.settings import IncidentSettings
 from tests import jurisdiction_data as data
 from tests import samples
 from tests.test_api import assert_problem
@@ -157,3 +160,18 @@ def test_a_linked_call_changes_the_cases_etag(client, city, tokens):
     again = client.get(f"/api/incidents/{case}", headers={**tokens["dispatcher"], "If-None-Match": etag})
     assert again.status_code == 200
     assert again.get_json()["properties"]["timeline"][-1]["action"] == "link"
+
+
+def test_the_page_offers_the_configured_units_that_serve_the_person(store):
+    data.load(store)
+    units = {"陈州回族街道办事处": [data.STREET_A.code], "七一路街道办事处": [data.STREET_B.code],
+             "区住房和城乡建设局": []}
+    app = create_app(Settings(store=StoreSettings(url=store.url), incidents=IncidentSettings(units=units)),
+                     store=store)
+    client = app.test_client()
+    ours = data.in_area(data.STREET_B.code)[0].id
+    headers = data.token(store, "dispatcher", data.STREET_B, "dispatcher-b")
+    assert _config(client.get(f"/desk/cases/{ours}", headers=headers))["units"] == ["七一路街道办事处",
+                                                                                     "区住房和城乡建设局"]
+    whole = data.token(store, "dispatcher", None, "dispatcher-district")
+    assert len(_config(client.get(f"/desk/cases/{ours}", headers=whole))["units"]) == 3

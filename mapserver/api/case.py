@@ -24,6 +24,7 @@ from mapserver.auth import current_principal, request_jurisdiction
 from mapserver.case_page import CaseView, case_page
 from mapserver.errors import Problem
 from mapserver.i18n import case_words, parse_lang
+from mapserver.incidents.units import serves
 from mapserver.login_pages import login_redirect
 from mapserver.model import Incident
 from mapserver.parsing import reject_unknown
@@ -70,6 +71,13 @@ def _outline(incident: Incident) -> dict[str, Any] | None:
     return None if grid is None else mapping(grid.geom)
 
 
+def _units() -> list[str]:
+    """The configured units this person may send a case to (those serving their jurisdiction); none: free text."""
+    within = request_jurisdiction()
+    return sorted(name for name, grids in state().settings.incidents.units.items()
+                  if serves(grids, within, store().grids.ancestors))
+
+
 @bp.get("/desk/cases/<incident_id>")
 def page(incident_id: str) -> Response:
     reject_unknown(request.args, ("lang",))
@@ -81,7 +89,7 @@ def page(incident_id: str) -> Response:
     here = {"lang": "en"} if lang == "en" else {}
     config = {
         "lang": lang, "root": request.script_root, "id": incident.id, "words": case_words(lang),
-        "timezone": settings.incidents.timezone, "units": sorted(settings.incidents.units),
+        "timezone": settings.incidents.timezone, "units": _units(),
         "point": [incident.geom.x, incident.geom.y], "outline": _outline(incident), "card": _card(incident),
         "map": {"zoom": max(settings.map.zoom, 16), "min_zoom": settings.map.min_zoom,
                 "max_zoom": settings.map.max_zoom},
