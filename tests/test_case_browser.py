@@ -123,11 +123,14 @@ def test_a_dispatcher_opens_a_case_from_the_desk_and_dispatches_it(browser, serv
     page.click("#act-dispatch")
     assert page.evaluate("() => document.activeElement.id") == "f-unit"  # the form asks for the unit first
     page.keyboard.type("北关社区工作站")
+    page.fill("#f-note", HOSTILE)
     page.click("#f-submit")
     page.wait_for_function("() => document.querySelector('[data-fact=status]').textContent === '已派单'",
                            timeout=5_000)
     assert fact(page, "unit") == "北关社区工作站"
-    assert "派单" in page.locator("#timeline li").first.inner_text()
+    latest = page.locator("#timeline li").first
+    assert "派单" in latest.inner_text() and latest.locator(".ms-note").inner_text() == HOSTILE
+    assert page.locator("img[src=x]").count() == 0 and page.evaluate("() => window.__pwned") is None
     assert page.locator(".ms-act").all_inner_texts() == ["签收", "返单", "吹哨"]
     assert page.locator("#message").get_attribute("data-kind") == "good"
 
