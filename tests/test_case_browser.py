@@ -195,3 +195,25 @@ def test_two_dispatchers_race_and_exactly_one_wins(browser, server, city):
         assert watch.foreign_hosts() == [] and not_conflicts(watch.errors) == [] and watch.dialogs == []
         assert [f for f in watch.failed if " 409" not in f] == []
         context.close()
+
+
+def test_a_whistle_calls_a_department_out_and_it_reports_in(browser, server, city):
+    case = report(server, city, "占道经营")
+    context, page, watch = logged_in(browser, server, "zhang.wei", f"/desk/cases/{case}")
+    live(page)
+    page.click("#act-whistle")
+    page.select_option("#f-level", "key")
+    page.fill("#f-departments", "区城管局\n区市场监管局")
+    page.fill("#f-report-by", "2030-01-01T10:00")
+    page.click("#f-submit")
+    page.locator("#whistle li[data-state=pending]").nth(1).wait_for(timeout=5_000)
+    assert page.locator("#whistle li").all_inner_texts()[0].startswith("区城管局")
+    assert fact(page, "warning") == "督办"
+    page.click("#act-report_in")
+    assert page.locator("#f-unit option").all_inner_texts() == ["区城管局", "区市场监管局"]
+    page.select_option("#f-unit", "区市场监管局")
+    page.click("#f-submit")
+    page.locator("#whistle li[data-state=reported]").wait_for(timeout=5_000)
+    assert page.locator("#whistle li[data-state=reported]").inner_text().startswith("区市场监管局")
+    assert watch.foreign_hosts() == [] and watch.errors == [] and watch.failed == []
+    context.close()
