@@ -499,3 +499,72 @@ def scorecard_word(lang: str, key: str, **figures: object) -> str:
     """One label of the unit scorecards in ``lang``, with ``figures`` filled in."""
     text = _SCORECARDS["zh" if lang == "zh" else "en"][key]
     return text.format(**figures) if figures else text
+
+
+_CASE = {
+    "zh": {
+        "title": "工单", "brand": "综治中心 · 工单详情", "to_desk": "返回工单台", "to_screen": "一屏统揽",
+        "other_lang": "English", "facts": "事件信息", "category": "类别", "severity": "等级", "status": "状态",
+        "warning": "预警", "due_at": "办结时限", "unit": "承办单位", "source": "来源", "address": "地址",
+        "description": "描述", "reported_at": "上报时间", "version": "版本", "actions": "可办理操作",
+        "no_actions": "当前无可办理操作", "card": "网格信息", "chain": "所属层级", "staff": "网格力量",
+        "liaison": "社区民警", "no_staff": "暂无登记人员", "cameras": "周边视频", "covering": "视野覆盖事发点",
+        "nearby": "未有视野覆盖；{m} 米内在线摄像机", "no_cameras": "无覆盖或附近在线摄像机", "distance": "{m} 米",
+        "follow_up": "回访", "follow_up_due": "待回访", "satisfaction": "满意度", "comment": "回访记录",
+        "reopens": "重新办理 {n} 次", "not_followed": "尚未回访",
+        "whistle": "吹哨报到", "reported": "已报到", "pending": "未报到", "overdue": "报到超时",
+        "report_by": "报到时限", "timeline": "办理经过", "note": "说明", "level": "哨级", "departments": "部门",
+        "departments_hint": "每行一个部门", "result": "处置结果", "reason": "原因", "department": "报到部门",
+        "submit": "提交", "cancel": "取消（Esc）", "saved": "已办理：{action}",
+        "conflict": "他人已先行办理，已刷新为最新状态。服务器说明：{detail}", "error": "出错：{detail}",
+        "offline": "连接中断，正在重试…", "updated": "更新于", "changed": "工单已更新", "none": "—",
+        "not_found": "工单不存在或不在辖区内",
+        "action_names": {"report": "上报", "link": "关联来电",
+                         "dispatch": "派单", "grab": "抢单", "accept": "签收", "return": "返单", "split": "分单",
+                         "joint": "联单", "handle": "处置", "verify": "核查", "reject": "核查不通过",
+                         "close": "办结", "whistle": "吹哨", "report_in": "报到", "follow_up": "回访"},
+        "whistle_levels": {"routine": "常规哨（街道）", "key": "重点哨（区级）"},
+        "satisfactions": {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"},
+    },
+    "en": {
+        "title": "Case", "brand": "Command centre · Case", "to_desk": "Back to the desk", "to_screen": "Overview wall",
+        "other_lang": "中文", "facts": "Facts", "category": "Category", "severity": "Severity", "status": "Status",
+        "warning": "Warning", "due_at": "Due", "unit": "Unit", "source": "Source", "address": "Address",
+        "description": "Description", "reported_at": "Reported", "version": "Version", "actions": "Actions",
+        "no_actions": "Nothing for you to do now", "card": "Grid", "chain": "Grid chain", "staff": "Grid staff",
+        "liaison": "Police liaison", "no_staff": "No staff on record", "cameras": "Cameras",
+        "covering": "Views covering the point", "nearby": "No view covers it; online cameras within {m} m",
+        "no_cameras": "No camera covers it or is online nearby", "distance": "{m} m",
+        "follow_up": "Follow-up", "follow_up_due": "Follow-up due", "satisfaction": "Satisfaction",
+        "comment": "Comment", "reopens": "reopened {n} times", "not_followed": "Not followed up yet",
+        "whistle": "Whistle and report-in", "reported": "Reported in", "pending": "Pending", "overdue": "Overdue",
+        "report_by": "Report by", "timeline": "Timeline", "note": "Note", "level": "Level",
+        "departments": "Departments", "departments_hint": "one department a line", "result": "Handling result",
+        "reason": "Reason", "department": "Department reporting in", "submit": "Submit", "cancel": "Cancel (Esc)",
+        "saved": "Done: {action}",
+        "conflict": "Someone acted first; this is the case as it stands now. The server says: {detail}",
+        "error": "Error: {detail}", "offline": "Connection lost, retrying…", "updated": "Updated",
+        "changed": "The case changed", "none": "—", "not_found": "No such case in your jurisdiction",
+        "action_names": {"report": "Report", "link": "Linked call",
+                         "dispatch": "Dispatch", "grab": "Grab", "accept": "Accept", "return": "Return",
+                         "split": "Split", "joint": "Joint handling", "handle": "Handle", "verify": "Verify",
+                         "reject": "Reject", "close": "Close", "whistle": "Whistle", "report_in": "Report in",
+                         "follow_up": "Follow up"},
+        "whistle_levels": {"routine": "routine (street)", "key": "key (district)"},
+        "satisfactions": {"satisfied": "satisfied", "basically_satisfied": "basically satisfied",
+                          "unsatisfied": "unsatisfied"},
+    },
+}
+"""Labels of the work desk's case page (:mod:`mapserver.case_page`, ``static/case/``)."""
+
+
+def case_words(lang: str) -> dict[str, Any]:
+    """Every label of the case page in ``lang``, with the desk's sources, level names and the wall's enums."""
+    key = "zh" if lang == "zh" else "en"
+    return {**_CASE[key], "sources": _DESK[key]["sources"],
+            "levels": {str(k): v for k, v in LEVEL_NAMES[key].items()}, "enums": _ENUMS[key]}
+
+
+def case_word(lang: str, key: str) -> str:
+    """One plain label of the case page."""
+    return _CASE["zh" if lang == "zh" else "en"][key]

@@ -170,6 +170,8 @@ ROUTES: Mapping[str, Mapping[str, frozenset[str]]] = {
     # the work desk
     "desk.page": {"GET": DESK},
     "desk.queue": {"GET": DESK},
+    "case.page": {"GET": DESK},
+    "case.cameras": {"GET": EVERYONE},
     # the unit scorecards (三色预警)
     "scorecards.page": {"GET": SCORECARDS},
     "scorecards.table": {"GET": SCORECARDS},
@@ -196,6 +198,11 @@ def allowed_roles(endpoint: str, method: str) -> frozenset[str] | None:
 def may_act(role: str, action: str) -> bool:
     """Whether ``role`` may take the incident ``action``."""
     return role in INCIDENT_ACTIONS.get(action, frozenset())
+
+
+def permitted_actions(role: str | None, actions: Iterable[str]) -> list[str]:
+    """Of ``actions`` (those the state machine allows now), the ones ``role`` may take, in the same order."""
+    return [a for a in actions if role is not None and may_act(role, a)]
 
 
 def check_role(role: str) -> None:

@@ -13,6 +13,7 @@ def register_blueprints(app: Flask) -> None:
         analysis,
         audit,
         cameras,
+        case,
         desk,
         export,
         grids,
@@ -35,5 +36,5 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (health, tokens, incidents, cameras, lookup, grids, layers, screen, ogc, analysis, export, openapi,
                    audit, reports, patrols, accounts, login, admin, desk, intake, intake_desk,
-                   patrol_desk, scorecards):
+                   patrol_desk, scorecards, case):
         app.register_blueprint(module.bp)

@@ -24,12 +24,15 @@ from mapserver.incidents.service import body_hash, chain_of, move_incident, new_
 from mapserver.jurisdiction import Jurisdiction
 from mapserver.model import SEVERITIES, Assessment, Incident
 from mapserver.parsing import parse_bbox, parse_choice, parse_int, parse_json, parse_time, reject_unknown
+from mapserver.roles import permitted_actions
+from mapserver.screen.answers import etag_of
 from mapserver.store.incidents import IncidentFilter
 
 bp = Blueprint("incidents", __name__, url_prefix="/api")
 
 LIST_PARAMS = ("bbox", "since", "until", "status", "category", "severity", "grid", "warning", "limit", "offset")
 MAX_KEY_CHARS = 200
+ETAG_CLOCK_S = 60  # a case's answer is the same within a minute unless its version moves
 AUDITED_FIELDS = ("satisfaction", "departments", "report_by")
 """A follow-up's result and a whistle's call-outs, kept in the transition's audit record (texts: the timeline)."""
 
@@ -155,18 +158,38 @@ def list_incidents() -> dict[str, Any]:
 
 
 @bp.get("/incidents/<incident_id>")
-def get_incident(incident_id: str) -> dict[str, Any]:
+def get_incident(incident_id: str) -> Response:
     reject_unknown(request.args, ())
+    within = request_jurisdiction()
     # Found within the jurisdiction, or 404 as for an id that does not exist; only then is the timeline read.
-    incident = store().incidents.get(incident_id, within=request_jurisdiction())
+    incident = store().incidents.get(incident_id, within=within)
     if incident is None:
         raise Problem(404, f"no incident with id '{incident_id}'", param="id")
-    out = incident_feature(incident, now=_now(), assessment=store().incidents.assessment(incident_id))
-    out["properties"]["timeline"] = [
-        {"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "from": e.from_status, "to": e.to_status,
-         "note": e.note, "unit": e.unit, "satisfaction": e.satisfaction}
-        for e in store().incidents.timeline(incident_id)]
-    return out
+    role = request_actor().role
+    # The incidents' data version moves with every write (a transition, a linked call, a grid reassigned); warning
+    # colours and overdue report-ins move with the clock's minute; the actions differ by role.
+    minute = int(_now().timestamp()) // ETAG_CLOCK_S
+    etag = etag_of(("incident", incident.id, incident.version, store().layers.data_version("incidents"), role or "",
+                    within.code or "", minute))
+    if request.if_none_match.contains_weak(etag):
+        resp = Response(status=304)
+    else:
+        out = incident_feature(incident, now=_now(), assessment=store().incidents.assessment(incident_id))
+        out["properties"]["timeline"] = [
+            {"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "from": e.from_status, "to": e.to_status,
+             "note": e.note, "unit": e.unit, "satisfaction": e.satisfaction}
+            for e in store().incidents.timeline(incident_id)]
+        _add_my_actions(out, role)
+        resp = jsonify(out)
+    resp.set_etag(etag, weak=True)
+    resp.headers["Cache-Control"] = "private, no-cache"
+    resp.headers["Vary"] = "Cookie, Authorization"
+    return resp
+
+
+def _add_my_actions(out: dict[str, Any], role: str | None) -> None:
+    """The next actions the asker's role may take (``my_actions``): the state machine's ∩ the role table's."""
+    out["properties"]["my_actions"] = permitted_actions(role, out["properties"]["next_actions"])
 
 
 @bp.post("/incidents/<incident_id>/transitions")
@@ -179,7 +202,9 @@ def transition(incident_id: str) -> dict[str, Any]:
         audit.record(store(), actor=actor, action="incident.transition", target=moved.id,
                      detail={"action": body["action"], "status": moved.status, "version": moved.version,
                              **{k: body[k] for k in AUDITED_FIELDS if k in body}})
-    return incident_feature(moved, now=now, assessment=store().incidents.assessment(moved.id))
+    out = incident_feature(moved, now=now, assessment=store().incidents.assessment(moved.id))
+    _add_my_actions(out, actor.role)
+    return out
 
 
 @bp.get("/kpis")
