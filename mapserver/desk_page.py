@@ -30,6 +30,7 @@ class DeskView:
     categories: dict[str, str]  # code → label in the page's language
     units: Sequence[str]  # configured units (none: typed in)
     timezone: str  # incidents.timezone: times on the page are local there
+    desks: Sequence[tuple[str, str]] = ()  # (endpoint, label key) of the other desk pages this person may open
 
 
 def desk_page_policy() -> str:
@@ -76,6 +77,8 @@ def desk_page(view: DeskView) -> Response:
     other = "en" if lang == "zh" else "zh"
     switch = url_for("desk.page", **({"lang": "en"} if other == "en" else {}))
     screen = url_for("screen.page", **({"lang": "en"} if lang == "en" else {}))
+    desks = "".join(f'<a href="{escape(url_for(endpoint, **({"lang": "en"} if lang == "en" else {})))}">'
+                    f'{say(key)}</a>' for endpoint, key in view.desks)
     words_json = json.dumps({**labels, "categories": view.categories}, ensure_ascii=False, separators=(",", ":"))
     html = (
         f'<!DOCTYPE html><html lang="{HTML_LANG[lang]}" data-desk="loading"><head><meta charset="utf-8">'
@@ -89,7 +92,7 @@ def desk_page(view: DeskView) -> Response:
         f'<header class="ms-bar"><div class="ms-titles"><p class="ms-brand">{say("brand")}</p>'
         f'<h1>{say("title")}</h1></div><p class="ms-who"><span class="ms-person">{escape(view.person)}</span>'
         f'<span class="ms-reach">{escape(view.reach)}</span></p><nav class="ms-links">'
-        f'<a href="{escape(screen)}">{say("to_screen")}</a>'
+        f'<a href="{escape(screen)}">{say("to_screen")}</a>{desks}'
         f'<a href="{escape(switch)}" lang="{HTML_LANG[other]}">{say("other_lang")}</a></nav>'
         f'<p class="ms-status"><span id="updated"></span><span id="offline" hidden>{say("offline")}</span></p>'
         '</header>'

@@ -238,3 +238,13 @@ def test_the_page_is_served_in_both_languages_with_its_policy(client, people):
     assert "script-src 'self';" in resp.headers["Content-Security-Policy"]
     assert "Work desk" in client.get("/desk?lang=en", headers=people["viewer"]).get_data(as_text=True)
     assert client.get("/desk", headers=people["liaison"]).status_code == 403
+
+
+def test_the_page_links_the_other_desks_each_role_may_open(client, people):
+    dispatcher = client.get("/desk", headers=people["dispatcher"]).get_data(as_text=True)
+    assert all(f'href="{path}"' in dispatcher for path in ("/desk/intake", "/desk/patrols", "/desk/scorecards"))
+    operator = client.get("/desk?lang=en", headers=people["operator_a1"]).get_data(as_text=True)
+    assert 'href="/desk/intake?lang=en">Hotline intake' in operator
+    assert "/desk/patrols" not in operator and "/desk/scorecards" not in operator  # not for an operator
+    viewer = client.get("/desk", headers=people["viewer"]).get_data(as_text=True)
+    assert "/desk/intake" not in viewer and 'href="/desk/scorecards"' in viewer

@@ -26,7 +26,7 @@ from mapserver.incidents.queue import BY_KEY, PAGE_SIZE, TAB_KEYS, TABS, pages, 
 from mapserver.login_pages import login_redirect
 from mapserver.model import INCIDENT_SOURCES, SEVERITIES
 from mapserver.parsing import parse_choice, parse_int, parse_time, reject_unknown
-from mapserver.roles import role_label
+from mapserver.roles import allowed_roles, role_label
 from mapserver.screen.access import wants_html
 from mapserver.screen.answers import AnswerCache, Encoded, etag_of
 from mapserver.store.desk import DeskFilter
@@ -38,6 +38,9 @@ QUEUE_PARAMS = ("tab", "category", "severity", "warning", "grid", "unit", "sourc
 TEXT_LIMITS = {"grid": 64, "unit": 100, "q": 100}
 CLOCK_BUCKET_S = 60  # overdue and "closed today" are worked out once a minute: the answer's key names the minute
 MAX_PAGE = 1_000_000
+OTHER_DESKS = (("intake_desk.page", "to_intake"), ("patrol_desk.page", "to_patrols"),
+               ("scorecards.page", "to_scorecards"))
+"""The other desk pages, linked from the queue's header for the roles the role table lets open them."""
 
 
 def _init(app: Flask) -> None:
@@ -68,9 +71,11 @@ def page() -> Response:
     if principal is not None:
         person = f"{principal.display_name or principal.name} · {role_label(principal.role, lang)}"
     categories = dict(settings.categories) if lang == "zh" else {k: k.replace("_", " ") for k in settings.categories}
+    role = principal.role if principal is not None else None
+    desks = [(endpoint, key) for endpoint, key in OTHER_DESKS if role in (allowed_roles(endpoint, "GET") or ())]
     return desk_page(DeskView(lang=lang, person=person, reach=within.name or within.code or desk_word(lang, "whole"),
                               categories=categories, units=sorted(settings.units),
-                              timezone=settings.timezone))
+                              timezone=settings.timezone, desks=desks))
 
 
 def _text(name: str) -> str | None:
