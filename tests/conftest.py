@@ -12,9 +12,11 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg2
 import pytest
+from playwright.sync_api import sync_playwright
 from psycopg2 import sql
 
 from mapserver import create_app
@@ -23,6 +25,7 @@ from mapserver.config import Settings, StoreSettings
 from mapserver.roles import ROLES
 from mapserver.store import Store, open_store
 from mapserver.store.common import TABLES
+from tests.browser.live import launch_chromium
 
 ADMIN_URL = os.environ.get("MAPSERVER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ("sqlite", "postgis")
@@ -117,6 +120,15 @@ def make_token(store: Store, role: str) -> str:
     secret = new_token()
     store.tokens.add(name=f"{role}-{uuid.uuid4().hex[:6]}", role=role, token_hash=hash_token(secret))
     return secret
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's headless Chromium, one per test module that drives pages (tests/browser/live.py)."""
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture

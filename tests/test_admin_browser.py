@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from mapserver import account_admin, create_app
 from mapserver.audit import Actor
@@ -26,7 +26,7 @@ from mapserver.auth import hash_token, new_token
 from mapserver.sessions import SESSION_COOKIE
 from mapserver.store import open_store
 from tests.browser.city import load_city
-from tests.browser.live import SCREEN, LiveServer, Watch, launch_chromium
+from tests.browser.live import SCREEN, LiveServer, Watch
 from tests.logins import PASSWORD, add_person, login_settings
 
 STREET, STREET_NAME = "411602002000000", "第2街道"
@@ -55,14 +55,6 @@ def server(city) -> Iterator[LiveServer]:
     live = LiveServer(create_app(login_settings(city), store=city))
     yield live
     live.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 def log_in(page: Page, name: str, password: str = PASSWORD) -> None:

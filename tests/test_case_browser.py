@@ -18,13 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from mapserver import create_app
 from mapserver.auth import hash_token, new_token
 from mapserver.store import open_store
 from tests import samples
-from tests.browser.live import LiveServer, Watch, launch_chromium
+from tests.browser.live import LiveServer, Watch
 from tests.logins import PASSWORD, add_person, login_settings
 
 HOSTILE = '<img src="x" onerror="window.__pwned = 1">楼道堆物'
@@ -49,14 +48,6 @@ def server(city) -> Iterator[LiveServer]:
     live = LiveServer(create_app(login_settings(city), store=city))
     yield live
     live.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 def report(server: LiveServer, city, description: str) -> str:

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from mapserver import create_app
 from mapserver.api.desk import CLOCK_BUCKET_S
@@ -26,7 +25,7 @@ from mapserver.incidents.queue import TABS, today_start
 from mapserver.store import open_store
 from mapserver.store.desk import DeskFilter
 from tests.browser.city import load_city
-from tests.browser.live import SCREEN, LiveServer, Watch, launch_chromium
+from tests.browser.live import SCREEN, LiveServer, Watch
 from tests.logins import PASSWORD, add_person, login_settings
 
 HOSTILE = '<img src="x" onerror="window.__pwned = 1">楼道堆物'
@@ -48,14 +47,6 @@ def server(city) -> Iterator[LiveServer]:
     live = LiveServer(create_app(login_settings(city), store=city))
     yield live
     live.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 def report(server: LiveServer, city, description: str) -> str:

@@ -13,14 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import sync_playwright
 from shapely.geometry import Point
 
 from mapserver import create_app
 from mapserver.model import Incident
 from mapserver.store import open_store
 from tests import samples
-from tests.browser.live import LiveServer, Watch, launch_chromium
+from tests.browser.live import LiveServer, Watch
 from tests.logins import add_person, login_settings
 from tests.test_admin_browser import log_in
 from tests.test_intake_api import MORE_ADDRESSES, NEAR_ROADS
@@ -50,14 +49,6 @@ def server(city) -> Iterator[LiveServer]:
     live = LiveServer(create_app(login_settings(city), store=city))
     yield live
     live.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 def test_an_operator_resolves_an_uncertain_address_and_links_a_repeat(browser, server, city):

@@ -19,13 +19,13 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from mapserver import create_app
 from mapserver.sessions import SESSION_COOKIE
 from mapserver.store import open_store
 from tests.browser.city import load_city
-from tests.browser.live import SCREEN, LiveServer, Watch, launch_chromium
+from tests.browser.live import SCREEN, LiveServer, Watch
 from tests.logins import PASSWORD, add_person, login_settings
 
 SCREENSHOT = Path(tempfile.gettempdir()) / "mapserver-login.png"
@@ -47,14 +47,6 @@ def server(city) -> Iterator[LiveServer]:
     live = LiveServer(create_app(login_settings(city), store=city))
     yield live
     live.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 class _Elsewhere(BaseHTTPRequestHandler):

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import sync_playwright
 from shapely.geometry import Point
 
 from mapserver import create_app
@@ -23,7 +22,7 @@ from mapserver.gridindex.metric import metres_per_degree
 from mapserver.model import Place
 from mapserver.patrol.gpx import GPX_NS
 from mapserver.store import open_store
-from tests.browser.live import LiveServer, Watch, launch_chromium
+from tests.browser.live import LiveServer, Watch
 from tests.logins import add_person, login_settings
 from tests.patrol_data import CAMERA, EAST, PLACES, STAFF, STREET, WEST, roads
 from tests.test_admin_browser import log_in
@@ -62,14 +61,6 @@ def server(city) -> Iterator[LiveServer]:
     live = LiveServer(create_app(settings, store=city))
     yield live
     live.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 def test_a_liaison_plans_a_patrol_downloads_it_and_finds_it_saved(browser, server, city):

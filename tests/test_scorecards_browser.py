@@ -10,15 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from mapserver import create_app
 from mapserver.store import open_store
 from tests import scorecards_data as cards
-from tests.browser.live import SCREEN, LiveServer, Watch, launch_chromium
+from tests.browser.live import SCREEN, LiveServer, Watch
 from tests.logins import PASSWORD, add_person, login_settings
 
 HOSTILE = '<img src="x" onerror="window.__pwned = 1">考评单位'
@@ -36,14 +34,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     yield live
     live.stop()
     store.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 def test_a_viewer_sees_the_units_worst_first_with_their_reasons(browser, server):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 from shapely.geometry import Point
 
 from mapserver import create_app
@@ -26,7 +26,7 @@ from mapserver.model import Incident
 from mapserver.screen.window import window_start
 from mapserver.store import open_store
 from tests.browser.city import HOSTILE_DESCRIPTION, HOSTILE_INCIDENT, HOSTILE_NAME, load_city, patrol_plan_request
-from tests.browser.live import SCREEN, LiveServer, Watch, launch_chromium
+from tests.browser.live import SCREEN, LiveServer, Watch
 from tests.conftest import make_token, settings_for
 
 SCREENSHOT = Path(tempfile.gettempdir()) / "mapserver-screen-1920x1080.png"
@@ -60,14 +60,6 @@ def server(city) -> Iterator[LiveServer]:
     post(live, "/api/patrols/plan", patrol_plan_request(city), make_token(city, "liaison"))
     yield live
     live.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 def open_screen(browser, server: LiveServer, token: str, query: str = "") -> tuple[Page, Watch]:
