@@ -2,33 +2,20 @@
 // follow-up, whistle and timeline, and the actions this person may take now. Polls the case every 2 s (an
 // unchanged case costs a 304). Every text from the server is written with textContent; nothing is parsed as HTML.
 
-const config = JSON.parse(document.body.dataset.config);
-const csrf = document.querySelector('meta[name="csrf-token"]').content;
+import { caller, csrfToken, el, pageConfig, Refused, sayer } from '../desk/common.js';
+
+const config = pageConfig();
+const csrf = csrfToken();
 const W = config.words;
 const root = config.root;
 const caseUrl = `${root}/api/incidents/${encodeURIComponent(config.id)}`;
 const POLL_MS = 2000;
+const say = sayer(W);
+const call = caller(root);
 
 const timeFormat = new Intl.DateTimeFormat(config.lang === 'zh' ? 'zh-CN' : 'en-GB', {
   timeZone: config.timezone || undefined, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit',
   minute: '2-digit', hour12: false });
-
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (key === 'text') node.textContent = value;
-    else if (key === 'dataset') Object.assign(node.dataset, value);
-    else if (key.startsWith('on')) node.addEventListener(key.slice(2).toLowerCase(), value);
-    else if (key in node && key !== 'list') node[key] = value;
-    else node.setAttribute(key, value);
-  }
-  node.append(...children.filter((c) => c !== null && c !== undefined && c !== false));
-  return node;
-}
-
-function say(key, figures = {}) {
-  return String(W[key]).replace(/\{(\w+)\}/g, (_, name) => String(figures[name] ?? ''));
-}
 
 function when(iso) {
   return iso ? timeFormat.format(new Date(iso)) : W.none;
@@ -115,23 +102,9 @@ function drawCard() {
 
 // -- requests ---------------------------------------------------------------------------------------------------
 
-class Refused extends Error {
-  constructor(status, detail) {
-    super(detail);
-    this.status = status;
-  }
-}
-
-async function send(action, body) {
-  const resp = await fetch(`${caseUrl}/transitions`, {
-    method: 'POST', credentials: 'same-origin', cache: 'no-store',
-    headers: { Accept: 'application/json', 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
-    body: JSON.stringify({ action, ...body }),
-  });
-  const answer = await resp.json().catch(() => ({}));
-  if (resp.status === 401) window.location.reload();
-  if (!resp.ok) throw new Refused(resp.status, answer.detail || String(resp.status));
-  return answer;
+function send(action, body) {
+  return call('POST', `/api/incidents/${encodeURIComponent(config.id)}/transitions`,
+    { body: { action, ...body }, headers: { 'X-CSRF-Token': csrf } });
 }
 
 async function loadCameras() {

@@ -1,6 +1,8 @@
 // The work desk (工单台): polls the queue every 2 s (an unchanged answer costs a 304 and no redraw), draws the
 // tabs' counts and one page of cases. Every text that came from a report is written with textContent.
 
+import { cell } from './common.js';
+
 const POLL_MS = 2000;
 const TYPING_MS = 300;
 const body = document.body;
@@ -41,14 +43,6 @@ function queueUrl() {
   }
   if (state.page > 1) query.set('page', String(state.page));
   return `${api}?${query}`;
-}
-
-function cell(row, text, className) {
-  const td = document.createElement('td');
-  td.textContent = text;
-  if (className) td.className = className;
-  row.appendChild(td);
-  return td;
 }
 
 function drawRow(item, index) {

@@ -1,40 +1,15 @@
 // The hotline intake desk (12345 热线受理): find the caller's place, see its grid, open a case or link a repeat.
 // Every text from the server or a report is written with textContent; nothing is parsed as HTML.
 
-const config = JSON.parse(document.body.dataset.config);
-const csrf = document.querySelector('meta[name="csrf-token"]').content;
+import { caller, csrfToken, el, pageConfig, sayer } from '../desk/common.js';
+
+const config = pageConfig();
+const csrf = csrfToken();
 const W = config.words;
 const root = config.root;
 
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (key === 'text') node.textContent = value;
-    else if (key === 'dataset') Object.assign(node.dataset, value);
-    else if (key.startsWith('on')) node.addEventListener(key.slice(2).toLowerCase(), value);
-    else if (key in node && key !== 'list') node[key] = value;
-    else node.setAttribute(key, value);
-  }
-  node.append(...children.filter((c) => c !== null && c !== undefined));
-  return node;
-}
-
-function say(key, figures = {}) {
-  return String(W[key]).replace(/\{(\w+)\}/g, (_, name) => String(figures[name] ?? ''));
-}
-
-async function call(method, path, { params = {}, body = null, headers = {} } = {}) {
-  const query = new URLSearchParams(params).toString();
-  const resp = await fetch(`${root}${path}${query ? `?${query}` : ''}`, {
-    method, credentials: 'same-origin', cache: 'no-store',
-    headers: { Accept: 'application/json', ...(body ? { 'Content-Type': 'application/json' } : {}), ...headers },
-    body: body ? JSON.stringify(body) : null,
-  });
-  const answer = await resp.json().catch(() => ({}));
-  if (resp.status === 401) window.location.reload();
-  if (!resp.ok) throw new Error(answer.detail || String(resp.status));
-  return answer;
-}
+const say = sayer(W);
+const call = caller(root);
 
 // -- the page ---------------------------------------------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 // (a unit's name is never read as markup), worst first as the server sorts them; point the download links at the
 // same query as CSV and Excel.
 
+import { cell } from '../desk/common.js';
+
 const body = document.body;
 const words = JSON.parse(body.dataset.words);
 const api = body.dataset.api;
@@ -24,14 +26,6 @@ function query(format) {
 
 function percent(value) {
   return value === null || value === undefined ? '–' : `${(value * 100).toFixed(1)}%`;
-}
-
-function cell(row, text, className) {
-  const td = document.createElement('td');
-  td.textContent = text;
-  if (className) td.className = className;
-  row.appendChild(td);
-  return td;
 }
 
 function draw(answer) {

@@ -1,0 +1,67 @@
+// What the desk pages (intake, patrol planner, case, queue, scorecards) share: reading the page's configuration,
+// building elements whose texts are set with textContent (nothing is parsed as HTML), filling in a word's
+// figures, and asking this server's API with the session's cookie.
+
+// The configuration the server wrote into <body data-config> (escaped JSON).
+export function pageConfig() {
+  return JSON.parse(document.body.dataset.config);
+}
+
+// The session's CSRF token from <meta name="csrf-token">: sent with every request that changes something.
+export function csrfToken() {
+  return document.querySelector('meta[name="csrf-token"]').content;
+}
+
+// An element: `text` becomes textContent, `dataset` data attributes, `onX` listeners, known properties are set
+// as properties and the rest as attributes; null, undefined and false children are left out.
+export function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (key === 'text') node.textContent = value;
+    else if (key === 'dataset') Object.assign(node.dataset, value);
+    else if (key.startsWith('on')) node.addEventListener(key.slice(2).toLowerCase(), value);
+    else if (key in node && key !== 'list') node[key] = value;
+    else node.setAttribute(key, value);
+  }
+  node.append(...children.filter((c) => c !== null && c !== undefined && c !== false));
+  return node;
+}
+
+// `say(key, {n: 3})`: the word `key` from `words` with each {name} replaced by its figure.
+export function sayer(words) {
+  return (key, figures = {}) => String(words[key]).replace(/\{(\w+)\}/g, (_, name) => String(figures[name] ?? ''));
+}
+
+// A failed request: the server's explanation (problem+json detail) as the message, and the HTTP status.
+export class Refused extends Error {
+  constructor(status, detail) {
+    super(detail);
+    this.status = status;
+  }
+}
+
+// `call(method, path, {params, body, headers})` against `root`: JSON in and out, never cached. A 401 (the session
+// ended) reloads the page, which sends the browser to log in and back; any other failure throws Refused.
+export function caller(root) {
+  return async function call(method, path, { params = {}, body = null, headers = {} } = {}) {
+    const query = new URLSearchParams(params).toString();
+    const resp = await fetch(`${root}${path}${query ? `?${query}` : ''}`, {
+      method, credentials: 'same-origin', cache: 'no-store',
+      headers: { Accept: 'application/json', ...(body ? { 'Content-Type': 'application/json' } : {}), ...headers },
+      body: body ? JSON.stringify(body) : null,
+    });
+    const answer = await resp.json().catch(() => ({}));
+    if (resp.status === 401) window.location.reload();
+    if (!resp.ok) throw new Refused(resp.status, answer.detail || String(resp.status));
+    return answer;
+  };
+}
+
+// One table cell with `text` (as text) appended to `row`.
+export function cell(row, text, className) {
+  const td = document.createElement('td');
+  td.textContent = text;
+  if (className) td.className = className;
+  row.appendChild(td);
+  return td;
+}
