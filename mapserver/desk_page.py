@@ -3,7 +3,7 @@
 
 The page holds no case data: every case arrives as JSON and is written as text by the script. What the shell
 carries (labels, the person's name, the jurisdiction's name) is escaped into attributes and elements here. The
-policy allows this server's own scripts, styles and fetches only (:func:`desk_page_policy`).
+policy allows this server's own scripts, styles and fetches only (:func:`mapserver.desk_shell.desk_page_policy`).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from html import escape
 
 from flask import Response, url_for
 
+from mapserver.desk_shell import desk_page_policy, page_response
 from mapserver.i18n import HTML_LANG, desk_word, desk_words, word
 from mapserver.incidents.queue import TABS
-from mapserver.screen.access import no_store
 
 
 @dataclass(frozen=True)
@@ -31,12 +31,6 @@ class DeskView:
     units: Sequence[str]  # configured units (none: typed in)
     timezone: str  # incidents.timezone: times on the page are local there
     desks: Sequence[tuple[str, str]] = ()  # (endpoint, label key) of the other desk pages this person may open
-
-
-def desk_page_policy() -> str:
-    """This server's scripts, styles, images and fetches only; no inline script or style, never in a frame."""
-    return ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-            "form-action 'self'; base-uri 'none'; frame-ancestors 'none'; object-src 'none'")
 
 
 def _select(name: str, label: str, options: dict[str, str], any_label: str) -> str:
@@ -106,8 +100,4 @@ def desk_page(view: DeskView) -> Response:
         f'<footer class="ms-pager"><button type="button" id="prev">{say("prev")}</button><span id="page-of"></span>'
         f'<button type="button" id="next">{say("next")}</button><span class="ms-keys">{say("keys")}</span></footer>'
         '</body></html>')
-    resp = no_store(Response(html, mimetype="text/html"))
-    resp.headers["Content-Security-Policy"] = desk_page_policy()
-    resp.headers["X-Frame-Options"] = "DENY"
-    resp.headers["Referrer-Policy"] = "same-origin"
-    return resp
+    return page_response(html, desk_page_policy())

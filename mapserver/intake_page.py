@@ -1,61 +1,17 @@
 """The hotline intake desk page (``/desk/intake``): a server-written shell; static/intake/intake.js does the rest.
 
-The page holds no report data: its script asks the API and writes every text it gets with ``textContent``. What
-the script needs (labels, categories, map view, basemap) travels as JSON in a ``data-config`` attribute, escaped;
-the session's CSRF token in a ``<meta>`` tag. No inline script or style: the policy allows this server's files
-only, and images from the configured intranet basemap server.
+What the script needs (labels, categories, map view, basemap) travels in the page's configuration; the shell, its
+policy and headers are the map pages' (:mod:`mapserver.desk_shell`).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
-from dataclasses import dataclass
-from html import escape
-from typing import Any
+from flask import Response
 
-from flask import Response, url_for
-
-from mapserver.i18n import HTML_LANG, intake_word
-from mapserver.screen.access import no_store
+from mapserver.desk_shell import MapView, map_page
+from mapserver.i18n import intake_word
 
 
-@dataclass(frozen=True)
-class DeskView:
-    """One intake page: language, the session's CSRF token, and the configuration for its script."""
-
-    lang: str
-    csrf_token: str
-    config: dict[str, Any]
-    tile_origins: tuple[str, ...] = ()
-
-
-def desk_policy(tile_origins: Iterable[str]) -> str:
-    """Scripts, styles and fonts from this server only; images also from the basemap's servers; JSON from here."""
-    images = " ".join(["'self'", "data:", *tile_origins])
-    return ("default-src 'none'; script-src 'self'; style-src 'self'; font-src 'self'; "
-            f"img-src {images}; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'; "
-            "object-src 'none'")
-
-
-def desk_page(view: DeskView) -> Response:
+def desk_page(view: MapView) -> Response:
     """The whole page for ``view``."""
-    lang = view.lang
-    title = intake_word(lang, "title")
-    config = escape(json.dumps(view.config, ensure_ascii=False), quote=True)
-    html = (f'<!DOCTYPE html><html lang="{HTML_LANG[lang]}"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<meta name="csrf-token" content="{escape(view.csrf_token)}">'
-            f'<title>{escape(title)}</title>'
-            f'<link rel="stylesheet" href="{url_for("static", filename="vendor/leaflet/leaflet.css")}">'
-            f'<link rel="stylesheet" href="{url_for("static", filename="intake/intake.css")}">'
-            f'<link rel="icon" href="{url_for("static", filename="screen/icon.svg")}">'
-            f'<script src="{url_for("static", filename="vendor/leaflet/leaflet.js")}" defer></script>'
-            f'<script type="module" src="{url_for("static", filename="intake/intake.js")}"></script>'
-            f'</head><body class="ms-intake" data-config="{config}">'
-            f'<noscript>{escape(title)}: JavaScript</noscript></body></html>')
-    resp = no_store(Response(html, mimetype="text/html"))
-    resp.headers["Content-Security-Policy"] = desk_policy(view.tile_origins)
-    resp.headers["X-Frame-Options"] = "DENY"
-    resp.headers["Referrer-Policy"] = "same-origin"
-    return resp
+    return map_page(view, title=intake_word(view.lang, "title"), assets="intake", body_class="ms-intake")

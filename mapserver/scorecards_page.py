@@ -16,9 +16,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, url_for
 
-from mapserver.desk_page import desk_page_policy
+from mapserver.desk_shell import desk_page_policy, page_response
 from mapserver.i18n import HTML_LANG, scorecard_word, scorecard_words
-from mapserver.screen.access import no_store
 
 TABS = ("unit", "street", "community")
 COLUMNS = ("name", "colour", "cases", "on_time_rate", "closure_rate", "satisfaction_rate", "returns",
@@ -78,8 +77,4 @@ def scorecards_page(view: ScorecardView) -> Response:
         '<tbody></tbody></table>'
         f'<p class="ms-empty" id="empty" hidden>{say("none")}</p></main>'
         '</body></html>')
-    resp = no_store(Response(html, mimetype="text/html"))
-    resp.headers["Content-Security-Policy"] = desk_page_policy()
-    resp.headers["X-Frame-Options"] = "DENY"
-    resp.headers["Referrer-Policy"] = "same-origin"
-    return resp
+    return page_response(html, desk_page_policy())

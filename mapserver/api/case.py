@@ -16,35 +16,25 @@ from flask import Blueprint, Response, request, url_for
 from shapely.geometry import mapping
 
 from mapserver.analysis.seeing import cameras_seeing
-from mapserver.api.intake_desk import basemap_config, tile_origins
+from mapserver.api.desk_common import basemap_config, login_on_401, page_lang, tile_origins
 from mapserver.api.lookup import lookup_json
-from mapserver.api.problems import problem_response
 from mapserver.app_state import state, store
 from mapserver.auth import current_principal, request_jurisdiction
-from mapserver.case_page import CaseView, case_page
+from mapserver.case_page import case_page
+from mapserver.desk_shell import MapView
 from mapserver.errors import Problem
-from mapserver.i18n import case_words, parse_lang
+from mapserver.i18n import case_words
 from mapserver.incidents.units import serves
-from mapserver.login_pages import login_redirect
 from mapserver.model import Incident
 from mapserver.parsing import reject_unknown
 from mapserver.roles import role_label
-from mapserver.screen.access import wants_html
 from mapserver.sessions import current_session
 
 bp = Blueprint("case", __name__)
 
 
-def _lang() -> str:
-    return parse_lang(request.args.get("lang"), state().settings.map.lang)
-
-
-@bp.errorhandler(Problem)
-def _problem(exc: Problem) -> Response:
-    # A browser whose session ended goes to the login page, and comes back to the case afterwards.
-    if exc.status == 401 and request.method == "GET" and request.path.startswith("/desk/") and wants_html():
-        return login_redirect(_lang())
-    return problem_response(exc)
+# A browser whose session ended goes to the login page, and comes back to the case afterwards.
+login_on_401(bp, is_page=lambda path: path.startswith("/desk/"))
 
 
 def _incident(incident_id: str) -> Incident:
@@ -82,7 +72,7 @@ def _units() -> list[str]:
 def page(incident_id: str) -> Response:
     reject_unknown(request.args, ("lang",))
     incident = _incident(incident_id)
-    settings, lang = state().settings, _lang()
+    settings, lang = state().settings, page_lang()
     principal, session = current_principal(), current_session()
     role = principal.role if principal is not None else ""
     other = {} if lang == "en" else {"lang": "en"}
@@ -99,8 +89,8 @@ def page(incident_id: str) -> Response:
         "links": {"desk": url_for("desk.page", **here), "screen": url_for("screen.page", **here),
                   "other_lang": url_for("case.page", incident_id=incident.id, **other)},
     }
-    return case_page(CaseView(lang=lang, csrf_token=session.csrf_token if session is not None else "",
-                              config=config, tile_origins=tile_origins(settings)))
+    return case_page(MapView(lang=lang, csrf_token=session.csrf_token if session is not None else "",
+                             config=config, tile_origins=tile_origins(settings)))
 
 
 @bp.get("/api/incidents/<incident_id>/cameras")

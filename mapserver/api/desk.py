@@ -15,19 +15,17 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
 
-from mapserver.api.problems import problem_response
+from mapserver.api.desk_common import login_on_401, page_lang
 from mapserver.app_state import state, store
 from mapserver.auth import current_principal, request_jurisdiction
 from mapserver.desk_page import DeskView, desk_page
 from mapserver.errors import Problem
-from mapserver.i18n import desk_word, parse_lang
+from mapserver.i18n import desk_word
 from mapserver.incidents.deadlines import WARNINGS
 from mapserver.incidents.queue import BY_KEY, PAGE_SIZE, TAB_KEYS, TABS, pages, queue_item, today_start
-from mapserver.login_pages import login_redirect
 from mapserver.model import INCIDENT_SOURCES, SEVERITIES
 from mapserver.parsing import parse_choice, parse_int, parse_time, reject_unknown
 from mapserver.roles import allowed_roles, role_label
-from mapserver.screen.access import wants_html
 from mapserver.screen.answers import AnswerCache, Encoded, etag_of
 from mapserver.store.desk import DeskFilter
 from mapserver.store.incidents import IncidentFilter
@@ -50,22 +48,14 @@ def _init(app: Flask) -> None:
 bp.record_once(lambda setup: _init(setup.app))
 
 
-@bp.errorhandler(Problem)
-def _problem(exc: Problem) -> Response:
-    # A browser whose session ended goes to the login page, and comes back to the desk afterwards.
-    if exc.status == 401 and request.method == "GET" and request.path.endswith("/desk") and wants_html():
-        return login_redirect(_lang())
-    return problem_response(exc)
-
-
-def _lang() -> str:
-    return parse_lang(request.args.get("lang"), state().settings.map.lang)
+# A browser whose session ended goes to the login page, and comes back to the desk afterwards.
+login_on_401(bp, is_page=lambda path: path.endswith("/desk"))
 
 
 @bp.get("/desk")
 def page() -> Response:
     reject_unknown(request.args, ("lang",))
-    lang, settings = _lang(), state().settings.incidents
+    lang, settings = page_lang(), state().settings.incidents
     principal, within = current_principal(), request_jurisdiction()
     person = ""
     if principal is not None:

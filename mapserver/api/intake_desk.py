@@ -3,51 +3,21 @@ administrators (the role table says). A browser without a session is sent to log
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import urlsplit
-
 from flask import Blueprint, Response, request, url_for
 
-from mapserver.api.problems import problem_response
+from mapserver.api.desk_common import basemap_config, login_on_401, page_lang, tile_origins
 from mapserver.app_state import state
-from mapserver.config import Settings
+from mapserver.desk_shell import MapView
 from mapserver.errors import Problem
-from mapserver.i18n import intake_words, parse_lang
-from mapserver.intake_page import DeskView, desk_page
-from mapserver.login_pages import login_redirect
+from mapserver.i18n import intake_words
+from mapserver.intake_page import desk_page
 from mapserver.model import SEVERITIES
-from mapserver.screen.access import wants_html
 from mapserver.sessions import current_session
 
 bp = Blueprint("intake_desk", __name__)
 
 
-def _lang() -> str:
-    return parse_lang(request.args.get("lang"), state().settings.map.lang)
-
-
-@bp.errorhandler(Problem)
-def _problem(exc: Problem) -> Response:
-    if exc.status == 401 and request.method == "GET" and wants_html():
-        return login_redirect(_lang())
-    return problem_response(exc)
-
-
-def basemap_config(settings: Settings) -> dict[str, Any]:
-    """The basemap as the wall has it: none, an intranet XYZ template, or this server's MBTiles tiles."""
-    basemap = settings.map.basemap
-    if basemap.kind == "none":
-        return {"kind": "none"}
-    url = basemap.url if basemap.kind == "xyz" else request.script_root + "/tiles/{z}/{x}/{y}"
-    return {"kind": basemap.kind, "url": url, "max_zoom": basemap.max_zoom, "attribution": basemap.attribution}
-
-
-def tile_origins(settings: Settings) -> tuple[str, ...]:
-    basemap = settings.map.basemap
-    if basemap.kind != "xyz" or not basemap.url:
-        return ()
-    parts = urlsplit(basemap.url)
-    return (f"{parts.scheme}://{parts.netloc}",)
+login_on_401(bp)
 
 
 @bp.get("/desk/intake")
@@ -55,7 +25,7 @@ def page() -> Response:
     session = current_session()
     if session is None:
         raise Problem(400, "the intake desk is for a person who logged in; a token uses /api/intake/…")
-    settings, lang = state().settings, _lang()
+    settings, lang = state().settings, page_lang()
     other = {} if lang == "en" else {"lang": "en"}
     config = {
         "lang": lang, "root": request.script_root, "words": intake_words(lang),
@@ -69,5 +39,5 @@ def page() -> Response:
         "links": {"screen": url_for("screen.page", **({"lang": "en"} if lang == "en" else {})),
                   "other_lang": url_for("intake_desk.page", **other), "logout": url_for("login.logout")},
     }
-    return desk_page(DeskView(lang=lang, csrf_token=session.csrf_token, config=config,
-                              tile_origins=tile_origins(settings)))
+    return desk_page(MapView(lang=lang, csrf_token=session.csrf_token, config=config,
+                             tile_origins=tile_origins(settings)))

@@ -6,31 +6,21 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request, url_for
 
-from mapserver.api.intake_desk import basemap_config, tile_origins
-from mapserver.api.problems import problem_response
+from mapserver.api.desk_common import basemap_config, login_on_401, page_lang, tile_origins
 from mapserver.app_state import state
+from mapserver.desk_shell import MapView
 from mapserver.errors import Problem
-from mapserver.i18n import parse_lang, patrol_words
-from mapserver.login_pages import login_redirect
+from mapserver.i18n import patrol_words
 from mapserver.patrol.request import MAX_BUDGET_MIN, MAX_MUST_VISIT
 from mapserver.patrol.settings import MODES, WINDOWS
-from mapserver.patrol_page import PatrolView, patrol_page
+from mapserver.patrol_page import patrol_page
 from mapserver.roles import PATROL_PLANNERS
-from mapserver.screen.access import wants_html
 from mapserver.sessions import current_session
 
 bp = Blueprint("patrol_desk", __name__)
 
 
-def _lang() -> str:
-    return parse_lang(request.args.get("lang"), state().settings.map.lang)
-
-
-@bp.errorhandler(Problem)
-def _problem(exc: Problem) -> Response:
-    if exc.status == 401 and request.method == "GET" and wants_html():
-        return login_redirect(_lang())
-    return problem_response(exc)
+login_on_401(bp)
 
 
 @bp.get("/desk/patrols")
@@ -38,7 +28,7 @@ def page() -> Response:
     session = current_session()
     if session is None:
         raise Problem(400, "the patrol planner is for a person who logged in; a token uses /api/patrols")
-    settings, lang = state().settings, _lang()
+    settings, lang = state().settings, page_lang()
     account = session.account
     other = {} if lang == "en" else {"lang": "en"}
     config = {
@@ -54,5 +44,5 @@ def page() -> Response:
         "links": {"screen": url_for("screen.page", **({"lang": "en"} if lang == "en" else {})),
                   "other_lang": url_for("patrol_desk.page", **other)},
     }
-    return patrol_page(PatrolView(lang=lang, csrf_token=session.csrf_token, config=config,
-                                  tile_origins=tile_origins(settings)))
+    return patrol_page(MapView(lang=lang, csrf_token=session.csrf_token, config=config,
+                               tile_origins=tile_origins(settings)))

@@ -14,18 +14,17 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from mapserver.api.problems import problem_response
+from mapserver.api.desk_common import login_on_401, page_lang
 from mapserver.app_state import state, store
 from mapserver.auth import current_principal, request_jurisdiction
 from mapserver.errors import Problem
-from mapserver.i18n import parse_lang, scorecard_word
+from mapserver.i18n import scorecard_word
 from mapserver.incidents.scorecard_files import csv_bytes, xlsx_bytes
 from mapserver.incidents.scorecards import Scorecard, as_json, scorecards
-from mapserver.login_pages import login_redirect
 from mapserver.parsing import parse_choice, parse_time, reject_unknown
 from mapserver.roles import role_label
 from mapserver.scorecards_page import ScorecardView, scorecards_page
-from mapserver.screen.access import no_store, wants_html
+from mapserver.screen.access import no_store
 from mapserver.store.scorecards import GROUPINGS
 
 bp = Blueprint("scorecards", __name__)
@@ -35,22 +34,14 @@ LEVELS = {"street": 1, "community": 2}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@bp.errorhandler(Problem)
-def _problem(exc: Problem) -> Response:
-    # A browser whose session ended goes to the login page, and comes back to the scorecards afterwards.
-    if exc.status == 401 and request.method == "GET" and request.path.endswith("/desk/scorecards") and wants_html():
-        return login_redirect(_lang())
-    return problem_response(exc)
-
-
-def _lang() -> str:
-    return parse_lang(request.args.get("lang"), state().settings.map.lang)
+# A browser whose session ended goes to the login page, and comes back to the scorecards afterwards.
+login_on_401(bp, is_page=lambda path: path.endswith("/desk/scorecards"))
 
 
 @bp.get("/desk/scorecards")
 def page() -> Response:
     reject_unknown(request.args, ("lang",))
-    lang = _lang()
+    lang = page_lang()
     principal, within = current_principal(), request_jurisdiction()
     person = ""
     if principal is not None:
@@ -95,7 +86,7 @@ def table() -> Response:
     reject_unknown(args, ("by", "since", "until", "format", "lang"))
     by = parse_choice("by", args.get("by") or None, BY) or "unit"
     kind = parse_choice("format", args.get("format") or None, FORMATS) or "json"
-    lang = _lang()
+    lang = page_lang()
     now = datetime.now(UTC)
     since, until = _window(now)
     settings = state().settings.scorecards
