@@ -2,7 +2,7 @@
 // follow-up, whistle and timeline, and the actions this person may take now. Polls the case every 2 s (an
 // unchanged case costs a 304). Every text from the server is written with textContent; nothing is parsed as HTML.
 
-import { caller, csrfToken, el, pageConfig, Refused, sayer } from '../desk/common.js';
+import { caller, csrfToken, deskMap, el, pageConfig, Refused, sayer } from '../desk/common.js';
 
 const config = pageConfig();
 const csrf = csrfToken();
@@ -64,12 +64,7 @@ document.body.append(
 // -- the map ----------------------------------------------------------------------------------------------------
 
 const [lon, lat] = config.point;
-const map = L.map(mapBox, { center: [lat, lon], zoom: config.map.zoom, minZoom: config.map.min_zoom,
-  maxZoom: config.map.max_zoom, zoomControl: true, keyboard: false });
-if (config.basemap.kind !== 'none') {
-  L.tileLayer(config.basemap.url, { maxZoom: config.basemap.max_zoom,
-    attribution: (config.basemap.attribution || '').replace(/[<>&"]/g, '') }).addTo(map);
-}
+const map = deskMap(mapBox, config, config.point, { keyboard: false });
 if (config.outline) {
   const outline = L.geoJSON(config.outline, { style: { color: '#4fc3f7', weight: 2, fillOpacity: 0.06 } }).addTo(map);
   map.fitBounds(outline.getBounds(), { maxZoom: config.map.zoom, padding: [20, 20] });

@@ -1,6 +1,6 @@
 // What the desk pages (intake, patrol planner, case, queue, scorecards) share: reading the page's configuration,
 // building elements whose texts are set with textContent (nothing is parsed as HTML), filling in a word's
-// figures, and asking this server's API with the session's cookie.
+// figures, asking this server's API with the session's cookie, and the map pages' Leaflet map.
 
 // The configuration the server wrote into <body data-config> (escaped JSON).
 export function pageConfig() {
@@ -64,4 +64,16 @@ export function cell(row, text, className) {
   if (className) td.className = className;
   row.appendChild(td);
   return td;
+}
+
+// A Leaflet map (L, from the page's vendor/leaflet script) in `box`, centred on `[lon, lat]` (WGS-84), with the
+// zoom range and basemap of the page's configuration; `options` adds to or overrides Leaflet's.
+export function deskMap(box, config, [lon, lat], options = {}) {
+  const map = L.map(box, { center: [lat, lon], zoom: config.map.zoom, minZoom: config.map.min_zoom,
+    maxZoom: config.map.max_zoom, zoomControl: true, ...options });
+  if (config.basemap.kind !== 'none') {
+    L.tileLayer(config.basemap.url, { maxZoom: config.basemap.max_zoom,
+      attribution: (config.basemap.attribution || '').replace(/[<>&"]/g, '') }).addTo(map);
+  }
+  return map;
 }

@@ -1,7 +1,7 @@
 // The hotline intake desk (12345 热线受理): find the caller's place, see its grid, open a case or link a repeat.
 // Every text from the server or a report is written with textContent; nothing is parsed as HTML.
 
-import { caller, csrfToken, el, pageConfig, sayer } from '../desk/common.js';
+import { caller, csrfToken, deskMap, el, pageConfig, sayer } from '../desk/common.js';
 
 const config = pageConfig();
 const csrf = csrfToken();
@@ -57,13 +57,7 @@ document.body.append(
 
 // -- the map ----------------------------------------------------------------------------------------------------
 
-const [lon0, lat0] = config.map.center;
-const map = L.map(mapBox, { center: [lat0, lon0], zoom: config.map.zoom, minZoom: config.map.min_zoom,
-  maxZoom: config.map.max_zoom, zoomControl: true });
-if (config.basemap.kind !== 'none') {
-  L.tileLayer(config.basemap.url, { maxZoom: config.basemap.max_zoom,
-    attribution: (config.basemap.attribution || '').replace(/[<>&"]/g, '') }).addTo(map);
-}
+const map = deskMap(mapBox, config, config.map.center);
 let marker = null;
 let chosen = null; // { lon, lat, grid, address }
 let idempotencyKey = null;

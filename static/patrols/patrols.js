@@ -2,7 +2,7 @@
 // see it on the map with its numbered stops and why each was chosen; download GPX, print, reopen saved plans.
 // Every text from the server is written with textContent; nothing is parsed as HTML.
 
-import { caller, csrfToken, el, pageConfig, sayer } from '../desk/common.js';
+import { caller, csrfToken, deskMap, el, pageConfig, sayer } from '../desk/common.js';
 
 const config = pageConfig();
 const csrf = csrfToken();
@@ -93,13 +93,7 @@ function show(text, kind = 'info') {
 
 // -- the map ----------------------------------------------------------------------------------------------------
 
-const [lon0, lat0] = config.map.center;
-const map = L.map(mapBox, { center: [lat0, lon0], zoom: config.map.zoom, minZoom: config.map.min_zoom,
-  maxZoom: config.map.max_zoom, zoomControl: true });
-if (config.basemap.kind !== 'none') {
-  L.tileLayer(config.basemap.url, { maxZoom: config.basemap.max_zoom,
-    attribution: (config.basemap.attribution || '').replace(/[<>&"]/g, '') }).addTo(map);
-}
+const map = deskMap(mapBox, config, config.map.center);
 const pin = (className, label) => L.divIcon({ className: `ms-pin ${className}`, iconSize: [26, 26],
   iconAnchor: [13, 13], html: el('span', { text: label }) });
 const planLayer = L.layerGroup().addTo(map);
