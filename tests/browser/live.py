@@ -52,12 +52,17 @@ class Watch:
 
     def attach(self, page: Any) -> Watch:
         page.on("request", lambda r: self.requests.append(r.url))
-        page.on("requestfailed", lambda r: self.failed.append(f"{r.url} {r.failure}"))
+        page.on("requestfailed", self._failed)
         page.on("response", lambda r: r.status >= 400 and self.failed.append(f"{r.url} {r.status}"))
         page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         page.on("pageerror", lambda e: self.errors.append(str(e)))
         page.on("dialog", self._dialog)
         return self
+
+    def _failed(self, request: Any) -> None:
+        # The page's icon still loading when a test navigates on is cancelled by the browser: no fault of the page.
+        if request.resource_type != "other" or request.failure != "net::ERR_ABORTED":
+            self.failed.append(f"{request.url} {request.failure}")
 
     def _dialog(self, dialog: Any) -> None:
         self.dialogs.append(f"{dialog.type}: {dialog.message}")
