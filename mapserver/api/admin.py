@@ -18,11 +18,12 @@ from flask import Blueprint, Response, redirect, request, url_for
 from mapserver import account_admin
 from mapserver.account_admin import KEEP, SelfLockout
 from mapserver.admin_pages import AccountsView, Place, accounts_page
+from mapserver.api.desk_common import page_lang
 from mapserver.api.problems import problem_response
 from mapserver.app_state import state, store
 from mapserver.auth import acting_person, hash_token, new_token, request_actor, request_jurisdiction
 from mapserver.errors import Problem
-from mapserver.i18n import admin_word, login_word, parse_lang
+from mapserver.i18n import admin_word, login_word
 from mapserver.jurisdiction import Jurisdiction
 from mapserver.login_pages import login_redirect
 from mapserver.passwords import WeakPassword
@@ -39,12 +40,9 @@ DONE = frozenset({"created", "changed", "disabled", "enabled", "password", "revo
 def _problem(exc: Problem) -> Response:
     # A browser whose session ended goes to the login page, and comes back here afterwards.
     if exc.status == 401 and request.method == "GET" and wants_html():
-        return login_redirect(_lang())
+        return login_redirect(page_lang())
     return problem_response(exc)
 
-
-def _lang() -> str:
-    return parse_lang(request.args.get("lang"), state().settings.map.lang)
 
 
 def _csrf() -> str:
@@ -66,7 +64,7 @@ def _place(current: Store, code: str | None) -> Place:
 
 def _view(*, done: str | None = None, error: str | None = None, secret: tuple[str, str] | None = None,
           typed: dict[str, str] | None = None) -> AccountsView:
-    current, reach, lang = store(), request_jurisdiction(), _lang()
+    current, reach, lang = store(), request_jurisdiction(), page_lang()
     places: dict[str | None, Place] = {}
 
     def place(code: str | None) -> Place:
@@ -83,13 +81,13 @@ def _view(*, done: str | None = None, error: str | None = None, secret: tuple[st
 
 @bp.get("/accounts")
 def accounts() -> Response:
-    lang, done, name = _lang(), request.args.get("done"), request.args.get("name", "")
+    lang, done, name = page_lang(), request.args.get("done"), request.args.get("name", "")
     message = admin_word(lang, f"done_{done}", name=name) if done in DONE else None
     return accounts_page(_view(done=message))
 
 
 def _back(done: str, name: str) -> Response:
-    query = {"done": done, "name": name, **({"lang": "en"} if _lang() == "en" else {})}
+    query = {"done": done, "name": name, **({"lang": "en"} if page_lang() == "en" else {})}
     return redirect(url_for("admin.accounts") + "?" + urlencode(query), 303)
 
 
@@ -108,7 +106,7 @@ def _grid(text: str) -> str | None:
 def _refused(exc: Problem, *, typed: dict[str, str] | None = None) -> Response:
     """The page again, saying why the form was refused (with the add-person form as typed, when it was that)."""
     sent = typed if typed is not None else request.form
-    error = say_why(_lang(), exc, sent.get("name", ""), request_jurisdiction(), sent.get("grid", "").strip())
+    error = say_why(page_lang(), exc, sent.get("name", ""), request_jurisdiction(), sent.get("grid", "").strip())
     return accounts_page(_view(error=error, typed=typed), status=exc.status)
 
 

@@ -17,11 +17,12 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, redirect, request, url_for
 
+from mapserver.api.desk_common import page_lang
 from mapserver.api.problems import problem_response
 from mapserver.app_state import state, store
 from mapserver.auth import current_principal, request_actor
 from mapserver.errors import Problem
-from mapserver.i18n import login_word, parse_lang
+from mapserver.i18n import login_word
 from mapserver.login_pages import login_page, login_redirect, logout_page, password_page
 from mapserver.logins import (
     Attempt,
@@ -60,12 +61,9 @@ FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 def _problem(exc: Problem) -> Response:
     # A browser whose session ended (or never was) goes to the login page, and comes back here afterwards.
     if exc.status == 401 and request.endpoint != "login.login" and (wants_html() or _is_form()):
-        return login_redirect(_lang())
+        return login_redirect(page_lang())
     return problem_response(exc)
 
-
-def _lang() -> str:
-    return parse_lang(request.args.get("lang"), state().settings.map.lang)
 
 
 def _is_form() -> bool:
@@ -108,7 +106,7 @@ def _max_age_s() -> int:
 
 @bp.get("/login")
 def login_form() -> Response:
-    lang = _lang()
+    lang = page_lang()
     return _login_page(lang, next_path=safe_next(request.args.get("next"), default=_home()))
 
 
@@ -123,7 +121,7 @@ def _login_page(lang: str, *, next_path: str, name: str = "", error: str | None 
 
 @bp.post("/login")
 def login() -> Response:
-    lang, form = _lang(), _is_form()
+    lang, form = page_lang(), _is_form()
     check_origin()
     body = _body()
     next_path = safe_next(body.get("next") if isinstance(body.get("next"), str) else None, default=_home())
@@ -171,7 +169,7 @@ def logout_form() -> Response:
     session = current_session()
     if session is None:  # a token: it has no session to end
         return redirect(url_for("login.login_form"), 303)
-    return logout_page(_lang(), csrf_token=session.csrf_token, name=session.account.name,
+    return logout_page(page_lang(), csrf_token=session.csrf_token, name=session.account.name,
                        role=session.account.role)
 
 
@@ -182,7 +180,7 @@ def logout() -> Response:
     if session is None:  # a token: it has no session to end
         return Response(status=204)
     end_session(store(), session.id_hash, actor=request_actor())
-    lang = _lang()
+    lang = page_lang()
     resp = redirect(url_for("login.login_form", **({"lang": "en"} if lang == "en" else {})), 303) \
         if _is_form() else Response(status=204)
     clear_session_cookie(resp)
@@ -200,14 +198,14 @@ def _own_session() -> Session:
 @bp.get("/account/password")
 def password_form() -> Response:
     session = _own_session()
-    return password_page(_lang(), csrf_token=session.csrf_token,
+    return password_page(page_lang(), csrf_token=session.csrf_token,
                          min_length=state().settings.accounts.password_min_length)
 
 
 @bp.post("/account/password", endpoint="change_password")
 def password_change() -> Response:
     # authorize() checked the session's CSRF token and the origin before this runs.
-    session, lang, form = _own_session(), _lang(), _is_form()
+    session, lang, form = _own_session(), page_lang(), _is_form()
     settings = state().settings.accounts
     body = _body()
     try:
