@@ -182,6 +182,20 @@ class LookupSettings(_Section):
                                       description="two named roads this near count as crossing (metres)")
 
 
+class GridSettings(_Section):
+    """What the grid check expects of a leaf base grid."""
+
+    households_per_base_grid: tuple[int, int] = Field(
+        (300, 500), description="households a leaf base grid should hold (inclusive); outside → a warning")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> GridSettings:
+        low, high = self.households_per_base_grid
+        if not 0 <= low <= high:
+            raise ValueError("households_per_base_grid must be [low, high] with 0 ≤ low ≤ high")
+        return self
+
+
 class RiskSettings(_Section):
     """Grid risk colours (亮灯图): the rules that light a grid red, yellow or green (mapserver/analysis/risk.py)."""
 
@@ -265,6 +279,7 @@ class Settings(_Section):
     store: StoreSettings = StoreSettings()
     server: ServerSettings = ServerSettings()
     lookup: LookupSettings = LookupSettings()
+    grids: GridSettings = GridSettings()
     incidents: IncidentSettings = IncidentSettings()
     cameras: CameraSettings = CameraSettings()
     risk: RiskSettings = RiskSettings()

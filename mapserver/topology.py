@@ -3,7 +3,8 @@
 Grids must nest and tile ("seamless joins", DOMAIN.md): within a level, base
 grids should neither overlap nor leave holes in the district (the union of the
 level-1 grids), every child should lie inside its parent, and a leaf base grid
-should hold 300–500 households. Geometry is compared in WGS-84 degrees (no
+should hold the configured households (``grids.households_per_base_grid``; the
+standard's 300–500 by default). Geometry is compared in WGS-84 degrees (no
 projection, so shared edges stay exactly shared); areas are scaled to square
 metres at each finding's latitude on the WGS-84 ellipsoid; locations are the
 longitude/latitude of a point inside each finding. Findings smaller than ``min_area_m2`` are ignored as slivers.
@@ -21,7 +22,7 @@ from shapely.geometry.base import BaseGeometry
 from mapserver.gridindex.metric import metres_per_degree
 from mapserver.model import Grid
 
-HOUSEHOLDS_PER_BASE_GRID = (300, 500)
+HOUSEHOLDS_PER_BASE_GRID = (300, 500)  # the standard's base grid (DOMAIN.md: 300–500 households)
 
 
 def area_m2(geom: BaseGeometry) -> float:
@@ -74,15 +75,17 @@ def _outside_parent(grids: Sequence[Grid], shapes: dict[str, BaseGeometry], min_
     return out
 
 
-def _household_warnings(base: Sequence[Grid]) -> list[dict[str, Any]]:
+def _household_warnings(base: Sequence[Grid], households: tuple[int, int]) -> list[dict[str, Any]]:
     parents = {g.parent_code for g in base}
-    low, high = HOUSEHOLDS_PER_BASE_GRID
+    low, high = households
     return [{"code": g.code, "households": g.households, "expected": [low, high]}
             for g in base if g.code not in parents and g.households is not None and not low <= g.households <= high]
 
 
-def check_grids(grids: Sequence[Grid], *, min_area_m2: float = 1.0) -> dict[str, Any]:
-    """Every topology finding over the grids given (usually all grids of the store)."""
+def check_grids(grids: Sequence[Grid], *, min_area_m2: float = 1.0,
+                households: tuple[int, int] = HOUSEHOLDS_PER_BASE_GRID) -> dict[str, Any]:
+    """Every topology finding over the grids given (usually all grids of the store); a leaf base grid whose
+    households fall outside ``households`` (inclusive) is warned about."""
     base = [g for g in grids if g.kind == "base"]
     if not base:
         return {"grids": 0, "levels": {}, "outside_parent": [], "household_warnings": []}
@@ -102,7 +105,7 @@ def check_grids(grids: Sequence[Grid], *, min_area_m2: float = 1.0) -> dict[str,
         "grids": len(base),
         "levels": levels,
         "outside_parent": _outside_parent(base, shapes, min_area_m2),
-        "household_warnings": _household_warnings(base),
+        "household_warnings": _household_warnings(base, households),
     }
 
 

@@ -74,3 +74,20 @@ def test_api_and_cli(client, store, tokens, tmp_path):
                                     geom=box(114.611, 33.601, 114.612, 33.602))])
     result = CliRunner().invoke(main, ["--config", str(config), "check-grids"])
     assert result.exit_code == 1 and "overlap" in result.output and "C1K9" in result.output
+
+
+def test_the_household_band_comes_from_the_config(store, tmp_path):
+    grids = tiling()
+    store.layers.add("grids", [Grid(**{**vars(g), "households": 180}) if g.level == 3 else g for g in grids])
+    config = tmp_path / "config.yaml"
+    config.write_text(f"store:\n  url: {store.url}\n", encoding="utf-8")
+    standard = CliRunner().invoke(main, ["--config", str(config), "check-grids"])
+    assert standard.exit_code == 0 and standard.output.count("households (expected 300–500)") == 4
+    config.write_text(f"store:\n  url: {store.url}\ngrids:\n  households_per_base_grid: [100, 500]\n",
+                      encoding="utf-8")
+    banded = CliRunner().invoke(main, ["--config", str(config), "check-grids"])
+    assert banded.exit_code == 0 and "warning" not in banded.output
+    config.write_text(f"store:\n  url: {store.url}\ngrids:\n  households_per_base_grid: [500, 100]\n",
+                      encoding="utf-8")
+    refused = CliRunner().invoke(main, ["--config", str(config), "check-grids"])
+    assert refused.exit_code != 0 and "households_per_base_grid" in refused.output

@@ -69,7 +69,9 @@ def check_grids_command(ctx: click.Context, as_json: bool) -> None:
     exit 1 when anything is found (household warnings alone do not fail)."""
     from mapserver.topology import check_grids, is_clean
 
-    report = check_grids(configured_store(context_settings(ctx)).layers.query("grids"))
+    settings = context_settings(ctx)
+    report = check_grids(configured_store(settings).layers.query("grids"),
+                         households=settings.grids.households_per_base_grid)
     clean = is_clean(report)
     if as_json:
         click.echo(json.dumps({"clean": clean, **report}, ensure_ascii=False, indent=2))
@@ -89,7 +91,7 @@ def _report_lines(report: dict) -> list[str]:
         lines += [f"  gap: {g['area_m2']} m² at {g['location']}" for g in found["gaps"]]
     lines += [f"outside parent: {o['code']} leaves {o['parent_code']} by {o['area_m2']} m² at {o['location']}"
               for o in report["outside_parent"]]
-    lines += [f"warning: {w['code']} has {w['households']} households (expected 300–500)"
+    lines += [f"warning: {w['code']} has {w['households']} households (expected {w['expected'][0]}–{w['expected'][1]})"
               for w in report["household_warnings"]]
     return lines
 

@@ -85,9 +85,9 @@ def _level4(levels: list[list[Cell]], rng: np.random.Generator) -> None:
             if cell.rural:
                 cell.name = f"{parent.name}{names.cn_number(serial)}组"
                 continue
-            # Residential buildings hold 60–150 households, so a 300–500 household grid spans 2–7 of them.
+            # A six-storey block holds about 36 households, a high-rise 120: a grid of ~170 spans 1–5 buildings.
             cell.first_building = next_building
-            cell.buildings = max(1, round(cell.households / rng.integers(60, 151)))
+            cell.buildings = max(1, round(cell.households / rng.integers(36, 121)))
             next_building += cell.buildings
             last = cell.first_building + cell.buildings - 1
             span = f"{cell.first_building}" if last == cell.first_building else f"{cell.first_building}-{last}"

@@ -5,7 +5,7 @@ a uniform rural share over the whole district plus Gaussian urban cores (the
 town centre and a few satellites). Its values are relative densities (per m²,
 integrating to about 1 over the district); only ratios matter. Every grid level
 is cut so that siblings hold similar shares of it, which makes urban grids small
-and rural ones large, each with 300–500 households.
+and rural ones large, each with a similar number of people.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ about 95 % close on time. A street grabs most items (抢单, the unit is its
 office); the district dispatches the rest to the department of the category (派单).
 A few are handled jointly (联单) or escalated by a whistle (常规哨 / 重点哨). All
 are closed (``closed_at`` before ``as_of``) except the newest ``open`` ones, which
-are spread over the open statuses, newest least advanced. ``version`` counts
+are spread over the open statuses, newest least advanced, and the ``unresolved`` ones, which
+stopped somewhere between dispatch and handling whenever they were reported. ``version`` counts
 the report plus each transition, as the service's optimistic locking does.
 Times are POSIX seconds (UTC) inside, timezone-aware UTC datetimes out.
 """
@@ -31,6 +32,7 @@ DEPARTMENTS = {
 }
 HANDLING_MEDIAN_H = (6.0, 4.0, 0.8)  # working hours, by severity general / important / urgent
 OPEN_PATH = ("reported", "dispatched", "accepted", "handled", "verified")  # newest first
+UNRESOLVED_PATH = ("dispatched", "accepted", "handled")  # where a never-closed report stopped
 GRAB_SHARE, JOINT_SHARE, ROUTINE_SHARE, KEY_SHARE = 0.55, 0.04, 0.015, 0.003
 
 
@@ -49,8 +51,10 @@ class LoopState:
 
 
 def close_loop(reported: np.ndarray, categories: list[str], severity: np.ndarray, offices: list[str], *,
-               open_count: int, settings: IncidentSettings, as_of: datetime, rng: np.random.Generator) -> LoopState:
-    """Loop fields for incidents reported at ``reported`` (POSIX seconds, oldest first)."""
+               open_count: int, unresolved: np.ndarray, settings: IncidentSettings, as_of: datetime,
+               rng: np.random.Generator) -> LoopState:
+    """Loop fields for incidents reported at ``reported`` (POSIX seconds, oldest first); ``unresolved`` (a mask)
+    marks those never closed."""
     n = len(reported)
     first = datetime.fromtimestamp(float(reported.min()), UTC).date() - timedelta(days=2) if n else as_of.date()
     timeline = WorkTimeline.build(settings.calendar(), first, (as_of.date() - first).days + 120)
@@ -77,6 +81,12 @@ def close_loop(reported: np.ndarray, categories: list[str], severity: np.ndarray
     version = (6 + joint + (whistle < ROUTINE_SHARE + KEY_SHARE)).tolist()
     out_dispatched = _times(dispatched)
     out_closed: list[datetime | None] = list(_times(closed))
+    stuck = rng.integers(1, len(UNRESOLVED_PATH) + 1, size=n)
+    for i in np.flatnonzero(unresolved).tolist():
+        step = int(stuck[i])
+        status[i] = UNRESOLVED_PATH[step - 1]
+        version[i] = step + 1 + (escalation[i] is not None)
+        out_closed[i] = None
     for rank in range(min(open_count, n)):
         i = n - 1 - rank  # newest first
         step = rank * len(OPEN_PATH) // max(open_count, 1)
