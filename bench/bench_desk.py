@@ -3,9 +3,9 @@ the data of a case page, and the CPU that idle desks polling every 2 s cost.
 
 Targets: the answer (counts and the first 50 cases of 待派单, for a whole-district dispatcher and for a street's)
 built in at most 150 ms and at most 200 KB over the wire; a case page's data (the requests the page makes on
-opening one case, one after another as the browser's first paint needs them) in at most 100 ms; ``--pollers``
-idle desks (default 200) polling every 2 s, each answered 304, cost at most a quarter of one core (server processes
-and PostgreSQL backends together).
+opening one case, timed one after another: the browser asks for the case and its cameras together once the page is
+in, so their sum is the pessimistic figure) in at most 100 ms; ``--pollers`` idle desks (default 200) polling every
+2 s, each answered 304, cost at most a quarter of one core (server processes and PostgreSQL backends together).
 
 Setup: a database of its own on the server named by ``MAPSERVER_BENCH_PG`` (an admin URL such as
 postgresql://postgres@127.0.0.1:5432/postgres), created and dropped here; the demo district (川汇区, seed 1) loaded
@@ -21,9 +21,10 @@ instead of reading the server's answer cache; the figure is the median of ``--re
 accepted as a browser does. Case page: for ``--cases`` open and as many closed cases (a sample spread over the
 table by a hash of the id), the page ``/desk/cases/<id>`` (its configuration carries the grid card and the grid's
 outline), the case with its timeline ``/api/incidents/<id>`` and the cameras that see it
-``/api/incidents/<id>/cameras``, each asked by the district dispatcher and by the case's street operator; the
-figure per request is the median over the sample of the median of ``--repeats`` calls, the page's data the median
-of the three requests' sum. Idle CPU: ``--pollers`` threads, each one desk of those people, send If-None-Match
+``/api/incidents/<id>/cameras``, each asked by the district dispatcher and by the case's street operator (each
+sampled case is first given the loop's timeline up to its status: the demo writes none); the figure per request is
+the median over the sample of the median of ``--repeats`` calls, the page's data the median of the three requests'
+sum. Idle CPU: ``--pollers`` threads, each one desk of those people, send If-None-Match
 every 2 s for ``--seconds``; the CPU seconds of the server's process group and of every ``postgres`` process over
 that time, divided by the time, is the share of one core.
 
