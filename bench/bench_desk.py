@@ -1,8 +1,10 @@
 """Benchmark of the work desk on PostGIS behind `mapserver serve`: the first page of 待派单 with every tab's count,
-and the CPU that idle desks polling every 2 s cost.
+the data of a case page, and the CPU that idle desks polling every 2 s cost.
 
 Targets: the answer (counts and the first 50 cases of 待派单, for a whole-district dispatcher and for a street's)
-built in at most 150 ms and at most 200 KB over the wire; ``--pollers`` idle desks (default 200) polling every
+built in at most 150 ms and at most 200 KB over the wire; a case page's data (the requests the page makes on
+opening one case, timed one after another: the browser asks for the case and its cameras together once the page is
+in, so their sum is the pessimistic figure) in at most 100 ms; ``--pollers`` idle desks (default 200) polling every
 2 s, each answered 304, cost at most a quarter of one core (server processes and PostgreSQL backends together).
 
 Setup: a database of its own on the server named by ``MAPSERVER_BENCH_PG`` (an admin URL such as
@@ -16,13 +18,21 @@ ago and five days ahead (so some are overdue), 3% whistled; then VACUUM ANALYZE 
 The people are logged in (a session cookie each, as the page polls): a district dispatcher and one operator per
 street. Build time: the data version is bumped before each call (a no-op write), so every call builds its answer
 instead of reading the server's answer cache; the figure is the median of ``--repeats`` calls over HTTP, with gzip
-accepted as a browser does. Idle CPU: ``--pollers`` threads, each one desk of those people, send If-None-Match
+accepted as a browser does. Case page: for ``--cases`` open and as many closed cases (a sample spread over the
+table by a hash of the id), the page ``/desk/cases/<id>`` (its configuration carries the grid card and the grid's
+outline), the case with its timeline ``/api/incidents/<id>`` and the cameras that see it
+``/api/incidents/<id>/cameras``, each asked by the district dispatcher and by the case's street operator (each
+sampled case is first given the loop's timeline up to its status: the demo writes none); the figure per request is
+the median over the sample of the median of ``--repeats`` calls, the page's data the median of the three requests'
+sum. Idle CPU: ``--pollers`` threads, each one desk of those people, send If-None-Match
 every 2 s for ``--seconds``; the CPU seconds of the server's process group and of every ``postgres`` process over
 that time, divided by the time, is the share of one core.
 
 Usage: MAPSERVER_BENCH_PG=postgresql://postgres@127.0.0.1:5432/postgres PYTHONPATH=. \\
        python bench/bench_desk.py [--incidents 1000000] [--open 10000] [--repeats 9] [--pollers 200] \\
-       [--seconds 30] [--workers 2]
+       [--seconds 30] [--workers 2] [--cases 20]
+
+``--pollers 0`` leaves the idle desks out.
 """
 
 from __future__ import annotations
@@ -53,6 +63,9 @@ from mapserver.store import open_store
 TARGET_MS = 150
 TARGET_BYTES = 200 * 1024
 TARGET_CORE_SHARE = 0.25
+TARGET_CASE_MS = 100
+CASE_REQUESTS = {"page": "/desk/cases/{id}", "case + timeline": "/api/incidents/{id}",
+                 "cameras": "/api/incidents/{id}/cameras"}  # what static/case/case.js asks for on opening a case
 POLL_S = 2.0
 QUEUE = "/api/desk/queue?tab=dispatch"
 OPEN_STATUSES = ("reported", "reported", "reported", "returned", "dispatched", "grabbed", "accepted", "joint",
@@ -92,13 +105,13 @@ def people(store, url: str) -> dict[str, str]:
     return out
 
 
-def get(base: str, session: str, etag: str | None = None) -> tuple[int, bytes, str]:
-    """(status, bytes on the wire, ETag) of one poll of the queue."""
+def get(base: str, session: str, etag: str | None = None, path: str = QUEUE) -> tuple[int, bytes, str]:
+    """(status, bytes on the wire, ETag) of one poll of the queue, or of another ``path``."""
     headers = {"Cookie": f"mapserver_session={session}", "Accept": "application/json", "Accept-Encoding": "gzip"}
     if etag:
         headers["If-None-Match"] = etag
     try:
-        with urllib.request.urlopen(urllib.request.Request(base + QUEUE, headers=headers), timeout=30) as resp:
+        with urllib.request.urlopen(urllib.request.Request(base + path, headers=headers), timeout=30) as resp:
             return resp.status, resp.read(), resp.headers.get("ETag", "")
     except urllib.error.HTTPError as error:
         return error.code, error.read(), error.headers.get("ETag", "")
@@ -119,6 +132,73 @@ def build_times(base: str, url: str, session: str, repeats: int) -> tuple[float,
         size = len(body)
     counted = json.loads(gzip.decompress(body))["counts"]["dispatch"]
     return statistics.median(times), size, counted
+
+
+def give_timelines(url: str, ids: list[str]) -> None:
+    """A timeline for each of ``ids`` that has none (the demo writes none): the loop's steps up to the case's status,
+    a day apart from its report, as a case worked on the desk has."""
+    steps = [(None, "reported", "report"), ("reported", "dispatched", "dispatch"), ("dispatched", "accepted", "accept"),
+             ("accepted", "handled", "handle"), ("handled", "verified", "verify"), ("verified", "closed", "close")]
+    order = [to for _, to, _ in steps]
+    for incident_id in ids:
+        status, reported_at = sql(url, "SELECT status, reported_at FROM incidents WHERE id = %s", (incident_id,))[0]
+        if sql(url, "SELECT 1 FROM incident_events WHERE incident_id = %s", (incident_id,)):
+            continue
+        upto = order.index(status) + 1 if status in order else 3  # returned, grabbed, joint: three steps in
+        for k, (source, target, action) in enumerate(steps[:upto]):
+            sql(url, "INSERT INTO incident_events (incident_id, at, actor, action, from_status, to_status, note, unit) "
+                     "VALUES (%s, %s + %s * interval '1 hour', 'dispatcher', %s, %s, %s, '', %s)",
+                (incident_id, reported_at, 4 * k, action, source, target, "城管执法中队" if k else None))
+
+
+def case_sample(url: str, per_kind: int) -> dict[str, list[tuple[str, str, int]]]:
+    """``per_kind`` open and as many closed cases spread over the table, each given a timeline: kind → [(id, street
+    code, timeline events)]."""
+    out = {}
+    for kind, condition in (("open", "status <> 'closed'"), ("closed", "status = 'closed'")):
+        ids = [str(r[0]) for r in sql(url, f"SELECT id FROM incidents WHERE {condition} AND grid_l1 IS NOT NULL "
+                                           "ORDER BY md5(id) LIMIT %s", (per_kind,))]
+        give_timelines(url, ids)
+        out[kind] = [(str(r[0]), str(r[1]), int(r[2])) for r in sql(
+            url, "SELECT i.id, i.grid_l1, (SELECT count(*) FROM incident_events e WHERE e.incident_id = i.id) "
+                 "FROM incidents i WHERE i.id = ANY(%s) ORDER BY md5(i.id)", (ids,))]
+    return out
+
+
+def case_times(base: str, session: str, incident_id: str, repeats: int) -> dict[str, float]:
+    """Median ms of each request the case page makes on opening ``incident_id``, and of their sum (``total``)."""
+    runs: dict[str, list[float]] = {label: [] for label in CASE_REQUESTS}
+    totals = []
+    for k in range(repeats + 1):
+        total = 0.0
+        for label, path in CASE_REQUESTS.items():
+            started = time.perf_counter()
+            status, body, _ = get(base, session, path=path.format(id=incident_id))
+            elapsed = (time.perf_counter() - started) * 1000
+            if status != 200:
+                raise SystemExit(f"{path.format(id=incident_id)} answered {status}: {body[:200]!r}")
+            total += elapsed
+            if k:  # the first round warms the worker
+                runs[label].append(elapsed)
+        if k:
+            totals.append(total)
+    return {**{label: statistics.median(t) for label, t in runs.items()}, "total": statistics.median(totals)}
+
+
+def case_page_times(base: str, sessions: dict[str, str], sample: dict[str, list[tuple[str, str, int]]],
+                    repeats: int) -> dict[tuple[str, str], dict[str, float]]:
+    """(kind of case, asker) → the median over the sample of each request's median ms (and ``total``, ``max``
+    the slowest case's sum, ``events`` the mean timeline length)."""
+    out = {}
+    for kind, cases in sample.items():
+        for asker in ("dispatcher", "operator"):
+            per_case = [case_times(base, sessions["dispatcher" if asker == "dispatcher" else f"operator-{street}"],
+                                   incident_id, repeats) for incident_id, street, _ in cases]
+            out[kind, asker] = {**{label: statistics.median(c[label] for c in per_case)
+                                   for label in (*CASE_REQUESTS, "total")},
+                                "max": max(c["total"] for c in per_case),
+                                "events": statistics.mean(events for _, _, events in cases)}
+    return out
 
 
 def idle_cpu(base: str, pgid: int, sessions: list[str], pollers: int, seconds: float) -> tuple[float, float, int, int]:
@@ -161,6 +241,7 @@ def main() -> int:
     parser.add_argument("--pollers", type=int, default=200, help="idle desks polling every 2 s")
     parser.add_argument("--seconds", type=float, default=30, help="how long the idle CPU is measured")
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
+    parser.add_argument("--cases", type=int, default=20, help="open cases and closed cases whose page is timed")
     args = parser.parse_args()
     admin = os.environ.get("MAPSERVER_BENCH_PG")
     if not admin:
@@ -180,10 +261,13 @@ def main() -> int:
                            lambda: reopen(url, args.open))
             sessions = people(store, url)
             street = next(name for name in sessions if name.startswith("operator-"))
+            sample = case_sample(url, args.cases)
             with server(url, args.workers, Path(tmp)) as (base, pgid):
                 built = {label: build_times(base, url, sessions[name], args.repeats)
                          for label, name in (("district dispatcher", "dispatcher"), (f"street {street[9:]}", street))}
-                idle = idle_cpu(base, pgid, list(sessions.values()), args.pollers, args.seconds)
+                cases = case_page_times(base, sessions, sample, args.repeats)
+                idle = (idle_cpu(base, pgid, list(sessions.values()), args.pollers, args.seconds)
+                        if args.pollers else None)
         finally:
             store.close()
     print(f"-- {total:,} incidents, {opened:,} open (the demo had {was_open:,}); {args.workers} workers; "
@@ -192,6 +276,18 @@ def main() -> int:
         print(f"待派单 page 1 + counts, {label:28s} {ms:7.1f} ms (target ≤ {TARGET_MS}: "
               f"{'meets' if ms <= TARGET_MS else 'misses'})  {size / 1024:6.1f} KB (target ≤ {TARGET_BYTES // 1024}: "
               f"{'meets' if size <= TARGET_BYTES else 'misses'})  待派单 {counted:,}")
+    print(f"-- a case page's data: {args.cases} open and {args.cases} closed cases, each request's median of "
+          f"{args.repeats} calls, median over the cases (slowest case's sum in brackets)")
+    print(f"{'cases, asker':34s} {'timeline':>8s} " + " ".join(f"{label:>16s}" for label in CASE_REQUESTS)
+          + f" {'sum':>9s}   ÷ {TARGET_CASE_MS} ms")
+    for (kind, asker), figures in cases.items():
+        who = "district dispatcher" if asker == "dispatcher" else "the case's street operator"
+        print(f"{kind + ', ' + who:34s} {figures['events']:8.1f} "
+              + " ".join(f"{figures[label]:13.1f} ms" for label in CASE_REQUESTS)
+              + f" {figures['total']:6.1f} ms   {figures['total'] / TARGET_CASE_MS:4.2f} "
+                f"({'meets' if figures['total'] <= TARGET_CASE_MS else 'misses'}; slowest {figures['max']:.1f} ms)")
+    if idle is None:
+        return 0
     server_s, pg_s, not_modified, other = idle
     share = (server_s + pg_s) / args.seconds
     print(f"{args.pollers} idle desks polling every {POLL_S:.0f} s for {args.seconds:.0f} s: {not_modified:,} × 304, "

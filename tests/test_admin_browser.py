@@ -6,12 +6,11 @@ that password, sees the wall with their name, role and jurisdiction in the title
 button. A person whose session ends while the wall is open is sent to log in, and back; a wall whose token is
 revoked says so instead. The login page and the accounts page (with a few people) are photographed at 1366×768:
 to a temporary folder, or, with ``MAPSERVER_README_SHOTS=1`` (``scripts/readme-screenshots``), to the README's
-``static/screen/login.jpg`` and ``accounts.jpg``.
+``static/screen/login.jpg`` and ``accounts.jpg`` (tests/browser/shots.py).
 """
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,15 +26,12 @@ from mapserver.sessions import SESSION_COOKIE
 from mapserver.store import open_store
 from tests.browser.city import load_city
 from tests.browser.live import SCREEN, LiveServer, Watch
+from tests.browser.shots import PAGE, readme_shot
 from tests.logins import PASSWORD, add_person, login_settings
 
 STREET, STREET_NAME = "411602002000000", "第2街道"
 COMMUNITY = "411602002001000"
 NEW_PASSWORD = "willow-canyon-3384"
-README_SHOTS = os.environ.get("MAPSERVER_README_SHOTS") == "1"
-SHOTS = (Path(__file__).resolve().parents[1] / "static" / "screen" if README_SHOTS
-         else Path(tempfile.gettempdir()) / "mapserver-shots")
-PAGE = {"width": 1366, "height": 768}
 
 
 @pytest.fixture(scope="module")
@@ -166,18 +162,14 @@ def _demo_people(city) -> None:
 
 def test_screenshots_of_the_login_and_accounts_pages(browser, server, city):
     _demo_people(city)
-    SHOTS.mkdir(exist_ok=True)
     context = browser.new_context(viewport=PAGE)
     page = context.new_page()
     page.goto(f"{server.url}/login")
     page.fill("#name", "wang.jianguo")
-    page.screenshot(path=str(SHOTS / "login.jpg"), type="jpeg", quality=80)
+    readme_shot(page, "login.jpg")
     page.fill("#password", PASSWORD)
     with page.expect_navigation():
         page.click("button[type=submit]")
     page.goto(f"{server.url}/admin/accounts?done=created&name=zhao.lei")
-    page.screenshot(path=str(SHOTS / "accounts.jpg"), type="jpeg", quality=80)
-    for name in ("login.jpg", "accounts.jpg"):
-        size = (SHOTS / name).stat().st_size
-        assert 15_000 < size < 400_000, (name, size)
+    readme_shot(page, "accounts.jpg")
     context.close()

@@ -42,6 +42,17 @@ def test_a_sector_faces_its_direction_and_a_circle_has_no_direction():
     assert covered([offset(*CLUSTER, 90, 50), offset(*CLUSTER, 270, 90)], [sector, circle]).tolist() == [True, False]
 
 
+def test_an_arc_lies_at_its_range_on_the_ellipsoid_for_cameras_far_apart():
+    # Two cameras 3 km apart: the projection is centred between them, and each view is still true to a centimetre.
+    west = camera("w", CLUSTER, direction_deg=45.0, fov_deg=90.0, range_m=150.0)
+    east = camera("e", offset(*CLUSTER, 90, 3000), range_m=80.0)
+    for cam, view in zip((west, east), views([west, east]), strict=True):
+        ring = list(view.exterior.coords)
+        far = [GEOD.inv(cam.geom.x, cam.geom.y, x, y)[2] for x, y in ring]
+        arc = [d for d in far if d > 1.0]  # the sector's apex is the camera itself
+        assert len(arc) > 8 and max(abs(d - cam.range_m) for d in arc) < 0.01, (cam.code, min(arc), max(arc))
+
+
 @pytest.fixture
 def loaded(store):
     store.layers.add("grids", [STREET])

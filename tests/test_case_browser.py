@@ -4,7 +4,8 @@ sample district of tests/samples.py.
 A dispatcher logs in, opens a reported case from the desk (click, then Enter), dispatches it to a unit by clicking;
 the status and timeline change, and a second browser on the same case sees it within 3 s without a reload. Two
 dispatchers act on one version at once: exactly one wins, the other reads the server's 409 explanation and the new
-state. A description written as HTML stays text; the page asks no other host and fits 1366×768.
+state. A description written as HTML stays text; the page asks no other host and fits 1366×768. The README's
+picture of a case page (static/screen/case.jpg) is taken here (tests/browser/shots.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from mapserver.auth import hash_token, new_token
 from mapserver.store import open_store
 from tests import samples
 from tests.browser.live import LiveServer, Watch
+from tests.browser.shots import readme_shot
 from tests.logins import PASSWORD, add_person, login_settings
 
 HOSTILE = '<img src="x" onerror="window.__pwned = 1">楼道堆物'
@@ -207,4 +209,28 @@ def test_a_whistle_calls_a_department_out_and_it_reports_in(browser, server, cit
     page.locator("#whistle li[data-state=reported]").wait_for(timeout=5_000)
     assert page.locator("#whistle li[data-state=reported]").inner_text().startswith("区市场监管局")
     assert watch.foreign_hosts() == [] and watch.errors == [] and watch.failed == []
+    context.close()
+
+
+def move(server: LiveServer, city, case: str, action: str, **fields: str) -> None:
+    """One step of the loop through the API, as another dispatcher's desk takes it."""
+    token = new_token()
+    city.tokens.add(name=f"desk-{token[-6:]}", role="dispatcher", token_hash=hash_token(token))
+    req = urllib.request.Request(f"{server.url}/api/incidents/{case}/transitions", method="POST",
+                                 data=json.dumps({"action": action, **fields}).encode(),
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        assert resp.status == 200
+
+
+def test_screenshots_of_a_case_page(browser, server, city):
+    case = report(server, city, "楼道内堆放杂物，堵塞消防通道")
+    move(server, city, case, "dispatch", unit="北关社区工作站", note="请今日内清理")
+    move(server, city, case, "accept")
+    context, page, _ = logged_in(browser, server, "zhang.wei", f"/desk/cases/{case}")
+    live(page)
+    page.locator("#cameras li[data-code]").first.wait_for(timeout=5_000)
+    assert page.locator("#timeline li").count() >= 3
+    page.wait_for_timeout(500)  # the map's tiles and the camera's view drawn
+    readme_shot(page, "case.jpg")
     context.close()

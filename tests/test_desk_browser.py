@@ -3,7 +3,8 @@ the district of tests/browser/city.py.
 
 A dispatcher logs in through the form and lands on the desk with every tab's count; a report made through the API
 appears in 待派单 with its count within 3 s, without a reload; a description written as HTML stays text; the keys
-switch tabs, focus the search and move the selection; the page fits 1366×768 and asks no other host.
+switch tabs, focus the search and move the selection; the page fits 1366×768 and asks no other host. The README's
+picture of the desk (static/screen/desk.jpg) is taken here (tests/browser/shots.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from mapserver.store import open_store
 from mapserver.store.desk import DeskFilter
 from tests.browser.city import load_city
 from tests.browser.live import SCREEN, LiveServer, Watch
+from tests.browser.shots import PAGE, readme_shot
 from tests.logins import PASSWORD, add_person, login_settings
 
 HOSTILE = '<img src="x" onerror="window.__pwned = 1">楼道堆物'
@@ -140,4 +142,19 @@ def test_the_desk_fits_1366_by_768_in_english(browser, server, city):
     assert page.locator(".ms-tab[aria-selected=true] .ms-tab-name").inner_text() == "Closed today"
     page.screenshot(path=str(Path(tempfile.gettempdir()) / "mapserver-desk-1366.png"))
     assert watch.foreign_hosts() == [] and watch.errors == [] and watch.failed == []
+    context.close()
+
+
+def test_screenshots_of_the_desk(browser, server, city):
+    context = browser.new_context(viewport=PAGE)
+    page = context.new_page()
+    page.goto(f"{server.url}/login?next=%2Fdesk")
+    page.fill("#name", "zhang.wei")
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    page.wait_for_selector("html[data-desk=live]", timeout=10_000)
+    page.locator("#queue tbody tr").first.wait_for(timeout=5_000)
+    page.keyboard.press("j")  # a row selected, as a dispatcher working down the list has
+    readme_shot(page, "desk.jpg")
     context.close()

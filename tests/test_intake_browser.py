@@ -1,7 +1,8 @@
 """The hotline intake desk in a real browser (Debian's headless Chromium, Playwright) against a live server over
 the hand-made samples: an operator logs in, types an uncertain address, chooses a candidate with the keyboard,
 sees the grid card, opens a case there that is flagged as a possible duplicate, links it to the existing case, and
-then saves another case; nothing is asked of another host, the console stays clean, and hostile text stays text."""
+then saves another case; nothing is asked of another host, the console stays clean, and hostile text stays text.
+The README's picture of the intake desk (static/screen/intake.jpg) is taken here (tests/browser/shots.py)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from mapserver.model import Incident
 from mapserver.store import open_store
 from tests import samples
 from tests.browser.live import LiveServer, Watch
+from tests.browser.shots import readme_shot
 from tests.logins import add_person, login_settings
 from tests.test_admin_browser import log_in
 from tests.test_intake_api import MORE_ADDRESSES, NEAR_ROADS
@@ -121,4 +123,30 @@ def test_a_crossing_and_the_english_page(browser, server):
     assert "解放路" in page.locator("#message").inner_text()
     assert watch.foreign_hosts() == [] and watch.dialogs == []
     assert all("422" in e for e in watch.errors)
+    context.close()
+
+
+def test_screenshots_of_the_intake_desk(browser, server, city):
+    city.layers.add("incidents", [Incident(
+        id=str(uuid.uuid4()), geom=Point(114.6114, 33.6111), reported_at=datetime.now(UTC) - timedelta(hours=3),
+        category="roads_facilities", grid_code=samples.COMPOUND.code, grid_l1=samples.STREET.code,
+        grid_l2=samples.COMMUNITY.code, grid_l3=samples.COMPOUND.code, description="小区门口井盖缺失",
+        address="人和小区东门")])  # an earlier call about the same matter: the desk offers to link to it
+    context = browser.new_context(viewport=PAGE)
+    page = context.new_page()
+    page.goto(f"{server.url}/desk/intake")
+    log_in(page, "chen.jing")
+    page.wait_for_selector("html[data-desk=ready]", timeout=15_000)
+    page.fill("#q", "人和小区1单元101室")
+    page.press("#q", "Enter")
+    page.wait_for_selector("#candidates li", timeout=10_000)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#card:not([hidden])", timeout=10_000)
+    page.click("#new-case")
+    page.select_option("#category", "roads_facilities")
+    page.fill("#reporter", "13900000000")
+    page.fill("#description", "东门井盖缺失，夜间有行人跌倒危险")
+    page.wait_for_selector("#duplicates li[data-id]", timeout=10_000)
+    page.locator("#duplicates").scroll_into_view_if_needed()  # the form and the possible repeat in one picture
+    readme_shot(page, "intake.jpg")
     context.close()

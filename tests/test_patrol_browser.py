@@ -3,7 +3,8 @@ patrol city of tests/patrol_data.py (its incidents filed under their communities
 has them): a police liaison bound to the street logs in, picks a start on the map and a must-visit point
 (shift-click), plans, sees the numbered stops with why each was chosen, downloads the GPX (which parses, with a
 track), finds the plan among the saved ones and reopens it; the print layout drops the form; a viewer reads the saved
-plan without a form. Nothing is asked of another host and the console stays clean."""
+plan without a form. Nothing is asked of another host and the console stays clean. The README's picture of the
+planner (static/screen/patrols.jpg) is taken with the plan on the map (tests/browser/shots.py)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from mapserver.model import Place
 from mapserver.patrol.gpx import GPX_NS
 from mapserver.store import open_store
 from tests.browser.live import LiveServer, Watch
+from tests.browser.shots import readme_shot
 from tests.logins import add_person, login_settings
 from tests.patrol_data import CAMERA, EAST, PLACES, STAFF, STREET, WEST, roads
 from tests.test_admin_browser import log_in
@@ -122,7 +124,7 @@ def test_a_liaison_plans_a_patrol_downloads_it_and_finds_it_saved(browser, serve
     assert page.locator("#plan-form").is_hidden() and page.locator("#stops").is_visible()
     page.screenshot(path=str(Path(tempfile.gettempdir()) / "mapserver-patrols-print.png"))
     page.emulate_media(media="screen")
-    page.screenshot(path=str(Path(tempfile.gettempdir()) / "mapserver-patrols.png"))
+    readme_shot(page, "patrols.jpg")
 
     page.goto(f"{server.url}/desk/patrols?lang=en")  # a fresh page: open the plan from the saved list
     page.wait_for_selector("html[data-desk=ready]", timeout=15_000)

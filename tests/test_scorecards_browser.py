@@ -3,7 +3,8 @@ the hand-made cases of tests/scorecards_data.py, plus one case whose unit's name
 
 A viewer (the assessment office) logs in and sees the units worst first, each row coloured with its badge and
 reasons; the hostile name stays text; the street tab regroups; the download links carry the same query; the page
-asks no other host and raises no error.
+asks no other host and raises no error. The README's picture of the scorecards (static/screen/scorecards.jpg) is
+taken here (tests/browser/shots.py).
 """
 
 from __future__ import annotations
@@ -17,23 +18,36 @@ from mapserver import create_app
 from mapserver.store import open_store
 from tests import scorecards_data as cards
 from tests.browser.live import SCREEN, LiveServer, Watch
+from tests.browser.shots import PAGE, readme_shot
 from tests.logins import PASSWORD, add_person, login_settings
 
 HOSTILE = '<img src="x" onerror="window.__pwned = 1">考评单位'
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('scorecards') / 'city.db'}")
+def serve(folder, *, hostile: bool) -> Iterator[LiveServer]:
+    """A live server over the scorecards' cases (and the case of the unit whose name is HTML, if ``hostile``)."""
+    store = open_store(f"sqlite:///{folder / 'city.db'}")
     store.migrate()
     cards.load(store)
-    first = cards.cases()[0][0]
-    store.layers.add("incidents", [replace(first, id="00000000-0000-4000-b000-000000000999", unit=HOSTILE)])
+    if hostile:
+        first = cards.cases()[0][0]
+        store.layers.add("incidents", [replace(first, id="00000000-0000-4000-b000-000000000999", unit=HOSTILE)])
     add_person(store, "kao.ping", role="viewer")
     live = LiveServer(create_app(login_settings(store), store=store))
     yield live
     live.stop()
     store.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    yield from serve(tmp_path_factory.mktemp("scorecards"), hostile=True)
+
+
+@pytest.fixture(scope="module")
+def plain_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The README's picture shows the units' own names."""
+    yield from serve(tmp_path_factory.mktemp("scorecards-plain"), hostile=False)
 
 
 def test_a_viewer_sees_the_units_worst_first_with_their_reasons(browser, server):
@@ -67,4 +81,18 @@ def test_a_viewer_sees_the_units_worst_first_with_their_reasons(browser, server)
     assert page.locator("#cards th[data-col=name]").inner_text() == "街道"
     assert "by=street" in page.locator("#csv").get_attribute("href")
     assert watch.foreign_hosts() == [] and watch.errors == [] and watch.dialogs == [] and watch.failed == []
+    context.close()
+
+
+def test_screenshots_of_the_scorecards(browser, plain_server):
+    context = browser.new_context(viewport=PAGE)
+    page = context.new_page()
+    page.goto(f"{plain_server.url}/login?next=%2Fdesk%2Fscorecards")
+    page.fill("#name", "kao.ping")
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    page.wait_for_selector("html[data-scorecards=live]", timeout=10_000)
+    page.locator("#cards tbody tr").nth(3).wait_for(timeout=5_000)  # red, yellow, green, and one with too few
+    readme_shot(page, "scorecards.jpg")
     context.close()

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pyproj
 import shapely
+from pyproj.enums import TransformDirection
 from shapely.geometry.base import BaseGeometry
 
 from mapserver.analysis.hotspots import cell_hotspots
@@ -68,13 +69,21 @@ def views(cameras: Sequence[Camera]) -> list[BaseGeometry]:
         return []
     lon0 = float(np.mean([c.geom.x for c in cameras]))
     lat0 = float(np.mean([c.geom.y for c in cameras]))
-    local = pyproj.CRS.from_proj4(f"+proj=aeqd +lat_0={lat0} +lon_0={lon0} +datum=WGS84 +units=m")
-    forward = pyproj.Transformer.from_crs("EPSG:4326", local, always_xy=True)
-    back = pyproj.Transformer.from_crs(local, "EPSG:4326", always_xy=True)
-    xs, ys = forward.transform(np.array([c.geom.x for c in cameras]), np.array([c.geom.y for c in cameras]))
+    local = _local_metres(lon0, lat0)
+    xs, ys = local.transform(np.array([c.geom.x for c in cameras]), np.array([c.geom.y for c in cameras]))
     planar = _views_metres(np.asarray(xs), np.asarray(ys), cameras)
     # One inverse projection over every vertex of every view, not a pyproj call per camera.
-    return list(shapely.transform(planar, lambda xy: np.column_stack(back.transform(xy[:, 0], xy[:, 1]))))
+    return list(shapely.transform(planar, lambda xy: np.column_stack(
+        local.transform(xy[:, 0], xy[:, 1], direction=TransformDirection.INVERSE))))
+
+
+def _local_metres(lon0: float, lat0: float) -> pyproj.Transformer:
+    """WGS-84 (lon, lat) degrees → metres of an azimuthal equidistant projection on the WGS-84 ellipsoid centred on
+    (lon0, lat0); ``direction=INVERSE`` back. Written as a PROJ pipeline, so no CRS is looked up in PROJ's database:
+    that lookup cost 30–60 ms a call, paid each time a case page asks for the cameras that see its case."""
+    return pyproj.Transformer.from_pipeline(
+        "+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad "
+        f"+step +proj=aeqd +lat_0={lat0!r} +lon_0={lon0!r} +ellps=WGS84 +units=m")
 
 
 def covered(points: Sequence[tuple[float, float]], areas: Sequence[BaseGeometry]) -> np.ndarray:
