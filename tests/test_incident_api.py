@@ -125,6 +125,37 @@ def test_illegal_transition_lists_the_allowed_ones(client, city, tokens):
                                headers=tokens["dispatcher"]), 409, "version")
 
 
+def test_a_refused_transition_carries_its_reason_and_facts_for_a_page_to_word(client, city, tokens):
+    incident_id = report(client, tokens["dispatcher"]).get_json()["id"]
+    url = f"/api/incidents/{incident_id}/transitions"
+    grabbed = client.post(url, json={"action": "grab", "unit": "城管中队", "version": 1}, headers=tokens["dispatcher"])
+    assert grabbed.status_code == 200
+    # A second person acting on the version they saw: who moved it, how, when, and where it stands now.
+    body = assert_problem(client.post(url, json={"action": "dispatch", "unit": "派出所", "version": 1},
+                                      headers=tokens["dispatcher"]), 409, "version")
+    assert {k: body[k] for k in ("reason", "action", "current_status", "current_version", "last_action")} == {
+        "reason": "changed_meanwhile", "action": "dispatch", "current_status": "grabbed", "current_version": 2,
+        "last_action": "grab"}
+    assert body["acted_by"].startswith("dispatcher") and datetime.fromisoformat(body["acted_at"]).tzinfo
+    assert "grabbed" in body["detail"] and body["acted_by"] in body["detail"]  # English stays for machine clients
+    body = assert_problem(client.post(url, json={"action": "close"}, headers=tokens["dispatcher"]), 409, "action")
+    assert {k: body[k] for k in ("reason", "action", "current_status")} == {
+        "reason": "not_allowed_now", "action": "close", "current_status": "grabbed"}
+    assert body["allowed"] == ["accept", "return", "split", "whistle"]
+    body = assert_problem(client.post(url, json={"action": "split"}, headers=tokens["field"]), 403, "action")
+    assert {k: body[k] for k in ("reason", "action", "role", "roles")} == {
+        "reason": "role_may_not", "action": "split", "role": "field", "roles": ["admin", "dispatcher"]}
+    body = assert_problem(client.post(url, json={"action": "split"}, headers=tokens["dispatcher"]), 422, "unit")
+    assert body["reason"] == "unit_required" and body["action"] == "split"
+    body = assert_problem(client.post(url, json={"action": "fly"}, headers=tokens["dispatcher"]), 422, "action")
+    assert body["reason"] == "unknown_action" and body["action"] == "fly"
+    body = assert_problem(client.post(url, json={"action": "report_in", "unit": "区城管局"},
+                                      headers=tokens["dispatcher"]), 409, "action")
+    assert body["reason"] == "none_pending"
+    assert client.get(f"/api/incidents/{incident_id}", headers=tokens["viewer"]).get_json()["properties"][
+        "version"] == 2  # nothing refused was written
+
+
 def test_listing_filters(client, city, tokens):
     for category in ("disputes", "fire_hazard", "fire_hazard"):
         report(client, tokens["dispatcher"], category=category)
