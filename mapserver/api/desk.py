@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
 
-from mapserver.api.desk_common import login_on_401, page_lang
+from mapserver.api.desk_common import json_answer, login_on_401, page_lang
 from mapserver.app_state import state, store
 from mapserver.auth import current_principal, request_jurisdiction
 from mapserver.desk_page import DeskView, desk_page
@@ -26,7 +26,7 @@ from mapserver.incidents.queue import BY_KEY, PAGE_SIZE, TAB_KEYS, TABS, pages, 
 from mapserver.model import INCIDENT_SOURCES, SEVERITIES
 from mapserver.parsing import parse_choice, parse_int, parse_time, reject_unknown
 from mapserver.roles import allowed_roles, role_label
-from mapserver.screen.answers import AnswerCache, Encoded, etag_of
+from mapserver.screen.answers import AnswerCache
 from mapserver.store.desk import DeskFilter
 from mapserver.store.incidents import IncidentFilter
 
@@ -127,22 +127,4 @@ def queue() -> Response:
              where.search or "", number)
     # The jurisdiction is part of the key: one street never gets another's answer, nor its ETag.
     key = ("desk", store().layers.data_version("incidents"), within.code or "", query, clock)
-    return _json_answer(key, lambda: _answer(tab, where, number, now))
-
-
-def _json_answer(key: tuple[Any, ...], make: Any) -> Response:
-    """The answer for ``key``: 304 when the browser has it, else from the cache or ``make()``; gzip if accepted."""
-    etag = etag_of(key)
-    if request.if_none_match.contains_weak(etag):
-        resp = Response(status=304)
-    else:
-        encoded: Encoded = current_app.extensions[EXTENSION].get_or_make(etag, make)
-        gzip_ok = encoded.gzipped is not None and request.accept_encodings.quality("gzip") > 0
-        resp = Response(encoded.gzipped if gzip_ok else encoded.plain, mimetype="application/json")
-        if gzip_ok:
-            resp.headers["Content-Encoding"] = "gzip"
-    resp.set_etag(etag, weak=True)
-    resp.headers["Cache-Control"] = "private, no-cache"
-    resp.headers["Vary"] = "Accept-Encoding, Cookie, Authorization"
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    return resp
+    return json_answer(key, lambda: _answer(tab, where, number, now), current_app.extensions[EXTENSION])
