@@ -32,7 +32,11 @@ from mapserver.store.incidents import IncidentFilter
 
 bp = Blueprint("desk", __name__)
 EXTENSION = "mapserver.desk"
-QUEUE_PARAMS = ("tab", "category", "severity", "warning", "grid", "unit", "source", "since", "until", "q", "page")
+FILTER_PARAMS = ("category", "severity", "warning", "grid", "unit", "source", "since", "until", "q")
+QUEUE_PARAMS = ("tab", *FILTER_PARAMS, "page")
+PAGE_PARAMS = ("lang", "tab", *FILTER_PARAMS)
+"""What the page's address may carry: the tab and filters it opens on (e.g. from a scorecard's row); the page's
+script reads them into its fields, and the queue's API checks them as it does every filter."""
 TEXT_LIMITS = {"grid": 64, "unit": 100, "q": 100}
 CLOCK_BUCKET_S = 60  # overdue and "closed today" are worked out once a minute: the answer's key names the minute
 MAX_PAGE = 1_000_000
@@ -54,7 +58,7 @@ login_on_401(bp, is_page=lambda path: path.endswith("/desk"))
 
 @bp.get("/desk")
 def page() -> Response:
-    reject_unknown(request.args, ("lang",))
+    reject_unknown(request.args, PAGE_PARAMS)
     lang, settings = page_lang(), state().settings.incidents
     principal, within = current_principal(), request_jurisdiction()
     person = ""
