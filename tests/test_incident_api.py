@@ -156,6 +156,37 @@ def test_a_refused_transition_carries_its_reason_and_facts_for_a_page_to_word(cl
         "version"] == 2  # nothing refused was written
 
 
+def test_the_listing_offers_each_asker_the_actions_of_their_role(client, city, tokens):
+    reported = report(client, tokens["dispatcher"]).get_json()
+    assert reported["properties"]["my_actions"] == ["dispatch", "grab", "whistle"]
+    grabbed = report(client, tokens["operator"]).get_json()
+    assert grabbed["properties"]["my_actions"] == []  # an operator reports; the loop is the dispatchers'
+    resp = client.post(f"/api/incidents/{grabbed['id']}/transitions", json={"action": "grab", "unit": "城管中队"},
+                       headers=tokens["dispatcher"])
+    assert resp.status_code == 200
+
+    def listed(role: str) -> dict[str, tuple[list[str], list[str]]]:
+        body = client.get("/api/incidents", headers=tokens[role]).get_json()
+        return {f["id"]: (f["properties"]["next_actions"], f["properties"]["my_actions"]) for f in body["features"]}
+
+    everyone = {"next": {reported["id"]: ["dispatch", "grab", "whistle"],
+                         grabbed["id"]: ["accept", "return", "split", "whistle"]}}
+    mine = {"dispatcher": {reported["id"]: ["dispatch", "grab", "whistle"],
+                           grabbed["id"]: ["accept", "return", "split", "whistle"]},
+            "admin": {reported["id"]: ["dispatch", "grab", "whistle"],
+                      grabbed["id"]: ["accept", "return", "split", "whistle"]},
+            "field": {reported["id"]: [], grabbed["id"]: ["accept", "return"]},
+            "operator": {reported["id"]: [], grabbed["id"]: []},
+            "viewer": {reported["id"]: [], grabbed["id"]: []}}
+    for role, expected in mine.items():
+        got = listed(role)
+        for incident_id, actions in expected.items():
+            assert got[incident_id] == (everyone["next"][incident_id], actions), (role, incident_id)
+            # The same as the case's own view tells this role.
+            one = client.get(f"/api/incidents/{incident_id}", headers=tokens[role]).get_json()["properties"]
+            assert one["my_actions"] == actions, (role, incident_id)
+
+
 def test_listing_filters(client, city, tokens):
     for category in ("disputes", "fire_hazard", "fire_hazard"):
         report(client, tokens["dispatcher"], category=category)
