@@ -7,6 +7,7 @@ from datetime import datetime
 
 import pytest
 
+from mapserver.errors import Problem
 from mapserver.geo import from_wgs84
 from tests import samples
 from tests.test_api import assert_problem
@@ -123,6 +124,15 @@ def test_illegal_transition_lists_the_allowed_ones(client, city, tokens):
     assert_problem(client.post(f"/api/incidents/{incident_id}/transitions",
                                json={"action": "grab", "unit": "x", "version": 99},
                                headers=tokens["dispatcher"]), 409, "version")
+
+
+def test_a_problems_members_extend_it_and_never_hide_a_standard_one():
+    body = Problem(409, "taken", param="version", members={"reason": "changed_meanwhile", "acted_by": "li"}).to_dict()
+    assert body == {"type": "about:blank", "title": "Conflict", "status": 409, "detail": "taken", "param": "version",
+                    "reason": "changed_meanwhile", "acted_by": "li"}
+    for reserved in ("status", "detail", "param"):
+        with pytest.raises(ValueError, match="reserved"):
+            Problem(409, "taken", members={reserved: "x"})
 
 
 def test_a_refused_transition_carries_its_reason_and_facts_for_a_page_to_word(client, city, tokens):
