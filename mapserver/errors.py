@@ -12,6 +12,7 @@ from http import HTTPStatus
 from typing import Any
 
 PROBLEM_MIME = "application/problem+json"
+STANDARD_MEMBERS = frozenset({"type", "title", "status", "detail", "instance", "param", "errors"})
 
 
 class Problem(Exception):
@@ -19,7 +20,10 @@ class Problem(Exception):
 
     ``detail`` is shown to the user; ``param`` names the query parameter, body
     field or file column that was wrong; ``errors`` lists row-level findings
-    (for imports: row, field, reason) when there is more than one.
+    (for imports: row, field, reason) when there is more than one; ``members``
+    are extension members (RFC 9457 §3.2) a client reads instead of the English
+    ``detail``, e.g. ``reason`` and the facts a page needs to explain the
+    refusal in its own language.
     """
 
     def __init__(
@@ -31,6 +35,7 @@ class Problem(Exception):
         param: str | None = None,
         errors: Sequence[Mapping[str, Any]] | None = None,
         headers: Mapping[str, str] | None = None,
+        members: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = int(status)
@@ -39,6 +44,10 @@ class Problem(Exception):
         self.param = param
         self.errors = [dict(e) for e in errors] if errors else []
         self.headers = dict(headers or {})
+        self.members = dict(members or {})
+        clash = set(self.members) & STANDARD_MEMBERS
+        if clash:  # an extension member never hides a standard one
+            raise ValueError(f"problem members {sorted(clash)} are reserved")
 
     def to_dict(self) -> dict[str, Any]:
         """The problem document (RFC 9457 members plus ``param``/``errors``)."""
@@ -52,6 +61,7 @@ class Problem(Exception):
             body["param"] = self.param
         if self.errors:
             body["errors"] = self.errors
+        body.update(self.members)
         return body
 
     def __str__(self) -> str:

@@ -2,7 +2,8 @@
 fills from ``/api/scorecards``, zh-CN by default and English with ``?lang=en``.
 
 The page holds no figures: every row arrives as JSON and is written as text by the script, so a unit's name is
-never read as markup. What the shell carries (labels, the person's name, the jurisdiction's name) is escaped here.
+never read as markup. Each row's name links to the work desk's queue filtered to that unit (or street or
+community) and period. What the shell carries (labels, the person's name, the jurisdiction's name) is escaped here.
 The policy allows this server's own scripts, styles and fetches only.
 """
 
@@ -56,7 +57,7 @@ def scorecards_page(view: ScorecardView) -> Response:
         f'<link rel="stylesheet" href="{url_for("static", filename="scorecards/scorecards.css")}">'
         f'<link rel="icon" href="{url_for("static", filename="screen/icon.svg")}">'
         f'<script type="module" src="{url_for("static", filename="scorecards/scorecards.js")}"></script></head>'
-        f'<body data-lang="{lang}" data-api="{escape(url_for("scorecards.table"))}" '
+        f'<body data-lang="{lang}" data-api="{escape(url_for("scorecards.table"))}" data-desk="{escape(desk)}" '
         f'data-words="{escape(words_json)}">'
         f'<header class="ms-bar"><div class="ms-titles"><p class="ms-brand">{say("brand")}</p>'
         f'<h1>{say("title")}</h1></div><p class="ms-who"><span class="ms-person">{escape(view.person)}</span>'

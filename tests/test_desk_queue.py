@@ -237,6 +237,11 @@ def test_the_page_is_served_in_both_languages_with_its_policy(client, people):
     assert "工单台" in html and "待派单" in html and "<script>" not in html
     assert "script-src 'self';" in resp.headers["Content-Security-Policy"]
     assert "Work desk" in client.get("/desk?lang=en", headers=people["viewer"]).get_data(as_text=True)
+    # The address may carry the tab and filters the page opens on (a scorecard's row links so); nothing else.
+    opened = client.get("/desk", query_string={"tab": "overdue", "unit": "城管中队", "grid": A1_SOUTH.code,
+                                               "since": "2026-01-01", "until": "2026-01-31"}, headers=people["viewer"])
+    assert opened.status_code == 200 and "城管中队" not in opened.get_data(as_text=True)  # the script reads them
+    assert client.get("/desk?page=2", headers=people["viewer"]).status_code == 400
     assert client.get("/desk", headers=people["liaison"]).status_code == 403
 
 

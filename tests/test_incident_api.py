@@ -7,6 +7,7 @@ from datetime import datetime
 
 import pytest
 
+from mapserver.errors import Problem
 from mapserver.geo import from_wgs84
 from tests import samples
 from tests.test_api import assert_problem
@@ -123,6 +124,77 @@ def test_illegal_transition_lists_the_allowed_ones(client, city, tokens):
     assert_problem(client.post(f"/api/incidents/{incident_id}/transitions",
                                json={"action": "grab", "unit": "x", "version": 99},
                                headers=tokens["dispatcher"]), 409, "version")
+
+
+def test_a_problems_members_extend_it_and_never_hide_a_standard_one():
+    body = Problem(409, "taken", param="version", members={"reason": "changed_meanwhile", "acted_by": "li"}).to_dict()
+    assert body == {"type": "about:blank", "title": "Conflict", "status": 409, "detail": "taken", "param": "version",
+                    "reason": "changed_meanwhile", "acted_by": "li"}
+    for reserved in ("status", "detail", "param"):
+        with pytest.raises(ValueError, match="reserved"):
+            Problem(409, "taken", members={reserved: "x"})
+
+
+def test_a_refused_transition_carries_its_reason_and_facts_for_a_page_to_word(client, city, tokens):
+    incident_id = report(client, tokens["dispatcher"]).get_json()["id"]
+    url = f"/api/incidents/{incident_id}/transitions"
+    grabbed = client.post(url, json={"action": "grab", "unit": "城管中队", "version": 1}, headers=tokens["dispatcher"])
+    assert grabbed.status_code == 200
+    # A second person acting on the version they saw: who moved it, how, when, and where it stands now.
+    body = assert_problem(client.post(url, json={"action": "dispatch", "unit": "派出所", "version": 1},
+                                      headers=tokens["dispatcher"]), 409, "version")
+    assert {k: body[k] for k in ("reason", "action", "current_status", "current_version", "last_action")} == {
+        "reason": "changed_meanwhile", "action": "dispatch", "current_status": "grabbed", "current_version": 2,
+        "last_action": "grab"}
+    assert body["acted_by"].startswith("dispatcher") and datetime.fromisoformat(body["acted_at"]).tzinfo
+    assert "grabbed" in body["detail"] and body["acted_by"] in body["detail"]  # English stays for machine clients
+    body = assert_problem(client.post(url, json={"action": "close"}, headers=tokens["dispatcher"]), 409, "action")
+    assert {k: body[k] for k in ("reason", "action", "current_status")} == {
+        "reason": "not_allowed_now", "action": "close", "current_status": "grabbed"}
+    assert body["allowed"] == ["accept", "return", "split", "whistle"]
+    body = assert_problem(client.post(url, json={"action": "split"}, headers=tokens["field"]), 403, "action")
+    assert {k: body[k] for k in ("reason", "action", "role", "roles")} == {
+        "reason": "role_may_not", "action": "split", "role": "field", "roles": ["admin", "dispatcher"]}
+    body = assert_problem(client.post(url, json={"action": "split"}, headers=tokens["dispatcher"]), 422, "unit")
+    assert body["reason"] == "unit_required" and body["action"] == "split"
+    body = assert_problem(client.post(url, json={"action": "fly"}, headers=tokens["dispatcher"]), 422, "action")
+    assert body["reason"] == "unknown_action" and body["action"] == "fly"
+    body = assert_problem(client.post(url, json={"action": "report_in", "unit": "区城管局"},
+                                      headers=tokens["dispatcher"]), 409, "action")
+    assert body["reason"] == "none_pending"
+    assert client.get(f"/api/incidents/{incident_id}", headers=tokens["viewer"]).get_json()["properties"][
+        "version"] == 2  # nothing refused was written
+
+
+def test_the_listing_offers_each_asker_the_actions_of_their_role(client, city, tokens):
+    reported = report(client, tokens["dispatcher"]).get_json()
+    assert reported["properties"]["my_actions"] == ["dispatch", "grab", "whistle"]
+    grabbed = report(client, tokens["operator"]).get_json()
+    assert grabbed["properties"]["my_actions"] == []  # an operator reports; the loop is the dispatchers'
+    resp = client.post(f"/api/incidents/{grabbed['id']}/transitions", json={"action": "grab", "unit": "城管中队"},
+                       headers=tokens["dispatcher"])
+    assert resp.status_code == 200
+
+    def listed(role: str) -> dict[str, tuple[list[str], list[str]]]:
+        body = client.get("/api/incidents", headers=tokens[role]).get_json()
+        return {f["id"]: (f["properties"]["next_actions"], f["properties"]["my_actions"]) for f in body["features"]}
+
+    everyone = {"next": {reported["id"]: ["dispatch", "grab", "whistle"],
+                         grabbed["id"]: ["accept", "return", "split", "whistle"]}}
+    mine = {"dispatcher": {reported["id"]: ["dispatch", "grab", "whistle"],
+                           grabbed["id"]: ["accept", "return", "split", "whistle"]},
+            "admin": {reported["id"]: ["dispatch", "grab", "whistle"],
+                      grabbed["id"]: ["accept", "return", "split", "whistle"]},
+            "field": {reported["id"]: [], grabbed["id"]: ["accept", "return"]},
+            "operator": {reported["id"]: [], grabbed["id"]: []},
+            "viewer": {reported["id"]: [], grabbed["id"]: []}}
+    for role, expected in mine.items():
+        got = listed(role)
+        for incident_id, actions in expected.items():
+            assert got[incident_id] == (everyone["next"][incident_id], actions), (role, incident_id)
+            # The same as the case's own view tells this role.
+            one = client.get(f"/api/incidents/{incident_id}", headers=tokens[role]).get_json()["properties"]
+            assert one["my_actions"] == actions, (role, incident_id)
 
 
 def test_listing_filters(client, city, tokens):

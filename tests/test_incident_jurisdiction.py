@@ -290,12 +290,14 @@ def dispatch(client, headers, incident, unit):
 def test_units_not_configured_are_refused_with_near_names(unit_client, people):
     body = assert_problem(dispatch(unit_client, people["dispatcher_a"], open_incident(A.code), "住建局"), 422, "unit")
     assert "区住房和城乡建设局" in body["detail"]
+    assert body["reason"] == "unit_unknown" and body["unit"] == "住建局" and "区住房和城乡建设局" in body["near"]
 
 
 def test_a_unit_must_lie_in_or_serve_the_jurisdiction(unit_client, district, people):
     a_items = [i for i in data.INCIDENTS if i.status == "reported" and i.grid_l1 == A.code]
     body = assert_problem(dispatch(unit_client, people["dispatcher_a"], a_items[0], "七一路街道办事处"), 403, "unit")
     assert B.code in body["detail"] and A.name in body["detail"]
+    assert body["reason"] == "unit_out_of_reach" and body["unit"] == "七一路街道办事处"
     assert district.incidents.get(a_items[0].id).status == "reported"
     assert dispatch(unit_client, people["dispatcher_a"], a_items[0], "陈州回族街道办事处").status_code == 200
     assert dispatch(unit_client, people["dispatcher_a"], a_items[1], "陈州西社区工作站").status_code == 200  # inside

@@ -88,6 +88,12 @@ def test_a_stale_version_is_409_and_changes_nothing(store):
     with pytest.raises(Problem) as caught:
         store.incidents.transition(incident_id=incident(1).id, expected_version=1, event=ev, changes={"unit": "x"})
     assert caught.value.status == 409
+    # Who moved it first, how and when, and where it stands: what a page words in its own language.
+    members = caught.value.to_dict()
+    assert {k: members[k] for k in ("reason", "action", "current_status", "current_version", "last_action",
+                                    "acted_by", "acted_at")} == {
+        "reason": "changed_meanwhile", "action": "grab", "current_status": "grabbed", "current_version": 2,
+        "last_action": "grab", "acted_by": ev.actor, "acted_at": ev.at.isoformat()}
     assert store.layers.get("incidents", incident(1).id).unit is None
     assert len(store.incidents.timeline(incident(1).id)) == 2
 

@@ -151,6 +151,28 @@ def test_a_plain_date_until_takes_in_that_day(scored, client, tokens):
     assert body["rows"] == []
 
 
+def test_unchanged_scorecards_are_a_304_and_a_report_changes_their_etag(scored, client, tokens):
+    first = client.get("/api/scorecards", headers=tokens["viewer"])
+    tag = first.headers["ETag"]
+    assert tag.startswith('W/"') and first.headers["Cache-Control"] == "private, no-cache"
+    again = client.get("/api/scorecards", headers={**tokens["viewer"], "If-None-Match": tag})
+    assert again.status_code == 304 and again.get_data() == b""
+    for query in ({"by": "street"}, {"lang": "en"}, {"since": "2026-01-01"}):
+        other = client.get("/api/scorecards", query_string=query, headers={**tokens["viewer"], "If-None-Match": tag})
+        assert other.status_code == 200 and other.headers["ETag"] != tag, query  # another query, another answer
+    street_a = data.token(scored, "viewer", data.STREET_A, "street-a")
+    assert client.get("/api/scorecards", headers={**street_a, "If-None-Match": tag}).status_code == 200
+    lon, lat = data.COMPOUNDS[0].geom.centroid.x, data.COMPOUNDS[0].geom.centroid.y
+    reported = client.post("/api/incidents", headers=tokens["dispatcher"], json={
+        "category": "disputes", "severity": "general", "description": "新的上报", "point": {"lon": lon, "lat": lat}})
+    assert reported.status_code == 201, reported.get_json()
+    after = client.get("/api/scorecards", headers={**tokens["viewer"], "If-None-Match": tag})
+    assert after.status_code == 200 and after.headers["ETag"] != tag and after.get_json()["rows"]
+    download = client.get("/api/scorecards?format=csv", headers={**tokens["viewer"], "If-None-Match": tag})
+    assert download.status_code == 200 and "ETag" not in download.headers  # a download is not revalidated
+    assert download.headers["Cache-Control"] == "no-store"
+
+
 @pytest.mark.parametrize("role,status", [("viewer", 200), ("dispatcher", 200), ("admin", 200), ("operator", 403),
                                          ("field", 403), ("liaison", 403)])
 def test_who_may_read_the_scorecards(store, client, tokens, role, status):

@@ -3,14 +3,16 @@ the hand-made cases of tests/scorecards_data.py, plus one case whose unit's name
 
 A viewer (the assessment office) logs in and sees the units worst first, each row coloured with its badge and
 reasons; the hostile name stays text; the street tab regroups; the download links carry the same query; the page
-asks no other host and raises no error. The README's picture of the scorecards (static/screen/scorecards.jpg) is
-taken here (tests/browser/shots.py).
+asks no other host and raises no error. A row opens the work desk's queue filtered to its unit (or street) and the
+period: by Enter on its name, or by a click on the row. The README's picture of the scorecards
+(static/screen/scorecards.jpg) is taken here (tests/browser/shots.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -50,7 +52,7 @@ def plain_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
     yield from serve(tmp_path_factory.mktemp("scorecards-plain"), hostile=False)
 
 
-def test_a_viewer_sees_the_units_worst_first_with_their_reasons(browser, server):
+def logged_in(browser, server):
     context = browser.new_context(viewport=SCREEN)
     page = context.new_page()
     watch = Watch().attach(page)
@@ -62,6 +64,11 @@ def test_a_viewer_sees_the_units_worst_first_with_their_reasons(browser, server)
         page.click("button[type=submit]")
     assert page.url == f"{server.url}/desk/scorecards"
     page.wait_for_selector("html[data-scorecards=live]", timeout=10_000)
+    return context, page, watch
+
+
+def test_a_viewer_sees_the_units_worst_first_with_their_reasons(browser, server):
+    context, page, watch = logged_in(browser, server)
     rows = page.locator("#cards tbody tr")
     assert rows.count() == 5
     keys = [rows.nth(k).get_attribute("data-key") for k in range(5)]
@@ -80,6 +87,56 @@ def test_a_viewer_sees_the_units_worst_first_with_their_reasons(browser, server)
     page.wait_for_function("() => document.querySelectorAll('#cards tbody tr').length === 2", timeout=5_000)
     assert page.locator("#cards th[data-col=name]").inner_text() == "街道"
     assert "by=street" in page.locator("#csv").get_attribute("href")
+    assert watch.foreign_hosts() == [] and watch.errors == [] and watch.dialogs == [] and watch.failed == []
+    context.close()
+
+
+def queue_units(page) -> set[str]:
+    """The unit column of the queue's rows."""
+    return set(page.locator("#queue tbody tr td:nth-child(8)").all_inner_texts())
+
+
+def test_a_row_opens_the_queue_filtered_to_its_unit_or_street_and_period(browser, server):
+    context, page, watch = logged_in(browser, server)
+    since, until = page.input_value("#f-since"), page.input_value("#f-until")
+    red = page.locator(f"#cards tbody tr[data-key='{cards.RED}']")
+    query = parse_qs(urlsplit(red.locator("a.ms-open").get_attribute("href")).query)
+    assert query["unit"] == [cards.RED] and query["since"] == [since] and query["until"] == [until]
+
+    # By keyboard: Tab reaches the row's name, Enter opens the queue on that unit and period.
+    page.locator(".ms-tab[data-by=community]").focus()
+    for _ in range(20):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.closest('tr')?.dataset.key") == cards.RED:
+            break
+    assert page.evaluate("() => document.activeElement.className") == "ms-open"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert urlsplit(page.url).path == "/desk"
+    page.wait_for_selector("html[data-desk=live]", timeout=10_000)
+    assert page.input_value("#f-unit") == cards.RED
+    assert page.input_value("#f-since") == since and page.input_value("#f-until") == until
+    tab = query.get("tab", ["dispatch"])[0]
+    assert page.get_attribute(f".ms-tab[data-tab={tab}]", "aria-selected") == "true"
+    page.wait_for_function("() => document.querySelector('[data-count=overdue]').textContent !== '–'")
+    for other in ("handling", "overdue", "closed_today"):
+        page.click(f".ms-tab[data-tab={other}]")
+        page.wait_for_timeout(300)
+        assert queue_units(page) <= {cards.RED}, other  # another unit's cases are not shown
+    assert int(page.inner_text("[data-count=overdue]")) > 0 or "tab" not in query
+
+    # By mouse: a click on a street's row (not on its name) opens the queue on that street's grid code.
+    page.go_back()
+    page.wait_for_selector("html[data-scorecards=live]", timeout=10_000)
+    page.click(".ms-tab[data-by=street]")
+    page.wait_for_function("() => document.querySelectorAll('#cards tbody tr').length === 2", timeout=5_000)
+    street = page.locator("#cards tbody tr").first
+    code = street.get_attribute("data-key")
+    with page.expect_navigation():
+        street.locator(".ms-badge").click()
+    page.wait_for_selector("html[data-desk=live]", timeout=10_000)
+    assert page.input_value("#f-grid") == code and page.input_value("#f-unit") == ""
+    assert parse_qs(urlsplit(page.url).query)["grid"] == [code]
     assert watch.foreign_hosts() == [] and watch.errors == [] and watch.dialogs == [] and watch.failed == []
     context.close()
 

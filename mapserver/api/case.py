@@ -27,7 +27,7 @@ from mapserver.i18n import case_words
 from mapserver.incidents.units import serves
 from mapserver.model import Incident
 from mapserver.parsing import reject_unknown
-from mapserver.roles import role_label
+from mapserver.roles import ROLES, role_label
 from mapserver.sessions import current_session
 
 bp = Blueprint("case", __name__)
@@ -86,6 +86,7 @@ def page(incident_id: str) -> Response:
         "basemap": basemap_config(settings),
         "person": {"name": (principal.display_name or principal.name) if principal is not None else "",
                    "role": role, "role_label": role_label(role, lang)},
+        "roles": {name: role_label(name, lang) for name in ROLES},  # to word a refusal naming roles
         "links": {"desk": url_for("desk.page", **here), "screen": url_for("screen.page", **here),
                   "other_lang": url_for("case.page", incident_id=incident.id, **other)},
     }

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
 
-from mapserver.api.desk_common import login_on_401, page_lang
+from mapserver.api.desk_common import json_answer, login_on_401, page_lang
 from mapserver.app_state import state, store
 from mapserver.auth import current_principal, request_jurisdiction
 from mapserver.desk_page import DeskView, desk_page
@@ -26,13 +26,17 @@ from mapserver.incidents.queue import BY_KEY, PAGE_SIZE, TAB_KEYS, TABS, pages, 
 from mapserver.model import INCIDENT_SOURCES, SEVERITIES
 from mapserver.parsing import parse_choice, parse_int, parse_time, reject_unknown
 from mapserver.roles import allowed_roles, role_label
-from mapserver.screen.answers import AnswerCache, Encoded, etag_of
+from mapserver.screen.answers import AnswerCache
 from mapserver.store.desk import DeskFilter
 from mapserver.store.incidents import IncidentFilter
 
 bp = Blueprint("desk", __name__)
 EXTENSION = "mapserver.desk"
-QUEUE_PARAMS = ("tab", "category", "severity", "warning", "grid", "unit", "source", "since", "until", "q", "page")
+FILTER_PARAMS = ("category", "severity", "warning", "grid", "unit", "source", "since", "until", "q")
+QUEUE_PARAMS = ("tab", *FILTER_PARAMS, "page")
+PAGE_PARAMS = ("lang", "tab", *FILTER_PARAMS)
+"""What the page's address may carry: the tab and filters it opens on (e.g. from a scorecard's row); the page's
+script reads them into its fields, and the queue's API checks them as it does every filter."""
 TEXT_LIMITS = {"grid": 64, "unit": 100, "q": 100}
 CLOCK_BUCKET_S = 60  # overdue and "closed today" are worked out once a minute: the answer's key names the minute
 MAX_PAGE = 1_000_000
@@ -54,7 +58,7 @@ login_on_401(bp, is_page=lambda path: path.endswith("/desk"))
 
 @bp.get("/desk")
 def page() -> Response:
-    reject_unknown(request.args, ("lang",))
+    reject_unknown(request.args, PAGE_PARAMS)
     lang, settings = page_lang(), state().settings.incidents
     principal, within = current_principal(), request_jurisdiction()
     person = ""
@@ -127,22 +131,4 @@ def queue() -> Response:
              where.search or "", number)
     # The jurisdiction is part of the key: one street never gets another's answer, nor its ETag.
     key = ("desk", store().layers.data_version("incidents"), within.code or "", query, clock)
-    return _json_answer(key, lambda: _answer(tab, where, number, now))
-
-
-def _json_answer(key: tuple[Any, ...], make: Any) -> Response:
-    """The answer for ``key``: 304 when the browser has it, else from the cache or ``make()``; gzip if accepted."""
-    etag = etag_of(key)
-    if request.if_none_match.contains_weak(etag):
-        resp = Response(status=304)
-    else:
-        encoded: Encoded = current_app.extensions[EXTENSION].get_or_make(etag, make)
-        gzip_ok = encoded.gzipped is not None and request.accept_encodings.quality("gzip") > 0
-        resp = Response(encoded.gzipped if gzip_ok else encoded.plain, mimetype="application/json")
-        if gzip_ok:
-            resp.headers["Content-Encoding"] = "gzip"
-    resp.set_etag(etag, weak=True)
-    resp.headers["Cache-Control"] = "private, no-cache"
-    resp.headers["Vary"] = "Accept-Encoding, Cookie, Authorization"
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    return resp
+    return json_answer(key, lambda: _answer(tab, where, number, now), current_app.extensions[EXTENSION])

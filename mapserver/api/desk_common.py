@@ -1,9 +1,10 @@
-"""What the desk pages' views share: the page's language, sending a browser whose session ended to log in, and the
-basemap as the map pages' scripts and policies need it."""
+"""What the desk pages' views share: the page's language, sending a browser whose session ended to log in, a JSON
+answer with its ETag (304 when the browser has it), and the basemap as the map pages' scripts and policies need
+it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,6 +17,7 @@ from mapserver.errors import Problem
 from mapserver.i18n import parse_lang
 from mapserver.login_pages import login_redirect
 from mapserver.screen.access import wants_html
+from mapserver.screen.answers import AnswerCache, Encoded, etag_of
 
 
 def page_lang() -> str:
@@ -33,6 +35,26 @@ def login_on_401(bp: Blueprint, *, is_page: Callable[[str], bool] = lambda _path
         return problem_response(exc)
 
     bp.register_error_handler(Problem, answer)
+
+
+def json_answer(key: Hashable, make: Callable[[], Any], cache: AnswerCache) -> Response:
+    """The JSON answer for ``key`` (everything it depends on): 304 when the browser has it (If-None-Match, weak
+    comparison), else from ``cache`` or ``make()``; gzip if accepted. Private to the asker and revalidated on each
+    use: the key must name the asker's jurisdiction when the answer depends on it."""
+    etag = etag_of(key)
+    if request.if_none_match.contains_weak(etag):
+        resp = Response(status=304)
+    else:
+        encoded: Encoded = cache.get_or_make(etag, make)
+        gzip_ok = encoded.gzipped is not None and request.accept_encodings.quality("gzip") > 0
+        resp = Response(encoded.gzipped if gzip_ok else encoded.plain, mimetype="application/json")
+        if gzip_ok:
+            resp.headers["Content-Encoding"] = "gzip"
+    resp.set_etag(etag, weak=True)
+    resp.headers["Cache-Control"] = "private, no-cache"
+    resp.headers["Vary"] = "Accept-Encoding, Cookie, Authorization"
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
 
 
 def basemap_config(settings: Settings) -> dict[str, Any]:

@@ -139,7 +139,9 @@ def report() -> tuple[Response, int]:
             audit.record(store(), actor=actor, action="incident.report", target=stored.id,
                          detail={"category": stored.category, "severity": stored.severity,
                                  "grid_code": stored.grid_code})
-    response = jsonify(incident_feature(stored, now=now))
+    out = incident_feature(stored, now=now)
+    _add_my_actions(out, actor.role)
+    response = jsonify(out)
     response.headers["Location"] = f"/api/incidents/{stored.id}"
     return response, 201 if created else 200
 
@@ -153,7 +155,10 @@ def list_incidents() -> dict[str, Any]:
     found, total = store().incidents.query(bbox=parse_bbox(request.args.get("bbox")), where=_filter(now),
                                            limit=limit, offset=offset)
     collection = feature_collection([], key="id", numberMatched=total, numberReturned=len(found))
+    role = request_actor().role
     collection["features"] = [incident_feature(i, now=now) for i in found]
+    for out in collection["features"]:
+        _add_my_actions(out, role)
     return collection
 
 
@@ -188,7 +193,8 @@ def get_incident(incident_id: str) -> Response:
 
 
 def _add_my_actions(out: dict[str, Any], role: str | None) -> None:
-    """The next actions the asker's role may take (``my_actions``): the state machine's ∩ the role table's."""
+    """The next actions the asker's role may take (``my_actions``): the state machine's ∩ the role table's
+    (:data:`mapserver.roles.INCIDENT_ACTIONS`). In a listing, as its ``next_actions``, without the report-in."""
     out["properties"]["my_actions"] = permitted_actions(role, out["properties"]["next_actions"])
 
 

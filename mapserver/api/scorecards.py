@@ -5,6 +5,10 @@ unit, street or community with cases reported in the window, inside the asker's 
 (:mod:`mapserver.incidents.scorecards`). The window is on the report time: ``since`` inclusive, ``until``
 exclusive, except that a plain date as ``until`` takes in that whole day; dates and times without an offset are
 local time in ``incidents.timezone``. Without them it is the last ``scorecards.window_days`` days up to now.
+
+The JSON answer carries an ETag naming the incidents' and grids' data versions, the jurisdiction, the query and
+the clock's minute ("open past due" and a window ending now move with the clock): asked again with
+``If-None-Match`` while nothing changed, it is a 304. The CSV and Excel downloads are not cached.
 """
 
 from __future__ import annotations
@@ -12,9 +16,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, request
 
-from mapserver.api.desk_common import login_on_401, page_lang
+from mapserver.api.desk_common import json_answer, login_on_401, page_lang
 from mapserver.app_state import state, store
 from mapserver.auth import current_principal, request_jurisdiction
 from mapserver.errors import Problem
@@ -25,6 +29,7 @@ from mapserver.parsing import parse_choice, parse_time, reject_unknown
 from mapserver.roles import role_label
 from mapserver.scorecards_page import ScorecardView, scorecards_page
 from mapserver.screen.access import no_store
+from mapserver.screen.answers import AnswerCache
 from mapserver.store.scorecards import GROUPINGS
 
 bp = Blueprint("scorecards", __name__)
@@ -32,6 +37,15 @@ BY = tuple(GROUPINGS)
 FORMATS = ("json", "csv", "xlsx")
 LEVELS = {"street": 1, "community": 2}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXTENSION = "mapserver.scorecards"
+CLOCK_BUCKET_S = 60  # the figures are worked out once a minute: the answer's key names the minute
+
+
+def _init(app: Flask) -> None:
+    app.extensions[EXTENSION] = AnswerCache(max_bytes=4 * 1024 * 1024)
+
+
+bp.record_once(lambda setup: _init(setup.app))
 
 
 # A browser whose session ended goes to the login page, and comes back to the scorecards afterwards.
@@ -87,19 +101,30 @@ def table() -> Response:
     by = parse_choice("by", args.get("by") or None, BY) or "unit"
     kind = parse_choice("format", args.get("format") or None, FORMATS) or "json"
     lang = page_lang()
-    now = datetime.now(UTC)
+    clock = int(datetime.now(UTC).timestamp()) // CLOCK_BUCKET_S * CLOCK_BUCKET_S
+    now = datetime.fromtimestamp(clock, UTC)  # the answer is the same for everyone asking within the minute
     since, until = _window(now)
-    settings = state().settings.scorecards
-    figures = store().scorecards.figures(by=by, since=since, until=until, now=now, within=request_jurisdiction())
-    cards: list[Scorecard] = scorecards(figures, settings, _names(by))
     if kind == "json":
-        body: dict[str, Any] = {
-            "by": by, "since": since.isoformat(), "until": until.isoformat(), "now": now.isoformat(),
-            "min_cases": settings.min_cases, "red": settings.red.model_dump(), "yellow": settings.yellow.model_dump(),
-            "rows": [as_json(card, lang) for card in cards]}
-        resp = jsonify(body)
-    else:
-        data = csv_bytes(cards, by=by, lang=lang) if kind == "csv" else xlsx_bytes(cards, by=by, lang=lang)
-        resp = Response(data, content_type="text/csv; charset=utf-8" if kind == "csv" else XLSX)
-        resp.headers["Content-Disposition"] = f'attachment; filename="{_filename(by, since, until, kind)}"'
+        within = request_jurisdiction()
+        # The jurisdiction is part of the key: one street never gets another's answer, nor its ETag.
+        key = ("scorecards", store().layers.data_version("incidents"), store().layers.data_version("grids"),
+               within.code or "", by, lang, since.isoformat(), until.isoformat(), clock)
+        return json_answer(key, lambda: _json(by, since, until, now, lang), current_app.extensions[EXTENSION])
+    cards = _cards(by, since, until, now)
+    data = csv_bytes(cards, by=by, lang=lang) if kind == "csv" else xlsx_bytes(cards, by=by, lang=lang)
+    resp = Response(data, content_type="text/csv; charset=utf-8" if kind == "csv" else XLSX)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{_filename(by, since, until, kind)}"'
     return no_store(resp)
+
+
+def _cards(by: str, since: datetime, until: datetime, now: datetime) -> list[Scorecard]:
+    """The scorecards of the window inside the asker's jurisdiction, worst first."""
+    figures = store().scorecards.figures(by=by, since=since, until=until, now=now, within=request_jurisdiction())
+    return scorecards(figures, state().settings.scorecards, _names(by))
+
+
+def _json(by: str, since: datetime, until: datetime, now: datetime, lang: str) -> dict[str, Any]:
+    settings = state().settings.scorecards
+    return {"by": by, "since": since.isoformat(), "until": until.isoformat(), "now": now.isoformat(),
+            "min_cases": settings.min_cases, "red": settings.red.model_dump(), "yellow": settings.yellow.model_dump(),
+            "rows": [as_json(card, lang) for card in _cards(by, since, until, now)]}

@@ -75,14 +75,19 @@ def allowed_actions(status: str, *, followed_up: bool = False, awaiting_report_i
 
 
 def plan_transition(status: str, action_name: str) -> Action:
-    """The action, if it may start from ``status``; else 409 (or 422 for an unknown action) listing the allowed."""
+    """The action, if it may start from ``status``; else 409 (or 422 for an unknown action) listing the allowed,
+    with the members ``reason`` (``not_allowed_now`` or ``unknown_action``), ``action``, ``current_status`` and
+    ``allowed``."""
     allowed = allowed_actions(status)
     action = ACTIONS.get(action_name)
     if action is None:
-        raise Problem(422, f"unknown action '{action_name}'; actions: {', '.join(ACTIONS)}", param="action")
+        raise Problem(422, f"unknown action '{action_name}'; actions: {', '.join(ACTIONS)}", param="action",
+                      members={"reason": "unknown_action", "action": action_name})
     if status not in action.sources:
         raise Problem(409, f"cannot {action_name} an incident that is {status}; allowed now: "
-                           f"{', '.join(allowed) or 'none (it is closed)'}", param="action")
+                           f"{', '.join(allowed) or 'none (it is closed)'}", param="action",
+                      members={"reason": "not_allowed_now", "action": action_name, "current_status": status,
+                               "allowed": allowed})
     return action
 
 

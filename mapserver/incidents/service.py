@@ -36,6 +36,7 @@ from mapserver.model import INCIDENT_SOURCES, SATISFIED, SEVERITIES, Assessment,
 from mapserver.parsing import finite, json_object
 from mapserver.roles import INCIDENT_ACTIONS, may_act
 from mapserver.store import Store
+from mapserver.store.incidents import changed_meanwhile
 
 REPORT_FIELDS = {"category", "severity", "source", "description", "address", "reporter", "point"}
 TRANSITION_FIELDS = {"action", "unit", "note", "level", "version", "satisfaction", "comment", "departments",
@@ -185,7 +186,7 @@ def _report_by(body: Mapping[str, Any], now: datetime) -> datetime:
     text = body.get("report_by")
     if text is None:
         raise Problem(422, "a whistle naming 'departments' needs 'report_by', the time they must report in by",
-                      param="report_by")
+                      param="report_by", members={"reason": "report_by_required"})
     if not isinstance(text, str):
         raise Problem(400, "'report_by' must be an ISO 8601 date-time", param="report_by")
     try:
@@ -199,7 +200,8 @@ def _report_by(body: Mapping[str, Any], now: datetime) -> datetime:
     except OverflowError:
         raise Problem(422, f"'report_by' is out of range, got {text[:40]!r}", param="report_by") from None
     if value <= now:
-        raise Problem(422, f"'report_by' ({value.isoformat()}) must be later than now", param="report_by")
+        raise Problem(422, f"'report_by' ({value.isoformat()}) must be later than now", param="report_by",
+                      members={"reason": "report_by_past", "report_by": value.isoformat()})
     return value
 
 
@@ -211,9 +213,11 @@ def _departments(body: Mapping[str, Any]) -> list[str]:
     cleaned = [n.strip() for n in names]
     if not 0 < len(cleaned) <= MAX_DEPARTMENTS or not all(0 < len(n) <= MAX_SHORT_TEXT for n in cleaned):
         raise Problem(422, f"'departments' must name 1–{MAX_DEPARTMENTS} departments of 1–{MAX_SHORT_TEXT} "
-                           "characters each", param="departments")
+                           "characters each", param="departments",
+                      members={"reason": "departments_count", "most": MAX_DEPARTMENTS})
     if len(set(cleaned)) != len(cleaned):
-        raise Problem(422, "'departments' names a department twice", param="departments")
+        raise Problem(422, "'departments' names a department twice", param="departments",
+                      members={"reason": "department_twice"})
     return cleaned
 
 
@@ -228,17 +232,21 @@ def _check_loop(incident: Incident, assessment: Assessment, action: Action, unit
     whistles did not name; 409 for one that has reported in already."""
     if action.name == "follow_up" and assessment.followed_up(incident.closed_at):
         raise Problem(409, f"incident {incident.id} was followed up after this closing already "
-                           f"({assessment.satisfaction}); one follow-up per closing", param="action")
+                           f"({assessment.satisfaction}); one follow-up per closing", param="action",
+                      members={"reason": "followed_up_already", "satisfaction": assessment.satisfaction})
     if action.name == "report_in":
         named = {c.department: c for c in assessment.callouts}
         if not assessment.pending:
-            raise Problem(409, f"no department is waiting to report in on incident {incident.id}", param="action")
+            raise Problem(409, f"no department is waiting to report in on incident {incident.id}", param="action",
+                          members={"reason": "none_pending"})
         if unit not in named:
-            raise Problem(422, f"'{unit}' was not called out; waiting for: "
-                               f"{', '.join(c.department for c in assessment.pending)}", param="unit")
+            pending = [c.department for c in assessment.pending]
+            raise Problem(422, f"'{unit}' was not called out; waiting for: {', '.join(pending)}", param="unit",
+                          members={"reason": "not_called_out", "unit": unit, "pending": pending})
         if named[unit].reported_at is not None:
-            raise Problem(409, f"'{unit}' reported in already, at {named[unit].reported_at.isoformat()}",
-                          param="unit")
+            at = named[unit].reported_at.isoformat()
+            raise Problem(409, f"'{unit}' reported in already, at {at}", param="unit",
+                          members={"reason": "reported_in_already", "unit": unit, "reported_at": at})
 
 
 def move_incident(store: Store, incident_id: str, body: Any, *, actor: str, role: str, now: datetime,
@@ -246,7 +254,8 @@ def move_incident(store: Store, incident_id: str, body: Any, *, actor: str, role
     """Apply one transition from a request body, taken by ``actor`` in ``role`` whose jurisdiction is ``within``;
     404 unknown id or one outside ``within``, 403 an action the role may not take
     (:data:`mapserver.roles.INCIDENT_ACTIONS`) or a unit that does not serve ``within``, 409 illegal or raced (a
-    second follow-up of one closing, a report-in twice or with none pending), 422 missing parts, fields of
+    second follow-up of one closing, a report-in twice or with none pending; a ``version`` that is not the
+    incident's current one is refused first, naming who moved it), 422 missing parts, fields of
     another action, a department not called out, or a unit not among the configured ``units``
     (:mod:`mapserver.incidents.units`; none configured: any name).
 
@@ -258,14 +267,21 @@ def move_incident(store: Store, incident_id: str, body: Any, *, actor: str, role
     if incident is None:
         raise Problem(404, f"no incident with id '{incident_id}'", param="id")
     action_name = _text(body, "action", limit=40, required=True)
+    version = body.get("version", incident.version)
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise Problem(400, "'version' must be a whole number", param="version")
+    if version != incident.version:  # someone moved it since the asker saw it: say who, before anything else
+        raise changed_meanwhile(incident, store.incidents.timeline(incident_id), action=action_name)
     action = plan_transition(incident.status, action_name)
     if not may_act(role, action_name):
-        allowed = ", ".join(sorted(INCIDENT_ACTIONS[action_name]))
-        raise Problem(403, f"'{action_name}' is for the roles {allowed}; you are {role}", param="action")
+        roles = sorted(INCIDENT_ACTIONS[action_name])
+        raise Problem(403, f"'{action_name}' is for the roles {', '.join(roles)}; you are {role}", param="action",
+                      members={"reason": "role_may_not", "action": action_name, "role": role, "roles": roles})
     _check_action_fields(body, action_name)
     unit = _text(body, "unit", limit=MAX_SHORT_TEXT)
     if action.needs_unit and not unit:
-        raise Problem(422, f"'{action_name}' needs the 'unit' that takes the incident", param="unit")
+        raise Problem(422, f"'{action_name}' needs the 'unit' that takes the incident", param="unit",
+                      members={"reason": "unit_required", "action": action_name})
     if unit and action_name != "report_in":  # a report-in names a called-out department, checked below
         check_unit(unit, units or {}, within, store.grids.ancestors)
     level = _choice(body, "level", tuple(WHISTLE_LEVELS), "routine") if action_name == "whistle" else None
@@ -279,9 +295,6 @@ def move_incident(store: Store, incident_id: str, body: Any, *, actor: str, role
             check_unit(department, units or {}, within, store.grids.ancestors)
         report_by = _report_by(body, now)
         callouts = [Callout(incident_id, d, now, actor, report_by) for d in departments]
-    version = body.get("version", incident.version)
-    if isinstance(version, bool) or not isinstance(version, int):
-        raise Problem(400, "'version' must be a whole number", param="version")
     changes = _changes(incident, action_name, unit, level, now)
     report_in = None
     if action_name in ("follow_up", "report_in"):

@@ -40,14 +40,17 @@ def near_names(unit: str, names: Sequence[str]) -> list[str]:
 
 def check_unit(unit: str, units: Mapping[str, Sequence[str]], within: Jurisdiction, ancestors: Ancestors) -> None:
     """Nothing when ``unit`` may be sent an incident by someone whose jurisdiction is ``within``; 422 for a unit
-    not configured (naming the nearest names), 403 for one that neither lies in nor serves the jurisdiction."""
+    not configured (naming the nearest names; ``reason`` ``unit_unknown``, ``near``), 403 for one that neither lies
+    in nor serves the jurisdiction (``reason`` ``unit_out_of_reach``)."""
     if not units:
         return  # no units configured: free text
     grids = units.get(unit)
     if grids is None:
         near = near_names(unit, list(units))
         hint = f"did you mean {', '.join(near)}?" if near else f"{len(units)} units are configured (incidents.units)"
-        raise Problem(422, f"'{unit}' is not a configured unit; {hint}", param="unit")
+        raise Problem(422, f"'{unit}' is not a configured unit; {hint}", param="unit",
+                      members={"reason": "unit_unknown", "unit": unit, "near": near})
     if not serves(grids, within, ancestors):
         raise Problem(403, f"the unit '{unit}' serves {', '.join(grids)}, neither within nor serving your "
-                           f"jurisdiction {within.name} ({within.code})", param="unit")
+                           f"jurisdiction {within.name} ({within.code})", param="unit",
+                      members={"reason": "unit_out_of_reach", "unit": unit})

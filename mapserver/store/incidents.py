@@ -57,6 +57,22 @@ def within_and(within: Jurisdiction) -> tuple[str, list[Any]]:
     return "".join(f" AND ({text})" for text, _ in scope), [v for _, values in scope for v in values]
 
 
+def changed_meanwhile(current: Incident, timeline: Sequence[IncidentEvent], *, action: str) -> Problem:
+    """The 409 for ``action`` on an incident someone else moved first: ``current`` as it stands and its
+    ``timeline`` (oldest first). Its members tell a page what to say in its own language: ``reason``
+    (``changed_meanwhile``), ``action`` attempted, ``current_status``, ``current_version`` and the last step
+    taken (``last_action``, ``acted_by``, ``acted_at`` in UTC ISO 8601; null with no timeline)."""
+    last = timeline[-1] if timeline else None
+    by = f" by {last.actor} ({last.action} at {last.at.isoformat()})" if last is not None else ""
+    return Problem(409, f"incident {current.id} changed meanwhile{by}: now {current.status}, version "
+                        f"{current.version}; reload and try again", param="version",
+                   members={"reason": "changed_meanwhile", "action": action, "current_status": current.status,
+                            "current_version": current.version,
+                            "last_action": last.action if last is not None else None,
+                            "acted_by": last.actor if last is not None else None,
+                            "acted_at": last.at.isoformat() if last is not None else None})
+
+
 @dataclass(frozen=True)
 class IncidentFilter:
     """What to list or measure: a time window on ``reported_at`` (UTC, until exclusive), column filters, and the
@@ -179,8 +195,7 @@ class Incidents:
                 current = self.get(incident_id, within=within)
                 if current is None:
                     raise Problem(404, f"no incident with id '{incident_id}'", param="id")
-                raise Problem(409, f"incident {incident_id} changed meanwhile (now {current.status}, version "
-                                   f"{current.version}); reload and try again", param="version")
+                raise changed_meanwhile(current, self.timeline(incident_id), action=event.action)
             self._db.execute(TRANSITION_EVENT_INSERT, (*event_values(event), event.satisfaction))
             for callout in callouts:
                 called = self._db.execute(f"INSERT INTO whistle_callouts ({CALLOUT_COLUMNS}) VALUES (?, ?, ?, ?, ?, "
@@ -189,14 +204,16 @@ class Incidents:
                                            callout.report_by))
                 if not called:
                     raise Problem(409, f"'{callout.department}' was called out by an earlier whistle already",
-                                  param="departments")
+                                  param="departments",
+                                  members={"reason": "called_out_already", "unit": callout.department})
             if report_in is not None:
                 reported = self._db.execute("UPDATE whistle_callouts SET reported_at = ?, reported_by = ? "
                                             "WHERE incident_id = ? AND department = ? AND reported_at IS NULL",
                                             (report_in.reported_at, report_in.reported_by, incident_id,
                                              report_in.department))
                 if not reported:
-                    raise Problem(409, f"'{report_in.department}' is not waiting to report in", param="unit")
+                    raise Problem(409, f"'{report_in.department}' is not waiting to report in", param="unit",
+                                  members={"reason": "not_pending", "unit": report_in.department})
             self._db.bump_version("incidents")
         return self.get(incident_id)
 

@@ -27,6 +27,37 @@ function label(kind, value) {
 }
 
 const actionName = (name) => W.action_names[name] || name;
+const joined = (items) => items.join(W.list_sep);
+const refusal = sayer(W.refusals);
+
+// A refusal in the page's language, from the problem's `reason` and facts; null for one the page has no words
+// for (the server's English detail is shown then).
+function explain(problem) {
+  const p = problem || {};
+  const status = label('status', p.current_status);
+  switch (p.reason) {
+    case 'changed_meanwhile':
+      return p.acted_by ? refusal('changed_meanwhile', { by: p.acted_by, at: when(p.acted_at),
+        done: actionName(p.last_action), status }) : refusal('changed_meanwhile_plain', { status });
+    case 'not_allowed_now':
+      return refusal('not_allowed_now', { status, action: actionName(p.action),
+        allowed: (p.allowed || []).length ? joined(p.allowed.map(actionName)) : W.refusals.nothing_allowed });
+    case 'role_may_not':
+      return refusal('role_may_not', { action: actionName(p.action),
+        roles: joined((p.roles || []).map((r) => config.roles[r] || r)), role: config.roles[p.role] || p.role });
+    case 'unit_unknown':
+      return (p.near || []).length ? refusal('unit_unknown_near', { unit: p.unit, near: joined(p.near) })
+        : refusal('unit_unknown', { unit: p.unit });
+    case 'not_called_out':
+      return refusal('not_called_out', { unit: p.unit, pending: joined(p.pending || []) });
+    case 'reported_in_already':
+      return refusal('reported_in_already', { unit: p.unit, at: when(p.reported_at) });
+    case 'unknown_action': case 'unit_required':
+      return refusal(p.reason, { action: actionName(p.action) });
+    default:
+      return p.reason && W.refusals[p.reason] ? refusal(p.reason, p) : null;
+  }
+}
 
 // -- the page ---------------------------------------------------------------------------------------------------
 
@@ -359,12 +390,13 @@ form.addEventListener('submit', async (event) => {
     closeForm();
     show(say('saved', { action: actionName(action) }), 'good');
   } catch (error) {
+    const words = error instanceof Refused ? explain(error.problem) : null;
     if (error instanceof Refused && error.status === 409) {
       closeForm();
-      show(say('conflict', { detail: error.message }), 'warn');
+      show(words || say('conflict', { detail: error.message }), 'warn');
     } else {
       submit.disabled = false;
-      show(say('error', { detail: error.message }), 'bad');
+      show(words || say('error', { detail: error.message }), 'bad');
       return;
     }
   }

@@ -32,11 +32,13 @@ export function sayer(words) {
   return (key, figures = {}) => String(words[key]).replace(/\{(\w+)\}/g, (_, name) => String(figures[name] ?? ''));
 }
 
-// A failed request: the server's explanation (problem+json detail) as the message, and the HTTP status.
+// A failed request: the server's explanation (problem+json detail) as the message, the HTTP status, and the whole
+// problem document (its `reason` and facts let a page word the refusal in its own language).
 export class Refused extends Error {
-  constructor(status, detail) {
+  constructor(status, detail, problem = {}) {
     super(detail);
     this.status = status;
+    this.problem = problem;
   }
 }
 
@@ -52,7 +54,7 @@ export function caller(root) {
     });
     const answer = await resp.json().catch(() => ({}));
     if (resp.status === 401) window.location.reload();
-    if (!resp.ok) throw new Refused(resp.status, answer.detail || String(resp.status));
+    if (!resp.ok) throw new Refused(resp.status, answer.detail || String(resp.status), answer);
     return answer;
   };
 }

@@ -35,6 +35,26 @@ function nextDay(text) {
   return day.toISOString().slice(0, 10);
 }
 
+// The tab and filters the page's address carries (e.g. a scorecard's row opens the queue on a unit or a grid and a
+// period): written into the fields as they are; the queue's API refuses any it cannot read.
+function fromAddress() {
+  const asked = new URLSearchParams(window.location.search);
+  for (const id of filterIds) {
+    const value = asked.get(id);
+    if (!value) continue;
+    const field = document.getElementById(`f-${id}`);
+    if (field.tagName === 'SELECT' && ![...field.options].some((option) => option.value === value)) {
+      const option = document.createElement('option'); // a unit no longer configured still filters
+      option.value = value;
+      option.textContent = value;
+      field.appendChild(option);
+    }
+    field.value = value;
+  }
+  const tab = tabs.find((t) => t.dataset.tab === asked.get('tab'));
+  if (tab) state.tab = tab.dataset.tab;
+}
+
 function queueUrl() {
   const query = new URLSearchParams({ tab: state.tab });
   for (const id of filterIds) {
@@ -221,4 +241,5 @@ document.addEventListener('keydown', (event) => {
   event.preventDefault();
 });
 
+fromAddress();
 showTab(state.tab);

@@ -1,6 +1,7 @@
 // Unit scorecards (单位考评): fetch /api/scorecards for the chosen grouping and period and write each row as text
 // (a unit's name is never read as markup), worst first as the server sorts them; point the download links at the
-// same query as CSV and Excel.
+// same query as CSV and Excel. A row opens the work desk's queue filtered to its unit (or street or community) and
+// the period: its name is a link (Tab and Enter), and a click anywhere on the row follows it.
 
 import { cell } from '../desk/common.js';
 
@@ -15,6 +16,17 @@ const tbody = document.querySelector('#cards tbody');
 const status = document.getElementById('status');
 const empty = document.getElementById('empty');
 const state = { by: 'unit', asked: 0 };
+
+// The desk's queue on this row's cases: the unit, or the street's or community's grid code, and the period (dates
+// as picked: the desk's until is inclusive too); the overdue tab when some are open past due.
+function deskUrl(item) {
+  const url = new URL(body.dataset.desk, window.location.href);
+  url.searchParams.set(state.by === 'unit' ? 'unit' : 'grid', item.key);
+  if (since.value) url.searchParams.set('since', since.value);
+  if (until.value) url.searchParams.set('until', until.value);
+  if (item.overdue_open > 0) url.searchParams.set('tab', 'overdue');
+  return url.pathname + url.search;
+}
 
 function query(format) {
   const params = new URLSearchParams({ by: state.by, lang: body.dataset.lang });
@@ -33,7 +45,15 @@ function draw(answer) {
     const tr = document.createElement('tr');
     tr.className = `ms-${item.colour}`;
     tr.dataset.key = item.key;
-    const name = cell(tr, item.name);
+    const name = cell(tr, '');
+    const link = document.createElement('a');
+    link.className = 'ms-open';
+    link.href = deskUrl(item);
+    link.textContent = item.name;
+    name.appendChild(link);
+    tr.addEventListener('click', (event) => {
+      if (!event.target.closest('a')) window.location.assign(link.href);
+    });
     if (state.by !== 'unit') {
       const code = document.createElement('span');
       code.className = 'ms-code';

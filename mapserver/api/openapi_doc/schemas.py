@@ -76,10 +76,13 @@ FEATURE_COLLECTION: Schema = {
 
 PROBLEM: Schema = {
     "type": "object", "required": ["type", "title", "status", "detail"],
-    "description": "RFC 9457 problem details, plus the parameter that was wrong and per-row findings.",
+    "description": "RFC 9457 problem details, plus the parameter that was wrong and per-row findings; some "
+                   "refusals add a machine-readable `reason` and the facts behind it (e.g. a transition's 409 "
+                   "`changed_meanwhile`: `current_status`, `current_version`, `last_action`, `acted_by`, "
+                   "`acted_at`), from which a client words the refusal in its own language.",
     "properties": {
         "type": text(), "title": text(), "status": integer(400, 599), "detail": text(),
-        "instance": _nullable(text()), "param": text(),
+        "instance": _nullable(text()), "param": text(), "reason": text(),
         "errors": {"type": "array", "items": {"type": "object"}},
     },
 }
