@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from shapely.geometry import Point
@@ -81,6 +82,8 @@ def test_an_operator_resolves_an_uncertain_address_and_links_a_repeat(browser, s
     page.wait_for_selector("#duplicates li[data-id]", timeout=10_000)
     duplicate = page.locator("#duplicates li[data-id]").first
     assert HOSTILE in duplicate.inner_text()  # shown as text
+    earlier = city.incidents.get(duplicate.get_attribute("data-id")).reported_at.astimezone(ZoneInfo("Asia/Shanghai"))
+    assert earlier.strftime("%m/%d %H:%M") in duplicate.locator(".ms-addr").inner_text()  # Beijing time, not ISO
     assert page.locator("#duplicates img").count() == 0
     page.fill("#reporter", "13900000000")
     duplicate.locator(".ms-link-note").fill("又来电")

@@ -32,6 +32,7 @@ def page() -> Response:
         "categories": [[code, intake_words(lang)["enums"]["category"].get(code, label)]
                        for code, label in settings.incidents.categories.items()],
         "severities": list(SEVERITIES),
+        "timezone": settings.incidents.timezone,
         "map": {"center": list(settings.map.center), "zoom": settings.map.zoom, "min_zoom": settings.map.min_zoom,
                 "max_zoom": settings.map.max_zoom},
         "basemap": basemap_config(settings),

@@ -269,7 +269,8 @@ async function refresh() {
       if (before !== null && before !== state.incident.version && !message.textContent) show(W.changed);
     }
     offline.hidden = true;
-    updated.textContent = `${W.updated} ${new Date().toLocaleTimeString('en-GB', { hour12: false })}`;
+    updated.textContent = `${W.updated} ${new Date().toLocaleTimeString('en-GB', {
+      timeZone: config.timezone || undefined, hour12: false })}`;
     document.documentElement.dataset.case = 'live';
   } catch (error) {
     offline.hidden = false;

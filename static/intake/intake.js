@@ -4,6 +4,9 @@
 import { caller, csrfToken, deskMap, el, pageConfig, sayer } from '../desk/common.js';
 
 const config = pageConfig();
+const timeFormat = new Intl.DateTimeFormat(config.lang === 'en' ? 'en-GB' : 'zh-CN', {
+  timeZone: config.timezone || undefined, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
+  hour12: false });
 const csrf = csrfToken();
 const W = config.words;
 const root = config.root;
@@ -171,7 +174,7 @@ function duplicateItem(f) {
       el('span', { text: W.enums.status[p.status] || p.status }), ' · ',
       el('span', { text: say('distance', { m: Math.round(p.distance_m) }) })),
     el('p', { className: 'ms-desc', text: p.description || '' }),
-    el('p', { className: 'ms-addr', text: `${p.address || ''} ${p.reported_at || ''}` }),
+    el('p', { className: 'ms-addr', text: `${p.address || ''} ${p.reported_at ? timeFormat.format(new Date(p.reported_at)) : ''}` }),
     note,
     el('button', { type: 'button', className: 'ms-link', text: W.link, onClick: () => link(f.id, note.value) }));
 }
