@@ -245,6 +245,17 @@ def _desk_routes(settings: Settings) -> list[Operation]:
     ]
 
 
+def _mobile_routes() -> list[Operation]:
+    return [
+        Operation("get", "/api/m/tasks", "The grid worker's tasks: open cases to accept or handle in their grid, "
+                  "soonest due first, with their warning colour", "desk",
+                  (Answer(200, "the tasks", _object(("now", "items", "truncated"))),), endpoint="mobile.tasks"),
+        Operation("get", "/api/m/me", "Who is using the phone app: name, role, grid and the session's CSRF token",
+                  "desk", (Answer(200, "the person", _object(("name", "role", "grid", "csrf_token"))),),
+                  endpoint="mobile.me"),
+    ]
+
+
 def _scorecard_routes() -> list[Operation]:
     from mapserver.api.scorecards import BY, FORMATS, XLSX
 
@@ -396,7 +407,8 @@ def operations(settings: Settings, *, layer_keys: Sequence[str], with_analysis: 
     ops = [*_incident_routes(settings), *_camera_routes(), *_lookup_routes(), *_intake_routes(settings),
            *_layer_routes(),
            *_screen_routes(layer_keys), *_admin_routes(), *_account_routes(settings), *_audit_routes(),
-           *_report_routes(), *_desk_routes(settings), *_scorecard_routes()]
+           *_report_routes(), *_desk_routes(settings), *_mobile_routes(),
+           *_scorecard_routes()]
     ops += patrol_routes()
     if with_analysis:
         ops += _analysis_routes(settings)
