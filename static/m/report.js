@@ -30,9 +30,9 @@ export async function reportScreen(root, config, ui, outbox) {
     el('fieldset', { className: 'm-field' }, el('legend', { text: say('severity') }), severity),
     el('label', { className: 'm-field' }, el('span', { text: say('description') }), description),
     photos && photos.node,
-    el('fieldset', { className: 'm-field' }, el('legend', { text: say('location') }), mapBox, where, locate,
-      el('p', { className: 'm-hint', text: say('pin_hint') }),
-      el('p', { className: 'm-label', text: say('grid') }), grid),
+    el('fieldset', { className: 'm-field' }, el('legend', { text: say('location') }), mapBox, where,
+      el('p', { className: 'm-label', text: say('grid') }), grid, locate,
+      el('p', { className: 'm-hint', text: say('pin_hint') })),
     status, send);
   root.append(el('h1', { text: say('report') }), form);
 
@@ -40,6 +40,8 @@ export async function reportScreen(root, config, ui, outbox) {
   let place = null;
   const map = deskMap(mapBox, config, config.centre);
   const pin = L.marker([config.centre[1], config.centre[0]], { draggable: true, autoPan: true }).addTo(map);
+  const spread = L.circle([config.centre[1], config.centre[0]], { radius: 0, weight: 1, interactive: false })
+    .addTo(map); // how far the phone's position may be off
 
   let asked = 0;
   async function showGrid() {
@@ -68,6 +70,7 @@ export async function reportScreen(root, config, ui, outbox) {
   function setPlace(next) {
     place = next;
     pin.setLatLng([next.lat, next.lon]);
+    spread.setLatLng([next.lat, next.lon]).setRadius(next.accuracy || 0);
     where.textContent = next.source === 'gps' ? say('accuracy', { m: Math.round(next.accuracy) }) : say('pinned');
     where.dataset.source = next.source;
     showGrid();
