@@ -120,7 +120,8 @@ def test_my_tasks_report_online_and_offline_one_case_per_report(browser, server,
         page.click("#send")
         page.wait_for_selector("#report-message.m-ok")
         assert samples.COMPOUND.code in page.inner_text("#report-message")
-        assert len(reports_by(city, "巡查一")) == 1
+        first = reports_by(city, "巡查一")
+        assert len(first) == 1 and first[0].extra == {"accuracy_m": 12.0}
 
         context.set_offline(True)
         page.fill("#description", "巡查二：消防通道被占")

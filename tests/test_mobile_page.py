@@ -197,3 +197,15 @@ def test_photos_and_tracks_are_offered_once_the_application_serves_them(city):
     config = config_of(client.get("/m/report", headers=BROWSER).get_data(as_text=True))
     assert config["features"] == {"photos": True, "tracks": True}
     assert config["endpoints"]["photos"] == "/api/incidents/{id}/photos"
+
+
+def test_a_report_keeps_the_accuracy_the_phone_gave_for_its_point(app, city, phone):
+    body = {"category": "city_appearance", "description": "井盖缺失", "point": IN_COMPOUND, "accuracy_m": 12.34}
+    resp = phone.post("/api/incidents", json=body, headers={"X-CSRF-Token": phone.csrf})
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json()["properties"]["extra"] == {"accuracy_m": 12.3}
+    assert city.incidents.get(resp.get_json()["id"]).extra == {"accuracy_m": 12.3}
+    for bad, status in ((-1, 422), (1e9, 422), ("12", 400), (True, 400)):
+        refused = phone.post("/api/incidents", json={**body, "accuracy_m": bad}, headers={"X-CSRF-Token": phone.csrf})
+        assert refused.status_code == status, bad
+        assert refused.get_json()["param"] == "accuracy_m"

@@ -102,7 +102,9 @@ export async function reportScreen(root, config, ui, outbox) {
     const gridText = grid.textContent;
     const body = { category: category.value, severity: form.elements.severity.value,
       description: description.value.trim(), source: 'grid_worker',
-      point: { lon: Number(place.lon.toFixed(7)), lat: Number(place.lat.toFixed(7)) } };
+      point: { lon: Number(place.lon.toFixed(7)), lat: Number(place.lat.toFixed(7)) },
+      ...(place.source === 'gps' && place.accuracy !== null ? { accuracy_m: Math.round(place.accuracy * 10) / 10 }
+        : {}) };
     const label = `${config.categories[body.category] || body.category} · ${body.description.slice(0, 20)}`;
     try {
       const seq = await outbox.add({ kind: 'report', label, method: 'POST', url: config.endpoints.report, json: body });

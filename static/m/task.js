@@ -33,6 +33,8 @@ export async function taskScreen(root, config, ui, outbox) {
       ...fact(say('due_at'), when(props.due_at)),
       ...fact(say('grid'), props.grid_code),
       ...fact(say('address'), props.address),
+      ...(props.extra && typeof props.extra.accuracy_m === 'number'
+        ? fact(say('location'), say('accuracy', { m: Math.round(props.extra.accuracy_m) })) : []),
       ...fact(say('description'), props.description, { className: 'm-text' }),
       ...fact(say('reported_at'), when(props.reported_at)));
     document.documentElement.dataset.version = String(props.version);

@@ -71,7 +71,7 @@ def _incident_routes(settings: Settings) -> list[Operation]:
                                                                                            "gcj02", "bd09")))
     report = _closed(("category",), category=enum(categories), severity=enum(SEVERITIES),
                      source=enum(INCIDENT_SOURCES), description=text(settings.incidents.description_max),
-                     address=text(200), reporter=text(200), point=point)
+                     address=text(200), reporter=text(200), point=point, accuracy_m=number(0, 100_000))
     # satisfaction and comment go with follow_up (回访); departments and report_by with whistle (吹哨报到); the
     # unit of a report_in is the called-out department reporting in.
     move = _closed(("action",), action=enum(ACTIONS), unit=text(200), note=text(1000), level=enum(WHISTLE_LEVELS),
