@@ -117,6 +117,10 @@ def test_my_tasks_report_online_and_offline_one_case_per_report(browser, server,
         page.select_option("#category", "city_appearance")
         page.fill("#description", "巡查一：楼道堆放杂物")
         page.screenshot(path=str(SHOTS / "mobile.jpg"), quality=80, type="jpeg")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # no sideways scrolling
+        for target in ("#send", "#locate", "#category", ".m-choice span", "nav.m-tabs a", ".m-links a"):
+            for box in (e.bounding_box() for e in page.query_selector_all(target)):
+                assert box is not None and box["height"] >= 44, target  # a thumb's touch target
         page.click("#send")
         page.wait_for_selector("#report-message.m-ok")
         assert samples.COMPOUND.code in page.inner_text("#report-message")
@@ -216,6 +220,20 @@ def test_accept_online_and_handle_offline(browser, server, city):
         assert handled.status == "handled"
         notes = [e.note for e in city.incidents.timeline(task) if e.action == "handle"]
         assert notes == ["已劝离，恢复通行"]
+        clean(watch)
+        assert watch.failed == []
+    finally:
+        context.close()
+
+
+def test_the_patrol_screen_shows_the_plan_and_waits_for_the_tracks_the_server_does_not_offer_yet(browser, server):
+    context, page, watch = phone(browser, server)
+    try:
+        page.click("nav.m-tabs a:has-text('巡逻')")
+        page.wait_for_selector("html[data-m=ready]")
+        assert page.inner_text("#tracks-unavailable") == "服务器尚未开通此功能"
+        assert page.inner_text("#plan") == "暂无巡逻计划"
+        assert page.get_attribute("nav.m-tabs a[aria-current=page]", "href") == "/m/patrol"
         clean(watch)
         assert watch.failed == []
     finally:

@@ -108,6 +108,7 @@ def _config(screen: str, lang: str) -> dict[str, Any]:
         "links": {"tasks": url_for("mobile.tasks_page", **here), "report": url_for("mobile.report_page", **here),
                   "patrol": url_for("mobile.patrol_page", **here), "task": f"{request.script_root}/m/tasks/",
                   "logout": url_for("login.logout_form", **here),
+                  "login": url_for("login.login_form", next=request.script_root + request.path, **here),
                   "other_lang": request.script_root + request.path + ("?lang=en" if other else "")},
     }
 

@@ -43,7 +43,7 @@ export function phone(config) {
     const lines = [];
     if (state.waiting) lines.push(el('span', { className: 'm-waiting', text: say('outbox', { n: state.waiting }) }));
     if (state.waiting && state.sending) lines.push(el('span', { text: say('sending') }));
-    if (state.waiting && state.login) lines.push(el('a', { href: config.links.logout, text: say('login_again') }));
+    if (state.waiting && state.login) lines.push(el('a', { href: config.links.login, text: say('login_again') }));
     for (const r of state.refused) {
       lines.push(el('span', { className: 'm-refused', text: say('refused', {
         what: (config.words.kinds || {})[r.kind] || r.kind, detail: r.detail }) }));
