@@ -11,6 +11,8 @@ error. With ``MAPSERVER_README_SHOTS=1`` the report screen is saved as static/sc
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import tempfile
@@ -18,11 +20,15 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+from flask import Blueprint, jsonify, request
+from PIL import Image
 
 from mapserver import create_app
 from mapserver.auth import hash_token, new_token
+from mapserver.roles import MOBILE, ROUTES
 from mapserver.store import open_store
 from mapserver.store.incidents import IncidentFilter
 from tests import samples
@@ -95,7 +101,9 @@ def phone(browser, server) -> tuple[Any, Any, Watch]:
 
 
 def clean(watch: Watch) -> None:
-    assert watch.foreign_hosts() == []
+    # A photo's preview is a blob: URL of the page's own memory (blob:http://127.0.0.1:port/…), not another host.
+    own_blobs = f"blob:{urlsplit(watch.requests[0]).scheme}://{urlsplit(watch.requests[0]).netloc}/"
+    assert [u for u in watch.foreign_hosts() if not u.startswith(own_blobs)] == []
     assert watch.errors == []
     assert watch.dialogs == []
 
@@ -238,3 +246,57 @@ def test_the_patrol_screen_shows_the_plan_and_waits_for_the_tracks_the_server_do
         assert watch.failed == []
     finally:
         context.close()
+
+
+def photo_stand_in(received: dict[str, tuple[str, str, str]]) -> Blueprint:
+    """``POST /api/incidents/<id>/photos`` as its contract says (multipart ``photo`` and ``kind``, an
+    Idempotency-Key, 201 then 200 for the same key), keeping what it got in ``received`` by key."""
+    bp = Blueprint("photo_stand_in", __name__)
+
+    @bp.post("/api/incidents/<incident_id>/photos")
+    def photos(incident_id: str) -> Any:
+        key = request.headers["Idempotency-Key"]
+        digest = hashlib.sha256(request.files["photo"].read()).hexdigest()
+        status = 200 if key in received else 201
+        received.setdefault(key, (incident_id, request.form["kind"], digest))
+        return jsonify({"sha256": digest, "url": f"/photos/{digest}", "thumb_url": f"/photos/{digest}?thumb"}), status
+
+    return bp
+
+
+def jpeg(colour: str) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), colour).save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_photos_taken_offline_follow_their_report_once_the_server_takes_photos(browser, city, monkeypatch):
+    received: dict[str, tuple[str, str, str]] = {}
+    app = create_app(login_settings(city), store=city)
+    app.register_blueprint(photo_stand_in(received))
+    monkeypatch.setitem(ROUTES, "photo_stand_in.photos", {"POST": MOBILE})
+    live = LiveServer(app)
+    context, page, watch = phone(browser, live)
+    try:
+        page.goto(f"{live.url}/m/report")
+        page.wait_for_selector("html[data-m=ready]")
+        page.wait_for_selector(f"#grid[data-code='{samples.COMPOUND.code}']", timeout=10_000)
+        photos = [{"name": f"p{i}.jpg", "mimeType": "image/jpeg", "buffer": jpeg(c)}
+                  for i, c in enumerate(("red", "green"))]
+        page.set_input_files(".m-file", photos)
+        page.wait_for_selector(".m-photos li:nth-child(2) img")
+        context.set_offline(True)
+        page.fill("#description", "巡查四：墙体裂缝")
+        page.click("#send")
+        page.wait_for_selector("#outbox[data-count='3']")  # the report and its two photos
+        assert "待发送 3 条" in page.inner_text("#outbox")
+        context.set_offline(False)
+        page.wait_for_selector("#outbox[data-count='0']", state="attached", timeout=10_000)
+        [case] = reports_by(city, "巡查四")
+        assert sorted(received.values()) == sorted(
+            (case.id, "report", hashlib.sha256(p["buffer"]).hexdigest()) for p in photos)
+        clean(watch)
+        assert watch.failed == []
+    finally:
+        context.close()
+        live.stop()
