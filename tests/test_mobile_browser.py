@@ -5,8 +5,10 @@ A grid worker of 人和小区 logs in and sees the case dispatched to their grid
 phone's position, seeing its grid and the position's accuracy before sending; loses the signal, reports again and
 reads "待发送 1 条"; gets the signal back and the report goes out: exactly two cases, one per report, even when an
 answer is lost on the way and the report is sent again. The app starts with no signal from its service worker. A
-task is accepted online and handled offline, sent when the signal returns. The page asks no other host and logs no
-error. With ``MAPSERVER_README_SHOTS=1`` the report screen is saved as static/screen/mobile.jpg.
+task is accepted online and handled offline, sent when the signal returns. The patrol screen shows that the server
+keeps no tracks yet; photos chosen offline follow their report once a photo endpoint is served (a stand-in for it
+here). The layout fits 390 px with touch targets of at least 44 px; the page asks no other host and logs no error.
+With ``MAPSERVER_README_SHOTS=1`` the report screen is saved as static/screen/mobile.jpg.
 """
 
 from __future__ import annotations
