@@ -54,10 +54,12 @@ def page_response(html: str, policy: str) -> Response:
     return resp
 
 
-def map_page(view: MapView, *, title: str, assets: str, body_class: str, root_attrs: str = "") -> Response:
+def map_page(view: MapView, *, title: str, assets: str, body_class: str, root_attrs: str = "", head: str = "",
+             policy: str | None = None) -> Response:
     """The whole map page for ``view``: Leaflet, ``static/<assets>/<assets>.css`` and ``.js`` (an ES module).
 
-    ``root_attrs`` are extra attributes of ``<html>`` written as given (fixed text, never from a request).
+    ``root_attrs`` are extra attributes of ``<html>`` and ``head`` extra elements of ``<head>``, written as given
+    (fixed text, never from a request); ``policy`` replaces the map pages' policy.
     """
     config = escape(json.dumps(view.config, ensure_ascii=False), quote=True)
     static = lambda name: url_for("static", filename=name)  # noqa: E731 - a local shorthand
@@ -67,9 +69,9 @@ def map_page(view: MapView, *, title: str, assets: str, body_class: str, root_at
             f'<title>{escape(title)}</title>'
             f'<link rel="stylesheet" href="{static("vendor/leaflet/leaflet.css")}">'
             f'<link rel="stylesheet" href="{static(f"{assets}/{assets}.css")}">'
-            f'<link rel="icon" href="{static("screen/icon.svg")}">'
+            f'<link rel="icon" href="{static("screen/icon.svg")}">{head}'
             f'<script src="{static("vendor/leaflet/leaflet.js")}" defer></script>'
             f'<script type="module" src="{static(f"{assets}/{assets}.js")}"></script>'
             f'</head><body class="{body_class}" data-config="{config}">'
             f'<noscript>{escape(title)}: JavaScript</noscript></body></html>')
-    return page_response(html, map_policy(view.tile_origins))
+    return page_response(html, policy if policy is not None else map_policy(view.tile_origins))

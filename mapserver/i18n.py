@@ -618,3 +618,77 @@ def case_words(lang: str) -> dict[str, Any]:
 def case_word(lang: str, key: str) -> str:
     """One plain label of the case page."""
     return _CASE["zh" if lang == "zh" else "en"][key]
+
+
+_MOBILE = {
+    "zh": {
+        "title": "网格员", "brand": "网格通 · 网格员移动端", "tasks": "我的任务", "report": "上报", "patrol": "巡逻",
+        "other_lang": "English", "logout": "退出", "none": "暂无待办任务", "due": "时限 {t}", "no_due": "无时限",
+        "as_of": "无网络，显示 {t} 时的任务", "offline": "无网络：上报和处置将保存在手机上，恢复网络后自动发送",
+        "outbox": "待发送 {n} 条", "outbox_empty": "", "sending": "正在发送…", "send_now": "立即发送",
+        "login_again": "登录已过期：重新登录后将继续发送", "refused": "未能发送（{what}）：{detail}",
+        "category": "类别", "severity": "等级", "description": "描述",
+        "description_placeholder": "发生了什么？（必填）", "photos": "照片（最多 {n} 张）",
+        "add_photo": "拍照或选择照片",
+        "remove": "移除", "location": "位置", "locate": "重新定位", "locating": "正在获取手机定位…",
+        "accuracy": "手机定位，精度约 {m} 米", "pinned": "已在地图上手动调整位置",
+        "pin_hint": "拖动地图上的标记可调整位置", "no_location": "尚未取得位置：请允许定位，或拖动标记",
+        "geo_failed": "无法取得手机定位（{detail}），请拖动地图上的标记", "grid": "所在网格",
+        "grid_offline": "无网络：发送时由服务器确定网格", "no_grid": "该点不在任何网格内", "send": "上报",
+        "queued": "已保存在手机上，恢复网络后自动发送", "sent": "已上报，所在网格：{grid}", "error": "出错：{detail}",
+        "task": "任务", "status": "状态", "warning": "预警", "address": "地址", "reported_at": "上报时间",
+        "due_at": "办结时限", "unit": "承办单位", "accept": "签收", "handle": "处置完成", "note": "处置说明",
+        "note_placeholder": "如何处置的？（必填）", "before": "处置前照片", "after": "处置后照片",
+        "accepted": "已签收", "handled": "已提交处置结果", "queued_action": "已保存：{action}，恢复网络后自动发送",
+        "conflict": "他人已先行办理，请刷新查看最新状态：{detail}", "no_actions": "当前无需您办理",
+        "not_found": "任务不存在或不在您的辖区内", "back": "返回任务",
+        "patrol_plan": "今日巡逻计划", "no_plan": "暂无巡逻计划", "stops": "巡逻点位", "start": "开始巡逻",
+        "stop": "结束巡逻", "running": "巡逻中：已记录 {n} 个位置", "checkin": "签到", "checked_in": "已签到",
+        "unavailable": "服务器尚未开通此功能", "minutes": "{n} 分钟", "km": "{km} 公里",
+        "kinds": {"report": "上报", "transition": "办理", "photo": "照片", "fixes": "巡逻位置", "patrol": "巡逻"},
+    },
+    "en": {
+        "title": "Grid worker", "brand": "Grid worker's phone", "tasks": "My tasks", "report": "Report",
+        "patrol": "Patrol", "other_lang": "中文", "logout": "Log out", "none": "Nothing to do for now",
+        "due": "due {t}", "no_due": "no due time", "as_of": "Offline: tasks as of {t}",
+        "offline": "No signal: reports and handling stay on the phone and are sent when the connection returns",
+        "outbox": "{n} waiting to send", "outbox_empty": "", "sending": "Sending…", "send_now": "Send now",
+        "login_again": "Your session ended: log in again and sending resumes",
+        "refused": "Not sent ({what}): {detail}", "category": "Category", "severity": "Severity",
+        "description": "Description", "description_placeholder": "What happened? (required)",
+        "photos": "Photos (up to {n})", "add_photo": "Take or choose photos", "remove": "Remove",
+        "location": "Location", "locate": "Locate again", "locating": "Asking the phone where it is…",
+        "accuracy": "From the phone, within about {m} m", "pinned": "Moved by hand on the map",
+        "pin_hint": "Drag the marker on the map to correct the place",
+        "no_location": "No location yet: allow location, or drag the marker",
+        "geo_failed": "The phone gave no location ({detail}); drag the marker on the map", "grid": "Grid",
+        "grid_offline": "No signal: the server finds the grid when the report is sent",
+        "no_grid": "This point lies in no grid", "send": "Send report",
+        "queued": "Kept on the phone; it is sent when the connection returns", "sent": "Reported, grid: {grid}",
+        "error": "Error: {detail}", "task": "Task", "status": "Status", "warning": "Warning", "address": "Address",
+        "reported_at": "Reported", "due_at": "Due", "unit": "Unit", "accept": "Accept", "handle": "Handled",
+        "note": "Handling notes", "note_placeholder": "What was done? (required)", "before": "Photos before",
+        "after": "Photos after", "accepted": "Accepted", "handled": "Handling result sent",
+        "queued_action": "Kept: {action}; it is sent when the connection returns",
+        "conflict": "Someone acted first; reload to see the case as it stands: {detail}",
+        "no_actions": "Nothing for you to do on this case now", "not_found": "No such task in your jurisdiction",
+        "back": "Back to my tasks", "patrol_plan": "Today's patrol", "no_plan": "No patrol planned",
+        "stops": "Stops", "start": "Start patrol", "stop": "Stop patrol", "running": "On patrol: {n} positions kept",
+        "checkin": "Check in", "checked_in": "Checked in", "unavailable": "The server does not offer this yet",
+        "minutes": "{n} min", "km": "{km} km",
+        "kinds": {"report": "report", "transition": "handling", "photo": "photo", "fixes": "positions",
+                  "patrol": "patrol"},
+    },
+}
+"""Labels of the grid worker's phone pages (:mod:`mapserver.mobile_page`, ``static/m/``)."""
+
+
+def mobile_words(lang: str) -> dict[str, Any]:
+    """Every label of the phone pages in ``lang``, with the wall's enums (statuses, severities, warnings)."""
+    key = "zh" if lang == "zh" else "en"
+    return {**_MOBILE[key], "enums": _ENUMS[key]}
+
+
+def mobile_word(lang: str, key: str) -> str:
+    """One plain label of the phone pages."""
+    return _MOBILE["zh" if lang == "zh" else "en"][key]

@@ -66,6 +66,8 @@ PATROL_PLANNERS = _roles("liaison", "dispatcher", "admin")
 """Who may plan and save a patrol route."""
 PATROL_DESK = _roles("viewer", *PATROL_PLANNERS)
 """Who opens the patrol planner page: the planners, and a viewer who reads the saved plans without planning."""
+MOBILE = _roles("field", "admin")
+"""Who opens the grid worker's phone app (网格员移动端): reports, tasks, patrols."""
 ADMIN = _roles("admin")
 DEVICES = _roles("operator", "dispatcher", "admin")
 """Who may post camera heartbeats (the video platform's integration token is an operator)."""
@@ -172,6 +174,15 @@ ROUTES: Mapping[str, Mapping[str, frozenset[str]]] = {
     "desk.queue": {"GET": DESK},
     "case.page": {"GET": DESK},
     "case.cameras": {"GET": EVERYONE},
+    # the grid worker's phone app: its manifest and service worker load before anyone logs in
+    "mobile.tasks_page": {"GET": MOBILE},
+    "mobile.report_page": {"GET": MOBILE},
+    "mobile.patrol_page": {"GET": MOBILE},
+    "mobile.task_page": {"GET": MOBILE},
+    "mobile.manifest_file": {"GET": PUBLIC},
+    "mobile.worker": {"GET": PUBLIC},
+    "mobile.tasks": {"GET": MOBILE},
+    "mobile.me": {"GET": MOBILE},
     # the unit scorecards (三色预警)
     "scorecards.page": {"GET": SCORECARDS},
     "scorecards.table": {"GET": SCORECARDS},

@@ -84,7 +84,9 @@ def test_every_incident_action_has_its_roles_and_only_loop_roles_take_any():
 
 def test_only_health_static_and_the_login_are_public(app):
     public = {endpoint for endpoint, _, method in _routes(app) if allowed_roles(endpoint, method) == PUBLIC}
-    assert public == {"health.healthz", "health.readyz", "static", "login.login_form", "login.login"}
+    # The phone app's manifest and service worker are fixed files: a browser fetches the manifest without cookies.
+    assert public == {"health.healthz", "health.readyz", "static", "login.login_form", "login.login",
+                      "mobile.manifest_file", "mobile.worker"}
 
 
 def test_a_wrong_token_is_401(client):

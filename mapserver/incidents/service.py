@@ -38,13 +38,15 @@ from mapserver.roles import INCIDENT_ACTIONS, may_act
 from mapserver.store import Store
 from mapserver.store.incidents import changed_meanwhile
 
-REPORT_FIELDS = {"category", "severity", "source", "description", "address", "reporter", "point"}
+REPORT_FIELDS = {"category", "severity", "source", "description", "address", "reporter", "point", "accuracy_m"}
 TRANSITION_FIELDS = {"action", "unit", "note", "level", "version", "satisfaction", "comment", "departments",
                      "report_by"}
 ACTION_FIELDS = {"satisfaction": "follow_up", "comment": "follow_up", "departments": "whistle", "report_by": "whistle"}
 """Body fields that belong to one action only."""
 MAX_SHORT_TEXT = 200
 MAX_DEPARTMENTS = 20
+MAX_ACCURACY_M = 100_000.0
+"""The largest accuracy a phone may give for its position (metres): beyond it the position says nothing."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,18 @@ def _point(body: Mapping[str, Any]) -> tuple[float, float] | None:
     return float(lon), float(lat)
 
 
+def _accuracy(body: Mapping[str, Any]) -> dict[str, float]:
+    """The point's accuracy in metres as the reporter's phone gave it (``accuracy_m``), kept in the incident's
+    ``extra``; none when the point was not measured (typed, moved by hand, or from an address)."""
+    value = body.get("accuracy_m")
+    if value is None:
+        return {}
+    accuracy = finite("accuracy_m", value)
+    if not 0 <= accuracy <= MAX_ACCURACY_M:
+        raise Problem(422, f"'accuracy_m' must be 0–{MAX_ACCURACY_M:.0f} metres, got {accuracy}", param="accuracy_m")
+    return {"accuracy_m": round(accuracy, 1)}
+
+
 def place(body: Mapping[str, Any], address: str, *, locate: Locator, geocode: Geocoder) -> Placement:
     """The report's point (given, or found from its address) and its grid chain."""
     point = _point(body)
@@ -132,7 +146,7 @@ def new_incident(body: Any, *, settings: IncidentSettings, locate: Locator, geoc
         grid_code=placement.chain[-1] if placement.chain else None,
         grid_l1=chain[0], grid_l2=chain[1], grid_l3=chain[2], grid_l4=chain[3],
         h3_cell=h3.latlng_to_cell(placement.lat, placement.lon, settings.h3_resolution),
-        warn_at=warn_at, due_at=due_at,
+        warn_at=warn_at, due_at=due_at, extra=_accuracy(body),
     )
 
 

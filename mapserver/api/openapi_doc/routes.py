@@ -71,7 +71,7 @@ def _incident_routes(settings: Settings) -> list[Operation]:
                                                                                            "gcj02", "bd09")))
     report = _closed(("category",), category=enum(categories), severity=enum(SEVERITIES),
                      source=enum(INCIDENT_SOURCES), description=text(settings.incidents.description_max),
-                     address=text(200), reporter=text(200), point=point)
+                     address=text(200), reporter=text(200), point=point, accuracy_m=number(0, 100_000))
     # satisfaction and comment go with follow_up (回访); departments and report_by with whistle (吹哨报到); the
     # unit of a report_in is the called-out department reporting in.
     move = _closed(("action",), action=enum(ACTIONS), unit=text(200), note=text(1000), level=enum(WHISTLE_LEVELS),
@@ -246,6 +246,17 @@ def _desk_routes(settings: Settings) -> list[Operation]:
     ]
 
 
+def _mobile_routes() -> list[Operation]:
+    return [
+        Operation("get", "/api/m/tasks", "The grid worker's tasks: open cases to accept or handle in their grid, "
+                  "soonest due first, with their warning colour", "desk",
+                  (Answer(200, "the tasks", _object(("now", "items", "truncated"))),), endpoint="mobile.tasks"),
+        Operation("get", "/api/m/me", "Who is using the phone app: name, role, grid and the session's CSRF token",
+                  "desk", (Answer(200, "the person", _object(("name", "role", "grid", "csrf_token"))),),
+                  endpoint="mobile.me"),
+    ]
+
+
 def _scorecard_routes() -> list[Operation]:
     from mapserver.api.scorecards import BY, FORMATS, XLSX
 
@@ -397,7 +408,8 @@ def operations(settings: Settings, *, layer_keys: Sequence[str], with_analysis: 
     ops = [*_incident_routes(settings), *_camera_routes(), *_lookup_routes(), *_intake_routes(settings),
            *_layer_routes(),
            *_screen_routes(layer_keys), *_admin_routes(), *_account_routes(settings), *_audit_routes(),
-           *_report_routes(), *_desk_routes(settings), *_scorecard_routes()]
+           *_report_routes(), *_desk_routes(settings), *_mobile_routes(),
+           *_scorecard_routes()]
     ops += patrol_routes()
     if with_analysis:
         ops += _analysis_routes(settings)
