@@ -53,7 +53,7 @@ def _roles(*names: str) -> frozenset[str]:
 
 EVERYONE = _roles(*ROLES)
 INTAKE = _roles("operator", "dispatcher", "field", "admin")
-"""Who may report an incident."""
+"""Who may report an incident, and attach photos to one (a report's, a handling's)."""
 LOOP = _roles("operator", "dispatcher", "field", "admin")
 """Who may take some transition of an incident (which one: :data:`INCIDENT_ACTIONS`)."""
 DESK = _roles("viewer", "operator", "dispatcher", "field", "admin")
@@ -172,6 +172,11 @@ ROUTES: Mapping[str, Mapping[str, frozenset[str]]] = {
     "desk.queue": {"GET": DESK},
     "case.page": {"GET": DESK},
     "case.cameras": {"GET": EVERYONE},
+    # photos of cases (现场照片): attached by those who report or handle, read by everyone whose jurisdiction covers
+    "photos.upload": {"POST": INTAKE},
+    "photos.list_photos": {"GET": EVERYONE},
+    "photos.image": {"GET": EVERYONE},
+    "photos.thumb": {"GET": EVERYONE},
     # the unit scorecards (三色预警)
     "scorecards.page": {"GET": SCORECARDS},
     "scorecards.table": {"GET": SCORECARDS},
