@@ -527,6 +527,8 @@ _CASE = {
                          "close": "办结", "whistle": "吹哨", "report_in": "报到", "follow_up": "回访"},
         "whistle_levels": {"routine": "常规哨（街道）", "key": "重点哨（区级）"},
         "satisfactions": {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"},
+        "photos": "现场照片", "no_photos": "暂无照片", "photo_open": "查看原图",
+        "photo_kinds": {"report": "上报", "before": "处置前", "after": "处置后", "other": "其他"},
     },
     "en": {
         "title": "Case", "brand": "Command centre · Case", "to_desk": "Back to the desk", "to_screen": "Overview wall",
@@ -555,6 +557,8 @@ _CASE = {
         "whistle_levels": {"routine": "routine (street)", "key": "key (district)"},
         "satisfactions": {"satisfied": "satisfied", "basically_satisfied": "basically satisfied",
                           "unsatisfied": "unsatisfied"},
+        "photos": "Photos", "no_photos": "No photos yet", "photo_open": "Open the full photo",
+        "photo_kinds": {"report": "report", "before": "before handling", "after": "after handling", "other": "other"},
     },
 }
 """Labels of the work desk's case page (:mod:`mapserver.case_page`, ``static/case/``)."""

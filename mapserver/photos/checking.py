@@ -98,7 +98,7 @@ def image_end_and_metadata(kind: str, data: bytes) -> int:
     walk = {"JPEG": _walk_jpeg, "PNG": _walk_png, "WEBP": _walk_webp}[kind]
     try:
         end, metadata = walk(data)
-    except (IndexError, struct.error):
+    except (IndexError, ValueError, struct.error):
         raise refuse(422, f"the {kind} file is truncated or malformed") from None
     if data[end:].strip(b"\x00"):
         raise refuse(422, f"the file has {len(data) - end:,} bytes after the end of its {kind} image (a file that "
@@ -214,4 +214,34 @@ def _decode(kind: str, data: bytes, max_pixels: int) -> Image.Image:
         image.load()  # every pixel: a truncated or corrupt stream fails here, not when the photo is shown
     except Exception:  # as above: a decoder's error on damaged data
         raise refuse(422, f"the {kind} image is truncated or its data is corrupt") from None
+    if kind == "PNG" and not _png_rows_complete(data):
+        raise refuse(422, "the PNG image is truncated: its pixel data stops before the last row")
     return image
+
+
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+"""Adam7's passes: (first column, first row, column step, row step)."""
+
+
+def _png_rows_complete(data: bytes) -> bool:
+    """Whether the PNG's compressed pixel stream holds every row its header promises, and ends there (Pillow takes
+    a stream that ends early as a whole image with its last rows blank). Read after the pixel limit was checked."""
+    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", data[16:29])
+    bits = _PNG_CHANNELS.get(colour, 4) * depth
+    if interlace:
+        passes = [(-(-(width - x0) // dx), -(-(height - y0) // dy)) for x0, y0, dx, dy in _ADAM7]
+    else:
+        passes = [(width, height)]
+    expected = sum(h * (1 + (w * bits + 7) // 8) for w, h in passes if w > 0 and h > 0)
+    stream = zlib.decompressobj()
+    pos, total = len(_PNG), 0
+    while pos < len(data):
+        length, ctype = struct.unpack(">I4s", data[pos:pos + 8])
+        if ctype == b"IDAT":
+            chunk = data[pos + 8:pos + 8 + length]
+            while chunk and total <= expected:
+                total += len(stream.decompress(chunk, 1 << 20))
+                chunk = stream.unconsumed_tail
+        pos += 12 + length
+    return total == expected and stream.eof
