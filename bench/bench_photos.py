@@ -52,7 +52,7 @@ def phone_jpeg(seed: int) -> bytes:
     rng = np.random.default_rng(seed)
     y, x = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
     shade = 110 + 60 * np.sin(x / 370 + seed) * np.cos(y / 290)
-    texture = rng.normal(0, 9, (HEIGHT, WIDTH, 3)).astype(np.float32)
+    texture = rng.normal(0, 11, (HEIGHT, WIDTH, 3)).astype(np.float32)
     pixels = np.clip(shade[..., None] + texture + np.array([8, 0, -10], np.float32), 0, 255).astype(np.uint8)
     exif = Image.Exif()
     exif[0x0112] = 6
