@@ -121,3 +121,14 @@ def test_the_shipped_config_keeps_photos_under_the_data_folder():
     settings = load_settings(Path(__file__).resolve().parent.parent / "config.yaml", env=dict(os.environ))
     folder = settings.photos.folder(settings.source)
     assert folder.parts[-2:] == ("data", "photos") and settings.photos.max_bytes == 10 * 1024 * 1024
+
+
+def test_text_that_pixel_data_spells_by_chance_is_no_reason_to_refuse():
+    """Compressed pixels hold short strings such as "<svg" by chance (about one 4 MB photo in a hundred): only the
+    metadata, which re-encoding drops, is searched for pages, scripts and archives."""
+    upload = bytearray(corpus.jpeg(640, 480))
+    scan = upload.index(b"\xff\xda")
+    middle = scan + (len(upload) - scan) // 2
+    upload[middle:middle + 4] = b"<SVG"
+    photo = prepare(bytes(upload), SETTINGS)
+    assert b"<SVG" not in photo.data and stored(photo.data).size == (640, 480)

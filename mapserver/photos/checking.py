@@ -1,6 +1,6 @@
 """Is an upload a photo? JPEG, PNG or WebP recognised by its content, within the size and pixel limits, whole, and
 nothing else besides: a file that is also another format (a polyglot) or carries bytes after the image's end is
-refused, as is one whose metadata outweighs a photo's.
+refused, as is one whose metadata outweighs a photo's or holds a page, a script, a document or an archive.
 
 The structure is walked by hand first (markers, chunks, the RIFF size) because Pillow stops reading where the
 image ends and says nothing of what follows; then Pillow decodes every pixel, which catches truncated and corrupt
@@ -31,8 +31,9 @@ _OTHER_FORMATS: tuple[tuple[bytes, str], ...] = (
     (b"II*\x00", "a TIFF image"), (b"MM\x00*", "a TIFF image"), (b"%PDF", "a PDF document"),
     (b"PK\x03\x04", "a ZIP archive"), (b"\x00\x00\x01\x00", "an icon file"), (b"\xff\x0a", "a JPEG XL image"),
 )
-# Text that has no business in a photo and makes a file readable as a page, a script or a document by a sniffing
-# client; searched case-insensitively in the whole upload (compressed pixel data would hold them by pure chance).
+# Text that has no business in a photo's metadata and makes a file readable as a page, a script or a document by a
+# sniffing client; searched case-insensitively in the metadata only: compressed pixel data holds short strings like
+# these by pure chance (one 4 MB photo in a hundred has a "<svg"), and re-encoding leaves none of its bytes.
 _FOREIGN_TEXT = (b"<script", b"<html", b"<svg", b"<?php", b"<iframe", b"<body", b"%pdf-")
 _ZIP_PARTS = (b"PK\x03\x04", b"PK\x05\x06")  # a local file header and the end of a central directory: a ZIP
 
@@ -61,10 +62,11 @@ def check_photo(data: bytes, limits: CheckLimits) -> Image.Image:
         raise refuse(413, f"the photo is {len(data):,} bytes; at most {limits.max_bytes:,} are accepted")
     kind = sniff(data)
     metadata = image_end_and_metadata(kind, data)
-    if metadata > limits.max_metadata_bytes:
-        raise refuse(422, f"the photo carries {metadata:,} bytes of metadata; at most {limits.max_metadata_bytes:,} "
+    size = sum(len(part) for part in metadata)
+    if size > limits.max_metadata_bytes:
+        raise refuse(422, f"the photo carries {size:,} bytes of metadata; at most {limits.max_metadata_bytes:,} "
                           "are accepted")
-    _refuse_foreign_content(data)
+    _refuse_foreign_content(b"".join(metadata))
     return _decode(kind, data, limits.max_pixels)
 
 
@@ -92,9 +94,9 @@ def sniff(data: bytes) -> str:
     raise refuse(415, f"{found}; only JPEG, PNG and WebP photos are accepted (recognised by their content)")
 
 
-def image_end_and_metadata(kind: str, data: bytes) -> int:
+def image_end_and_metadata(kind: str, data: bytes) -> list[bytes]:
     """Walk the file's structure to its end; 422 when it ends early, is malformed or has bytes after the image's
-    end (other than zero padding). Returns the bytes of metadata it carries."""
+    end (other than zero padding). Returns its metadata: the bodies of its EXIF, XMP, ICC, comment and text parts."""
     walk = {"JPEG": _walk_jpeg, "PNG": _walk_png, "WEBP": _walk_webp}[kind]
     try:
         end, metadata = walk(data)
@@ -106,10 +108,10 @@ def image_end_and_metadata(kind: str, data: bytes) -> int:
     return metadata
 
 
-def _walk_jpeg(data: bytes) -> tuple[int, int]:
-    """(offset after the last image's EOI, bytes of APPn and COM segments). A multi-picture JPEG (MPF: the
+def _walk_jpeg(data: bytes) -> tuple[int, list[bytes]]:
+    """(offset after the last image's EOI, its APPn and COM segments). A multi-picture JPEG (MPF: the
     depth or gain maps phones append) is several JPEGs in a row: each is walked."""
-    pos, metadata = 0, 0
+    pos, metadata = 0, []
     while True:
         pos, found = _walk_one_jpeg(data, pos)
         metadata += found
@@ -117,11 +119,11 @@ def _walk_jpeg(data: bytes) -> tuple[int, int]:
             return pos, metadata
 
 
-def _walk_one_jpeg(data: bytes, pos: int) -> tuple[int, int]:
+def _walk_one_jpeg(data: bytes, pos: int) -> tuple[int, list[bytes]]:
     if data[pos:pos + 2] != b"\xff\xd8":
         raise IndexError
     pos += 2
-    metadata = 0
+    metadata = []
     n = len(data)
     while True:
         if data[pos] != 0xFF:
@@ -138,7 +140,7 @@ def _walk_one_jpeg(data: bytes, pos: int) -> tuple[int, int]:
         if length < 2 or pos + length > n:
             raise IndexError
         if 0xE0 <= marker <= 0xEF or marker == 0xFE:
-            metadata += length
+            metadata.append(data[pos + 2:pos + length])
         pos += length
         if marker == 0xDA:  # start of scan: entropy-coded data up to the next marker that is not a restart
             while True:
@@ -150,10 +152,10 @@ def _walk_one_jpeg(data: bytes, pos: int) -> tuple[int, int]:
                 break
 
 
-def _walk_png(data: bytes) -> tuple[int, int]:
-    """(offset after IEND, bytes of ancillary chunks other than transparency, gamma and colour). Every chunk's
-    CRC is checked."""
-    pos, metadata = len(_PNG), 0
+def _walk_png(data: bytes) -> tuple[int, list[bytes]]:
+    """(offset after IEND, its ancillary chunks other than transparency, gamma and colour). Every chunk's CRC is
+    checked."""
+    pos, metadata = len(_PNG), []
     kept = {b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"pHYs", b"sBIT", b"bKGD"}
     while True:
         length, ctype = struct.unpack(">I4s", data[pos:pos + 8])
@@ -164,36 +166,37 @@ def _walk_png(data: bytes) -> tuple[int, int]:
         if zlib.crc32(data[pos + 4:body_end]) != crc:
             raise refuse(422, f"the PNG file is damaged (chunk {ctype.decode('latin-1')!r} fails its checksum)")
         if ctype not in kept:
-            metadata += length
+            metadata.append(data[pos + 8:body_end])
         pos = body_end + 4
         if ctype == b"IEND":
             return pos, metadata
 
 
-def _walk_webp(data: bytes) -> tuple[int, int]:
-    """(offset after the RIFF container, bytes of its EXIF, XMP and ICCP chunks)."""
+def _walk_webp(data: bytes) -> tuple[int, list[bytes]]:
+    """(offset after the RIFF container, its chunks other than the image's: EXIF, XMP, ICCP and unknown ones)."""
     (size,) = struct.unpack("<I", data[4:8])
     end = 8 + size
     if end > len(data) or size < 4:
         raise IndexError
-    pos, metadata = 12, 0
+    pos, metadata = 12, []
+    image_chunks = (b"VP8 ", b"VP8L", b"VP8X", b"ALPH", b"ANIM", b"ANMF")
     while pos < end:
         ctype, length = struct.unpack("<4sI", data[pos:pos + 8])
         if pos + 8 + length > end:
             raise IndexError
-        if ctype in (b"EXIF", b"XMP ", b"ICCP"):
-            metadata += length
+        if ctype not in image_chunks:
+            metadata.append(data[pos + 8:pos + 8 + length])
         pos += 8 + length + (length & 1)
     return end, metadata
 
 
-def _refuse_foreign_content(data: bytes) -> None:
-    lowered = data.lower()
+def _refuse_foreign_content(metadata: bytes) -> None:
+    lowered = metadata.lower()
     for text in _FOREIGN_TEXT:
         if text in lowered:
             raise refuse(422, f"the file contains {text.decode()!r}: a file that is also a page, script or document "
                               "is refused")
-    if all(part in data for part in _ZIP_PARTS):
+    if all(part in metadata for part in _ZIP_PARTS):
         raise refuse(422, "the file contains a ZIP archive: a file that is also an archive is refused")
 
 
