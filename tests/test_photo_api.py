@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -117,6 +118,31 @@ def test_a_grid_worker_uploads_a_report_photo_and_a_retry_stores_nothing_more(cl
     assert len(files_in(folder)) == 2 and len(district.photos.for_incident(case)) == 1
     records, total = district.audit.records(action="incident.photo", target=case)
     assert total == 1 and records[0].detail == {"sha256": photo["sha256"], "kind": "report", "event": report_seq}
+
+
+def test_eight_concurrent_retries_of_one_upload_store_one_photo(district, folder, people, case):
+    app = photo_app(district, folder)
+    upload = corpus.jpeg(800, 600)
+    barrier = threading.Barrier(8)
+    answers: list[tuple[int, str | None]] = []
+
+    def post(n: int) -> None:
+        client = app.test_client()  # one per thread: a test client keeps per-client state
+        barrier.wait()
+        # Half retry with the app's key, half send the same bytes without one: all are the one photo.
+        resp = send(client, people["field_a1s"], case, upload, key="phone-7-photo-1" if n % 2 else None,
+                    kind="report")
+        answers.append((resp.status_code, (resp.get_json(silent=True) or {}).get("sha256")))
+
+    threads = [threading.Thread(target=post, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(status for status, _ in answers) == [200] * 7 + [201], answers
+    assert len({sha for _, sha in answers}) == 1
+    assert len(district.photos.for_incident(case)) == 1 and len(files_in(folder)) == 2
+    assert list(folder.rglob(".*.part")) == []
 
 
 def test_the_case_lists_its_photos_and_serves_them_with_safe_headers(client, district, people, case):
