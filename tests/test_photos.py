@@ -8,6 +8,7 @@ import io
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -132,3 +133,17 @@ def test_text_that_pixel_data_spells_by_chance_is_no_reason_to_refuse():
     upload[middle:middle + 4] = b"<SVG"
     photo = prepare(bytes(upload), SETTINGS)
     assert b"<SVG" not in photo.data and stored(photo.data).size == (640, 480)
+
+
+@pytest.mark.parametrize("mode", ["1", "L", "LA", "P", "I;16", "RGB", "RGBA"])
+def test_png_of_every_common_mode_is_kept_with_its_look(mode):
+    source = corpus.noisy(500, 400)
+    image = source.convert("I").point(lambda v: v * 256).convert("I;16") if mode == "I;16" else source.convert(mode)
+    out = io.BytesIO()
+    image.save(out, "PNG", **({"transparency": 0} if mode == "P" else {}))
+    photo = prepare(out.getvalue(), SETTINGS)
+    kept, thumb = stored(photo.data), stored(photo.thumb)
+    assert kept.size == (500, 400) and thumb.size == (320, 256)
+    # The same picture: its mean grey within a few levels of the source's (a 16-bit one is scaled, not clipped).
+    mean = np.asarray(source.convert("L"), dtype=float).mean()
+    assert abs(np.asarray(kept.convert("L"), dtype=float).mean() - mean) < (30 if mode == "1" else 4), mode

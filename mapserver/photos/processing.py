@@ -67,9 +67,12 @@ def prepare_photo(image: Image.Image, kind: str, *, thumb_px: int) -> PreparedPh
 
 
 def _storable(image: Image.Image, kind: str) -> Image.Image:
-    """``image`` in a mode its format stores (CMYK and 16-bit photos become RGB, alpha kept where it can be)."""
+    """``image`` in a mode its format stores (CMYK becomes RGB, 16-bit grey 8-bit grey, alpha kept where it can
+    be)."""
     if image.mode in _MODES[kind]:
         return image
+    if image.mode.startswith("I;16") or image.mode == "I":  # 16-bit greyscale: scaled to 8 bits, not clipped
+        return image.convert("I").point(lambda v: v / 256).convert("L")
     alpha = "A" in image.getbands() or "transparency" in image.info
     return image.convert("RGBA" if alpha and "RGBA" in _MODES[kind] else "RGB")
 
