@@ -19,6 +19,7 @@ Actions, with their targets:
 
 - ``import`` (the layer; a grids import is the grids' edit), ``demo.load`` (the scale),
 - ``incident.report`` and ``incident.transition`` (the incident id),
+- ``incident.photo`` (the incident id; the photo's sha256, kind and timeline entry in detail),
 - ``camera.heartbeats`` (a camera code for one, none for a batch; the count in detail),
 - ``token.create`` and ``token.revoke`` (the token name; its role and grid in detail),
 - ``account.create``, ``account.role``, ``account.grid``, ``account.display_name``, ``account.disable``,

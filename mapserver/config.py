@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from mapserver.incidents.settings import CameraSettings, IncidentSettings
 from mapserver.patrol.settings import PatrolSettings
+from mapserver.photos.settings import PhotoSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config.yaml"
@@ -286,6 +287,7 @@ class Settings(_Section):
     scorecards: ScorecardSettings = ScorecardSettings()
     patrol: PatrolSettings = PatrolSettings()
     accounts: AccountSettings = AccountSettings()
+    photos: PhotoSettings = PhotoSettings()
     map: MapSettings = Field(default_factory=MapSettings)  # a factory: checking it imports layers/
     _source: str = PrivateAttr("<defaults>")
 

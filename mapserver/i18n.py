@@ -550,6 +550,8 @@ _CASE = {
             "departments_count": "点名部门须为 1 至 {most} 个。",
             "department_twice": "同一部门点名了两次。",
         },
+        "photos": "现场照片", "no_photos": "暂无照片", "photo_open": "查看原图",
+        "photo_kinds": {"report": "上报", "before": "处置前", "after": "处置后", "other": "其他"},
     },
     "en": {
         "title": "Case", "brand": "Command centre · Case", "to_desk": "Back to the desk", "to_screen": "Overview wall",
@@ -603,6 +605,8 @@ _CASE = {
             "departments_count": "Call out 1 to {most} departments.",
             "department_twice": "A department is named twice.",
         },
+        "photos": "Photos", "no_photos": "No photos yet", "photo_open": "Open the full photo",
+        "photo_kinds": {"report": "report", "before": "before handling", "after": "after handling", "other": "other"},
     },
 }
 """Labels of the work desk's case page (:mod:`mapserver.case_page`, ``static/case/``)."""

@@ -192,6 +192,7 @@ class IncidentEvent:
     note: str = ""
     unit: str | None = None
     satisfaction: str | None = None  # a follow-up's result (mapserver.incidents.lifecycle.SATISFACTION)
+    seq: int | None = None  # the entry's number in the store, once stored (photos name the entry they belong to)
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ def _roles(*names: str) -> frozenset[str]:
 
 EVERYONE = _roles(*ROLES)
 INTAKE = _roles("operator", "dispatcher", "field", "admin")
-"""Who may report an incident."""
+"""Who may report an incident, and attach photos to one (a report's, a handling's)."""
 LOOP = _roles("operator", "dispatcher", "field", "admin")
 """Who may take some transition of an incident (which one: :data:`INCIDENT_ACTIONS`)."""
 DESK = _roles("viewer", "operator", "dispatcher", "field", "admin")
@@ -183,6 +183,11 @@ ROUTES: Mapping[str, Mapping[str, frozenset[str]]] = {
     "mobile.worker": {"GET": PUBLIC},
     "mobile.tasks": {"GET": MOBILE},
     "mobile.me": {"GET": MOBILE},
+    # photos of cases (现场照片): attached by those who report or handle, read by everyone whose jurisdiction covers
+    "photos.upload": {"POST": INTAKE},
+    "photos.list_photos": {"GET": EVERYONE},
+    "photos.image": {"GET": EVERYONE},
+    "photos.thumb": {"GET": EVERYONE},
     # the unit scorecards (三色预警)
     "scorecards.page": {"GET": SCORECARDS},
     "scorecards.table": {"GET": SCORECARDS},

@@ -363,7 +363,7 @@ def test_a_store_of_version_3_gains_follow_ups_and_call_outs_and_keeps_every_row
         assert store.migrate(target=3) == 3
         fill(store)
         before = snapshot(url)
-        assert store.migrate() == SCHEMA_VERSION == 4
+        assert store.migrate(target=4) == 4
         after = snapshot(url)
         assert set(after) == set(before) | {"whistle_callouts"} and after["whistle_callouts"] == []
         for table, rows in before.items():
@@ -389,5 +389,27 @@ def test_a_store_of_version_3_gains_follow_ups_and_call_outs_and_keeps_every_row
             == ["住建局"]
         kpis = store.measures.kpis(where=_everything(), now=now)
         assert (kpis["followed_up"], kpis["satisfaction_rate"], kpis["reopened"]) == (1, 0.0, 1)
+    finally:
+        store.close()
+
+
+def test_a_store_of_version_4_gains_photos_and_keeps_every_row(url):
+    from mapserver.store.photos import Photo
+
+    store = open_store(url)
+    try:
+        assert store.migrate(target=4) == 4
+        fill(store)
+        before = snapshot(url)
+        assert store.migrate() == SCHEMA_VERSION == 5
+        after = snapshot(url)
+        assert set(after) == set(before) | {"photos"} and after["photos"] == []
+        assert all(after[table] == rows for table, rows in before.items())
+        incident_id = "00000000-0000-4000-8000-000000000003"
+        seq = store.incidents.timeline(incident_id)[0].seq if store.incidents.timeline(incident_id) else None
+        photo = Photo(incident_id=incident_id, sha256="a" * 64, kind="report", format="JPEG", width=4, height=3,
+                      bytes=100, upload_sha256="b" * 64, uploaded_at=T0, uploaded_by="field-1", event_seq=seq)
+        assert store.photos.add(photo, per_entry=9) == (photo, True)
+        assert store.photos.for_incident(incident_id) == [photo]
     finally:
         store.close()

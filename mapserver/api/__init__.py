@@ -29,6 +29,7 @@ def register_blueprints(app: Flask) -> None:
         openapi,
         patrol_desk,
         patrols,
+        photos,
         reports,
         scorecards,
         screen,
@@ -37,5 +38,5 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (health, tokens, incidents, cameras, lookup, grids, layers, screen, ogc, analysis, export, openapi,
                    audit, reports, patrols, accounts, login, admin, desk, intake, intake_desk,
-                   patrol_desk, scorecards, case, mobile):
+                   patrol_desk, scorecards, case, mobile, photos):
         app.register_blueprint(module.bp)

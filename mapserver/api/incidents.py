@@ -14,6 +14,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from mapserver import audit
 from mapserver.addressing import best_address
+from mapserver.api.photos import photo_json
 from mapserver.app_state import state, store
 from mapserver.auth import request_actor, request_jurisdiction
 from mapserver.errors import Problem
@@ -175,15 +176,16 @@ def get_incident(incident_id: str) -> Response:
     # colours and overdue report-ins move with the clock's minute; the actions differ by role.
     minute = int(_now().timestamp()) // ETAG_CLOCK_S
     etag = etag_of(("incident", incident.id, incident.version, store().layers.data_version("incidents"), role or "",
-                    within.code or "", minute))
+                    within.code or "", minute, store().photos.version(incident.id)))
     if request.if_none_match.contains_weak(etag):
         resp = Response(status=304)
     else:
         out = incident_feature(incident, now=_now(), assessment=store().incidents.assessment(incident_id))
         out["properties"]["timeline"] = [
-            {"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "from": e.from_status, "to": e.to_status,
-             "note": e.note, "unit": e.unit, "satisfaction": e.satisfaction}
+            {"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "action": e.action, "from": e.from_status,
+             "to": e.to_status, "note": e.note, "unit": e.unit, "satisfaction": e.satisfaction}
             for e in store().incidents.timeline(incident_id)]
+        out["properties"]["photos"] = [photo_json(p) for p in store().photos.for_incident(incident_id)]
         _add_my_actions(out, role)
         resp = jsonify(out)
     resp.set_etag(etag, weak=True)

@@ -29,6 +29,8 @@ the project's SQL lives in this package. The whole public surface:
 ``store.sessions``  browser sessions (:mod:`~mapserver.store.sessions`): ``begin``, ``find``, ``touch``,
                     ``end``, ``end_all``, ``count``, ``purge``
 ``store.login_failures``  failed logins (:mod:`~mapserver.store.sessions`): ``record``, ``since``, ``clear``
+``store.photos``    photos of cases (:mod:`~mapserver.store.photos`): ``add``, ``for_incident``, ``version``,
+                    ``get``, ``stored``, ``entry_action``, ``latest_entry``
 ==================  =====================================================================================
 
 Coordinates are WGS-84 (EPSG:4326) longitude/latitude degrees; times are UTC.
@@ -50,6 +52,7 @@ from mapserver.store.incidents import Incidents
 from mapserver.store.layers import Layers
 from mapserver.store.measures import IncidentMeasures
 from mapserver.store.patrols import PatrolPlans
+from mapserver.store.photos import Photos
 from mapserver.store.scorecards import ScorecardFigures
 from mapserver.store.sessions import LoginFailures, Sessions
 from mapserver.store.tokens import Tokens
@@ -86,6 +89,7 @@ class Store:
         self.accounts = Accounts(database)
         self.sessions = Sessions(database)
         self.login_failures = LoginFailures(database)
+        self.photos = Photos(database)
 
     @property
     def display_url(self) -> str:

@@ -243,8 +243,9 @@ class Incidents:
         """The incident's timeline, oldest first; read it only for an incident :meth:`get` found in the asker's
         jurisdiction."""
         rows = self._db.fetch("SELECT incident_id, at, actor, action, from_status, to_status, note, unit, "
-                              "satisfaction FROM incident_events WHERE incident_id = ? ORDER BY seq", (incident_id,))
-        return [IncidentEvent(r[0], utc(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8]) for r in rows]
+                              "satisfaction, seq FROM incident_events WHERE incident_id = ? ORDER BY seq",
+                              (incident_id,))
+        return [IncidentEvent(r[0], utc(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8], int(r[9])) for r in rows]
 
     def query(self, *, bbox: BBox | None = None, where: IncidentFilter = IncidentFilter(),
               limit: int | None = None, offset: int = 0) -> tuple[list[Incident], int]:

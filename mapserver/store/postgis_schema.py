@@ -453,7 +453,33 @@ CREATE TABLE whistle_callouts (
 """
 """Schema version 4: follow-ups on incidents and their timeline, and the whistle's call-outs."""
 
-MIGRATIONS: tuple[str, ...] = (BASELINE, ACCOUNTS, DESK, FOLLOW_UPS)
+PHOTOS = """
+-- Version 5: photos of cases (现场照片). The files are on disk, named by the SHA-256 of their stored bytes; a row
+-- ties one to a case, optionally to one entry of its timeline (event_seq: the report, a handling), with its kind.
+-- One photo is on a case once (a repeated upload is the same row); an Idempotency-Key is used once per case.
+CREATE TABLE photos (
+    id bigserial PRIMARY KEY,
+    incident_id text COLLATE "C" NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+    sha256 text NOT NULL,
+    event_seq bigint REFERENCES incident_events (seq) ON DELETE SET NULL,
+    kind text NOT NULL CHECK (kind IN ('report', 'before', 'after', 'other')),
+    format text NOT NULL CHECK (format IN ('JPEG', 'PNG', 'WEBP')),
+    width integer NOT NULL CHECK (width > 0),
+    height integer NOT NULL CHECK (height > 0),
+    bytes integer NOT NULL CHECK (bytes > 0),
+    upload_sha256 text NOT NULL,
+    idempotency_key text,
+    uploaded_at timestamptz NOT NULL,
+    uploaded_by text NOT NULL,
+    UNIQUE (incident_id, sha256),
+    UNIQUE (incident_id, idempotency_key)
+);
+CREATE INDEX photos_sha256 ON photos (sha256);
+CREATE INDEX photos_event ON photos (event_seq);
+"""
+"""Schema version 5: photos attached to cases and their timeline entries."""
+
+MIGRATIONS: tuple[str, ...] = (BASELINE, ACCOUNTS, DESK, FOLLOW_UPS, PHOTOS)
 """The schema's migrations in order; the n-th takes a database to version n."""
 
 

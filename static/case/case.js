@@ -70,6 +70,7 @@ const cameraList = el('section', { id: 'cameras', className: 'ms-box' }, el('h2'
 const followUp = el('section', { id: 'follow-up', className: 'ms-box' });
 const whistle = el('section', { id: 'whistle', className: 'ms-box' });
 const timeline = el('ol', { id: 'timeline', className: 'ms-timeline' });
+const photoBox = el('section', { id: 'photos', className: 'ms-box' }, el('h2', { text: W.photos }));
 const updated = el('span', { id: 'updated' });
 const offline = el('span', { id: 'offline', hidden: true, text: W.offline });
 const mapBox = el('div', { id: 'map' });
@@ -89,7 +90,7 @@ document.body.append(
       el('section', { className: 'ms-box' }, el('h2', { text: W.facts }), facts),
       el('section', { className: 'ms-box' }, el('h2', { text: W.actions }), actions, form, message)),
     mapBox,
-    el('aside', { className: 'ms-right' }, card, cameraList, whistle, followUp,
+    el('aside', { className: 'ms-right' }, card, photoBox, cameraList, whistle, followUp,
       el('section', { className: 'ms-box' }, el('h2', { text: W.timeline }), timeline))));
 
 // -- the map ----------------------------------------------------------------------------------------------------
@@ -221,15 +222,39 @@ function drawWhistle(p) {
   el('span', { className: 'ms-muted', text: d.reported_at ? when(d.reported_at) : `${W.report_by} ${when(d.report_by)}` })))));
 }
 
+// A photo: its thumbnail, a link that opens the full image (both from this server by the photo's hash; the URLs
+// come with the script root).
+function thumbnail(photo) {
+  const kind = W.photo_kinds[photo.kind] || photo.kind;
+  return el('a', { className: 'ms-photo', href: photo.url, target: '_blank', rel: 'noopener',
+    title: `${W.photo_open} · ${kind} · ${photo.uploaded_by} ${when(photo.uploaded_at)}`,
+    dataset: { sha256: photo.sha256, kind: photo.kind } },
+  el('img', { src: photo.thumb_url, alt: kind, loading: 'lazy', decoding: 'async' }));
+}
+
+function drawPhotos(p) {
+  const photos = p.photos || [];
+  photoBox.replaceChildren(el('h2', { text: W.photos }), photos.length
+    ? el('div', { className: 'ms-photos' }, ...photos.map(thumbnail))
+    : el('p', { className: 'ms-muted', text: W.no_photos }));
+}
+
 function drawTimeline(p) {
-  timeline.replaceChildren(...[...p.timeline].reverse().map((e) => el('li', {},
+  const photos = p.photos || [];
+  timeline.replaceChildren(...[...p.timeline].reverse().map((e) => el('li', { dataset: { seq: String(e.seq) } },
     el('span', { className: 'ms-muted', text: when(e.at) }), ' ',
     el('strong', { className: 'ms-step', text: actionName(e.action) }), ' ',
     el('span', { text: e.actor }),
     e.to ? el('span', { className: 'ms-muted', text: ` → ${label('status', e.to)}` }) : null,
     e.unit ? el('span', { text: ` · ${e.unit}` }) : null,
     e.satisfaction ? el('span', { text: ` · ${W.satisfactions[e.satisfaction] || e.satisfaction}` }) : null,
-    e.note ? el('p', { className: 'ms-note', text: e.note }) : null)));
+    e.note ? el('p', { className: 'ms-note', text: e.note }) : null,
+    ...entryPhotos(photos, e))));
+}
+
+function entryPhotos(photos, entry) {
+  const mine = photos.filter((photo) => photo.event === entry.seq);
+  return mine.length ? [el('div', { className: 'ms-photos' }, ...mine.map(thumbnail))] : [];
 }
 
 function draw(feature) {
@@ -240,6 +265,7 @@ function draw(feature) {
   drawActions(p);
   drawFollowUp(p);
   drawWhistle(p);
+  drawPhotos(p);
   drawTimeline(p);
   document.documentElement.dataset.version = String(p.version);
 }

@@ -29,9 +29,10 @@ PROBLEM_MEANINGS: dict[int, str] = {
     404: "no such record, layer or path",
     409: "the change conflicts with stored data (illegal transition, raced version, taken name)",
     413: "the body is larger than server.max_request_mb (or the route's own cap)",
-    415: "the body's Content-Type is not one this route reads",
+    415: "the body's Content-Type is not one this route reads (or an upload's content is not a format it takes)",
     422: "the body is well formed but breaks a rule (unknown value, missing field)",
     503: "the database is busy or unreachable; try again",
+    507: "the server's disk has no room for the upload; nothing was kept, try again later",
 }
 
 

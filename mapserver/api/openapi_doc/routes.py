@@ -404,6 +404,7 @@ def _report_routes() -> list[Operation]:
 def operations(settings: Settings, *, layer_keys: Sequence[str], with_analysis: bool) -> list[Operation]:
     """Every described operation; analysis routes only when the server has them."""
     from mapserver.api.openapi_doc.patrol_routes import patrol_routes
+    from mapserver.api.openapi_doc.photo_routes import photo_routes
 
     ops = [*_incident_routes(settings), *_camera_routes(), *_lookup_routes(), *_intake_routes(settings),
            *_layer_routes(),
@@ -411,6 +412,7 @@ def operations(settings: Settings, *, layer_keys: Sequence[str], with_analysis: 
            *_report_routes(), *_desk_routes(settings), *_mobile_routes(),
            *_scorecard_routes()]
     ops += patrol_routes()
+    ops += photo_routes(settings)
     if with_analysis:
         ops += _analysis_routes(settings)
     return ops
