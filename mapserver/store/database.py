@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 from mapserver.store.common import BBox, Condition
 from mapserver.store.incident_batch import IncidentBatch
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """The schema version this code reads and writes; each backend has as many migrations, the first its baseline."""
 
 
@@ -66,7 +66,7 @@ class KeepNothing:
 
 
 DIALECT: dict[str, type] = {"kind": str, "grouping_sets": bool, "percentile_aggregate": bool,
-                             "array_parameters": bool}
+                             "array_parameters": bool, "month_partitions": bool}
 """The facts of its SQL dialect a backend states as class attributes, with their types: repositories choose their
 SQL by these, never by the backend's name, so a new backend cannot silently take another's path."""
 
@@ -83,6 +83,9 @@ class Database(ABC):
     array_parameters: ClassVar[bool]
     """Whether one parameter may carry many keys (``unnest(?::text[])``, ``string_to_array``): else keys go in
     batches of placeholders."""
+    month_partitions: ClassVar[bool]
+    """Whether the positions table is partitioned by month, each partition made before a write needs it
+    (:mod:`~mapserver.store.track_partitions`): else one table holds every month."""
     url: str
     """Where the database is, as given to :func:`~mapserver.store.open_store` (with its password)."""
 

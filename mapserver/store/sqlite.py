@@ -109,6 +109,7 @@ class SQLiteDatabase(Database):
     grouping_sets = False
     percentile_aggregate = False
     array_parameters = False
+    month_partitions = False
 
     def __init__(self, url: str) -> None:
         self.url = url
