@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -160,10 +160,13 @@ def check_fix(index: int, item: Any, *, now: datetime, zone: ZoneInfo, crs: str 
     return Fix(index=index, t=t, lon=lon, lat=lat, accuracy_m=accuracy)
 
 
-def sort_batch(items: Sequence[Any], *, now: datetime, zone: str, previous: tuple[datetime, float, float] | None,
-               crs: str = "wgs84") -> Sorted:
-    """Check every item and filter the good ones in time order against ``previous`` (the person's last stored fix
-    before the batch: time, lon, lat) and each other."""
+Previous = Callable[[datetime], tuple[datetime, float, float] | None]
+"""The person's last stored fix before a time (time, lon, lat), or None."""
+
+
+def sort_batch(items: Sequence[Any], *, now: datetime, zone: str, previous: Previous, crs: str = "wgs84") -> Sorted:
+    """Check every item, then filter the good ones in time order against the person's last stored fix before the
+    earliest of them (``previous``) and each other."""
     out, local = Sorted(), ZoneInfo(zone)
     good = []
     for index, item in enumerate(items):
@@ -172,7 +175,7 @@ def sort_batch(items: Sequence[Any], *, now: datetime, zone: str, previous: tupl
         except ValueError as exc:
             out.refused.append({"index": index, "reason": str(exc)})
     good.sort(key=lambda f: (f.t, f.index))
-    last = previous
+    last = previous(good[0].t) if good else None
     for fix in good:
         if fix.accuracy_m is not None and fix.accuracy_m > MAX_ACCURACY_M:
             out.dropped_inaccurate.append(fix.index)
@@ -188,3 +191,17 @@ def sort_batch(items: Sequence[Any], *, now: datetime, zone: str, previous: tupl
         out.kept.append(fix)
         last = (fix.t, fix.lon, fix.lat)
     return out
+
+
+def answer(received: int, sorted_batch: Sorted, stored: int) -> dict[str, Any]:
+    """What a batch came to: counts, and each fix not stored by its index in the batch with the reason."""
+    dropped = ([{"index": i, "reason": f"accuracy worse than {MAX_ACCURACY_M:g} m"}
+                for i in sorted_batch.dropped_inaccurate]
+               + [{"index": i, "reason": f"implies a speed above {MAX_SPEED_KMH:g} km/h"}
+                  for i in sorted_batch.dropped_speed]
+               + [{"index": i, "reason": "the same time as another fix of the batch"} for i in sorted_batch.repeated])
+    return {"received": received, "accepted": stored, "duplicates": len(sorted_batch.kept) - stored,
+            "dropped_inaccurate": len(sorted_batch.dropped_inaccurate),
+            "dropped_speed": len(sorted_batch.dropped_speed),
+            "repeated": len(sorted_batch.repeated), "refused": len(sorted_batch.refused),
+            "refusals": sorted_batch.refused, "dropped": sorted(dropped, key=lambda d: d["index"])}

@@ -13,8 +13,9 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import shapely
@@ -93,3 +94,10 @@ def day_measures(times: Sequence[datetime], lon: Sequence[float], lat: Sequence[
         inside_s = float(dt[joined & inside[:-1] & inside[1:]].sum())
     return DayMeasures(fixes=n, distance_m=float(length[joined].sum()), moving_s=float(dt[moving].sum()),
                        inside_grid_s=inside_s, first_at=times[0], last_at=times[-1])
+
+
+def day_window(day: date, zone: str) -> tuple[datetime, datetime]:
+    """The UTC instants where local day ``day`` in ``zone`` begins and the next one begins."""
+    local = ZoneInfo(zone)
+    start = datetime.combine(day, time(), local)
+    return start.astimezone(UTC), datetime.combine(day + timedelta(days=1), time(), local).astimezone(UTC)
