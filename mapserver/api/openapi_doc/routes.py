@@ -392,12 +392,14 @@ def _report_routes() -> list[Operation]:
 def operations(settings: Settings, *, layer_keys: Sequence[str], with_analysis: bool) -> list[Operation]:
     """Every described operation; analysis routes only when the server has them."""
     from mapserver.api.openapi_doc.patrol_routes import patrol_routes
+    from mapserver.api.openapi_doc.track_routes import track_routes
 
     ops = [*_incident_routes(settings), *_camera_routes(), *_lookup_routes(), *_intake_routes(settings),
            *_layer_routes(),
            *_screen_routes(layer_keys), *_admin_routes(), *_account_routes(settings), *_audit_routes(),
            *_report_routes(), *_desk_routes(settings), *_scorecard_routes()]
     ops += patrol_routes()
+    ops += track_routes()
     if with_analysis:
         ops += _analysis_routes(settings)
     return ops
