@@ -111,7 +111,7 @@ def test_a_token_is_no_person_and_sends_no_positions(app, city):
     headers = {"Authorization": f"Bearer {make_token(city, 'field')}"}
     resp = app.test_client().post("/api/tracks/positions", json={"fixes": walk(yesterday_noon(), 2)},
                                   headers=headers)
-    assert resp.status_code == 403 and "person" in resp.get_json()["detail"]
+    assert resp.status_code == 400 and "no person" in resp.get_json()["detail"]
 
 
 def test_a_gpx_upload_is_stored_as_fixes_and_a_hostile_one_is_refused(app, city):

@@ -141,7 +141,7 @@ def test_a_days_measures_match_a_track_computed_by_hand():
     back = stand[-1][0] + timedelta(minutes=20)
     again = [(back + timedelta(seconds=30 * k), LON, end[2] + 0.0005 * k) for k in range(3)]
     fixes = walk + stand + again
-    times, lon, lat = [f[0] for f in fixes], [f[1] for f in fixes], [f[2] for f in fixes]
+    times, lon, lat = [f[0].timestamp() for f in fixes], [f[1] for f in fixes], [f[2] for f in fixes]
     # The grid holds the first half of the walk (up to 0.005° north of the start, exactly fix 10).
     grid = box(LON - 0.01, LAT - 0.01, LON + 0.01, LAT + 0.005)
     measures = day_measures(times, lon, lat, grid)
@@ -172,7 +172,7 @@ def test_a_route_walked_in_part_passes_the_stops_it_came_near_and_a_share_of_the
     north_20m = 20 / meridian_arc_m(0, 1) * 1  # degrees of latitude for 20 m
     t0 = NOW - timedelta(hours=2)
     # Walked 20 m north of the route, east from 0 to 600 m, 1 m/s, a fix every 10 s.
-    times = [t0 + timedelta(seconds=10 * k) for k in range(61)]
+    times = [(t0 + timedelta(seconds=10 * k)).timestamp() for k in range(61)]
     lon = [LON + 10 * k * plan["deg_per_m"] for k in range(61)]
     lat = [LAT + north_20m] * 61
     result = plan_against_track(plan, times, lon, lat)

@@ -1,9 +1,10 @@
 """Patrol tracks over HTTP: a person's positions in batches or as a GPX track, their patrols and check-ins, a day's
 track and measures, a plan against what was walked, and the live positions of people on patrol.
 
-Positions are the logged-in person's own (a token is no person: 403). Coordinates are WGS-84 (a batch may say
-``"crs": "gcj02"`` and is converted), times UTC ISO 8601 in answers (a fix's ``t`` may be ISO 8601 or epoch
-milliseconds), distances metres, durations seconds; a day is a local date in the configured time zone.
+Positions are the logged-in person's own (a token is no person: 400, as for a password change). Coordinates are
+WGS-84 (a batch may say ``"crs": "gcj02"`` and is converted), times UTC ISO 8601 in answers (a fix's ``t`` may be
+ISO 8601 or epoch milliseconds), distances metres, durations seconds; a day is a local date in the configured time
+zone.
 
 Who reads whose track: everyone their own; a dispatcher, liaison or admin also those of the people in their
 jurisdiction (the rule: :mod:`mapserver.store.tracks`); anyone else's is a 404, as a person with no track. The
@@ -24,11 +25,11 @@ from mapserver.app_state import state, store
 from mapserver.auth import acting_person, current_principal, request_actor, request_jurisdiction
 from mapserver.errors import Problem
 from mapserver.parsing import json_object, parse_json, reject_unknown
-from mapserver.store.tracks import CheckIn, StoredFix
+from mapserver.store.tracks import CheckIn, TrackColumns
 from mapserver.tracks.fixes import MAX_ACCURACY_M, answer, batch_items, check_fix, decode_batch, sort_batch
 from mapserver.tracks.geodesy import segment_lengths_m
 from mapserver.tracks.gpx import MAX_GPX_BYTES, track_points
-from mapserver.tracks.measures import day_measures, day_window, track_geometry
+from mapserver.tracks.measures import day_measures, day_window, instant, track_geometry
 from mapserver.tracks.plan_actual import NEAR_M, plan_against_track
 
 bp = Blueprint("tracks", __name__)
@@ -48,8 +49,8 @@ CHECK_IN_FIELDS = ("stop", "lon", "lat", "t", "accuracy", "crs")
 def _person() -> str:
     person = acting_person()
     if person is None:
-        raise Problem(403, "positions and patrols are a person's own: log in as the person on patrol (a token is "
-                           "no person)")
+        raise Problem(400, "positions and patrols are a person's own: a token is no person; log in as the person "
+                           "on patrol")
     return person
 
 
@@ -142,9 +143,9 @@ def _readable(person: str) -> None:
     raise Problem(404, f"no track of '{person[:64]}' that you may read", param="person")
 
 
-def _day_fixes(person: str, day: date) -> list[StoredFix]:
+def _day_track(person: str, day: date) -> TrackColumns:
     since, until = day_window(day, _zone())
-    return store().tracks.fixes(person, since, until)
+    return store().tracks.track(person, since, until)
 
 
 def _grid_area(grid_code: str | None) -> BaseGeometry | None:
@@ -163,18 +164,17 @@ def person_day(person: str, day: str) -> Response:
     reject_unknown(request.args, ())
     when = _day(day)
     _readable(person)
-    fixes = _day_fixes(person, when)
-    times, lon, lat = [f.t for f in fixes], [f.lon for f in fixes], [f.lat for f in fixes]
+    track = _day_track(person, when)
     account = store().accounts.get(person)
     grid_code = account.grid_code if account is not None else None
-    measures = day_measures(times, lon, lat, _grid_area(grid_code))
-    since, _ = day_window(when, _zone())
-    feature = {"type": "Feature", "id": f"{person}/{when.isoformat()}", "geometry": track_geometry(times, lon, lat),
+    measures = day_measures(track.seconds, track.lon, track.lat, _grid_area(grid_code))
+    since, until = day_window(when, _zone())
+    feature = {"type": "Feature", "id": f"{person}/{when.isoformat()}",
+               "geometry": track_geometry(track.seconds, track.lon, track.lat),
                "properties": {"person": person, "day": when.isoformat(), "timezone": _zone(),
                               "day_starts_at": since.isoformat(), "grid_code": grid_code,
                               **measures.as_json(),
-                              "check_ins": [c.as_json() for c in store().tracks.check_ins(person, *day_window(
-                                  when, _zone()))]}}
+                              "check_ins": [c.as_json() for c in store().tracks.check_ins(person, since, until)]}}
     response = jsonify(feature)
     response.mimetype = GEOJSON_MEDIA_TYPE
     return response
@@ -190,8 +190,8 @@ def plan_actual(person: str, day: str, plan_id: str) -> dict[str, Any]:
     row = store().patrols.get(plan_id, within=request_jurisdiction()) if len(plan_id) <= 64 else None
     if row is None or row.plan is None:
         raise Problem(404, f"no saved patrol plan with id '{plan_id[:64]}'", param="plan_id")
-    fixes = _day_fixes(person, when)
-    result = plan_against_track(row.plan, [f.t for f in fixes], [f.lon for f in fixes], [f.lat for f in fixes])
+    track = _day_track(person, when)
+    result = plan_against_track(row.plan, track.seconds, track.lon, track.lat)
     since, until = day_window(when, _zone())
     check_ins = store().tracks.check_ins(person, since, until, plan_id=plan_id)
     return {"plan_id": plan_id, "person": person, "day": when.isoformat(), **result,
@@ -207,16 +207,15 @@ def live_positions() -> Response:
     people = store().tracks.live(since=now - timedelta(minutes=LIVE_MINUTES), until=now, trail=LIVE_TRAIL,
                                  within=request_jurisdiction())
     features = []
+    now_s = now.timestamp()
     for p in people:
-        last = p.fixes[-1]
-        features.append({"type": "Feature", "id": p.person,
-                         "geometry": {"type": "Point", "coordinates": [last.lon, last.lat]},
+        last = p.trail[-1]
+        features.append({"type": "Feature", "id": p.person, "geometry": {"type": "Point", "coordinates": last},
                          "properties": {"person": p.person, "display_name": p.display_name, "role": p.role,
                                         "grid_code": p.grid_code, "patrol_id": p.patrol_id,
-                                        "t": last.t.isoformat(), "age_s": round((now - last.t).total_seconds()),
-                                        "accuracy_m": last.accuracy_m,
-                                        "trail": [[f.lon, f.lat] for f in p.fixes],
-                                        "trail_times": [f.t.isoformat() for f in p.fixes]}})
+                                        "t": instant(p.seconds[-1]).isoformat(),
+                                        "age_s": round(now_s - p.seconds[-1]), "accuracy_m": p.accuracy_m,
+                                        "trail": p.trail, "trail_s": [round(s - now_s) for s in p.seconds]}})
     response = jsonify({"type": "FeatureCollection", "features": features, "generated_at": now.isoformat(),
                         "live_minutes": LIVE_MINUTES})
     response.mimetype = GEOJSON_MEDIA_TYPE

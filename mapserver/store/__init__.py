@@ -23,9 +23,9 @@ the project's SQL lives in this package. The whole public surface:
 ``store.audit``     the audit trail (:mod:`~mapserver.store.audit`): ``append``, ``records``
 ``store.patrols``   saved patrol plans (:mod:`~mapserver.store.patrols`): ``save``, ``get``, ``list``,
                     ``version``
-``store.tracks``    patrol tracks (:mod:`~mapserver.store.tracks`): ``add_fixes``, ``fix_before``, ``fixes``,
-                    ``live``, ``person_within``, ``batch_answer``, ``keep_batch_answer``, ``start_patrol``,
-                    ``stop_patrol``, ``patrol``, ``open_patrol``, ``check_in``, ``check_ins``
+``store.tracks``    patrol tracks (:mod:`~mapserver.store.tracks`): ``add_fixes``, ``copy_fixes``, ``fix_before``,
+                    ``fixes``, ``track``, ``live``, ``person_within``, ``batch_answer``, ``keep_batch_answer``,
+                    ``start_patrol``, ``stop_patrol``, ``patrol``, ``open_patrol``, ``check_in``, ``check_ins``
 ``store.accounts``  people who log in (:mod:`~mapserver.store.accounts`): ``add``, ``get``, ``list``,
                     ``set_password``, ``rehash``, ``set_role``, ``set_grid``, ``set_display_name``,
                     ``set_enabled``

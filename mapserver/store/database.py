@@ -13,7 +13,7 @@ Coordinates are WGS-84 (EPSG:4326) longitude/latitude degrees; times are UTC.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar, Protocol
 from urllib.parse import urlsplit, urlunsplit
@@ -147,6 +147,13 @@ class Database(ABC):
         current transaction, the same rows :meth:`insert` writes for their records; return how many. What a
         batch raises, or a 409 for a stored id, is raised with nothing written, and the transaction can still
         be read in."""
+
+    @abstractmethod
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        """Append ``rows`` (values in ``columns`` order: text, numbers, UTC datetimes, None) to ``table`` in the
+        current transaction, by the backend's bulk path (COPY on PostGIS), consumed as they are written; return
+        how many. Table and columns are this package's own names. A row breaking a rule (a key stored already)
+        refuses the whole write."""
 
     @abstractmethod
     def select(self, layer: str, *, bbox: BBox | None, where: dict[str, Any], limit: int | None, offset: int,

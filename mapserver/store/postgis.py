@@ -18,7 +18,7 @@ import operator
 import os
 import struct
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -73,6 +73,18 @@ def _refusal(exc: psycopg2.Error) -> Problem | None:
     if isinstance(exc, psycopg2.errors.DataError):
         return Problem(422, f"a value the store cannot hold: {exc.diag.message_primary}; nothing was written")
     return None
+
+
+def iter_chunks_of(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence[Any]]]:
+    """Rows of any iterable in lists of ``size``."""
+    chunk: list[Sequence[Any]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _copy_text(value: Any) -> str:
@@ -455,6 +467,26 @@ class PostGISDatabase(Database):
             cur.execute("RELEASE SAVEPOINT mapserver_copy")
             create_indexes(cur, dropped)
         return counted.rows
+
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        counted = [0]
+
+        def pieces() -> Iterator[str]:
+            for chunk in iter_chunks_of(rows, COPY_BATCH):
+                counted[0] += len(chunk)
+                yield "".join("\t".join(map(_copy_text, values)) + "\n" for values in chunk)
+
+        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table),
+                                                              sql.SQL(", ").join(map(sql.Identifier, columns)))
+        with self._cursor() as cur:
+            stream = CopyText(pieces())
+            try:
+                cur.copy_expert(statement, stream, size=1 << 16)
+            except psycopg2.errors.QueryCanceled:
+                if stream.error is not None:  # the rows raised: that, not psycopg2's QueryCanceled
+                    raise stream.error from None
+                raise
+        return counted[0]
 
     def _statement(self, cur: psycopg2.extensions.cursor, kind: str, layer: str) -> str:
         """The INSERT (with placeholders) or COPY statement for a layer, composed once per process."""

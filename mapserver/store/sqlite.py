@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -245,6 +245,18 @@ class SQLiteDatabase(Database):
                              boxes)
             written += len(batch)
         return written
+
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        marks = ", ".join("?" * len(columns))
+        cursor = self._execute("SELECT 1")  # the connection, checked
+        before = cursor.connection.total_changes
+        try:
+            cursor.connection.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
+                                          ([_sql_value(v) for v in row] for row in rows))
+        except sqlite3.IntegrityError as exc:
+            raise Problem(409, f"{table}: a row is stored already or breaks a rule ({exc}); nothing was written") \
+                from None
+        return cursor.connection.total_changes - before
 
     def _where_sql(self, layer: str, bbox: BBox | None, where: dict[str, Any],
                    conditions: Sequence[Condition]) -> tuple[str, list[Any]]:

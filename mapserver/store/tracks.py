@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+
+import numpy as np
 
 from mapserver.errors import Problem
 from mapserver.jurisdiction import WHOLE, Jurisdiction
@@ -28,6 +30,7 @@ from mapserver.store.database import Database
 from mapserver.store.scoping import SUBTREE_SQL
 from mapserver.store.track_partitions import MonthPartitions, month_key
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 EPOCH_US_SQL = "timestamptz 'epoch' + u.us * interval '1 microsecond'"
 ARRAY_BATCH = 20000  # fixes per INSERT of arrays on PostGIS
 
@@ -40,6 +43,18 @@ class StoredFix:
     lon: float
     lat: float
     accuracy_m: float | None
+
+
+@dataclass(frozen=True)
+class TrackColumns:
+    """A person's fixes as columns, in time order: UTC epoch seconds, WGS-84 degrees."""
+
+    seconds: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.seconds.size)
 
 
 @dataclass(frozen=True)
@@ -76,17 +91,20 @@ class CheckIn:
                 "lat": self.lat, "distance_m": round(self.distance_m, 1)}
 
 
-@dataclass(frozen=True)
+@dataclass
 class LivePerson:
     """A person with a recent fix: their account's name, display name, role and grid, their open patrol, and their
-    latest fixes, oldest first (the last is where they are)."""
+    latest fixes, oldest first (the last is where they are): epoch seconds and [lon, lat] (WGS-84), and the last
+    one's accuracy in metres."""
 
     person: str
     display_name: str
     role: str
     grid_code: str | None
     patrol_id: str | None
-    fixes: list[StoredFix]
+    seconds: list[float]
+    trail: list[list[float]]
+    accuracy_m: float | None
 
 
 def _epoch_us(t: datetime) -> int:
@@ -129,6 +147,15 @@ class Tracks:
                                            (person, *row))
             return stored
 
+    def copy_fixes(self, rows: Iterable[tuple[str, datetime, float, float, float | None]],
+                   months: Iterable[tuple[int, int]]) -> int:
+        """Append fixes known to be new, (person, UTC time, lon, lat, accuracy m) each, by the backend's bulk path
+        (a history loaded at once); ``months`` names the (year, month) they fall in, whose partitions are made
+        first. A fix stored already refuses the whole load (409). Return how many were written."""
+        self._partitions.ensure(months)
+        with self._db.transaction():
+            return self._db.copy_rows("positions", ("person", "t", "lon", "lat", "accuracy_m"), rows)
+
     def _add_arrays(self, person: str, times: Sequence[datetime], lon: Sequence[float], lat: Sequence[float],
                     accuracy_m: Sequence[float | None]) -> int:
         # Times travel as integer microseconds since 1970: an array of numbers costs the server no parsing of text.
@@ -155,26 +182,39 @@ class Tracks:
                              "ORDER BY t", (person, utc(since), utc(until)))
         return [_fix(r) for r in rows]
 
+    def track(self, person: str, since: datetime, until: datetime) -> TrackColumns:
+        """The person's fixes from ``since`` (inclusive) to ``until`` (exclusive) as columns, in time order: times
+        travel as epoch seconds, not as timestamps to be parsed one by one."""
+        epoch = self._db.seconds_between("?", "t")
+        rows = self._db.read(f"SELECT {epoch}, lon, lat FROM positions WHERE person = ? AND t >= ? AND t < ? "  # noqa: S608
+                             "ORDER BY t", (EPOCH, person, utc(since), utc(until)))
+        values = np.array(rows, dtype=float).reshape(-1, 3)
+        return TrackColumns(seconds=values[:, 0], lon=values[:, 1], lat=values[:, 2])
+
     def live(self, *, since: datetime, until: datetime, trail: int, within: Jurisdiction = WHOLE) -> list[LivePerson]:
         """People in ``within`` with a fix from ``since`` to ``until`` (inclusive), each with their latest
         ``trail`` fixes of that time, by name."""
         scope, params = _people_within("p.person", within)
-        # Fixed SQL texts; values go in as parameters.
+        epoch = self._db.seconds_between("?", "r.t")
+        # Fixed SQL texts; values go in as parameters. The window ranks only the minutes asked for (BRIN on t).
         rows = self._db.read(
-            "SELECT r.person, a.display_name, a.role, a.grid_code, s.id, r.t, r.lon, r.lat, r.accuracy_m "  # noqa: S608
+            f"SELECT r.person, a.display_name, a.role, a.grid_code, s.id, {epoch}, r.lon, r.lat, r.accuracy_m "  # noqa: S608
             "FROM (SELECT p.person, p.t, p.lon, p.lat, p.accuracy_m, "
             "row_number() OVER (PARTITION BY p.person ORDER BY p.t DESC) AS k "
             f"FROM positions p WHERE p.t >= ? AND p.t <= ?{scope}) r "
             "JOIN accounts a ON a.name = r.person AND a.disabled_at IS NULL "
             "LEFT JOIN patrol_sessions s ON s.person = r.person AND s.ended_at IS NULL "
-            "WHERE r.k <= ? ORDER BY r.person, r.t", (utc(since), utc(until), *params, trail))
-        people: dict[str, LivePerson] = {}
-        for name, display, role, grid, patrol, *fix in rows:
-            if name not in people:
-                people[name] = LivePerson(person=name, display_name=display, role=role, grid_code=grid,
-                                          patrol_id=patrol, fixes=[])
-            people[name].fixes.append(_fix(tuple(fix)))
-        return list(people.values())
+            "WHERE r.k <= ? ORDER BY r.person, r.t", (EPOCH, utc(since), utc(until), *params, trail))
+        people: list[LivePerson] = []
+        for name, display, role, grid, patrol, seconds, lon, lat, accuracy in rows:
+            if not people or people[-1].person != name:
+                people.append(LivePerson(person=name, display_name=display, role=role, grid_code=grid,
+                                         patrol_id=patrol, seconds=[], trail=[], accuracy_m=None))
+            person = people[-1]
+            person.seconds.append(float(seconds))
+            person.trail.append([lon, lat])
+            person.accuracy_m = accuracy  # the last row's: the person's latest fix
+        return people
 
     def person_within(self, person: str, within: Jurisdiction) -> bool:
         """Whether an account named ``person`` exists and lies in ``within``."""

@@ -1,6 +1,6 @@
 """A person's day on patrol: the track as a line, its length, the time moving and the time inside their own grid.
 
-Fixes are WGS-84 degrees and UTC times, in time order. The track is cut where two fixes lie more than
+Fixes are WGS-84 degrees and UTC times as epoch seconds, in time order. The track is cut where two fixes lie more than
 :data:`MAX_GAP_S` apart (the phone was off or out of signal): the parts make the line (a MultiLineString when
 there are several), and a gap counts neither as distance nor as time. Distance is the sum of geodesic lengths on
 the WGS-84 ellipsoid. A stretch between two fixes counts as moving when its speed is at least
@@ -11,13 +11,13 @@ it), and as inside the grid when both its fixes lie in the grid's polygon (WGS-8
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -50,23 +50,26 @@ class DayMeasures:
                 "moving_from_m_s": MOVING_M_S, "gap_after_s": MAX_GAP_S}
 
 
-def _seconds(times: Sequence[datetime]) -> np.ndarray:
-    return np.array([t.timestamp() for t in times], dtype=float)
+def instant(seconds: float) -> datetime:
+    """A UTC datetime of epoch seconds."""
+    return datetime.fromtimestamp(seconds, UTC)
 
 
-def parts(times: Sequence[datetime], max_gap_s: float = MAX_GAP_S) -> list[slice]:
-    """The fixes' runs without a gap longer than ``max_gap_s``, as slices."""
-    if not times:
+def parts(seconds: npt.ArrayLike, max_gap_s: float = MAX_GAP_S) -> list[slice]:
+    """The runs of fixes (at epoch ``seconds``) without a gap longer than ``max_gap_s``, as slices."""
+    seconds = np.asarray(seconds, dtype=float)
+    if not seconds.size:
         return []
-    cuts = np.flatnonzero(np.diff(_seconds(times)) > max_gap_s) + 1
-    bounds = [0, *cuts.tolist(), len(times)]
+    cuts = np.flatnonzero(np.diff(seconds) > max_gap_s) + 1
+    bounds = [0, *cuts.tolist(), seconds.size]
     return [slice(a, b) for a, b in itertools.pairwise(bounds)]
 
 
-def track_geometry(times: Sequence[datetime], lon: Sequence[float], lat: Sequence[float]) -> dict[str, Any] | None:
+def track_geometry(seconds: npt.ArrayLike, lon: npt.ArrayLike, lat: npt.ArrayLike) -> dict[str, Any] | None:
     """The track as GeoJSON (WGS-84): a LineString, a MultiLineString when cut by gaps, a Point for a lone fix,
     None for none. Parts of a single fix are left out of a line."""
-    runs = [[[lon[k], lat[k]] for k in range(len(times))[run]] for run in parts(times)]
+    coords = np.column_stack([np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)]).tolist()
+    runs = [coords[run] for run in parts(seconds)]
     lines = [run for run in runs if len(run) >= 2]
     if not lines:
         return {"type": "Point", "coordinates": runs[0][0]} if runs else None
@@ -75,14 +78,16 @@ def track_geometry(times: Sequence[datetime], lon: Sequence[float], lat: Sequenc
     return {"type": "MultiLineString", "coordinates": lines}
 
 
-def day_measures(times: Sequence[datetime], lon: Sequence[float], lat: Sequence[float],
+def day_measures(seconds: npt.ArrayLike, lon: npt.ArrayLike, lat: npt.ArrayLike,
                  grid: BaseGeometry | None) -> DayMeasures:
-    """The measures of a day's fixes (in time order) for a person whose grid polygon is ``grid`` (None: none)."""
-    n = len(times)
+    """The measures of a day's fixes (epoch seconds, in time order) for a person whose grid polygon is ``grid``
+    (None: none)."""
+    seconds = np.asarray(seconds, dtype=float)
+    n = int(seconds.size)
     if n == 0:
         return DayMeasures(0, 0.0, 0.0, None if grid is None else 0.0, None, None)
     x, y = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-    dt = np.diff(_seconds(times))
+    dt = np.diff(seconds)
     length = segment_lengths_m(x, y)
     joined = dt <= MAX_GAP_S  # stretches within a part
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -93,7 +98,7 @@ def day_measures(times: Sequence[datetime], lon: Sequence[float], lat: Sequence[
         inside = shapely.intersects_xy(grid, x, y)  # the boundary counts as inside
         inside_s = float(dt[joined & inside[:-1] & inside[1:]].sum())
     return DayMeasures(fixes=n, distance_m=float(length[joined].sum()), moving_s=float(dt[moving].sum()),
-                       inside_grid_s=inside_s, first_at=times[0], last_at=times[-1])
+                       inside_grid_s=inside_s, first_at=instant(seconds[0]), last_at=instant(seconds[-1]))
 
 
 def day_window(day: date, zone: str) -> tuple[datetime, datetime]:

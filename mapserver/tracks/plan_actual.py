@@ -10,16 +10,15 @@ the person first came within reach; across a gap nothing is assumed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 from shapely.geometry import LineString, Point
 
 from mapserver.tracks.geodesy import LocalPlane
-from mapserver.tracks.measures import parts
+from mapserver.tracks.measures import instant, parts
 
 NEAR_M = 50.0
 """How near (metres) a stop or a stretch of route must be to the track to count as passed or walked."""
@@ -44,16 +43,16 @@ def _first_within(px: np.ndarray, py: np.ndarray, sx: float, sy: float, radius: 
     return k, 0.0 if start_in[k] else float(s[k])
 
 
-def plan_against_track(plan: dict[str, Any], times: Sequence[datetime], lon: Sequence[float],
-                       lat: Sequence[float]) -> dict[str, Any]:
+def plan_against_track(plan: dict[str, Any], seconds: npt.ArrayLike, lon: npt.ArrayLike,
+                       lat: npt.ArrayLike) -> dict[str, Any]:
     """Each stop of ``plan`` (by order): passed or not, when first within reach, how near the track came; and the
-    route's length, the length of it walked and their ratio."""
+    route's length, the length of it walked and their ratio. Fixes are at epoch ``seconds``, in time order."""
     route = plan["route"]["geometry"]["coordinates"]
     centre = np.mean(np.asarray(route, dtype=float), axis=0) if route else (plan["start"]["lon"], plan["start"]["lat"])
     plane = LocalPlane(float(centre[0]), float(centre[1]))
     tx, ty = plane.xy(lon, lat)
-    seconds = [t.timestamp() for t in times]
-    runs = parts(times)
+    seconds = np.asarray(seconds, dtype=float)
+    runs = parts(seconds)
     track_parts = []
     for run in runs:
         coords = list(zip(tx[run].tolist(), ty[run].tolist(), strict=True))
@@ -69,9 +68,9 @@ def plan_against_track(plan: dict[str, Any], times: Sequence[datetime], lon: Seq
                 found = _first_within(tx[run], ty[run], sx, sy, NEAR_M) if closest <= NEAR_M else None
                 if found is not None:
                     k, frac = found
-                    t0 = seconds[run.start + k]
-                    t1 = seconds[min(run.start + k + 1, run.stop - 1)]
-                    first_at = times[run.start] + timedelta(seconds=t0 + frac * (t1 - t0) - seconds[run.start])
+                    t0 = float(seconds[run.start + k])
+                    t1 = float(seconds[min(run.start + k + 1, run.stop - 1)])
+                    first_at = instant(t0 + frac * (t1 - t0))
                     break
         stops.append({"order": stop["order"], "name": stop.get("name", ""), "lon": stop["lon"], "lat": stop["lat"],
                       "passed": first_at is not None, "first_at": first_at.isoformat() if first_at else None,
@@ -88,4 +87,4 @@ def plan_against_track(plan: dict[str, Any], times: Sequence[datetime], lon: Seq
     return {"near_m": NEAR_M, "stops": stops, "stops_planned": len(stops), "stops_passed": passed,
             "route_length_m": round(planned_m, 1), "route_walked_m": round(walked_m, 1),
             "route_share": None if share is None else round(min(share, 1.0), 4),
-            "fixes": len(times)}
+            "fixes": int(seconds.size)}
