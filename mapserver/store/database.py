@@ -149,11 +149,13 @@ class Database(ABC):
         be read in."""
 
     @abstractmethod
-    def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], *,
+                  key: Sequence[str] = ()) -> int:
         """Append ``rows`` (values in ``columns`` order: text, numbers, UTC datetimes, None) to ``table`` in the
-        current transaction, by the backend's bulk path (COPY on PostGIS), consumed as they are written; return
-        how many. Table and columns are this package's own names. A row breaking a rule (a key stored already)
-        refuses the whole write."""
+        current transaction by the backend's bulk path (COPY on PostGIS), consumed as they are written; return how
+        many rows were written. With ``key`` (a unique key of the table), a row whose key is stored already is
+        left out (on PostGIS the rows go through a temporary table first); without, such a row refuses the whole
+        write. Table and column names are this package's own."""
 
     @abstractmethod
     def select(self, layer: str, *, bbox: BBox | None, where: dict[str, Any], limit: int | None, offset: int,

@@ -246,17 +246,18 @@ class SQLiteDatabase(Database):
             written += len(batch)
         return written
 
-    def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-        marks = ", ".join("?" * len(columns))
-        cursor = self._execute("SELECT 1")  # the connection, checked
-        before = cursor.connection.total_changes
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], *,
+                  key: Sequence[str] = ()) -> int:
+        skip = f" ON CONFLICT ({', '.join(key)}) DO NOTHING" if key else ""
+        conn = self._connection()
+        before = conn.total_changes
         try:
-            cursor.connection.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
-                                          ([_sql_value(v) for v in row] for row in rows))
+            conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+                             f"{skip}", ([_sql_value(v) for v in row] for row in rows))
         except sqlite3.IntegrityError as exc:
             raise Problem(409, f"{table}: a row is stored already or breaks a rule ({exc}); nothing was written") \
                 from None
-        return cursor.connection.total_changes - before
+        return conn.total_changes - before
 
     def _where_sql(self, layer: str, bbox: BBox | None, where: dict[str, Any],
                    conditions: Sequence[Condition]) -> tuple[str, list[Any]]:

@@ -4,8 +4,8 @@ at a plan's stops, and the answers of position batches sent with an Idempotency-
 Coordinates are WGS-84 (EPSG:4326) longitude/latitude degrees, as phones report them; times are UTC; accuracy and
 distances metres. A fix is keyed by (person, time): a batch written twice stores each fix once, and the count of
 the fixes stored anew tells the caller which were repeats. On PostGIS the positions table is partitioned by month
-(:mod:`~mapserver.store.track_partitions`) and a batch goes in as one statement of arrays; on SQLite it is one
-table, written row by row in one transaction.
+(:mod:`~mapserver.store.track_partitions`) and a batch goes in by COPY (through a temporary table, which leaves
+out the fixes stored already); on SQLite it is one table.
 
 Who lies in a jurisdiction J (the people whose tracks a supervisor of J may read, and the live layer shows): the
 accounts whose own jurisdiction is J or a grid below it; a person bound to the whole store lies only in the whole
@@ -31,8 +31,7 @@ from mapserver.store.scoping import SUBTREE_SQL
 from mapserver.store.track_partitions import MonthPartitions, month_key
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-EPOCH_US_SQL = "timestamptz 'epoch' + u.us * interval '1 microsecond'"
-ARRAY_BATCH = 20000  # fixes per INSERT of arrays on PostGIS
+FIX_COLUMNS = ("person", "t", "lon", "lat", "accuracy_m")
 
 
 @dataclass(frozen=True)
@@ -107,11 +106,6 @@ class LivePerson:
     accuracy_m: float | None
 
 
-def _epoch_us(t: datetime) -> int:
-    t = utc(t)
-    return (int(t.timestamp()) * 1_000_000) + t.microsecond
-
-
 def _people_within(column: str, within: Jurisdiction) -> tuple[str, tuple[Any, ...]]:
     """A condition: the account named by ``column`` lies in ``within`` (see the module's rule)."""
     if within.whole:
@@ -132,20 +126,15 @@ class Tracks:
 
     def add_fixes(self, person: str, times: Sequence[datetime], lon: Sequence[float], lat: Sequence[float],
                   accuracy_m: Sequence[float | None]) -> int:
-        """Store checked fixes of ``person`` (UTC times, WGS-84 degrees, metres); return how many were new (a fix
-        whose (person, time) is stored already is left as it is). Joins the current transaction, if any."""
+        """Store checked fixes of ``person`` (UTC times, WGS-84 degrees, metres) by the backend's bulk path; return
+        how many were new (a fix whose (person, time) is stored already is left as it is). Joins the current
+        transaction, if any."""
         if not times:
             return 0
         self._partitions.ensure({month_key(t) for t in times})
+        rows = zip([person] * len(times), times, lon, lat, accuracy_m, strict=True)
         with self._db.transaction():
-            if self._db.array_parameters:
-                return self._add_arrays(person, times, lon, lat, accuracy_m)
-            stored = 0
-            for row in zip(times, lon, lat, accuracy_m, strict=True):
-                stored += self._db.execute("INSERT INTO positions (person, t, lon, lat, accuracy_m) "
-                                           "VALUES (?, ?, ?, ?, ?) ON CONFLICT (person, t) DO NOTHING",
-                                           (person, *row))
-            return stored
+            return self._db.copy_rows("positions", FIX_COLUMNS, rows, key=("person", "t"))
 
     def copy_fixes(self, rows: Iterable[tuple[str, datetime, float, float, float | None]],
                    months: Iterable[tuple[int, int]]) -> int:
@@ -154,21 +143,7 @@ class Tracks:
         first. A fix stored already refuses the whole load (409). Return how many were written."""
         self._partitions.ensure(months)
         with self._db.transaction():
-            return self._db.copy_rows("positions", ("person", "t", "lon", "lat", "accuracy_m"), rows)
-
-    def _add_arrays(self, person: str, times: Sequence[datetime], lon: Sequence[float], lat: Sequence[float],
-                    accuracy_m: Sequence[float | None]) -> int:
-        # Times travel as integer microseconds since 1970: an array of numbers costs the server no parsing of text.
-        query = ("INSERT INTO positions (person, t, lon, lat, accuracy_m) "  # noqa: S608 - fixed text
-                 f"SELECT ?, {EPOCH_US_SQL}, u.lon, u.lat, u.acc "
-                 "FROM unnest(?::bigint[], ?::float8[], ?::float8[], ?::real[]) AS u(us, lon, lat, acc) "
-                 "ON CONFLICT (person, t) DO NOTHING")
-        stored = 0
-        for at in range(0, len(times), ARRAY_BATCH):
-            part = slice(at, at + ARRAY_BATCH)
-            stored += self._db.execute(query, (person, [_epoch_us(t) for t in times[part]], list(lon[part]),
-                                               list(lat[part]), list(accuracy_m[part])))
-        return stored
+            return self._db.copy_rows("positions", FIX_COLUMNS, rows)
 
     def fix_before(self, person: str, t: datetime) -> StoredFix | None:
         """The person's latest stored fix before ``t`` (UTC), or None."""

@@ -34,7 +34,7 @@ MAX_AGE = timedelta(days=366)
 """A fix older than this is refused: tracks are kept by month, and an old one is a clock gone wrong."""
 MAX_FIXES = 10_000
 """Fixes in one batch at most."""
-FIX_FIELDS = ("lon", "lat", "t", "accuracy")
+FIX_FIELDS = frozenset({"lon", "lat", "t", "accuracy"})
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,8 @@ def batch_items(body: Any) -> tuple[list[Any], str]:
 
 def _number(item: Mapping[str, Any], name: str) -> float:
     value = item.get(name)
+    if type(value) is float and math.isfinite(value):  # the common case, first
+        return value
     if isinstance(value, str):  # GPX attributes arrive as text
         try:
             value = float(value)
@@ -139,8 +141,8 @@ def check_fix(index: int, item: Any, *, now: datetime, zone: ZoneInfo, crs: str 
     """One item of a batch as a fix (WGS-84); ValueError with the reason it is refused."""
     if not isinstance(item, Mapping):
         raise ValueError("a fix must be an object {lon, lat, t, accuracy}")
-    unknown = sorted(str(k) for k in item if k not in FIX_FIELDS)
-    if unknown:
+    if not item.keys() <= FIX_FIELDS:
+        unknown = sorted(str(k) for k in item if k not in FIX_FIELDS)
         raise ValueError(f"unknown field '{unknown[0][:40]}'")
     lon, lat = _number(item, "lon"), _number(item, "lat")
     if crs != "wgs84":
