@@ -22,7 +22,8 @@ def _does_nothing(*args: Any, **kwargs: Any) -> None:
     return None
 
 
-FACTS = {"grouping_sets": False, "percentile_aggregate": False, "array_parameters": False, "month_partitions": False}
+FACTS = {"grouping_sets": False, "percentile_aggregate": False, "array_parameters": False, "month_partitions": False,
+         "lateral_arrays": False}
 
 
 def everything_but(*left_out: str) -> type:
