@@ -149,6 +149,7 @@ ROUTES: Mapping[str, Mapping[str, frozenset[str]]] = {
     "tracks.post_positions": {"POST": ON_PATROL},
     "tracks.post_gpx": {"POST": ON_PATROL},
     "tracks.start_patrol": {"POST": ON_PATROL},
+    "tracks.current_patrol": {"GET": ON_PATROL},
     "tracks.stop_patrol": {"POST": ON_PATROL},
     "tracks.check_in": {"POST": ON_PATROL},
     "tracks.person_day": {"GET": EVERYONE},

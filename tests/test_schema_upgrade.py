@@ -391,3 +391,22 @@ def test_a_store_of_version_3_gains_follow_ups_and_call_outs_and_keeps_every_row
         assert (kpis["followed_up"], kpis["satisfaction_rate"], kpis["reopened"]) == (1, 0.0, 1)
     finally:
         store.close()
+
+
+def test_a_store_of_version_4_gains_tracks_and_keeps_every_row(url):
+    store = open_store(url)
+    try:
+        assert store.migrate(target=4) == 4
+        fill(store)
+        before = snapshot(url)
+        assert store.migrate(target=5) == 5
+        after = snapshot(url)
+        new = {"positions", "patrol_sessions", "patrol_checkins", "position_batches"}
+        assert set(after) == set(before) | new and all(after[table] == [] for table in new)
+        assert all(after[table] == rows for table, rows in before.items())
+        # The upgraded store keeps a person's fixes.
+        stored = store.tracks.add_fixes("walker", [T0, T0 + timedelta(seconds=10)], [114.6, 114.6001],
+                                        [33.6, 33.6], [5.0, None])
+        assert stored == 2 and len(store.tracks.fixes("walker", T0, T0 + timedelta(minutes=1))) == 2
+    finally:
+        store.close()

@@ -214,10 +214,17 @@ def test_plan_against_actual_and_a_patrol_with_check_ins(app, city):
     assert [f["id"] for f in Person(app, "view.west").get("/api/positions/live").get_json()["features"]] == ["w.a1"]
     assert Person(app, "li.east").get("/api/positions/live").get_json()["features"] == []
     assert worker.get("/api/positions/live").status_code == 403  # a grid worker has no wall
+    current = worker.get("/api/tracks/patrols/current").get_json()
+    assert current["patrol"]["id"] == patrol_id and [c["stop"] for c in current["check_ins"]] == [2]
     stopped = worker.post(f"/api/tracks/patrols/{patrol_id}/stop")
     assert stopped.status_code == 200 and stopped.get_json()["ended_at"] is not None
     assert worker.post(f"/api/tracks/patrols/{patrol_id}/stop").status_code == 409
     assert Person(app, "w.b1").post(f"/api/tracks/patrols/{patrol_id}/stop").status_code == 404
+    assert worker.get("/api/tracks/patrols/current").get_json() == {"patrol": None, "check_ins": []}
+    # A patrol without a plan has no stop to check in at.
+    free = worker.post("/api/tracks/patrols", json={}).get_json()["id"]
+    assert worker.post(f"/api/tracks/patrols/{free}/checkins",
+                       json={"stop": 1, "lon": LON, "lat": LAT}).status_code == 422
 
 
 @pytest.mark.parametrize("store", ["postgis"], indirect=True)

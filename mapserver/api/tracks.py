@@ -245,6 +245,18 @@ def start_patrol() -> tuple[dict[str, Any], int]:
     return session.as_json(), 201
 
 
+@bp.get("/api/tracks/patrols/current")
+def current_patrol() -> dict[str, Any]:
+    """The person's patrol going on now (``patrol`` null when none), with its check-ins: what a phone reads when it
+    starts again."""
+    reject_unknown(request.args, ())
+    session = store().tracks.open_patrol(_person())
+    if session is None:
+        return {"patrol": None, "check_ins": []}
+    return {"patrol": session.as_json(),
+            "check_ins": [c.as_json() for c in store().tracks.patrol_check_ins(session.id)]}
+
+
 @bp.post("/api/tracks/patrols/<patrol_id>/stop")
 def stop_patrol(patrol_id: str) -> dict[str, Any]:
     """End the person's patrol."""

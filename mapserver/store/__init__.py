@@ -25,7 +25,8 @@ the project's SQL lives in this package. The whole public surface:
                     ``version``
 ``store.tracks``    patrol tracks (:mod:`~mapserver.store.tracks`): ``add_fixes``, ``copy_fixes``, ``fix_before``,
                     ``fixes``, ``track``, ``live``, ``person_within``, ``batch_answer``, ``keep_batch_answer``,
-                    ``start_patrol``, ``stop_patrol``, ``patrol``, ``open_patrol``, ``check_in``, ``check_ins``
+                    ``start_patrol``, ``stop_patrol``, ``patrol``, ``open_patrol``, ``check_in``, ``check_ins``,
+                    ``patrol_check_ins``
 ``store.accounts``  people who log in (:mod:`~mapserver.store.accounts`): ``add``, ``get``, ``list``,
                     ``set_password``, ``rehash``, ``set_role``, ``set_grid``, ``set_display_name``,
                     ``set_enabled``

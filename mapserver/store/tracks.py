@@ -299,6 +299,12 @@ class Tracks:
                               (person, utc(since), utc(until), *((plan_id,) if plan_id is not None else ())))
         return [_check_in(r) for r in rows]
 
+    def patrol_check_ins(self, session_id: str) -> list[CheckIn]:
+        """The check-ins of one patrol, by stop order."""
+        rows = self._db.fetch("SELECT session_id, stop_order, at, lon, lat, distance_m FROM patrol_checkins "
+                              "WHERE session_id = ? ORDER BY stop_order", (session_id,))
+        return [_check_in(r) for r in rows]
+
 
 def _fix(row: tuple[Any, ...]) -> StoredFix:
     return StoredFix(t=utc(row[0]), lon=float(row[1]), lat=float(row[2]),
