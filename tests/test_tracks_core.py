@@ -63,6 +63,14 @@ def test_a_batch_is_checked_fix_by_fix_and_filtered_by_accuracy_and_speed():
     assert [d["index"] for d in counts["dropped"]] == [1, 2, 9]
 
 
+def test_numbers_too_large_for_a_float_are_refused_not_raised():
+    items = [{"lon": 10 ** 400, "lat": LAT, "t": at(0)}, {"lon": LON, "lat": LAT, "t": 10 ** 400},
+             {"lon": LON, "lat": LAT, "t": at(0), "accuracy": 10 ** 400}]
+    out = sorted_batch(items)
+    assert [r["reason"] for r in out.refused] == ["lon is out of range", "t is out of range",
+                                                  "accuracy is out of range"]
+
+
 def test_the_speed_check_starts_from_the_last_stored_fix():
     items = [{"lon": LON + 0.02, "lat": LAT, "t": at(100), "accuracy": 5}]  # 1.86 km in 100 s: 67 km/h
     assert len(sorted_batch(items, previous=(NOW - timedelta(hours=1), LON, LAT)).kept) == 1

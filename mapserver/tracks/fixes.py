@@ -107,7 +107,10 @@ def _number(item: Mapping[str, Any], name: str) -> float:
             raise ValueError(f"{name} is not a number") from None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"{name} must be a number" if value is not None else f"{name} is missing")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # a JSON integer too large for a float
+        raise ValueError(f"{name} is out of range") from None
     if not math.isfinite(value):
         raise ValueError(f"{name} is not a finite number")
     return value
@@ -117,11 +120,11 @@ def _time(value: Any, zone: ZoneInfo) -> datetime:
     if isinstance(value, bool):
         raise ValueError("t must be ISO 8601 text or epoch milliseconds")
     if isinstance(value, int | float):
-        if not math.isfinite(value):
-            raise ValueError("t is not a finite number")
         try:
+            if not math.isfinite(value):
+                raise ValueError("t is not a finite number")
             return datetime.fromtimestamp(value / 1000, UTC)
-        except (OverflowError, OSError, ValueError):
+        except (OverflowError, OSError):
             raise ValueError("t is out of range") from None
     if not isinstance(value, str):
         raise ValueError("t is missing" if value is None else "t must be ISO 8601 text or epoch milliseconds")
