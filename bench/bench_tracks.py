@@ -170,8 +170,8 @@ def run(url: str, args: argparse.Namespace) -> None:
     for k in range(20):
         for b in range(10):
             t0 = base + timedelta(seconds=5000 * b)
-            fixes = [{"lon": LON0 + 0.00001 * j, "lat": LAT0 + 0.001 * k, "t": (t0 + timedelta(seconds=j)).isoformat(),
-                      "accuracy": 6} for j in range(5000)]
+            fixes = [{"lon": LON0 + 0.00001 * (5000 * b + j), "lat": LAT0 + 0.001 * k,
+                      "t": (t0 + timedelta(seconds=j)).isoformat(), "accuracy": 6} for j in range(5000)]
             batches.append((f"ingest{k:02d}", json.dumps({"fixes": fixes}).encode()))
     t = clock.perf_counter()
     stored = 0

@@ -211,6 +211,8 @@ def test_plan_against_actual_and_a_patrol_with_check_ins(app, city):
     assert feature["id"] == "w.a1" and feature["properties"]["role"] == "field"
     assert feature["properties"]["patrol_id"] == patrol_id and len(feature["properties"]["trail"]) == 10
     assert feature["properties"]["trail"][-1] == feature["geometry"]["coordinates"]
+    assert feature["geometry"]["coordinates"] == pytest.approx([recent[-1]["lon"], recent[-1]["lat"]], abs=1e-6)
+    assert feature["properties"]["trail_s"][-1] == feature["properties"]["age_s"] * -1
     assert [f["id"] for f in Person(app, "view.west").get("/api/positions/live").get_json()["features"]] == ["w.a1"]
     assert Person(app, "li.east").get("/api/positions/live").get_json()["features"] == []
     assert worker.get("/api/positions/live").status_code == 403  # a grid worker has no wall

@@ -32,6 +32,8 @@ from mapserver.store.track_partitions import MonthPartitions, month_key
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FIX_COLUMNS = ("person", "t", "lon", "lat", "accuracy_m")
+TRAIL_DIGITS = 6
+"""Decimals of a live trail's degrees (about 0.1 m): the layer is drawn, not measured."""
 
 
 @dataclass(frozen=True)
@@ -93,8 +95,8 @@ class CheckIn:
 @dataclass
 class LivePerson:
     """A person with a recent fix: their account's name, display name, role and grid, their open patrol, and their
-    latest fixes, oldest first (the last is where they are): epoch seconds and [lon, lat] (WGS-84), and the last
-    one's accuracy in metres."""
+    latest fixes, oldest first (the last is where they are): epoch seconds and (lon, lat) (WGS-84, to
+    :data:`TRAIL_DIGITS` decimals), and the last one's accuracy in metres."""
 
     person: str
     display_name: str
@@ -102,7 +104,7 @@ class LivePerson:
     grid_code: str | None
     patrol_id: str | None
     seconds: list[float]
-    trail: list[list[float]]
+    trail: list[tuple[float, float]]
     accuracy_m: float | None
 
 
@@ -189,7 +191,7 @@ class Tracks:
                                          patrol_id=patrol, seconds=[], trail=[], accuracy_m=None))
             person = people[-1]
             person.seconds.append(float(seconds))
-            person.trail.append([lon, lat])
+            person.trail.append((round(lon, TRAIL_DIGITS), round(lat, TRAIL_DIGITS)))
             person.accuracy_m = accuracy  # the last row's: the person's latest fix
         return people
 
@@ -200,8 +202,10 @@ class Tracks:
         epoch = f"CAST({self._db.seconds_between('?', 'x.t')} AS DOUBLE PRECISION)"  # not numeric: floats parse fast
         rows = self._db.read(
             "SELECT a.name, a.display_name, a.role, a.grid_code, s.id, f.secs, f.lons, f.lats, f.acc "  # noqa: S608
-            f"FROM accounts a CROSS JOIN LATERAL (SELECT array_agg({epoch}) AS secs, array_agg(x.lon) AS lons, "
-            "array_agg(x.lat) AS lats, (array_agg(x.accuracy_m))[1] AS acc FROM (SELECT p.t, p.lon, p.lat, "
+            f"FROM accounts a CROSS JOIN LATERAL (SELECT array_agg({epoch}) AS secs, "
+            f"array_agg(round(x.lon * {10 ** TRAIL_DIGITS}) / {10 ** TRAIL_DIGITS}) AS lons, "
+            f"array_agg(round(x.lat * {10 ** TRAIL_DIGITS}) / {10 ** TRAIL_DIGITS}) AS lats, "
+            "(array_agg(x.accuracy_m))[1] AS acc FROM (SELECT p.t, p.lon, p.lat, "
             "p.accuracy_m FROM positions p WHERE p.person = a.name AND p.t >= ? AND p.t <= ? "
             "ORDER BY p.t DESC LIMIT ?) x) f "
             "LEFT JOIN patrol_sessions s ON s.person = a.name AND s.ended_at IS NULL "
@@ -209,9 +213,7 @@ class Tracks:
             (EPOCH, utc(since), utc(until), trail, *(() if within.whole else (within.code,))))
         # The arrays come newest first (the subquery's order): reversed, the trail ends where the person is.
         return [LivePerson(person=name, display_name=display, role=role, grid_code=grid, patrol_id=patrol,
-                           seconds=[float(v) for v in reversed(secs)],
-                           trail=[[x, y] for x, y in zip(reversed(lons), reversed(lats), strict=True)],
-                           accuracy_m=acc)
+                           seconds=secs[::-1], trail=list(zip(lons[::-1], lats[::-1], strict=True)), accuracy_m=acc)
                 for name, display, role, grid, patrol, secs, lons, lats, acc in rows]
 
     def person_within(self, person: str, within: Jurisdiction) -> bool:
