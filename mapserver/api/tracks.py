@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -30,7 +31,7 @@ from mapserver.store.tracks import CheckIn, TrackColumns
 from mapserver.tracks.fixes import MAX_ACCURACY_M, answer, batch_items, check_fix, decode_batch, sort_batch
 from mapserver.tracks.geodesy import segment_lengths_m
 from mapserver.tracks.gpx import MAX_GPX_BYTES, track_points
-from mapserver.tracks.measures import day_measures, day_window, instant, track_geometry
+from mapserver.tracks.measures import day_measures, day_window, track_geometry
 from mapserver.tracks.plan_actual import NEAR_M, plan_against_track
 
 bp = Blueprint("tracks", __name__)
@@ -74,7 +75,7 @@ def _ingest(items: list[Any], crs: str, person: str) -> dict[str, Any]:
     return answer(len(items), batch, stored)
 
 
-def _with_key(person: str, raw: bytes, ingest: Any) -> dict[str, Any]:
+def _with_key(person: str, raw: bytes, ingest: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """Run ``ingest`` once per Idempotency-Key: a repeat of the same body gets the first answer again."""
     key = request.headers.get("Idempotency-Key")
     if key is None:
@@ -205,21 +206,11 @@ def live_positions() -> Response:
     with their role (for the colour), their open patrol and a short trail of their latest fixes."""
     reject_unknown(request.args, ())
     now = datetime.now(UTC)
-    people = store().tracks.live(since=now - timedelta(minutes=LIVE_MINUTES), until=now, trail=LIVE_TRAIL,
-                                 within=request_jurisdiction())
-    features = []
-    now_s = now.timestamp()
-    for p in people:
-        features.append({"type": "Feature", "id": p.person, "geometry": {"type": "Point", "coordinates": p.trail[-1]},
-                         "properties": {"person": p.person, "display_name": p.display_name, "role": p.role,
-                                        "grid_code": p.grid_code, "patrol_id": p.patrol_id,
-                                        "t": instant(p.seconds[-1]).isoformat(),
-                                        "age_s": round(now_s - p.seconds[-1]), "accuracy_m": p.accuracy_m,
-                                        "trail": p.trail, "trail_s": [round(s - now_s) for s in p.seconds]}})
-    body = {"type": "FeatureCollection", "features": features, "generated_at": now.isoformat(),
-            "live_minutes": LIVE_MINUTES}
-    # Written as it is (no key sorting): the layer of a whole district is a large answer, asked for every few seconds.
-    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype=GEOJSON_MEDIA_TYPE)
+    features = store().tracks.live_features(now=now, minutes=LIVE_MINUTES, trail=LIVE_TRAIL,
+                                            within=request_jurisdiction())
+    # The features come as GeoJSON text, made by the store: passed on as they are.
+    head = json.dumps({"type": "FeatureCollection", "generated_at": now.isoformat(), "live_minutes": LIVE_MINUTES})
+    return Response(f'{head[:-1]}, "features": {features}}}', mimetype=GEOJSON_MEDIA_TYPE)
 
 
 def _body(fields: tuple[str, ...]) -> dict[str, Any]:

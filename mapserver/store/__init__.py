@@ -24,7 +24,8 @@ the project's SQL lives in this package. The whole public surface:
 ``store.patrols``   saved patrol plans (:mod:`~mapserver.store.patrols`): ``save``, ``get``, ``list``,
                     ``version``
 ``store.tracks``    patrol tracks (:mod:`~mapserver.store.tracks`): ``add_fixes``, ``copy_fixes``, ``fix_before``,
-                    ``fixes``, ``track``, ``live``, ``person_within``, ``batch_answer``, ``keep_batch_answer``,
+                    ``fixes``, ``track``, ``live``, ``live_features``, ``person_within``, ``batch_answer``,
+                    ``keep_batch_answer``,
                     ``start_patrol``, ``stop_patrol``, ``patrol``, ``open_patrol``, ``check_in``, ``check_ins``,
                     ``patrol_check_ins``
 ``store.accounts``  people who log in (:mod:`~mapserver.store.accounts`): ``add``, ``get``, ``list``,

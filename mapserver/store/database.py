@@ -66,7 +66,7 @@ class KeepNothing:
 
 
 DIALECT: dict[str, type] = {"kind": str, "grouping_sets": bool, "percentile_aggregate": bool,
-                             "array_parameters": bool, "month_partitions": bool, "lateral_arrays": bool}
+                             "array_parameters": bool, "month_partitions": bool, "lateral_json": bool}
 """The facts of its SQL dialect a backend states as class attributes, with their types: repositories choose their
 SQL by these, never by the backend's name, so a new backend cannot silently take another's path."""
 
@@ -83,9 +83,10 @@ class Database(ABC):
     array_parameters: ClassVar[bool]
     """Whether one parameter may carry many keys (``unnest(?::text[])``, ``string_to_array``): else keys go in
     batches of placeholders."""
-    lateral_arrays: ClassVar[bool]
-    """Whether ``CROSS JOIN LATERAL`` and ``array_agg`` are understood: a row per key with its latest few rows as
-    arrays, each found by an index probe; else a window over the rows ranks them."""
+    lateral_json: ClassVar[bool]
+    """Whether ``CROSS JOIN LATERAL`` and the JSON aggregates (``json_agg``, ``json_build_object``) are understood: a
+    key's latest few rows found by an index probe each, and the answer written as JSON by the database; else a
+    window over the rows ranks them and the JSON is written here."""
     month_partitions: ClassVar[bool]
     """Whether the positions table is partitioned by month, each partition made before a write needs it
     (:mod:`~mapserver.store.track_partitions`): else one table holds every month."""

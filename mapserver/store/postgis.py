@@ -217,7 +217,7 @@ class PostGISDatabase(Database):
     percentile_aggregate = True
     array_parameters = True
     month_partitions = True
-    lateral_arrays = True
+    lateral_json = True
 
     def __init__(self, url: str, *, pool_max: int = 8, connect_timeout_s: int = 5) -> None:
         self.url = url

@@ -110,7 +110,7 @@ class SQLiteDatabase(Database):
     percentile_aggregate = False
     array_parameters = False
     month_partitions = False
-    lateral_arrays = False
+    lateral_json = False
 
     def __init__(self, url: str) -> None:
         self.url = url

@@ -18,7 +18,7 @@ import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -129,8 +129,9 @@ class Tracks:
     def add_fixes(self, person: str, times: Sequence[datetime], lon: Sequence[float], lat: Sequence[float],
                   accuracy_m: Sequence[float | None]) -> int:
         """Store checked fixes of ``person`` (UTC times, WGS-84 degrees, metres) by the backend's bulk path; return
-        how many were new (a fix whose (person, time) is stored already is left as it is). Joins the current
-        transaction, if any."""
+        how many were new (a fix whose (person, time) is stored already is left as it is). Call it outside other
+        transactions: a month's new partition is made and committed first, in a transaction of its own, and this
+        process then takes it as made."""
         if not times:
             return 0
         self._partitions.ensure({month_key(t) for t in times})
@@ -171,8 +172,6 @@ class Tracks:
     def live(self, *, since: datetime, until: datetime, trail: int, within: Jurisdiction = WHOLE) -> list[LivePerson]:
         """People in ``within`` with a fix from ``since`` to ``until`` (inclusive), each with their latest
         ``trail`` fixes of that time, by name."""
-        if self._db.lateral_arrays:
-            return self._live_by_person(since, until, trail, within)
         scope, params = _people_within("p.person", within)
         epoch = self._db.seconds_between("?", "r.t")
         # Fixed SQL texts; values go in as parameters. The window ranks only the minutes asked for.
@@ -195,26 +194,43 @@ class Tracks:
             person.accuracy_m = accuracy  # the last row's: the person's latest fix
         return people
 
-    def _live_by_person(self, since: datetime, until: datetime, trail: int, within: Jurisdiction) -> list[LivePerson]:
-        # Each account's latest fixes by a probe of the (person, t) key, newest first, as arrays: a row per person,
-        # not one per fix, and no sort of every fix of the minutes.
+    def live_features(self, *, now: datetime, minutes: float, trail: int, within: Jurisdiction = WHOLE) -> str:
+        """The people in ``within`` with a fix in the ``minutes`` up to ``now`` as a JSON array of GeoJSON point
+        Features (where each is, WGS-84), by name: id and ``person`` the account, ``display_name``, ``role``,
+        ``grid_code``, ``patrol_id`` (their open patrol, or null), ``t`` (the last fix, ISO 8601 UTC), ``age_s``,
+        ``accuracy_m`` (of the last fix), ``trail`` (the latest ``trail`` fixes' [lon, lat], oldest first, to
+        :data:`TRAIL_DIGITS` decimals) and ``trail_s`` (their seconds from ``now``, negative).
+
+        Made by the database where it writes JSON (PostGIS): a layer of thousands of people is then one value to
+        pass on, not rows to decode and encode again."""
+        since, now = utc(now - timedelta(minutes=minutes)), utc(now)
+        if not self._db.lateral_json:
+            now_s = now.timestamp()
+            return json.dumps([_feature(p, now_s) for p in self.live(since=since, until=now, trail=trail,
+                                                                        within=within)],
+                              ensure_ascii=False, separators=(",", ":"))
         scope = "" if within.whole else f" AND a.grid_code IN ({SUBTREE_SQL})"
-        epoch = f"CAST({self._db.seconds_between('?', 'x.t')} AS DOUBLE PRECISION)"  # not numeric: floats parse fast
+        scale = 10 ** TRAIL_DIGITS
+        # Each account's latest fixes by a probe of the (person, t) key, newest first; the Feature is made here.
         rows = self._db.read(
-            "SELECT a.name, a.display_name, a.role, a.grid_code, s.id, f.secs, f.lons, f.lats, f.acc "  # noqa: S608
-            f"FROM accounts a CROSS JOIN LATERAL (SELECT array_agg({epoch}) AS secs, "
-            f"array_agg(round(x.lon * {10 ** TRAIL_DIGITS}) / {10 ** TRAIL_DIGITS}) AS lons, "
-            f"array_agg(round(x.lat * {10 ** TRAIL_DIGITS}) / {10 ** TRAIL_DIGITS}) AS lats, "
-            "(array_agg(x.accuracy_m))[1] AS acc FROM (SELECT p.t, p.lon, p.lat, "
-            "p.accuracy_m FROM positions p WHERE p.person = a.name AND p.t >= ? AND p.t <= ? "
-            "ORDER BY p.t DESC LIMIT ?) x) f "
+            "SELECT coalesce(json_agg(f.feature ORDER BY f.name), '[]'::json)::text FROM (SELECT a.name, "  # noqa: S608
+            "json_build_object('type', 'Feature', 'id', a.name, 'geometry', json_build_object('type', 'Point', "
+            "'coordinates', tr.trail -> -1), 'properties', json_build_object('person', a.name, 'display_name', "
+            "a.display_name, 'role', a.role, 'grid_code', a.grid_code, 'patrol_id', s.id, "
+            "'t', to_char(tr.last_t AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"'), "
+            "'age_s', round(EXTRACT(EPOCH FROM (? - tr.last_t)))::integer, 'accuracy_m', tr.acc, "
+            "'trail', tr.trail, 'trail_s', tr.trail_s)) AS feature "
+            "FROM accounts a CROSS JOIN LATERAL (SELECT "
+            f"json_agg(json_build_array(round(x.lon * {scale}) / {scale}, round(x.lat * {scale}) / {scale}) "
+            "ORDER BY x.t) AS trail, "
+            "json_agg(round(EXTRACT(EPOCH FROM (x.t - ?)))::integer ORDER BY x.t) AS trail_s, "
+            "max(x.t) AS last_t, (array_agg(x.accuracy_m))[1] AS acc "
+            "FROM (SELECT p.t, p.lon, p.lat, p.accuracy_m FROM positions p WHERE p.person = a.name "
+            "AND p.t >= ? AND p.t <= ? ORDER BY p.t DESC LIMIT ?) x) tr "
             "LEFT JOIN patrol_sessions s ON s.person = a.name AND s.ended_at IS NULL "
-            f"WHERE a.disabled_at IS NULL AND f.secs IS NOT NULL{scope} ORDER BY a.name",
-            (EPOCH, utc(since), utc(until), trail, *(() if within.whole else (within.code,))))
-        # The arrays come newest first (the subquery's order): reversed, the trail ends where the person is.
-        return [LivePerson(person=name, display_name=display, role=role, grid_code=grid, patrol_id=patrol,
-                           seconds=secs[::-1], trail=list(zip(lons[::-1], lats[::-1], strict=True)), accuracy_m=acc)
-                for name, display, role, grid, patrol, secs, lons, lats, acc in rows]
+            f"WHERE a.disabled_at IS NULL AND tr.trail IS NOT NULL{scope}) f",
+            (now, now, since, now, trail, *(() if within.whole else (within.code,))))
+        return rows[0][0]
 
     def person_within(self, person: str, within: Jurisdiction) -> bool:
         """Whether an account named ``person`` exists and lies in ``within``."""
@@ -306,6 +322,17 @@ class Tracks:
         rows = self._db.fetch("SELECT session_id, stop_order, at, lon, lat, distance_m FROM patrol_checkins "
                               "WHERE session_id = ? ORDER BY stop_order", (session_id,))
         return [_check_in(r) for r in rows]
+
+
+def _feature(person: LivePerson, now_s: float) -> dict[str, Any]:
+    """A live person as the GeoJSON Feature :meth:`Tracks.live_features` describes."""
+    last = person.seconds[-1]
+    return {"type": "Feature", "id": person.person, "geometry": {"type": "Point", "coordinates": person.trail[-1]},
+            "properties": {"person": person.person, "display_name": person.display_name, "role": person.role,
+                           "grid_code": person.grid_code, "patrol_id": person.patrol_id,
+                           "t": datetime.fromtimestamp(round(last), UTC).isoformat(), "age_s": round(now_s - last),
+                           "accuracy_m": person.accuracy_m, "trail": person.trail,
+                           "trail_s": [round(s - now_s) for s in person.seconds]}}
 
 
 def _fix(row: tuple[Any, ...]) -> StoredFix:
