@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import psycopg2
 import pytest
 
+from mapserver.errors import Problem
 from mapserver.store import open_store
 from mapserver.store.track_partitions import partition_name
 from tests.conftest import make_token
@@ -271,3 +272,17 @@ def test_a_new_month_gets_its_partition_and_a_day_reads_only_it(store, city):
         assert len(store.tracks.fixes("p0", month - timedelta(hours=1), month + timedelta(hours=1))) == 50
     finally:
         conn.close()
+
+
+def test_a_bulk_load_writes_every_fix_and_refuses_a_stored_one_whole(store):
+    t0 = yesterday_noon()
+    rows = [("bulk", t0 + timedelta(seconds=k), LON, LAT + k * 1e-5, None if k % 2 else 4.0) for k in range(100)]
+    months = {(t0.year, t0.month)}
+    assert store.tracks.copy_fixes(iter(rows), months) == 100
+    track = store.tracks.track("bulk", t0, t0 + timedelta(minutes=5))
+    assert len(track) == 100 and track.seconds[0] == pytest.approx(t0.timestamp(), abs=1e-3)
+    assert track.lat[-1] == pytest.approx(LAT + 99e-5)
+    with pytest.raises(Problem) as caught:
+        store.tracks.copy_fixes(iter([*rows[:1], ("bulk", t0 + timedelta(hours=1), LON, LAT, 3.0)]), months)
+    assert caught.value.status == 409
+    assert len(store.tracks.fixes("bulk", t0, t0 + timedelta(hours=2))) == 100  # nothing of the refused load

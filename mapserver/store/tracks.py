@@ -48,7 +48,8 @@ class StoredFix:
 
 @dataclass(frozen=True)
 class TrackColumns:
-    """A person's fixes as columns, in time order: UTC epoch seconds, WGS-84 degrees."""
+    """A person's fixes as columns, in time order: UTC epoch seconds (to 0.1 ms: SQLite counts them from a Julian
+    day number), WGS-84 degrees."""
 
     seconds: np.ndarray
     lon: np.ndarray
