@@ -68,6 +68,10 @@ PATROL_DESK = _roles("viewer", *PATROL_PLANNERS)
 """Who opens the patrol planner page: the planners, and a viewer who reads the saved plans without planning."""
 MOBILE = _roles("field", "admin")
 """Who opens the grid worker's phone app (网格员移动端): reports, tasks, patrols."""
+ON_PATROL = _roles("liaison", "field", "dispatcher", "admin")
+"""Who walks patrols: sends their positions, starts and stops a patrol, checks in at its stops."""
+LIVE_POSITIONS = _roles("viewer", "operator", "dispatcher", "liaison", "admin")
+"""Who sees the live positions of the people on patrol in their jurisdiction (the wall and the desks)."""
 ADMIN = _roles("admin")
 DEVICES = _roles("operator", "dispatcher", "admin")
 """Who may post camera heartbeats (the video platform's integration token is an operator)."""
@@ -143,6 +147,16 @@ ROUTES: Mapping[str, Mapping[str, frozenset[str]]] = {
     "patrols.get_plan_gpx": {"GET": EVERYONE},
     "patrols.get_plan_geojson": {"GET": EVERYONE},
     "patrol_desk.page": {"GET": PATROL_DESK},
+    # patrol tracks: everyone reads their own day; supervisors those of their jurisdiction's people (api/tracks.py)
+    "tracks.post_positions": {"POST": ON_PATROL},
+    "tracks.post_gpx": {"POST": ON_PATROL},
+    "tracks.start_patrol": {"POST": ON_PATROL},
+    "tracks.current_patrol": {"GET": ON_PATROL},
+    "tracks.stop_patrol": {"POST": ON_PATROL},
+    "tracks.check_in": {"POST": ON_PATROL},
+    "tracks.person_day": {"GET": EVERYONE},
+    "tracks.plan_actual": {"GET": EVERYONE},
+    "tracks.live_positions": {"GET": LIVE_POSITIONS},
     # exports and the OGC API
     "export.download": {"GET": EVERYONE},
     "ogc.landing": {"GET": EVERYONE},

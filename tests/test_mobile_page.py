@@ -81,7 +81,7 @@ def test_the_tasks_page_is_a_shell_under_a_policy_fit_for_an_installable_offline
     config = config_of(html)
     assert config["screen"] == "tasks"
     assert config["person"]["grid"] == samples.COMPOUND.name
-    assert config["features"] == {"photos": True, "tracks": False}  # photos are served; tracks not yet
+    assert config["features"] == {"photos": True, "tracks": True}  # this application serves both
     assert config["words"]["outbox"] == "待发送 {n} 条"
     assert config["sw"] == "/m/sw.js" and config["scope"] == "/m/"
 

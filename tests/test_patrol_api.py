@@ -85,6 +85,8 @@ def test_roles_and_problems(client, tokens, store):
         ({**BODY, "area": {"grids": ["411602002000000"]}}, 422, "area"),
         ({**BODY, "budget_min": 1}, 422, "budget_min"),
         ({**BODY, "mode": "tank"}, 400, "mode"),
+        ({**{k: v for k, v in BODY.items() if k != "since"}, "until": "0001-01-01T00:00:00-03:00"}, 400,
+         "until"),  # no hotspot window fits before it
     ]
     for body, status, param in cases:
         resp = post_plan(client, tokens["liaison"], body)

@@ -401,7 +401,7 @@ def test_a_store_of_version_4_gains_photos_and_keeps_every_row(url):
         assert store.migrate(target=4) == 4
         fill(store)
         before = snapshot(url)
-        assert store.migrate() == SCHEMA_VERSION == 5
+        assert store.migrate(target=5) == 5
         after = snapshot(url)
         assert set(after) == set(before) | {"photos"} and after["photos"] == []
         assert all(after[table] == rows for table, rows in before.items())
@@ -411,5 +411,24 @@ def test_a_store_of_version_4_gains_photos_and_keeps_every_row(url):
                       bytes=100, upload_sha256="b" * 64, uploaded_at=T0, uploaded_by="field-1", event_seq=seq)
         assert store.photos.add(photo, per_entry=9) == (photo, True)
         assert store.photos.for_incident(incident_id) == [photo]
+    finally:
+        store.close()
+
+
+def test_a_store_of_version_5_gains_tracks_and_keeps_every_row(url):
+    store = open_store(url)
+    try:
+        assert store.migrate(target=5) == 5
+        fill(store)
+        before = snapshot(url)
+        assert store.migrate() == SCHEMA_VERSION == 6
+        after = snapshot(url)
+        new = {"positions", "patrol_sessions", "patrol_checkins", "position_batches"}
+        assert set(after) == set(before) | new and all(after[table] == [] for table in new)
+        assert all(after[table] == rows for table, rows in before.items())
+        # The upgraded store keeps a person's fixes.
+        stored = store.tracks.add_fixes("walker", [T0, T0 + timedelta(seconds=10)], [114.6, 114.6001],
+                                        [33.6, 33.6], [5.0, None])
+        assert stored == 2 and len(store.tracks.fixes("walker", T0, T0 + timedelta(minutes=1))) == 2
     finally:
         store.close()

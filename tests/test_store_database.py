@@ -15,14 +15,15 @@ from mapserver.store.postgis import PostGISDatabase
 from mapserver.store.sqlite import SQLiteDatabase
 
 PRIMITIVES = sorted(Database.__abstractmethods__)
-REPOSITORIES = ("layers", "grids", "incidents", "measures", "cameras", "tokens", "audit", "patrols")
+REPOSITORIES = ("layers", "grids", "incidents", "measures", "cameras", "tokens", "audit", "patrols", "tracks")
 
 
 def _does_nothing(*args: Any, **kwargs: Any) -> None:
     return None
 
 
-FACTS = {"grouping_sets": False, "percentile_aggregate": False, "array_parameters": False}
+FACTS = {"grouping_sets": False, "percentile_aggregate": False, "array_parameters": False, "month_partitions": False,
+         "lateral_json": False}
 
 
 def everything_but(*left_out: str) -> type:

@@ -34,9 +34,10 @@ def register_blueprints(app: Flask) -> None:
         scorecards,
         screen,
         tokens,
+        tracks,
     )
 
     for module in (health, tokens, incidents, cameras, lookup, grids, layers, screen, ogc, analysis, export, openapi,
                    audit, reports, patrols, accounts, login, admin, desk, intake, intake_desk,
-                   patrol_desk, scorecards, case, mobile, photos):
+                   patrol_desk, scorecards, case, mobile, photos, tracks):
         app.register_blueprint(module.bp)

@@ -136,6 +136,8 @@ def parse_plan_request(body: Any, *, zone: str, now: datetime, hotspot_days: int
             raise Problem(400, f"{name} must be an ISO 8601 date-time", param=name)
         times[name] = parse_time(name, value, zone=zone)
     until = times["until"] or now
+    if times["since"] is None and until - datetime.min.replace(tzinfo=UTC) < timedelta(days=hotspot_days):
+        raise Problem(400, f"until ({until.isoformat()}) leaves no {hotspot_days} days before it", param="until")
     since = times["since"] or until - timedelta(days=hotspot_days)
     if since >= until:
         raise Problem(400, f"since ({since.isoformat()}) must be before until ({until.isoformat()})", param="since")

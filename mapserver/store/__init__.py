@@ -23,6 +23,11 @@ the project's SQL lives in this package. The whole public surface:
 ``store.audit``     the audit trail (:mod:`~mapserver.store.audit`): ``append``, ``records``
 ``store.patrols``   saved patrol plans (:mod:`~mapserver.store.patrols`): ``save``, ``get``, ``list``,
                     ``version``
+``store.tracks``    patrol tracks (:mod:`~mapserver.store.tracks`): ``add_fixes``, ``copy_fixes``, ``fix_before``,
+                    ``fixes``, ``track``, ``live``, ``live_features``, ``person_within``, ``batch_answer``,
+                    ``keep_batch_answer``,
+                    ``start_patrol``, ``stop_patrol``, ``patrol``, ``open_patrol``, ``check_in``, ``check_ins``,
+                    ``patrol_check_ins``
 ``store.accounts``  people who log in (:mod:`~mapserver.store.accounts`): ``add``, ``get``, ``list``,
                     ``set_password``, ``rehash``, ``set_role``, ``set_grid``, ``set_display_name``,
                     ``set_enabled``
@@ -56,6 +61,7 @@ from mapserver.store.photos import Photos
 from mapserver.store.scorecards import ScorecardFigures
 from mapserver.store.sessions import LoginFailures, Sessions
 from mapserver.store.tokens import Tokens
+from mapserver.store.tracks import Tracks
 
 SCHEMES = ("sqlite:///", "postgresql://", "postgres://")
 
@@ -86,6 +92,7 @@ class Store:
         self.tokens = Tokens(database)
         self.audit = AuditTrail(database)
         self.patrols = PatrolPlans(database)
+        self.tracks = Tracks(database)
         self.accounts = Accounts(database)
         self.sessions = Sessions(database)
         self.login_failures = LoginFailures(database)

@@ -55,7 +55,8 @@ ORDERABLE: dict[str, tuple[str, ...]] = {"incidents": ("reported_at", "due_at", 
 Condition = tuple[str, tuple[Any, ...]]
 """A SQL condition written by this package (never from a request) with ``?`` placeholders, and its values."""
 TABLES: tuple[str, ...] = (*LAYERS, "incident_events", "whistle_callouts", "tokens", "audit_log", "patrol_plans",
-                           "patrol_plan_grids", "accounts", "sessions", "login_failures", "photos")
+                           "patrol_plan_grids", "accounts", "sessions", "login_failures", "photos", "positions",
+                           "patrol_sessions", "patrol_checkins", "position_batches")
 
 
 def utc(value: datetime | str | None) -> datetime | None:

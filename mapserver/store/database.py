@@ -13,7 +13,7 @@ Coordinates are WGS-84 (EPSG:4326) longitude/latitude degrees; times are UTC.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar, Protocol
 from urllib.parse import urlsplit, urlunsplit
@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 from mapserver.store.common import BBox, Condition
 from mapserver.store.incident_batch import IncidentBatch
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """The schema version this code reads and writes; each backend has as many migrations, the first its baseline."""
 
 
@@ -66,7 +66,7 @@ class KeepNothing:
 
 
 DIALECT: dict[str, type] = {"kind": str, "grouping_sets": bool, "percentile_aggregate": bool,
-                             "array_parameters": bool}
+                             "array_parameters": bool, "month_partitions": bool, "lateral_json": bool}
 """The facts of its SQL dialect a backend states as class attributes, with their types: repositories choose their
 SQL by these, never by the backend's name, so a new backend cannot silently take another's path."""
 
@@ -83,6 +83,13 @@ class Database(ABC):
     array_parameters: ClassVar[bool]
     """Whether one parameter may carry many keys (``unnest(?::text[])``, ``string_to_array``): else keys go in
     batches of placeholders."""
+    lateral_json: ClassVar[bool]
+    """Whether ``CROSS JOIN LATERAL`` and the JSON aggregates (``json_agg``, ``json_build_object``) are understood: a
+    key's latest few rows found by an index probe each, and the answer written as JSON by the database; else a
+    window over the rows ranks them and the JSON is written here."""
+    month_partitions: ClassVar[bool]
+    """Whether the positions table is partitioned by month, each partition made before a write needs it
+    (:mod:`~mapserver.store.track_partitions`): else one table holds every month."""
     url: str
     """Where the database is, as given to :func:`~mapserver.store.open_store` (with its password)."""
 
@@ -144,6 +151,15 @@ class Database(ABC):
         current transaction, the same rows :meth:`insert` writes for their records; return how many. What a
         batch raises, or a 409 for a stored id, is raised with nothing written, and the transaction can still
         be read in."""
+
+    @abstractmethod
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], *,
+                  key: Sequence[str] = ()) -> int:
+        """Append ``rows`` (values in ``columns`` order: text, numbers, UTC datetimes, None) to ``table`` in the
+        current transaction by the backend's bulk path (COPY on PostGIS), consumed as they are written; return how
+        many rows were written. With ``key`` (a unique key of the table), a row whose key is stored already is
+        left out (on PostGIS the rows go through a temporary table first); without, such a row refuses the whole
+        write. Table and column names are this package's own."""
 
     @abstractmethod
     def select(self, layer: str, *, bbox: BBox | None, where: dict[str, Any], limit: int | None, offset: int,

@@ -18,7 +18,7 @@ import operator
 import os
 import struct
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -75,6 +75,18 @@ def _refusal(exc: psycopg2.Error) -> Problem | None:
     return None
 
 
+def iter_chunks_of(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence[Any]]]:
+    """Rows of any iterable in lists of ``size``."""
+    chunk: list[Sequence[Any]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def _copy_text(value: Any) -> str:
     """One value in COPY's text format (``\\N`` for NULL, backslash escapes)."""
     if isinstance(value, bool):
@@ -82,6 +94,21 @@ def _copy_text(value: Any) -> str:
     if isinstance(value, datetime):
         return utc(value).isoformat()
     return copy_value(value)
+
+
+_COPY_SPECIAL = ("\\", "\t", "\n", "\r")
+
+
+def _copy_field(value: Any) -> str:
+    """:func:`_copy_text` with the common kinds first: a bulk write of many rows spends its time here."""
+    kind = type(value)
+    if kind is float or kind is int:
+        return repr(value)
+    if kind is str:
+        return copy_value(value) if any(c in value for c in _COPY_SPECIAL) else value
+    if kind is datetime and value.tzinfo is not None:
+        return value.isoformat()  # the offset goes with it
+    return _copy_text(value)
 
 
 _EWKB_POINT = struct.Struct("<BIIdd")  # little-endian; type Point with the SRID flag; SRID; x; y
@@ -189,6 +216,8 @@ class PostGISDatabase(Database):
     grouping_sets = True
     percentile_aggregate = True
     array_parameters = True
+    month_partitions = True
+    lateral_json = True
 
     def __init__(self, url: str, *, pool_max: int = 8, connect_timeout_s: int = 5) -> None:
         self.url = url
@@ -454,6 +483,35 @@ class PostGISDatabase(Database):
             cur.execute("RELEASE SAVEPOINT mapserver_copy")
             create_indexes(cur, dropped)
         return counted.rows
+
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], *,
+                  key: Sequence[str] = ()) -> int:
+        def pieces() -> Iterator[str]:
+            for chunk in iter_chunks_of(rows, COPY_BATCH):
+                yield "".join("\t".join(map(_copy_field, values)) + "\n" for values in chunk)
+
+        names = sql.SQL(", ").join(map(sql.Identifier, columns))
+        # COPY cannot skip a stored key: with one, the rows land in a temporary table of the session (emptied at
+        # each commit) and go on by INSERT … ON CONFLICT DO NOTHING.
+        stage = sql.Identifier(f"{table}_stage") if key else sql.Identifier(table)
+        with self._cursor() as cur:
+            if key:
+                cur.execute(sql.SQL("CREATE TEMP TABLE IF NOT EXISTS {} ON COMMIT DELETE ROWS AS "
+                                    "SELECT {} FROM {} WITH NO DATA").format(stage, names, sql.Identifier(table)))
+            stream = CopyText(pieces())
+            try:
+                cur.copy_expert(sql.SQL("COPY {} ({}) FROM STDIN").format(stage, names), stream, size=1 << 16)
+            except psycopg2.errors.QueryCanceled:
+                if stream.error is not None:  # the rows raised: that, not psycopg2's QueryCanceled
+                    raise stream.error from None
+                raise
+            if not key:
+                return cur.rowcount
+            cur.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT ({}) DO NOTHING").format(
+                sql.Identifier(table), names, names, stage, sql.SQL(", ").join(map(sql.Identifier, key))))
+            written = cur.rowcount
+            cur.execute(sql.SQL("DELETE FROM {}").format(stage))  # a second write of the transaction starts empty
+            return written
 
     def _statement(self, cur: psycopg2.extensions.cursor, kind: str, layer: str) -> str:
         """The INSERT (with placeholders) or COPY statement for a layer, composed once per process."""

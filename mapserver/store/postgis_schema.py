@@ -479,7 +479,60 @@ CREATE INDEX photos_event ON photos (event_seq);
 """
 """Schema version 5: photos attached to cases and their timeline entries."""
 
-MIGRATIONS: tuple[str, ...] = (BASELINE, ACCOUNTS, DESK, FOLLOW_UPS, PHOTOS)
+TRACKS = """
+-- Version 6: patrol tracks (巡查轨迹). A fix is one position of a person (WGS-84 degrees, UTC time, accuracy in
+-- metres); (person, t) is its key, so a batch sent twice stores each fix once. An append-heavy time series:
+-- partitioned by calendar month (UTC), each month's partition made by the store when a batch first needs it
+-- (mapserver/store/track_partitions.py); BRIN on time for scans of recent minutes, the key's btree for one
+-- person's day.
+CREATE TABLE positions (
+    person text COLLATE "C" NOT NULL,
+    t timestamptz NOT NULL,
+    lon double precision NOT NULL CHECK (lon BETWEEN -180 AND 180),
+    lat double precision NOT NULL CHECK (lat BETWEEN -90 AND 90),
+    accuracy_m real CHECK (accuracy_m >= 0),
+    geom geometry(Point, 4326) GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED,
+    PRIMARY KEY (person, t)
+) PARTITION BY RANGE (t);
+CREATE INDEX positions_t ON positions USING brin (t);
+
+-- A patrol walked by a person, from start to stop, optionally following a saved plan; at most one open per person.
+CREATE TABLE patrol_sessions (
+    id text PRIMARY KEY,
+    person text NOT NULL,
+    plan_id text REFERENCES patrol_plans (id),
+    started_at timestamptz NOT NULL,
+    ended_at timestamptz,
+    CHECK (ended_at IS NULL OR ended_at >= started_at)
+);
+CREATE UNIQUE INDEX patrol_sessions_open ON patrol_sessions (person) WHERE ended_at IS NULL;
+CREATE INDEX patrol_sessions_person ON patrol_sessions (person, started_at);
+
+-- A check-in at a stop of the patrol's plan (by the stop's order), where and when, and how far from the stop.
+CREATE TABLE patrol_checkins (
+    session_id text NOT NULL REFERENCES patrol_sessions (id),
+    stop_order integer NOT NULL,
+    at timestamptz NOT NULL,
+    lon double precision NOT NULL,
+    lat double precision NOT NULL,
+    distance_m double precision NOT NULL,
+    PRIMARY KEY (session_id, stop_order)
+);
+
+-- A batch of positions sent with an Idempotency-Key: a repeat gets the first answer again.
+CREATE TABLE position_batches (
+    person text NOT NULL,
+    key text NOT NULL,
+    body_hash text NOT NULL,
+    answer text NOT NULL,
+    created_at timestamptz NOT NULL,
+    PRIMARY KEY (person, key)
+);
+"""
+"""Schema version 6: positions of people on patrol (partitioned by month), patrol sessions, their check-ins, and
+batch keys."""
+
+MIGRATIONS: tuple[str, ...] = (BASELINE, ACCOUNTS, DESK, FOLLOW_UPS, PHOTOS, TRACKS)
 """The schema's migrations in order; the n-th takes a database to version n."""
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -109,6 +109,8 @@ class SQLiteDatabase(Database):
     grouping_sets = False
     percentile_aggregate = False
     array_parameters = False
+    month_partitions = False
+    lateral_json = False
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -244,6 +246,19 @@ class SQLiteDatabase(Database):
                              boxes)
             written += len(batch)
         return written
+
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], *,
+                  key: Sequence[str] = ()) -> int:
+        skip = f" ON CONFLICT ({', '.join(key)}) DO NOTHING" if key else ""
+        conn = self._connection()
+        before = conn.total_changes
+        try:
+            conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+                             f"{skip}", ([_sql_value(v) for v in row] for row in rows))
+        except sqlite3.IntegrityError as exc:
+            raise Problem(409, f"{table}: a row is stored already or breaks a rule ({exc}); nothing was written") \
+                from None
+        return conn.total_changes - before
 
     def _where_sql(self, layer: str, bbox: BBox | None, where: dict[str, Any],
                    conditions: Sequence[Condition]) -> tuple[str, list[Any]]:

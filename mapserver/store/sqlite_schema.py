@@ -378,7 +378,55 @@ CREATE INDEX photos_event ON photos (event_seq);
 """
 """Schema version 5: photos attached to cases and their timeline entries."""
 
-MIGRATIONS: tuple[str, ...] = (BASELINE, ACCOUNTS, DESK, FOLLOW_UPS, PHOTOS)
+TRACKS = """
+-- Version 6: patrol tracks (巡查轨迹). A fix is one position of a person (WGS-84 degrees, UTC time, accuracy in
+-- metres); (person, t) is its key, so a batch sent twice stores each fix once.
+CREATE TABLE positions (
+    person TEXT NOT NULL,
+    t TEXT NOT NULL,
+    lon REAL NOT NULL CHECK (lon BETWEEN -180 AND 180),
+    lat REAL NOT NULL CHECK (lat BETWEEN -90 AND 90),
+    accuracy_m REAL CHECK (accuracy_m >= 0),
+    PRIMARY KEY (person, t)
+) WITHOUT ROWID;
+CREATE INDEX positions_t ON positions (t);
+
+-- A patrol walked by a person, from start to stop, optionally following a saved plan; at most one open per person.
+CREATE TABLE patrol_sessions (
+    id TEXT PRIMARY KEY,
+    person TEXT NOT NULL,
+    plan_id TEXT REFERENCES patrol_plans (id),
+    started_at TEXT NOT NULL,
+    ended_at TEXT,
+    CHECK (ended_at IS NULL OR ended_at >= started_at)
+);
+CREATE UNIQUE INDEX patrol_sessions_open ON patrol_sessions (person) WHERE ended_at IS NULL;
+CREATE INDEX patrol_sessions_person ON patrol_sessions (person, started_at);
+
+-- A check-in at a stop of the patrol's plan (by the stop's order), where and when, and how far from the stop.
+CREATE TABLE patrol_checkins (
+    session_id TEXT NOT NULL REFERENCES patrol_sessions (id),
+    stop_order INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    lon REAL NOT NULL,
+    lat REAL NOT NULL,
+    distance_m REAL NOT NULL,
+    PRIMARY KEY (session_id, stop_order)
+);
+
+-- A batch of positions sent with an Idempotency-Key: a repeat gets the first answer again.
+CREATE TABLE position_batches (
+    person TEXT NOT NULL,
+    key TEXT NOT NULL,
+    body_hash TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (person, key)
+);
+"""
+"""Schema version 6: positions of people on patrol, patrol sessions, their check-ins, and batch keys."""
+
+MIGRATIONS: tuple[str, ...] = (BASELINE, ACCOUNTS, DESK, FOLLOW_UPS, PHOTOS, TRACKS)
 """The schema's migrations in order; the n-th takes a file to version n."""
 
 

@@ -405,6 +405,7 @@ def operations(settings: Settings, *, layer_keys: Sequence[str], with_analysis: 
     """Every described operation; analysis routes only when the server has them."""
     from mapserver.api.openapi_doc.patrol_routes import patrol_routes
     from mapserver.api.openapi_doc.photo_routes import photo_routes
+    from mapserver.api.openapi_doc.track_routes import track_routes
 
     ops = [*_incident_routes(settings), *_camera_routes(), *_lookup_routes(), *_intake_routes(settings),
            *_layer_routes(),
@@ -413,6 +414,7 @@ def operations(settings: Settings, *, layer_keys: Sequence[str], with_analysis: 
            *_scorecard_routes()]
     ops += patrol_routes()
     ops += photo_routes(settings)
+    ops += track_routes()
     if with_analysis:
         ops += _analysis_routes(settings)
     return ops
