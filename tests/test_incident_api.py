@@ -75,6 +75,33 @@ def test_idempotency_key(client, city, tokens):
     assert city.layers.count("incidents") == 2  # the sample incident and this one
 
 
+def test_a_transition_resent_with_its_idempotency_key_moves_nothing_again(client, city, tokens):
+    incident_id = report(client, tokens["dispatcher"]).get_json()["id"]
+    url = f"/api/incidents/{incident_id}/transitions"
+    grab = {"action": "grab", "unit": "陈州街道", "version": 1}
+    headers = {**tokens["dispatcher"], "Idempotency-Key": "phone-42-grab"}
+    first = client.post(url, json=grab, headers=headers)
+    assert first.status_code == 200 and first.get_json()["properties"]["status"] == "grabbed"
+    again = client.post(url, json=grab, headers=headers)  # the answer was lost: the phone sends it again
+    assert again.status_code == 200 and again.get_json()["properties"] == first.get_json()["properties"]
+    assert [e.action for e in city.incidents.timeline(incident_id)] == ["report", "grab"]
+    # Without the key the stale version is a conflict; with the key and another body, a misuse of the key.
+    assert_problem(client.post(url, json=grab, headers=tokens["dispatcher"]), 409, None)
+    assert_problem(client.post(url, json={**grab, "unit": "别处"}, headers=headers), 422, "Idempotency-Key")
+    other = report(client, tokens["dispatcher"]).get_json()["id"]
+    assert_problem(client.post(f"/api/incidents/{other}/transitions", json=grab, headers=headers), 422,
+                   "Idempotency-Key")
+    # A step refused frees its key: the same key works once the step is possible.
+    accept = {"action": "accept", "version": 5}
+    refused = client.post(url, json=accept, headers={**tokens["dispatcher"], "Idempotency-Key": "phone-42-accept"})
+    assert refused.status_code == 409
+    accept["version"] = 2
+    done = client.post(url, json=accept, headers={**tokens["dispatcher"], "Idempotency-Key": "phone-42-accept"})
+    assert done.status_code == 200 and done.get_json()["properties"]["status"] == "accepted"
+    assert_problem(client.post(url, json=grab, headers={**tokens["dispatcher"], "Idempotency-Key": "k" * 300}),
+                   400, "Idempotency-Key")
+
+
 @pytest.mark.parametrize("body, status, param", [
     ({"category": "aliens"}, 422, "category"),
     ({"severity": "extreme"}, 422, "severity"),

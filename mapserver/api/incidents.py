@@ -124,11 +124,16 @@ def _filter(now: datetime) -> IncidentFilter:
     )
 
 
-@bp.post("/incidents")
-def report() -> tuple[Response, int]:
+def _idempotency_key() -> str | None:
     key = request.headers.get("Idempotency-Key")
     if key is not None and not (0 < len(key) <= MAX_KEY_CHARS):
         raise Problem(400, f"Idempotency-Key must be 1–{MAX_KEY_CHARS} characters", param="Idempotency-Key")
+    return key
+
+
+@bp.post("/incidents")
+def report() -> tuple[Response, int]:
+    key = _idempotency_key()
     body = parse_json(request.get_data())
     now, actor = _now(), request_actor()
     incident = new_incident(body, settings=state().settings.incidents, locate=_locate, geocode=_geocode, now=now)
@@ -202,14 +207,24 @@ def _add_my_actions(out: dict[str, Any], role: str | None) -> None:
 
 @bp.post("/incidents/<incident_id>/transitions")
 def transition(incident_id: str) -> dict[str, Any]:
+    """One step of the loop. With an ``Idempotency-Key``, a repeat of the same step (a phone resending what it
+    sent offline, its answer lost) is answered with the case as it stands, moving nothing."""
+    key = _idempotency_key()
     now, actor = _now(), request_actor()
     body = parse_json(request.get_data())
+    within = request_jurisdiction()
     with store().transaction():
-        moved = move_incident(store(), incident_id, body, actor=actor.name, role=actor.role or "", now=now,
-                              within=request_jurisdiction(), units=state().settings.incidents.units)
-        audit.record(store(), actor=actor, action="incident.transition", target=moved.id,
-                     detail={"action": body["action"], "status": moved.status, "version": moved.version,
-                             **{k: body[k] for k in AUDITED_FIELDS if k in body}})
+        if key is not None and not store().incidents.claim_transition_key(
+                key, f"{actor.name}:{body_hash(body)}", incident_id, now):
+            moved = store().incidents.get(incident_id, within=within)
+            if moved is None:
+                raise Problem(404, f"no incident with id '{incident_id}'", param="id")
+        else:
+            moved = move_incident(store(), incident_id, body, actor=actor.name, role=actor.role or "", now=now,
+                                  within=within, units=state().settings.incidents.units)
+            audit.record(store(), actor=actor, action="incident.transition", target=moved.id,
+                         detail={"action": body["action"], "status": moved.status, "version": moved.version,
+                                 **{k: body[k] for k in AUDITED_FIELDS if k in body}})
     out = incident_feature(moved, now=now, assessment=store().incidents.assessment(moved.id))
     _add_my_actions(out, actor.role)
     return out

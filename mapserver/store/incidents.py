@@ -316,6 +316,22 @@ class Incidents:
                 self._db.bump_version("incidents")
         return len(changes)
 
+    def claim_transition_key(self, key: str, body_hash: str, incident_id: str, at: datetime) -> bool:
+        """Claim ``key`` for one transition of ``incident_id`` (inside the caller's transaction, so a transition
+        that fails frees it again); False when the same transition already took it (a replay: the caller moves
+        nothing). The same key with another body or case is a 422."""
+        # Namespaced: a phone makes its keys for reports and transitions alike, and the table keys reports.
+        stored_key = f"transition:{key}"
+        if self._db.execute("INSERT INTO idempotency_keys (key, body_hash, incident_id, created_at) "
+                            "VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+                            (stored_key, body_hash, incident_id, at)):
+            return True
+        stored_hash, stored_incident = self._db.fetch("SELECT body_hash, incident_id FROM idempotency_keys "
+                                                      "WHERE key = ?", (stored_key,))[0]
+        if stored_hash != body_hash or stored_incident != incident_id:
+            raise Problem(422, "this Idempotency-Key was used with a different transition", param="Idempotency-Key")
+        return False
+
     def _claim_key(self, key: str, body_hash: str, incident: Incident) -> Incident | None:
         # Insert first: a concurrent holder of the same key makes this wait, then do nothing.
         claimed = self._db.execute("INSERT INTO idempotency_keys (key, body_hash, incident_id, created_at) "

@@ -100,8 +100,10 @@ def _incident_routes(settings: Settings) -> list[Operation]:
                   (Answer(200, "covering and nearby cameras with status, distance (m) and view",
                           _object(("covering", "nearby"))),), endpoint="case.cameras", params=(incident_id,)),
         Operation("post", "/api/incidents/{incident_id}/transitions", "Move an incident along its loop", "incidents",
-                  (Answer(200, "the incident after the move", FEATURE),),
-                  endpoint="incidents.transition", params=(incident_id,), body={JSON: move}, problems=(409, 422)),
+                  (Answer(200, "the incident after the move (a repeat with the same Idempotency-Key and body: the "
+                               "incident as it stands, nothing moved)", FEATURE),),
+                  endpoint="incidents.transition", body={JSON: move}, problems=(409, 422),
+                  params=(incident_id, Param("Idempotency-Key", text(MAX_KEY_CHARS, minLength=1), where="header"))),
         Operation("get", "/api/kpis", "Counts, closure and on-time rates, times to dispatch and close", "incidents",
                   (Answer(200, "the measures", _object(("generated_at",), generated_at=text())),),
                   endpoint="incidents.kpis",
