@@ -75,8 +75,8 @@ class RoadGraph:
         self.tree = shapely.STRtree(self.lines)
 
     def near(self, area: shapely.Geometry) -> dict[int, list[tuple[int, bool]]]:
-        """The edges near ``area`` (metric) as adjacency: node → [(edge, walked forwards)], in a fixed order."""
-        edges = np.sort(self.tree.query(area, predicate="intersects"))
+        """The edges inside ``area`` (metric) as adjacency: node → [(edge, walked forwards)], in a fixed order."""
+        edges = np.sort(self.tree.query(area, predicate="contains"))  # whole edges: a long one leads away
         out: dict[int, list[tuple[int, bool]]] = defaultdict(list)
         for e in edges.tolist():
             start, end = self.ends[e]
