@@ -378,7 +378,8 @@ def test_load_into_the_store(store, city):
 def small(city, **changes):
     """A slice of the city: a few records of each layer."""
     parts = {layer: records[:5] for layer, records in city.layers().items()}
-    return dataclasses.replace(city, **{**parts, **changes})
+    field = {"accounts": city.accounts[:5], "walks": city.walks[:2], "photos": []}
+    return dataclasses.replace(city, **{**parts, **field, **changes})
 
 
 def test_load_is_all_or_nothing(store, city):
@@ -421,3 +422,130 @@ def test_the_topology_check_finds_the_demo_clean(city):
     assert report["household_warnings"] == []  # within the band the shipped config.yaml sets for 川汇
     standard = check_grids(city.grids)  # the standard's 300–500: 川汇's building grids are smaller
     assert len(standard["household_warnings"]) > 0.9 * len(base(city, 4))
+
+
+# -- the field side: accounts, a week of patrols, photos -----------------------------------------------------
+
+
+def test_field_accounts_are_the_compound_and_building_grid_workers(city):
+    workers = {s.grid_code: s.name for s in city.grid_staff if s.role == "grid_worker"}
+    field_grids = {g.code for g in city.grids if g.kind == "base" and g.level in (3, 4)}
+    assert len(city.accounts) == len(field_grids) == PUBLISHED[3] + PUBLISHED[4]
+    assert len({a.name for a in city.accounts}) == len(city.accounts)
+    for a in city.accounts:
+        assert a.grid_code in field_grids and a.display_name == workers[a.grid_code]
+        assert a.name == "wg" + a.grid_code
+
+
+def walk_metric(walk):
+    return to_metric(np.asarray(shapely.points(np.column_stack([walk.lon, walk.lat])), dtype=object))
+
+
+def test_a_week_of_patrols_along_the_roads(city):
+    walks = city.walks
+    people = {w.person for w in walks}
+    assert len(people) == 80 and people <= {a.name for a in city.accounts}
+    assert 80 * 6 * 2 <= len(walks) <= 80 * 6 * 3
+    assert all(AS_OF - timedelta(days=8) <= w.started_at < w.ended_at < AS_OF for w in walks)
+    minutes = np.array([(w.ended_at - w.started_at).total_seconds() / 60 for w in walks])
+    assert minutes.min() >= 30 and minutes.max() <= 90
+    local_hours = np.array([(w.started_at + timedelta(hours=8)).hour for w in walks])
+    assert set(local_hours.tolist()) <= set(range(8, 18))
+    roads = shapely.STRtree(metric([r.geom for r in city.roads]))
+    grids = {g.code: to_metric(g.geom) for g in city.grids}
+    accounts = {a.name: a.grid_code for a in city.accounts}
+    speeds, off_road, far = [], [], []
+    for w in walks[::7]:
+        dt = np.diff(w.seconds)
+        assert (dt >= 10).all() and np.isin(w.seconds % 1, 0).all()  # whole seconds, 10–30 s apart or a lost fix
+        assert ((w.accuracy_m >= 3) & (w.accuracy_m <= 50)).all()
+        points = walk_metric(w)
+        off_road.append(roads.query_nearest(points, return_distance=True)[1])
+        far.append(shapely.distance(grids[accounts[w.person]], points))
+        steps = np.hypot(*np.diff(shapely.get_coordinates(points), axis=0).T)
+        speeds.append(steps / dt)
+    off_road, far, speeds = np.concatenate(off_road), np.concatenate(far), np.concatenate(speeds)
+    assert np.quantile(off_road, 0.9) < 12 and off_road.max() < 90  # metres: noise, a few outliers
+    assert np.quantile(far, 0.95) < 200  # in and near their own grid
+    assert 0.9 < np.median(speeds) < 1.8 and np.quantile(speeds, 0.99) < 5  # m/s, walking
+
+
+def test_a_patrol_day_measures_like_a_walk(city):
+    from mapserver.tracks.measures import day_measures
+
+    grids = {g.code: g.geom for g in city.grids}
+    accounts = {a.name: a.grid_code for a in city.accounts}
+    days = defaultdict(list)
+    for w in city.walks:
+        days[(w.person, (w.started_at + timedelta(hours=8)).date())].append(w)
+    for key in sorted(days)[::40]:
+        walks = days[key]
+        seconds = np.concatenate([w.seconds for w in walks])
+        lon, lat = np.concatenate([w.lon for w in walks]), np.concatenate([w.lat for w in walks])
+        walked_s = sum((w.ended_at - w.started_at).total_seconds() for w in walks)
+        m = day_measures(seconds, lon, lat, grids[accounts[key[0]]])
+        assert 0.9 * walked_s < m.distance_m < 2.5 * walked_s, key  # 1–1.5 m/s plus the noise's zigzag
+        assert 0.6 * walked_s < m.moving_s <= walked_s and 0 < m.inside_grid_s <= walked_s, key
+
+
+def test_photos_on_recent_cases(city):
+    from mapserver.photos.checking import check_photo
+    from mapserver.photos.service import limits
+    from mapserver.photos.settings import PhotoSettings
+
+    photos = city.photos
+    reports = [p for p in photos if p.kind == "report"]
+    assert len(reports) == 200 and len({p.incident_id for p in reports}) == 200
+    assert 30 <= sum(p.kind == "after" for p in photos) <= 70
+    cases = {i.id: i for i in city.incidents}
+    newest = sorted(i.reported_at for i in city.incidents)[-5000]
+    assert all(cases[p.incident_id].reported_at >= newest for p in photos)
+    assert len({p.data for p in photos}) == len(photos)
+    for p in photos[::25]:
+        check_photo(p.data, limits(PhotoSettings())).close()
+
+
+def test_load_the_field_side(store, city, tmp_path):
+    from mapserver.demo.field_load import load_field
+    from mapserver.logins import Attempt, WrongLogin, check_login
+    from mapserver.photos.checking import check_photo
+    from mapserver.photos.files import PhotoFiles
+    from mapserver.photos.service import limits
+    from mapserver.photos.settings import PhotoSettings
+
+    settings = load_settings(ROOT / "config.yaml")
+    cases = {p.incident_id for p in city.photos}
+    walkers = sorted({w.person for w in city.walks})[:3]
+    part = dataclasses.replace(city, grid_staff=[], places=[], roads=[], addresses=[], cameras=[],
+                               incidents=[i for i in city.incidents if i.id in cases],
+                               walks=[w for w in city.walks if w.person in walkers])
+    load_city(store, part, progress=False)
+    files = PhotoFiles(tmp_path / "photos")
+    photo_settings = PhotoSettings(dir=str(tmp_path / "photos"))
+    written = load_field(store, part, hashing=settings.accounts.password_hash, files=files,
+                         photo_settings=photo_settings)
+    fixes = sum(w.seconds.size for w in part.walks)
+    assert written == {"accounts": len(city.accounts), "patrols": len(part.walks), "fixes": fixes,
+                       "photos": len(city.photos)}
+    account = store.accounts.get(city.accounts[7].name, with_hash=True)
+    assert account.role == "field" and account.grid_code == city.accounts[7].grid_code and account.enabled
+    assert account.display_name == city.accounts[7].display_name
+    assert store.layers.get("grids", account.grid_code) is not None
+    for password in ("", "123456", "password", account.name):  # fewer than the failures that lock the name
+        with pytest.raises(WrongLogin):
+            check_login(store, settings.accounts, password=password,
+                        attempt=Attempt(name=account.name, remote_addr="192.0.2.1", request_id=None, now=AS_OF))
+    person = walkers[0]
+    track = store.tracks.track(person, AS_OF - timedelta(days=8), AS_OF)
+    assert len(track) == sum(w.seconds.size for w in part.walks if w.person == person)
+    first = next(w for w in part.walks if w.person == person)
+    assert store.tracks.patrol(first.id, person=person).ended_at == first.ended_at
+    for case_id in sorted(cases)[::20]:
+        for photo in store.photos.for_incident(case_id):
+            assert photo.uploaded_by.startswith("wg") and photo.format == "JPEG"
+            data = files.read(photo.sha256, "jpg")
+            assert data is not None and files.read(photo.sha256, "jpg", thumb=True) is not None
+            check_photo(data, limits(photo_settings)).close()
+    again = load_field(store, part, hashing=settings.accounts.password_hash, files=files,
+                       photo_settings=photo_settings)
+    assert again == {"accounts": 0, "patrols": 0, "fixes": 0, "photos": 0}

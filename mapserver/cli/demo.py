@@ -11,7 +11,9 @@ import click
 
 from mapserver.cli.common import configured_store, context_settings, friendly_errors
 from mapserver.demo.build import AS_OF, LOAD_ORDER, DemoCity, build_city, load_city
+from mapserver.demo.field_load import load_field
 from mapserver.demo.specs import SCALES
+from mapserver.photos.service import photo_folder
 from mapserver.store import Store
 from mapserver.store.common import KEYS, iter_chunks
 
@@ -57,7 +59,12 @@ def demo_command(ctx: click.Context, seed: int, scale: str, replace: bool, if_em
             audit.record(store, actor=audit.cli_actor(), action="demo.load", target=scale,
                          detail={"seed": seed, "as_of": city.as_of.isoformat(), "written": written,
                                  "replaced": held})
+        # After the cases are committed: track partitions and photo files are made outside that transaction.
+        field = load_field(store, city, hashing=settings.accounts.password_hash,
+                           files=photo_folder(settings.photos, settings.source), photo_settings=settings.photos)
         click.echo(_summary(store, city, held, time.perf_counter() - started))
+        click.echo(f"  field: {_listing(field)} (accounts wg<grid code> have no password: give one with "
+                   "`mapserver user set-password`)")
     finally:
         store.close()
 

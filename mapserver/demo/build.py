@@ -22,13 +22,16 @@ from tqdm import tqdm
 
 from mapserver.demo.addresses import build_addresses
 from mapserver.demo.cameras import build_cameras
+from mapserver.demo.field import FieldAccount, field_accounts
 from mapserver.demo.grids import build_grid_tree, grid_records
 from mapserver.demo.hotspots import choose_hotspots
 from mapserver.demo.incidents import Context, build_incidents
+from mapserver.demo.pictures import DemoPhoto, build_photos
 from mapserver.demo.places import build_places
 from mapserver.demo.roads import build_network
 from mapserver.demo.specs import DistrictSpec, specs_for
 from mapserver.demo.staff import build_staff
+from mapserver.demo.walks import Walk, build_walks
 from mapserver.incidents.settings import IncidentSettings
 from mapserver.model import Address, Camera, Grid, GridStaff, Incident, Place, Road
 from mapserver.store import Store
@@ -42,7 +45,9 @@ CHUNK = 5000
 
 @dataclass(frozen=True)
 class DemoCity:
-    """Every record of the demo, per layer, plus each district's outline (WGS-84, union of its streets)."""
+    """Every record of the demo, per layer, plus each district's outline (WGS-84, union of its streets), and its
+    field side (:mod:`mapserver.demo.field_load` writes it): grid workers' accounts, a week of their patrols, and
+    photos on some cases."""
 
     seed: int
     scale: str
@@ -55,6 +60,9 @@ class DemoCity:
     addresses: list[Address] = field(default_factory=list)
     cameras: list[Camera] = field(default_factory=list)
     incidents: list[Incident] = field(default_factory=list)
+    accounts: list[FieldAccount] = field(default_factory=list)
+    walks: list[Walk] = field(default_factory=list)
+    photos: list[DemoPhoto] = field(default_factory=list)
 
     def layers(self) -> dict[str, list[Any]]:
         """Records per layer, in the order they are loaded (grids first)."""
@@ -72,6 +80,15 @@ class DemoCity:
             if records:
                 for f in fields(records[0]):
                     sha.update(column_bytes([getattr(r, f.name) for r in records]))
+        for part in ("accounts", "walks", "photos"):
+            records = getattr(self, part)
+            sha.update(f"\x1d{part}:{len(records)}".encode())
+            for record in records:
+                for f in fields(record):
+                    value = getattr(record, f.name)
+                    sha.update(value.tobytes() if isinstance(value, np.ndarray) else
+                               value if isinstance(value, bytes) else repr(value).encode())
+                    sha.update(b"\x1e")
         return sha.hexdigest()
 
 
@@ -123,7 +140,12 @@ def _add_district(city: DemoCity, spec: DistrictSpec, seed: int, settings: Incid
     city.roads.extend(network.records)
     city.addresses.extend(book.records)
     city.cameras.extend(build_cameras(tree, network, places, hotspots, rng(6), city.as_of))
-    city.incidents.extend(build_incidents(context, hotspots, rng(8)))
+    incidents = build_incidents(context, hotspots, rng(8))
+    city.incidents.extend(incidents)
+    accounts = field_accounts(city.grids, staff)
+    city.accounts.extend(accounts)
+    city.walks.extend(build_walks(accounts, city.grids, network.records, rng(9), city.as_of))
+    city.photos.extend(build_photos(incidents, accounts, rng(10), city.as_of))
 
 
 def load_city(store: Store, city: DemoCity, *, progress: bool = True,

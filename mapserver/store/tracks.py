@@ -271,6 +271,15 @@ class Tracks:
                              (session.id, person, plan_id, session.started_at))
         return session
 
+    def copy_patrols(self, sessions: Iterable[PatrolSession]) -> int:
+        """Record patrols walked already (a history loaded at once), each with its stop; one whose id is stored
+        already is left as it is. Return how many were new."""
+        rows = ((s.id, s.person, s.plan_id, utc(s.started_at), None if s.ended_at is None else utc(s.ended_at))
+                for s in sessions)
+        with self._db.transaction():
+            return self._db.copy_rows("patrol_sessions", ("id", "person", "plan_id", "started_at", "ended_at"), rows,
+                                      key=("id",))
+
     def stop_patrol(self, session_id: str, *, person: str, now: datetime) -> PatrolSession:
         """End the person's patrol ``session_id`` at ``now``; 404 for another's or an unknown one, 409 when it
         ended already."""
