@@ -121,6 +121,7 @@ export async function reportScreen(root, config, ui, outbox) {
       else message(status, say('queued'), 'queued');
       form.dataset.sent = sent ? sent.id : 'queued';
       description.value = '';
+      photos.clear();
       send.disabled = false;
     } catch (error) {
       message(status, say('error', { detail: error.message }), 'error');
