@@ -10,7 +10,8 @@ photo and track endpoints: two reports with photos, one of them offline (exactly
 with its file and thumbnail), a task handled with an after photo, and a patrol on a saved plan walked step by step
 with a check-in at a stop, which the plan against the day's track then shows passed with the share of the route
 walked. The layout fits 390 px with touch targets of at least 44 px; the page asks no other host and logs no error.
-With ``MAPSERVER_README_SHOTS=1`` the report screen is saved as static/screen/mobile.jpg.
+With ``MAPSERVER_README_SHOTS=1`` (``scripts/readme-screenshots``) the tasks and report screens of that day are
+saved as static/screen/mobile-tasks.jpg and mobile-report.jpg.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ import hashlib
 import io
 import json
 import math
-import os
-import tempfile
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -41,13 +40,11 @@ from mapserver.store import open_store
 from mapserver.store.incidents import IncidentFilter
 from tests import samples
 from tests.browser.live import LiveServer, Watch
+from tests.browser.shots import readme_shot
 from tests.logins import PASSWORD, add_person, login_settings
 
 PHONE = {"width": 390, "height": 844}
 HERE = {"latitude": 33.605, "longitude": 114.611, "accuracy": 12}  # in 人和小区, the grid worker's grid
-README_SHOTS = os.environ.get("MAPSERVER_README_SHOTS") == "1"
-SHOTS = (Path(__file__).resolve().parents[1] / "static" / "screen" if README_SHOTS
-         else Path(tempfile.mkdtemp(prefix="mobile-shots-")))
 
 
 @pytest.fixture(scope="module")
@@ -83,10 +80,11 @@ def api(server: LiveServer, city, method: str, path: str, body: dict) -> dict:
         return json.loads(resp.read())
 
 
-def dispatched_case(server: LiveServer, city, description: str) -> str:
+def dispatched_case(server: LiveServer, city, description: str, category: str = "fire_hazard",
+                    severity: str = "important") -> str:
     """A case in 人和小区 dispatched to its community's work station: a task of the grid worker; its id."""
     case = api(server, city, "POST", "/api/incidents", {
-        "category": "fire_hazard", "severity": "important", "description": description,
+        "category": category, "severity": severity, "description": description,
         "point": {"lon": 114.612, "lat": 33.606}})
     api(server, city, "POST", f"/api/incidents/{case['id']}/transitions",
         {"action": "dispatch", "unit": "北关社区工作站"})
@@ -138,7 +136,6 @@ def test_my_tasks_report_online_and_offline_one_case_per_report(browser, server,
         assert "人和小区" in page.inner_text("#grid")
         page.select_option("#category", "city_appearance")
         page.fill("#description", "巡查一：楼道堆放杂物")
-        page.screenshot(path=str(SHOTS / "mobile.jpg"), quality=80, type="jpeg")
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # no sideways scrolling
         for target in ("#send", "#locate", "#category", ".m-choice span", "nav.m-tabs a", ".m-links a"):
             for box in (e.bounding_box() for e in page.query_selector_all(target)):
@@ -307,17 +304,23 @@ def saved_plan(city) -> str:
 def test_a_grid_workers_day_photos_offline_a_handled_task_and_a_patrol_on_its_plan(browser, server, city,
                                                                                   photo_folder):
     task = dispatched_case(server, city, "楼顶违建")
+    dispatched_case(server, city, "3号楼邻里噪音纠纷", "disputes", "general")
+    dispatched_case(server, city, "小区北门井盖松动", "roads_facilities", "urgent")
     plan_id = saved_plan(city)
     context, page, watch = phone(browser, server)
     try:
+        page.wait_for_selector(f"li.m-task[data-id='{task}']")
+        readme_shot(page, "mobile-tasks.jpg")
         # A report with two photos, online.
         page.click("nav.m-tabs a:has-text('上报')")
         page.wait_for_selector("html[data-m=ready]")
         page.wait_for_selector(f"#grid[data-code='{samples.COMPOUND.code}']", timeout=10_000)
+        page.select_option("#category", "city_appearance")
+        page.fill("#description", "走访一：路灯损坏")
         first_photos = [jpeg(40), jpeg(200)]
         page.set_input_files(".m-file", chosen(first_photos, "a"))
         page.wait_for_selector(".m-photos li:nth-child(2) img")
-        page.fill("#description", "走访一：路灯损坏")
+        readme_shot(page, "mobile-report.jpg")
         page.click("#send")
         page.wait_for_selector("#report-message.m-ok", timeout=10_000)
         page.wait_for_selector("#outbox[data-count='0']", state="attached", timeout=10_000)
