@@ -649,7 +649,7 @@ _MOBILE = {
         "patrol_plan": "今日巡逻计划", "no_plan": "暂无巡逻计划", "stops": "巡逻点位", "start": "开始巡逻",
         "stop": "结束巡逻", "running": "巡逻中：已记录 {n} 个位置", "checkin": "签到", "checked_in": "已签到",
         "start_plan": "按计划开始巡逻", "started": "巡逻已开始", "stopped": "巡逻已结束",
-        "checked_in_at": "已在 {stop} 签到", "away": "相距约 {m} 米", "positions": "{n} 个位置",
+        "checked_in_at": "已在{stop}签到", "away": "相距约 {m} 米", "positions": "{n} 个位置",
         "minutes": "{n} 分钟", "km": "{km} 公里",
         "kinds": {"report": "上报", "transition": "办理", "photo": "照片", "fixes": "巡逻位置", "patrol": "巡逻"},
     },

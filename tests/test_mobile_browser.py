@@ -10,8 +10,8 @@ photo and track endpoints: two reports with photos, one of them offline (exactly
 with its file and thumbnail), a task handled with an after photo, and a patrol on a saved plan walked step by step
 with a check-in at a stop, which the plan against the day's track then shows passed with the share of the route
 walked. The layout fits 390 px with touch targets of at least 44 px; the page asks no other host and logs no error.
-With ``MAPSERVER_README_SHOTS=1`` (``scripts/readme-screenshots``) the tasks and report screens of that day are
-saved as static/screen/mobile-tasks.jpg and mobile-report.jpg.
+With ``MAPSERVER_README_SHOTS=1`` (``scripts/readme-screenshots``) the tasks, report and patrol screens of that
+day are saved as static/screen/mobile-tasks.jpg, mobile-report.jpg and mobile-patrol.jpg.
 """
 
 from __future__ import annotations
@@ -379,6 +379,7 @@ def test_a_grid_workers_day_photos_offline_a_handled_task_and_a_patrol_on_its_pl
                 page.click(checkin)
                 page.wait_for_selector("#patrol-message.m-ok:has-text('人和小区中心广场')", timeout=10_000)
                 page.wait_for_selector("li[data-order='2'][data-checked='yes']")
+                readme_shot(page, "mobile-patrol.jpg")
         assert page.is_disabled("button.m-checkin[data-order='3']")  # 135 m away
         page.click("#patrol-stop")
         page.wait_for_selector("#patrol-start")

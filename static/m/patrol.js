@@ -1,11 +1,11 @@
 // Patrol (巡逻): today's plan for my grid (the newest saved plan I may read, or the one my running patrol follows)
-// with its stops; start a patrol after it and stop it. While it runs, the phone's position (watchPosition) is kept
+// with its stops, on a map with the route and where I am; start a patrol after it and stop it. While it runs, the phone's position (watchPosition) is kept
 // and sent in batches, every 30 s or every 20 fixes, and before a check-in or the stop. A stop's check-in button is
 // enabled when the latest position is within 50 m of it (the server refuses one farther). Starts, positions,
 // check-ins and the stop go through the outbox like everything else, so a patrol without signal is sent when it
 // returns. Distances are metres on the sphere, positions WGS-84 as the phone gives them.
 
-import { el } from '../desk/common.js';
+import { deskMap, el } from '../desk/common.js';
 import { kvGet, kvSet } from './outbox.js';
 
 const BATCH_MS = 30000;
@@ -31,7 +31,14 @@ export async function patrolScreen(root, config, ui, outbox) {
   const here = el('p', { className: 'm-hint', id: 'here', text: say('locating') });
   const status = el('p', { className: 'm-message', id: 'patrol-message', hidden: true, role: 'status' });
   const plan = el('section', { className: 'm-plan', id: 'plan' }, el('p', { className: 'm-hint', text: '…' }));
-  root.append(el('h1', { text: say('patrol') }), controls, here, status, el('h2', { text: say('patrol_plan') }), plan);
+  const mapBox = el('div', { className: 'm-map', id: 'patrol-map' });
+  root.append(el('h1', { text: say('patrol') }), controls, here, status, el('h2', { text: say('patrol_plan') }),
+    mapBox, plan);
+  const map = deskMap(mapBox, config, config.centre);
+  const planLayer = L.layerGroup().addTo(map);
+  const walked = L.polyline([], { color: '#00e676', weight: 3, interactive: false }).addTo(map); // this page's fixes
+  const me = L.circleMarker([config.centre[1], config.centre[0]], { radius: 7, color: '#fff', weight: 2,
+    fillColor: '#4fc3f7', fillOpacity: 1, interactive: false });
 
   // The patrol running on this phone: {seq (of its start in the outbox), id (once the server answered), plan_id,
   // fixes (positions kept), checked (stop orders checked in)}; null when none.
@@ -58,7 +65,7 @@ export async function patrolScreen(root, config, ui, outbox) {
     try {
       const answer = await getJson(E.patrol_current);
       if (answer.patrol) {
-        const same = current && current.id === answer.patrol.id;
+        const same = current && (current.id === answer.patrol.id || current.id === null);
         current = { seq: same ? current.seq : null, id: answer.patrol.id, plan_id: answer.patrol.plan_id,
           fixes: same ? current.fixes : 0, checked: answer.check_ins.map((c) => c.stop) };
       } else if (current && current.id) {
@@ -88,7 +95,28 @@ export async function patrolScreen(root, config, ui, outbox) {
     drawPlan();
   }
 
+  // The route and each stop with the 50 m within which a check-in is taken.
+  function drawPlanMap() {
+    planLayer.clearLayers();
+    if (!chosen) return;
+    const line = ((chosen.route || {}).geometry || {}).coordinates || [];
+    if (line.length >= 2) {
+      L.polyline(line.map(([lon, lat]) => [lat, lon]), { color: '#4fc3f7', weight: 4, opacity: 0.8,
+        interactive: false }).addTo(planLayer);
+    }
+    for (const stop of chosen.stops || []) {
+      L.circle([stop.lat, stop.lon], { radius: NEAR_M, color: '#ffb300', weight: 1, fillOpacity: 0.15,
+        interactive: false }).addTo(planLayer);
+      L.circleMarker([stop.lat, stop.lon], { radius: 5, color: '#ffb300', fillOpacity: 1, interactive: false })
+        .addTo(planLayer);
+    }
+    const points = [...line.map(([lon, lat]) => [lat, lon]), ...(chosen.stops || []).map((s) => [s.lat, s.lon])];
+    walked.bringToFront();
+    if (points.length) map.fitBounds(L.latLngBounds(points), { padding: [20, 20], maxZoom: config.map.zoom });
+  }
+
   function drawPlan() {
+    drawPlanMap();
     if (!chosen) {
       plan.replaceChildren(el('p', { className: 'm-empty', id: 'no-plan', text: say('no_plan') }));
       return;
@@ -153,7 +181,9 @@ export async function patrolScreen(root, config, ui, outbox) {
     position = { lon: pos.coords.longitude, lat: pos.coords.latitude, t: new Date(pos.timestamp).toISOString(),
       accuracy: pos.coords.accuracy };
     here.textContent = say('accuracy', { m: Math.round(position.accuracy) });
+    me.setLatLng([position.lat, position.lon]).addTo(map);
     if (current) {
+      walked.addLatLng([position.lat, position.lon]);
       buffer.push(position);
       current.fixes += 1;
       keep();
