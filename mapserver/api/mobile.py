@@ -57,8 +57,8 @@ def _templated(endpoint: str, **names: str) -> str:
 
 
 def _endpoints() -> dict[str, str]:
-    """The URLs the phone's script calls; ``{id}`` (a case, plan or patrol) and ``{person}``/``{day}`` are filled in
-    by the script."""
+    """The URLs the phone's script calls, each routed by its view's name; the script fills in ``{id}`` (a case, a
+    plan or a patrol)."""
     return {"tasks": url_for("mobile.tasks"), "me": url_for("mobile.me"), "report": url_for("incidents.report"),
             "incident": _templated("incidents.get_incident", incident_id="{id}"),
             "transition": _templated("incidents.transition", incident_id="{id}"),
