@@ -1,6 +1,6 @@
 """The grid worker's phone app on both backends, without a browser: its pages and their policy, the manifest, the
 service worker's script and headers, my tasks (my grid's cases to accept or handle, soonest due first, with their
-colour), who may open it, and the features the configuration offers by the routes the application serves."""
+colour), who may open it, and the endpoints the configuration names, each one the application serves."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import re
 from html import unescape
 
 import pytest
-from flask import Blueprint
 
 from mapserver.auth import hash_token, new_token
 from tests import samples
@@ -81,7 +80,7 @@ def test_the_tasks_page_is_a_shell_under_a_policy_fit_for_an_installable_offline
     config = config_of(html)
     assert config["screen"] == "tasks"
     assert config["person"]["grid"] == samples.COMPOUND.name
-    assert config["features"] == {"photos": True, "tracks": True}  # this application serves both
+    assert "features" not in config  # photos and tracks are always served
     assert config["words"]["outbox"] == "待发送 {n} 条"
     assert config["sw"] == "/m/sw.js" and config["scope"] == "/m/"
 
@@ -186,17 +185,25 @@ def test_a_browser_without_a_session_goes_to_log_in_and_comes_back(app):
     assert resp.headers["Location"].startswith("/login?next=%2Fm%2Freport")
 
 
-def test_photos_and_tracks_are_offered_once_the_application_serves_them(city):
-    later = Blueprint("later", __name__)
-    later.add_url_rule("/api/incidents/<incident_id>/photos", "photos", lambda incident_id: "", methods=["POST"])
-    later.add_url_rule("/api/tracks/positions", "positions", lambda: "", methods=["POST"])
-    app = login_app(city)
-    app.register_blueprint(later)
-    client = app.test_client()
-    assert json_login(client, "li.na").status_code == 200
-    config = config_of(client.get("/m/report", headers=BROWSER).get_data(as_text=True))
-    assert config["features"] == {"photos": True, "tracks": True}
-    assert config["endpoints"]["photos"] == "/api/incidents/{id}/photos"
+ENDPOINT_VIEWS = {
+    "tasks": ("GET", "mobile.tasks"), "me": ("GET", "mobile.me"), "report": ("POST", "incidents.report"),
+    "incident": ("GET", "incidents.get_incident"), "transition": ("POST", "incidents.transition"),
+    "lookup": ("GET", "lookup.lookup"), "photos": ("POST", "photos.upload"), "plans": ("GET", "patrols.list_plans"),
+    "plan": ("GET", "patrols.get_plan"), "positions": ("POST", "tracks.post_positions"),
+    "patrol_start": ("POST", "tracks.start_patrol"), "patrol_current": ("GET", "tracks.current_patrol"),
+    "patrol_stop": ("POST", "tracks.stop_patrol"), "checkin": ("POST", "tracks.check_in"),
+}
+
+
+def test_every_endpoint_the_phone_calls_is_served_by_its_view(app, phone):
+    endpoints = config_of(phone.get("/m/patrol", headers=BROWSER).get_data(as_text=True))["endpoints"]
+    assert set(endpoints) == set(ENDPOINT_VIEWS)
+    assert endpoints["photos"] == "/api/incidents/{id}/photos"
+    assert endpoints["checkin"] == "/api/tracks/patrols/{id}/checkins"
+    urls = app.url_map.bind("localhost")
+    for name, url in endpoints.items():
+        method, view = ENDPOINT_VIEWS[name]
+        assert urls.match(url.replace("{id}", "abc123"), method=method)[0] == view, name
 
 
 def test_a_report_keeps_the_accuracy_the_phone_gave_for_its_point(app, city, phone):

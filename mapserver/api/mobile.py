@@ -6,9 +6,9 @@ jointly: to handle) inside the person's jurisdiction, i.e. their grid; a person 
 unit is their name. They come by due time, soonest first, with their warning colour as the desk shows it. Times
 are UTC ISO 8601; points WGS-84.
 
-The pages are shells (:mod:`mapserver.mobile_page`); their configuration names the endpoints the script uses and
-the features the server offers: photos and patrol tracks are offered when the application serves their endpoints
-(its URL map routes them), so the phone shows those steps only where they work.
+The pages are shells (:mod:`mapserver.mobile_page`); their configuration names the endpoints the script uses: the
+case API, photos of cases (:mod:`mapserver.api.photos`), saved patrol plans (:mod:`mapserver.api.patrols`) and the
+person's patrols, positions and check-ins (:mod:`mapserver.api.tracks`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request, url_for
-from werkzeug.exceptions import MethodNotAllowed, NotFound
-from werkzeug.routing import RequestRedirect
 
 from mapserver.api.desk_common import basemap_config, login_on_401, page_lang, tile_origins
 from mapserver.api.incidents import incident_feature
@@ -44,36 +42,32 @@ MY_TASKS = Tab("mine", ("dispatched", "grabbed", "accepted", "joint"))
 TASKS_LIMIT = 200  # a grid holds tens of open cases; a phone lists no more than this
 MAX_PHOTOS = 9
 SCOPE = "/m/"
-PHOTOS_PROBE = ("/api/incidents/x/photos", "POST")
-TRACKS_PROBE = ("/api/tracks/positions", "POST")
 
 
 # A browser whose session ended goes to the login page, and comes back to the phone page afterwards.
 login_on_401(bp, is_page=lambda path: path.startswith("/m/"))
 
 
-def _serves(path: str, method: str) -> bool:
-    """Whether this application routes ``method path`` to a view (a feature built in another module is here)."""
-    try:
-        current_app.url_map.bind("localhost").match(path, method=method)
-    except (NotFound, MethodNotAllowed, RequestRedirect):
-        return False
-    return True
-
-
-def _features() -> dict[str, bool]:
-    return {"photos": _serves(*PHOTOS_PROBE), "tracks": _serves(*TRACKS_PROBE)}
+def _templated(endpoint: str, **names: str) -> str:
+    """The URL of ``endpoint`` with ``{name}`` left in place of each named part, for the script to fill in."""
+    url = url_for(endpoint, **{key: f"__{key}__" for key in names})
+    for key, placeholder in names.items():
+        url = url.replace(f"__{key}__", placeholder)
+    return url
 
 
 def _endpoints() -> dict[str, str]:
-    root = request.script_root
+    """The URLs the phone's script calls, each routed by its view's name; the script fills in ``{id}`` (a case, a
+    plan or a patrol)."""
     return {"tasks": url_for("mobile.tasks"), "me": url_for("mobile.me"), "report": url_for("incidents.report"),
-            "incident": f"{root}/api/incidents/{{id}}", "transition": f"{root}/api/incidents/{{id}}/transitions",
-            "lookup": url_for("lookup.lookup"), "photos": f"{root}/api/incidents/{{id}}/photos",
-            "plans": url_for("patrols.list_plans"), "plan": f"{root}/api/patrols/{{id}}",
-            "positions": f"{root}/api/tracks/positions", "patrol_start": f"{root}/api/tracks/patrols",
-            "patrol_stop": f"{root}/api/tracks/patrols/{{id}}/stop",
-            "checkin": f"{root}/api/tracks/patrols/{{id}}/checkins"}
+            "incident": _templated("incidents.get_incident", incident_id="{id}"),
+            "transition": _templated("incidents.transition", incident_id="{id}"),
+            "lookup": url_for("lookup.lookup"), "photos": _templated("photos.upload", incident_id="{id}"),
+            "plans": url_for("patrols.list_plans"), "plan": _templated("patrols.get_plan", plan_id="{id}"),
+            "positions": url_for("tracks.post_positions"), "patrol_start": url_for("tracks.start_patrol"),
+            "patrol_current": url_for("tracks.current_patrol"),
+            "patrol_stop": _templated("tracks.stop_patrol", patrol_id="{id}"),
+            "checkin": _templated("tracks.check_in", patrol_id="{id}")}
 
 
 def _centre() -> list[float]:
@@ -97,7 +91,7 @@ def _config(screen: str, lang: str) -> dict[str, Any]:
     return {
         "lang": lang, "root": request.script_root, "screen": screen, "words": mobile_words(lang),
         "timezone": settings.incidents.timezone, "categories": categories, "severities": list(SEVERITIES),
-        "max_photos": MAX_PHOTOS, "features": _features(), "endpoints": _endpoints(), "centre": _centre(),
+        "max_photos": MAX_PHOTOS, "endpoints": _endpoints(), "centre": _centre(),
         "person": {"name": (principal.display_name or principal.name) if principal is not None else "",
                    "account": principal.name if principal is not None else "", "role": role,
                    "role_label": role_label(role, lang), "grid": within.name or within.code or ""},

@@ -1,4 +1,4 @@
-// Report a case (事件上报): category, severity, description, photos (when the server takes them), and the place:
+// Report a case (事件上报): category, severity, description, photos (kind report), and the place:
 // the phone's position with its accuracy, or the pin moved on the map. The grid of the place is shown before
 // sending. The report goes through the outbox: sent at once with signal, kept on the phone without.
 
@@ -17,8 +17,7 @@ export async function reportScreen(root, config, ui, outbox) {
       el('span', { text: enumLabel('severity', s) }))));
   const description = el('textarea', { id: 'description', rows: 4, maxLength: 2000, required: true,
     placeholder: say('description_placeholder') });
-  const photos = config.features.photos ? ui.photoPicker(say('photos', { n: config.max_photos }), config.max_photos)
-    : null;
+  const photos = ui.photoPicker(say('photos', { n: config.max_photos }), config.max_photos);
   const mapBox = el('div', { className: 'm-map', id: 'map' });
   const where = el('p', { className: 'm-hint', id: 'where', text: say('locating') });
   const grid = el('p', { className: 'm-grid', id: 'grid', dataset: { code: '' } });
@@ -29,7 +28,7 @@ export async function reportScreen(root, config, ui, outbox) {
     el('label', { className: 'm-field' }, el('span', { text: say('category') }), category),
     el('fieldset', { className: 'm-field' }, el('legend', { text: say('severity') }), severity),
     el('label', { className: 'm-field' }, el('span', { text: say('description') }), description),
-    photos && photos.node,
+    photos.node,
     el('fieldset', { className: 'm-field' }, el('legend', { text: say('location') }), mapBox, where,
       el('p', { className: 'm-label', text: say('grid') }), grid, locate,
       el('p', { className: 'm-hint', text: say('pin_hint') })),
@@ -108,7 +107,7 @@ export async function reportScreen(root, config, ui, outbox) {
     const label = `${config.categories[body.category] || body.category} · ${body.description.slice(0, 20)}`;
     try {
       const seq = await outbox.add({ kind: 'report', label, method: 'POST', url: config.endpoints.report, json: body });
-      for (const item of photoItems(photos ? photos.files() : [], config.endpoints.photos.replace('{id}', '{parent}'),
+      for (const item of photoItems(photos.files(), config.endpoints.photos.replace('{id}', '{parent}'),
         'report', label, seq)) await outbox.add(item);
       await outbox.flush();
       const sent = outbox.results.get(seq);
@@ -122,6 +121,7 @@ export async function reportScreen(root, config, ui, outbox) {
       else message(status, say('queued'), 'queued');
       form.dataset.sent = sent ? sent.id : 'queued';
       description.value = '';
+      photos.clear();
       send.disabled = false;
     } catch (error) {
       message(status, say('error', { detail: error.message }), 'error');

@@ -76,17 +76,17 @@ export async function taskScreen(root, config, ui, outbox) {
     }
     if (mine.includes('handle')) {
       const note = el('textarea', { id: 'note', rows: 4, maxLength: 2000, placeholder: say('note_placeholder') });
-      const before = config.features.photos ? ui.photoPicker(say('before'), config.max_photos) : null;
-      const after = config.features.photos ? ui.photoPicker(say('after'), config.max_photos) : null;
+      const before = ui.photoPicker(say('before'), config.max_photos);
+      const after = ui.photoPicker(say('after'), config.max_photos);
       const send = el('button', { type: 'submit', className: 'm-button m-primary', id: 'handle', text: say('handle') });
       const form = el('form', { className: 'm-form', id: 'handle-form', noValidate: true },
         el('label', { className: 'm-field' }, el('span', { text: say('note') }), note),
-        before && before.node, after && after.node, send);
+        before.node, after.node, send);
       form.addEventListener('submit', (event) => {
         event.preventDefault();
         if (!note.value.trim()) { message(status, say('note_placeholder'), 'error'); note.focus(); return; }
         act('handle', { note: note.value.trim() },
-          [['before', before ? before.files() : []], ['after', after ? after.files() : []]]);
+          [['before', before.files()], ['after', after.files()]]);
       });
       parts.push(form);
     }

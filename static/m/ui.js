@@ -59,7 +59,8 @@ export function phone(config) {
     box.hidden = !text;
   }
 
-  // Up to `max` photos taken or chosen; `picker.files()` the Blobs kept, with their previews (blob: URLs).
+  // Up to `max` photos taken or chosen; `picker.files()` the Blobs kept, with their previews (blob: URLs);
+  // `picker.clear()` lets them go.
   function photoPicker(label, max) {
     const kept = [];
     const list = el('ul', { className: 'm-photos' });
@@ -83,7 +84,12 @@ export function phone(config) {
     draw();
     const node = el('fieldset', { className: 'm-field' }, el('legend', { text: label }),
       el('label', { className: 'm-button m-secondary' }, el('span', { text: say('add_photo') }), input), count, list);
-    return { node, files: () => kept.map(({ blob, name }) => ({ blob, name })) };
+    // Emptied once a report has taken its photos (kept in the outbox by then).
+    const clear = () => {
+      for (const item of kept.splice(0)) URL.revokeObjectURL(item.url);
+      draw();
+    };
+    return { node, files: () => kept.map(({ blob, name }) => ({ blob, name })), clear };
   }
 
   return { say, enumLabel, when, bar, showOutbox, message, photoPicker };

@@ -1,4 +1,4 @@
-"""The README's pictures of the pages, taken by the browser tests of those pages at 1366×768.
+"""The README's pictures of the pages, taken by the browser tests of those pages at 1366×768 (the phone at 390×844).
 
 With ``MAPSERVER_README_SHOTS=1`` (``scripts/readme-screenshots``) a picture is written where the README shows it,
 ``static/screen/<name>``; otherwise to a temporary folder, so that an ordinary run of the tests changes no file.
