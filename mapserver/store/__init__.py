@@ -49,12 +49,12 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 
 from mapserver.store.accounts import Accounts
+from mapserver.store.assessment import AssessmentFigures
 from mapserver.store.audit import AuditTrail
 from mapserver.store.cameras import Cameras
 from mapserver.store.common import LAYERS, TABLES
 from mapserver.store.database import Database, StoreUnavailable, mask_url
 from mapserver.store.desk import Desk
-from mapserver.store.assessment import AssessmentFigures
 from mapserver.store.grids import Grids
 from mapserver.store.incidents import Incidents
 from mapserver.store.layers import Layers
