@@ -29,7 +29,8 @@ FILLS = {"fail": "FFC7CE", "basic": "FFEB9C", "excellent": "C6EFCE"}  # Excel's 
 def headers(lang: str) -> list[str]:
     """The columns' titles in ``lang``: the figures, each measure's share of full marks, the reasons."""
     say = lambda key: assessment_word(lang, key)  # noqa: E731 - a local shorthand
-    return [*(say("col_" + c) for c in COLUMNS), *(say(m) for m in MEASURES), say("reasons")]
+    shares = (assessment_word(lang, "share_col", measure=say(m)) for m in MEASURES)
+    return [*(say("col_" + c) for c in COLUMNS), *shares, say("reasons")]
 
 
 def _values(row: Assessment, lang: str) -> list[Any]:
