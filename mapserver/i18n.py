@@ -524,7 +524,8 @@ _ASSESSMENT = {
         "day": "日期", "fixes": "定位点", "days_title": "{name} · {month} 逐日巡查", "close": "关闭",
         "period": "考核月份：{month}（{since} 至 {until}，按当地时间）", "none": "暂无网格员",
         "loading": "加载中…", "failed": "加载失败：{detail}", "open_hint": "回车或点击查看该网格员本月明细",
-        "today_note": "当日数据实时计算，次日起固定", "share_col": "{measure}（得分率）",
+        "today_note": "当日数据实时显示，不计入本月；次日起计入并固定", "today": "今日（不计入）",
+        "share_col": "{measure}（得分率）",
     },
     "en": {
         "title": "Grid worker assessment", "brand": "Command centre · Monthly assessment", "month": "Month",
@@ -548,7 +549,8 @@ _ASSESSMENT = {
         "period": "Month: {month} ({since} to {until}, local time)", "none": "No grid workers",
         "loading": "Loading…", "failed": "Could not load: {detail}",
         "open_hint": "Enter or click to open this worker's month",
-        "today_note": "Today is worked out live; from tomorrow it is fixed", "share_col": "{measure} (share of marks)",
+        "today_note": "Today is shown live and not counted; from tomorrow it counts and is fixed",
+        "today": "today (not counted)", "share_col": "{measure} (share of marks)",
     },
 }
 """Labels of the grid workers' assessment (:mod:`mapserver.assessment`, :mod:`mapserver.assessment_page`,

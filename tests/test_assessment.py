@@ -12,6 +12,7 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
+from mapserver.assessment.days import today_of
 from mapserver.assessment.files import csv_bytes, xlsx_bytes
 from mapserver.assessment.grading import PatrolTotals, WorkerMonth, assess
 from mapserver.assessment.month import parse_month
@@ -123,8 +124,10 @@ def test_a_measure_with_nothing_to_count_is_not_judged():
 
 def test_a_finished_day_is_kept_once_and_today_never(month_store):
     during = by_person(assessed(month_store, today=ad.DAY_2))
-    # Today (11 March) is measured from its fixes but not kept; the ten days before are, one row each.
-    assert during[ad.LI].month.patrol.distance_m == pytest.approx(90 * ad.METRES_PER_STEP, rel=1e-4)
+    # Today (11 March) is neither counted nor kept; the ten days before are, one row each.
+    assert during[ad.LI].month.patrol.distance_m == pytest.approx(60 * ad.METRES_PER_STEP, rel=1e-4)
+    assert during[ad.LI].month.cases.reported == 3  # the cases of the month so far count
+    assert today_of(month_store, during[ad.LI].month.worker, zone=ZONE, today=ad.DAY_2).fixes == 31
     kept = month_store.assessment.days(WorkerScope(), date(2026, 3, 1), date(2026, 3, 31))
     assert len(kept) == 3 * 10 and (ad.LI, ad.DAY_2) not in kept
     assert kept[(ad.LI, ad.DAY_1)].fixes == 61 and kept[(ad.LI, date(2026, 3, 9))].fixes == 0
@@ -178,8 +181,20 @@ def test_a_grid_worker_reads_only_their_own_row(month_store, client):
     assert own.status_code == 200 and own.get_json()["row"]["reported"] == 3
     days = {d["day"]: d for d in own.get_json()["days"]}
     assert len(days) == 31 and days["2026-03-10"]["fixes"] == 61 and days["2026-03-11"]["patrol_hours"] == 0.08
+    assert not any(d.get("today") for d in days.values())  # a past month has no today
     other = client.get(f"/api/assessment/people/{ad.ZHAO}", query_string={"month": ad.MONTH}, headers=li)
     assert_problem(other, 404)
+
+
+def test_a_workers_current_month_lists_today_apart(month_store, client):
+    li = data.token(month_store, "field", data.COMMUNITY_A1, ad.LI)
+    resp = client.get(f"/api/assessment/people/{ad.LI}", headers=li)
+    assert resp.status_code == 200
+    days = resp.get_json()["days"]
+    assert days[-1]["today"] is True and not any(d.get("today") for d in days[:-1])
+    kept = month_store.assessment.days([ad.LI], date.fromisoformat(days[0]["day"]),
+                                       date.fromisoformat(days[-1]["day"]))
+    assert len(kept) == len(days) - 1  # every finished day kept, today not
 
 
 @pytest.mark.parametrize("role,status", [("viewer", 200), ("dispatcher", 200), ("admin", 200), ("field", 200),

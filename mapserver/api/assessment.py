@@ -4,7 +4,9 @@
 ``GET /api/assessment?month=YYYY-MM&grid=CODE&format=json|csv|xlsx&lang=zh|en`` answers one row per grid worker
 (accounts of role ``field``) of the asker's jurisdiction (narrowed to the subtree of ``grid``) over the local month
 (``incidents.timezone``; default the current one), worst first (:mod:`mapserver.assessment`). A grid worker asking
-gets their own row only. ``GET /api/assessment/people/<person>?month=`` answers one worker's row and their days.
+gets their own row only. ``GET /api/assessment/people/<person>?month=`` answers one worker's row and their
+days. A month's patrol figures sum its finished days (kept per person and day, :mod:`mapserver.assessment.days`);
+today's so far is listed among a worker's days (``"today": true``) but not counted.
 
 The JSON answers carry an ETag naming the incidents' and grids' data versions, the asker's jurisdiction (and, for a
 grid worker, their name), the query and the clock's minute (fixes, patrols and today's measures move with the
@@ -22,6 +24,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 
 from mapserver.api.desk_common import json_answer, login_on_401, page_lang
 from mapserver.app_state import state, store
+from mapserver.assessment.days import today_of
 from mapserver.assessment.files import csv_bytes, xlsx_bytes
 from mapserver.assessment.grading import as_json, day_json, settings_json
 from mapserver.assessment.month import Month, parse_month
@@ -147,12 +150,16 @@ def person(person: str) -> Response:
     if len(person) > MAX_NAME or (own is not None and own != person):
         raise missing
     scope = WorkerScope(within=request_jurisdiction(), person=person)
-    if not store().assessment.workers(scope):
+    workers = store().assessment.workers(scope)
+    if not workers:
         raise missing
 
     def make() -> dict[str, Any]:
         result = _assessed(scope, month, now)
-        return {**_month_json(result, lang, now), "row": as_json(result.rows[0], lang),
-                "days": [day_json(d) for d in result.days[person]]}
+        days = [day_json(d) for d in result.days[person]]
+        today = _today(now)
+        if month.first <= today <= month.last:  # today so far: shown, not counted in the month, never kept
+            days.append({**day_json(today_of(store(), workers[0], zone=_zone(), today=today)), "today": True})
+        return {**_month_json(result, lang, now), "row": as_json(result.rows[0], lang), "days": days}
 
     return json_answer(_key("person", person, month.key, lang, now), make, current_app.extensions[EXTENSION])

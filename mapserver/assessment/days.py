@@ -4,9 +4,10 @@ rows per person, not a month of fixes (a district has 2,000 workers sending a fi
 A finished local day (before ``today`` in ``incidents.timezone``) is computed from its fixes the first time it is
 asked for (:func:`mapserver.tracks.measures.day_measures`: metres walked, seconds moving, seconds inside the
 person's own grid, fixes) and kept in ``track_days``; later asks read the kept row. A day without fixes is kept
-too (all zero), so it is not looked for again. Today is still going on: it is computed on each ask and never
-kept. Fixes that reach the store for a day already kept (a phone that was offline for days) do not change it.
-The grid is the person's own grid when the day is first computed (WGS-84 polygon; none: ``in_grid_s`` is None).
+too (all zero), so it is not looked for again. Today is still going on: it is not part of a month's figures and
+is never kept; one person's today is measured on demand (:func:`today_of`). Fixes that reach the store for a day
+already kept (a phone that was offline for days) do not change it. The grid is the person's own grid when the
+day is first computed (WGS-84 polygon; none: ``in_grid_s`` is None).
 """
 
 from __future__ import annotations
@@ -61,9 +62,10 @@ def computed_days(store: Store, worker: Worker, days: Sequence[date], zone: str,
 
 def month_days(store: Store, workers: Sequence[Worker], scope: WorkerScope, month: Month, *, zone: str,
                today: date) -> dict[str, list[DaySummary]]:
-    """Per worker (of ``scope``), the measures of each day of ``month`` up to ``today``, in order: finished days
-    from ``track_days`` (computed and kept first when missing), today computed and not kept."""
-    days = [d for d in month.days() if d <= today]
+    """Per worker (of ``scope``), the measures of each finished day of ``month`` (before ``today``), in order, from
+    ``track_days``: computed and kept first when missing. Today is left out: its fixes are still coming, and
+    measuring every worker's day on each ask is what the kept days are there to spare (see :func:`today_of`)."""
+    days = [d for d in month.days() if d < today]
     if not days:
         return {w.name: [] for w in workers}
     kept = store.assessment.days(scope, days[0], days[-1])
@@ -71,12 +73,15 @@ def month_days(store: Store, workers: Sequence[Worker], scope: WorkerScope, mont
     out: dict[str, list[DaySummary]] = {}
     new: list[DaySummary] = []
     for worker in workers:
-        missing = [d for d in days if d < today and (worker.name, d) not in kept]
+        missing = [d for d in days if (worker.name, d) not in kept]
         made = {s.day: s for s in computed_days(store, worker, missing, zone, areas(worker.grid_code))}
         new.extend(made.values())
-        if today in days:
-            made[today] = computed_days(store, worker, [today], zone, areas(worker.grid_code))[0]
         out[worker.name] = [kept.get((worker.name, d)) or made[d] for d in days]
     if new:
         store.assessment.keep_days(new)
     return out
+
+
+def today_of(store: Store, worker: Worker, *, zone: str, today: date) -> DaySummary:
+    """One worker's measures of ``today`` so far, from the fixes; never kept."""
+    return computed_days(store, worker, [today], zone, GridAreas(store)(worker.grid_code))[0]

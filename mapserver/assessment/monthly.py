@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class MonthAssessment:
-    """The rows of a month, worst first, and each person's days up to today."""
+    """The rows of a month, worst first, and each person's finished days."""
 
     month: Month
     rows: list[Assessment]
@@ -33,7 +33,8 @@ class MonthAssessment:
 
 def assess_month(store: Store, settings: AssessmentSettings, scope: WorkerScope, month: Month, *, zone: str,
                  today: date) -> MonthAssessment:
-    """Every worker of ``scope`` assessed over ``month`` (``today``: the local date now, which is never kept)."""
+    """Every worker of ``scope`` assessed over ``month``: cases and patrols of the whole month so far, track
+    measures of its finished days (before ``today``, the local date now)."""
     workers = store.assessment.workers(scope)
     since, until = month.window(zone)
     cases = store.assessment.cases(scope, since, until)

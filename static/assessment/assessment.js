@@ -163,7 +163,8 @@ async function openPerson(person, from) {
     document.getElementById('person-reasons').replaceChildren(...reasons);
     const days = answer.days.map((d) => {
       const tr = document.createElement('tr');
-      cell(tr, d.day);
+      if (d.today) tr.className = 'as-today';
+      cell(tr, d.today ? `${d.day} · ${words.today}` : d.day);
       cell(tr, String(d.fixes), 'ms-num');
       cell(tr, number(d.distance_km, 2), 'ms-num');
       cell(tr, number(d.patrol_hours, 2), 'ms-num');
