@@ -30,6 +30,7 @@ from mapserver.store.scoping import SUBTREE_SQL
 
 WORKER_ROLE = "field"
 PLAN_CHUNK = 500  # plan ids per IN list
+DAY_COLUMNS = ("person", "day", "fixes", "distance_m", "moving_s", "in_grid_s")
 
 
 @dataclass(frozen=True)
@@ -201,12 +202,8 @@ class AssessmentFigures:
         return out
 
     def keep_days(self, summaries: Iterable[DaySummary]) -> int:
-        """Keep the measures of finished days; a day kept already stays as it is. Return how many were new."""
-        new = 0
+        """Keep the measures of finished days by the backend's bulk path (a district's first ask of a month keeps
+        thousands); a day kept already stays as it is. Return how many were new."""
+        rows = ((s.person, s.day.isoformat(), s.fixes, s.distance_m, s.moving_s, s.in_grid_s) for s in summaries)
         with self._db.transaction():
-            for s in summaries:
-                new += self._db.execute(
-                    "INSERT INTO track_days (person, day, fixes, distance_m, moving_s, in_grid_s) "
-                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (person, day) DO NOTHING",
-                    (s.person, s.day.isoformat(), s.fixes, s.distance_m, s.moving_s, s.in_grid_s))
-        return new
+            return self._db.copy_rows("track_days", DAY_COLUMNS, rows, key=("person", "day"))
