@@ -249,6 +249,56 @@ class ScorecardSettings(_Section):
         return self
 
 
+class AssessmentWeights(_Section):
+    """How much each measure of the grid workers' assessment weighs in the score (any non-negative numbers: the
+    score divides by the sum of the weights of the measures that could be judged that month)."""
+
+    reports: float = Field(10, ge=0, description="cases reported, against targets.reports_per_month")
+    on_time: float = Field(20, ge=0, description="handlings by the case's deadline, over the handlings")
+    reopen: float = Field(10, ge=0, description="one less the share of cases handled that were reopened")
+    distance: float = Field(15, ge=0, description="km patrolled, against targets.km_per_month")
+    hours: float = Field(15, ge=0, description="hours moving on patrol, against targets.hours_per_month")
+    in_grid: float = Field(10, ge=0, description="hours inside the own grid, against targets.in_grid_hours_per_month")
+    stops: float = Field(10, ge=0, description="planned stops checked in at, over the planned stops")
+    satisfaction: float = Field(10, ge=0, description="satisfied or basically satisfied, over the cases followed up")
+
+
+class AssessmentTargets(_Section):
+    """Full marks of the measures that count up (a month at or above the target scores the whole weight)."""
+
+    reports_per_month: float = Field(20, gt=0, description="cases reported in a month")
+    km_per_month: float = Field(100, gt=0, description="kilometres patrolled in a month")
+    hours_per_month: float = Field(60, gt=0, description="hours moving on patrol in a month")
+    in_grid_hours_per_month: float = Field(60, gt=0, description="hours inside the own grid in a month")
+
+
+class AssessmentGrades(_Section):
+    """The lowest score (0–100) of each grade; below ``basic`` is 不合格 (fail)."""
+
+    excellent: float = Field(90, ge=0, le=100, description="优秀 from this score")
+    passing: float = Field(75, ge=0, le=100, alias="pass", description="合格 from this score")
+    basic: float = Field(60, ge=0, le=100, description="基本合格 from this score")
+
+
+class AssessmentSettings(_Section):
+    """The monthly assessment of grid workers (网格员考核) at /api/assessment (mapserver/assessment/)."""
+
+    weights: AssessmentWeights = AssessmentWeights()
+    targets: AssessmentTargets = AssessmentTargets()
+    grades: AssessmentGrades = AssessmentGrades()
+    short_of: float = Field(0.8, ge=0, le=1, description="a measure scoring under this share of full marks is "
+                                                         "named as a reason")
+
+    @model_validator(mode="after")
+    def _grades_in_order(self) -> AssessmentSettings:
+        g = self.grades
+        if not g.excellent >= g.passing >= g.basic:
+            raise ValueError("assessment grades must be excellent ≥ pass ≥ basic")
+        if sum(self.weights.model_dump().values()) <= 0:
+            raise ValueError("at least one assessment weight must be above 0")
+        return self
+
+
 class PasswordHashSettings(_Section):
     """argon2id cost parameters (RFC 9106's second recommended option by default: ~120 ms on 2 cores)."""
 
@@ -285,6 +335,7 @@ class Settings(_Section):
     cameras: CameraSettings = CameraSettings()
     risk: RiskSettings = RiskSettings()
     scorecards: ScorecardSettings = ScorecardSettings()
+    assessment: AssessmentSettings = AssessmentSettings()
     patrol: PatrolSettings = PatrolSettings()
     accounts: AccountSettings = AccountSettings()
     photos: PhotoSettings = PhotoSettings()

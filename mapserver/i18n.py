@@ -281,7 +281,7 @@ _DESK = {
         "closed_at": "办结时间", "dispatch_late": "派单超时", "none": "此栏暂无工单",
         "page": "第 {page} / {pages} 页", "prev": "上一页", "next": "下一页",
         "updated": "更新于", "offline": "连接中断，正在重试…", "to_screen": "一屏统揽", "other_lang": "English",
-        "to_intake": "热线受理", "to_patrols": "巡逻规划", "to_scorecards": "单位考评",
+        "to_intake": "热线受理", "to_patrols": "巡逻规划", "to_scorecards": "单位考评", "to_assessment": "网格员考核",
         "keys": "数字键 1–7 切换栏目 · / 搜索 · j/k 上下 · Enter 打开", "whole": "全区",
         "sources": {"grid_worker": "网格员上报", "public_app": "群众随手拍", "video_patrol": "视频巡查",
                     "hotline": "12345热线", "department": "部门转办"},
@@ -300,6 +300,7 @@ _DESK = {
         "page": "Page {page} of {pages}", "prev": "Previous", "next": "Next",
         "updated": "Updated", "offline": "Connection lost, retrying…", "to_screen": "Overview wall",
         "to_intake": "Hotline intake", "to_patrols": "Patrol planner", "to_scorecards": "Unit scorecards",
+        "to_assessment": "Grid worker assessment",
         "other_lang": "中文",
         "keys": "Keys 1–7 switch tabs · / search · j/k move · Enter opens", "whole": "whole district",
         "sources": {"grid_worker": "grid worker", "public_app": "public app", "video_patrol": "video patrol",
@@ -502,6 +503,69 @@ def scorecard_word(lang: str, key: str, **figures: object) -> str:
     text = _SCORECARDS["zh" if lang == "zh" else "en"][key]
     return text.format(**figures) if figures else text
 
+
+_ASSESSMENT = {
+    "zh": {
+        "title": "网格员考核", "brand": "综治中心 · 月度考核", "month": "考核月份", "grid": "网格编码",
+        "apply": "查询", "download_csv": "下载 CSV", "download_xlsx": "下载 Excel",
+        "to_desk": "工单台", "to_scorecards": "单位考评", "other_lang": "English", "whole": "全区",
+        "sheet": "网格员考核", "reasons": "原因", "score": "得分", "grade": "等级", "name": "网格员",
+        "reported": "上报事件", "handled": "处置（按期/超期）", "reopened": "被重办", "satisfaction": "满意率",
+        "distance": "巡查里程", "hours": "巡查时长", "in_grid": "在格时长", "stops": "点位打卡率",
+        "reports": "上报事件数", "on_time": "按期处置率", "reopen": "重办率",
+        "grade_excellent": "优秀", "grade_pass": "合格", "grade_basic": "基本合格", "grade_fail": "不合格",
+        "reason_below": "{measure} {value}，目标 {target}", "reason_above": "{measure} {value}，应为 {target}",
+        "col_person": "账号", "col_name": "姓名", "col_grid_code": "网格编码", "col_score": "得分",
+        "col_label": "等级", "col_reported": "上报事件数", "col_handled": "处置数", "col_handled_on_time": "按期处置数",
+        "col_handled_late": "超期处置数", "col_reopened": "被重办数", "col_followed_up": "回访数",
+        "col_satisfied": "满意数", "col_distance_km": "巡查里程(km)", "col_patrol_hours": "巡查时长(h)",
+        "col_in_grid_hours": "在格时长(h)", "col_patrol_days": "巡查天数", "col_stops_planned": "计划点位",
+        "col_stops_visited": "已打卡点位",
+        "day": "日期", "fixes": "定位点", "days_title": "{name} · {month} 逐日巡查", "close": "关闭",
+        "period": "考核月份：{month}（{since} 至 {until}，按当地时间）", "none": "暂无网格员",
+        "loading": "加载中…", "failed": "加载失败：{detail}", "open_hint": "回车或点击查看该网格员本月明细",
+        "today_note": "当日数据实时显示，不计入本月；次日起计入并固定", "today": "今日（不计入）",
+        "share_col": "{measure}（得分率）",
+    },
+    "en": {
+        "title": "Grid worker assessment", "brand": "Command centre · Monthly assessment", "month": "Month",
+        "grid": "Grid code", "apply": "Show", "download_csv": "Download CSV", "download_xlsx": "Download Excel",
+        "to_desk": "Work desk", "to_scorecards": "Unit scorecards", "other_lang": "中文", "whole": "whole district",
+        "sheet": "Assessment", "reasons": "Reasons", "score": "Score", "grade": "Grade", "name": "Grid worker",
+        "reported": "Reported", "handled": "Handled (on time/late)", "reopened": "Reopened",
+        "satisfaction": "Satisfaction", "distance": "Distance patrolled", "hours": "Hours patrolled",
+        "in_grid": "Hours in own grid", "stops": "Planned stops visited", "reports": "Cases reported",
+        "on_time": "On-time handling", "reopen": "Reopen share",
+        "grade_excellent": "Excellent", "grade_pass": "Pass", "grade_basic": "Basic pass", "grade_fail": "Fail",
+        "reason_below": "{measure} {value}, target {target}", "reason_above": "{measure} {value}, should be {target}",
+        "col_person": "Account", "col_name": "Name", "col_grid_code": "Grid code", "col_score": "Score",
+        "col_label": "Grade", "col_reported": "Reported", "col_handled": "Handled",
+        "col_handled_on_time": "Handled on time", "col_handled_late": "Handled late", "col_reopened": "Reopened",
+        "col_followed_up": "Followed up", "col_satisfied": "Satisfied", "col_distance_km": "Distance (km)",
+        "col_patrol_hours": "Hours moving", "col_in_grid_hours": "Hours in own grid",
+        "col_patrol_days": "Days patrolled",
+        "col_stops_planned": "Stops planned", "col_stops_visited": "Stops visited",
+        "day": "Day", "fixes": "Fixes", "days_title": "{name} · {month} day by day", "close": "Close",
+        "period": "Month: {month} ({since} to {until}, local time)", "none": "No grid workers",
+        "loading": "Loading…", "failed": "Could not load: {detail}",
+        "open_hint": "Enter or click to open this worker's month",
+        "today_note": "Today is shown live and not counted; from tomorrow it counts and is fixed",
+        "today": "today (not counted)", "share_col": "{measure} (share of marks)",
+    },
+}
+"""Labels of the grid workers' assessment (:mod:`mapserver.assessment`, :mod:`mapserver.assessment_page`,
+``static/assessment/``)."""
+
+
+def assessment_words(lang: str) -> dict[str, str]:
+    """Every label of the grid workers' assessment in ``lang`` (the page's script fills the figures in)."""
+    return dict(_ASSESSMENT["zh" if lang == "zh" else "en"])
+
+
+def assessment_word(lang: str, key: str, **figures: object) -> str:
+    """One label of the grid workers' assessment in ``lang``, with ``figures`` filled in."""
+    text = _ASSESSMENT["zh" if lang == "zh" else "en"][key]
+    return text.format(**figures) if figures else text
 
 _CASE = {
     "zh": {

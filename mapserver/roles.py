@@ -62,6 +62,9 @@ INTAKE_DESK = _roles("operator", "dispatcher", "admin")
 """Who works the hotline intake desk (12345 热线受理): resolve a caller's place, find and link repeats."""
 SCORECARDS = _roles("viewer", "dispatcher", "admin")
 """Who reads the unit scorecards (the assessment office holds a viewer or an admin account)."""
+ASSESSMENT = _roles("viewer", "dispatcher", "admin", "field")
+"""Who reads the grid workers' monthly assessment: the assessment office (as SCORECARDS) every worker of their
+jurisdiction, a grid worker (``field``) their own row only (mapserver/api/assessment.py)."""
 PATROL_PLANNERS = _roles("liaison", "dispatcher", "admin")
 """Who may plan and save a patrol route."""
 PATROL_DESK = _roles("viewer", *PATROL_PLANNERS)
@@ -205,6 +208,10 @@ ROUTES: Mapping[str, Mapping[str, frozenset[str]]] = {
     # the unit scorecards (三色预警)
     "scorecards.page": {"GET": SCORECARDS},
     "scorecards.table": {"GET": SCORECARDS},
+    # the grid workers' monthly assessment (网格员考核): a grid worker reads their own row only
+    "assessment.page": {"GET": ASSESSMENT},
+    "assessment.table": {"GET": ASSESSMENT},
+    "assessment.person": {"GET": ASSESSMENT},
     # logging in
     "login.login_form": {"GET": PUBLIC},
     "login.login": {"POST": PUBLIC},

@@ -421,7 +421,7 @@ def test_a_store_of_version_5_gains_tracks_and_keeps_every_row(url):
         assert store.migrate(target=5) == 5
         fill(store)
         before = snapshot(url)
-        assert store.migrate() == SCHEMA_VERSION == 6
+        assert store.migrate(target=6) == 6
         after = snapshot(url)
         new = {"positions", "patrol_sessions", "patrol_checkins", "position_batches"}
         assert set(after) == set(before) | new and all(after[table] == [] for table in new)
@@ -430,5 +430,25 @@ def test_a_store_of_version_5_gains_tracks_and_keeps_every_row(url):
         stored = store.tracks.add_fixes("walker", [T0, T0 + timedelta(seconds=10)], [114.6, 114.6001],
                                         [33.6, 33.6], [5.0, None])
         assert stored == 2 and len(store.tracks.fixes("walker", T0, T0 + timedelta(minutes=1))) == 2
+    finally:
+        store.close()
+
+
+def test_a_store_of_version_6_gains_the_assessment_index_and_day_table_and_keeps_every_row(url):
+    store = open_store(url)
+    try:
+        assert store.migrate(target=6) == 6
+        fill(store)
+        before = snapshot(url)
+        assert store.migrate() == SCHEMA_VERSION == 7
+        after = snapshot(url)
+        assert set(after) == set(before) | {"track_days"} and after["track_days"] == []
+        assert all(after[table] == rows for table, rows in before.items())
+        # The upgraded store keeps a person's day once, and reads it back.
+        from mapserver.store.assessment import DaySummary
+
+        day = DaySummary("walker", T0.date(), fixes=3, distance_m=120.5, moving_s=60.0, in_grid_s=None)
+        assert store.assessment.keep_days([day, day]) == 1
+        assert store.assessment.days(["walker"], T0.date(), T0.date()) == {("walker", T0.date()): day}
     finally:
         store.close()

@@ -11,6 +11,7 @@ def register_blueprints(app: Flask) -> None:
         accounts,
         admin,
         analysis,
+        assessment,
         audit,
         cameras,
         case,
@@ -39,5 +40,5 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (health, tokens, incidents, cameras, lookup, grids, layers, screen, ogc, analysis, export, openapi,
                    audit, reports, patrols, accounts, login, admin, desk, intake, intake_desk,
-                   patrol_desk, scorecards, case, mobile, photos, tracks):
+                   patrol_desk, scorecards, assessment, case, mobile, photos, tracks):
         app.register_blueprint(module.bp)

@@ -41,7 +41,7 @@ TEXT_LIMITS = {"grid": 64, "unit": 100, "q": 100}
 CLOCK_BUCKET_S = 60  # overdue and "closed today" are worked out once a minute: the answer's key names the minute
 MAX_PAGE = 1_000_000
 OTHER_DESKS = (("intake_desk.page", "to_intake"), ("patrol_desk.page", "to_patrols"),
-               ("scorecards.page", "to_scorecards"))
+               ("scorecards.page", "to_scorecards"), ("assessment.page", "to_assessment"))
 """The other desk pages, linked from the queue's header for the roles the role table lets open them."""
 
 

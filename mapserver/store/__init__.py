@@ -18,6 +18,8 @@ the project's SQL lives in this package. The whole public surface:
 ``store.measures``  incident measures (:mod:`~mapserver.store.measures`): ``kpis``, ``cell_counts``,
                     ``cell_period_counts``, ``grid_counts``, ``grid_risk_counts``
 ``store.scorecards``  the unit scorecards' figures (:mod:`~mapserver.store.scorecards`): ``figures``
+``store.assessment``  the grid workers' monthly assessment (:mod:`~mapserver.store.assessment`): ``workers``,
+                    ``cases``, ``stops``, ``days``, ``keep_days``
 ``store.cameras``   camera liveness (:mod:`~mapserver.store.cameras`): ``query``, ``heartbeats``, ``all``
 ``store.tokens``    API tokens (:mod:`~mapserver.store.tokens`): ``add``, ``by_hash``, ``live``, ``revoke``
 ``store.audit``     the audit trail (:mod:`~mapserver.store.audit`): ``append``, ``records``
@@ -47,6 +49,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 
 from mapserver.store.accounts import Accounts
+from mapserver.store.assessment import AssessmentFigures
 from mapserver.store.audit import AuditTrail
 from mapserver.store.cameras import Cameras
 from mapserver.store.common import LAYERS, TABLES
@@ -88,6 +91,7 @@ class Store:
         self.measures = IncidentMeasures(database)
         self.desk = Desk(database)
         self.scorecards = ScorecardFigures(database)
+        self.assessment = AssessmentFigures(database)
         self.cameras = Cameras(database)
         self.tokens = Tokens(database)
         self.audit = AuditTrail(database)

@@ -532,7 +532,25 @@ CREATE TABLE position_batches (
 """Schema version 6: positions of people on patrol (partitioned by month), patrol sessions, their check-ins, and
 batch keys."""
 
-MIGRATIONS: tuple[str, ...] = (BASELINE, ACCOUNTS, DESK, FOLLOW_UPS, PHOTOS, TRACKS)
+ASSESSMENT = """
+-- Version 7: the monthly assessment of grid workers (网格员考核). A person's timeline entries by time (cases they
+-- reported or handled in a month), and each person's measures of a finished local day (metres walked, seconds
+-- moving and inside their own grid, fixes), kept the first time the day is asked for so that a month is a sum.
+CREATE INDEX incident_events_actor ON incident_events (actor, at);
+CREATE TABLE track_days (
+    person text COLLATE "C" NOT NULL,
+    day date NOT NULL,
+    fixes integer NOT NULL CHECK (fixes >= 0),
+    distance_m double precision NOT NULL CHECK (distance_m >= 0),
+    moving_s double precision NOT NULL CHECK (moving_s >= 0),
+    in_grid_s double precision CHECK (in_grid_s >= 0),
+    PRIMARY KEY (person, day)
+);
+CREATE INDEX track_days_day ON track_days (day);
+"""
+"""Schema version 7: an index of the timeline by actor and time, and the per-person per-day track measures."""
+
+MIGRATIONS: tuple[str, ...] = (BASELINE, ACCOUNTS, DESK, FOLLOW_UPS, PHOTOS, TRACKS, ASSESSMENT)
 """The schema's migrations in order; the n-th takes a database to version n."""
 
 

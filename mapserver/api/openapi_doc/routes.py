@@ -278,6 +278,34 @@ def _scorecard_routes() -> list[Operation]:
     ]
 
 
+def _assessment_routes() -> list[Operation]:
+    from mapserver.api.assessment import FORMATS, XLSX
+
+    month = Param("month", text(7, pattern=r"^\d{4}-\d{2}$"), description="YYYY-MM, a local month "
+                                                                       "(incidents.timezone); default the current one")
+    lang = Param("lang", enum(("zh", "en")), description="labels, grades and reasons (default zh)")
+    return [
+        Operation("get", "/api/assessment", "Monthly assessment of grid workers (网格员考核): per worker, cases "
+                  "reported, handled on time, reopened, satisfaction, distance and hours patrolled, time in the own "
+                  "grid, planned stops visited; score and grade (优秀/合格/基本合格/不合格) by config, worst first. "
+                  "A grid worker gets their own row only", "desk",
+                  (Answer(200, "one row per grid worker", {**_object(("month", "since", "until", "rules", "rows")),
+                                                           "text/csv": text(), XLSX: text(format="binary")}),),
+                  endpoint="assessment.table",
+                  params=(month, Param("grid", text(64), description="only the workers of this grid's subtree"),
+                          Param("format", enum(FORMATS), description="json (default), csv (UTF-8 with BOM) or xlsx"),
+                          lang),
+                  problems=(422,)),
+        Operation("get", "/api/assessment/people/{person}", "One grid worker's month: their row and their days "
+                  "(fixes, km, hours moving and inside the own grid)", "desk",
+                  (Answer(200, "the row and the days", _object(("month", "row", "days"))),),
+                  endpoint="assessment.person",
+                  params=(Param("person", text(64, minLength=1), where="path", description="the worker's account"),
+                          month, lang),
+                  problems=(404,)),
+    ]
+
+
 def _analysis_routes(settings: Settings) -> list[Operation]:
     from mapserver.analysis.cells import MAX_RES, MIN_RES
 
@@ -413,7 +441,7 @@ def operations(settings: Settings, *, layer_keys: Sequence[str], with_analysis: 
            *_layer_routes(),
            *_screen_routes(layer_keys), *_admin_routes(), *_account_routes(settings), *_audit_routes(),
            *_report_routes(), *_desk_routes(settings), *_mobile_routes(),
-           *_scorecard_routes()]
+           *_scorecard_routes(), *_assessment_routes()]
     ops += patrol_routes()
     ops += photo_routes(settings)
     ops += track_routes()
