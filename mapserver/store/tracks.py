@@ -233,6 +233,20 @@ class Tracks:
             (now, now, since, now, trail, *(() if within.whole else (within.code,))))
         return rows[0][0]
 
+    def live_version(self, *, now: datetime, minutes: float, within: Jurisdiction = WHOLE) -> tuple[str, ...]:
+        """What the live layer of ``within`` at ``now`` depends on, cheaper to read than the layer: the newest fix
+        and the count of fixes in the ``minutes`` up to ``now`` (a fix ageing out changes the count), and the count
+        and latest start of the open patrols of the jurisdiction's people. Equal versions, equal layers (but for
+        the ages, which the reader counts from the fixes' times)."""
+        scope, params = _people_within("p.person", within)
+        since, now = utc(now - timedelta(minutes=minutes)), utc(now)
+        # Fixed SQL texts; values go in as parameters.
+        fixes = self._db.read(f"SELECT max(p.t), count(*) FROM positions p WHERE p.t >= ? AND p.t <= ?{scope}",  # noqa: S608
+                              (since, now, *params))[0]
+        patrols = self._db.read("SELECT max(p.started_at), count(*) FROM patrol_sessions p "  # noqa: S608
+                                f"WHERE p.ended_at IS NULL{scope}", params)[0]
+        return tuple(str(v) for v in (*fixes, *patrols))
+
     def person_within(self, person: str, within: Jurisdiction) -> bool:
         """Whether an account named ``person`` exists and lies in ``within``."""
         scope, params = _people_within("x.name", within)
