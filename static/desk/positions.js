@@ -1,7 +1,7 @@
 // The live layer of people on patrol (巡查人员), shared by the wall and the desk's map pages: each person with a
 // fix in the last few minutes (the server's live_minutes) as a dot coloured by role, their latest fixes as a
 // faded trail, and a tooltip with their name, role and the age of their last fix. The layer polls
-// /api/positions/live with If-None-Match: an unchanged answer is a 304 and no redraw. Ages count on from the
+// /api/positions/live, revalidating by ETag: an unchanged answer is a 304 and no redraw. Ages count on from the
 // fixes' times against the server's clock, so a person whose last fix grows too old leaves the map even
 // between answers. Every text goes into the page as a text node (a display name is data).
 /* global L */
@@ -42,20 +42,22 @@ export class LivePositions {
     this.timer = null;
   }
 
-  /** Ask for the layer (a 304 keeps the answer held), then draw who is live now. Nothing while hidden. */
+  /** Ask for the layer, then draw who is live now; nothing while the layer is hidden. The browser's cache
+   *  revalidates with If-None-Match (the answer says Cache-Control: no-cache), so an unchanged layer costs the
+   *  server a 304 and this page no parsing: the same ETag keeps the answer held. */
   async refresh() {
     if (!this.map.hasLayer(this.group)) return;
     try {
-      const resp = await fetch(`${this.root}/api/positions/live`, { credentials: 'same-origin', cache: 'no-store',
-        headers: { Accept: 'application/geo+json', ...(this.tag ? { 'If-None-Match': this.tag } : {}) } });
-      if (resp.status === 200) {
+      const resp = await fetch(`${this.root}/api/positions/live`, { credentials: 'same-origin', cache: 'no-cache',
+        headers: { Accept: 'application/geo+json' } });
+      if (!resp.ok) throw new Error(`live positions: HTTP ${resp.status}`);
+      const tag = resp.headers.get('ETag');
+      if (!tag || tag !== this.tag) {
         const answer = await resp.json();
         this.skew = Date.parse(answer.generated_at) - Date.now();
         this.answer = answer;
-        this.tag = resp.headers.get('ETag');
+        this.tag = tag;
         this.shown = null; // a new answer: draw it
-      } else if (resp.status !== 304) {
-        throw new Error(`live positions: HTTP ${resp.status}`);
       }
     } catch (error) {
       this.onError(error);
