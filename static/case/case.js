@@ -3,7 +3,7 @@
 // unchanged case costs a 304). Every text from the server is written with textContent; nothing is parsed as HTML.
 
 import { caller, csrfToken, deskMap, el, pageConfig, Refused, sayer } from '../desk/common.js';
-import { LivePositions, ROLE_COLOURS } from '../desk/positions.js';
+import { deskLiveLayer } from '../desk/positions.js';
 
 const config = pageConfig();
 const csrf = csrfToken();
@@ -106,22 +106,7 @@ L.circleMarker([lat, lon], { radius: 9, color: '#ff5252', weight: 3, fillColor: 
   .addTo(map);
 
 // The people on patrol near the case (those of this desk's jurisdiction the map shows), with a key and a count.
-if (config.live) {
-  const LW = config.live.words;
-  const group = L.layerGroup().addTo(map);
-  const count = el('div', { className: 'ms-live-count', text: LW.count.replace('{n}', '—') });
-  const key = el('div', { className: 'ms-live-key leaflet-bar' }, ...Object.entries(ROLE_COLOURS).map(([kind, colour]) => {
-    const swatch = el('span', { className: 'ms-swatch' });
-    swatch.style.background = colour; // CSSOM, which the CSP allows
-    return el('div', {}, swatch, LW[kind]);
-  }), count);
-  const control = L.control({ position: 'bottomleft' });
-  control.onAdd = () => key;
-  control.addTo(map);
-  const layer = new LivePositions({ map, group, root: config.root, words: LW, pollS: config.live.poll_s,
-    onCount: (n) => { count.textContent = LW.count.replace('{n}', String(n)); count.dataset.count = String(n); } });
-  layer.start();
-}
+if (config.live) deskLiveLayer(map, config.root, config.live);
 
 // -- the grid card ----------------------------------------------------------------------------------------------
 

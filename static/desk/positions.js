@@ -116,3 +116,30 @@ export class LivePositions {
       el('div', { text: age }));
   }
 }
+
+/** The layer on a desk page's map (config.live from the server: { words, poll_s }, null for those who may not
+ *  see it): a key of the role colours with the count in the map's corner, polled from now on. */
+export function deskLiveLayer(map, root, live) {
+  const words = live.words;
+  const say = sayer(words);
+  const group = L.layerGroup().addTo(map);
+  const count = el('div', { className: 'ms-live-count', text: say('count', { n: '—' }) });
+  const key = el('div', { className: 'ms-live-key leaflet-bar' }, ...Object.entries(ROLE_COLOURS).map(([kind, colour]) => {
+    const swatch = el('span', { className: 'ms-swatch' });
+    Object.assign(swatch.style, { display: 'inline-block', width: '0.7rem', height: '0.7rem', borderRadius: '50%',
+      marginRight: '0.3rem', background: colour });
+    return el('div', {}, swatch, words[kind]);
+  }), count);
+  // Styled here, by CSSOM (which the pages' CSP allows, a style="" attribute it would not): one key on every page.
+  Object.assign(key.style, { background: 'rgba(6, 16, 28, 0.85)', color: '#dbe7f3', padding: '0.3rem 0.5rem',
+    fontSize: '0.8rem' });
+  const control = L.control({ position: 'bottomleft' });
+  control.onAdd = () => key;
+  control.addTo(map);
+  const layer = new LivePositions({ map, group, root, words, pollS: live.poll_s, onCount: (n) => {
+    count.textContent = say('count', { n });
+    count.dataset.count = String(n);
+  } });
+  layer.start();
+  return layer;
+}
