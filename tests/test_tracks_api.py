@@ -312,3 +312,8 @@ def test_the_live_layer_has_an_etag_and_an_unchanged_poll_is_a_304(app, city):
     patrol_id = worker.post("/api/tracks/patrols", json={}).get_json()["id"]
     started = west.client.get("/api/positions/live", headers={"If-None-Match": tag})
     assert started.status_code == 200 and started.get_json()["features"][0]["properties"]["patrol_id"] == patrol_id
+    # The worker's last fix ageing out of the window changes the version, as it changes the layer.
+    version = city.tracks.live_version(now=datetime.now(UTC), minutes=5)
+    assert version[1] == "1"  # one person with a fix in the window
+    later = city.tracks.live_version(now=datetime.now(UTC) + timedelta(minutes=5, seconds=30), minutes=5)
+    assert later != version and later[1] == "0"

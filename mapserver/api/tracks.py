@@ -206,9 +206,9 @@ def live_positions() -> Response:
     """People of the asker's jurisdiction with a fix in the last five minutes, as GeoJSON points (where they are)
     with their role (for the colour), their open patrol and a short trail of their latest fixes.
 
-    The weak ETag names the jurisdiction and what the layer depends on (newest fix, fixes in the window, open
-    patrols): a poll with nothing new is a 304. The ages in an answer are as of ``generated_at``; a reader keeping
-    an answer counts them on from the fixes' times ``t``."""
+    The weak ETag names the jurisdiction and what the layer depends on (the newest fix, who has one in the window,
+    the open patrols): a poll with nothing new is a 304. The ages in an answer are as of ``generated_at``; a reader
+    keeping an answer counts them on from the fixes' times ``t``."""
     reject_unknown(request.args, ())
     now = datetime.now(UTC)
     within = request_jurisdiction()

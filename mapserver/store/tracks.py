@@ -235,14 +235,19 @@ class Tracks:
 
     def live_version(self, *, now: datetime, minutes: float, within: Jurisdiction = WHOLE) -> tuple[str, ...]:
         """What the live layer of ``within`` at ``now`` depends on, cheaper to read than the layer: the newest fix
-        and the count of fixes in the ``minutes`` up to ``now`` (a fix ageing out changes the count), and the count
-        and latest start of the open patrols of the jurisdiction's people. Equal versions, equal layers (but for
-        the ages, which the reader counts from the fixes' times)."""
-        scope, params = _people_within("p.person", within)
+        and how many people have a fix in the ``minutes`` up to ``now`` (someone's last fix ageing out changes
+        it), and the count and latest start of the open patrols of the jurisdiction's people. Equal versions, equal
+        layers, but for the ages (a reader counts them on from the fixes' times) and a trail's oldest fixes ageing
+        out before the person's next fix."""
+        scope, params = _people_within("a.name", within)
         since, now = utc(now - timedelta(minutes=minutes)), utc(now)
-        # Fixed SQL texts; values go in as parameters.
-        fixes = self._db.read(f"SELECT max(p.t), count(*) FROM positions p WHERE p.t >= ? AND p.t <= ?{scope}",  # noqa: S608
-                              (since, now, *params))[0]
+        # Fixed SQL texts; values go in as parameters. One probe of the (person, t) key per account: a scan of the
+        # window by time would read every fix of the hour on a busy day.
+        fixes = self._db.read(
+            "SELECT max(x.last_t), count(x.last_t) FROM (SELECT (SELECT max(p.t) FROM positions p "  # noqa: S608
+            "WHERE p.person = a.name AND p.t >= ? AND p.t <= ?) AS last_t "
+            f"FROM accounts a WHERE a.disabled_at IS NULL{scope}) x", (since, now, *params))[0]
+        scope, params = _people_within("p.person", within)
         patrols = self._db.read("SELECT max(p.started_at), count(*) FROM patrol_sessions p "  # noqa: S608
                                 f"WHERE p.ended_at IS NULL{scope}", params)[0]
         return tuple(str(v) for v in (*fixes, *patrols))
