@@ -81,3 +81,17 @@ def test_the_whole_walls_legend_counts_the_people_on_patrol_and_an_unchanged_pol
     assert any('" 200 ' in line for line in answered) and any('" 304 ' in line for line in answered)
     assert_clean(watch)
     page.context.close()
+
+
+def test_switching_the_layer_off_and_on_hides_and_counts_again(browser, server, city):
+    page, watch = open_screen(browser, server, make_token(city, "viewer"))
+    wait_until(page, "() => document.querySelector('.ms-live-count').dataset.count !== ''", POLL_S + 3)
+    shown = page.locator(".ms-live-count").get_attribute("data-count")
+    box = page.locator(".leaflet-control-layers-overlays label", has_text="巡查人员").locator("input")
+    box.uncheck()
+    assert count(page, ".leaflet-pane[data-layer='live'] path.ms-live") == 0
+    assert page.locator(".ms-live-count").get_attribute("data-count") == ""
+    box.check()
+    wait_until(page, f"() => document.querySelector('.ms-live-count').dataset.count === '{shown}'", POLL_S + 3)
+    assert_clean(watch)
+    page.context.close()

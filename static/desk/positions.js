@@ -20,7 +20,7 @@ export class LivePositions {
   /** map: the Leaflet map; group: the L.LayerGroup to draw in (on the map while the layer is shown); root: the
    *  app's URL prefix; words: the layer's labels (mapserver.i18n.live_words); pollS: seconds between polls;
    *  pane: the map pane to draw in (Leaflet's overlay pane when left out); scale: line and dot size factor;
-   *  onCount(n): told how many people are shown after each draw; onError(error): told of a failed poll. */
+   *  onCount(n): told how many people are shown after each draw (null when the layer is switched off); onError(error): told of a failed poll. */
   constructor({ map, group, root, words, pollS = 5, pane, scale = 1, onCount = () => {}, onError = () => {} }) {
     Object.assign(this, { map, group, root, words, pollS, pane, scale, onCount, onError });
     this.say = sayer(words);
@@ -31,15 +31,18 @@ export class LivePositions {
     this.timer = null;
   }
 
-  /** Poll now and then every pollS seconds. */
+  /** Poll now and then every pollS seconds; switched off in a layer control, no polls and no count (null). */
   start() {
-    if (this.timer === null) this.timer = setInterval(() => this.refresh(), this.pollS * 1000);
+    if (this.timer === null) {
+      this.timer = setInterval(() => this.refresh(), this.pollS * 1000);
+      this.map.on('overlayadd', (event) => {
+        if (event.layer !== this.group) return;
+        this.shown = null; // count again what shows again
+        this.refresh();
+      });
+      this.map.on('overlayremove', (event) => { if (event.layer === this.group) this.onCount(null); });
+    }
     return this.refresh();
-  }
-
-  stop() {
-    clearInterval(this.timer);
-    this.timer = null;
   }
 
   /** Ask for the layer, then draw who is live now; nothing while the layer is hidden. The browser's cache
@@ -137,8 +140,8 @@ export function deskLiveLayer(map, root, live) {
   control.onAdd = () => key;
   control.addTo(map);
   const layer = new LivePositions({ map, group, root, words, pollS: live.poll_s, onCount: (n) => {
-    count.textContent = say('count', { n });
-    count.dataset.count = String(n);
+    count.textContent = say('count', { n: n ?? '—' });
+    count.dataset.count = n === null ? '' : String(n);
   } });
   layer.start();
   return layer;

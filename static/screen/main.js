@@ -148,11 +148,7 @@ if (cfg.jurisdiction) {
 map.on('moveend', () => refresh());
 map.on('zoomend', () => layers.forEach((l) => l.renderer.zoomed && l.renderer.zoomed()));
 map.on('overlayadd', () => refresh());
-if (live) {
-  map.on('overlayadd', (event) => { if (event.layer === live.group) live.refresh(); });
-  map.on('overlayremove', (event) => { if (event.layer === live.group) showLiveCount(frame, null); });
-  live.start();
-}
+if (live) live.start();
 tick();
 setInterval(tick, 1000);
 setInterval(refresh, cfg.refresh_s * 1000);
