@@ -122,6 +122,21 @@ _ENUMS = {
 }
 
 
+_LIVE = {
+    "zh": {"title": "巡查人员", "count": "巡查人员 {n} 人", "field": "网格员", "liaison": "警务", "other": "其他",
+           "age_s": "{s} 秒前定位", "age_m": "{m} 分钟前定位", "on_patrol": "巡查中"},
+    "en": {"title": "People on patrol", "count": "People on patrol: {n}", "field": "grid worker",
+           "liaison": "police", "other": "other", "age_s": "fix {s} s ago", "age_m": "fix {m} min ago",
+           "on_patrol": "on patrol"},
+}
+
+
+def live_words(lang: str) -> dict[str, str]:
+    """The live positions layer's labels in ``lang`` (the wall's and the desk's): its title, its count, the role
+    colours' names and a fix's age."""
+    return dict(_LIVE["zh" if lang == "zh" else "en"])
+
+
 def parse_lang(text: str | None, default: str) -> str:
     """The language asked for, or ``default`` for a missing or unknown one."""
     return text if text in LANGS else default
@@ -130,7 +145,8 @@ def parse_lang(text: str | None, default: str) -> str:
 def words(lang: str) -> dict[str, Any]:
     """Every label the page shows, in ``lang``: plain strings, level names and enum labels."""
     base = _ZH if lang == "zh" else _EN
-    return {**base, "levels": {str(k): v for k, v in LEVEL_NAMES[lang].items()}, "enums": _ENUMS[lang]}
+    return {**base, "levels": {str(k): v for k, v in LEVEL_NAMES[lang].items()}, "enums": _ENUMS[lang],
+            "live": live_words(lang)}
 
 
 def word(lang: str, key: str) -> str:

@@ -15,7 +15,7 @@ import json
 import tempfile
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -249,4 +249,29 @@ def test_screenshots_of_a_case_page(browser, server, city):
     assert page.locator("#timeline li").count() >= 3
     page.wait_for_timeout(500)  # the map's tiles and the camera's view drawn
     readme_shot(page, "case.jpg")
+    context.close()
+
+
+def test_the_case_map_shows_the_people_on_patrol_near_it(browser, server, city):
+    """A grid worker walking by the case appears on its map in the grid workers' colour, their name as text."""
+    case = report(server, city, "楼道堆物")
+    city.accounts.add(name="walker", role="field", grid_code=None, password_hash="!", now=datetime.now(UTC),
+                      display_name=HOSTILE)
+    last = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=15)
+    times = [last - timedelta(seconds=10 * k) for k in range(2, -1, -1)]
+    city.tracks.add_fixes("walker", times, [COVERED["lon"] + 0.0003] * 3,
+                          [COVERED["lat"] + 0.0001 * k for k in range(3)], [5.0] * 3)
+    context, page, watch = logged_in(browser, server, "zhang.wei", f"/desk/cases/{case}")
+    live(page)
+    walker = page.locator("path.ms-live[data-person='walker']")
+    walker.wait_for(timeout=8_000)
+    assert walker.get_attribute("fill") == "#ffca28"  # static/desk/positions.js ROLE_COLOURS.field
+    assert page.locator("path.ms-live-trail").count() == 1
+    assert page.locator(".ms-live-count").get_attribute("data-count") == "1"
+    walker.hover(force=True)
+    tip = page.locator(".ms-live-tip")
+    tip.wait_for(timeout=3_000)
+    assert HOSTILE in tip.inner_text() and page.locator("img[src=x]").count() == 0
+    assert page.evaluate("() => window.__pwned") is None
+    assert watch.foreign_hosts() == [] and watch.failed == [] and watch.errors == []
     context.close()

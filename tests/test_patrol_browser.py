@@ -152,5 +152,7 @@ def test_a_viewer_reads_the_saved_plans_without_a_form(browser, server, city):
     page.goto(f"{server.url}/desk/patrols#plan={rows[0].id}")
     page.wait_for_selector("#result:not([hidden])", timeout=10_000)
     assert page.locator("#plan-id").inner_text() == rows[0].id
+    # The people on patrol have their key on the map, with a count once the first answer came (nobody here).
+    page.wait_for_selector(".ms-live-count[data-count='0']", timeout=10_000)
     assert watch.foreign_hosts() == [] and watch.errors == [] and watch.failed == []
     context.close()

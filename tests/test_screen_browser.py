@@ -186,7 +186,8 @@ def test_every_configured_layer_draws_features_when_every_overlay_is_switched_on
     assert {"risk", "trend_new", "trend_intensifying", "patrols", "heat"} <= {spec["key"] for spec in layers}
     page.locator("button.ms-window[data-window='30d']").click()
     boxes = page.locator(".leaflet-control-layers-overlays input")
-    assert boxes.count() == len(layers)  # one switch per configured layer
+    # One switch per configured layer, and one for the people on patrol (a viewer sees them).
+    assert boxes.count() == len(layers) + 1
     for k in range(boxes.count()):
         boxes.nth(k).check()
     opening = page.evaluate("() => { const cfg = JSON.parse(document.getElementById('screen-config').textContent);"

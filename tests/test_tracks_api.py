@@ -286,3 +286,34 @@ def test_a_bulk_load_writes_every_fix_and_refuses_a_stored_one_whole(store):
         store.tracks.copy_fixes(iter([*rows[:1], ("bulk", t0 + timedelta(hours=1), LON, LAT, 3.0)]), months)
     assert caught.value.status == 409
     assert len(store.tracks.fixes("bulk", t0, t0 + timedelta(hours=2))) == 100  # nothing of the refused load
+
+
+def test_the_live_layer_has_an_etag_and_an_unchanged_poll_is_a_304(app, city):
+    """The live layer's weak ETag names the jurisdiction and the newest fix: the same poll again is a 304 without a
+    body, a new fix or a patrol started changes it, and another jurisdiction never gets the same tag."""
+    worker, west, east = Person(app, "w.a1"), Person(app, "disp.west"), Person(app, "li.east")
+    now = datetime.now(UTC).replace(microsecond=0)
+    assert worker.post("/api/tracks/positions", json={"fixes": walk(now - timedelta(seconds=60), 3)}).status_code == 200
+    first = west.get("/api/positions/live")
+    tag = first.headers["ETag"]
+    assert first.status_code == 200 and tag.startswith('W/"') and "no-cache" in first.headers["Cache-Control"]
+    again = west.client.get("/api/positions/live", headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.get_data() == b"" and again.headers["ETag"] == tag
+    other = east.get("/api/positions/live")
+    assert other.headers["ETag"] != tag and other.get_json()["features"] == []
+    assert east.client.get("/api/positions/live", headers={"If-None-Match": tag}).status_code == 200
+    # A newer fix: a new answer with it.
+    assert worker.post("/api/tracks/positions", json={"fixes": walk(now - timedelta(seconds=5), 1)}).status_code == 200
+    moved = west.client.get("/api/positions/live", headers={"If-None-Match": tag})
+    assert moved.status_code == 200 and moved.headers["ETag"] != tag
+    assert len(moved.get_json()["features"][0]["properties"]["trail"]) == 4
+    # A patrol started (no new fix): a new answer naming it.
+    tag = moved.headers["ETag"]
+    patrol_id = worker.post("/api/tracks/patrols", json={}).get_json()["id"]
+    started = west.client.get("/api/positions/live", headers={"If-None-Match": tag})
+    assert started.status_code == 200 and started.get_json()["features"][0]["properties"]["patrol_id"] == patrol_id
+    # The worker's last fix ageing out of the window changes the version, as it changes the layer.
+    version = city.tracks.live_version(now=datetime.now(UTC), minutes=5)
+    assert version[1] == "1"  # one person with a fix in the window
+    later = city.tracks.live_version(now=datetime.now(UTC) + timedelta(minutes=5, seconds=30), minutes=5)
+    assert later != version and later[1] == "0"

@@ -23,11 +23,12 @@ from mapserver.auth import current_principal, request_jurisdiction
 from mapserver.case_page import case_page
 from mapserver.desk_shell import MapView
 from mapserver.errors import Problem
-from mapserver.i18n import case_words
+from mapserver.i18n import case_words, live_words
 from mapserver.incidents.units import serves
 from mapserver.model import Incident
 from mapserver.parsing import reject_unknown
-from mapserver.roles import ROLES, role_label
+from mapserver.roles import LIVE_POSITIONS, ROLES, role_label
+from mapserver.screen.page import LIVE_POLL_S
 from mapserver.sessions import current_session
 
 bp = Blueprint("case", __name__)
@@ -87,6 +88,8 @@ def page(incident_id: str) -> Response:
         "person": {"name": (principal.display_name or principal.name) if principal is not None else "",
                    "role": role, "role_label": role_label(role, lang)},
         "roles": {name: role_label(name, lang) for name in ROLES},  # to word a refusal naming roles
+        # The people on patrol on the map, for those who may see them.
+        "live": {"words": live_words(lang), "poll_s": LIVE_POLL_S} if role in LIVE_POSITIONS else None,
         "links": {"desk": url_for("desk.page", **here), "screen": url_for("screen.page", **here),
                   "other_lang": url_for("case.page", incident_id=incident.id, **other)},
     }

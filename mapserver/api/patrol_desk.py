@@ -10,11 +10,12 @@ from mapserver.api.desk_common import basemap_config, login_on_401, page_lang, t
 from mapserver.app_state import state
 from mapserver.desk_shell import MapView
 from mapserver.errors import Problem
-from mapserver.i18n import patrol_words
+from mapserver.i18n import live_words, patrol_words
 from mapserver.patrol.request import MAX_BUDGET_MIN, MAX_MUST_VISIT
 from mapserver.patrol.settings import MODES, WINDOWS
 from mapserver.patrol_page import patrol_page
-from mapserver.roles import PATROL_PLANNERS
+from mapserver.roles import LIVE_POSITIONS, PATROL_PLANNERS
+from mapserver.screen.page import LIVE_POLL_S
 from mapserver.sessions import current_session
 
 bp = Blueprint("patrol_desk", __name__)
@@ -41,6 +42,8 @@ def page() -> Response:
                 "max_zoom": settings.map.max_zoom},
         "basemap": basemap_config(settings),
         "person": {"name": account.display_name or account.name, "role": account.role},
+        # The people on patrol on the map, for those who may see them.
+        "live": {"words": live_words(lang), "poll_s": LIVE_POLL_S} if account.role in LIVE_POSITIONS else None,
         "links": {"screen": url_for("screen.page", **({"lang": "en"} if lang == "en" else {})),
                   "other_lang": url_for("patrol_desk.page", **other)},
     }

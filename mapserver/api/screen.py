@@ -21,13 +21,13 @@ from flask import Blueprint, Response, request, url_for
 
 from mapserver.api.problems import problem_response
 from mapserver.app_state import derived, state, store
-from mapserver.auth import hash_token, request_jurisdiction
+from mapserver.auth import current_principal, hash_token, request_jurisdiction
 from mapserver.errors import Problem
 from mapserver.i18n import parse_lang, word
 from mapserver.login_pages import login_redirect
 from mapserver.maplayers.spec import LayerQuery
 from mapserver.parsing import parse_bbox, reject_unknown
-from mapserver.roles import ROUTES, role_label
+from mapserver.roles import LIVE_POSITIONS, ROUTES, role_label
 from mapserver.screen.access import (
     accepts_query_token,
     hand_off,
@@ -95,7 +95,7 @@ def page() -> Response:
     area = _page_area(current)
     ctx = PageContext(lang=lang, window=window, nonce=nonce, root=request.script_root, words=screen_state().words(lang),
                       static_url=lambda path: url_for("static", filename=path), area=area,
-                      person=_page_person(lang, area))
+                      person=_page_person(lang, area), live=_sees_live())
     layers = [layer for layer in screen_state().layers if layer.available(current)]
     html = render_page(settings, layers, ctx, tiles=screen_state().tiles)
     resp = no_store(Response(html, mimetype="text/html"))
@@ -104,6 +104,12 @@ def page() -> Response:
     # its logout form with "Origin: null", which the origin check refuses.
     resp.headers["Referrer-Policy"] = "same-origin"
     return resp
+
+
+def _sees_live() -> bool:
+    """Whether the asker may read the live positions (the wall's layer of people on patrol)."""
+    principal = current_principal()
+    return principal is not None and principal.role in LIVE_POSITIONS
 
 
 def _page_person(lang: str, area: PageArea | None) -> PagePerson | None:

@@ -27,6 +27,7 @@ from mapserver.app_state import state, store
 from mapserver.auth import acting_person, current_principal, request_actor, request_jurisdiction
 from mapserver.errors import Problem
 from mapserver.parsing import json_object, parse_json, reject_unknown
+from mapserver.screen.answers import etag_of
 from mapserver.store.tracks import CheckIn, TrackColumns
 from mapserver.tracks.fixes import MAX_ACCURACY_M, answer, batch_items, check_fix, decode_batch, sort_batch
 from mapserver.tracks.geodesy import segment_lengths_m
@@ -203,14 +204,28 @@ def plan_actual(person: str, day: str, plan_id: str) -> dict[str, Any]:
 @bp.get("/api/positions/live")
 def live_positions() -> Response:
     """People of the asker's jurisdiction with a fix in the last five minutes, as GeoJSON points (where they are)
-    with their role (for the colour), their open patrol and a short trail of their latest fixes."""
+    with their role (for the colour), their open patrol and a short trail of their latest fixes.
+
+    The weak ETag names the jurisdiction and what the layer depends on (the newest fix, who has one in the window,
+    the open patrols): a poll with nothing new is a 304. The ages in an answer are as of ``generated_at``; a reader
+    keeping an answer counts them on from the fixes' times ``t``."""
     reject_unknown(request.args, ())
     now = datetime.now(UTC)
-    features = store().tracks.live_features(now=now, minutes=LIVE_MINUTES, trail=LIVE_TRAIL,
-                                            within=request_jurisdiction())
-    # The features come as GeoJSON text, made by the store: passed on as they are.
-    head = json.dumps({"type": "FeatureCollection", "generated_at": now.isoformat(), "live_minutes": LIVE_MINUTES})
-    return Response(f'{head[:-1]}, "features": {features}}}', mimetype=GEOJSON_MEDIA_TYPE)
+    within = request_jurisdiction()
+    version = store().tracks.live_version(now=now, minutes=LIVE_MINUTES, within=within)
+    etag = etag_of(("positions/live", within.code, LIVE_MINUTES, LIVE_TRAIL, *version))
+    if request.if_none_match.contains_weak(etag):
+        response = Response(status=304)
+    else:
+        features = store().tracks.live_features(now=now, minutes=LIVE_MINUTES, trail=LIVE_TRAIL, within=within)
+        # The features come as GeoJSON text, made by the store: passed on as they are.
+        head = json.dumps({"type": "FeatureCollection", "generated_at": now.isoformat(),
+                           "live_minutes": LIVE_MINUTES})
+        response = Response(f'{head[:-1]}, "features": {features}}}', mimetype=GEOJSON_MEDIA_TYPE)
+    response.set_etag(etag, weak=True)
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["Vary"] = "Cookie, Authorization"
+    return response
 
 
 def _body(fields: tuple[str, ...]) -> dict[str, Any]:

@@ -32,6 +32,8 @@ LEAFLET_CSS = "vendor/leaflet/leaflet.css"
 SCREEN_JS = "screen/main.js"
 SCREEN_CSS = "screen/screen.css"
 ICON = "screen/icon.svg"
+LIVE_POLL_S = 5
+"""Seconds between polls of the people on patrol (their phones send a fix every few seconds)."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class PageContext:
     words: dict[str, Any]  # every label in ``lang`` (mapserver.i18n.words, categories from config)
     area: PageArea | None = None  # the asker's jurisdiction; None for the whole store (the configured view)
     person: PagePerson | None = None  # a person logged in (None for a wall's token)
+    live: bool = False  # whether the asker sees the people on patrol (roles.LIVE_POSITIONS)
 
 
 def script_json(value: Any) -> str:
@@ -159,8 +162,8 @@ def _area_config(area: PageArea | None) -> dict[str, Any] | None:
 
 
 def _client_config(settings: MapSettings, fmap: folium.Map, specs: list[dict[str, Any]],
-                   ctx: PageContext) -> dict[str, Any]:
-    return {"map": fmap.get_name(), "root": ctx.root, "lang": ctx.lang, "window": ctx.window,
+                   ctx: PageContext, live: dict[str, Any] | None) -> dict[str, Any]:
+    return {"live": live, "map": fmap.get_name(), "root": ctx.root, "lang": ctx.lang, "window": ctx.window,
             "refresh_s": settings.refresh_s, "timezone": settings.timezone, "layers": specs, "words": ctx.words,
             "jurisdiction": _area_config(ctx.area), "person": _person_config(ctx.person)}
 
@@ -187,7 +190,11 @@ def render_page(settings: MapSettings, layers: list[ScreenLayer], ctx: PageConte
         # Leaflet's layer control writes names as HTML: escape them.
         group = folium.FeatureGroup(name=escape(layer.title(ctx.lang)), show=layer.visible).add_to(fmap)
         specs.append(layer.client_spec(ctx.lang, group.get_name()))
+    live = None
+    if ctx.live:
+        group = folium.FeatureGroup(name=escape(ctx.words["live"]["title"]), show=True).add_to(fmap)
+        live = {"group": group.get_name(), "poll_s": LIVE_POLL_S}
     folium.LayerControl(position="topright", collapsed=settings.layer_control_collapsed).add_to(fmap)
-    fmap.add_child(_ScreenBoot(ctx, _client_config(settings, fmap, specs, ctx)))
+    fmap.add_child(_ScreenBoot(ctx, _client_config(settings, fmap, specs, ctx, live)))
     html = figure.render().replace("<html>", f'<html lang="{HTML_LANG[ctx.lang]}">', 1)
     return add_nonce(html, ctx.nonce)

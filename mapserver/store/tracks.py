@@ -233,6 +233,25 @@ class Tracks:
             (now, now, since, now, trail, *(() if within.whole else (within.code,))))
         return rows[0][0]
 
+    def live_version(self, *, now: datetime, minutes: float, within: Jurisdiction = WHOLE) -> tuple[str, ...]:
+        """What the live layer of ``within`` at ``now`` depends on, cheaper to read than the layer: the newest fix
+        and how many people have a fix in the ``minutes`` up to ``now`` (someone's last fix ageing out changes
+        it), and the count and latest start of the open patrols of the jurisdiction's people. Equal versions, equal
+        layers, but for the ages (a reader counts them on from the fixes' times) and a trail's oldest fixes ageing
+        out before the person's next fix."""
+        scope, params = _people_within("a.name", within)
+        since, now = utc(now - timedelta(minutes=minutes)), utc(now)
+        # Fixed SQL texts; values go in as parameters. One probe of the (person, t) key per account: a scan of the
+        # window by time would read every fix of the hour on a busy day.
+        fixes = self._db.read(
+            "SELECT max(x.last_t), count(x.last_t) FROM (SELECT (SELECT max(p.t) FROM positions p "  # noqa: S608
+            "WHERE p.person = a.name AND p.t >= ? AND p.t <= ?) AS last_t "
+            f"FROM accounts a WHERE a.disabled_at IS NULL{scope}) x", (since, now, *params))[0]
+        scope, params = _people_within("p.person", within)
+        patrols = self._db.read("SELECT max(p.started_at), count(*) FROM patrol_sessions p "  # noqa: S608
+                                f"WHERE p.ended_at IS NULL{scope}", params)[0]
+        return tuple(str(v) for v in (*fixes, *patrols))
+
     def person_within(self, person: str, within: Jurisdiction) -> bool:
         """Whether an account named ``person`` exists and lies in ``within``."""
         scope, params = _people_within("x.name", within)

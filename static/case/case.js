@@ -3,6 +3,7 @@
 // unchanged case costs a 304). Every text from the server is written with textContent; nothing is parsed as HTML.
 
 import { caller, csrfToken, deskMap, el, pageConfig, Refused, sayer } from '../desk/common.js';
+import { deskLiveLayer } from '../desk/positions.js';
 
 const config = pageConfig();
 const csrf = csrfToken();
@@ -103,6 +104,9 @@ if (config.outline) {
 }
 L.circleMarker([lat, lon], { radius: 9, color: '#ff5252', weight: 3, fillColor: '#ff5252', fillOpacity: 0.6 })
   .addTo(map);
+
+// The people on patrol near the case (those of this desk's jurisdiction the map shows), with a key and a count.
+if (config.live) deskLiveLayer(map, config.root, config.live);
 
 // -- the grid card ----------------------------------------------------------------------------------------------
 

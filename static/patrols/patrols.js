@@ -3,6 +3,7 @@
 // Every text from the server is written with textContent; nothing is parsed as HTML.
 
 import { caller, csrfToken, deskMap, el, pageConfig, sayer } from '../desk/common.js';
+import { deskLiveLayer } from '../desk/positions.js';
 
 const config = pageConfig();
 const csrf = csrfToken();
@@ -94,6 +95,8 @@ function show(text, kind = 'info') {
 // -- the map ----------------------------------------------------------------------------------------------------
 
 const map = deskMap(mapBox, config, config.map.center);
+// Who is out on patrol now, to plan around them.
+if (config.live) deskLiveLayer(map, config.root, config.live);
 const pin = (className, label) => L.divIcon({ className: `ms-pin ${className}`, iconSize: [26, 26],
   iconAnchor: [13, 13], html: el('span', { text: label }) });
 const planLayer = L.layerGroup().addTo(map);

@@ -2,12 +2,13 @@
 // then polls the JSON endpoints every refresh_s seconds and redraws what changed. No page reloads.
 /* global L */
 
+import { LivePositions } from '../desk/positions.js';
 import { Api } from './api.js';
 import { Details } from './details.js';
 import { fmt } from './dom.js';
 import { RENDERERS } from './renderers.js';
 import { Search } from './search.js';
-import { buildFrame, markWindow, showMeasures, showNotices, showStatus } from './ui.js';
+import { buildFrame, markWindow, showLiveCount, showMeasures, showNotices, showStatus } from './ui.js';
 
 const cfg = JSON.parse(document.getElementById('screen-config').textContent);
 const map = window[cfg.map]; // created by folium's inline script, which ran before this module
@@ -38,6 +39,16 @@ const layers = cfg.layers.map((spec, index) => {
     select: (item) => details.select(item) });
   return { spec, group, renderer, shown: null };
 });
+
+// The people on patrol: their own layer, polled more often than the others (it is what moves).
+let live = null;
+if (cfg.live) {
+  const pane = map.createPane('ms-live');
+  pane.style.zIndex = String(401 + layers.length);
+  pane.dataset.layer = 'live';
+  live = new LivePositions({ map, group: window[cfg.live.group], root: cfg.root, words: cfg.words.live,
+    pollS: cfg.live.poll_s, pane: 'ms-live', scale, onCount: (n) => showLiveCount(frame, n) });
+}
 
 /** The part of the map in view, padded a quarter each way and rounded outward to 0.001° (≈100 m). */
 function viewBox() {
@@ -137,6 +148,7 @@ if (cfg.jurisdiction) {
 map.on('moveend', () => refresh());
 map.on('zoomend', () => layers.forEach((l) => l.renderer.zoomed && l.renderer.zoomed()));
 map.on('overlayadd', () => refresh());
+if (live) live.start();
 tick();
 setInterval(tick, 1000);
 setInterval(refresh, cfg.refresh_s * 1000);

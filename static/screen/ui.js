@@ -1,5 +1,6 @@
 // The frame around the map: top bar (title, window switch, search, clock, live status), measures panel, legend.
 
+import { ROLE_COLOURS } from '../desk/positions.js';
 import { el, fmt, percent, replace } from './dom.js';
 
 const WINDOWS = ['today', '7d', '30d'];
@@ -81,12 +82,25 @@ function legend(cfg) {
       items.push([colour, w.enums.place_kind[kind] || kind, 'ms-ring']);
     }
   }
-  return el('ul', { className: 'ms-legend' }, items.map(([colour, text, shape]) => {
+  if (cfg.live) {
+    for (const [kind, colour] of Object.entries(ROLE_COLOURS)) items.push([colour, `${w.live.title} · ${w.live[kind]}`]);
+  }
+  const list = el('ul', { className: 'ms-legend' }, items.map(([colour, text, shape]) => {
     const swatch = el('span', { className: `ms-swatch ${shape || ''}` });
     if (shape) swatch.style.borderColor = colour; // CSSOM, which the CSP allows (a style="" attribute it would not)
     else swatch.style.background = colour;
     return el('li', {}, swatch, text);
   }));
+  if (cfg.live) list.append(el('li', { className: 'ms-live-count', dataset: { count: '' } }, fmt(w.live.count, { n: '—' })));
+  return list;
+}
+
+/** How many people on patrol the map shows (null: the layer is hidden). */
+export function showLiveCount(frame, n) {
+  const node = frame.root.querySelector('.ms-live-count');
+  if (!node) return;
+  node.dataset.count = n === null ? '' : String(n);
+  node.textContent = fmt(frame.words.live.count, { n: n === null ? '—' : n });
 }
 
 /** Show the active window on the switch. */
