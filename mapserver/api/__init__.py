@@ -34,11 +34,12 @@ def register_blueprints(app: Flask) -> None:
         reports,
         scorecards,
         screen,
+        tiles,
         tokens,
         tracks,
     )
 
     for module in (health, tokens, incidents, cameras, lookup, grids, layers, screen, ogc, analysis, export, openapi,
                    audit, reports, patrols, accounts, login, admin, desk, intake, intake_desk,
-                   patrol_desk, scorecards, assessment, case, mobile, photos, tracks):
+                   patrol_desk, scorecards, assessment, case, mobile, photos, tracks, tiles):
         app.register_blueprint(module.bp)

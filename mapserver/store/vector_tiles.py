@@ -40,6 +40,8 @@ from mapserver.store.tile_grid import EARTH_RADIUS_M, EXTENT, TileAddress, to_ti
 
 CELLS = 8
 """Clusters per tile side."""
+CLUSTER_SUFFIX = "_clusters"
+"""The MVT layer of a layer's clusters is its name and this."""
 TIME_PROPERTIES = frozenset({"last_seen", "reported_at"})
 """Properties that are times: whole seconds since 1970-01-01 UTC in a tile."""
 CLASSES: dict[str, tuple[str, ...]] = {
@@ -58,19 +60,22 @@ _WARNING = ("CASE WHEN t.status = 'closed' THEN NULL WHEN t.escalation IS NOT NU
 @dataclass(frozen=True, kw_only=True)
 class TileLayer:
     """One MVT layer of a tile: rows of the store layer ``layer`` in ``within`` whose columns equal ``where``,
-    whose ``any_of`` columns hold one of the values given, and (incidents) reported at or after ``since``
-    (UTC). With more than ``detail_max`` rows in the tile it holds clusters instead (None: always detail)."""
+    whose ``any_of`` columns hold one of the values given and ``none_of`` columns none of theirs, and
+    (incidents) reported at or after ``since`` (UTC). With more than ``detail_max`` rows in the tile it holds
+    clusters instead (None: always detail)."""
 
     layer: str
     name: str = ""
     where: Mapping[str, Any] = field(default_factory=dict)
-    any_of: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    any_of: Mapping[str, Sequence[Any]] = field(default_factory=dict)
+    none_of: Mapping[str, Sequence[Any]] = field(default_factory=dict)
     since: datetime | None = None
     within: Jurisdiction = WHOLE
     detail_max: int | None = None
 
     @property
     def mvt_name(self) -> str:
+        """The MVT layer of its features in detail; clusters are in ``<mvt_name>_clusters``."""
         return self.name or self.layer
 
 
@@ -145,10 +150,12 @@ class VectorTiles:
     def _conditions(self, spec: TileLayer) -> list[Condition]:
         check_layer(spec.layer)
         where = check_where(spec.layer, dict(spec.where))
-        check_where(spec.layer, dict.fromkeys(spec.any_of, None))
+        check_where(spec.layer, dict.fromkeys([*spec.any_of, *spec.none_of], None))
         out: list[Condition] = [(f"t.{column} = ?", (value,)) for column, value in where.items()]
         for column, values in spec.any_of.items():
             out.append((f"t.{column} IN ({', '.join('?' * len(values))})", tuple(values)) if values else ("1 = 0", ()))
+        out += [(f"t.{column} NOT IN ({', '.join('?' * len(values))})", tuple(values))
+                for column, values in spec.none_of.items() if values]
         if spec.since is not None:
             if spec.layer != "incidents":
                 raise Problem(400, f"{spec.layer} has no report time to start from", param="since")
@@ -219,7 +226,7 @@ class VectorTiles:
         for (_, _), (n, sx, sy, by_class) in sorted(cells.items()):
             props = {"n": n, **{f"n_{k}": c for k, c in sorted(by_class.items()) if k is not None}}
             features.append({"geometry": shapely.Point(round(sx / n), round(sy / n)), "properties": props})
-        return _encode(spec.mvt_name, features), len(features)
+        return _encode(spec.mvt_name + CLUSTER_SUFFIX, features), len(features)
 
     def _cells_sql(self, spec: TileLayer, address: TileAddress, class_sql: str, class_args: list[Any], clause: str,
                    params: list[Any]) -> dict[tuple[int, int], tuple[int, float, float, dict[str | None, int]]]:
