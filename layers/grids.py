@@ -27,8 +27,8 @@ STYLE: dict[str, Any] = {
 }
 USES_BBOX = True
 USES_WINDOW = False
-TILE_DETAIL_MAX = 1200
-"""Grids a vector tile holds whole (a building grid is about 80 bytes); more are drawn as clusters."""
+TILE_DETAIL_MAX = 700
+"""Grids a vector tile holds whole (a building grid is about 130 bytes), so ≤ 100 KB; more are drawn as clusters."""
 
 # Coarse levels bright and thick, fine levels faint and thin, so nested outlines stay readable on a wall.
 _LEVEL_STYLE = {

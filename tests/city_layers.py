@@ -64,7 +64,7 @@ def city_layers() -> dict[str, list[Any]]:
     return layers
 
 
-def load_layers(store: Any, layers: dict[str, list[Any]]) -> None:
-    """Write the layers into an empty store."""
-    for layer in LAYERS:
+def load_layers(store: Any, layers: dict[str, list[Any]], only: tuple[str, ...] = LAYERS) -> None:
+    """Write the layers named in ``only`` into an empty store."""
+    for layer in only:
         store.layers.add(layer, layers[layer])

@@ -42,6 +42,9 @@ CELLS = 8
 """Clusters per tile side."""
 CLUSTER_SUFFIX = "_clusters"
 """The MVT layer of a layer's clusters is its name and this."""
+SECTOR_ZOOM = 14
+"""Tiles from this zoom on give cameras their view sector (direction, field of view, range): the wall draws
+sectors from map zoom 16, and below they would be a third of a camera's bytes."""
 TIME_PROPERTIES = frozenset({"last_seen", "reported_at"})
 """Properties that are times: whole seconds since 1970-01-01 UTC in a tile."""
 CLASSES: dict[str, tuple[str, ...]] = {
@@ -94,12 +97,13 @@ class _Clock:
     stale_before: datetime
 
 
-def properties(layer: str, clock: _Clock) -> list[tuple[str, str, tuple[Any, ...]]]:
-    """The properties a tile gives a layer's features: (name, SQL on the row ``t``, its parameters)."""
+def properties(layer: str, clock: _Clock, zoom: int) -> list[tuple[str, str, tuple[Any, ...]]]:
+    """The properties a tile at ``zoom`` gives a layer's features: (name, SQL on the row ``t``, its parameters)."""
     if layer == "cameras":
+        sector = [("direction_deg", "t.direction_deg", ()), ("fov_deg", "t.fov_deg", ()),
+                  ("range_m", "t.range_m", ())] if zoom >= SECTOR_ZOOM else []
         return [("id", "t.code", ()), ("name", "t.name", ()), ("status", _CAMERA_STATUS, (clock.stale_before,)),
-                ("last_seen", "t.last_seen", ()), ("direction_deg", "t.direction_deg", ()),
-                ("fov_deg", "t.fov_deg", ()), ("range_m", "t.range_m", ())]
+                ("last_seen", "t.last_seen", ()), *sector]
     if layer == "incidents":
         return [("id", "t.id", ()), ("category", "t.category", ()), ("severity", "t.severity", ()),
                 ("status", "t.status", ()), ("warning", _WARNING, (clock.now, clock.now)),
@@ -173,7 +177,7 @@ class VectorTiles:
 
     def _detail(self, spec: TileLayer, address: TileAddress, conditions: list[Condition],
                 clock: _Clock) -> tuple[bytes, int]:
-        props = properties(spec.layer, clock)
+        props = properties(spec.layer, clock, address.z)
         if self._db.mvt_sql:
             return self._detail_sql(spec, address, conditions, props)
         box = self._db.box_condition(spec.layer, address.bounds())
@@ -221,7 +225,7 @@ class VectorTiles:
         else:
             rows = self._db.read(f"SELECT {class_sql}, {self._db.wkb_sql('t.geom')} FROM {spec.layer} t{clause}",
                                  [*class_args, *params])
-            cells = _cells(address, rows)
+            cells = _cells(address, rows, exact=spec.layer not in POINT_LAYERS)
         features = []
         for (_, _), (n, sx, sy, by_class) in sorted(cells.items()):
             props = {"n": n, **{f"n_{k}": c for k, c in sorted(by_class.items()) if k is not None}}
@@ -255,13 +259,17 @@ def _cell(value: Any) -> int:
     return min(CELLS - 1, max(0, int(value)))
 
 
-def _cells(address: TileAddress,
-           rows: list[tuple[Any, ...]]) -> dict[tuple[int, int], tuple[int, float, float, dict[str | None, int]]]:
-    """Rows of (class, WKB) grouped into the tile's cells: count, sums of tile x and y, count per class."""
+def _cells(address: TileAddress, rows: list[tuple[Any, ...]],
+           exact: bool) -> dict[tuple[int, int], tuple[int, float, float, dict[str | None, int]]]:
+    """Rows of (class, WKB) grouped into the tile's cells: count, sums of tile x and y, count per class. ``exact``:
+    the rows are candidates by box, and those that do not meet the tile are left out."""
     cells: dict[tuple[int, int], tuple[int, float, float, dict[str | None, int]]] = {}
+    geoms = shapely.from_wkb([bytes(r[1]) for r in rows])
+    if exact and rows:
+        keep = shapely.intersects(geoms, shapely.box(*address.bounds()))
+        rows, geoms = [r for r, k in zip(rows, keep, strict=True) if k], geoms[keep]
     if not rows:
         return cells
-    geoms = shapely.from_wkb([bytes(r[1]) for r in rows])
     bounds = shapely.bounds(geoms)
     u, v = to_tile_units(address, (bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2)
     size = EXTENT // CELLS
