@@ -31,8 +31,9 @@ STYLE: dict[str, Any] = {
 USES_BBOX = True
 USES_WINDOW = True
 USES_CLOCK = True  # an incident turns yellow, then red, with no write to the store
-TILE_DETAIL_MAX = 1500
-"""Incidents a vector tile holds one by one (about 60 bytes each); more are drawn as clusters by colour."""
+TILE_DETAIL_MAX = 1200
+"""Incidents a vector tile holds one by one (about 75 bytes each, so ≤ 100 KB); more are drawn as clusters by
+colour."""
 
 
 def title(lang: str, params: Mapping[str, Any]) -> str:

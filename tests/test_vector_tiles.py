@@ -206,7 +206,7 @@ def test_the_ground_tile_holds_water_roads_and_boundaries_but_water_is_no_key_pl
     lake = Polygon([(lon - 0.002, lat - 0.001), (lon + 0.002, lat - 0.001), (lon + 0.002, lat + 0.001),
                     (lon - 0.002, lat + 0.001)])
     city.layers.add("places", [Place(code="W001", name="东湖", kind="water", geom=lake)])
-    address = tile_at(lon, lat, 14)
+    address = tile_at(lon, lat, 15)
     headers = viewer_of(city, None)
     ground = decode(client.get(f"/api/screen/ground/{address.z}/{address.x}/{address.y}.mvt", headers=headers).data)
     assert [f["properties"]["id"] for f in ground["water"]["features"]] == ["W001"]

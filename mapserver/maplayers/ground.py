@@ -3,7 +3,7 @@ the store's own data, as vector tiles, so the wall never floats on a blank backg
 
 Its MVT layers, bottom to top: ``water`` and ``green`` (places of kind ``water`` / ``green``: rivers, lakes, parks,
 imported as places), ``boundaries`` (street grids; community grids from zoom 12), ``roads`` (the main classes
-first, every road from zoom 14; the page writes names from zoom 15) and ``labels`` (key places by name, from zoom
+first, every road from zoom 15; the page writes names from zoom 15) and ``labels`` (key places by name, from zoom
 14). Only what lies in the asker's jurisdiction, as every read. Coordinates WGS-84, drawn on Web Mercator as the
 wall's other layers (no GCJ-02 shift).
 """
@@ -15,10 +15,11 @@ from mapserver.store.vector_tiles import TileLayer
 
 GROUND_KINDS = ("water", "green")
 """Place kinds that are ground, not key places."""
-ROAD_CLASSES_FROM_ZOOM: dict[str, int] = {"motorway": 0, "trunk": 0, "primary": 0, "secondary": 11,
-                                          "tertiary": 13, "residential": 14}
-"""The zoom from which a road class is drawn; a class not listed is drawn from OTHER_ROADS_ZOOM."""
-OTHER_ROADS_ZOOM = 14
+ROAD_CLASSES_FROM_ZOOM: dict[str, int] = {"motorway": 8, "trunk": 9, "primary": 10, "secondary": 12,
+                                          "tertiary": 14, "residential": 15}
+"""The tile zoom from which a road class is drawn (a city's primary roads are thousands of edges: at zoom 8 they
+alone would pass 100 KB); a class not listed is drawn from OTHER_ROADS_ZOOM."""
+OTHER_ROADS_ZOOM = 15
 COMMUNITY_ZOOM = 12
 LABEL_ZOOM = 14
 DETAIL_MAX = 4000
