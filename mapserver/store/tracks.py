@@ -140,7 +140,17 @@ class Tracks:
         self._partitions.ensure({month_key(t) for t in times})
         rows = zip([person] * len(times), times, lon, lat, accuracy_m, strict=True)
         with self._db.transaction():
-            return self._db.copy_rows("positions", FIX_COLUMNS, rows, key=("person", "t"))
+            new = self._db.copy_rows("positions", FIX_COLUMNS, rows, key=("person", "t"))
+            if new:
+                self._forget_days(person, min(times), max(times))
+            return new
+
+    def _forget_days(self, person: str, first: datetime, last: datetime) -> None:
+        # Fixes of a finished day sent late (a phone back in signal, a GPX file): its kept measures are stale. A
+        # local day lies within a UTC date either side, so those are dropped too, to be measured again when asked.
+        self._db.execute("DELETE FROM track_days WHERE person = ? AND day >= ? AND day <= ?",
+                         (person, (utc(first).date() - timedelta(days=1)).isoformat(),
+                          (utc(last).date() + timedelta(days=1)).isoformat()))
 
     def copy_fixes(self, rows: Iterable[tuple[str, datetime, float, float, float | None]],
                    months: Iterable[tuple[int, int]]) -> int:
