@@ -193,7 +193,7 @@ class VectorTiles:
             keep = shapely.intersects(geoms, shapely.box(*address.bounds()))
             rows, geoms = [r for r, k in zip(rows, keep, strict=True) if k], geoms[keep]
         names = [name for name, _, _ in props]
-        features = [{"geometry": _tile_geometry(address, g),
+        features = [{"geometry": _tile_geometry(address, g, simplify=spec.layer not in POINT_LAYERS),
                      "properties": {n: _value(n, v) for n, v in zip(names, row, strict=False) if v is not None}}
                     for row, g in zip(rows, geoms, strict=True)]
         return _encode(spec.mvt_name, features), len(features)
@@ -206,10 +206,14 @@ class VectorTiles:
             f"CAST(floor(EXTRACT(EPOCH FROM {expr})) AS bigint) AS {name}" if name in TIME_PROPERTIES
             else f"{expr} AS {name}" for name, expr, _ in props)
         values = [v for _, _, args in props for v in args]
+        # Lines and areas simplified to one tile unit first (Python does the same on SQLite).
+        mercator = "ST_Transform(t.geom, 3857)" if spec.layer in POINT_LAYERS \
+            else "ST_Simplify(ST_Transform(t.geom, 3857), ?, true)"
+        unit = [] if spec.layer in POINT_LAYERS else [address.size_m / EXTENT]
         query = (f"SELECT ST_AsMVT(q, ?, {EXTENT}, 'geom'), COUNT(*) FROM (SELECT {columns}, "
-                 f"ST_AsMVTGeom(ST_Transform(t.geom, 3857), ST_TileEnvelope(?, ?, ?), {EXTENT}, 0, false) AS geom "
+                 f"ST_AsMVTGeom({mercator}, ST_TileEnvelope(?, ?, ?), {EXTENT}, 0, false) AS geom "
                  f"FROM {spec.layer} t{clause}) q WHERE q.geom IS NOT NULL")
-        data, n = self._db.read(query, [spec.mvt_name, *values, address.z, address.x, address.y, *params])[0]
+        data, n = self._db.read(query, [spec.mvt_name, *values, *unit, address.z, address.x, address.y, *params])[0]
         return (bytes(data) if n else b""), int(n)
 
     # -- clusters -------------------------------------------------------------------------------------------
@@ -294,12 +298,17 @@ def _value(name: str, value: Any) -> Any:
     return value
 
 
-def _tile_geometry(address: TileAddress, geom: shapely.Geometry) -> shapely.Geometry:
+def _tile_geometry(address: TileAddress, geom: shapely.Geometry, *, simplify: bool) -> shapely.Geometry:
+    """The geometry in tile units; lines and areas simplified to one unit, as PostGIS's ``ST_Simplify`` does
+    before ``ST_AsMVTGeom`` (a street's boundary at city zoom has a vertex every few metres, a unit is 40 m)."""
     def project(xy: np.ndarray) -> np.ndarray:
         u, v = to_tile_units(address, xy[:, 0], xy[:, 1])
         return np.column_stack([u, v])
 
-    return shapely.remove_repeated_points(shapely.transform(geom, project))
+    projected = shapely.transform(geom, project)
+    if simplify:
+        projected = shapely.simplify(projected, 1.0, preserve_topology=True)
+    return shapely.remove_repeated_points(projected)
 
 
 def _encode(name: str, features: list[dict[str, Any]]) -> bytes:
