@@ -165,6 +165,10 @@ class _Translator:
         """(property, literal, flipped) for a binary operator: one side a property, the other a literal."""
         if len(args) != 2:
             self._arity(op, 2)
+        for arg in args:
+            if isinstance(arg, Mapping) and "op" in arg:  # casei, accenti, arithmetic, functions
+                raise Problem(400, f"'{str(arg['op'])[:40]}' is not supported inside '{op}'; compare a property "
+                                   "with a value", param="filter")
         left, right = self.prop(args[0]), self.prop(args[1])
         if left is not None and right is not None:
             raise Problem(400, f"'{op}' between two properties ({left}, {right}) is not supported; compare a "

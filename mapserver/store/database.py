@@ -224,8 +224,8 @@ class Database(ABC):
 
     @abstractmethod
     def time_limit(self, seconds: float) -> AbstractContextManager[None]:
-        """Reads inside take at most ``seconds`` in all on this connection (one transaction on a server backend);
-        past that the statement running is stopped and a 400 problem says so, so no query runs away."""
+        """Each read inside runs at most ``seconds`` (on a server backend all in one transaction, with its
+        statement time-out); past that the statement is stopped and a 400 problem says so: no query runs away."""
 
     @abstractmethod
     def wkb_sql(self, column: str) -> str:

@@ -98,7 +98,7 @@ class Layers:
                               conditions=self._conditions(layer, within, matching))
 
     def time_limit(self, seconds: float) -> AbstractContextManager[None]:
-        """Reads inside take at most ``seconds`` in all, else a 400 problem says the query was stopped."""
+        """Each read inside runs at most ``seconds``, else it is stopped and a 400 problem says so."""
         return self._db.time_limit(seconds)
 
     def _conditions(self, layer: str, within: Jurisdiction, matching: Mapping[str, Any] | None) -> list[Condition]:

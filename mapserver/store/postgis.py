@@ -415,7 +415,7 @@ class PostGISDatabase(Database):
             refused = _refusal(exc)
             if refused is not None:
                 raise refused from None
-            if isinstance(exc, _LOST):
+            if isinstance(exc, _LOST) and not isinstance(exc, psycopg2.errors.QueryCanceled):  # a time-out is no loss
                 raise DatabaseDown(f"the database is unavailable: {str(exc).strip()}") from None
             raise
 
