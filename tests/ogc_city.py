@@ -72,7 +72,8 @@ class City:
 
 def _token(store: Store, grid: str | None) -> dict[str, str]:
     secret = new_token()
-    store.tokens.add(name=f"viewer-{uuid.uuid4().hex[:6]}", role="viewer", token_hash=hash_token(secret), grid_code=grid)
+    store.tokens.add(name=f"viewer-{uuid.uuid4().hex[:6]}", role="viewer", token_hash=hash_token(secret),
+                     grid_code=grid)
     return {"Authorization": f"Bearer {secret}"}
 
 
