@@ -7,6 +7,7 @@ One city per backend for the whole module (tests/ogc_city.py): a few hundred inc
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -299,3 +300,139 @@ def test_a_read_past_the_time_limit_is_stopped_with_400(city):
     assert caught.value.status == 400 and "stopped" in caught.value.detail
     assert time.monotonic() - started < 2
     assert city.store.layers.count("incidents") > 0  # the store answers again, on the same connections
+
+
+# -- Part 2: output CRSs, bbox-crs, filter-crs ---------------------------------------------------------------------
+
+EPSG = "http://www.opengis.net/def/crs/EPSG/0/"
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+
+
+@functools.cache
+def _to(code: int) -> Any:
+    from pyproj import Transformer
+
+    return Transformer.from_crs("OGC:CRS84", f"EPSG:{code}")
+
+
+def _expected_position(code: int, lon: float, lat: float) -> tuple[float, float]:
+    """(lon, lat) in EPSG:code, in that CRS's own axis order, by pyproj directly."""
+    return _to(code).transform(lon, lat)
+
+
+@pytest.mark.parametrize("code", [4490, 4547, 4526])
+def test_items_in_cgcs2000_and_projected_frames_match_pyproj_to_a_millimetre(client, city, code):
+    resp = client.get("/ogc/collections/addresses/items", headers=city.whole,
+                      query_string={"crs": f"{EPSG}{code}", "limit": "100"})
+    assert resp.status_code == 200 and resp.headers["Content-Crs"] == f"<{EPSG}{code}>"
+    stored = {a.code: a.geom for a in _all(city, "addresses")}
+    features = resp.get_json()["features"]
+    assert len(features) == len(stored)
+    tolerance = 1e-8 if code == 4490 else 0.001  # degrees (about a millimetre) or metres
+    for f in features:
+        first, second = _expected_position(code, stored[f["id"]].x, stored[f["id"]].y)
+        assert f["geometry"]["coordinates"] == pytest.approx((first, second), abs=tolerance)
+    if code == 4490:  # latitude first, as EPSG defines CGCS2000's axes
+        assert features[0]["geometry"]["coordinates"][0] == pytest.approx(stored[features[0]["id"]].y)
+
+
+def test_one_item_and_a_line_in_epsg_4547(client, city):
+    road = samples.ROADS[0]
+    resp = client.get(f"/ogc/collections/roads/items/{road.code}", headers=city.whole,
+                      query_string={"crs": f"{EPSG}4547"})
+    assert resp.headers["Content-Crs"] == f"<{EPSG}4547>"
+    coords = resp.get_json()["geometry"]["coordinates"]
+    for (lon, lat), got in zip(road.geom.coords, coords, strict=True):
+        assert got == pytest.approx(_expected_position(4547, lon, lat), abs=0.001)
+    default = client.get(f"/ogc/collections/roads/items/{road.code}", headers=city.whole)
+    assert default.headers["Content-Crs"] == f"<{CRS84}>"
+
+
+def test_collections_list_their_crs_and_storage_crs(client, city):
+    doc = client.get("/ogc/collections/incidents", headers=city.whole).get_json()
+    assert doc["storageCrs"] == CRS84
+    assert doc["crs"] == [CRS84, f"{EPSG}4326", f"{EPSG}4490", f"{EPSG}4547", f"{EPSG}4526"]
+    assert "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs" in client.get(
+        "/ogc/conformance", headers=city.whole).get_json()["conformsTo"]
+
+
+@pytest.mark.parametrize("param", ["crs", "bbox-crs", "filter-crs"])
+def test_a_crs_not_offered_is_400_listing_those_offered(client, city, param):
+    params = {param: f"{EPSG}3857", "bbox": "1,2,3,4", "filter": "category = 'x'"}
+    body = _problem(client, city, params)
+    assert body["param"] == param and body["offered"][0] == CRS84 and f"{EPSG}4490" in body["detail"]
+
+
+def test_bbox_and_filter_in_other_crss_select_the_same_incidents(client, city):
+    from pyproj import Transformer
+
+    west, south, east, north = 114.62, 33.62, 114.66, 33.67
+    expected = {r.id for r in _all(city, "incidents") if box(west, south, east, north).intersects(r.geom)}
+    lat_first = _ids(client, city, "incidents", {"bbox": f"{south},{west},{north},{east}",
+                                                   "bbox-crs": f"{EPSG}4490"})
+    assert lat_first == expected
+    # The same box drawn in EPSG:4547 (northing, easting) is a little wider than its lon/lat corners: compare it
+    # with the box pyproj makes of it.
+    to_gk = Transformer.from_crs("OGC:CRS84", "EPSG:4547")
+    (n1, e1), (n2, e2) = to_gk.transform(west, south), to_gk.transform(east, north)
+    gk = _ids(client, city, "incidents", {"bbox": f"{n1},{e1},{n2},{e2}", "bbox-crs": f"{EPSG}4547"})
+    back = Transformer.from_crs("EPSG:4547", "OGC:CRS84")
+    gk_box = ShapelyPolygon([back.transform(n, e) for n, e in ((n1, e1), (n1, e2), (n2, e2), (n2, e1))])
+    assert gk == {r.id for r in _all(city, "incidents") if gk_box.intersects(r.geom)}
+    assert len(gk ^ expected) < len(expected) / 10
+    in_4490 = f"S_INTERSECTS(geometry, POLYGON(({south} {west}, {south} {east}, {north} {east}, {north} {west}, " \
+              f"{south} {west})))"
+    assert _ids(client, city, "incidents", {"filter": in_4490, "filter-crs": f"{EPSG}4490"}) == expected
+
+
+# -- GIS clients against a running server: GDAL's OAPIF driver and OWSLib ------------------------------------------
+
+@pytest.fixture(scope="module")
+def served(city: City) -> Iterator[str]:
+    import threading
+
+    from werkzeug.serving import make_server
+
+    httpd = make_server("127.0.0.1", 0, city.app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join(timeout=10)
+
+
+def _ogrinfo(city: City, *args: str) -> str:
+    import shutil
+    import subprocess
+
+    ogrinfo = shutil.which("ogrinfo")
+    assert ogrinfo, "ogrinfo is missing: install Debian's gdal-bin (scripts/test does)"
+    result = subprocess.run([ogrinfo, "-ro", *args, "--config", "GDAL_HTTP_HEADERS",
+                             f"Authorization: {city.whole['Authorization']}"],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0 and "ERROR" not in result.stderr, result.stderr
+    return result.stdout
+
+
+def test_ogrinfo_where_and_spat_select_what_python_selects(city, served):
+    # GDAL 3.6 evaluates -where itself, by OGR SQL, whose = on text ignores case (its OAPIF driver sends a CQL2
+    # filter from 3.7 on), and sends -spat as bbox.
+    out = _ogrinfo(city, "-so", f"OAPIF:{served}/ogc", "incidents", "-where",
+                   "category = 'disputes' AND status <> 'closed'", "-spat", "114.60", "33.60", "114.65", "33.66")
+    expected = sum(r.category.lower() == "disputes" and r.status != "closed" and AREA.intersects(r.geom)
+                   for r in _all(city, "incidents"))
+    assert f"Feature Count: {expected}" in out
+
+
+def test_owslib_reads_queryables_and_filters_in_cgcs2000(city, served):
+    from owslib.ogcapi.features import Features
+
+    api = Features(f"{served}/ogc", headers=city.whole)
+    assert "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter" in api.conformance()["conformsTo"]
+    assert api.collection_queryables("incidents")["properties"]["category"]["type"] == "string"
+    found = api.collection_items("incidents", filter="severity = 'urgent' AND category LIKE 'sec%'",
+                                 crs=f"{EPSG}4490", limit=1000)
+    chosen = {r.id: r for r in _all(city, "incidents") if r.severity == "urgent" and r.category.startswith("sec")}
+    assert {f["id"] for f in found["features"]} == set(chosen) and chosen
+    one = found["features"][0]
+    assert one["geometry"]["coordinates"] == pytest.approx((chosen[one["id"]].geom.y, chosen[one["id"]].geom.x))
