@@ -24,7 +24,7 @@ from mapserver.model import Camera
 from mapserver.store import Store
 
 NEARBY_M = 300.0  # online cameras this close may be turned towards the point (config: video.nearby_m)
-MAX_RANGE_M = 1000.0  # cameras farther than this are not read: no street camera sees further
+MAX_RANGE_M = 1000.0  # cameras farther than this are not read, whatever their range: no street camera sees further
 NEARBY_LIMIT = 5
 EDGE_SLACK_M = 1.0  # a view's edge in its plane and the ellipsoid's distance differ by centimetres: test those too
 _GEOD = pyproj.Geod(ellps="WGS84")
@@ -60,8 +60,9 @@ def cameras_seeing(store: Store, lon: float, lat: float, *, now: datetime, offli
     ones within ``nearby_m`` metres that do not cover it, nearest first. Each camera carries its status at ``now``,
     its distance in metres and its view as GeoJSON; with ``with_stream`` (which of these codes have a stream,
     asked only for those with video rights) also ``video``: whether it has a live stream to play."""
-    box = _search_box(lon, lat, max(MAX_RANGE_M, nearby_m))
-    found = store.layers.query("cameras", bbox=box, within=within)
+    # Read only as far as the farthest-seeing camera sees (an index lookup), or as the nearby ones lie.
+    reach_m = min(MAX_RANGE_M, max(store.cameras.max_range_m() or 0.0, DEFAULT_RANGE_M)) + EDGE_SLACK_M
+    found = store.layers.query("cameras", bbox=_search_box(lon, lat, max(reach_m, nearby_m)), within=within)
     if not found:
         return {"covering": [], "nearby": [], "nearby_m": nearby_m}
     distance = _distances_m(found, lon, lat)

@@ -20,7 +20,8 @@ the project's SQL lives in this package. The whole public surface:
 ``store.scorecards``  the unit scorecards' figures (:mod:`~mapserver.store.scorecards`): ``figures``
 ``store.assessment``  the grid workers' monthly assessment (:mod:`~mapserver.store.assessment`): ``workers``,
                     ``cases``, ``stops``, ``days``, ``keep_days``
-``store.cameras``   camera liveness (:mod:`~mapserver.store.cameras`): ``query``, ``heartbeats``, ``all``
+``store.cameras``   camera liveness (:mod:`~mapserver.store.cameras`): ``query``, ``heartbeats``, ``all``,
+                    ``max_range_m``
 ``store.camera_video``  cameras' stream and snapshot addresses (:mod:`~mapserver.store.camera_video`): ``get``,
                     ``set``, ``put_many``, ``with_stream``
 ``store.tokens``    API tokens (:mod:`~mapserver.store.tokens`): ``add``, ``by_hash``, ``live``, ``revoke``
