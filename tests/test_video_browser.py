@@ -31,7 +31,7 @@ from mapserver.store import open_store
 from mapserver.video.settings import VideoSettings
 from tests import samples
 from tests.browser.live import SCREEN, LiveServer, Watch
-from tests.browser.shots import readme_shot
+from tests.browser.shots import PAGE, readme_shot
 from tests.logins import PASSWORD, add_person, login_settings
 
 FFMPEG = "/usr/bin/ffmpeg"
@@ -133,8 +133,8 @@ def wait_until(page, script: str, timeout_s: float = 10.0) -> None:
     raise AssertionError(f"not true within {timeout_s} s: {script}")
 
 
-def open_wall(browser, server: LiveServer, secret: str, query: str = "") -> tuple[Any, Watch]:
-    page = browser.new_context(viewport=SCREEN).new_page()
+def open_wall(browser, server: LiveServer, secret: str, query: str = "", viewport=SCREEN) -> tuple[Any, Watch]:
+    page = browser.new_context(viewport=viewport).new_page()
     watch = Watch().attach(page)
     page.goto(f"{server.url}/?token={secret}{query}")
     page.wait_for_selector("html[data-screen=live]", timeout=15_000)
@@ -173,7 +173,7 @@ def stream_requests(watch: Watch, origin: str) -> list[str]:
 
 def test_a_camera_clicked_on_the_wall_plays_its_live_stream(browser, server, city, streams):
     live, _ = streams
-    page, watch = open_wall(browser, server, token(city, "viewer"))
+    page, watch = open_wall(browser, server, token(city, "viewer"), viewport=PAGE)  # the README's picture's size
     click_camera(page, LIVE)
     page.wait_for_selector(".ms-card .ms-title", timeout=5_000)
     assert page.locator(".ms-video .ms-video-title").inner_text() == LIVE.name
