@@ -194,6 +194,9 @@ ROUTES: Mapping[str, Mapping[str, frozenset[str]]] = {
     "admin.reset_password": {"POST": ADMIN},
     "admin.create_token": {"POST": ADMIN},
     "admin.revoke_token": {"POST": ADMIN},
+    # the cameras' video addresses (a form posted by a person logged in)
+    "video_admin.page": {"GET": ADMIN},
+    "video_admin.save": {"POST": ADMIN},
     # the work desk
     "desk.page": {"GET": DESK},
     "desk.queue": {"GET": DESK},

@@ -313,3 +313,41 @@ def test_a_case_lists_the_cameras_whose_view_covers_it_online_first_then_the_nea
     for item, camera in zip(answer["covering"] + answer["nearby"], covering + nearby, strict=True):
         assert item["status"] == camera.status and abs(item["distance_m"] - _sees(camera)[2]) < 0.2
         assert item["video"] == (int(camera.code[1:]) % 3 == 0)
+
+
+# -- the administrators' page --------------------------------------------------------------------------------------
+
+
+def test_an_administrator_edits_the_addresses_on_the_page_and_bad_ones_are_said_there(store):
+    from tests.logins import BROWSER, add_person, form_login, login_app, token_in
+
+    samples.load_all(store)
+    add_person(store, "boss", role="admin")
+    add_person(store, "desk", role="dispatcher")
+    client = login_app(store).test_client()
+    code = samples.CAMERAS[0].code
+    assert form_login(client, "boss").status_code == 303
+    found = client.get(f"/admin/cameras/video?code={code}", headers=BROWSER)
+    assert found.status_code == 200 and samples.CAMERAS[0].name in found.get_data(as_text=True)
+    assert found.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    csrf = token_in(found.get_data(as_text=True))
+    saved = client.post("/admin/cameras/video", headers=BROWSER, data={
+        "csrf_token": csrf, "code": code, "stream_url": STREAM, "snapshot_url": ""})
+    assert saved.status_code == 303 and "done=saved" in saved.headers["Location"]
+    assert store.camera_video.get(code) == CameraVideo(code, STREAM, None)
+    after = client.get(saved.headers["Location"], headers=BROWSER).get_data(as_text=True)
+    assert "视频地址已保存" in after and f'value="{STREAM}"' in after
+    # javascript: is refused on the page, saying which field, with what was typed, and nothing written.
+    refused = client.post("/admin/cameras/video?lang=en", headers=BROWSER, data={
+        "csrf_token": csrf, "code": code, "stream_url": '"><script>alert(1)</script>', "snapshot_url": "data:x"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Stream address" in html and "Snapshot address" in html
+    assert "<script>alert(1)" not in html and "&lt;script&gt;" in html
+    assert store.camera_video.get(code) == CameraVideo(code, STREAM, None)
+    # No form without the session's token; none of it for another role.
+    assert client.post("/admin/cameras/video", headers=BROWSER, data={"code": code, "stream_url": ""}).status_code \
+        == 403
+    other = login_app(store).test_client()
+    assert form_login(other, "desk").status_code == 303
+    assert other.get(f"/admin/cameras/video?code={code}", headers=BROWSER).status_code == 403
+    assert client.get("/admin/cameras/video?code=nope", headers=BROWSER).status_code == 404
