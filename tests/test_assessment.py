@@ -12,7 +12,7 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
-from mapserver.assessment.days import today_of
+from mapserver.assessment.days import computed_days, today_of
 from mapserver.assessment.files import csv_bytes, xlsx_bytes
 from mapserver.assessment.grading import PatrolTotals, WorkerMonth, assess
 from mapserver.assessment.month import parse_month
@@ -131,14 +131,23 @@ def test_a_finished_day_is_kept_once_and_today_never(month_store):
     kept = month_store.assessment.days(WorkerScope(), date(2026, 3, 1), date(2026, 3, 31))
     assert len(kept) == 3 * 10 and (ad.LI, ad.DAY_2) not in kept
     assert kept[(ad.LI, ad.DAY_1)].fixes == 61 and kept[(ad.LI, date(2026, 3, 9))].fixes == 0
-    # Fixes arriving late for a kept day do not change it: the month reads the kept row.
+    # Fixes arriving late for a kept day (a phone back in signal) drop its kept row: the day is measured again.
     times, lon, lat = ad.walk(ad.DAY_1, 60)
     later = [t.replace(hour=5) for t in times]
     month_store.tracks.add_fixes(ad.LI, later, lon, lat, [5.0] * len(later))
+    kept = month_store.assessment.days(WorkerScope(), date(2026, 3, 1), date(2026, 3, 31))
+    assert (ad.LI, ad.DAY_1) not in kept and (ad.WANG, ad.DAY_1) in kept  # the sender's day only
     after = by_person(assessed(month_store))
     kept = month_store.assessment.days(WorkerScope(), date(2026, 3, 1), date(2026, 3, 31))
-    assert len(kept) == 3 * 31 and kept[(ad.LI, ad.DAY_1)].fixes == 61 and kept[(ad.LI, ad.DAY_2)].fixes == 31
-    assert after[ad.LI].month.patrol.distance_m == pytest.approx(90 * ad.METRES_PER_STEP, rel=1e-4)
+    assert len(kept) == 3 * 31 and kept[(ad.LI, ad.DAY_1)].fixes == 2 * 61 and kept[(ad.LI, ad.DAY_2)].fixes == 31
+    day = computed_days(month_store, after[ad.LI].month.worker, [ad.DAY_1], ZONE, None)[0]
+    assert kept[(ad.LI, ad.DAY_1)].distance_m == pytest.approx(day.distance_m)
+    assert day.distance_m >= 2 * 60 * ad.METRES_PER_STEP  # both walks, and the way between them
+    assert after[ad.LI].month.patrol.distance_m == pytest.approx(
+        (90 - 60) * ad.METRES_PER_STEP + day.distance_m, rel=1e-4)
+    # The same fixes again are no news: the kept day stays.
+    month_store.tracks.add_fixes(ad.LI, later, lon, lat, [5.0] * len(later))
+    assert (ad.LI, ad.DAY_1) in month_store.assessment.days(WorkerScope(), ad.DAY_1, ad.DAY_1)
     assert month_store.assessment.keep_days(kept.values()) == 0  # kept already: nothing written again
 
 

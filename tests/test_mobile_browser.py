@@ -212,7 +212,28 @@ def test_the_app_starts_without_signal_from_its_service_worker(browser, server):
         page.wait_for_selector("html[data-m=ready]", timeout=10_000)
         assert page.is_visible("#net")
         assert page.inner_text("#grid") == "无网络：发送时由服务器确定网格"
+
+        # Logging out with a report waiting asks first (the dialog dismissed: the worker stays).
+        page.select_option("#category", "city_appearance")
+        page.fill("#description", "登出前：井盖缺失")
+        page.click("#send")
+        page.wait_for_selector("#outbox[data-count='1']")
+        page.click("#logout")
+        assert watch.dialogs == ["confirm: 还有 1 条未发送，退出后将从本机删除。确定退出？"]
+        assert page.url == f"{server.url}/m/report"
+        watch.dialogs.clear()
         context.set_offline(False)
+        page.wait_for_selector("#outbox[data-count='0']", state="attached", timeout=10_000)
+        # Nothing waits: out without a question, and the phone keeps nothing of the person (Clear-Site-Data).
+        page.click("#logout")
+        page.wait_for_selector("form[action^='/logout'] button")
+        with page.expect_navigation():
+            page.click("form[action^='/logout'] button")
+        assert urlsplit(page.url).path == "/login"
+        kept = page.evaluate("""async () => ({ caches: await caches.keys(),
+            workers: (await navigator.serviceWorker.getRegistrations()).length,
+            databases: (await indexedDB.databases()).map((d) => d.name) })""")
+        assert kept == {"caches": [], "workers": 0, "databases": []}
         clean(watch)
     finally:
         context.close()
@@ -354,7 +375,7 @@ def test_a_grid_workers_day_photos_offline_a_handled_task_and_a_patrol_on_its_pl
         page.wait_for_selector("#handle-form fieldset:nth-of-type(2) .m-photos li img")
         page.fill("#note", "已拆除，恢复原状")
         page.click("#handle")
-        page.wait_for_selector("#task-message.m-ok", timeout=10_000)
+        page.wait_for_selector("#task-message.m-ok:has-text('已提交处置结果')", timeout=10_000)
         page.wait_for_selector("#outbox[data-count='0']", state="attached", timeout=10_000)
         assert city.incidents.get(task).status == "handled"
         assert_stored(city, photo_folder, task, after, "after", "handle")

@@ -9,6 +9,8 @@ import os
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -46,6 +48,13 @@ def test_a_liaison_plans_and_saves_and_a_viewer_reads_it_back(client, tokens, st
     assert listing["numberMatched"] == 1 and listing["plans"][0]["id"] == planned["id"]
     assert listing["plans"][0]["window"] == "day" and "route" not in listing["plans"][0]
     assert client.get("/api/patrols?liaison=王警官", headers=tokens["viewer"]).get_json()["numberMatched"] == 0
+    # The day's plans: made since the local midnight of a day (Beijing time without an offset).
+    made = datetime.fromisoformat(planned["created_at"]).astimezone(ZoneInfo("Asia/Shanghai"))
+    for since, count in ((made.date().isoformat(), 1), ((made.date() + timedelta(days=1)).isoformat(), 0),
+                         ((made - timedelta(seconds=1)).isoformat(), 1), ("2026-13-01", None)):
+        answer = client.get(f"/api/patrols?since={quote(since)}", headers=tokens["viewer"])
+        assert (answer.status_code, answer.get_json().get("numberMatched")) == ((400, None) if count is None
+                                                                               else (200, count)), since
     records, _ = store.audit.records(action="patrol.plan")
     assert [r.target for r in records] == [planned["id"]] and records[0].detail["stops"] == len(planned["stops"])
 

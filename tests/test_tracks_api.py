@@ -5,6 +5,7 @@ the month partitions made on demand (also by two writers at once) and a day's qu
 from __future__ import annotations
 
 import io
+import json
 import math
 import threading
 from datetime import UTC, datetime, time, timedelta
@@ -313,7 +314,13 @@ def test_the_live_layer_has_an_etag_and_an_unchanged_poll_is_a_304(app, city):
     started = west.client.get("/api/positions/live", headers={"If-None-Match": tag})
     assert started.status_code == 200 and started.get_json()["features"][0]["properties"]["patrol_id"] == patrol_id
     # The worker's last fix ageing out of the window changes the version, as it changes the layer.
-    version = city.tracks.live_version(now=datetime.now(UTC), minutes=5)
-    assert version[1] == "1"  # one person with a fix in the window
-    later = city.tracks.live_version(now=datetime.now(UTC) + timedelta(minutes=5, seconds=30), minutes=5)
-    assert later != version and later[1] == "0"
+    features, version = city.tracks.live_features(now=datetime.now(UTC), minutes=5, trail=10)
+    assert version[1] == "1" and version[3] == "1"  # one person with a fix in the window, on one patrol
+    assert [f["properties"]["patrol_id"] for f in json.loads(features)] == [patrol_id]
+    later = city.tracks.live_features(now=datetime.now(UTC) + timedelta(minutes=5, seconds=30), minutes=5, trail=10)
+    assert later == ("[]", ("", "0", "", "0"))
+    # The patrol stopped: a new answer without it.
+    tag = started.headers["ETag"]
+    assert worker.post(f"/api/tracks/patrols/{patrol_id}/stop", json={}).status_code == 200
+    stopped = west.client.get("/api/positions/live", headers={"If-None-Match": tag})
+    assert stopped.status_code == 200 and stopped.get_json()["features"][0]["properties"]["patrol_id"] is None

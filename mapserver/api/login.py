@@ -184,6 +184,8 @@ def logout() -> Response:
     resp = redirect(url_for("login.login_form", **({"lang": "en"} if lang == "en" else {})), 303) \
         if _is_form() else Response(status=204)
     clear_session_cookie(resp)
+    # What this browser kept for the person goes with them: the phone app's pages, service worker and outbox.
+    resp.headers["Clear-Site-Data"] = '"cache", "storage"'
     return resp
 
 

@@ -22,7 +22,7 @@ from mapserver import audit
 from mapserver.app_state import derived, state, store
 from mapserver.auth import request_actor, request_jurisdiction
 from mapserver.errors import Problem
-from mapserver.parsing import parse_choice, parse_int, parse_json, reject_unknown
+from mapserver.parsing import parse_choice, parse_int, parse_json, parse_time, reject_unknown
 from mapserver.patrol.gpx import GPX_MEDIA_TYPE, plan_geojson, plan_gpx
 from mapserver.patrol.placement import plan_grids
 from mapserver.patrol.planner import PlanContext, plan_patrol
@@ -63,14 +63,17 @@ def plan() -> tuple[Response, int]:
 
 @bp.get("")
 def list_plans() -> dict[str, Any]:
-    """Saved plans, newest first, without their routes."""
-    reject_unknown(request.args, ("liaison", "limit", "offset"))
+    """Saved plans, newest first, without their routes; ``since`` (an ISO 8601 date or date-time, local to the
+    incidents' zone without an offset) keeps those made from then on: ``since=<today>`` gives the day's plans."""
+    reject_unknown(request.args, ("liaison", "since", "limit", "offset"))
     liaison = request.args.get("liaison")
     if liaison is not None and not 0 < len(liaison) <= 100:
         raise Problem(400, "liaison must be 1–100 characters", param="liaison")
     limit = int(parse_int("limit", request.args.get("limit"), default=100, low=0, high=MAX_LIST))
     offset = int(parse_int("offset", request.args.get("offset"), default=0, low=0))
-    rows, total = store().patrols.list(liaison=liaison, limit=limit, offset=offset, within=request_jurisdiction())
+    since = parse_time("since", request.args.get("since"), zone=state().settings.incidents.timezone)
+    rows, total = store().patrols.list(liaison=liaison, since=since, limit=limit, offset=offset,
+                                       within=request_jurisdiction())
     return {"numberMatched": total, "numberReturned": len(rows), "plans": [r.summary() for r in rows]}
 
 

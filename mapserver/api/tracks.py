@@ -206,18 +206,19 @@ def live_positions() -> Response:
     """People of the asker's jurisdiction with a fix in the last five minutes, as GeoJSON points (where they are)
     with their role (for the colour), their open patrol and a short trail of their latest fixes.
 
-    The weak ETag names the jurisdiction and what the layer depends on (the newest fix, who has one in the window,
-    the open patrols): a poll with nothing new is a 304. The ages in an answer are as of ``generated_at``; a reader
+    The weak ETag names the jurisdiction and the layer's version (the newest fix, who has one in the window, their
+    open patrols): a poll with nothing new is a 304. The ages in an answer are as of ``generated_at``; a reader
     keeping an answer counts them on from the fixes' times ``t``."""
     reject_unknown(request.args, ())
     now = datetime.now(UTC)
     within = request_jurisdiction()
-    version = store().tracks.live_version(now=now, minutes=LIVE_MINUTES, within=within)
+    # One statement gives the layer and its version: a poll with nothing new is a 304 without the body's bytes.
+    features, version = store().tracks.live_features(now=now, minutes=LIVE_MINUTES, trail=LIVE_TRAIL,
+                                                     within=within)
     etag = etag_of(("positions/live", within.code, LIVE_MINUTES, LIVE_TRAIL, *version))
     if request.if_none_match.contains_weak(etag):
         response = Response(status=304)
     else:
-        features = store().tracks.live_features(now=now, minutes=LIVE_MINUTES, trail=LIVE_TRAIL, within=within)
         # The features come as GeoJSON text, made by the store: passed on as they are.
         head = json.dumps({"type": "FeatureCollection", "generated_at": now.isoformat(),
                            "live_minutes": LIVE_MINUTES})

@@ -95,7 +95,8 @@ class CheckIn:
 
 @dataclass
 class LivePerson:
-    """A person with a recent fix: their account's name, display name, role and grid, their open patrol, and their
+    """A person with a recent fix: their account's name, display name, role and grid, their open patrol and its
+    start, and their
     latest fixes, oldest first (the last is where they are): epoch seconds and (lon, lat) (WGS-84, to
     :data:`TRAIL_DIGITS` decimals), and the last one's accuracy in metres."""
 
@@ -104,6 +105,7 @@ class LivePerson:
     role: str
     grid_code: str | None
     patrol_id: str | None
+    patrol_started: datetime | None
     seconds: list[float]
     trail: list[tuple[float, float]]
     accuracy_m: float | None
@@ -138,7 +140,17 @@ class Tracks:
         self._partitions.ensure({month_key(t) for t in times})
         rows = zip([person] * len(times), times, lon, lat, accuracy_m, strict=True)
         with self._db.transaction():
-            return self._db.copy_rows("positions", FIX_COLUMNS, rows, key=("person", "t"))
+            new = self._db.copy_rows("positions", FIX_COLUMNS, rows, key=("person", "t"))
+            if new:
+                self._forget_days(person, min(times), max(times))
+            return new
+
+    def _forget_days(self, person: str, first: datetime, last: datetime) -> None:
+        # Fixes of a finished day sent late (a phone back in signal, a GPX file): its kept measures are stale. A
+        # local day lies within a UTC date either side, so those are dropped too, to be measured again when asked.
+        self._db.execute("DELETE FROM track_days WHERE person = ? AND day >= ? AND day <= ?",
+                         (person, (utc(first).date() - timedelta(days=1)).isoformat(),
+                          (utc(last).date() + timedelta(days=1)).isoformat()))
 
     def copy_fixes(self, rows: Iterable[tuple[str, datetime, float, float, float | None]],
                    months: Iterable[tuple[int, int]]) -> int:
@@ -177,7 +189,8 @@ class Tracks:
         epoch = self._db.seconds_between("?", "r.t")
         # Fixed SQL texts; values go in as parameters. The window ranks only the minutes asked for.
         rows = self._db.read(
-            f"SELECT r.person, a.display_name, a.role, a.grid_code, s.id, {epoch}, r.lon, r.lat, r.accuracy_m "  # noqa: S608
+            f"SELECT r.person, a.display_name, a.role, a.grid_code, s.id, s.started_at, {epoch}, "  # noqa: S608
+            "r.lon, r.lat, r.accuracy_m "
             "FROM (SELECT p.person, p.t, p.lon, p.lat, p.accuracy_m, "
             "row_number() OVER (PARTITION BY p.person ORDER BY p.t DESC) AS k "
             f"FROM positions p WHERE p.t >= ? AND p.t <= ?{scope}) r "
@@ -185,36 +198,44 @@ class Tracks:
             "LEFT JOIN patrol_sessions s ON s.person = r.person AND s.ended_at IS NULL "
             "WHERE r.k <= ? ORDER BY r.person, r.t", (EPOCH, utc(since), utc(until), *params, trail))
         people: list[LivePerson] = []
-        for name, display, role, grid, patrol, seconds, lon, lat, accuracy in rows:
+        for name, display, role, grid, patrol, started, seconds, lon, lat, accuracy in rows:
             if not people or people[-1].person != name:
                 people.append(LivePerson(person=name, display_name=display, role=role, grid_code=grid,
-                                         patrol_id=patrol, seconds=[], trail=[], accuracy_m=None))
+                                         patrol_id=patrol, patrol_started=utc(started), seconds=[], trail=[],
+                                         accuracy_m=None))
             person = people[-1]
             person.seconds.append(float(seconds))
             person.trail.append((round(lon, TRAIL_DIGITS), round(lat, TRAIL_DIGITS)))
             person.accuracy_m = accuracy  # the last row's: the person's latest fix
         return people
 
-    def live_features(self, *, now: datetime, minutes: float, trail: int, within: Jurisdiction = WHOLE) -> str:
+    def live_features(self, *, now: datetime, minutes: float, trail: int,
+                      within: Jurisdiction = WHOLE) -> tuple[str, tuple[str, ...]]:
         """The people in ``within`` with a fix in the ``minutes`` up to ``now`` as a JSON array of GeoJSON point
-        Features (where each is, WGS-84), by name: id and ``person`` the account, ``display_name``, ``role``,
-        ``grid_code``, ``patrol_id`` (their open patrol, or null), ``t`` (the last fix, ISO 8601 UTC), ``age_s``,
-        ``accuracy_m`` (of the last fix), ``trail`` (the latest ``trail`` fixes' [lon, lat], oldest first, to
-        :data:`TRAIL_DIGITS` decimals) and ``trail_s`` (their seconds from ``now``, negative).
+        Features (where each is, WGS-84), by name, and the layer's version.
+
+        Each Feature: id and ``person`` the account, ``display_name``, ``role``, ``grid_code``, ``patrol_id``
+        (their open patrol, or null), ``t`` (the last fix, ISO 8601 UTC), ``age_s``, ``accuracy_m`` (of the last
+        fix), ``trail`` (the latest ``trail`` fixes' [lon, lat], oldest first, to :data:`TRAIL_DIGITS` decimals) and
+        ``trail_s`` (their seconds from ``now``, negative).
+
+        The version is what the layer shows, read in the same statement: the newest fix, how many people are on
+        it (someone's last fix ageing out changes it), and the count and latest start of their open patrols.
+        Equal versions, equal layers, but for the ages (a reader counts them on from the fixes' times) and a
+        trail's oldest fixes ageing out before the person's next fix.
 
         Made by the database where it writes JSON (PostGIS): a layer of thousands of people is then one value to
         pass on, not rows to decode and encode again."""
         since, now = utc(now - timedelta(minutes=minutes)), utc(now)
         if not self._db.lateral_json:
-            now_s = now.timestamp()
-            return json.dumps([_feature(p, now_s) for p in self.live(since=since, until=now, trail=trail,
-                                                                        within=within)],
-                              ensure_ascii=False, separators=(",", ":"))
+            return _layer(self.live(since=since, until=now, trail=trail, within=within), now)
         scope = "" if within.whole else f" AND a.grid_code IN ({SUBTREE_SQL})"
         scale = 10 ** TRAIL_DIGITS
         # Each account's latest fixes by a probe of the (person, t) key, newest first; the Feature is made here.
         rows = self._db.read(
-            "SELECT coalesce(json_agg(f.feature ORDER BY f.name), '[]'::json)::text FROM (SELECT a.name, "  # noqa: S608
+            "SELECT coalesce(json_agg(f.feature ORDER BY f.name), '[]'::json)::text, "  # noqa: S608
+            "max(f.last_t), count(*), max(f.started_at), count(f.started_at) FROM (SELECT a.name, tr.last_t, "
+            "s.started_at, "
             "json_build_object('type', 'Feature', 'id', a.name, 'geometry', json_build_object('type', 'Point', "
             "'coordinates', tr.trail -> -1), 'properties', json_build_object('person', a.name, 'display_name', "
             "a.display_name, 'role', a.role, 'grid_code', a.grid_code, 'patrol_id', s.id, "
@@ -231,26 +252,8 @@ class Tracks:
             "LEFT JOIN patrol_sessions s ON s.person = a.name AND s.ended_at IS NULL "
             f"WHERE a.disabled_at IS NULL AND tr.trail IS NOT NULL{scope}) f",
             (now, now, since, now, trail, *(() if within.whole else (within.code,))))
-        return rows[0][0]
-
-    def live_version(self, *, now: datetime, minutes: float, within: Jurisdiction = WHOLE) -> tuple[str, ...]:
-        """What the live layer of ``within`` at ``now`` depends on, cheaper to read than the layer: the newest fix
-        and how many people have a fix in the ``minutes`` up to ``now`` (someone's last fix ageing out changes
-        it), and the count and latest start of the open patrols of the jurisdiction's people. Equal versions, equal
-        layers, but for the ages (a reader counts them on from the fixes' times) and a trail's oldest fixes ageing
-        out before the person's next fix."""
-        scope, params = _people_within("a.name", within)
-        since, now = utc(now - timedelta(minutes=minutes)), utc(now)
-        # Fixed SQL texts; values go in as parameters. One probe of the (person, t) key per account: a scan of the
-        # window by time would read every fix of the hour on a busy day.
-        fixes = self._db.read(
-            "SELECT max(x.last_t), count(x.last_t) FROM (SELECT (SELECT max(p.t) FROM positions p "  # noqa: S608
-            "WHERE p.person = a.name AND p.t >= ? AND p.t <= ?) AS last_t "
-            f"FROM accounts a WHERE a.disabled_at IS NULL{scope}) x", (since, now, *params))[0]
-        scope, params = _people_within("p.person", within)
-        patrols = self._db.read("SELECT max(p.started_at), count(*) FROM patrol_sessions p "  # noqa: S608
-                                f"WHERE p.ended_at IS NULL{scope}", params)[0]
-        return tuple(str(v) for v in (*fixes, *patrols))
+        features, *version = rows[0]
+        return features, _version(*version)
 
     def person_within(self, person: str, within: Jurisdiction) -> bool:
         """Whether an account named ``person`` exists and lies in ``within``."""
@@ -351,6 +354,26 @@ class Tracks:
         rows = self._db.fetch("SELECT session_id, stop_order, at, lon, lat, distance_m FROM patrol_checkins "
                               "WHERE session_id = ? ORDER BY stop_order", (session_id,))
         return [_check_in(r) for r in rows]
+
+
+def _layer(people: list[LivePerson], now: datetime) -> tuple[str, tuple[str, ...]]:
+    """The live layer and its version as :meth:`Tracks.live_features` makes them, from the people on it."""
+    now_s = now.timestamp()
+    features = json.dumps([_feature(p, now_s) for p in people], ensure_ascii=False, separators=(",", ":"))
+    started = [p.patrol_started for p in people if p.patrol_started is not None]
+    newest = max((p.seconds[-1] for p in people), default=None)
+    return features, _version(None if newest is None else datetime.fromtimestamp(newest, UTC), len(people),
+                              max(started, default=None), len(started))
+
+
+def _version(newest_fix: datetime | str | None, people: int, newest_patrol: datetime | str | None,
+             patrols: int) -> tuple[str, ...]:
+    """The live layer's version from its newest fix and patrol start (either backend's value) and their counts."""
+    return (_stamp(newest_fix), str(people), _stamp(newest_patrol), str(patrols))
+
+
+def _stamp(value: datetime | str | None) -> str:
+    return "" if value is None else f"{utc(value).timestamp():.6f}"
 
 
 def _feature(person: LivePerson, now_s: float) -> dict[str, Any]:

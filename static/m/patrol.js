@@ -1,9 +1,10 @@
-// Patrol (巡逻): today's plan for my grid (the newest saved plan I may read, or the one my running patrol follows)
-// with its stops, on a map with the route and where I am; start a patrol after it and stop it. While it runs, the phone's position (watchPosition) is kept
-// and sent in batches, every 30 s or every 20 fixes, and before a check-in or the stop. A stop's check-in button is
-// enabled when the latest position is within 50 m of it (the server refuses one farther). Starts, positions,
-// check-ins and the stop go through the outbox like everything else, so a patrol without signal is sent when it
-// returns. Distances are metres on the sphere, positions WGS-84 as the phone gives them.
+// Patrol (巡逻): today's plan for my grid (the newest plan I may read made today, else the newest one marked with
+// its day, or the one my running patrol follows) with its stops, on a map with the route and where I am; start a
+// patrol after it and stop it. While it runs, the phone's position (watchPosition) is kept and sent in batches,
+// every 30 s or every 20 fixes, and before a check-in or the stop. A stop's check-in button is enabled when the
+// latest position is within 50 m of it (the server refuses one farther). Starts, positions, check-ins and the stop
+// go through the outbox like everything else, so a patrol without signal is sent when it returns. Distances are
+// metres on the sphere, positions WGS-84 as the phone gives them.
 
 import { deskMap, el } from '../desk/common.js';
 import { kvGet, kvSet } from './outbox.js';
@@ -77,16 +78,25 @@ export async function patrolScreen(root, config, ui, outbox) {
     }
   }
 
+  // Today's date where the incidents are (YYYY-MM-DD): the plans made since its midnight are the day's plans.
+  function localToday() {
+    return new Intl.DateTimeFormat('en-CA', { timeZone: config.timezone, year: 'numeric', month: '2-digit',
+      day: '2-digit' }).format(new Date());
+  }
+
   async function loadPlan() {
     const wanted = current && current.plan_id;
     try {
       if (!navigator.onLine) throw new Error('offline');
       let id = wanted;
+      let made = null; // when the plan shown was made, if not today
       if (!id) {
-        const listing = await getJson(`${E.plans}?limit=1`);
+        const today = await getJson(`${E.plans}?limit=1&since=${localToday()}`);
+        const listing = today.plans.length ? today : await getJson(`${E.plans}?limit=1`);
         id = listing.plans.length ? listing.plans[0].id : null;
+        made = listing === today || !id ? null : listing.plans[0].created_at;
       }
-      chosen = id ? await getJson(E.plan.replace('{id}', encodeURIComponent(id))) : null;
+      chosen = id ? { ...await getJson(E.plan.replace('{id}', encodeURIComponent(id))), made } : null;
       await kvSet(PLAN_KEY, chosen);
     } catch (error) {
       const kept = await kvGet(PLAN_KEY);
@@ -123,6 +133,8 @@ export async function patrolScreen(root, config, ui, outbox) {
     }
     plan.dataset.id = chosen.id;
     plan.replaceChildren(
+      ...(chosen.made ? [el('p', { className: 'm-notice', id: 'plan-made', text: say('plan_made',
+        { t: when(chosen.made) }) })] : []),
       el('p', { className: 'm-hint', text: [chosen.start_at ? when(chosen.start_at) : '',
         say('km', { km: (chosen.length_m / 1000).toFixed(1) }),
         say('minutes', { n: Math.round(chosen.duration_min) })].filter(Boolean).join(' · ') }),

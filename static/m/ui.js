@@ -12,6 +12,12 @@ export function phone(config) {
     timeZone: config.timezone, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false });
   const when = (iso) => (iso ? clock.format(new Date(iso)) : '');
 
+  // Logging out clears what this phone kept (the server sends Clear-Site-Data): unsent items would be lost.
+  function leave(event) {
+    const waiting = Number(document.getElementById('outbox').dataset.count);
+    if (waiting && !window.confirm(say('logout_waiting', { n: waiting }))) event.preventDefault();
+  }
+
   function bar() {
     const outbox = el('p', { id: 'outbox', className: 'm-outbox', role: 'status', hidden: true, dataset: { count: '0' } });
     const net = el('p', { id: 'net', className: 'm-net', hidden: navigator.onLine, text: say('offline') });
@@ -22,7 +28,7 @@ export function phone(config) {
       el('nav', { className: 'm-links' },
         el('a', { href: config.links.other_lang, text: config.words.other_lang,
           lang: config.lang === 'zh' ? 'en' : 'zh-CN' }),
-        el('a', { href: config.links.logout, text: say('logout') })));
+        el('a', { href: config.links.logout, id: 'logout', text: say('logout'), onClick: leave })));
     const tabs = el('nav', { className: 'm-tabs' }, ...['tasks', 'report', 'patrol'].map((key) => el('a', {
       href: config.links[key], className: 'm-tab', text: say(key),
       ...(config.screen === key || (key === 'tasks' && config.screen === 'task') ? { 'aria-current': 'page' } : {}),
