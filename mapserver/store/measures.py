@@ -117,6 +117,12 @@ class IncidentMeasures:
         result["percentiles_exact"] = exact
         return result
 
+    def durations(self, *, where: IncidentFilter) -> tuple[dict[str, float | None], dict[str, float | None]]:
+        """Median and 90th percentile (``median``, ``p90``; seconds, linear interpolation, None when none) of the
+        time from report to dispatch and from report to close of the incidents matching ``where``, exact."""
+        dispatch, close = self._kpi_durations(where.conditions())
+        return dispatch, close
+
     def _follow_ups(self, conditions: Sequence[Condition]) -> dict[str, Any]:
         """Incidents followed up, the satisfaction rate and reopenings, counted from incidents whichever path
         the rest takes (the per-day summary does not carry them), so both paths give the same."""
