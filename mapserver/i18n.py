@@ -133,8 +133,8 @@ _LIVE = {
 
 _PANELS = {
     "zh": {"feed": "最新事件", "feed_empty": "暂无事件", "times": "处置时效",
-           "response": "响应时长", "handling": "办结时长", "spans": "响应：上报→派单 · 办结：上报→办结", "median": "中位数",
-           "p90": "90%分位", "closure_rate": "办结率", "on_time_rate": "按期办结率", "of_window": "{window}",
+           "response": "响应时长", "handling": "办结时长", "spans": "响应：上报→派单 · 办结：上报→办结",
+           "median": "中位数", "p90": "90%分位", "closure_rate": "办结率", "on_time_rate": "按期办结率",
            "trend": "近30日事件趋势", "current": "近30日", "previous": "前30日",
            "trend_total": "近30日 {current} 件 · 前30日 {previous} 件", "change": "环比 {change}",
            "by_category": "事件类别", "by_source": "事件来源", "minutes": "{n} 分钟", "hours": "{n} 小时",
@@ -142,7 +142,7 @@ _PANELS = {
     "en": {"feed": "Latest cases", "feed_empty": "No cases yet", "times": "Response and handling",
            "response": "Response", "handling": "Handling",
            "spans": "response: report → dispatch · handling: report → close", "median": "median",
-           "p90": "90th pct", "closure_rate": "Closure rate", "on_time_rate": "On-time rate", "of_window": "{window}",
+           "p90": "90th pct", "closure_rate": "Closure rate", "on_time_rate": "On-time rate",
            "trend": "Cases per day, 30 days", "current": "Last 30 days", "previous": "30 days before",
            "trend_total": "Last 30 days {current} · 30 days before {previous}", "change": "change {change}",
            "by_category": "By category", "by_source": "By source", "minutes": "{n} min", "hours": "{n} h",
