@@ -1,12 +1,12 @@
 """The wall's panels beside the measures: the newest cases, cases per day against the period before, the window's
 cases by category and by source, and how fast cases are answered and closed.
 
-Every figure is of one jurisdiction (``within``) and computed by the store (:mod:`mapserver.store.panels`,
-:meth:`~mapserver.store.measures.IncidentMeasures.durations`). Days are local calendar days in the wall's time
-zone (Asia/Shanghai: Beijing time), as the window's are. Response time (响应时长) is from report to dispatch,
-handling time (办结时长) from report to close, both in elapsed seconds, as ``/api/kpis`` gives them: the time a
-caller waits, which is what a leader reads ("average response time 4 hours"); working hours are what deadlines are
-counted in, and the on-time rate beside them already says how cases fared against those.
+Every figure is of one jurisdiction (``within``) and computed by the store (:mod:`mapserver.store.panels`). Days
+are local calendar days in the wall's time zone (Asia/Shanghai: Beijing time), as the window's are. Response time
+(响应时长) is from report to dispatch, handling time (办结时长) from report to close, both in elapsed seconds, as
+``/api/kpis`` gives them: the time a caller waits, which is what a leader reads ("average response time 4 hours");
+working hours are what deadlines are counted in, and the on-time rate beside them already says how cases fared
+against those.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from mapserver.jurisdiction import WHOLE, Jurisdiction
 from mapserver.model import INCIDENT_SOURCES, Incident
 from mapserver.store import Store
 from mapserver.store.common import utc
-from mapserver.store.incidents import IncidentFilter
 from mapserver.store.panels import Tally
 
 FEED_SIZE = 12
@@ -102,8 +101,8 @@ def panels(store: Store, *, since: datetime, now: datetime, timezone: str,
     (fixed 30 days, whatever the window), the window's ``breakdown`` and ``times`` (median and 90th percentile of
     the response and handling times in seconds, beside the closure and on-time rates)."""
     today = now.astimezone(ZoneInfo(timezone)).date()
-    counts = breakdown(store.panels.tallies(since=since, until=None, within=within))
-    response, handling = store.measures.durations(where=IncidentFilter(since=since, within=within))
+    tallies, response, handling = store.panels.window(since=since, within=within)
+    counts = breakdown(tallies)
     return {
         "since": since.isoformat(), "today": today.isoformat(), "timezone": timezone,
         "feed": feed(store, now=now, within=within),

@@ -18,7 +18,7 @@ the project's SQL lives in this package. The whole public surface:
 ``store.measures``  incident measures (:mod:`~mapserver.store.measures`): ``kpis``, ``cell_counts``,
                     ``cell_period_counts``, ``grid_counts``, ``grid_risk_counts``, ``durations``
 ``store.panels``    the wall's panels (:mod:`~mapserver.store.panels`): ``latest``, ``grid_names``, ``day_counts``,
-                    ``tallies``
+                    ``window``
 ``store.scorecards``  the unit scorecards' figures (:mod:`~mapserver.store.scorecards`): ``figures``
 ``store.assessment``  the grid workers' monthly assessment (:mod:`~mapserver.store.assessment`): ``workers``,
                     ``cases``, ``stops``, ``days``, ``keep_days``
