@@ -13,6 +13,8 @@ poll (If-None-Match, 304) is timed apart.
 
 Usage: cd bench && MAPSERVER_BENCH_PG=postgresql://postgres@127.0.0.1:5432/postgres PYTHONPATH=..:. \\
        python bench_panels.py [--repeats 9] [--seed 1]
+       PYTHONPATH=..:. python bench_panels.py --store postgresql://…/db   measures a store loaded before (by this
+       script's load or ``mapserver demo --scale city --as-of now``), leaving its data as it was but for a token each
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import os
 import statistics
 import sys
 import time
+import uuid
 from datetime import UTC, datetime
 
 from bench_incidents import machine, sql, timed  # bench/bench_incidents.py
@@ -80,40 +83,52 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--store", help="a PostGIS store holding the city already (nothing is built or dropped)")
     args = parser.parse_args()
     admin = os.environ.get("MAPSERVER_BENCH_PG")
-    if not admin:
+    if not admin and not args.store:
         print("set MAPSERVER_BENCH_PG to an admin URL of a PostgreSQL server with PostGIS", file=sys.stderr)
         return 2
     print(f"machine: {machine()}")
+    if args.store:
+        return measure(args.store, args.repeats, build=None)
     with scratch_database(admin, "mapserver_bench_panels") as url:
-        store = open_store(url)
-        try:
+        return measure(url, args.repeats, build=args.seed)
+
+
+def measure(url: str, repeats: int, *, build: int | None) -> int:
+    """Build the city with seed ``build`` into the empty database at ``url`` (None: it is there), then measure."""
+    store = open_store(url)
+    try:
+        if build is not None:
             store.migrate()
             city = timed("build the demo city (ten districts), its year ending now",
-                         lambda: build_city(seed=args.seed, scale="city", as_of=datetime.now(UTC)))
-            counts = timed("load it", lambda: load_city(store, city, progress=False))
+                         lambda: build_city(seed=build, scale="city", as_of=datetime.now(UTC)))
+            timed("load it", lambda: load_city(store, city, progress=False))
             sql(url, "VACUUM ANALYZE")
-            print(f"   {counts['incidents']:,} incidents, {counts['grids']:,} grids")
-            app = create_app(Settings(store=StoreSettings(url=url)), store=store)
-            client = app.test_client()
-            viewers = {"whole city": token(store, "bench-city", None),
-                       "one street": token(store, "bench-street", busiest(url, 1)),
-                       "one community": token(store, "bench-community", busiest(url, 2))}
-            worst = 0.0
-            for who, headers in viewers.items():
-                build_ms(client, store, headers, "30d", 2)  # warm the connection and the caches of the database
-                for window in WINDOWS:
-                    ms, size = build_ms(client, store, headers, window, args.repeats)
-                    worst = max(worst, ms)
-                    print(f"   {who:>13}, window {window:>5}: {ms:6.1f} ms ({ms / TARGET_MS:.2f} of the "
-                          f"{TARGET_MS:.0f} ms budget), {size / 1024:.1f} KB gzipped")
-                print(f"   {who:>13}, nothing changed: {poll_ms(client, headers, args.repeats):.2f} ms (304)")
-            print(f"slowest answer {worst:.1f} ms: {worst / TARGET_MS:.2f} of the budget "
-                  f"({'meets' if worst <= TARGET_MS else 'misses'} it); load average now "
-                  f"{', '.join(f'{v:.1f}' for v in os.getloadavg())}")
-        finally:
-            store.close()
+        incidents, grids = (sql(url, f"SELECT count(*) FROM {t}")[0][0] for t in ("incidents", "grids"))
+        recent = sql(url, "SELECT count(*) FROM incidents WHERE reported_at >= now() - interval '60 days'")[0][0]
+        print(f"   {incidents:,} incidents ({recent:,} in the last 60 days), {grids:,} grids")
+        app = create_app(Settings(store=StoreSettings(url=url)), store=store)
+        client = app.test_client()
+        suffix = uuid.uuid4().hex[:6]
+        viewers = {"whole city": token(store, f"bench-city-{suffix}", None),
+                   "one street": token(store, f"bench-street-{suffix}", busiest(url, 1)),
+                   "one community": token(store, f"bench-community-{suffix}", busiest(url, 2))}
+        worst = 0.0
+        for who, headers in viewers.items():
+            build_ms(client, store, headers, "30d", 2)  # warm the connection and the caches of the database
+            for window in WINDOWS:
+                ms, size = build_ms(client, store, headers, window, repeats)
+                worst = max(worst, ms)
+                print(f"   {who:>13}, window {window:>5}: {ms:6.1f} ms ({ms / TARGET_MS:.2f} of the "
+                      f"{TARGET_MS:.0f} ms budget), {size / 1024:.1f} KB gzipped")
+            print(f"   {who:>13}, nothing changed: {poll_ms(client, headers, repeats):.2f} ms (304)")
+        print(f"slowest answer {worst:.1f} ms: {worst / TARGET_MS:.2f} of the budget "
+              f"({'meets' if worst <= TARGET_MS else 'misses'} it); load average now "
+              f"{', '.join(f'{v:.1f}' for v in os.getloadavg())}")
+    finally:
+        store.close()
     return 0
 
 
