@@ -108,12 +108,21 @@ def test_a_new_case_reaches_the_feed_within_the_poll_interval_and_a_click_flies_
     assert "12345热线" in first.inner_text() and "消防隐患" in first.inner_text() and "楼道堆物" in first.inner_text()
     assert "ms-new" in first.get_attribute("class")
     first.click()
-    centre = ("() => { const cfg = JSON.parse(document.getElementById('screen-config').textContent);"
-              " const c = window[cfg.map].getCenter(); return [c.lng, c.lat]; }")
-    wait_until(page, f"() => {{ const c = ({centre})(); return Math.abs(c[0] - {street.x}) < 1e-4 &&"
-                     f" Math.abs(c[1] - {street.y}) < 1e-4; }}", 5)
     wait_until(page, "() => !document.querySelector('.ms-card').hidden && "
                      "document.querySelector('.ms-card .ms-description')?.textContent === '楼道堆物'")
+    # The map flies there: the case ends in the middle of the map that no panel (nor the card) covers.
+    page.wait_for_timeout(1500)  # the flight takes 1.2 s
+    where = page.evaluate("([lon, lat]) => { const cfg = JSON.parse(document.getElementById('screen-config')"
+                          ".textContent); const m = window[cfg.map]; const p = m.latLngToContainerPoint([lat, lon]);"
+                          " const r = m.getContainer().getBoundingClientRect(); const edge = (s, k) =>"
+                          " document.querySelector(s).getBoundingClientRect()[k];"
+                          " return { x: p.x + r.left, y: p.y + r.top, zoom: m.getZoom(),"
+                          " left: edge('.ms-measures', 'right'), right: edge('.ms-card', 'left'),"
+                          " top: edge('.ms-bar', 'bottom'), bottom: edge('.ms-charts', 'top') }; }",
+                          [street.x, street.y])
+    assert where["zoom"] >= 16
+    assert abs(where["x"] - (where["left"] + where["right"]) / 2) < 2, where
+    assert abs(where["y"] - (where["top"] + where["bottom"]) / 2) < 2, where
     assert_clean(watch)
 
 

@@ -1,6 +1,7 @@
 // The rolling feed of the newest cases (最新事件): newest first, each with its warning colour, category, source,
 // place and time in the wall's time zone; a click flies the map there and opens the case's card. Every text of a
 // case (category, place, description) is data and reaches the page as text nodes only.
+/* global L */
 
 import { el, replace } from './dom.js';
 
@@ -59,9 +60,35 @@ export class Feed {
 
   fly(item) {
     const { map, details } = this.ctx;
-    map.flyTo([item.lat, item.lon], Math.max(map.getZoom(), FLY_ZOOM), { duration: 1.2 });
     const feature = { type: 'Feature', id: item.id, geometry: { type: 'Point', coordinates: [item.lon, item.lat] },
       properties: { category: item.category, status: item.status, warning: item.warning } };
-    details.select({ type: 'incident', id: item.id, feature });
+    details.select({ type: 'incident', id: item.id, feature }); // first: the card's place is then known
+    const zoom = Math.max(map.getZoom(), FLY_ZOOM);
+    map.flyTo(centreFor(map, L.latLng(item.lat, item.lon), zoom), zoom, { duration: 1.2 });
   }
+}
+
+/** The part of the map no panel covers (page pixels): right of the measures, left of the side column and of an
+ *  open card, below the title bar, above the charts. */
+function freeArea(box) {
+  const edge = (selector, side) => {
+    const node = document.querySelector(selector);
+    return node && !node.hidden ? node.getBoundingClientRect()[side] : null;
+  };
+  const lows = (values) => values.filter((v) => v !== null);
+  return {
+    left: Math.max(box.left, ...lows([edge('.ms-measures', 'right')])),
+    right: Math.min(box.right, ...lows([edge('.ms-side', 'left'), edge('.ms-card', 'left')])),
+    top: Math.max(box.top, ...lows([edge('.ms-bar', 'bottom')])),
+    bottom: Math.min(box.bottom, ...lows([edge('.ms-charts', 'top')])),
+  };
+}
+
+/** The map centre at ``zoom`` that puts ``target`` in the middle of the free part of the map, not under a panel. */
+function centreFor(map, target, zoom) {
+  const box = map.getContainer().getBoundingClientRect();
+  const free = freeArea(box);
+  const offset = L.point((free.left + free.right) / 2 - (box.left + box.width / 2),
+    (free.top + free.bottom) / 2 - (box.top + box.height / 2));
+  return map.unproject(map.project(target, zoom).subtract(offset), zoom);
 }
