@@ -87,8 +87,8 @@ def main() -> int:
     args = parser.parse_args()
     admin = os.environ.get("MAPSERVER_BENCH_PG")
     if not admin and not args.store:
-        print("set MAPSERVER_BENCH_PG to an admin URL of a PostgreSQL server with PostGIS", file=sys.stderr)
-        return 2
+        print("skipped: set MAPSERVER_BENCH_PG to an admin URL, e.g. postgresql://postgres@127.0.0.1:5432/postgres")
+        return 0
     print(f"machine: {machine()}")
     if args.store:
         return measure(args.store, args.repeats, build=None)
