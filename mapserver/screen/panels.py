@@ -20,7 +20,7 @@ from mapserver.jurisdiction import WHOLE, Jurisdiction
 from mapserver.model import INCIDENT_SOURCES, Incident
 from mapserver.store import Store
 from mapserver.store.common import utc
-from mapserver.store.panels import Tally
+from mapserver.store.panels import WindowFigures
 
 FEED_SIZE = 12
 """Cases in the rolling feed: as many as a panel shows legibly on the wall."""
@@ -55,23 +55,21 @@ def _ranked(counts: dict[str, int]) -> list[dict[str, Any]]:
     return [{"key": key, "count": n} for key, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
 
 
-def breakdown(tallies: list[Tally]) -> dict[str, Any]:
-    """Cases by category (most first) and by source (every known source, most first, then any other), the
-    window's total, closure rate (closed / reported) and on-time rate (closed by the due time / closed); rates
-    0..1 or None."""
-    by_category: dict[str, int] = {}
-    by_source: dict[str, int] = dict.fromkeys(INCIDENT_SOURCES, 0)
-    total = closed = on_time = 0
-    for t in tallies:
-        by_category[t.category] = by_category.get(t.category, 0) + t.incidents
-        by_source[t.source] = by_source.get(t.source, 0) + t.incidents
-        total += t.incidents
-        closed += t.incidents if t.status == "closed" else 0
-        on_time += t.closed_on_time
-    return {"reports": total, "closed": closed,
-            "closure_rate": round(closed / total, 6) if total else None,
-            "on_time_rate": round(on_time / closed, 6) if closed else None,
-            "by_category": _ranked(by_category), "by_source": _ranked(by_source)}
+def breakdown(figures: WindowFigures) -> dict[str, Any]:
+    """Cases by category (most first) and by source (every known source, most first, then any other)."""
+    by_source = dict.fromkeys(INCIDENT_SOURCES, 0)
+    for source, n in figures.by_source.items():
+        by_source[source] = by_source.get(source, 0) + n
+    return {"reports": figures.reports, "by_category": _ranked(figures.by_category), "by_source": _ranked(by_source)}
+
+
+def times(figures: WindowFigures) -> dict[str, Any]:
+    """Median and 90th percentile of the response and handling times (seconds), closure rate (closed / reported) and
+    on-time rate (closed by the due time / closed); rates 0..1 or None."""
+    return {"response_s": figures.response, "handling_s": figures.handling,
+            "percentiles_exact": figures.percentiles_exact, "reports": figures.reports, "closed": figures.closed,
+            "closure_rate": round(figures.closed / figures.reports, 6) if figures.reports else None,
+            "on_time_rate": round(figures.closed_on_time / figures.closed, 6) if figures.closed else None}
 
 
 def feed_item(incident: Incident, *, now: datetime, grid_names: dict[str, str]) -> dict[str, Any]:
@@ -101,14 +99,10 @@ def panels(store: Store, *, since: datetime, now: datetime, timezone: str,
     (fixed 30 days, whatever the window), the window's ``breakdown`` and ``times`` (median and 90th percentile of
     the response and handling times in seconds, beside the closure and on-time rates)."""
     today = now.astimezone(ZoneInfo(timezone)).date()
-    tallies, response, handling = store.panels.window(since=since, within=within)
-    counts = breakdown(tallies)
+    figures = store.panels.window(since=since, within=within)
     return {
         "since": since.isoformat(), "today": today.isoformat(), "timezone": timezone,
         "feed": feed(store, now=now, within=within),
         "trend": trend(store, today=today, timezone=timezone, within=within),
-        "breakdown": {key: counts[key] for key in ("reports", "by_category", "by_source")},
-        "times": {"response_s": response, "handling_s": handling, "reports": counts["reports"],
-                  "closed": counts["closed"], "closure_rate": counts["closure_rate"],
-                  "on_time_rate": counts["on_time_rate"]},
+        "breakdown": breakdown(figures), "times": times(figures),
     }

@@ -29,14 +29,20 @@ Durations = dict[str, float | None]
 
 
 @dataclass(frozen=True)
-class Tally:
-    """Incidents of one (category, source, status) in a window, and how many of them were closed on time."""
+class WindowFigures:
+    """The incidents reported in a window: how many by category and by source, closed, closed by their due time,
+    and the median and 90th percentile of the seconds from report to dispatch (``response``) and to close
+    (``handling``); ``percentiles_exact`` is false when those come from the per-day summary's histograms (within
+    :data:`~mapserver.store.incident_summary.RELATIVE_ERROR`)."""
 
-    category: str
-    source: str
-    status: str
-    incidents: int
+    by_category: dict[str, int]
+    by_source: dict[str, int]
+    reports: int
+    closed: int
     closed_on_time: int
+    response: Durations
+    handling: Durations
+    percentiles_exact: bool
 
 
 class PanelFigures:
@@ -90,45 +96,86 @@ class PanelFigures:
             counts[int(k)] += int(n)
         return counts
 
-    def window(self, *, since: datetime, until: datetime | None = None,
-               within: Jurisdiction = WHOLE) -> tuple[list[Tally], Durations, Durations]:
-        """The incidents reported in [since, until) (no ``until``: since ``since``) in ``within``: their tallies per
-        (category, source, status) with those closed by their due time; the median and 90th percentile of the
-        seconds from report to dispatch and from report to close (``median``, ``p90``; None when none), exact.
+    EXACT_PERCENTILES_UP_TO = 20_000
+    """Above this many incidents in a window of the whole store, the window's counts by category and status and
+    its percentiles come from the per-day summary (its percentiles from histograms); only the sources are counted
+    from incidents. A day's 2,700 reports of a city make a week exact and a month from the summary."""
 
-        On PostgreSQL one statement reads the window's rows once into a CTE, then groups and ranks them; elsewhere
-        the tallies are one grouped statement and the percentiles are ranked as the measures rank them.
+    def window(self, *, since: datetime, until: datetime | None = None,
+               within: Jurisdiction = WHOLE) -> WindowFigures:
+        """The figures of the incidents reported in [since, until) (no ``until``: since ``since``) in ``within``.
+
+        The whole store's larger windows are read from the per-day summary, plus incidents for the parts of the
+        window outside whole UTC days (as :meth:`~mapserver.store.measures.IncidentMeasures.kpis` does), and one
+        grouped read of the sources. Otherwise the window's rows are read once: on PostgreSQL into a CTE grouped
+        and ranked in the same statement; elsewhere grouped, then ranked as the measures rank durations. Either way
+        the counts are exact.
         """
+        if within.whole:
+            summary = self._measures.summary_window(since=since, until=until)
+            if summary is not None and sum(g[3] for g in summary[0]) > self.EXACT_PERCENTILES_UP_TO:
+                groups, (response, handling) = summary
+                return self._from_summary(groups, self._sources(since, until), response, handling)
+        return self._from_rows(since, until, within)
+
+    def _sources(self, since: datetime, until: datetime | None) -> dict[str, int]:
+        window, params = _window_sql(since, until)
+        return {str(source): int(n) for source, n in self._db.read(
+            f"SELECT source, count(*) FROM incidents WHERE {window} GROUP BY source", params)}
+
+    @staticmethod
+    def _from_summary(groups: Sequence[tuple[Any, ...]], sources: dict[str, int], response: Durations,
+                      handling: Durations) -> WindowFigures:
+        by_category: dict[str, int] = {}
+        closed = on_time = 0
+        for category, _severity, status, n, closed_on_time, _ in groups:
+            by_category[category] = by_category.get(category, 0) + n
+            closed += n if status == "closed" else 0
+            on_time += closed_on_time
+        return WindowFigures(by_category, sources, sum(by_category.values()), closed, on_time, response, handling,
+                             percentiles_exact=False)
+
+    def _from_rows(self, since: datetime, until: datetime | None, within: Jurisdiction) -> WindowFigures:
+        window, params = _window_sql(since, until)
         scope, scope_params = within_and(within)
-        window = "reported_at >= ?" + ("" if until is None else " AND reported_at < ?")
-        params = [since, *([] if until is None else [until]), *scope_params]
+        params += scope_params
         if not self._db.percentile_aggregate:
             rows = self._db.read(f"SELECT category, source, status, count(*), {ON_TIME} FROM incidents "
                                  f"WHERE {window}{scope} GROUP BY category, source, status", params)
-            dispatch, close = self._measures.durations(where=IncidentFilter(since=since, until=until, within=within))
-            return [_tally(row) for row in rows], dispatch, close
-        # date_part gives double precision (EXTRACT gives numeric, slower to sort), exact to the microsecond.
-        rows = self._db.read(
-            "WITH w AS MATERIALIZED (SELECT category, source, status, "
-            "CASE WHEN status = 'closed' AND closed_at <= due_at THEN 1 ELSE 0 END AS on_time, "
-            "date_part('epoch', dispatched_at - reported_at) AS dispatch, "
-            f"date_part('epoch', closed_at - reported_at) AS close FROM incidents WHERE {window}{scope}) "
-            "SELECT category, source, status, count(*), sum(on_time), NULL, NULL FROM w "
-            "GROUP BY category, source, status UNION ALL "
-            "SELECT NULL, NULL, NULL, count(*), 0, "
-            "percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY dispatch) FILTER (WHERE dispatch IS NOT NULL), "
-            "percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY close) FILTER (WHERE close IS NOT NULL) FROM w",
-            params)
-        *groups, (_, _, _, _, _, dispatch_q, close_q) = rows
-        return [_tally(row[:5]) for row in groups], _quantiles(dispatch_q), _quantiles(close_q)
+            response, handling = self._measures.durations(
+                where=IncidentFilter(since=since, until=until, within=within))
+        else:
+            # date_part gives double precision (EXTRACT gives numeric, slower to sort), exact to the microsecond.
+            *rows, (_, _, _, _, _, dispatch_q, close_q) = self._db.read(
+                "WITH w AS MATERIALIZED (SELECT category, source, status, "
+                "CASE WHEN status = 'closed' AND closed_at <= due_at THEN 1 ELSE 0 END AS on_time, "
+                "date_part('epoch', dispatched_at - reported_at) AS dispatch, "
+                f"date_part('epoch', closed_at - reported_at) AS close FROM incidents WHERE {window}{scope}) "
+                "SELECT category, source, status, count(*), sum(on_time), NULL, NULL FROM w "
+                "GROUP BY category, source, status UNION ALL "
+                "SELECT NULL, NULL, NULL, count(*), 0, "
+                f"{_QUANTILES.format(column='dispatch')}, {_QUANTILES.format(column='close')} FROM w", params)
+            response, handling = _quantiles(dispatch_q), _quantiles(close_q)
+        by_category: dict[str, int] = {}
+        by_source: dict[str, int] = {}
+        closed = on_time = 0
+        for category, source, status, n, closed_on_time, *_ in rows:
+            by_category[str(category)] = by_category.get(str(category), 0) + int(n)
+            by_source[str(source)] = by_source.get(str(source), 0) + int(n)
+            closed += int(n) if status == "closed" else 0
+            on_time += int(closed_on_time or 0)
+        return WindowFigures(by_category, by_source, sum(by_category.values()), closed, on_time, response, handling,
+                             percentiles_exact=True)
 
 
+def _window_sql(since: datetime, until: datetime | None) -> tuple[str, list[Any]]:
+    if until is None:
+        return "reported_at >= ?", [since]
+    return "reported_at >= ? AND reported_at < ?", [since, until]
+
+
+_QUANTILES = "percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {column}) FILTER (WHERE {column} IS NOT NULL)"
 ON_TIME = "sum(CASE WHEN status = 'closed' AND closed_at <= due_at THEN 1 ELSE 0 END)"
-
-
-def _tally(row: Sequence[Any]) -> Tally:
-    category, source, status, n, on_time = row
-    return Tally(str(category), str(source), str(status), int(n), int(on_time or 0))
 
 
 def _quantiles(values: Sequence[float] | None) -> Durations:
