@@ -96,10 +96,11 @@ class PanelFigures:
             counts[int(k)] += int(n)
         return counts
 
-    EXACT_PERCENTILES_UP_TO = 20_000
+    EXACT_PERCENTILES_UP_TO = 5_000
     """Above this many incidents in a window of the whole store, the window's counts by category and status and
     its percentiles come from the per-day summary (its percentiles from histograms); only the sources are counted
-    from incidents. A day's 2,700 reports of a city make a week exact and a month from the summary."""
+    from incidents. A city's day (about 2,700 reports) is counted exactly, its week and month from the summary;
+    so is a district's week (about 2,300)."""
 
     def window(self, *, since: datetime, until: datetime | None = None,
                within: Jurisdiction = WHOLE) -> WindowFigures:
