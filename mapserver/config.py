@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from mapserver.incidents.settings import CameraSettings, IncidentSettings
 from mapserver.patrol.settings import PatrolSettings
 from mapserver.photos.settings import PhotoSettings
+from mapserver.video.settings import VideoSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config.yaml"
@@ -354,6 +355,7 @@ class Settings(_Section):
     grids: GridSettings = GridSettings()
     incidents: IncidentSettings = IncidentSettings()
     cameras: CameraSettings = CameraSettings()
+    video: VideoSettings = VideoSettings()
     risk: RiskSettings = RiskSettings()
     scorecards: ScorecardSettings = ScorecardSettings()
     assessment: AssessmentSettings = AssessmentSettings()

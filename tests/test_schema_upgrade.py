@@ -426,7 +426,8 @@ def test_a_store_of_version_5_gains_tracks_and_keeps_every_row(url):
         new = {"positions", "patrol_sessions", "patrol_checkins", "position_batches"}
         assert set(after) == set(before) | new and all(after[table] == [] for table in new)
         assert all(after[table] == rows for table, rows in before.items())
-        # The upgraded store keeps a person's fixes.
+        # The upgraded store, brought up to date (the code writes the current schema), keeps a person's fixes.
+        store.migrate()
         stored = store.tracks.add_fixes("walker", [T0, T0 + timedelta(seconds=10)], [114.6, 114.6001],
                                         [33.6, 33.6], [5.0, None])
         assert stored == 2 and len(store.tracks.fixes("walker", T0, T0 + timedelta(minutes=1))) == 2
@@ -440,7 +441,7 @@ def test_a_store_of_version_6_gains_the_assessment_index_and_day_table_and_keeps
         assert store.migrate(target=6) == 6
         fill(store)
         before = snapshot(url)
-        assert store.migrate() == SCHEMA_VERSION == 7
+        assert store.migrate(target=7) == 7
         after = snapshot(url)
         assert set(after) == set(before) | {"track_days"} and after["track_days"] == []
         assert all(after[table] == rows for table, rows in before.items())
@@ -450,5 +451,29 @@ def test_a_store_of_version_6_gains_the_assessment_index_and_day_table_and_keeps
         day = DaySummary("walker", T0.date(), fixes=3, distance_m=120.5, moving_s=60.0, in_grid_s=None)
         assert store.assessment.keep_days([day, day]) == 1
         assert store.assessment.days(["walker"], T0.date(), T0.date()) == {("walker", T0.date()): day}
+    finally:
+        store.close()
+
+
+def test_a_store_of_version_7_gains_the_cameras_video_addresses_and_keeps_every_row(url):
+    from mapserver.model import CameraVideo
+
+    store = open_store(url)
+    try:
+        assert store.migrate(target=7) == 7
+        fill(store)
+        before = snapshot(url)
+        assert store.migrate() == SCHEMA_VERSION == 8
+        after = snapshot(url)
+        assert set(after) == set(before) | {"camera_video"} and after["camera_video"] == []
+        assert all(after[table] == rows for table, rows in before.items())
+        # The upgraded store keeps a camera's addresses, and lets them go with the camera.
+        code = samples.CAMERAS[0].code
+        video = CameraVideo(code, "http://10.20.1.5:8080/live/1.m3u8", "https://10.20.1.5/snap/1.jpg")
+        assert store.camera_video.set(video, at=T0)
+        assert store.camera_video.get(code) == video
+        assert store.camera_video.set(CameraVideo("no-such-camera", "http://x/y.m3u8"), at=T0) is False
+        store.layers.delete("cameras", keys=[code])
+        assert query(url, "SELECT count(*) FROM camera_video") == [(0,)]
     finally:
         store.close()

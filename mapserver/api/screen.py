@@ -20,6 +20,7 @@ from urllib.parse import urlencode, urlsplit
 from flask import Blueprint, Response, request, url_for
 
 from mapserver.api.problems import problem_response
+from mapserver.api.video_pages import page_video, stream_origins
 from mapserver.app_state import derived, state, store
 from mapserver.auth import current_principal, hash_token, request_jurisdiction
 from mapserver.errors import Problem
@@ -97,11 +98,12 @@ def page() -> Response:
     area = _page_area(current)
     ctx = PageContext(lang=lang, window=window, nonce=nonce, root=request.script_root, words=screen_state().words(lang),
                       static_url=lambda path: url_for("static", filename=path), area=area,
-                      person=_page_person(lang, area), live=_sees_live())
+                      person=_page_person(lang, area), live=_sees_live(), video=page_video(lang))
     layers = [layer for layer in screen_state().layers if layer.available(current)]
     html = render_page(settings, layers, ctx, tiles=screen_state().tiles)
     resp = no_store(Response(html, mimetype="text/html"))
-    resp.headers["Content-Security-Policy"] = page_policy(nonce, tile_origins=_tile_origins())
+    resp.headers["Content-Security-Policy"] = page_policy(nonce, tile_origins=_tile_origins(),
+                                                          stream_origins=stream_origins())
     # This page's URL never holds a token (that is the hand-off page's), and with no-referrer a browser would post
     # its logout form with "Origin: null", which the origin check refuses.
     resp.headers["Referrer-Policy"] = "same-origin"

@@ -75,6 +75,7 @@ class PageContext:
     area: PageArea | None = None  # the asker's jurisdiction; None for the whole store (the configured view)
     person: PagePerson | None = None  # a person logged in (None for a wall's token)
     live: bool = False  # whether the asker sees the people on patrol (roles.LIVE_POSITIONS)
+    video: dict[str, Any] | None = None  # the video panel's words and stream hosts, for roles.VIDEO only
 
 
 def script_json(value: Any) -> str:
@@ -165,7 +166,7 @@ def _client_config(settings: MapSettings, fmap: folium.Map, specs: list[dict[str
                    ctx: PageContext, live: dict[str, Any] | None) -> dict[str, Any]:
     return {"live": live, "map": fmap.get_name(), "root": ctx.root, "lang": ctx.lang, "window": ctx.window,
             "refresh_s": settings.refresh_s, "timezone": settings.timezone, "layers": specs, "words": ctx.words,
-            "jurisdiction": _area_config(ctx.area), "person": _person_config(ctx.person)}
+            "jurisdiction": _area_config(ctx.area), "person": _person_config(ctx.person), "video": ctx.video}
 
 
 def _person_config(person: PagePerson | None) -> dict[str, Any] | None:

@@ -22,7 +22,10 @@ the project's SQL lives in this package. The whole public surface:
 ``store.scorecards``  the unit scorecards' figures (:mod:`~mapserver.store.scorecards`): ``figures``
 ``store.assessment``  the grid workers' monthly assessment (:mod:`~mapserver.store.assessment`): ``workers``,
                     ``cases``, ``stops``, ``days``, ``keep_days``
-``store.cameras``   camera liveness (:mod:`~mapserver.store.cameras`): ``query``, ``heartbeats``, ``all``
+``store.cameras``   camera liveness (:mod:`~mapserver.store.cameras`): ``query``, ``heartbeats``, ``all``,
+                    ``max_range_m``
+``store.camera_video``  cameras' stream and snapshot addresses (:mod:`~mapserver.store.camera_video`): ``get``,
+                    ``set``, ``put_many``, ``with_stream``
 ``store.tokens``    API tokens (:mod:`~mapserver.store.tokens`): ``add``, ``by_hash``, ``live``, ``revoke``
 ``store.audit``     the audit trail (:mod:`~mapserver.store.audit`): ``append``, ``records``
 ``store.patrols``   saved patrol plans (:mod:`~mapserver.store.patrols`): ``save``, ``get``, ``list``,
@@ -53,6 +56,7 @@ from contextlib import AbstractContextManager
 from mapserver.store.accounts import Accounts
 from mapserver.store.assessment import AssessmentFigures
 from mapserver.store.audit import AuditTrail
+from mapserver.store.camera_video import CameraVideos
 from mapserver.store.cameras import Cameras
 from mapserver.store.common import LAYERS, TABLES
 from mapserver.store.database import Database, StoreUnavailable, mask_url
@@ -97,6 +101,7 @@ class Store:
         self.scorecards = ScorecardFigures(database)
         self.assessment = AssessmentFigures(database)
         self.cameras = Cameras(database)
+        self.camera_video = CameraVideos(database)
         self.tokens = Tokens(database)
         self.audit = AuditTrail(database)
         self.patrols = PatrolPlans(database)

@@ -550,7 +550,21 @@ CREATE INDEX track_days_day ON track_days (day);
 """
 """Schema version 7: an index of the timeline by actor and time, and the per-person per-day track measures."""
 
-MIGRATIONS: tuple[str, ...] = (BASELINE, ACCOUNTS, DESK, FOLLOW_UPS, PHOTOS, TRACKS, ASSESSMENT)
+VIDEO = """
+-- Version 8: video linkage (视频联动). The cameras by range, so that the farthest any camera sees is an index lookup
+-- (the cameras that see a case are read within it). Where a camera's live stream (HLS) and snapshot are, apart from
+-- the camera's row so that nothing listing cameras carries them; a camera's going takes its addresses with it.
+CREATE INDEX cameras_range ON cameras (range_m);
+CREATE TABLE camera_video (
+    code text PRIMARY KEY REFERENCES cameras (code) ON DELETE CASCADE,
+    stream_url text CHECK (stream_url IS NULL OR stream_url ~ '^https?://'),
+    snapshot_url text CHECK (snapshot_url IS NULL OR snapshot_url ~ '^https?://'),
+    updated_at timestamptz NOT NULL
+);
+"""
+"""Schema version 8: an index of cameras by range, and the stream and snapshot addresses of cameras."""
+
+MIGRATIONS: tuple[str, ...] = (BASELINE, ACCOUNTS, DESK, FOLLOW_UPS, PHOTOS, TRACKS, ASSESSMENT, VIDEO)
 """The schema's migrations in order; the n-th takes a database to version n."""
 
 

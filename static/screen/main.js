@@ -19,7 +19,8 @@ const timeFormat = new Intl.DateTimeFormat(locale, { timeZone: cfg.timezone, dat
 const clockFormat = new Intl.DateTimeFormat(locale, { timeZone: cfg.timezone, dateStyle: 'medium', timeStyle: 'medium' });
 const time = (iso) => (iso ? timeFormat.format(new Date(iso)) : '');
 
-const state = { window: cfg.window, words: cfg.words, lang: cfg.lang, time, authLost: false, generation: 0 };
+const state = { window: cfg.window, words: cfg.words, lang: cfg.lang, time, authLost: false, generation: 0,
+  video: cfg.video };
 const api = new Api(cfg.root, () => {
   state.authLost = true;
   if (cfg.person) toLogin(); // a person's session ended: log in again, then come back here

@@ -31,6 +31,7 @@ from mapserver.screen.window import WINDOW_DAYS
 from mapserver.store.accounts import DISPLAY_NAME_MAX, NAME_MAX
 from mapserver.store.common import FILTERABLE, KEYS, LAYERS
 from mapserver.store.tokens import ROLES
+from mapserver.video.addresses import MAX_URL, VIDEO_FIELDS
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"
@@ -96,7 +97,8 @@ def _incident_routes(settings: Settings) -> list[Operation]:
                                 Answer(304, "304 when If-None-Match holds the current (weak) ETag")),
                   endpoint="incidents.get_incident", params=(incident_id,)),
         Operation("get", "/api/incidents/{incident_id}/cameras",
-                  "Cameras whose view covers the incident, nearest first; else online ones within 300 m", "incidents",
+                  "Cameras whose view covers the incident, online first, then nearest; then online ones near it",
+                  "incidents",
                   (Answer(200, "covering and nearby cameras with status, distance (m) and view",
                           _object(("covering", "nearby"))),), endpoint="case.cameras", params=(incident_id,)),
         Operation("post", "/api/incidents/{incident_id}/transitions", "Move an incident along its loop", "incidents",
@@ -116,6 +118,12 @@ def _camera_routes() -> list[Operation]:
     code = Param("code", CODE, where="path")
     codes = _closed(("codes",), codes={"type": "array", "minItems": 1, "maxItems": MAX_BATCH,
                                        "items": text(64, minLength=1)})
+    address = {"type": "string", "nullable": True, "maxLength": MAX_URL, "description": "an http(s) URL; null: none"}
+    flag = {"type": "boolean", "nullable": True}
+    video = _object(("code", *VIDEO_FIELDS), code=text(64), stream_url=address, snapshot_url=address,
+                    stream_allowed=flag, snapshot_allowed=flag)
+    video_change = {**_closed((), stream_url=address, snapshot_url=address), "minProperties": 1}
+    del video_change["required"]
     return [
         Operation("get", "/api/cameras", "Cameras with their status now", "cameras", (Answer(200, "cameras",
                                                                                            COLLECTION),),
@@ -131,6 +139,12 @@ def _camera_routes() -> list[Operation]:
         Operation("get", "/api/cameras/online-rate", "Online rate overall and per grid", "cameras",
                   (Answer(200, "rates", _object(("level",), level=integer(1, 4))),),
                   endpoint="cameras.online_rate", params=(LEVEL,)),
+        Operation("get", "/api/cameras/{code}/video", "A camera's live stream (HLS) and snapshot addresses",
+                  "cameras", (Answer(200, "the addresses (null: none) and whether the pages may load them", video),),
+                  endpoint="camera_video.get_video", params=(code,)),
+        Operation("put", "/api/cameras/{code}/video", "Set a camera's stream and snapshot addresses", "cameras",
+                  (Answer(200, "the addresses now", video),), endpoint="camera_video.set_video",
+                  body={JSON: video_change}, params=(code,), problems=(422,)),
     ]
 
 
