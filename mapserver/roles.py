@@ -121,6 +121,8 @@ ROUTES: Mapping[str, Mapping[str, frozenset[str]]] = {
     "screen.screen_grid": {"GET": EVERYONE},
     "screen.screen_locate": {"GET": EVERYONE},
     "screen.tile": {"GET": EVERYONE},
+    "tiles.layer_tile": {"GET": EVERYONE},
+    "tiles.ground_tile": {"GET": EVERYONE},
     # layers, cameras, lookups, grids
     "layers.list_features": {"GET": EVERYONE},
     "layers.get_feature": {"GET": EVERYONE},

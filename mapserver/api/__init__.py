@@ -35,6 +35,7 @@ def register_blueprints(app: Flask) -> None:
         reports,
         scorecards,
         screen,
+        tiles,
         tokens,
         tracks,
         video_admin,
@@ -42,5 +43,5 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (health, tokens, incidents, cameras, camera_video, lookup, grids, layers, screen, ogc, analysis,
                    export, openapi, audit, reports, patrols, accounts, login, admin, desk, intake, intake_desk,
-                   patrol_desk, scorecards, assessment, case, mobile, photos, tracks, video_admin):
+                   patrol_desk, scorecards, assessment, case, mobile, photos, tracks, video_admin, tiles):
         app.register_blueprint(module.bp)

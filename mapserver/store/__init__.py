@@ -41,6 +41,8 @@ the project's SQL lives in this package. The whole public surface:
 ``store.sessions``  browser sessions (:mod:`~mapserver.store.sessions`): ``begin``, ``find``, ``touch``,
                     ``end``, ``end_all``, ``count``, ``purge``
 ``store.login_failures``  failed logins (:mod:`~mapserver.store.sessions`): ``record``, ``since``, ``clear``
+``store.tiles``     vector tiles of the stored layers for the wall (:mod:`~mapserver.store.vector_tiles`):
+                    ``tile``
 ``store.photos``    photos of cases (:mod:`~mapserver.store.photos`): ``add``, ``for_incident``, ``version``,
                     ``get``, ``stored``, ``entry_action``, ``latest_entry``
 ==================  =====================================================================================
@@ -72,6 +74,7 @@ from mapserver.store.scorecards import ScorecardFigures
 from mapserver.store.sessions import LoginFailures, Sessions
 from mapserver.store.tokens import Tokens
 from mapserver.store.tracks import Tracks
+from mapserver.store.vector_tiles import VectorTiles
 
 SCHEMES = ("sqlite:///", "postgresql://", "postgres://")
 
@@ -110,6 +113,7 @@ class Store:
         self.sessions = Sessions(database)
         self.login_failures = LoginFailures(database)
         self.photos = Photos(database)
+        self.tiles = VectorTiles(database)
 
     @property
     def display_url(self) -> str:

@@ -66,7 +66,8 @@ class KeepNothing:
 
 
 DIALECT: dict[str, type] = {"kind": str, "grouping_sets": bool, "percentile_aggregate": bool,
-                             "array_parameters": bool, "month_partitions": bool, "lateral_json": bool}
+                             "array_parameters": bool, "month_partitions": bool, "lateral_json": bool,
+                             "mvt_sql": bool}
 """The facts of its SQL dialect a backend states as class attributes, with their types: repositories choose their
 SQL by these, never by the backend's name, so a new backend cannot silently take another's path."""
 
@@ -90,6 +91,10 @@ class Database(ABC):
     month_partitions: ClassVar[bool]
     """Whether the positions table is partitioned by month, each partition made before a write needs it
     (:mod:`~mapserver.store.track_partitions`): else one table holds every month."""
+    mvt_sql: ClassVar[bool]
+    """Whether ``ST_AsMVT``/``ST_AsMVTGeom`` and the Web Mercator functions are understood: the database then
+    writes vector tiles and groups their clusters itself; else the rows are read and encoded in Python
+    (:mod:`~mapserver.store.vector_tiles`)."""
     url: str
     """Where the database is, as given to :func:`~mapserver.store.open_store` (with its password)."""
 
@@ -204,6 +209,12 @@ class Database(ABC):
         """A condition for :meth:`select`, :meth:`count` and :meth:`extent` of a checked spatial layer: the row's
         geometry intersects the polygon of the grid ``code``, read from the grids table in the same statement
         (no row when there is no such grid)."""
+
+    @abstractmethod
+    def box_condition(self, layer: str, bbox: BBox) -> Condition:
+        """A condition for a statement over a checked spatial layer named ``t``: the row's geometry meets ``bbox``
+        (west, south, east, north degrees), found by the spatial index. Exact for points and on PostGIS; on
+        SQLite other geometries are candidates by their boxes, for an exact test after reading."""
 
     @abstractmethod
     def near_condition(self, layer: str, lon: float, lat: float, radius_m: float) -> Condition:

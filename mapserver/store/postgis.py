@@ -221,6 +221,7 @@ class PostGISDatabase(Database):
     array_parameters = True
     month_partitions = True
     lateral_json = True
+    mvt_sql = True
 
     def __init__(self, url: str, *, pool_max: int = 8, connect_timeout_s: int = 5) -> None:
         self.url = url
@@ -642,6 +643,10 @@ class PostGISDatabase(Database):
         # The grid's polygon is read once for the statement (an InitPlan), and the layer's GiST index finds the
         # rows whose boxes meet it before the exact test.
         return "ST_Intersects(geom, (SELECT a.geom FROM grids a WHERE a.code = ?))", (code,)
+
+    def box_condition(self, layer: str, bbox: BBox) -> Condition:
+        # As select() tests a bbox: exactly, the GiST index finding the candidates.
+        return "ST_Intersects(t.geom, ST_MakeEnvelope(?, ?, ?, ?, 4326))", tuple(bbox)
 
     def near_condition(self, layer: str, lon: float, lat: float, radius_m: float) -> Condition:
         # The box finds candidates by the GiST index; the sphere distance is exact (both as SQLite measures).

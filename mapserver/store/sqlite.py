@@ -166,6 +166,7 @@ class SQLiteDatabase(Database):
     array_parameters = False
     month_partitions = False
     lateral_json = False
+    mvt_sql = False
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -407,6 +408,12 @@ class SQLiteDatabase(Database):
                 f"JOIN {layer}_rtree r ON r.maxx >= gr.minx AND r.minx <= gr.maxx AND r.maxy >= gr.miny "
                 f"AND r.miny <= gr.maxy WHERE g.code = ?) "
                 f"AND {INTERSECTS_FUNCTION}(t.geom, (SELECT a.geom FROM grids a WHERE a.code = ?))", (code, code))
+
+    def box_condition(self, layer: str, bbox: BBox) -> Condition:
+        # The R*Tree's boxes: exact for points (as select() takes them), candidates for other geometries.
+        west, south, east, north = bbox
+        return (f"t.rowid IN (SELECT id FROM {layer}_rtree WHERE maxx >= ? AND minx <= ? AND maxy >= ? "
+                f"AND miny <= ?)", (west, east, south, north))
 
     def near_condition(self, layer: str, lon: float, lat: float, radius_m: float) -> Condition:
         # Candidates by the R*Tree (an index lookup), then the exact sphere distance on those. Statements here name
