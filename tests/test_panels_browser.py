@@ -38,7 +38,8 @@ def open_wall(browser, server: LiveServer, token: str, query: str = "", viewport
     page = browser.new_context(viewport=viewport).new_page()
     watch = Watch().attach(page)
     page.goto(f"{server.url}/?token={token}{query}")
-    page.wait_for_selector("html[data-screen=live]", timeout=15_000)
+    # A 4K wall draws four times the map (and the ground's tiles) before the browser calls its page loaded.
+    page.wait_for_selector("html[data-screen=live]", timeout=30_000 if viewport is WALL_4K else 15_000)
     wait_until(page, DRAWN, 10)
     return page, watch
 
