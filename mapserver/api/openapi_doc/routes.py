@@ -222,6 +222,12 @@ def _screen_routes(layer_keys: Sequence[str]) -> list[Operation]:
                   (Answer(200, "measures", _object(("window",), window=text())), Answer(304, cached)),
                   endpoint="screen.screen_measures",
                   params=(WINDOW,)),
+        Operation("get", "/api/screen/panels", "The wall's panels: newest cases, 30-day trend, breakdowns, times",
+                  "screen", (Answer(200, "the panels", _object(
+                      ("window", "feed", "trend", "breakdown", "times"), window=text(),
+                      feed={"type": "array", "items": {"type": "object"}}, trend={"type": "object"},
+                      breakdown={"type": "object"}, times={"type": "object"})), Answer(304, cached)),
+                  endpoint="screen.screen_panels", params=(WINDOW,)),
         Operation("get", "/api/screen/layers/{key}", "One configured map layer's features", "screen",
                   (Answer(200, "features", COLLECTION), Answer(304, cached)), endpoint="screen.screen_layer",
                   params=(Param("key", enum(layer_keys) if layer_keys else text(64), where="path"), WINDOW, BBOX)),
