@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 from mapserver.store.common import BBox, Condition
 from mapserver.store.incident_batch import IncidentBatch
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 """The schema version this code reads and writes; each backend has as many migrations, the first its baseline."""
 
 
@@ -89,7 +89,7 @@ class Database(ABC):
     window over the rows ranks them and the JSON is written here."""
     month_partitions: ClassVar[bool]
     """Whether the positions table is partitioned by month, each partition made before a write needs it
-    (:mod:`~mapserver.store.track_partitions`): else one table holds every month."""
+    (:mod:`~mapserver.store.month_partitions`): else one table holds every month."""
     url: str
     """Where the database is, as given to :func:`~mapserver.store.open_store` (with its password)."""
 

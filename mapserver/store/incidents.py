@@ -21,6 +21,7 @@ from mapserver.model import Assessment, Callout, Incident, IncidentEvent, check_
 from mapserver.store.common import BBox, Condition, check_bbox, normalise, sphere_distance_m, utc
 from mapserver.store.database import Database
 from mapserver.store.incident_batch import IncidentBatch
+from mapserver.store.month_partitions import INCIDENTS, MonthPartitions, month_key, next_month
 
 TRANSITION_COLUMNS = ("unit", "dispatched_at", "closed_at", "escalation", "satisfaction", "follow_up_comment",
                       "followed_up_at", "reopen_count")
@@ -121,6 +122,7 @@ class Incidents:
 
     def __init__(self, database: Database) -> None:
         self._db = database
+        self._months = MonthPartitions(database, INCIDENTS)
 
     def report(self, incident: Incident, *, actor: str, idempotency_key: str | None = None,
                body_hash: str = "") -> tuple[Incident, bool]:
@@ -135,6 +137,9 @@ class Incidents:
             raise Problem(422, "the incident cannot be stored", errors=errors)
         stored = normalise(incident)
         db = self._db
+        # The report's month, and the next one ahead of the reports that will need it (known months: no round trip).
+        month = month_key(stored.reported_at)
+        self._months.ensure((month, next_month(*month)))
         with db.transaction():
             if idempotency_key is not None:
                 earlier = self._claim_key(idempotency_key, body_hash, incident)
@@ -150,7 +155,8 @@ class Incidents:
         # What was committed is what was given (checked and normalised above): no need to read it back.
         return stored, True
 
-    def add_columns(self, batches: Iterable[IncidentBatch], *, rows: int) -> int:
+    def add_columns(self, batches: Iterable[IncidentBatch], *, rows: int,
+                    months: Iterable[tuple[int, int]] = ()) -> int:
         """Write incidents given as columns, ``rows`` of them in ``batches``, all or none (on PostGIS in one
         COPY); return how many were written.
 
@@ -164,6 +170,7 @@ class Incidents:
         """
         if rows == 0:
             return 0
+        self._months.ensure(months)
         with self._db.transaction():
             written = self._db.copy_incident_columns(iter(batches), rows)
             self._db.bump_version("incidents")

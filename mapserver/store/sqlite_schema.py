@@ -444,7 +444,15 @@ CREATE INDEX track_days_day ON track_days (day);
 """
 """Schema version 7: an index of the timeline by actor and time, and the per-person per-day track measures."""
 
-MIGRATIONS: tuple[str, ...] = (BASELINE, ACCOUNTS, DESK, FOLLOW_UPS, PHOTOS, TRACKS, ASSESSMENT)
+INCIDENTS_BY_MONTH = """
+-- Incidents by month: PostGIS partitions incidents by the month of reported_at; an embedded file keeps one table,
+-- whose primary key already keeps each id unique, so nothing changes here.
+SELECT 1;
+"""
+"""Schema version 8 (numbered 11 when merged beside versions 8–10): nothing changes in an SQLite file (PostGIS
+partitions its incidents by month)."""
+
+MIGRATIONS: tuple[str, ...] = (BASELINE, ACCOUNTS, DESK, FOLLOW_UPS, PHOTOS, TRACKS, ASSESSMENT, INCIDENTS_BY_MONTH)
 """The schema's migrations in order; the n-th takes a file to version n."""
 
 
