@@ -27,8 +27,8 @@ from mapserver.errors import Problem
 from mapserver.jurisdiction import WHOLE, Jurisdiction
 from mapserver.store.common import utc
 from mapserver.store.database import Database
-from mapserver.store.scoping import SUBTREE_SQL
 from mapserver.store.month_partitions import MonthPartitions, month_key
+from mapserver.store.scoping import SUBTREE_SQL
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FIX_COLUMNS = ("person", "t", "lon", "lat", "accuracy_m")
