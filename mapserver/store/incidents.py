@@ -117,6 +117,19 @@ def event_values(event: IncidentEvent) -> tuple[Any, ...]:
             event.unit)
 
 
+@dataclass(frozen=True)
+class MonthUpkeep:
+    """What :meth:`Incidents.keep_months` did: partitions made (rows moved out of the default partition into
+    some), and months detached into the archive, as (year, month)."""
+
+    made: tuple[str, ...]
+    archived: tuple[tuple[int, int], ...]
+
+
+SUMMARY_TABLES = ("incident_daily", "incident_daily_streets", "incident_daily_durations")
+"""The per-day summary of incidents on a backend with month partitions (postgis_schema), by UTC day."""
+
+
 class Incidents:
     """Incidents and their timelines."""
 
@@ -154,6 +167,28 @@ class Incidents:
             db.bump_version("incidents")
         # What was committed is what was given (checked and normalised above): no need to read it back.
         return stored, True
+
+    def keep_months(self, *, now: datetime, retention_months: int, ahead: int = 2) -> MonthUpkeep:
+        """The month partitions' upkeep (a backend without them has none): rows waiting in the default partition
+        moved into their months, the partitions of this UTC month and the ``ahead`` next ones made, and with
+        ``retention_months`` > 0 the months before the last ``retention_months`` (this one counted) detached into
+        the archive schema. An archived month's incidents leave every query and measure (its days leave the
+        per-day summary with them); their ids stay taken, and their timelines, photos and call-outs stay."""
+        made = self._months.ensure(self._months.strays())
+        this = month_key(now)
+        made += self._months.ensure(next_month(*this, step) for step in range(ahead + 1))
+        archived: list[tuple[int, int]] = []
+        if retention_months > 0:
+            first_kept = next_month(*this, 1 - retention_months)
+            with self._db.transaction():
+                archived = self._months.detach_before(*first_kept)
+                if archived:
+                    start, end = archived[0], next_month(*archived[-1])
+                    for table in SUMMARY_TABLES:  # written here, never from a request
+                        self._db.execute(f"DELETE FROM {table} WHERE day >= ? AND day < ?",  # noqa: S608
+                                         (f"{start[0]:04d}-{start[1]:02d}-01", f"{end[0]:04d}-{end[1]:02d}-01"))
+                    self._db.bump_version("incidents")
+        return MonthUpkeep(made=tuple(made), archived=tuple(archived))
 
     def add_columns(self, batches: Iterable[IncidentBatch], *, rows: int,
                     months: Iterable[tuple[int, int]] = ()) -> int:

@@ -92,6 +92,9 @@ class MonthPartitions:
         with self._db.transaction():
             # One maker at a time: a second writer waits here, then finds the table and makes nothing.
             self._db.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (f"mapserver_{self._table.name}_partitions",))
+            if not self._db.fetch("SELECT EXISTS (SELECT 1 FROM pg_partitioned_table WHERE partrelid = to_regclass(?))",
+                                  (self._table.name,))[0][0]:
+                return []  # a store not upgraded yet (its schema's version comes before the partitions)
             for year, month in wanted:
                 name = partition_name(year, month, self._table.name)
                 if self._db.fetch("SELECT to_regclass(?) IS NULL", (name,))[0][0]:
