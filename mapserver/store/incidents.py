@@ -185,7 +185,7 @@ class Incidents:
                 if archived:
                     start, end = archived[0], next_month(*archived[-1])
                     for table in SUMMARY_TABLES:  # written here, never from a request
-                        self._db.execute(f"DELETE FROM {table} WHERE day >= ? AND day < ?",  # noqa: S608
+                        self._db.execute(f"DELETE FROM {table} WHERE day >= ? AND day < ?",
                                          (f"{start[0]:04d}-{start[1]:02d}-01", f"{end[0]:04d}-{end[1]:02d}-01"))
                     self._db.bump_version("incidents")
         return MonthUpkeep(made=tuple(made), archived=tuple(archived))
