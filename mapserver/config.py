@@ -62,6 +62,27 @@ class ServerSettings(_Section):
                                                              "X-Forwarded-For names the client")
 
 
+class OgcSettings(_Section):
+    """The OGC API – Features service under /ogc (mapserver/ogc): output CRSs beyond the built-in ones, and how long
+    a filtered read may run."""
+
+    crs: list[int] = Field(default_factory=list, description="EPSG codes of more output CRSs (the district's "
+                                                               "projected frames), beside CRS84, 4326, 4490, 4547")
+    query_timeout_s: float = Field(10.0, gt=0, le=120, description="a filtered read stopped after this long → 400")
+
+    @model_validator(mode="after")
+    def _known_codes(self) -> OgcSettings:
+        from pyproj import CRS
+        from pyproj.exceptions import CRSError
+
+        for code in self.crs:
+            try:
+                CRS.from_epsg(code)
+            except CRSError:
+                raise ValueError(f"EPSG:{code} is not a CRS this machine's PROJ database knows") from None
+        return self
+
+
 StyleValue = str | int | float | bool | list[str] | list[int] | list[float] | dict[str, str]
 
 
@@ -342,6 +363,7 @@ class Settings(_Section):
     patrol: PatrolSettings = PatrolSettings()
     accounts: AccountSettings = AccountSettings()
     photos: PhotoSettings = PhotoSettings()
+    ogc: OgcSettings = OgcSettings()
     map: MapSettings = Field(default_factory=MapSettings)  # a factory: checking it imports layers/
     _source: str = PrivateAttr("<defaults>")
 

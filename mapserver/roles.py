@@ -166,6 +166,7 @@ ROUTES: Mapping[str, Mapping[str, frozenset[str]]] = {
     "ogc.conformance": {"GET": EVERYONE},
     "ogc.collections": {"GET": EVERYONE},
     "ogc.collection": {"GET": EVERYONE},
+    "ogc.queryables": {"GET": EVERYONE},
     "ogc.items": {"GET": EVERYONE},
     "ogc.item": {"GET": EVERYONE},
     # administration

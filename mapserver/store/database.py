@@ -211,6 +211,23 @@ class Database(ABC):
         ``radius_m`` metres (great circle) of (lon, lat) WGS-84; its spatial index finds the candidates by box."""
 
     @abstractmethod
+    def like_condition(self, column: str, pattern: str) -> Condition:
+        """A condition: text ``column`` (``t.name``) matches the CQL2 ``LIKE`` ``pattern`` (``%`` any run, ``_``
+        one character, ``\\`` makes the next one literal), case-sensitively; the pattern travels as a value."""
+
+    @abstractmethod
+    def relate_condition(self, layer: str, relation: str, wkb: bytes) -> Condition:
+        """A condition for :meth:`select` and :meth:`count` of a checked spatial layer (named ``t``): the row's
+        geometry stands in ``relation`` (``intersects``, ``within``, ``contains``, ``disjoint``, ``equals``,
+        ``touches``, ``crosses``, ``overlaps``, as the OGC simple-features predicates) to the valid WGS-84
+        geometry ``wkb``; the layer's spatial index finds the candidates wherever the relation allows."""
+
+    @abstractmethod
+    def time_limit(self, seconds: float) -> AbstractContextManager[None]:
+        """Each read inside runs at most ``seconds`` (on a server backend all in one transaction, with its
+        statement time-out); past that the statement is stopped and a 400 problem says so: no query runs away."""
+
+    @abstractmethod
     def wkb_sql(self, column: str) -> str:
         """SQL reading a geometry column as WKB."""
 

@@ -19,6 +19,7 @@ from mapserver.errors import Problem
 from mapserver.jurisdiction import WHOLE, Jurisdiction
 from mapserver.model import Assessment, Callout, Incident, IncidentEvent, check_record
 from mapserver.store.common import BBox, Condition, check_bbox, normalise, sphere_distance_m, utc
+from mapserver.store.cql2_sql import filter_condition
 from mapserver.store.database import Database
 from mapserver.store.incident_batch import IncidentBatch
 from mapserver.store.month_partitions import INCIDENTS, MonthPartitions, month_key, next_month
@@ -290,10 +291,14 @@ class Incidents:
         return [IncidentEvent(r[0], utc(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8], int(r[9])) for r in rows]
 
     def query(self, *, bbox: BBox | None = None, where: IncidentFilter = IncidentFilter(),
-              limit: int | None = None, offset: int = 0) -> tuple[list[Incident], int]:
-        """Incidents matching ``where`` inside ``bbox``, newest first, and how many match in all."""
+              limit: int | None = None, offset: int = 0,
+              matching: Mapping[str, Any] | None = None) -> tuple[list[Incident], int]:
+        """Incidents matching ``where`` and the CQL2 expression ``matching`` (JSON form,
+        :mod:`~mapserver.store.cql2_sql`) inside ``bbox``, newest first, and how many match in all."""
         box = check_bbox(bbox)
         conditions = where.conditions()
+        if matching is not None:
+            conditions.append(filter_condition(self._db, "incidents", matching))
         records = self._db.select("incidents", bbox=box, where={}, limit=limit, offset=offset,
                                   conditions=conditions, order_by="-reported_at")
         return records, self._db.count("incidents", bbox=box, where={}, conditions=conditions)
