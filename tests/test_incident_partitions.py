@@ -22,7 +22,7 @@ from mapserver.errors import Problem
 from mapserver.model import Incident
 from mapserver.store import Store, open_store
 from mapserver.store.incidents import IncidentFilter
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, empty_store
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
 MONTHS = [datetime(2025, 11, 10, 8, tzinfo=UTC), datetime(2025, 12, 10, 8, tzinfo=UTC),
@@ -72,24 +72,29 @@ def scanned(store: Store, statements: list[tuple[str, tuple]]) -> list[set[str]]
 
 
 @pytest.fixture
-def store(fresh_database: str) -> Iterator[Store]:
-    """A new PostGIS store of its own (here in place of conftest's): the partitions and the archive one test makes
-    are not another's."""
-    store = open_store(fresh_database)
-    store.migrate()
-    yield store
-    store.close()
+def store(postgis_url: str) -> Iterator[Store]:
+    """The session's PostGIS store emptied, without the months and the archive earlier tests made (here in place of
+    conftest's fixture, which keeps them: the partitions and the archive one test makes are not another's)."""
+    opened = open_store(postgis_url)
+    empty_store(opened)
+    for (name,) in sql(postgis_url, "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                                    "WHERE i.inhparent = 'incidents'::regclass AND c.relname <> 'incidents_default'"):
+        sql(postgis_url, f'DROP TABLE "{name}"')
+    sql(postgis_url, "DROP SCHEMA IF EXISTS archive CASCADE")
+    yield opened
+    opened.close()
 
 
 @pytest.fixture(params=BACKENDS)
 def either(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """A new store of each backend."""
-    url = f"sqlite:///{tmp_path / 'store.db'}" if request.param == "sqlite" else request.getfixturevalue(
-        "fresh_database")
-    store = open_store(url)
-    store.migrate()
-    yield store
-    store.close()
+    """A new SQLite store, or the PostGIS one above."""
+    if request.param == "postgis":
+        yield request.getfixturevalue("store")
+        return
+    opened = open_store(f"sqlite:///{tmp_path / 'store.db'}")
+    opened.migrate()
+    yield opened
+    opened.close()
 
 
 def recorded(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple]]:
