@@ -88,8 +88,8 @@ class Database(ABC):
     key's latest few rows found by an index probe each, and the answer written as JSON by the database; else a
     window over the rows ranks them and the JSON is written here."""
     month_partitions: ClassVar[bool]
-    """Whether the positions table is partitioned by month, each partition made before a write needs it
-    (:mod:`~mapserver.store.month_partitions`): else one table holds every month."""
+    """Whether the positions and incidents tables are partitioned by month, each partition made before a write
+    needs it (:mod:`~mapserver.store.month_partitions`): else one table holds every month."""
     url: str
     """Where the database is, as given to :func:`~mapserver.store.open_store` (with its password)."""
 
