@@ -460,7 +460,15 @@ CREATE TRIGGER camera_video_gone AFTER DELETE ON cameras BEGIN DELETE FROM camer
 """
 """Schema version 8: an index of cameras by range, and the stream and snapshot addresses of cameras."""
 
-MIGRATIONS: tuple[str, ...] = (BASELINE, ACCOUNTS, DESK, FOLLOW_UPS, PHOTOS, TRACKS, ASSESSMENT, VIDEO)
+INCIDENTS_BY_MONTH = """
+-- Incidents by month: PostGIS partitions incidents by the month of reported_at; an embedded file keeps one table,
+-- whose primary key already keeps each id unique, so nothing changes here.
+SELECT 1;
+"""
+"""Schema version 9: nothing changes in an SQLite file (PostGIS partitions its incidents by month)."""
+
+MIGRATIONS: tuple[str, ...] = (BASELINE, ACCOUNTS, DESK, FOLLOW_UPS, PHOTOS, TRACKS, ASSESSMENT, VIDEO,
+                               INCIDENTS_BY_MONTH)
 """The schema's migrations in order; the n-th takes a file to version n."""
 
 
