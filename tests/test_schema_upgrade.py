@@ -504,7 +504,7 @@ def test_a_store_of_version_8_moves_its_incidents_into_monthly_partitions_in_pla
                                                 severity="general")])
         before = snapshot(url)
         kpis_before = store.measures.kpis(where=_everything(), now=now)
-        assert store.migrate() == SCHEMA_VERSION == 9
+        assert store.migrate(target=9) == 9
         after = snapshot(url)
         new = {"incident_keys"} if store.kind == "postgis" else set()
         assert set(after) == set(before) | new
@@ -530,5 +530,19 @@ def test_a_store_of_version_8_moves_its_incidents_into_monthly_partitions_in_pla
             ["report", "whistle"]
         if store.kind == "postgis":
             assert _partitions(url)["incidents_2026_04"] == 1
+    finally:
+        store.close()
+
+
+def test_a_store_of_version_9_gains_the_index_of_categories_by_time_and_keeps_every_row(url):
+    store = open_store(url)
+    try:
+        assert store.migrate(target=9) == 9
+        fill(store)
+        before = snapshot(url)
+        assert "incidents_category_time" not in _indexes(url, "incidents")
+        assert store.migrate() == SCHEMA_VERSION == 10
+        assert snapshot(url) == before
+        assert "incidents_category_time" in _indexes(url, "incidents")
     finally:
         store.close()
