@@ -114,8 +114,13 @@ function notices() {
       .map((l) => fmt(cfg.words.aggregated, { layer: l.spec.title })));
 }
 
+// Logging out: the session ends under the polls, whose 401s must not send the page elsewhere than the logout does.
+let leaving = false;
+document.addEventListener('submit', (event) => { if (event.target.classList.contains('ms-logout')) leaving = true; });
+
 /** To the login page, which brings the browser back to this page (its window and language too) afterwards. */
 function toLogin() {
+  if (leaving) return;
   const query = new URLSearchParams({ next: window.location.pathname + window.location.search });
   if (cfg.lang === 'en') query.set('lang', 'en');
   window.location.assign(`${cfg.person.links.login}?${query}`);
