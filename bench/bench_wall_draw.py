@@ -46,7 +46,7 @@ def draw_once(browser, url: str, width: int, height: int) -> dict:
     requests, failed, tiles = [], [], []
     t0 = time.monotonic()
     page.on("request", lambda r: requests.append(r.url) or (print(f"  {time.monotonic() - t0:.2f} {r.url[-60:]}")
-                                                             if os.environ.get("BENCH_TRACE") and "cameras/" in r.url
+                                                             if os.environ.get("BENCH_TRACE") and os.environ["BENCH_TRACE"] in r.url
                                                              else None))
     page.on("requestfailed", lambda r: failed.append(r.url))
     page.on("response", lambda r: (tiles.append(r.url) if ".mvt" in r.url else None,
@@ -56,6 +56,13 @@ def draw_once(browser, url: str, width: int, height: int) -> dict:
     page.wait_for_selector("html[data-screen=live], html[data-screen=error]", timeout=120_000)
     took = time.monotonic() - started
     state = page.evaluate("() => document.documentElement.dataset.screen")
+    timings = page.evaluate("""() => performance.getEntriesByType('resource').map((e) => [e.name, e.startTime,
+        e.responseStart - e.requestStart, e.responseEnd])""")
+    waits: dict[str, list[float]] = {}
+    for name, _, wait, _ in timings:
+        kind = name.split("?")[0].split("/")
+        kind = kind[-4] if ".mvt" in name and kind[-5] == "tiles" else "ground" if ".mvt" in name else kind[-1]
+        waits.setdefault(kind, []).append(wait)
     cameras = page.locator(".leaflet-pane[data-layer='cameras'] path.ms-camera").count()
     context.close()
     kinds: dict[str, int] = {}
@@ -63,7 +70,8 @@ def draw_once(browser, url: str, width: int, height: int) -> dict:
         parts = u.split("?")[0].split("/")
         kind = f"{parts[-4] if parts[-5] == 'tiles' else 'ground'} z{parts[-3]}"
         kinds[kind] = kinds.get(kind, 0) + 1
-    return {"kinds": kinds, "s": took, "state": state, "requests": len(requests), "tiles": len(tiles), "failed": failed,
+    return {"waits": {k: (len(v), round(sorted(v)[len(v) // 2]), round(max(v))) for k, v in waits.items()},
+            "last": max(t[3] for t in timings) / 1000, "kinds": kinds, "s": took, "state": state, "requests": len(requests), "tiles": len(tiles), "failed": failed,
             "cameras": cameras}
 
 
@@ -71,6 +79,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--store", required=True)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1, help="per worker (more than 1: gunicorn's threaded workers)")
     parser.add_argument("--width", type=int, default=3840)
     parser.add_argument("--height", type=int, default=2160)
     parser.add_argument("--zoom", type=int, default=12)
@@ -90,8 +99,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp())
     (work / "config.yaml").write_text(config_text(args.store, centre, args.zoom, layers), encoding="utf-8")
     print(f"{len(cams):,} cameras, {incidents:,} incidents; layers {', '.join(layers)}; view {args.width}×"
-          f"{args.height} at zoom {args.zoom}; serve:{args.workers}")
-    with running_server(f"serve:{args.workers}", work / "config.yaml", work / "server.log") as server, \
+          f"{args.height} at zoom {args.zoom}; serve: {args.workers} workers × {args.threads} threads")
+    with running_server(f"serve:{args.workers}" + (f":{args.threads}" if args.threads > 1 else ""), work / "config.yaml", work / "server.log") as server, \
             sync_playwright() as pw:
         browser = launch_chromium(pw)
         try:
@@ -100,7 +109,8 @@ def main() -> None:
                 print(f"{label}: all layers drawn in {r['s']:.2f} s (target {TARGET_S:.0f} s, ratio "
                       f"{r['s'] / TARGET_S:.2f}); page state {r['state']}; {r['requests']} requests, {r['tiles']} "
                       f"tiles; {r['cameras']:,} cameras drawn; failed: {r['failed'][:5] or 'none'}", flush=True)
-                print(f"  tiles by layer and zoom: {r['kinds']}")
+                print(f"  tiles by layer and zoom: {r['kinds']}; last response {r['last']:.2f} s after navigation")
+                print(f"  per resource: count, median and slowest wait for the first byte (ms): {r['waits']}")
         finally:
             browser.close()
     print(f"load average after: {os.getloadavg()}")
