@@ -42,6 +42,7 @@ def config_text(store_url: str, centre: tuple[float, float], zoom: int, layers: 
 
 def draw_once(browser, url: str, width: int, height: int) -> dict:
     context = browser.new_context(viewport={"width": width, "height": height})
+    context.add_init_script("performance.setResourceTimingBufferSize(5000)")  # the default keeps 250
     page = context.new_page()
     requests, failed, tiles = [], [], []
     t0 = time.monotonic()
