@@ -50,7 +50,7 @@ from mapserver.config import AssessmentSettings, Settings, StoreSettings
 from mapserver.model import Grid
 from mapserver.store import open_store
 from mapserver.store.assessment import WorkerScope
-from mapserver.store.track_partitions import month_key
+from mapserver.store.month_partitions import month_key
 from mapserver.tracks.fixes import batch_items, decode_batch, sort_batch
 from mapserver.tracks.measures import day_measures, day_window, track_geometry
 

@@ -43,6 +43,9 @@ class StoreSettings(_Section):
     url: str = "sqlite:///data/mapserver.db"
     pool_max: int = Field(8, ge=1, le=200, description="PostGIS connections per worker process")
     connect_timeout_s: int = Field(5, ge=1, le=120)
+    incident_retention_months: int = Field(0, ge=0, le=1200, description="PostGIS: `mapserver partitions` detaches "
+                                           "incidents' months older than this many into the archive schema (0: "
+                                           "keep every month)")
 
 
 ServerKind = Literal["gunicorn", "uwsgi"]

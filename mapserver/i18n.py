@@ -133,6 +133,32 @@ _LIVE = {
 }
 
 
+_PANELS = {
+    "zh": {"feed": "最新事件", "feed_empty": "暂无事件", "times": "处置时效",
+           "response": "响应时长", "handling": "办结时长", "spans": "响应：上报→派单 · 办结：上报→办结",
+           "median": "中位数", "p90": "90%分位", "closure_rate": "办结率", "on_time_rate": "按期办结率",
+           "trend": "近30日事件趋势", "current": "近30日", "previous": "前30日",
+           "trend_total": "近30日 {current} 件 · 前30日 {previous} 件", "change": "环比 {change}",
+           "by_category": "事件类别", "by_source": "事件来源", "minutes": "{n} 分钟", "hours": "{n} 小时",
+           "days": "{n} 天", "none": "—", "fly": "在地图上查看", "rest": "其余{n}类"},
+    "en": {"feed": "Latest cases", "feed_empty": "No cases yet", "times": "Response and handling",
+           "response": "Response", "handling": "Handling",
+           "spans": "response: report → dispatch · handling: report → close", "median": "median",
+           "p90": "90th pct", "closure_rate": "Closure rate", "on_time_rate": "On-time rate",
+           "trend": "Cases per day, 30 days", "current": "Last 30 days", "previous": "30 days before",
+           "trend_total": "Last 30 days {current} · 30 days before {previous}", "change": "change {change}",
+           "by_category": "By category", "by_source": "By source", "minutes": "{n} min", "hours": "{n} h",
+           "days": "{n} d", "none": "—", "fly": "Show on the map", "rest": "{n} others"},
+}
+"""Labels of the wall's panels (``static/screen/panels.js``): the feed, the trend, the breakdowns and the times."""
+
+
+def panel_words(lang: str) -> dict[str, Any]:
+    """The panels' labels in ``lang``, with the incident sources' names (as the desk names them)."""
+    key = "zh" if lang == "zh" else "en"
+    return {**_PANELS[key], "sources": dict(_DESK[key]["sources"])}
+
+
 def live_words(lang: str) -> dict[str, str]:
     """The live positions layer's labels in ``lang`` (the wall's and the desk's): its title, its count, the role
     colours' names and a fix's age."""
@@ -148,7 +174,7 @@ def words(lang: str) -> dict[str, Any]:
     """Every label the page shows, in ``lang``: plain strings, level names and enum labels."""
     base = _ZH if lang == "zh" else _EN
     return {**base, "levels": {str(k): v for k, v in LEVEL_NAMES[lang].items()}, "enums": _ENUMS[lang],
-            "live": live_words(lang)}
+            "live": live_words(lang), "panels": panel_words(lang)}
 
 
 def word(lang: str, key: str) -> str:

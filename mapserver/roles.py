@@ -116,6 +116,7 @@ ROUTES: Mapping[str, Mapping[str, frozenset[str]]] = {
     # the wall
     "screen.page": {"GET": EVERYONE},
     "screen.screen_measures": {"GET": EVERYONE},
+    "screen.screen_panels": {"GET": EVERYONE},
     "screen.screen_layer": {"GET": EVERYONE},
     "screen.screen_grid": {"GET": EVERYONE},
     "screen.screen_locate": {"GET": EVERYONE},

@@ -44,6 +44,8 @@ from mapserver.screen.locate import locate
 from mapserver.screen.measures import SOURCES as MEASURE_SOURCES
 from mapserver.screen.measures import measures
 from mapserver.screen.page import PageArea, PageContext, PagePerson, render_page
+from mapserver.screen.panels import SOURCES as PANEL_SOURCES
+from mapserver.screen.panels import panels
 from mapserver.screen.screen_state import init_screen, screen_state
 from mapserver.screen.window import parse_window, window_start
 from mapserver.sessions import SESSION_COOKIE, current_session
@@ -189,6 +191,18 @@ def screen_measures() -> Response:
     offline_after_s = state().settings.cameras.offline_after_s
     return _json_answer(key, lambda: {"window": window, **measures(current, since=since, now=now,
                                                                    offline_after_s=offline_after_s, within=within)})
+
+
+@bp.get("/api/screen/panels")
+def screen_panels() -> Response:
+    reject_unknown(request.args, {"window"})
+    window, current, now, within = _window(), store(), datetime.now(UTC), request_jurisdiction()
+    since, timezone = _since(window), screen_state().settings.timezone
+    versions = tuple(current.layers.data_version(source) for source in PANEL_SOURCES)
+    # The clock: the feed's warning colours turn with it, and the trend's days with the date.
+    key = ("panels", within.code or "", versions, since.isoformat(), _clock(now))
+    return _json_answer(key, lambda: {"window": window, **panels(current, since=since, now=now, timezone=timezone,
+                                                                 within=within)})
 
 
 @bp.get("/api/screen/layers/<key>")

@@ -16,7 +16,9 @@ the project's SQL lives in this package. The whole public surface:
                     ``transition``, ``timeline``, ``query``, ``grid_rows``, ``set_grids``
 ``store.desk``      the work desk's queue (:mod:`~mapserver.store.desk`): ``counts``, ``page``
 ``store.measures``  incident measures (:mod:`~mapserver.store.measures`): ``kpis``, ``cell_counts``,
-                    ``cell_period_counts``, ``grid_counts``, ``grid_risk_counts``
+                    ``cell_period_counts``, ``grid_counts``, ``grid_risk_counts``, ``durations``
+``store.panels``    the wall's panels (:mod:`~mapserver.store.panels`): ``latest``, ``grid_names``, ``day_counts``,
+                    ``window``
 ``store.scorecards``  the unit scorecards' figures (:mod:`~mapserver.store.scorecards`): ``figures``
 ``store.assessment``  the grid workers' monthly assessment (:mod:`~mapserver.store.assessment`): ``workers``,
                     ``cases``, ``stops``, ``days``, ``keep_days``
@@ -65,6 +67,7 @@ from mapserver.store.grids import Grids
 from mapserver.store.incidents import Incidents
 from mapserver.store.layers import Layers
 from mapserver.store.measures import IncidentMeasures
+from mapserver.store.panels import PanelFigures
 from mapserver.store.patrols import PatrolPlans
 from mapserver.store.photos import Photos
 from mapserver.store.scorecards import ScorecardFigures
@@ -96,6 +99,7 @@ class Store:
         self.grids = Grids(database)
         self.incidents = Incidents(database)
         self.measures = IncidentMeasures(database)
+        self.panels = PanelFigures(database)
         self.desk = Desk(database)
         self.scorecards = ScorecardFigures(database)
         self.assessment = AssessmentFigures(database)

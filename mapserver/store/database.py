@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 from mapserver.store.common import BBox, Condition
 from mapserver.store.incident_batch import IncidentBatch
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 10
 """The schema version this code reads and writes; each backend has as many migrations, the first its baseline."""
 
 
@@ -89,8 +89,8 @@ class Database(ABC):
     key's latest few rows found by an index probe each, and the answer written as JSON by the database; else a
     window over the rows ranks them and the JSON is written here."""
     month_partitions: ClassVar[bool]
-    """Whether the positions table is partitioned by month, each partition made before a write needs it
-    (:mod:`~mapserver.store.track_partitions`): else one table holds every month."""
+    """Whether the positions and incidents tables are partitioned by month, each partition made before a write
+    needs it (:mod:`~mapserver.store.month_partitions`): else one table holds every month."""
     mvt_sql: ClassVar[bool]
     """Whether ``ST_AsMVT``/``ST_AsMVTGeom`` and the Web Mercator functions are understood: the database then
     writes vector tiles and groups their clusters itself; else the rows are read and encoded in Python

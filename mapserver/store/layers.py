@@ -32,6 +32,7 @@ from mapserver.store.common import (
 )
 from mapserver.store.cql2_sql import filter_condition
 from mapserver.store.database import Database
+from mapserver.store.month_partitions import INCIDENTS, MonthPartitions, month_key
 from mapserver.store.scoping import scope_conditions
 
 # Keys asked about per statement by stored_keys: one round trip each, an index probe per key, and under
@@ -44,6 +45,7 @@ class Layers:
 
     def __init__(self, database: Database) -> None:
         self._db = database
+        self._incident_months = MonthPartitions(database, INCIDENTS)
 
     def add(self, layer: str, records: Iterable[Any], *, checked: bool = False) -> int:
         """Insert records into a layer, all or none; return how many were written.
@@ -68,6 +70,8 @@ class Layers:
             raise Problem(422, f"{len(errors)} problem(s) in {layer}; nothing was written", errors=errors)
         if not rows:
             return 0
+        if layer == "incidents":  # their months' partitions first, in a transaction of their own
+            self._incident_months.ensure({month_key(row.reported_at) for row in rows})
         with self._db.transaction():
             written = self._db.insert(layer, rows)
             self._db.bump_version(layer)

@@ -460,7 +460,22 @@ CREATE TRIGGER camera_video_gone AFTER DELETE ON cameras BEGIN DELETE FROM camer
 """
 """Schema version 8: an index of cameras by range, and the stream and snapshot addresses of cameras."""
 
-MIGRATIONS: tuple[str, ...] = (BASELINE, ACCOUNTS, DESK, FOLLOW_UPS, PHOTOS, TRACKS, ASSESSMENT, VIDEO)
+INCIDENTS_BY_MONTH = """
+-- Incidents by month: PostGIS partitions incidents by the month of reported_at; an embedded file keeps one table,
+-- whose primary key already keeps each id unique, so nothing changes here.
+SELECT 1;
+"""
+"""Schema version 9: nothing changes in an SQLite file (PostGIS partitions its incidents by month)."""
+
+CATEGORY_TIME = """
+-- Version 10: incidents of a category over a time window (a filter's, a desk's or a chart's) read by one range of
+-- an index, not by every incident of the window checked one by one.
+CREATE INDEX incidents_category_time ON incidents (category, reported_at);
+"""
+"""Schema version 10: an index of incidents by category and report time."""
+
+MIGRATIONS: tuple[str, ...] = (BASELINE, ACCOUNTS, DESK, FOLLOW_UPS, PHOTOS, TRACKS, ASSESSMENT, VIDEO,
+                               INCIDENTS_BY_MONTH, CATEGORY_TIME)
 """The schema's migrations in order; the n-th takes a file to version n."""
 
 

@@ -6,6 +6,7 @@ import { LivePositions } from '../desk/positions.js';
 import { Api } from './api.js';
 import { Details } from './details.js';
 import { fmt } from './dom.js';
+import { Panels } from './panels.js';
 import { RENDERERS } from './renderers.js';
 import { Search } from './search.js';
 import { Ground } from './ground.js';
@@ -29,6 +30,9 @@ const api = new Api(cfg.root, () => {
 const frame = buildFrame(cfg, { onWindow: switchWindow, onGrid: (code) => details.grid(code, null) });
 const details = new Details(api, map, state);
 new Search(api, map, details, cfg.words, frame.search); // eslint-disable-line no-new
+const incidentLayer = cfg.layers.find((l) => l.renderer === 'incidents');
+const panels = new Panels({ map, details, words: cfg.words, lang: cfg.lang, timezone: cfg.timezone,
+  incidentStyle: incidentLayer ? incidentLayer.style : null });
 
 const layers = cfg.layers.map((spec, index) => {
   const group = window[spec.group];
@@ -91,6 +95,18 @@ async function refreshMeasures() {
   if (answer && generation === state.generation) showMeasures(frame, answer, state.window);
 }
 
+async function refreshPanels() {
+  const generation = state.generation;
+  const answer = await api.get('/api/screen/panels', { window: state.window }, { poll: true });
+  if (!answer || generation !== state.generation) return;
+  try {
+    await panels.show(answer, state.window);
+  } catch (error) {
+    api.forget('/api/screen/panels'); // drawn next time, not taken for the answer already shown
+    throw error;
+  }
+}
+
 function notices() {
   return layers.filter((l) => l.shown && l.shown.numberMatched > l.shown.numberReturned).map((l) => fmt(
     cfg.words.truncated, { layer: l.spec.title, shown: l.shown.numberReturned, total: l.shown.numberMatched }))
@@ -116,7 +132,7 @@ async function refresh() {
   again = false;
   state.authLost = false; // set again by any answer of 401 in this round
   try {
-    const results = await Promise.allSettled([refreshMeasures(), ...layers.map(refreshLayer)]);
+    const results = await Promise.allSettled([refreshMeasures(), refreshPanels(), ...layers.map(refreshLayer)]);
     const failed = results.find((r) => r.status === 'rejected');
     if (state.authLost) showStatus(frame, 'revoked');
     else if (failed) showStatus(frame, 'offline');

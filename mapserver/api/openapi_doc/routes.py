@@ -20,6 +20,7 @@ from mapserver.api.incidents import MAX_KEY_CHARS
 from mapserver.api.layers import GENERIC_LAYERS, INTEGER_COLUMNS, MAX_LIMIT
 from mapserver.api.openapi_doc.model import Answer, Operation, Param
 from mapserver.api.openapi_doc.schemas import BBOX_PATTERN, enum, integer, number, ref, text
+from mapserver.api.tiles import MVT_TYPE
 from mapserver.config import Settings
 from mapserver.incidents.deadlines import WARNINGS
 from mapserver.incidents.lifecycle import ACTIONS, STATUSES, WHISTLE_LEVELS
@@ -30,6 +31,7 @@ from mapserver.parsing import INT64_MAX
 from mapserver.screen.window import WINDOW_DAYS
 from mapserver.store.accounts import DISPLAY_NAME_MAX, NAME_MAX
 from mapserver.store.common import FILTERABLE, KEYS, LAYERS
+from mapserver.store.tile_grid import MAX_ZOOM
 from mapserver.store.tokens import ROLES
 from mapserver.video.addresses import MAX_URL, VIDEO_FIELDS
 
@@ -47,6 +49,9 @@ UNTIL = Param("until", text(format="date-time"), description="ISO 8601, exclusiv
 LEVEL = Param("level", integer(min(GRID_LEVELS), max(GRID_LEVELS)), description="grid level (1 street … 4 building)")
 CRS = Param("crs", text(pattern=CRS_PATTERN), description="CRS of the input coordinates (default wgs84)")
 SEVERITY = Param("severity", enum(SEVERITIES))
+BINARY = {"type": "string", "format": "binary"}
+TILE = (Param("z", integer(0, MAX_ZOOM), where="path"), Param("x", integer(0), where="path"),
+        Param("y", integer(0), where="path"))
 WINDOW = Param("window", enum(WINDOW_DAYS), description="time window of the wall (unknown → configured default)")
 
 FEATURE = {JSON: ref("Feature")}
@@ -222,6 +227,22 @@ def _screen_routes(layer_keys: Sequence[str]) -> list[Operation]:
                   (Answer(200, "measures", _object(("window",), window=text())), Answer(304, cached)),
                   endpoint="screen.screen_measures",
                   params=(WINDOW,)),
+        Operation("get", "/api/screen/panels", "The wall's panels: newest cases, 30-day trend, breakdowns, times",
+                  "screen", (Answer(200, "the panels", _object(
+                      ("window", "feed", "trend", "breakdown", "times"), window=text(),
+                      feed={"type": "array", "items": {"type": "object"}}, trend={"type": "object"},
+                      breakdown={"type": "object"}, times={"type": "object"})), Answer(304, cached)),
+                  endpoint="screen.screen_panels", params=(WINDOW,)),
+        Operation("get", "/api/screen/tiles/{key}/{z}/{x}/{y}.mvt",
+                  "One configured map layer as a Mapbox Vector Tile (clustered past its layer's count)", "screen",
+                  (Answer(200, "the tile; X-Tile-Aggregated names the clustered layers", {MVT_TYPE: BINARY}),
+                   Answer(304, cached)), endpoint="tiles.layer_tile",
+                  params=(Param("key", enum(layer_keys) if layer_keys else text(64), where="path"), *TILE, WINDOW),
+                  problems=(404,)),
+        Operation("get", "/api/screen/ground/{z}/{x}/{y}.mvt",
+                  "The ground drawn from the store (water, green, boundaries, roads, names) as a vector tile",
+                  "screen", (Answer(200, "the tile", {MVT_TYPE: BINARY}), Answer(304, cached)),
+                  endpoint="tiles.ground_tile", params=TILE, problems=(404,)),
         Operation("get", "/api/screen/layers/{key}", "One configured map layer's features", "screen",
                   (Answer(200, "features", COLLECTION), Answer(304, cached)), endpoint="screen.screen_layer",
                   params=(Param("key", enum(layer_keys) if layer_keys else text(64), where="path"), WINDOW, BBOX)),
