@@ -45,10 +45,14 @@ def draw_once(browser, url: str, width: int, height: int) -> dict:
     context.add_init_script("performance.setResourceTimingBufferSize(5000)")  # the default keeps 250
     page = context.new_page()
     requests, failed, tiles = [], [], []
-    t0 = time.monotonic()
-    page.on("request", lambda r: requests.append(r.url) or (print(f"  {time.monotonic() - t0:.2f} {r.url[-60:]}")
-                                                             if os.environ.get("BENCH_TRACE") and os.environ["BENCH_TRACE"] in r.url
-                                                             else None))
+    t0, trace = time.monotonic(), os.environ.get("BENCH_TRACE")  # BENCH_TRACE=cameras/: print those requests' times
+
+    def asked(r) -> None:
+        requests.append(r.url)
+        if trace and trace in r.url:
+            print(f"  {time.monotonic() - t0:.2f} {r.url[-60:]}")
+
+    page.on("request", asked)
     page.on("requestfailed", lambda r: failed.append(r.url))
     page.on("response", lambda r: (tiles.append(r.url) if ".mvt" in r.url else None,
                                    failed.append(f"{r.status} {r.url}") if r.status >= 400 else None))
@@ -72,8 +76,8 @@ def draw_once(browser, url: str, width: int, height: int) -> dict:
         kind = f"{parts[-4] if parts[-5] == 'tiles' else 'ground'} z{parts[-3]}"
         kinds[kind] = kinds.get(kind, 0) + 1
     return {"waits": {k: (len(v), round(sorted(v)[len(v) // 2]), round(max(v))) for k, v in waits.items()},
-            "last": max(t[3] for t in timings) / 1000, "kinds": kinds, "s": took, "state": state, "requests": len(requests), "tiles": len(tiles), "failed": failed,
-            "cameras": cameras}
+            "last": max(t[3] for t in timings) / 1000, "kinds": kinds, "s": took, "state": state,
+            "requests": len(requests), "tiles": len(tiles), "failed": failed, "cameras": cameras}
 
 
 def main() -> None:
@@ -101,8 +105,8 @@ def main() -> None:
     (work / "config.yaml").write_text(config_text(args.store, centre, args.zoom, layers), encoding="utf-8")
     print(f"{len(cams):,} cameras, {incidents:,} incidents; layers {', '.join(layers)}; view {args.width}×"
           f"{args.height} at zoom {args.zoom}; serve: {args.workers} workers × {args.threads} threads")
-    with running_server(f"serve:{args.workers}" + (f":{args.threads}" if args.threads > 1 else ""), work / "config.yaml", work / "server.log") as server, \
-            sync_playwright() as pw:
+    spec = f"serve:{args.workers}" + (f":{args.threads}" if args.threads > 1 else "")
+    with running_server(spec, work / "config.yaml", work / "server.log") as server, sync_playwright() as pw:
         browser = launch_chromium(pw)
         try:
             for label in ("first (cold server cache)", "second (warm server cache)"):
