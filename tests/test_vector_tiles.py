@@ -129,6 +129,24 @@ def test_a_full_tile_holds_clusters_that_count_every_feature(city):
         assert 0 <= x <= 4096 and 0 <= y <= 4096
 
 
+def test_a_window_over_the_whole_city_counts_its_incidents_by_colour(city):
+    # A tile holding the whole city and a short window: SQLite reads it from the report time's index, not the box.
+    since = NOW - timedelta(days=7)
+    incidents = [i for i in city.layers.query("incidents") if i.reported_at >= since]
+    lon, lat = incidents[0].geom.x, incidents[0].geom.y
+    address = tile_at(lon, lat, 6)
+    in_tile = [i for i in city.layers.query("incidents", bbox=address.bounds()) if i.reported_at >= since]
+    assert 1 < len(in_tile) < city.layers.count("incidents", bbox=address.bounds())
+    tile = city.tiles.tile(address, [TileLayer(layer="incidents", since=since, detail_max=1)], now=NOW)
+    clusters = decode(tile.data)["incidents_clusters"]["features"]
+    assert tile.aggregated == {"incidents": True}
+    assert sum(f["properties"]["n"] for f in clusters) == len(in_tile)
+    colours = [warning_colour(status=i.status, escalation=i.escalation, warn_at=i.warn_at, due_at=i.due_at, now=NOW)
+               or ("closed" if i.status == "closed" else "open") for i in in_tile]
+    for colour in set(colours):
+        assert sum(f["properties"].get(f"n_{colour}", 0) for f in clusters) == colours.count(colour), colour
+
+
 def viewer_of(store, code: str | None) -> dict[str, str]:
     secret = new_token()
     store.tokens.add(name=f"viewer-{code}-{secret[-6:]}", role="viewer", token_hash=hash_token(secret), grid_code=code)

@@ -23,7 +23,11 @@ const WORST_FIRST = { incidents: ['purple', 'red', 'yellow', 'green', 'open', 'c
 
 /** The tiles at zoom z covering the map's view padded by `pad` of its size each way, as [x, y] pairs. */
 export function tilesInView(map, z, pad = 0) {
-  const view = map.getPixelBounds(map.getCenter(), z);
+  // The view's pixels at the map's zoom, scaled to z's (getPixelBounds(centre, z) keeps the screen's size in z's
+  // pixels: one zoom coarser it asked for 2 × 2 views' worth of tiles).
+  const scale = map.getZoomScale(z, map.getZoom());
+  const pixels = map.getPixelBounds();
+  const view = L.bounds(pixels.min.multiplyBy(scale), pixels.max.multiplyBy(scale));
   const size = view.getSize();
   const bounds = L.bounds(view.min.subtract(size.multiplyBy(pad)), view.max.add(size.multiplyBy(pad)));
   const last = 2 ** z - 1;
