@@ -41,7 +41,7 @@ from mapserver.store.incident_batch import IncidentBatch
 from mapserver.store.postgis_bulk import CopyText, CountedBatches, binary_kinds, binary_pieces, copy_pieces, copy_value
 from mapserver.store.postgis_connection import LazyBeginConnection, server_closed
 from mapserver.store.postgis_indexes import create_indexes, drop_secondary_indexes, rebuild_wanted
-from mapserver.store.postgis_replicas import ReadReplicas, Replica, ReplicaFailed
+from mapserver.store.postgis_replicas import PRIMARY_SQL, ReadReplicas, Replica, ReplicaFailed
 from mapserver.store.postgis_schema import BY_STATEMENT, MIGRATIONS, TRANSACTION_SLOT, stored_version, upgrade
 from mapserver.store.token_cache import TokenCache
 
@@ -246,7 +246,7 @@ class PostGISDatabase(Database):
         self._local = threading.local()
         self._statements: dict[tuple[str, str], str] = {}
         self._tokens = TokenCache(url, connect_timeout_s=connect_timeout_s)  # connects on first use
-        self._replicas = ReadReplicas(read_urls, max_lag_s=max_replica_lag_s, pool_max=pool_max,
+        self._replicas = ReadReplicas(read_urls, self._wal_position, max_lag_s=max_replica_lag_s, pool_max=pool_max,
                                       connect_timeout_s=connect_timeout_s) if read_urls else None
         with self._cursor() as cur:  # fail now, with the URL, rather than on the first request
             cur.execute("SELECT 1")
@@ -474,6 +474,12 @@ class PostGISDatabase(Database):
             yield
         finally:
             self._local.primary -= 1
+
+    def _wal_position(self) -> int:
+        """The primary's WAL position written so far (bytes), the yardstick of the standbys' lag."""
+        with self._cursor() as cur:  # never a standby: _cursor is the primary's
+            cur.execute(PRIMARY_SQL)
+            return int(cur.fetchone()[0])
 
     def replica_lags(self) -> dict[str, float | None]:
         return {} if self._replicas is None else self._replicas.lags()

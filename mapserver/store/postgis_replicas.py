@@ -5,18 +5,19 @@ may be that old (the wall, heat, hotspots, measures, the OGC API, exports) can b
 the primary, which takes every write. This module holds, per process, one connection pool per standby and what it
 last learnt of each one's lag; :class:`~mapserver.store.postgis.PostGISDatabase` decides which reads come here.
 
-* **Lag**, in seconds, is measured on the standby at most once a second (:data:`CHECK_EVERY_S`): 0 while it has
-  replayed all the WAL it received and its WAL receiver is streaming; else the age of the last transaction it
-  replayed (``now() - pg_last_xact_replay_timestamp()``). A standby whose receiver has stopped is not known to
-  be current, so it counts as that age too. A standby further behind than ``store.max_replica_lag_s`` serves
-  nothing until it catches up; one that cannot be reached is left alone for a second. A standby that was
-  promoted is a primary: lag 0.
+* **Lag**, in seconds, is how long ago the primary was where the standby is now: at most once a second
+  (:data:`CHECK_EVERY_S`) the process reads the standby's replayed position (``pg_last_wal_replay_lsn()``) and
+  then the primary's (``pg_current_wal_lsn()``), and keeps the primary's positions of the last minutes
+  (:class:`PrimaryPositions`). A standby that has replayed what the primary had is 0 behind; else it is as far
+  behind as the newest kept position it has not passed, to within a second; one behind every kept position is
+  of unknown lag. (The age of the last replayed transaction, ``pg_last_xact_replay_timestamp()``, would measure
+  the time since the primary's previous commit whenever a new one is on its way, and a standby cut off from the
+  primary would look current.) A standby further behind than ``store.max_replica_lag_s``, or of unknown lag,
+  serves nothing until it catches up; one that cannot be reached is left alone for a second; one promoted is a
+  primary: 0 behind. While the primary cannot be asked, the last position read stands.
 * **A read that fails on a standby** for the standby's sake (the connection lost, a query cancelled by a recovery
   conflict, a statement only a primary can run) raises :class:`ReplicaFailed`, and the caller runs it on the
   primary.
-
-Reading ``pg_stat_wal_receiver`` needs a superuser or a member of ``pg_read_all_stats``; for another user a
-standby counts as lagging by the age of its last replayed transaction (idle primary: reads go to the primary).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import itertools
 import logging
 import os
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from time import monotonic
 from typing import TypeVar
@@ -43,14 +45,10 @@ CHECK_EVERY_S = 1.0
 DOWN_FOR_S = 1.0
 """Seconds a standby that could not be reached is left alone before it is tried again."""
 
-LAG_SQL = """
-SELECT CASE
-  WHEN NOT pg_is_in_recovery() THEN 0.0
-  WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn()
-       AND EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming') THEN 0.0
-  ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8
-END"""
-"""The standby's lag in seconds (NULL: it has replayed nothing since it started and is not caught up)."""
+REPLAYED_SQL = "SELECT pg_is_in_recovery(), (pg_last_wal_replay_lsn() - '0/0')::bigint"
+"""Whether the server is a standby, and the WAL position (bytes) it has replayed."""
+PRIMARY_SQL = "SELECT (pg_current_wal_lsn() - '0/0')::bigint"
+"""The primary's WAL position (bytes) written so far."""
 
 # Failures that are the standby's, not the query's: the read is run on the primary instead. OperationalError covers
 # a lost connection and the cancellations of a recovery conflict (SQLSTATE 40001, 57014); a statement only a
@@ -76,11 +74,53 @@ def split_hosts(url: str) -> list[str]:
     return [urlunsplit(parts._replace(netloc=f"{userinfo}{at}{host}")) for host in hosts.split(",") if host]
 
 
+class PrimaryPositions:
+    """The primary's WAL positions as read by this process, with when (monotonic seconds), for ``keep_s`` seconds
+    and one more: the yardstick of every standby's lag."""
+
+    def __init__(self, read_position: Callable[[], int], *, keep_s: float) -> None:
+        self._read_position, self.keep_s = read_position, keep_s
+        self._samples: deque[tuple[float, int]] = deque()
+        self._lock = threading.Lock()
+
+    def lag_of(self, replayed: int) -> float | None:
+        """Seconds the standby that has replayed up to ``replayed`` is behind: the primary's position is read now
+        (unless read within the last half second), after the standby's. None: behind everything kept."""
+        self._sample()
+        now = monotonic()
+        with self._lock:
+            if not self._samples:
+                return None
+            if replayed >= self._samples[-1][1]:
+                return 0.0
+            for taken, position in reversed(self._samples):
+                if position <= replayed:
+                    return now - taken
+        return None
+
+    def _sample(self) -> None:
+        with self._lock:
+            if self._samples and monotonic() - self._samples[-1][0] < CHECK_EVERY_S / 2:
+                return
+        try:
+            position = self._read_position()
+        except Exception as exc:  # the primary cannot be asked now: the last position read stands
+            log.warning("the primary's WAL position cannot be read (%s); standbys are measured against the last "
+                        "one read", str(exc).strip())
+            return
+        now = monotonic()
+        with self._lock:
+            self._samples.append((now, position))
+            while len(self._samples) > 2 and self._samples[1][0] < now - self.keep_s:
+                self._samples.popleft()  # the oldest kept is the one just older than keep_s
+
+
 class Replica:
     """One standby: its pool in this process and what was last measured of its lag."""
 
-    def __init__(self, url: str, *, pool_max: int, connect_timeout_s: int) -> None:
+    def __init__(self, url: str, positions: PrimaryPositions, *, pool_max: int, connect_timeout_s: int) -> None:
         self.url, self.pool_max, self.connect_timeout_s = url, pool_max, connect_timeout_s
+        self.positions = positions
         self.display_url = mask_url(url)
         self.lag_s: float | None = None  # None: unknown or unreachable
         self.checked_at = float("-inf")
@@ -163,20 +203,24 @@ class Replica:
 
     def _measure(self) -> float | None:
         try:
-            row = self.run(lambda cur: (cur.execute(LAG_SQL), cur.fetchone())[1])
+            in_recovery, replayed = self.run(lambda cur: (cur.execute(REPLAYED_SQL), cur.fetchone())[1])
         except (ReplicaFailed, psycopg2.Error) as exc:
             log.warning("standby %s serves no reads: %s", self.display_url, str(exc).strip())
             self._unreachable()
             return None
-        return None if row[0] is None else max(0.0, float(row[0]))
+        if not in_recovery:
+            return 0.0  # promoted: a primary itself
+        return None if replayed is None else self.positions.lag_of(int(replayed))
 
 
 class ReadReplicas:
     """The standbys of ``store.read_url`` for one store, taken in turn among those usable now."""
 
-    def __init__(self, urls: Sequence[str], *, max_lag_s: float, pool_max: int, connect_timeout_s: int) -> None:
+    def __init__(self, urls: Sequence[str], primary_position: Callable[[], int], *, max_lag_s: float, pool_max: int,
+                 connect_timeout_s: int) -> None:
         self.max_lag_s = max_lag_s
-        self.replicas = [Replica(url, pool_max=pool_max, connect_timeout_s=connect_timeout_s)
+        positions = PrimaryPositions(primary_position, keep_s=max_lag_s + 2 * CHECK_EVERY_S)
+        self.replicas = [Replica(url, positions, pool_max=pool_max, connect_timeout_s=connect_timeout_s)
                          for given in urls for url in split_hosts(given)]
         self._turn = itertools.count()
 
