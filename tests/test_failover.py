@@ -7,71 +7,22 @@ requests in between get 503 with Retry-After, never another error; reports are t
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from mapserver.auth import hash_token, new_token
 from mapserver.store import StoreUnavailable, open_store
+from tests.nodes import Node, serve, stop
 from tests.pgcluster import Pair
-from tests.test_cli import free_port, wait_for
+from tests.test_cli import free_port
 from tests.test_gridindex import STAFF, make_grids
 
-ROOT = Path(__file__).resolve().parents[1]
 INSIDE = {"lon": 114.6005, "lat": 33.6005}  # in the building grid BD_SW of tests/test_gridindex.py
 REPORTERS = 4  # client threads sending reports, each one at a time
-
-
-class Node:
-    """A running ``mapserver serve``: its base URL, an operator token and its process."""
-
-    def __init__(self, base: str, token: str, process: subprocess.Popen) -> None:
-        self.base, self.token, self.process = base, token, process
-
-    def request(self, path: str, *, method: str = "GET", body: object = None,
-                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-        sent = {"Authorization": f"Bearer {self.token}", **(headers or {})}
-        data = None if body is None else json.dumps(body).encode()
-        if data is not None:
-            sent["Content-Type"] = "application/json"
-        req = urllib.request.Request(self.base + path, data=data, method=method, headers=sent)
-        try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
-                return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
-        except urllib.error.HTTPError as error:
-            return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
-        except OSError as error:  # no answer at all (refused, reset, timed out): status 0, never taken for one
-            return 0, {}, repr(error).encode()
-
-
-def serve(tmp: Path, store_url: str, token: str, *, workers: int = 2, extra: str = "") -> Node:
-    """``mapserver serve`` (gunicorn) over ``store_url`` on a free port, once it answers /readyz."""
-    config = tmp / f"config-{uuid.uuid4().hex[:6]}.yaml"
-    config.write_text(f"store:\n  url: '{store_url}'\n  connect_timeout_s: 2\n{extra}"
-                      f"server:\n  workers: {workers}\n  threads: 1\n", encoding="utf-8")
-    port = free_port()
-    exe = Path(sys.executable).parent / "mapserver"
-    process = subprocess.Popen([exe, "--config", config, "serve", "--port", str(port)], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    if wait_for(f"{base}/readyz", seconds=60) is None:
-        process.kill()
-        raise AssertionError(f"the server did not answer: {process.communicate(timeout=10)[0][-3000:]}")
-    return Node(base, token, process)
-
-
-def stop(node: Node) -> str:
-    if node.process.poll() is None:
-        node.process.terminate()
-    return node.process.communicate(timeout=60)[0]
 
 
 @pytest.fixture(scope="module")
