@@ -58,9 +58,13 @@ def start(config: Path) -> subprocess.Popen:
     """``mapserver serve`` with ``config`` on a free port (not yet answering); the process and its base URL."""
     port = free_port()
     exe = Path(sys.executable).parent / "mapserver"
-    process = subprocess.Popen([exe, "--config", config, "serve", "--port", str(port)], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # Its output to a file: a pipe nobody reads until the end fills up with the request log and stops the server.
+    log = config.with_suffix(".log")
+    with log.open("w", encoding="utf-8") as out:
+        process = subprocess.Popen([exe, "--config", config, "serve", "--port", str(port)], cwd=ROOT, stdout=out,
+                                   stderr=subprocess.STDOUT, text=True)
     process.base = f"http://127.0.0.1:{port}"  # type: ignore[attr-defined]
+    process.log = log  # type: ignore[attr-defined]
     return process
 
 
@@ -69,7 +73,8 @@ def ready(process: subprocess.Popen, token: str) -> Node:
     base = process.base  # type: ignore[attr-defined]
     if wait_for(f"{base}/readyz", seconds=60) is None:
         process.kill()
-        raise AssertionError(f"the server did not answer: {process.communicate(timeout=10)[0][-3000:]}")
+        process.wait(timeout=10)
+        raise AssertionError(f"the server did not answer: {process.log.read_text()[-3000:]}")  # type: ignore
     return Node(base, token, process)
 
 
@@ -79,6 +84,8 @@ def serve(tmp: Path, store_url: str, token: str, *, workers: int = 2) -> Node:
 
 
 def stop(node: Node) -> str:
+    """SIGTERM and wait; the server's output."""
     if node.process.poll() is None:
         node.process.terminate()
-    return node.process.communicate(timeout=60)[0]
+    node.process.wait(timeout=60)
+    return node.process.log.read_text(encoding="utf-8")  # type: ignore[attr-defined]

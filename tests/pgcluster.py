@@ -1,9 +1,10 @@
-"""PostgreSQL 15 clusters of a test's own: a primary and a standby made from it with ``pg_basebackup -R``, streaming,
-on free local ports in a temporary folder, run as the ``postgres`` OS user (PostgreSQL refuses to run as root).
+"""PostgreSQL 15 clusters of a test's (or a benchmark's) own: a primary and a standby made from it with
+``pg_basebackup -R``, streaming, on free local ports in a temporary folder, run as the ``postgres`` OS user
+(PostgreSQL refuses to run as root).
 
 Each cluster listens on 127.0.0.1 only, trusts local connections and keeps its socket in its own folder. fsync is
-off: the faults tested here stop server processes (``pg_ctl stop -m immediate``), never the machine, so what a
-process wrote is in the page cache either way.
+off unless ``durable``: the faults tested here stop server processes (``pg_ctl stop -m immediate``), never the
+machine, so what a process wrote is in the page cache either way.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ class Cluster:
         conn.autocommit = True
         try:
             with conn.cursor() as cur:
-                cur.execute(statement, params)
+                cur.execute(statement, params or None)  # no parameters: a % is itself
                 return cur.fetchall() if cur.description else []
         finally:
             conn.close()
@@ -74,14 +75,14 @@ class Cluster:
 class Pair:
     """A primary and a standby streaming from it (synchronous or not), in a temporary folder of their own."""
 
-    def __init__(self, *, synchronous: bool) -> None:
+    def __init__(self, *, synchronous: bool, durable: bool = False) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="mapserver-pair-"))
         os.chmod(self.root, 0o755)
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres", "postgres")
         self.primary = Cluster(self.root / "primary", free_port())
         self.standby = Cluster(self.root / "standby", free_port())
-        self.synchronous = synchronous
+        self.synchronous, self.durable = synchronous, durable  # durable: fsync on, as in production (benchmarks)
 
     @property
     def url(self) -> str:
@@ -96,7 +97,8 @@ class Pair:
                       "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
         settings = [
             "listen_addresses = '127.0.0.1'", f"port = {self.primary.port}",
-            f"unix_socket_directories = '{self.root}'", "fsync = off", "full_page_writes = off",
+            f"unix_socket_directories = '{self.root}'",
+            *(() if self.durable else ("fsync = off", "full_page_writes = off")),
             "shared_buffers = 64MB", "max_connections = 100", "wal_level = replica", "max_wal_senders = 4",
             "hot_standby = on", "hot_standby_feedback = on", "wal_keep_size = 256MB",
         ]

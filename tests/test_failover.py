@@ -7,16 +7,19 @@ requests in between get 503 with Retry-After, never another error; reports are t
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from mapserver.auth import hash_token, new_token
 from mapserver.store import StoreUnavailable, open_store
-from tests.nodes import Node, serve, stop
+from tests.nodes import Node, node_config, serve, stop
 from tests.pgcluster import Pair
 from tests.test_cli import free_port
 from tests.test_gridindex import STAFF, make_grids
@@ -117,3 +120,35 @@ def test_a_store_url_whose_hosts_all_refuse_names_them_with_the_password_masked(
     message = str(refused.value)
     assert f"port {first}" in message and f"port {second}" in message, message
     assert "s3cret-pw" not in message and "mapserver:***@" in message
+
+
+def test_an_import_cut_off_by_the_loss_of_the_primary_writes_nothing_and_runs_again(pair_served, tmp_path):
+    """After the failover above, the promoted standby is the primary: it is killed while an import's COPY runs, and
+    started again. The import fails whole, saying the database went away; run again, it imports every row."""
+    pair, _ = pair_served
+    primary = pair.standby  # promoted by the test above
+    rows = 40_000
+    lines = ["lon,lat,category,severity,reported_at,description"]
+    lines += [f"{114.6001 + (k % 97) * 0.00002:.6f},{33.6001 + (k % 89) * 0.00002:.6f},disputes,general,"
+              f"2026-11-{1 + k % 28:02d}T09:00:00+08:00,批量导入{k}" for k in range(rows)]
+    history = tmp_path / "history.csv"
+    history.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    config = node_config(tmp_path, pair.url)
+    command = [Path(sys.executable).parent / "mapserver", "--config", config, "import", "incidents", history]
+    importing = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 60
+    while importing.poll() is None and time.monotonic() < deadline:
+        if primary.sql("SELECT count(*) FROM pg_stat_activity WHERE query ILIKE 'COPY%incidents%'")[0][0]:
+            break
+        time.sleep(0.02)
+    assert importing.poll() is None, f"the import ended before its COPY was seen: {importing.communicate()[0]}"
+    primary.stop("immediate")
+    output = importing.communicate(timeout=60)[0]
+    primary.start()
+    assert importing.returncode != 0
+    assert "Traceback" not in output and "the database is unavailable: server closed the connection" in output, output
+    assert primary.sql("SELECT count(*) FROM incidents WHERE description LIKE '批量导入%'")[0][0] == 0
+
+    again = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert primary.sql("SELECT count(*) FROM incidents WHERE description LIKE '批量导入%'")[0][0] == rows

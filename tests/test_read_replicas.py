@@ -134,6 +134,8 @@ def test_a_standby_lagging_beyond_the_limit_is_skipped(pair, tolerant, strict):
         assert total(strict_app.test_client(), viewer) == before + 1  # beyond 0.5 s: skipped, the primary answers
         (lag,) = strict_store.replica_lags().values()
         assert lag is not None and lag > STRICT_LAG_S
+        health = strict_app.test_client().get("/healthz").get_json()
+        assert health["replicas"] == {pair.standby.url: lag}  # what an operator sees
 
 
 def test_reads_from_the_standby_answer_while_the_primary_is_locked(pair, tolerant):

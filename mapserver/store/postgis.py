@@ -89,6 +89,18 @@ def _refusal(exc: psycopg2.Error) -> Problem | None:
     return None
 
 
+@contextmanager
+def _closing_cursor(conn: psycopg2.extensions.connection) -> Iterator[psycopg2.extensions.cursor]:
+    """A cursor closed after use, unless its connection is gone: closing it then would raise "cursor already closed"
+    in place of the error that says why (the server went away)."""
+    cur = conn.cursor()
+    try:
+        yield cur
+    finally:
+        if not conn.closed:
+            cur.close()
+
+
 def iter_chunks_of(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence[Any]]]:
     """Rows of any iterable in lists of ``size``."""
     chunk: list[Sequence[Any]] = []
@@ -431,10 +443,10 @@ class PostGISDatabase(Database):
         """A cursor in the current transaction, or in a short one of its own; DB errors become problems."""
         try:
             if getattr(self._local, "conn", None) is not None:
-                with self._local.conn.cursor() as cur:
+                with _closing_cursor(self._local.conn) as cur:
                     yield cur
                 return
-            with self.transaction(), self._local.conn.cursor() as cur:
+            with self.transaction(), _closing_cursor(self._local.conn) as cur:
                 yield cur
         except psycopg2.Error as exc:
             raise self._problem_of(exc) from None
@@ -580,6 +592,8 @@ class PostGISDatabase(Database):
                 with _summed_by_statement(cur, rows):
                     cur.copy_expert(statement, stream, size=1 << 16)
             except psycopg2.Error:
+                if cur.closed or cur.connection.closed:  # the server went away: that error says why
+                    raise
                 cur.execute("ROLLBACK TO SAVEPOINT mapserver_copy")
                 if stream.error is not None:  # the batches raised: that, not psycopg2's QueryCanceled
                     raise stream.error from None

@@ -1,0 +1,118 @@
+"""What a standby costs the reports: reports/s through HTTP with no standby, an asynchronous one, a synchronous one
+(``synchronous_commit = on``: a report is acknowledged once it is on the standby's disk too) and a synchronous one
+that has also applied it (``remote_apply``: a read from the standby right after sees it).
+
+Setup: a primary and a standby made here (PostgreSQL 15 from /usr/lib/postgresql/15/bin, fsync on, as in production,
+in a temporary folder on free ports, run as the ``postgres`` user when run as root: tests/pgcluster.py); the demo
+district loaded once (bench/bench_incidents.py's ``load_demo``); ``mapserver serve`` (gunicorn, ``--workers``)
+over the libpq multi-host URL of both; wrk POSTing reports for ``--seconds`` after a warm-up, every acknowledged
+report checked in the database (bench_incidents.bench_reports). The modes run turn about, ``--rounds`` times, so
+that a busy machine weighs on each alike; between modes only the primary's settings change (ALTER SYSTEM, reload)
+and, for "none", the standby is stopped.
+
+Ratios: each mode's reports/s ÷ the same round's "none" (the price of the copy on a second machine), and the
+issue-5 target (1,000 reports/s) for reference.
+Usage: python bench/bench_replication.py [--seconds 10] [--rounds 2] [--workers 4] [--connections 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench_incidents import (
+    TARGET_REPORTS_PER_S,
+    bench_reports,
+    load_demo,
+    machine,
+    points_in_grids,
+    server,
+)
+
+from mapserver.auth import hash_token, new_token
+from mapserver.store import open_store
+from tests.pgcluster import Pair
+
+MODES = {
+    "none": "no standby",
+    "async": "asynchronous standby (synchronous_standby_names = '')",
+    "sync": "synchronous standby, synchronous_commit = on (flushed on both)",
+    "remote_apply": "synchronous standby, synchronous_commit = remote_apply (applied on the standby)",
+}
+
+
+def set_mode(pair: Pair, mode: str) -> None:
+    """The primary's settings (and the standby running or not) for ``mode``; returns once they hold."""
+    if mode == "none":
+        if pair.standby.running():
+            pair.standby.stop("fast")
+    elif not pair.standby.running():
+        pair.standby.start()
+    names = "'*'" if mode in ("sync", "remote_apply") else "''"
+    commit = "remote_apply" if mode == "remote_apply" else "on"
+    pair.primary.sql(f"ALTER SYSTEM SET synchronous_standby_names = {names}")
+    pair.primary.sql(f"ALTER SYSTEM SET synchronous_commit = {commit}")
+    pair.primary.sql("SELECT pg_reload_conf()")
+    if mode != "none":
+        pair.synchronous = mode != "async"
+        pair.wait_streaming()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    pair = Pair(synchronous=False, durable=True).create()
+    results: dict[str, list[float]] = {mode: [] for mode in MODES}
+    try:
+        store = open_store(pair.url)
+        load_demo(store, pair.primary.url)
+        operator = new_token()
+        store.tokens.add(name="bench-operator", role="operator", token_hash=hash_token(operator))
+        points = points_in_grids(store, 5000, seed=3)
+        store.close()
+        with tempfile.TemporaryDirectory() as tmp:
+            for round_no in range(1, args.rounds + 1):
+                for mode, label in MODES.items():
+                    set_mode(pair, mode)
+                    time.sleep(1)
+                    with server(pair.url, args.workers, Path(tmp)) as (base, pgid):
+                        started = datetime.now().strftime("%H:%M:%S")
+                        got = bench_reports(pair.primary.url, base, pgid, Path(tmp), operator, points, args.seconds,
+                                            args.connections)
+                    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+                    results[mode].append(got["per_s"])
+                    none = results["none"][-1]
+                    print(f"round {round_no} {started} {label}: {got['per_s']:,.0f} reports/s "
+                          f"(÷ none {got['per_s'] / none:.2f}; ÷ target {got['per_s'] / TARGET_REPORTS_PER_S:.2f}), "
+                          f"p50 {got['p50_ms']:.1f} ms, p99 {got['p99_ms']:.1f} ms, {got['acknowledged']:,} "
+                          f"acknowledged, {got['failed']} failed, CPU per report: PostgreSQL "
+                          f"{got['postgres_us']:.0f} µs, machine {got['machine_us']:.0f} µs; load average {load}",
+                          flush=True)
+        standby_rows = pair.standby.sql("SELECT count(*) FROM incidents")[0][0] if pair.standby.running() else None
+        primary_rows = pair.primary.sql("SELECT count(*) FROM incidents")[0][0]
+        print(f"incidents on the primary {primary_rows:,}, on the standby {standby_rows:,}" if standby_rows is not None
+              else f"incidents on the primary {primary_rows:,}")
+    finally:
+        pair.destroy()
+    for mode, label in MODES.items():
+        rates = results[mode]
+        if rates:
+            print(f"{label}: {min(rates):,.0f}–{max(rates):,.0f} reports/s over {len(rates)} rounds")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
