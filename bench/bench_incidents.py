@@ -151,10 +151,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(url: str, workers: int, folder: Path, kind: str = "gunicorn") -> Iterator[tuple[str, int]]:
+def server(url: str, workers: int, folder: Path, kind: str = "gunicorn",
+           ready_s: float = 60.0) -> Iterator[tuple[str, int]]:
     """The server in a subprocess (its own process group): ``mapserver serve --server KIND`` (gunicorn or uwsgi) or
     ``gunicorn -c python:mapserver.gunicorn_conf wsgi:app`` with threaded workers; yields its base URL and process
-    group id once /readyz answers."""
+    group id once /readyz answers (waiting up to about ``ready_s``)."""
     config, port = folder / "config.yaml", free_port()
     config.write_text(f"store:\n  url: {url}\nserver:\n  workers: {workers}\n", encoding="utf-8")
     bin_dir = str(Path(sys.executable).parent)
@@ -170,7 +171,7 @@ def server(url: str, workers: int, folder: Path, kind: str = "gunicorn") -> Iter
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(600):
+        for _ in range(int(ready_s * 10)):
             try:
                 with urllib.request.urlopen(f"{base}/readyz", timeout=2):
                     break

@@ -17,6 +17,8 @@ one: one worker's 8-hour patrol yesterday at a fix every 10 s (2,880 fixes), sto
    ≤ 50 ms.
 3. Live: every worker with 30 fixes in the last 5 minutes; ``GET /api/positions/live`` for the whole store
    through the app (an admin token), median and slowest of 30. Budget ≤ 100 ms.
+4. The monthly assessment of last month for every grid worker: the first ask (which measures and keeps each
+   finished day) and later ones (which sum the kept days). No budget is set; the figures say what a page costs.
 """
 
 from __future__ import annotations
@@ -41,11 +43,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import cpu_count, cpu_model
 
 from mapserver import create_app
+from mapserver.assessment.month import parse_month
+from mapserver.assessment.monthly import assess_month
 from mapserver.auth import hash_token, new_token
-from mapserver.config import Settings, StoreSettings
+from mapserver.config import AssessmentSettings, Settings, StoreSettings
 from mapserver.model import Grid
 from mapserver.store import open_store
-from mapserver.store.track_partitions import month_key
+from mapserver.store.assessment import WorkerScope
+from mapserver.store.month_partitions import month_key
 from mapserver.tracks.fixes import batch_items, decode_batch, sort_batch
 from mapserver.tracks.measures import day_measures, day_window, track_geometry
 
@@ -251,7 +256,27 @@ def run(url: str, args: argparse.Namespace) -> None:
     print(f"3. live positions ({count:,} people on patrol, trail of 10): median {median:.1f} ms, slowest "
           f"{worst:.1f} ms (budget ≤ 100 ms; ratio {median / 100:.2f}); of which the store's one statement "
           f"(layer and version) {made:.1f} ms; a poll with the ETag {polled:.1f} ms")
+    assessment(store, args)
     store.close()
+
+
+def assessment(store, args: argparse.Namespace) -> None:
+    """4. The last whole month assessed for every grid worker of the store: the first ask measures and keeps each
+    finished day (``track_days``), later asks sum the kept days."""
+    today = datetime.now(ZoneInfo(ZONE)).date()
+    month = parse_month((today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m"), today)
+
+    def ask() -> int:
+        result = assess_month(store, AssessmentSettings(), WorkerScope(), month, zone=ZONE, today=today)
+        return len(result.rows)
+
+    t = clock.perf_counter()
+    people = ask()
+    first = (clock.perf_counter() - t) * 1000
+    median, worst = timed(ask, 10)
+    print(f"4. monthly assessment of {month.key} ({people:,} grid workers, {len(month.days())} days, "
+          f"{args.per_day} fixes a day each): first ask, measuring and keeping every day, {first:,.0f} ms; "
+          f"later asks from the kept days: median {median:.1f} ms, slowest {worst:.1f} ms")
 
 
 if __name__ == "__main__":

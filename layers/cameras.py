@@ -10,6 +10,7 @@ from mapserver.maplayers.features import collection, feature
 from mapserver.maplayers.spec import LayerQuery
 from mapserver.model import Camera
 from mapserver.store import Store
+from mapserver.store.vector_tiles import TileLayer
 
 RENDERER = "cameras"
 SOURCES = ("cameras",)
@@ -22,6 +23,8 @@ STYLE: dict[str, Any] = {
 USES_BBOX = True
 USES_WINDOW = False
 USES_CLOCK = True  # a camera whose heartbeats stop turns offline with no write to the store
+TILE_DETAIL_MAX = 1500
+"""Cameras a vector tile holds one by one (about 70 bytes each, so ≤ 100 KB); more are drawn as clusters."""
 
 
 def title(lang: str, params: Mapping[str, Any]) -> str:
@@ -36,6 +39,11 @@ def fetch(store: Store, query: LayerQuery) -> dict[str, Any]:
     return collection((feature(c.code, c.geom, _properties(c, effective_status(c, now=query.now,
                                                                               offline_after_s=offline_after_s)))
                        for c in found), matched=matched)
+
+
+def tile_layers(query: LayerQuery) -> list[TileLayer]:
+    """Every camera of the jurisdiction in the tile, with its status now; clusters above TILE_DETAIL_MAX."""
+    return [TileLayer(layer="cameras", within=query.within, detail_max=TILE_DETAIL_MAX)]
 
 
 def _properties(camera: Camera, status: str) -> dict[str, Any]:

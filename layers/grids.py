@@ -16,6 +16,7 @@ from mapserver.maplayers.features import collection, feature
 from mapserver.maplayers.spec import LayerQuery
 from mapserver.model import GRID_LEVELS
 from mapserver.store import Store
+from mapserver.store.vector_tiles import TileLayer
 
 RENDERER = "grids"
 SOURCES = ("grids",)
@@ -26,6 +27,8 @@ STYLE: dict[str, Any] = {
 }
 USES_BBOX = True
 USES_WINDOW = False
+TILE_DETAIL_MAX = 700
+"""Grids a vector tile holds whole (a building grid is about 130 bytes), so ≤ 100 KB; more are drawn as clusters."""
 
 # Coarse levels bright and thick, fine levels faint and thin, so nested outlines stay readable on a wall.
 _LEVEL_STYLE = {
@@ -56,6 +59,12 @@ def fetch(store: Store, query: LayerQuery) -> dict[str, Any]:
     matched = len(found) if len(found) < query.limit else store.layers.count("grids", bbox=query.bbox, where=where,
                                                                              within=query.within)
     return collection((feature(g.code, g.geom, _properties(g)) for g in found), matched=matched)
+
+
+def tile_layers(query: LayerQuery) -> list[TileLayer]:
+    """The jurisdiction's grids of the level that meet the tile, whole (not clipped to it)."""
+    return [TileLayer(layer="grids", where={"level": int(query.params["level"])}, within=query.within,
+                      detail_max=TILE_DETAIL_MAX)]
 
 
 def _properties(grid: Any) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from mapserver.maplayers.reads import incidents_between
 from mapserver.maplayers.spec import LayerQuery
 from mapserver.model import Incident
 from mapserver.store import Store
+from mapserver.store.vector_tiles import TileLayer
 
 RENDERER = "incidents"
 SOURCES = ("incidents",)
@@ -30,6 +31,9 @@ STYLE: dict[str, Any] = {
 USES_BBOX = True
 USES_WINDOW = True
 USES_CLOCK = True  # an incident turns yellow, then red, with no write to the store
+TILE_DETAIL_MAX = 1200
+"""Incidents a vector tile holds one by one (about 75 bytes each, so ≤ 100 KB); more are drawn as clusters by
+colour."""
 
 
 def title(lang: str, params: Mapping[str, Any]) -> str:
@@ -42,6 +46,13 @@ def fetch(store: Store, query: LayerQuery) -> dict[str, Any]:
     found, matched = incidents_between(store, since=query.since, until=query.until, bbox=query.bbox,
                                        limit=query.limit, within=query.within)
     return collection((feature(i.id, i.geom, _properties(i, query.now)) for i in found), matched=matched)
+
+
+def tile_layers(query: LayerQuery) -> list[TileLayer]:
+    """The jurisdiction's incidents of the window in the tile, with their warning colour now."""
+    if query.since is None:
+        raise ValueError("the incidents layer needs a window start")
+    return [TileLayer(layer="incidents", since=query.since, within=query.within, detail_max=TILE_DETAIL_MAX)]
 
 
 def _properties(incident: Incident, now: datetime) -> dict[str, Any]:

@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from mapserver.maplayers.features import collection, feature
+from mapserver.maplayers.ground import GROUND_KINDS
 from mapserver.maplayers.spec import LayerQuery
 from mapserver.store import Store
+from mapserver.store.vector_tiles import TileLayer
 
 RENDERER = "places"
 SOURCES = ("places",)
@@ -18,10 +20,17 @@ STYLE: dict[str, Any] = {
 }
 USES_BBOX = True
 USES_WINDOW = False
+TILE_DETAIL_MAX = 1200
 
 
 def title(lang: str, params: Mapping[str, Any]) -> str:
     return "重点场所" if lang == "zh" else "Key places"
+
+
+def tile_layers(query: LayerQuery) -> list[TileLayer]:
+    """The jurisdiction's key places in the tile (water and green areas are the ground's: maplayers/ground.py)."""
+    return [TileLayer(layer="places", none_of={"kind": GROUND_KINDS}, within=query.within,
+                      detail_max=TILE_DETAIL_MAX)]
 
 
 def fetch(store: Store, query: LayerQuery) -> dict[str, Any]:

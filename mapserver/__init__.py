@@ -56,6 +56,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
         n = settings.server.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+    from mapserver.request_limits import RequestLimits
+
+    # Outermost: a URL or headers past the limits get their problem whichever server runs the app.
+    app.wsgi_app = RequestLimits(app.wsgi_app)  # type: ignore[method-assign]
     register_request_log(app)  # first, so even a refused request gets an id and a log line
     app.before_request(authorize)
     register_read_routing(app)  # after authorize: tokens and sessions are read from the primary

@@ -21,6 +21,7 @@ Actions, with their targets:
 - ``incident.report`` and ``incident.transition`` (the incident id),
 - ``incident.photo`` (the incident id; the photo's sha256, kind and timeline entry in detail),
 - ``camera.heartbeats`` (a camera code for one, none for a batch; the count in detail),
+- ``camera.video`` (the camera code; its stream and snapshot addresses before and after in detail),
 - ``token.create`` and ``token.revoke`` (the token name; its role and grid in detail),
 - ``account.create``, ``account.role``, ``account.grid``, ``account.display_name``, ``account.disable``,
   ``account.enable`` and ``account.password`` (the account name; the new value and the one before in detail,

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from mapserver.incidents.settings import CameraSettings, IncidentSettings
 from mapserver.patrol.settings import PatrolSettings
 from mapserver.photos.settings import PhotoSettings
+from mapserver.video.settings import VideoSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config.yaml"
@@ -47,6 +48,9 @@ class StoreSettings(_Section):
                                 "tolerate staleness (a URL, a multi-host URL or a list); none: every read on url")
     max_replica_lag_s: float = Field(5.0, gt=0, le=3600, description="a standby further behind the primary than "
                                      "this (seconds) serves no reads until it catches up")
+    incident_retention_months: int = Field(0, ge=0, le=1200, description="PostGIS: `mapserver partitions` detaches "
+                                           "incidents' months older than this many into the archive schema (0: "
+                                           "keep every month)")
 
     @field_validator("read_url", mode="before")
     @classmethod
@@ -84,6 +88,27 @@ class ServerSettings(_Section):
     max_request_mb: float = Field(16.0, gt=0, le=1024, description="larger request bodies get 413")
     trusted_proxies: int = Field(0, ge=0, le=5, description="reverse proxies in front (nginx: 1) whose "
                                                              "X-Forwarded-For names the client")
+
+
+class OgcSettings(_Section):
+    """The OGC API – Features service under /ogc (mapserver/ogc): output CRSs beyond the built-in ones, and how long
+    a filtered read may run."""
+
+    crs: list[int] = Field(default_factory=list, description="EPSG codes of more output CRSs (the district's "
+                                                               "projected frames), beside CRS84, 4326, 4490, 4547")
+    query_timeout_s: float = Field(10.0, gt=0, le=120, description="a filtered read stopped after this long → 400")
+
+    @model_validator(mode="after")
+    def _known_codes(self) -> OgcSettings:
+        from pyproj import CRS
+        from pyproj.exceptions import CRSError
+
+        for code in self.crs:
+            try:
+                CRS.from_epsg(code)
+            except CRSError:
+                raise ValueError(f"EPSG:{code} is not a CRS this machine's PROJ database knows") from None
+        return self
 
 
 StyleValue = str | int | float | bool | list[str] | list[int] | list[float] | dict[str, str]
@@ -360,12 +385,14 @@ class Settings(_Section):
     grids: GridSettings = GridSettings()
     incidents: IncidentSettings = IncidentSettings()
     cameras: CameraSettings = CameraSettings()
+    video: VideoSettings = VideoSettings()
     risk: RiskSettings = RiskSettings()
     scorecards: ScorecardSettings = ScorecardSettings()
     assessment: AssessmentSettings = AssessmentSettings()
     patrol: PatrolSettings = PatrolSettings()
     accounts: AccountSettings = AccountSettings()
     photos: PhotoSettings = PhotoSettings()
+    ogc: OgcSettings = OgcSettings()
     map: MapSettings = Field(default_factory=MapSettings)  # a factory: checking it imports layers/
     _source: str = PrivateAttr("<defaults>")
 

@@ -29,14 +29,19 @@ class MapView:
     csrf_token: str
     config: dict[str, Any]
     tile_origins: tuple[str, ...] = ()  # scheme://host[:port] of the intranet basemap servers
+    stream_origins: tuple[str, ...] = ()  # scheme://host[:port] of the video platforms (video.stream_origins)
 
 
-def map_policy(tile_origins: Iterable[str]) -> str:
-    """Scripts, styles and fonts from this server only; images also from the basemap's servers; JSON from here."""
-    images = " ".join(["'self'", "data:", *tile_origins])
+def map_policy(tile_origins: Iterable[str], stream_origins: Iterable[str] = ()) -> str:
+    """Scripts, styles and fonts from this server only; images also from the basemap's servers; JSON from here;
+    live video (HLS playlists, segments, snapshots) from the configured video platforms, played from ``blob:``."""
+    streams = list(stream_origins)
+    images = " ".join(["'self'", "data:", *tile_origins, *streams])
+    fetches = " ".join(["'self'", *streams])
+    media = " ".join(["'self'", "blob:", *streams])
     return ("default-src 'none'; script-src 'self'; style-src 'self'; font-src 'self'; "
-            f"img-src {images}; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'; "
-            "object-src 'none'")
+            f"img-src {images}; connect-src {fetches}; media-src {media}; form-action 'self'; base-uri 'none'; "
+            "frame-ancestors 'none'; object-src 'none'")
 
 
 def desk_page_policy() -> str:
@@ -74,4 +79,5 @@ def map_page(view: MapView, *, title: str, assets: str, body_class: str, root_at
             f'<script type="module" src="{static(f"{assets}/{assets}.js")}"></script>'
             f'</head><body class="{body_class}" data-config="{config}">'
             f'<noscript>{escape(title)}: JavaScript</noscript></body></html>')
-    return page_response(html, policy if policy is not None else map_policy(view.tile_origins))
+    return page_response(html, policy if policy is not None else map_policy(view.tile_origins,
+                                                                             view.stream_origins))

@@ -37,6 +37,7 @@ _ZH = {
     "timeline": "办理经过", "timeline_pending": "暂无办理记录",
     "camera": "视频点位", "last_seen": "最近在线", "place": "重点场所", "kind": "类型",
     "point": "定位点", "in_progress": "办理中", "truncated": "{layer}：显示 {shown} / 共 {total}",
+    "aggregated": "{layer}：聚合显示，放大查看每个点位",
     "trend_hot": "近{periods}{unit}中 {hot} {unit}为热点", "trend_last": "最近一{unit}事件 {count}",
     "route_size": "全程 {km} 公里 · 约 {min} 分钟",
     "unauthorized_title": "需要授权", "unauthorized_body": "此大屏需要查看令牌。请用管理员发放的链接打开：/?token=…",
@@ -70,6 +71,7 @@ _EN = {
     "timeline": "Timeline", "timeline_pending": "No steps recorded yet",
     "camera": "Camera", "last_seen": "Last seen", "place": "Key place", "kind": "Kind",
     "point": "Point", "in_progress": "in progress", "truncated": "{layer}: {shown} of {total} shown",
+    "aggregated": "{layer}: aggregated here; zoom in to see each one",
     "trend_hot": "hot in {hot} of the last {periods} {unit}s", "trend_last": "incidents in the last {unit}: {count}",
     "route_size": "{km} km · about {min} min",
     "unauthorized_title": "Authorisation needed",
@@ -131,6 +133,32 @@ _LIVE = {
 }
 
 
+_PANELS = {
+    "zh": {"feed": "最新事件", "feed_empty": "暂无事件", "times": "处置时效",
+           "response": "响应时长", "handling": "办结时长", "spans": "响应：上报→派单 · 办结：上报→办结",
+           "median": "中位数", "p90": "90%分位", "closure_rate": "办结率", "on_time_rate": "按期办结率",
+           "trend": "近30日事件趋势", "current": "近30日", "previous": "前30日",
+           "trend_total": "近30日 {current} 件 · 前30日 {previous} 件", "change": "环比 {change}",
+           "by_category": "事件类别", "by_source": "事件来源", "minutes": "{n} 分钟", "hours": "{n} 小时",
+           "days": "{n} 天", "none": "—", "fly": "在地图上查看", "rest": "其余{n}类"},
+    "en": {"feed": "Latest cases", "feed_empty": "No cases yet", "times": "Response and handling",
+           "response": "Response", "handling": "Handling",
+           "spans": "response: report → dispatch · handling: report → close", "median": "median",
+           "p90": "90th pct", "closure_rate": "Closure rate", "on_time_rate": "On-time rate",
+           "trend": "Cases per day, 30 days", "current": "Last 30 days", "previous": "30 days before",
+           "trend_total": "Last 30 days {current} · 30 days before {previous}", "change": "change {change}",
+           "by_category": "By category", "by_source": "By source", "minutes": "{n} min", "hours": "{n} h",
+           "days": "{n} d", "none": "—", "fly": "Show on the map", "rest": "{n} others"},
+}
+"""Labels of the wall's panels (``static/screen/panels.js``): the feed, the trend, the breakdowns and the times."""
+
+
+def panel_words(lang: str) -> dict[str, Any]:
+    """The panels' labels in ``lang``, with the incident sources' names (as the desk names them)."""
+    key = "zh" if lang == "zh" else "en"
+    return {**_PANELS[key], "sources": dict(_DESK[key]["sources"])}
+
+
 def live_words(lang: str) -> dict[str, str]:
     """The live positions layer's labels in ``lang`` (the wall's and the desk's): its title, its count, the role
     colours' names and a fix's age."""
@@ -146,7 +174,7 @@ def words(lang: str) -> dict[str, Any]:
     """Every label the page shows, in ``lang``: plain strings, level names and enum labels."""
     base = _ZH if lang == "zh" else _EN
     return {**base, "levels": {str(k): v for k, v in LEVEL_NAMES[lang].items()}, "enums": _ENUMS[lang],
-            "live": live_words(lang)}
+            "live": live_words(lang), "panels": panel_words(lang)}
 
 
 def word(lang: str, key: str) -> str:
@@ -591,7 +619,7 @@ _CASE = {
         "description": "描述", "reported_at": "上报时间", "version": "版本", "actions": "可办理操作",
         "no_actions": "当前无可办理操作", "card": "网格信息", "chain": "所属层级", "staff": "网格力量",
         "liaison": "社区民警", "no_staff": "暂无登记人员", "cameras": "周边视频", "covering": "视野覆盖事发点",
-        "nearby": "未有视野覆盖；{m} 米内在线摄像机", "no_cameras": "无覆盖或附近在线摄像机", "distance": "{m} 米",
+        "nearby": "{m} 米内在线摄像机（视野未覆盖）", "no_cameras": "无覆盖或附近在线摄像机", "distance": "{m} 米",
         "follow_up": "回访", "follow_up_due": "待回访", "satisfaction": "满意度", "comment": "回访记录",
         "reopens": "重新办理 {n} 次", "not_followed": "尚未回访",
         "whistle": "吹哨报到", "reported": "已报到", "pending": "未报到", "overdue": "报到超时",
@@ -640,7 +668,7 @@ _CASE = {
         "description": "Description", "reported_at": "Reported", "version": "Version", "actions": "Actions",
         "no_actions": "Nothing for you to do now", "card": "Grid", "chain": "Grid chain", "staff": "Grid staff",
         "liaison": "Police liaison", "no_staff": "No staff on record", "cameras": "Cameras",
-        "covering": "Views covering the point", "nearby": "No view covers it; online cameras within {m} m",
+        "covering": "Views covering the point", "nearby": "Online cameras within {m} m (not seeing it)",
         "no_cameras": "No camera covers it or is online nearby", "distance": "{m} m",
         "follow_up": "Follow-up", "follow_up_due": "Follow-up due", "satisfaction": "Satisfaction",
         "comment": "Comment", "reopens": "reopened {n} times", "not_followed": "Not followed up yet",

@@ -10,7 +10,9 @@ the row has a code). The parts live in :mod:`mapserver.importing`.
 Layer specifics: roads given as MultiLineStrings become one road per part, coded
 ``<code>-1``, ``<code>-2``… (a one-part MultiLineString keeps its code); an incident
 without an id gets a UUID5 of its content, so importing the same file twice is refused
-as a duplicate instead of doubling the events; staff need their grid in the store.
+as a duplicate instead of doubling the events; staff need their grid in the store; cameras
+may carry their stream and snapshot addresses (:mod:`mapserver.importing.video`), checked
+as http(s) URLs and written with them.
 
 Incidents (a batch import holds hundreds of thousands) are read into columns
 (:mod:`mapserver.importing.incident_columns`): points, field conversions, the rules of
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +46,8 @@ from mapserver.importing.incident_columns import read_incidents
 from mapserver.importing.incident_stream import duplicate_ids, write_incidents
 from mapserver.importing.naming import INCIDENT_NAMESPACE, content_ids, incident_id
 from mapserver.importing.source import Source, read_source
-from mapserver.model import RECORD_TYPES, Road, check_record
+from mapserver.importing.video import row_video, split_mapping, video_columns
+from mapserver.model import RECORD_TYPES, CameraVideo, Road, check_record
 from mapserver.store import Store
 from mapserver.store.common import KEYS, check_layer
 from mapserver.store.incident_batch import IncidentBatch
@@ -131,23 +135,30 @@ def import_layer(
     if source.rows == 0:  # an empty export has no columns to check against; it imports as nothing
         return ImportReport(layer=layer, path=str(source.path), source_layer=source.layer, crs=crs_used, rows=0,
                             written=0, notes=[*notes, "the file has no rows"])
-    plan = plan_fields(layer, source.path.name, list(source.columns), dict(mapping or {}), dict(values or {}),
-                       timezone)
-    where = _geometry_where(layer, source, dict(mapping or {}))
-    notes += _unused_columns(source, plan, list(where.values()) if where else [])
+    video_map, mapping = split_mapping(mapping or {}) if layer == "cameras" else ({}, dict(mapping or {}))
+    _check_mapped(video_map, source)
+    plan = plan_fields(layer, source.path.name, list(source.columns), mapping, dict(values or {}), timezone)
+    where = _geometry_where(layer, source, mapping)
+    video_where = video_columns(list(source.columns), video_map) if layer == "cameras" else {}
+    notes += _unused_columns(source, plan, [*(where.values() if where else []), *video_where.values()])
     tick = _as_callback(progress)
     if layer == "incidents":
         written, rows = _import_incidents(store, source, plan, where, crs_used, fix, tick, prepare)
     else:
         rows = _check_rows(layer, source, plan, _raw_geometries(layer, source, where), crs_used, fix, tick)
         findings = _findings(store, layer, rows, allow_overlaps=allow_overlaps)
+        videos, video_findings = _videos(rows, source, video_where)
+        findings = sorted(findings + video_findings, key=lambda item: item["row"])
         if findings:
             raise checks.refusal(findings, source.path.name)
         records = [r for row in rows for r in row.records]
         if prepare is not None:
             records = _prepared(prepare, [row.number for row in rows for _ in row.records], records,
                                 source.path.name)
-        written = _write(store, layer, records, tick)
+        with store.transaction():  # the cameras and their stream addresses, together or not at all
+            written = _write(store, layer, records, tick)
+            if videos:
+                store.camera_video.put_many(videos, at=datetime.now(UTC))
     repairs = [checks.finding(row.number, row.key, "geom", row.repair) for row in rows if row.repair]
     return ImportReport(layer=layer, path=str(source.path), source_layer=source.layer, crs=crs_used,
                         rows=source.rows, written=written, repairs=repairs, notes=notes)
@@ -197,6 +208,28 @@ def _raw_geometries(layer: str, source: Source, where: dict[str, str] | None,
         return from_columns(source.columns, where, source.rows)
     picked = np.asarray(indices, dtype=np.int64)
     return from_columns({c: source.columns[c][picked] for c in where.values()}, where, len(picked))
+
+
+def _check_mapped(video_map: dict[str, str], source: Source) -> None:
+    """A 400 problem for a ``--map`` of a video field naming a column the file does not have."""
+    for key, column in video_map.items():
+        if column not in source.columns:
+            raise Problem(400, f"--map {key}={column}: {source.path.name} has no column '{column}'; "
+                               f"columns: {', '.join(source.columns)}", param="map")
+
+
+def _videos(rows: list[_Row], source: Source, where: dict[str, str]) -> tuple[list[CameraVideo], list[Any]]:
+    """The cameras' stream and snapshot addresses read from the rows' ``where`` columns, and the findings against
+    them (each naming its row and field)."""
+    videos, findings = [], []
+    if not where:
+        return videos, findings
+    for row in rows:
+        video, problems = row_video(str(row.key or ""), source.columns, where, row.number - 1)
+        findings += [checks.finding(row.number, row.key, f, r) for f, r in problems]
+        if video is not None and row.key:
+            videos.append(video)
+    return videos, findings
 
 
 def _unused_columns(source: Source, plan: Plan, geometry_from: list[str]) -> list[str]:

@@ -101,6 +101,17 @@ class Camera:
 
 
 @dataclass(frozen=True)
+class CameraVideo:
+    """Where a camera's live stream (HLS ``.m3u8``) and snapshot are, on the intranet video platform or a GB/T 28181
+    gateway: absolute http(s) URLs (:func:`mapserver.video.addresses.url_problem`), None when there is none. Kept
+    apart from :class:`Camera`: only roles with video rights read them (:data:`mapserver.roles.VIDEO`)."""
+
+    code: str
+    stream_url: str | None = None
+    snapshot_url: str | None = None
+
+
+@dataclass(frozen=True)
 class Place:
     """A key place (重点场所): school, hospital, market, station …, as point or polygon."""
 

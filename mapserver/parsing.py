@@ -39,6 +39,18 @@ def parse_bbox(text: str | None) -> BBox | None:
     return check_bbox(values)
 
 
+def parse_box_numbers(text: str) -> tuple[float, float, float, float]:
+    """A ``bbox`` of 4 finite numbers in any CRS's units and axis order (the caller knows which), or a 400
+    problem."""
+    try:
+        values = [float(p) for p in text.split(",")]
+    except ValueError:
+        raise Problem(400, f"bbox must be 4 comma-separated numbers, got {text[:80]!r}", param="bbox") from None
+    if len(values) != 4 or not all(math.isfinite(v) for v in values):
+        raise Problem(400, "bbox needs 4 finite numbers (lower corner, upper corner)", param="bbox")
+    return values[0], values[1], values[2], values[3]
+
+
 def parse_int(name: str, text: str | None, *, default: int | None = None, low: int | None = None,
               high: int | None = None) -> int | None:
     """A whole number within [low, high], or the default when absent."""

@@ -76,6 +76,12 @@ ON_PATROL = _roles("liaison", "field", "dispatcher", "admin")
 LIVE_POSITIONS = _roles("viewer", "operator", "dispatcher", "liaison", "admin")
 """Who sees the live positions of the people on patrol in their jurisdiction (the wall and the desks)."""
 ADMIN = _roles("admin")
+VIDEO = _roles("viewer", "dispatcher", "liaison", "admin")
+"""Who may watch the cameras' live video and see their stream and snapshot addresses (视频联动): the wall and the
+leaders and duty officers who read it, the dispatchers who direct a case by what the cameras see, the police
+liaisons, and administrators. Not the hotline operators, who take calls rather than watch streets, nor the grid
+workers, whose phones work outside the command centre's network: video of public places is personal data, shown
+to those whose work needs it."""
 DEVICES = _roles("operator", "dispatcher", "admin")
 """Who may post camera heartbeats (the video platform's integration token is an operator)."""
 
@@ -110,10 +116,13 @@ ROUTES: Mapping[str, Mapping[str, frozenset[str]]] = {
     # the wall
     "screen.page": {"GET": EVERYONE},
     "screen.screen_measures": {"GET": EVERYONE},
+    "screen.screen_panels": {"GET": EVERYONE},
     "screen.screen_layer": {"GET": EVERYONE},
     "screen.screen_grid": {"GET": EVERYONE},
     "screen.screen_locate": {"GET": EVERYONE},
     "screen.tile": {"GET": EVERYONE},
+    "tiles.layer_tile": {"GET": EVERYONE},
+    "tiles.ground_tile": {"GET": EVERYONE},
     # layers, cameras, lookups, grids
     "layers.list_features": {"GET": EVERYONE},
     "layers.get_feature": {"GET": EVERYONE},
@@ -122,6 +131,8 @@ ROUTES: Mapping[str, Mapping[str, frozenset[str]]] = {
     "cameras.heartbeat": {"POST": DEVICES},
     "cameras.heartbeats": {"POST": DEVICES},
     "cameras.online_rate": {"GET": EVERYONE},
+    "camera_video.get_video": {"GET": VIDEO},
+    "camera_video.set_video": {"PUT": ADMIN},
     "lookup.lookup": {"GET": EVERYONE},
     "lookup.bulk": {"POST": EVERYONE},  # a query too long for a URL: reads only
     "grids.check": {"GET": EVERYONE},
@@ -166,6 +177,7 @@ ROUTES: Mapping[str, Mapping[str, frozenset[str]]] = {
     "ogc.conformance": {"GET": EVERYONE},
     "ogc.collections": {"GET": EVERYONE},
     "ogc.collection": {"GET": EVERYONE},
+    "ogc.queryables": {"GET": EVERYONE},
     "ogc.items": {"GET": EVERYONE},
     "ogc.item": {"GET": EVERYONE},
     # administration
@@ -186,6 +198,9 @@ ROUTES: Mapping[str, Mapping[str, frozenset[str]]] = {
     "admin.reset_password": {"POST": ADMIN},
     "admin.create_token": {"POST": ADMIN},
     "admin.revoke_token": {"POST": ADMIN},
+    # the cameras' video addresses (a form posted by a person logged in)
+    "video_admin.page": {"GET": ADMIN},
+    "video_admin.save": {"POST": ADMIN},
     # the work desk
     "desk.page": {"GET": DESK},
     "desk.queue": {"GET": DESK},

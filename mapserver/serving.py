@@ -34,6 +34,7 @@ from gunicorn.app.base import BaseApplication
 
 from mapserver.config import ServerKind, Settings
 from mapserver.derived import DerivedData, Kind
+from mapserver.request_limits import MAX_HEADER_FIELD_BYTES
 
 THREADS_PER_WORKER = 1
 """Request threads in each worker process. One: on a small machine more processes of one thread answered lookups with
@@ -52,7 +53,9 @@ GUNICORN_OPTIONS: dict[str, Any] = {
     # and the worker that wakes first accepts a burst of new ones, so one of them can end up serving a whole
     # client pool while the others idle (BENCHMARKS.md). gunicorn itself runs threaded workers when given more
     # than one thread.
-    "worker_class": "sync",
+    # gunicorn's sync worker, answering a request line or headers past its limits with a problem document
+    # (mapserver/gunicorn_workers.py); with more than one thread, its threaded worker likewise (worker_class).
+    "worker_class": "mapserver.gunicorn_workers.ProblemSyncWorker",
     "threads": THREADS_PER_WORKER,
     "timeout": 60,  # seconds a worker may stay silent; a bulk lookup of 1,000,000 points takes a few
     "graceful_timeout": GRACEFUL_STOP_S,
@@ -62,7 +65,10 @@ GUNICORN_OPTIONS: dict[str, Any] = {
     "max_requests": 0,
     "max_requests_jitter": 0,
     "backlog": LISTEN_BACKLOG,
-    "limit_request_line": 8190,  # the most gunicorn allows short of no limit: long bbox and OGC query strings
+    # The most gunicorn allows short of no limit: past the app's own limit on a URL (MAX_URL_BYTES, a few bytes
+    # less), so the app answers up to there and the worker beyond, both with the same problem.
+    "limit_request_line": 8190,
+    "limit_request_field_size": MAX_HEADER_FIELD_BYTES,
     "accesslog": None,  # mapserver.request logs one JSON line per request instead
     # No control socket for gunicornc: its default is one path per user, which a second server on the machine
     # (another district, a test) takes over, so that gunicornc would then resize or stop the wrong one.
@@ -144,9 +150,16 @@ def prepare_for_workers(app: Flask) -> None:
     settle_heap()
 
 
+def worker_class(threads: int) -> str:
+    """The gunicorn worker for ``threads`` request threads: the sync one for one thread, else the threaded one (as
+    gunicorn itself picks for its own ``sync``), each answering past the request limits with a problem."""
+    return GUNICORN_OPTIONS["worker_class"] if threads <= 1 else "mapserver.gunicorn_workers.ProblemThreadWorker"
+
+
 def gunicorn_settings(*, bind: str, workers: int, threads: int = THREADS_PER_WORKER) -> dict[str, Any]:
     """gunicorn's settings for serving on ``bind`` (``host:port``): :data:`GUNICORN_OPTIONS` and these."""
-    return {**GUNICORN_OPTIONS, "bind": [bind], "workers": workers, "threads": threads, "preload_app": True}
+    return {**GUNICORN_OPTIONS, "bind": [bind], "workers": workers, "threads": threads, "preload_app": True,
+            "worker_class": worker_class(threads)}
 
 
 class EmbeddedGunicorn(BaseApplication):
@@ -183,7 +196,10 @@ def uwsgi_arguments(*, bind: str, workers: int, threads: int = THREADS_PER_WORKE
         # find it closed (GDAL's curl reported "connection reset"), and a thread kept for an idle client
         # would be a thread fewer for requests. Behind nginx this is nginx's default towards upstreams too.
         "--add-header", "Connection: close",
-        "--buffer-size", "32768",  # request line and headers: long bbox queries, a token and a cookie
+        # Request line and headers, and the WSGI variables made of them (the URL twice, as REQUEST_URI and
+        # QUERY_STRING): the most uWSGI takes, so that a request past the app's limits (mapserver.request_limits)
+        # still reaches the app whole and gets its 414 or 431 problem rather than losing its query string.
+        "--buffer-size", "65535",
         "--disable-logging",  # mapserver.request logs one JSON line per request instead
         "--hook-master-start", "unix_signal:15 gracefully_kill_them_all",  # SIGTERM: finish requests, then stop
         # Workers ignore SIGTERM (set once each is ready to accept, after uWSGI has set its own handlers): a

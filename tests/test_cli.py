@@ -161,4 +161,6 @@ def test_gunicorn_with_the_shipped_configuration_answers_readyz(tmp_path):
         server.terminate()
         output, _ = server.communicate(timeout=10)
     assert '"path": "/readyz", "status": 200' in output  # the JSON request line reached the log
-    assert "Using worker: sync" in output  # one request per connection: no worker hoards keep-alive clients
+    # One request per connection (a sync worker answering its own refusals as problems): no worker hoards keep-alive
+    # clients.
+    assert "Using worker: mapserver.gunicorn_workers.ProblemSyncWorker" in output

@@ -134,13 +134,20 @@ def test_datetime_on_a_collection_without_time_is_400(client, viewer):
     assert resp.status_code == 400 and resp.mimetype == "application/problem+json"
 
 
-@pytest.mark.parametrize(("query", "param"), [("limit=0", "limit"), ("limit=10001", "limit"), ("limit=x", "limit"),
+@pytest.mark.parametrize(("query", "param"), [("limit=0", "limit"), ("limit=x", "limit"),
                                               ("offset=-1", "offset"), ("f=html", "f"), ("sortby=code", "sortby"),
                                               ("filter=1", "filter")])
 def test_bad_or_unknown_parameters_are_400_naming_them(client, viewer, query, param):
     resp = client.get(f"/ogc/collections/roads/items?{query}", headers=viewer)
     assert resp.status_code == 400 and resp.mimetype == "application/problem+json"
     assert resp.get_json()["param"] == param
+
+
+def test_a_limit_above_the_most_served_is_clamped_and_the_links_say_so(client, viewer):
+    body = client.get("/ogc/collections/roads/items?limit=10001&offset=1", headers=viewer).get_json()
+    assert body["numberReturned"] == 1 and body["numberMatched"] == 2
+    for rel in ("self", "prev"):
+        assert parse_qs(urlsplit(_rels(body)[rel]).query)["limit"] == ["10000"], rel
 
 
 def test_unknown_parameters_on_the_documents_are_400(client, viewer):

@@ -116,8 +116,10 @@ def tables(url: str) -> list[str]:
     if url.startswith("sqlite:///"):
         rows = query(url, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
     else:
-        rows = query(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                          "AND tablename NOT IN ('mapserver_schema', 'spatial_ref_sys')")
+        # A partition's rows are its table's: the partitioned table stands for them all.
+        rows = query(url, "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                          "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition "
+                          "AND c.relname NOT IN ('mapserver_schema', 'spatial_ref_sys')")
     return sorted(name for (name,) in rows)
 
 
@@ -426,7 +428,8 @@ def test_a_store_of_version_5_gains_tracks_and_keeps_every_row(url):
         new = {"positions", "patrol_sessions", "patrol_checkins", "position_batches"}
         assert set(after) == set(before) | new and all(after[table] == [] for table in new)
         assert all(after[table] == rows for table, rows in before.items())
-        # The upgraded store keeps a person's fixes.
+        # The upgraded store, brought up to date (the code writes the current schema), keeps a person's fixes.
+        store.migrate()
         stored = store.tracks.add_fixes("walker", [T0, T0 + timedelta(seconds=10)], [114.6, 114.6001],
                                         [33.6, 33.6], [5.0, None])
         assert stored == 2 and len(store.tracks.fixes("walker", T0, T0 + timedelta(minutes=1))) == 2
@@ -440,7 +443,7 @@ def test_a_store_of_version_6_gains_the_assessment_index_and_day_table_and_keeps
         assert store.migrate(target=6) == 6
         fill(store)
         before = snapshot(url)
-        assert store.migrate() == SCHEMA_VERSION == 7
+        assert store.migrate(target=7) == 7
         after = snapshot(url)
         assert set(after) == set(before) | {"track_days"} and after["track_days"] == []
         assert all(after[table] == rows for table, rows in before.items())
@@ -450,5 +453,96 @@ def test_a_store_of_version_6_gains_the_assessment_index_and_day_table_and_keeps
         day = DaySummary("walker", T0.date(), fixes=3, distance_m=120.5, moving_s=60.0, in_grid_s=None)
         assert store.assessment.keep_days([day, day]) == 1
         assert store.assessment.days(["walker"], T0.date(), T0.date()) == {("walker", T0.date()): day}
+    finally:
+        store.close()
+
+
+def test_a_store_of_version_7_gains_the_cameras_video_addresses_and_keeps_every_row(url):
+    from mapserver.model import CameraVideo
+
+    store = open_store(url)
+    try:
+        assert store.migrate(target=7) == 7
+        fill(store)
+        before = snapshot(url)
+        assert store.migrate(target=8) == 8
+        after = snapshot(url)
+        assert set(after) == set(before) | {"camera_video"} and after["camera_video"] == []
+        assert all(after[table] == rows for table, rows in before.items())
+        # The upgraded store keeps a camera's addresses, and lets them go with the camera.
+        code = samples.CAMERAS[0].code
+        video = CameraVideo(code, "http://10.20.1.5:8080/live/1.m3u8", "https://10.20.1.5/snap/1.jpg")
+        assert store.camera_video.set(video, at=T0)
+        assert store.camera_video.get(code) == video
+        assert store.camera_video.set(CameraVideo("no-such-camera", "http://x/y.m3u8"), at=T0) is False
+        store.layers.delete("cameras", keys=[code])
+        assert query(url, "SELECT count(*) FROM camera_video") == [(0,)]
+    finally:
+        store.close()
+
+
+def _partitions(url: str) -> dict[str, int]:
+    """The incidents' partitions and the rows each holds."""
+    names = query(url, "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                       "WHERE i.inhparent = 'incidents'::regclass ORDER BY 1")
+    return {name: query(url, f"SELECT count(*) FROM {name}")[0][0] for (name,) in names}
+
+
+def test_a_store_of_version_8_moves_its_incidents_into_monthly_partitions_in_place(url):
+    store = open_store(url)
+    try:
+        assert store.migrate(target=8) == 8
+        fill(store)
+        # A timeline entry, a call-out and a photo refer to the incidents, and must still after the move.
+        now = T0 + timedelta(days=1)
+        report_by = (now + timedelta(hours=2)).isoformat()
+        move_incident(store, "00000000-0000-4000-8000-000000000003",
+                      {"action": "whistle", "departments": ["住建局"], "report_by": report_by},
+                      actor="dispatcher-1", role="dispatcher", now=now)
+        store.layers.add("incidents", [Incident(id="00000000-0000-4000-8000-000000000009", geom=Point(114.6, 33.6),
+                                                reported_at=T0 - timedelta(days=40), category="disputes",
+                                                severity="general")])
+        before = snapshot(url)
+        kpis_before = store.measures.kpis(where=_everything(), now=now)
+        assert store.migrate(target=9) == 9
+        after = snapshot(url)
+        new = {"incident_keys"} if store.kind == "postgis" else set()
+        assert set(after) == set(before) | new
+        assert all(after[table] == rows for table, rows in before.items()), \
+            [t for t, rows in before.items() if after[t] != rows]
+        assert store.measures.kpis(where=_everything(), now=now) == kpis_before
+        if store.kind == "postgis":
+            # Every row is in the partition of its month, none waits in the default one; each id has its key.
+            held = _partitions(url)
+            assert held.pop("incidents_default") == 0 and sum(held.values()) == len(after["incidents"])
+            assert (held["incidents_2026_01"], held["incidents_2026_03"]) == (1, 2) and all(held.values())
+            assert sorted(after["incident_keys"]) == sorted((row[0], row[1]) for row in after["incidents"])
+            assert query(url, "SELECT count(*) FROM pg_constraint WHERE confrelid = 'incident_keys'::regclass") == \
+                [(3,)]  # the timeline, the call-outs and the photos refer to the keys now
+            assert _indexes(url, "incidents") >= {"incidents_reported_at", "incidents_open_due", "incidents_geom",
+                                                  "incidents_closed_at"}
+        # The upgraded store keeps working: a report of a new month is summed and its timeline kept.
+        store.incidents.report(Incident(id="00000000-0000-4000-8000-000000000010", geom=Point(114.64, 33.64),
+                                        reported_at=T0 + timedelta(days=45), category="disputes",
+                                        severity="general"), actor="worker-7")
+        assert store.measures.kpis(where=_everything(), now=now)["total"] == kpis_before["total"] + 1
+        assert [e.action for e in store.incidents.timeline("00000000-0000-4000-8000-000000000003")] == \
+            ["report", "whistle"]
+        if store.kind == "postgis":
+            assert _partitions(url)["incidents_2026_04"] == 1
+    finally:
+        store.close()
+
+
+def test_a_store_of_version_9_gains_the_index_of_categories_by_time_and_keeps_every_row(url):
+    store = open_store(url)
+    try:
+        assert store.migrate(target=9) == 9
+        fill(store)
+        before = snapshot(url)
+        assert "incidents_category_time" not in _indexes(url, "incidents")
+        assert store.migrate() == SCHEMA_VERSION == 10
+        assert snapshot(url) == before
+        assert "incidents_category_time" in _indexes(url, "incidents")
     finally:
         store.close()

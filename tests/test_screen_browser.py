@@ -152,7 +152,7 @@ def test_the_fine_grid_levels_draw_when_zoomed_in_and_switched_on(screen, city):
     fly(page, camera.geom.x, camera.geom.y, 15)
     assert count(page, "path.ms-sector") == 0  # view sectors only from sector_min_zoom (16) on
     fly(page, camera.geom.x, camera.geom.y, 16)
-    assert count(page, "path.ms-sector") >= 1
+    wait_until(page, "() => document.querySelectorAll('path.ms-sector').length >= 1")  # once its tiles are in
     compound = next(g for g in city.layers.query("grids", where={"level": 3}))
     centre = compound.geom.representative_point()
     fly(page, centre.x, centre.y, 16)

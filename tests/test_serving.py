@@ -175,7 +175,8 @@ def test_mapserver_serve_answers_from_the_index_the_master_built(tmp_path, kind)
     finally:
         output = server.stop()
     assert '"path": "/api/lookup", "status": 200' in output  # the JSON request lines reached the log
-    assert ("Using worker: sync" in output) == (kind == "gunicorn")  # one request per connection
+    # gunicorn's sync worker (one request per connection), with problem answers past the request limits
+    assert ("Using worker: mapserver.gunicorn_workers.ProblemSyncWorker" in output) == (kind == "gunicorn")
 
 
 def test_serve_with_uwsgi_missing_names_the_extra(tmp_path, monkeypatch):

@@ -23,7 +23,7 @@ def _does_nothing(*args: Any, **kwargs: Any) -> None:
 
 
 FACTS = {"grouping_sets": False, "percentile_aggregate": False, "array_parameters": False, "month_partitions": False,
-         "lateral_json": False}
+         "lateral_json": False, "mvt_sql": False}
 
 
 def everything_but(*left_out: str) -> type:

@@ -16,7 +16,7 @@ import pytest
 
 from mapserver.errors import Problem
 from mapserver.store import open_store
-from mapserver.store.track_partitions import partition_name
+from mapserver.store.month_partitions import partition_name
 from tests.conftest import make_token
 from tests.logins import BROWSER, add_person, form_login, login_app, token_in
 from tests.scoped_city import A1, B1, EAST, GRIDS, WEST

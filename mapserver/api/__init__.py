@@ -13,6 +13,7 @@ def register_blueprints(app: Flask) -> None:
         analysis,
         assessment,
         audit,
+        camera_video,
         cameras,
         case,
         desk,
@@ -34,11 +35,13 @@ def register_blueprints(app: Flask) -> None:
         reports,
         scorecards,
         screen,
+        tiles,
         tokens,
         tracks,
+        video_admin,
     )
 
-    for module in (health, tokens, incidents, cameras, lookup, grids, layers, screen, ogc, analysis, export, openapi,
-                   audit, reports, patrols, accounts, login, admin, desk, intake, intake_desk,
-                   patrol_desk, scorecards, assessment, case, mobile, photos, tracks):
+    for module in (health, tokens, incidents, cameras, camera_video, lookup, grids, layers, screen, ogc, analysis,
+                   export, openapi, audit, reports, patrols, accounts, login, admin, desk, intake, intake_desk,
+                   patrol_desk, scorecards, assessment, case, mobile, photos, tracks, video_admin, tiles):
         app.register_blueprint(module.bp)

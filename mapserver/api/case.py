@@ -18,6 +18,7 @@ from shapely.geometry import mapping
 from mapserver.analysis.seeing import cameras_seeing
 from mapserver.api.desk_common import basemap_config, login_on_401, page_lang, tile_origins
 from mapserver.api.lookup import lookup_json
+from mapserver.api.video_pages import page_video, sees_video, stream_origins
 from mapserver.app_state import state, store
 from mapserver.auth import current_principal, request_jurisdiction
 from mapserver.case_page import case_page
@@ -90,17 +91,22 @@ def page(incident_id: str) -> Response:
         "roles": {name: role_label(name, lang) for name in ROLES},  # to word a refusal naming roles
         # The people on patrol on the map, for those who may see them.
         "live": {"words": live_words(lang), "poll_s": LIVE_POLL_S} if role in LIVE_POSITIONS else None,
+        "video": page_video(lang),  # the video panel, for those who may watch
         "links": {"desk": url_for("desk.page", **here), "screen": url_for("screen.page", **here),
                   "other_lang": url_for("case.page", incident_id=incident.id, **other)},
     }
     return case_page(MapView(lang=lang, csrf_token=session.csrf_token if session is not None else "",
-                             config=config, tile_origins=tile_origins(settings)))
+                             config=config, tile_origins=tile_origins(settings),
+                             stream_origins=stream_origins()))
 
 
 @bp.get("/api/incidents/<incident_id>/cameras")
 def cameras(incident_id: str) -> dict[str, Any]:
     reject_unknown(request.args, ())
     incident = _incident(incident_id)
+    settings = state().settings
     return {"id": incident.id, **cameras_seeing(
         store(), incident.geom.x, incident.geom.y, now=datetime.now(UTC),
-        offline_after_s=state().settings.cameras.offline_after_s, within=request_jurisdiction())}
+        offline_after_s=settings.cameras.offline_after_s, within=request_jurisdiction(),
+        nearby_m=settings.video.nearby_m, nearby_limit=settings.video.nearby_limit,
+        with_stream=store().camera_video.with_stream if sees_video() else None)}

@@ -20,6 +20,7 @@ from urllib.parse import urlencode, urlsplit
 from flask import Blueprint, Response, request, url_for
 
 from mapserver.api.problems import problem_response
+from mapserver.api.video_pages import page_video, stream_origins
 from mapserver.app_state import derived, state, store
 from mapserver.auth import current_principal, hash_token, request_jurisdiction
 from mapserver.errors import Problem
@@ -43,6 +44,8 @@ from mapserver.screen.locate import locate
 from mapserver.screen.measures import SOURCES as MEASURE_SOURCES
 from mapserver.screen.measures import measures
 from mapserver.screen.page import PageArea, PageContext, PagePerson, render_page
+from mapserver.screen.panels import SOURCES as PANEL_SOURCES
+from mapserver.screen.panels import panels
 from mapserver.screen.screen_state import init_screen, screen_state
 from mapserver.screen.window import parse_window, window_start
 from mapserver.sessions import SESSION_COOKIE, current_session
@@ -95,11 +98,12 @@ def page() -> Response:
     area = _page_area(current)
     ctx = PageContext(lang=lang, window=window, nonce=nonce, root=request.script_root, words=screen_state().words(lang),
                       static_url=lambda path: url_for("static", filename=path), area=area,
-                      person=_page_person(lang, area), live=_sees_live())
+                      person=_page_person(lang, area), live=_sees_live(), video=page_video(lang))
     layers = [layer for layer in screen_state().layers if layer.available(current)]
     html = render_page(settings, layers, ctx, tiles=screen_state().tiles)
     resp = no_store(Response(html, mimetype="text/html"))
-    resp.headers["Content-Security-Policy"] = page_policy(nonce, tile_origins=_tile_origins())
+    resp.headers["Content-Security-Policy"] = page_policy(nonce, tile_origins=_tile_origins(),
+                                                          stream_origins=stream_origins())
     # This page's URL never holds a token (that is the hand-off page's), and with no-referrer a browser would post
     # its logout form with "Origin: null", which the origin check refuses.
     resp.headers["Referrer-Policy"] = "same-origin"
@@ -187,6 +191,18 @@ def screen_measures() -> Response:
     offline_after_s = state().settings.cameras.offline_after_s
     return _json_answer(key, lambda: {"window": window, **measures(current, since=since, now=now,
                                                                    offline_after_s=offline_after_s, within=within)})
+
+
+@bp.get("/api/screen/panels")
+def screen_panels() -> Response:
+    reject_unknown(request.args, {"window"})
+    window, current, now, within = _window(), store(), datetime.now(UTC), request_jurisdiction()
+    since, timezone = _since(window), screen_state().settings.timezone
+    versions = tuple(current.layers.data_version(source) for source in PANEL_SOURCES)
+    # The clock: the feed's warning colours turn with it, and the trend's days with the date.
+    key = ("panels", within.code or "", versions, since.isoformat(), _clock(now))
+    return _json_answer(key, lambda: {"window": window, **panels(current, since=since, now=now, timezone=timezone,
+                                                                 within=within)})
 
 
 @bp.get("/api/screen/layers/<key>")

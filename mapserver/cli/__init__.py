@@ -65,6 +65,31 @@ def serve(ctx: click.Context, kind: str | None, host: str | None, port: int | No
                threads=threads or settings.server.threads)
 
 
+@main.command()
+@click.option("--ahead", type=click.IntRange(0, 24), default=2, show_default=True,
+              help="months after this one whose partitions are made now")
+@click.pass_context
+@friendly_errors
+def partitions(ctx: click.Context, ahead: int) -> None:
+    """Upkeep of the incidents' monthly partitions (PostGIS; run it daily): make the coming months', move rows
+    waiting in the default partition into theirs, and detach months older than store.incident_retention_months
+    into the archive schema."""
+    from datetime import UTC, datetime
+
+    settings = context_settings(ctx)
+    store = configured_store(settings)
+    try:
+        done = store.incidents.keep_months(now=datetime.now(UTC), ahead=ahead,
+                                           retention_months=settings.store.incident_retention_months)
+    finally:
+        store.close()
+    if store.kind != "postgis":
+        click.echo(f"{store.display_url}: one table holds every month (partitions are PostGIS's); nothing to do")
+        return
+    click.echo(f"made: {', '.join(done.made) or 'none'}")
+    click.echo("archived: " + (", ".join(f"{y:04d}-{m:02d}" for y, m in done.archived) or "none"))
+
+
 @main.group()
 def token() -> None:
     """Manage API tokens."""

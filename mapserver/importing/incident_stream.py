@@ -26,7 +26,7 @@ from mapserver.errors import Problem
 from mapserver.importing import checks
 from mapserver.importing.naming import content_ids
 from mapserver.store import Store
-from mapserver.store.incident_batch import IncidentBatch
+from mapserver.store.incident_batch import NAT, IncidentBatch
 
 PART_ROWS = 20_000
 """Rows made ready at a time (the hook's grid chain, H3 cells and deadlines work per part as on all rows)."""
@@ -44,7 +44,8 @@ def write_incidents(store: Store, good: IncidentBatch, hook: ColumnsHook | None,
     store's 409 when an id appeared meanwhile. Returns how many were written."""
     fresh = np.fromiter((key is None for key in good["id"].tolist()), dtype=bool, count=len(good))
     try:
-        return store.incidents.add_columns(_ready_parts(good, fresh, hook, file_name), rows=len(good))
+        return store.incidents.add_columns(_ready_parts(good, fresh, hook, file_name), rows=len(good),
+                                           months=months_of(good["reported_at"]))
     except _Stopped:
         refusal = exact_refusal(store, good, fresh, hook, file_name)
         if refusal is None:  # a part stopped for a reason the exact check must find: never silently written
@@ -54,6 +55,13 @@ def write_incidents(store: Store, good: IncidentBatch, hook: ColumnsHook | None,
         if problem.status != 409:
             raise
         raise (exact_refusal(store, good, fresh, hook, file_name) or problem) from None
+
+
+def months_of(reported_at: np.ndarray) -> set[tuple[int, int]]:
+    """The UTC (year, month) of int64 microseconds since the epoch (NaT left out)."""
+    values = np.asarray(reported_at, dtype=np.int64)
+    months = np.unique(values[values != NAT].astype("datetime64[us]").astype("datetime64[M]").astype(np.int64))
+    return {(int(m) // 12 + 1970, int(m) % 12 + 1) for m in months}
 
 
 def _ready_parts(good: IncidentBatch, fresh: np.ndarray, hook: ColumnsHook | None,

@@ -14,7 +14,9 @@ A layer module (``layers/<name>.py``) declares:
 ``fetch(store, query) -> dict``         a GeoJSON FeatureCollection (WGS-84), asked of the store, never SQL, of
                                         ``query.within`` only (the asker's jurisdiction, in the store's queries)
 
-and may declare ``check_params(params) -> list[str]`` (problems with parameter values),
+and may declare ``tile_layers(query) -> list[TileLayer]`` (the wall then draws it from vector tiles, every
+feature of it, never cut at ``limit``: the MVT layers of a tile, :mod:`mapserver.store.vector_tiles`),
+``check_params(params) -> list[str]`` (problems with parameter values),
 ``default_style(params) -> dict`` (style defaults that depend on the parameters, e.g. a colour per grid level) and
 ``available(store) -> bool`` (False hides the layer, e.g. while the API it needs is not installed;
 by default a layer is available when every one of its ``SOURCES`` is a store layer).
@@ -31,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from mapserver.jurisdiction import WHOLE, Jurisdiction
 from mapserver.store import LAYERS, Store
 from mapserver.store.common import BBox
+from mapserver.store.vector_tiles import TileLayer
 
 if TYPE_CHECKING:  # the config checks layer entries through layers/, so this module must not import it back
     from mapserver.config import Settings
@@ -105,11 +108,21 @@ class ScreenLayer:
         """Its features for ``query`` as a GeoJSON FeatureCollection."""
         return self.module.fetch(store, query)
 
+    @property
+    def tiled(self) -> bool:
+        """Whether the wall draws it from vector tiles (its module declares ``tile_layers``)."""
+        return hasattr(self.module, "tile_layers")
+
+    def tile_layers(self, query: LayerQuery) -> list[TileLayer]:
+        """The MVT layers of its tiles for ``query`` (its parameters, window, jurisdiction)."""
+        return list(self.module.tile_layers(query))
+
     def client_spec(self, lang: str, group: str) -> dict[str, Any]:
         """What the browser needs to draw it; ``group`` is the name of its folium FeatureGroup."""
         return {"key": self.key, "title": self.title(lang), "renderer": self.module.RENDERER,
                 "style": dict(self.style), "visible": self.visible, "min_zoom": self.min_zoom,
-                "uses_bbox": self.uses_bbox, "uses_window": self.uses_window, "group": group}
+                "uses_bbox": self.uses_bbox, "uses_window": self.uses_window, "group": group,
+                "tiled": self.tiled}
 
 
 def missing_attributes(module: ModuleType) -> list[str]:

@@ -11,11 +11,19 @@ from datetime import datetime
 from typing import Any
 
 from mapserver.ogc.collections import Collection
+from mapserver.ogc.crs import CRS84
 from mapserver.store.common import BBox
 
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
 CONF = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/"
+CONF_CRS = "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs"
+CONF_FILTER = "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/"
+CONF_CQL2 = "http://www.opengis.net/spec/cql2/1.0/conf/"
+FILTER_CLASSES = ("queryables", "queryables-query-parameters", "filter", "features-filter")
+CQL2_CLASSES = ("cql2-text", "cql2-json", "basic-cql2", "advanced-comparison-operators", "basic-spatial-functions",
+                "basic-spatial-functions-plus", "spatial-functions", "temporal-functions")
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+SCHEMA_JSON = "application/schema+json"
 GEOJSON = "application/geo+json"
 JSON = "application/json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
@@ -44,15 +52,19 @@ def landing(url: Url, openapi_href: str | None) -> dict[str, Any]:
 
 
 def conformance(has_openapi: bool) -> dict[str, Any]:
-    """The conformance classes: Core and GeoJSON, and OpenAPI 3.0 when that document is served."""
+    """The conformance classes: Part 1 Core and GeoJSON (and OpenAPI 3.0 when that document is served), Part 2's
+    CRS by reference, Part 3's queryables and filters, and the CQL2 classes the filters implement."""
     classes = [CONF + "core", CONF + "geojson"]
     if has_openapi:
         classes.append(CONF + "oas30")
+    classes.append(CONF_CRS)
+    classes += [CONF_FILTER + name for name in FILTER_CLASSES]
+    classes += [CONF_CQL2 + name for name in CQL2_CLASSES]
     return {"conformsTo": classes}
 
 
 def collection_doc(url: Url, item: Collection, bbox: BBox | None,
-                   interval: tuple[datetime, datetime] | None) -> dict[str, Any]:
+                   interval: tuple[datetime, datetime] | None, crs: list[str] | None = None) -> dict[str, Any]:
     """One collection's description with its extent (omitted parts when it is empty)."""
     extent: dict[str, Any] = {}
     if bbox is not None:
@@ -61,11 +73,13 @@ def collection_doc(url: Url, item: Collection, bbox: BBox | None,
         ends = [None, None] if interval is None else [_rfc3339(interval[0]), _rfc3339(interval[1])]
         extent["temporal"] = {"interval": [ends], "trs": GREGORIAN}
     doc: dict[str, Any] = {"id": item.id, "title": item.title, "description": item.description,
-                           "itemType": "feature", "crs": [CRS84]}
+                           "itemType": "feature", "crs": crs or [CRS84], "storageCrs": CRS84}
     if extent:
         doc["extent"] = extent
     doc["links"] = [link(url("ogc.collection", collection_id=item.id), "self", JSON, item.title),
-                    link(url("ogc.items", collection_id=item.id), "items", GEOJSON, f"{item.title} (GeoJSON)")]
+                    link(url("ogc.items", collection_id=item.id), "items", GEOJSON, f"{item.title} (GeoJSON)"),
+                    link(url("ogc.queryables", collection_id=item.id), QUERYABLES_REL, SCHEMA_JSON,
+                         f"what {item.title} may be filtered on")]
     return doc
 
 

@@ -13,7 +13,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 GZIP_ABOVE = 1024  # bytes; smaller answers are not worth compressing
@@ -21,10 +21,12 @@ GZIP_ABOVE = 1024  # bytes; smaller answers are not worth compressing
 
 @dataclass(frozen=True)
 class Encoded:
-    """One answer as JSON bytes, plain and gzip-compressed (None when too small to bother)."""
+    """One answer as bytes (JSON, or a vector tile), plain and gzip-compressed (None when too small to bother), and
+    what its headers say of it (``meta``)."""
 
     plain: bytes
     gzipped: bytes | None
+    meta: dict[str, str] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -60,8 +62,10 @@ class AnswerCache:
                 self._items.move_to_end(etag)
             return found
 
-    def get_or_make(self, etag: str, make: Callable[[], Any]) -> Encoded:
-        """The cached answer for ``etag``, or ``make()`` encoded and kept; concurrent callers share one build."""
+    def get_or_make(self, etag: str, make: Callable[[], Any],
+                    encoder: Callable[[Any], Encoded] = encode) -> Encoded:
+        """The cached answer for ``etag``, or ``make()`` encoded (by ``encoder``, JSON by default) and kept;
+        concurrent callers share one build."""
         found = self._cached(etag)
         if found is not None:
             return found
@@ -71,7 +75,7 @@ class AnswerCache:
             with building:
                 found = self._cached(etag)  # built by the caller this one waited for
                 if found is None:
-                    found = encode(make())
+                    found = encoder(make())
                     self._keep(etag, found)
                 return found
         finally:

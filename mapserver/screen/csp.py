@@ -25,16 +25,20 @@ def add_nonce(html: str, nonce: str) -> str:
     return _OPENING_TAG.sub(lambda m: f'<{m.group(1)} nonce="{nonce}"', html)
 
 
-def page_policy(nonce: str, *, tile_origins: Iterable[str] = ()) -> str:
-    """The policy for the map page; ``tile_origins`` are intranet basemap servers images may come from."""
-    images = " ".join(["'self'", "data:", *tile_origins])
+def page_policy(nonce: str, *, tile_origins: Iterable[str] = (), stream_origins: Iterable[str] = ()) -> str:
+    """The policy for the map page; ``tile_origins`` are intranet basemap servers images may come from,
+    ``stream_origins`` the video platforms whose HLS playlists and segments (fetched by hls.js, played from a
+    ``blob:`` media source, or natively) and snapshots the video panel loads (``video.stream_origins``)."""
+    streams = list(stream_origins)
+    images = " ".join(["'self'", "data:", *tile_origins, *streams])
     return "; ".join([
         "default-src 'none'",
         f"script-src 'self' 'nonce-{nonce}'",
         f"style-src 'self' 'nonce-{nonce}'",
         f"img-src {images}",
         "font-src 'self'",
-        "connect-src 'self'",
+        " ".join(["connect-src 'self'", *streams]),
+        " ".join(["media-src 'self' blob:", *streams]),
         "base-uri 'none'",
         "form-action 'self'",
         "frame-ancestors 'self'",

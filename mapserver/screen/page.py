@@ -32,6 +32,8 @@ LEAFLET_CSS = "vendor/leaflet/leaflet.css"
 SCREEN_JS = "screen/main.js"
 SCREEN_CSS = "screen/screen.css"
 ICON = "screen/icon.svg"
+IMPORTS = {"@mapbox/point-geometry": "vendor/mapbox-point-geometry/index.js"}
+"""Bare module names the vendored ES modules import (static/VENDORED.md), mapped to their files by an import map."""
 LIVE_POLL_S = 5
 """Seconds between polls of the people on patrol (their phones send a fix every few seconds)."""
 
@@ -75,6 +77,7 @@ class PageContext:
     area: PageArea | None = None  # the asker's jurisdiction; None for the whole store (the configured view)
     person: PagePerson | None = None  # a person logged in (None for a wall's token)
     live: bool = False  # whether the asker sees the people on patrol (roles.LIVE_POSITIONS)
+    video: dict[str, Any] | None = None  # the video panel's words and stream hosts, for roles.VIDEO only
 
 
 def script_json(value: Any) -> str:
@@ -90,6 +93,7 @@ class _ScreenBoot(MacroElement):
         {% macro header(this, kwargs) %}
             <link rel="icon" type="image/svg+xml" href="{{ this.icon_url }}"/>
             <link rel="stylesheet" href="{{ this.css_url }}"/>
+            <script type="importmap">{{ this.import_map }}</script>
             <script type="module" src="{{ this.js_url }}"></script>
         {% endmacro %}
         {% macro html(this, kwargs) %}
@@ -106,6 +110,7 @@ class _ScreenBoot(MacroElement):
         self.css_url = escape(ctx.static_url(SCREEN_CSS))
         self.js_url = escape(ctx.static_url(SCREEN_JS))
         self.config_json = script_json(config)
+        self.import_map = script_json({"imports": {name: ctx.static_url(path) for name, path in IMPORTS.items()}})
 
 
 def _base_map(settings: MapSettings, ctx: PageContext) -> folium.Map:
@@ -165,7 +170,10 @@ def _client_config(settings: MapSettings, fmap: folium.Map, specs: list[dict[str
                    ctx: PageContext, live: dict[str, Any] | None) -> dict[str, Any]:
     return {"live": live, "map": fmap.get_name(), "root": ctx.root, "lang": ctx.lang, "window": ctx.window,
             "refresh_s": settings.refresh_s, "timezone": settings.timezone, "layers": specs, "words": ctx.words,
-            "jurisdiction": _area_config(ctx.area), "person": _person_config(ctx.person)}
+            "jurisdiction": _area_config(ctx.area), "person": _person_config(ctx.person), "video": ctx.video,
+            # No tile service: the ground is drawn from the store's own data (mapserver/maplayers/ground.py).
+            "ground": {"url": ctx.root + "/api/screen/ground/{z}/{x}/{y}.mvt"} if settings.basemap.kind == "none"
+            else None}
 
 
 def _person_config(person: PagePerson | None) -> dict[str, Any] | None:

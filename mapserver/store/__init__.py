@@ -17,11 +17,16 @@ the project's SQL lives in this package. The whole public surface:
                     ``transition``, ``timeline``, ``query``, ``grid_rows``, ``set_grids``
 ``store.desk``      the work desk's queue (:mod:`~mapserver.store.desk`): ``counts``, ``page``
 ``store.measures``  incident measures (:mod:`~mapserver.store.measures`): ``kpis``, ``cell_counts``,
-                    ``cell_period_counts``, ``grid_counts``, ``grid_risk_counts``
+                    ``cell_period_counts``, ``grid_counts``, ``grid_risk_counts``, ``durations``
+``store.panels``    the wall's panels (:mod:`~mapserver.store.panels`): ``latest``, ``grid_names``, ``day_counts``,
+                    ``window``
 ``store.scorecards``  the unit scorecards' figures (:mod:`~mapserver.store.scorecards`): ``figures``
 ``store.assessment``  the grid workers' monthly assessment (:mod:`~mapserver.store.assessment`): ``workers``,
                     ``cases``, ``stops``, ``days``, ``keep_days``
-``store.cameras``   camera liveness (:mod:`~mapserver.store.cameras`): ``query``, ``heartbeats``, ``all``
+``store.cameras``   camera liveness (:mod:`~mapserver.store.cameras`): ``query``, ``heartbeats``, ``all``,
+                    ``max_range_m``
+``store.camera_video``  cameras' stream and snapshot addresses (:mod:`~mapserver.store.camera_video`): ``get``,
+                    ``set``, ``put_many``, ``with_stream``
 ``store.tokens``    API tokens (:mod:`~mapserver.store.tokens`): ``add``, ``by_hash``, ``live``, ``revoke``
 ``store.audit``     the audit trail (:mod:`~mapserver.store.audit`): ``append``, ``records``
 ``store.patrols``   saved patrol plans (:mod:`~mapserver.store.patrols`): ``save``, ``get``, ``list``,
@@ -37,6 +42,8 @@ the project's SQL lives in this package. The whole public surface:
 ``store.sessions``  browser sessions (:mod:`~mapserver.store.sessions`): ``begin``, ``find``, ``touch``,
                     ``end``, ``end_all``, ``count``, ``purge``
 ``store.login_failures``  failed logins (:mod:`~mapserver.store.sessions`): ``record``, ``since``, ``clear``
+``store.tiles``     vector tiles of the stored layers for the wall (:mod:`~mapserver.store.vector_tiles`):
+                    ``tile``
 ``store.photos``    photos of cases (:mod:`~mapserver.store.photos`): ``add``, ``for_incident``, ``version``,
                     ``get``, ``stored``, ``entry_action``, ``latest_entry``
 ==================  =====================================================================================
@@ -52,6 +59,7 @@ from contextlib import AbstractContextManager
 from mapserver.store.accounts import Accounts
 from mapserver.store.assessment import AssessmentFigures
 from mapserver.store.audit import AuditTrail
+from mapserver.store.camera_video import CameraVideos
 from mapserver.store.cameras import Cameras
 from mapserver.store.common import LAYERS, TABLES
 from mapserver.store.database import Database, StoreUnavailable, mask_url
@@ -60,12 +68,14 @@ from mapserver.store.grids import Grids
 from mapserver.store.incidents import Incidents
 from mapserver.store.layers import Layers
 from mapserver.store.measures import IncidentMeasures
+from mapserver.store.panels import PanelFigures
 from mapserver.store.patrols import PatrolPlans
 from mapserver.store.photos import Photos
 from mapserver.store.scorecards import ScorecardFigures
 from mapserver.store.sessions import LoginFailures, Sessions
 from mapserver.store.tokens import Tokens
 from mapserver.store.tracks import Tracks
+from mapserver.store.vector_tiles import VectorTiles
 
 SCHEMES = ("sqlite:///", "postgresql://", "postgres://")
 
@@ -97,10 +107,12 @@ class Store:
         self.grids = Grids(database)
         self.incidents = Incidents(database)
         self.measures = IncidentMeasures(database)
+        self.panels = PanelFigures(database)
         self.desk = Desk(database)
         self.scorecards = ScorecardFigures(database)
         self.assessment = AssessmentFigures(database)
         self.cameras = Cameras(database)
+        self.camera_video = CameraVideos(database)
         self.tokens = Tokens(database)
         self.audit = AuditTrail(database)
         self.patrols = PatrolPlans(database)
@@ -109,6 +121,7 @@ class Store:
         self.sessions = Sessions(database)
         self.login_failures = LoginFailures(database)
         self.photos = Photos(database)
+        self.tiles = VectorTiles(database)
 
     @property
     def display_url(self) -> str:

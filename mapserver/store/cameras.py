@@ -1,4 +1,5 @@
-"""Cameras and their liveness, in portable SQL: listings by the status a camera has now, heartbeats, all cameras.
+"""Cameras and their liveness, in portable SQL: listings by the status a camera has now, heartbeats, all cameras,
+the farthest range.
 
 A camera that reported ``online`` but has sent no heartbeat for ``offline_after_s`` seconds counts as offline
 (:func:`mapserver.cameras.effective_status` says the same of one camera in Python). Each method takes ``within``,
@@ -85,3 +86,8 @@ class Cameras:
         now)."""
         return self._db.select("cameras", bbox=None, where={}, limit=None, offset=0,
                                conditions=scope_conditions(self._db, "cameras", within))
+
+    def max_range_m(self) -> float | None:
+        """The farthest any stored camera sees, in metres (None when no camera has a range): an index lookup."""
+        found = self._db.read("SELECT MAX(range_m) FROM cameras")
+        return None if not found or found[0][0] is None else float(found[0][0])

@@ -56,7 +56,7 @@ Condition = tuple[str, tuple[Any, ...]]
 """A SQL condition written by this package (never from a request) with ``?`` placeholders, and its values."""
 TABLES: tuple[str, ...] = (*LAYERS, "incident_events", "whistle_callouts", "tokens", "audit_log", "patrol_plans",
                            "patrol_plan_grids", "accounts", "sessions", "login_failures", "photos", "positions",
-                           "patrol_sessions", "patrol_checkins", "position_batches", "track_days")
+                           "patrol_sessions", "patrol_checkins", "position_batches", "track_days", "camera_video")
 
 
 def utc(value: datetime | str | None) -> datetime | None:

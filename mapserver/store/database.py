@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 from mapserver.store.common import BBox, Condition
 from mapserver.store.incident_batch import IncidentBatch
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 10
 """The schema version this code reads and writes; each backend has as many migrations, the first its baseline."""
 
 
@@ -66,7 +66,8 @@ class KeepNothing:
 
 
 DIALECT: dict[str, type] = {"kind": str, "grouping_sets": bool, "percentile_aggregate": bool,
-                             "array_parameters": bool, "month_partitions": bool, "lateral_json": bool}
+                             "array_parameters": bool, "month_partitions": bool, "lateral_json": bool,
+                             "mvt_sql": bool}
 """The facts of its SQL dialect a backend states as class attributes, with their types: repositories choose their
 SQL by these, never by the backend's name, so a new backend cannot silently take another's path."""
 
@@ -88,8 +89,12 @@ class Database(ABC):
     key's latest few rows found by an index probe each, and the answer written as JSON by the database; else a
     window over the rows ranks them and the JSON is written here."""
     month_partitions: ClassVar[bool]
-    """Whether the positions table is partitioned by month, each partition made before a write needs it
-    (:mod:`~mapserver.store.track_partitions`): else one table holds every month."""
+    """Whether the positions and incidents tables are partitioned by month, each partition made before a write
+    needs it (:mod:`~mapserver.store.month_partitions`): else one table holds every month."""
+    mvt_sql: ClassVar[bool]
+    """Whether ``ST_AsMVT``/``ST_AsMVTGeom`` and the Web Mercator functions are understood: the database then
+    writes vector tiles and groups their clusters itself; else the rows are read and encoded in Python
+    (:mod:`~mapserver.store.vector_tiles`)."""
     url: str
     """Where the database is, as given to :func:`~mapserver.store.open_store` (with its password)."""
 
@@ -206,9 +211,32 @@ class Database(ABC):
         (no row when there is no such grid)."""
 
     @abstractmethod
+    def box_condition(self, layer: str, bbox: BBox) -> Condition:
+        """A condition for a statement over a checked spatial layer named ``t``: the row's geometry meets ``bbox``
+        (west, south, east, north degrees), found by the spatial index. Exact for points and on PostGIS; on
+        SQLite other geometries are candidates by their boxes, for an exact test after reading."""
+
+    @abstractmethod
     def near_condition(self, layer: str, lon: float, lat: float, radius_m: float) -> Condition:
         """A condition for :meth:`select` and :meth:`count` of a point layer: the row's point lies within
         ``radius_m`` metres (great circle) of (lon, lat) WGS-84; its spatial index finds the candidates by box."""
+
+    @abstractmethod
+    def like_condition(self, column: str, pattern: str) -> Condition:
+        """A condition: text ``column`` (``t.name``) matches the CQL2 ``LIKE`` ``pattern`` (``%`` any run, ``_``
+        one character, ``\\`` makes the next one literal), case-sensitively; the pattern travels as a value."""
+
+    @abstractmethod
+    def relate_condition(self, layer: str, relation: str, wkb: bytes) -> Condition:
+        """A condition for :meth:`select` and :meth:`count` of a checked spatial layer (named ``t``): the row's
+        geometry stands in ``relation`` (``intersects``, ``within``, ``contains``, ``disjoint``, ``equals``,
+        ``touches``, ``crosses``, ``overlaps``, as the OGC simple-features predicates) to the valid WGS-84
+        geometry ``wkb``; the layer's spatial index finds the candidates wherever the relation allows."""
+
+    @abstractmethod
+    def time_limit(self, seconds: float) -> AbstractContextManager[None]:
+        """Each read inside runs at most ``seconds`` (on a server backend all in one transaction, with its
+        statement time-out); past that the statement is stopped and a 400 problem says so: no query runs away."""
 
     @abstractmethod
     def wkb_sql(self, column: str) -> str:

@@ -19,8 +19,10 @@ from mapserver.errors import Problem
 from mapserver.jurisdiction import WHOLE, Jurisdiction
 from mapserver.model import Assessment, Callout, Incident, IncidentEvent, check_record
 from mapserver.store.common import BBox, Condition, check_bbox, normalise, sphere_distance_m, utc
+from mapserver.store.cql2_sql import filter_condition
 from mapserver.store.database import Database
 from mapserver.store.incident_batch import IncidentBatch
+from mapserver.store.month_partitions import INCIDENTS, MonthPartitions, month_key, next_month
 
 TRANSITION_COLUMNS = ("unit", "dispatched_at", "closed_at", "escalation", "satisfaction", "follow_up_comment",
                       "followed_up_at", "reopen_count")
@@ -116,11 +118,25 @@ def event_values(event: IncidentEvent) -> tuple[Any, ...]:
             event.unit)
 
 
+@dataclass(frozen=True)
+class MonthUpkeep:
+    """What :meth:`Incidents.keep_months` did: partitions made (rows moved out of the default partition into
+    some), and months detached into the archive, as (year, month)."""
+
+    made: tuple[str, ...]
+    archived: tuple[tuple[int, int], ...]
+
+
+SUMMARY_TABLES = ("incident_daily", "incident_daily_streets", "incident_daily_durations")
+"""The per-day summary of incidents on a backend with month partitions (postgis_schema), by UTC day."""
+
+
 class Incidents:
     """Incidents and their timelines."""
 
     def __init__(self, database: Database) -> None:
         self._db = database
+        self._months = MonthPartitions(database, INCIDENTS)
 
     def report(self, incident: Incident, *, actor: str, idempotency_key: str | None = None,
                body_hash: str = "") -> tuple[Incident, bool]:
@@ -135,6 +151,9 @@ class Incidents:
             raise Problem(422, "the incident cannot be stored", errors=errors)
         stored = normalise(incident)
         db = self._db
+        # The report's month, and the next one ahead of the reports that will need it (known months: no round trip).
+        month = month_key(stored.reported_at)
+        self._months.ensure((month, next_month(*month)))
         with db.transaction():
             if idempotency_key is not None:
                 earlier = self._claim_key(idempotency_key, body_hash, incident)
@@ -150,7 +169,30 @@ class Incidents:
         # What was committed is what was given (checked and normalised above): no need to read it back.
         return stored, True
 
-    def add_columns(self, batches: Iterable[IncidentBatch], *, rows: int) -> int:
+    def keep_months(self, *, now: datetime, retention_months: int, ahead: int = 2) -> MonthUpkeep:
+        """The month partitions' upkeep (a backend without them has none): rows waiting in the default partition
+        moved into their months, the partitions of this UTC month and the ``ahead`` next ones made, and with
+        ``retention_months`` > 0 the months before the last ``retention_months`` (this one counted) detached into
+        the archive schema. An archived month's incidents leave every query and measure (its days leave the
+        per-day summary with them); their ids stay taken, and their timelines, photos and call-outs stay."""
+        made = self._months.ensure(self._months.strays())
+        this = month_key(now)
+        made += self._months.ensure(next_month(*this, step) for step in range(ahead + 1))
+        archived: list[tuple[int, int]] = []
+        if retention_months > 0:
+            first_kept = next_month(*this, 1 - retention_months)
+            with self._db.transaction():
+                archived = self._months.detach_before(*first_kept)
+                if archived:
+                    start, end = archived[0], next_month(*archived[-1])
+                    for table in SUMMARY_TABLES:  # written here, never from a request
+                        self._db.execute(f"DELETE FROM {table} WHERE day >= ? AND day < ?",
+                                         (f"{start[0]:04d}-{start[1]:02d}-01", f"{end[0]:04d}-{end[1]:02d}-01"))
+                    self._db.bump_version("incidents")
+        return MonthUpkeep(made=tuple(made), archived=tuple(archived))
+
+    def add_columns(self, batches: Iterable[IncidentBatch], *, rows: int,
+                    months: Iterable[tuple[int, int]] = ()) -> int:
         """Write incidents given as columns, ``rows`` of them in ``batches``, all or none (on PostGIS in one
         COPY); return how many were written.
 
@@ -164,6 +206,7 @@ class Incidents:
         """
         if rows == 0:
             return 0
+        self._months.ensure(months)
         with self._db.transaction():
             written = self._db.copy_incident_columns(iter(batches), rows)
             self._db.bump_version("incidents")
@@ -248,10 +291,14 @@ class Incidents:
         return [IncidentEvent(r[0], utc(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8], int(r[9])) for r in rows]
 
     def query(self, *, bbox: BBox | None = None, where: IncidentFilter = IncidentFilter(),
-              limit: int | None = None, offset: int = 0) -> tuple[list[Incident], int]:
-        """Incidents matching ``where`` inside ``bbox``, newest first, and how many match in all."""
+              limit: int | None = None, offset: int = 0,
+              matching: Mapping[str, Any] | None = None) -> tuple[list[Incident], int]:
+        """Incidents matching ``where`` and the CQL2 expression ``matching`` (JSON form,
+        :mod:`~mapserver.store.cql2_sql`) inside ``bbox``, newest first, and how many match in all."""
         box = check_bbox(bbox)
         conditions = where.conditions()
+        if matching is not None:
+            conditions.append(filter_condition(self._db, "incidents", matching))
         records = self._db.select("incidents", bbox=box, where={}, limit=limit, offset=offset,
                                   conditions=conditions, order_by="-reported_at")
         return records, self._db.count("incidents", bbox=box, where={}, conditions=conditions)

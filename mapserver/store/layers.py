@@ -10,6 +10,7 @@ times UTC.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from mapserver.model import RECORD_TYPES, check_record, time_fields
 from mapserver.store.common import (
     KEYS,
     BBox,
+    Condition,
     check_bbox,
     check_layer,
     check_page,
@@ -28,7 +30,9 @@ from mapserver.store.common import (
     utc,
     where_sql,
 )
+from mapserver.store.cql2_sql import filter_condition
 from mapserver.store.database import Database
+from mapserver.store.month_partitions import INCIDENTS, MonthPartitions, month_key
 from mapserver.store.scoping import scope_conditions
 
 # Keys asked about per statement by stored_keys: one round trip each, an index probe per key, and under
@@ -41,6 +45,7 @@ class Layers:
 
     def __init__(self, database: Database) -> None:
         self._db = database
+        self._incident_months = MonthPartitions(database, INCIDENTS)
 
     def add(self, layer: str, records: Iterable[Any], *, checked: bool = False) -> int:
         """Insert records into a layer, all or none; return how many were written.
@@ -65,6 +70,8 @@ class Layers:
             raise Problem(422, f"{len(errors)} problem(s) in {layer}; nothing was written", errors=errors)
         if not rows:
             return 0
+        if layer == "incidents":  # their months' partitions first, in a transaction of their own
+            self._incident_months.ensure({month_key(row.reported_at) for row in rows})
         with self._db.transaction():
             written = self._db.insert(layer, rows)
             self._db.bump_version(layer)
@@ -78,20 +85,31 @@ class Layers:
         return found[0] if found else None
 
     def query(self, layer: str, *, bbox: Sequence[float] | None = None, where: Mapping[str, Any] | None = None,
-              limit: int | None = None, offset: int = 0, within: Jurisdiction = WHOLE) -> list[Any]:
-        """Records in ``within`` whose geometry intersects ``bbox`` and whose columns equal ``where``, ordered by
-        key."""
+              limit: int | None = None, offset: int = 0, within: Jurisdiction = WHOLE,
+              matching: Mapping[str, Any] | None = None) -> list[Any]:
+        """Records in ``within`` whose geometry intersects ``bbox``, whose columns equal ``where`` and that meet the
+        CQL2 expression ``matching`` (JSON form, :mod:`~mapserver.store.cql2_sql`), ordered by key."""
         check_layer(layer)
         check_page(limit, offset)
         return self._db.select(layer, bbox=check_bbox(bbox), where=check_where(layer, where), limit=limit,
-                               offset=offset, conditions=scope_conditions(self._db, layer, within))
+                               offset=offset, conditions=self._conditions(layer, within, matching))
 
     def count(self, layer: str, *, bbox: Sequence[float] | None = None, where: Mapping[str, Any] | None = None,
-              within: Jurisdiction = WHOLE) -> int:
+              within: Jurisdiction = WHOLE, matching: Mapping[str, Any] | None = None) -> int:
         """How many records :meth:`query` would return without a limit."""
         check_layer(layer)
         return self._db.count(layer, bbox=check_bbox(bbox), where=check_where(layer, where),
-                              conditions=scope_conditions(self._db, layer, within))
+                              conditions=self._conditions(layer, within, matching))
+
+    def time_limit(self, seconds: float) -> AbstractContextManager[None]:
+        """Each read inside runs at most ``seconds``, else it is stopped and a 400 problem says so."""
+        return self._db.time_limit(seconds)
+
+    def _conditions(self, layer: str, within: Jurisdiction, matching: Mapping[str, Any] | None) -> list[Condition]:
+        conditions = scope_conditions(self._db, layer, within)
+        if matching is not None:
+            conditions.append(filter_condition(self._db, layer, matching))
+        return conditions
 
     def delete(self, layer: str, *, keys: Sequence[str | int]) -> int:
         """Delete the records with these keys; return how many went."""

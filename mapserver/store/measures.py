@@ -117,6 +117,23 @@ class IncidentMeasures:
         result["percentiles_exact"] = exact
         return result
 
+    def durations(self, *, where: IncidentFilter) -> tuple[dict[str, float | None], dict[str, float | None]]:
+        """Median and 90th percentile (``median``, ``p90``; seconds, linear interpolation, None when none) of the
+        time from report to dispatch and from report to close of the incidents matching ``where``, exact."""
+        dispatch, close = self._kpi_durations(where.conditions())
+        return dispatch, close
+
+    def summary_window(self, *, since: datetime, until: datetime | None = None
+                       ) -> tuple[list[tuple[str, str, str, int, int, int]], tuple[dict[str, Any], ...]] | None:
+        """For the whole store, from the per-day summary plus incidents at the window's partial days: (category,
+        severity, status, incidents, closed on time, 0) per group, exact, and the median and 90th percentile of the
+        time to dispatch and to close from the histograms (seconds, within ``RELATIVE_ERROR``); None when the
+        window [since, until) holds no whole UTC day."""
+        days = whole_days(since, until)
+        if days is None:
+            return None
+        return self._summary_counts(days, None)[0], self._summary_durations(days)
+
     def _follow_ups(self, conditions: Sequence[Condition]) -> dict[str, Any]:
         """Incidents followed up, the satisfaction rate and reopenings, counted from incidents whichever path
         the rest takes (the per-day summary does not carry them), so both paths give the same."""

@@ -54,6 +54,9 @@ _BUMP = (f"INSERT INTO data_versions (layer, slot, version) VALUES (?, {TRANSACT
 COPY_BATCH = 5000  # rows turned into COPY text at a time
 RETRY_AFTER_S = "1"  # connections are checked before use, so the next request after a restart gets a fresh one
 _LOST = (psycopg2.OperationalError, psycopg2.InterfaceError)  # the server went away (restart, network)
+RELATIONS = {"intersects": "ST_Intersects", "within": "ST_Within", "contains": "ST_Contains",
+             "disjoint": "ST_Disjoint", "equals": "ST_Equals", "touches": "ST_Touches", "crosses": "ST_Crosses",
+             "overlaps": "ST_Overlaps"}
 log = logging.getLogger(__name__)
 
 
@@ -244,6 +247,7 @@ class PostGISDatabase(Database):
     array_parameters = True
     month_partitions = True
     lateral_json = True
+    mvt_sql = True
 
     def __init__(self, url: str, *, pool_max: int = 8, connect_timeout_s: int = 5, read_urls: Sequence[str] = (),
                  max_replica_lag_s: float = 5.0) -> None:
@@ -459,7 +463,7 @@ class PostGISDatabase(Database):
         refused = _refusal(exc)
         if refused is not None:
             return refused
-        if isinstance(exc, _LOST):
+        if isinstance(exc, _LOST) and not isinstance(exc, psycopg2.errors.QueryCanceled):  # a time-out is no loss
             return DatabaseDown(f"the database is unavailable: {str(exc).strip()}")
         if isinstance(exc, psycopg2.errors.ReadOnlySqlTransaction):
             return DatabaseDown(f"the database answering is read-only (a standby, not the primary): "
@@ -665,7 +669,7 @@ class PostGISDatabase(Database):
     def select(self, layer: str, *, bbox: BBox | None, where: dict[str, Any], limit: int | None,
                offset: int, conditions: Sequence[Condition] = (), order_by: str | None = None) -> list[Any]:
         tail, params = self._where_sql(bbox, where, conditions)
-        statement = sql.SQL("SELECT {} FROM {}{} ORDER BY {} LIMIT %s OFFSET %s").format(
+        statement = sql.SQL("SELECT {} FROM {} t{} ORDER BY {} LIMIT %s OFFSET %s").format(
             _column_sql(layer), sql.Identifier(layer), tail, sql.SQL(order_sql(layer, order_by)))
 
         def work(cur: psycopg2.extensions.cursor) -> list[Any]:
@@ -678,7 +682,7 @@ class PostGISDatabase(Database):
     def count(self, layer: str, *, bbox: BBox | None, where: dict[str, Any],
               conditions: Sequence[Condition] = ()) -> int:
         tail, params = self._where_sql(bbox, where, conditions)
-        statement = sql.SQL("SELECT count(*) FROM {}{}").format(sql.Identifier(layer), tail)
+        statement = sql.SQL("SELECT count(*) FROM {} t{}").format(sql.Identifier(layer), tail)
         return self._reading(lambda cur: (cur.execute(statement, params), int(cur.fetchone()[0]))[1])
 
     def delete(self, layer: str, keys: Sequence[Any]) -> int:
@@ -694,7 +698,7 @@ class PostGISDatabase(Database):
     def extent(self, layer: str, where: dict[str, Any], conditions: Sequence[Condition] = ()) -> BBox | None:
         tail, params = self._where_sql(None, where, conditions)
         statement = sql.SQL("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-                            "(SELECT ST_Extent(geom) AS e FROM {}{}) s").format(sql.Identifier(layer), tail)
+                            "(SELECT ST_Extent(geom) AS e FROM {} t{}) s").format(sql.Identifier(layer), tail)
         row = self._reading(lambda cur: (cur.execute(statement, params), cur.fetchone())[1])
         return None if row[0] is None else (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
 
@@ -757,11 +761,33 @@ class PostGISDatabase(Database):
         # rows whose boxes meet it before the exact test.
         return "ST_Intersects(geom, (SELECT a.geom FROM grids a WHERE a.code = ?))", (code,)
 
+    def box_condition(self, layer: str, bbox: BBox) -> Condition:
+        # As select() tests a bbox: exactly, the GiST index finding the candidates.
+        return "ST_Intersects(t.geom, ST_MakeEnvelope(?, ?, ?, ?, 4326))", tuple(bbox)
+
     def near_condition(self, layer: str, lon: float, lat: float, radius_m: float) -> Condition:
         # The box finds candidates by the GiST index; the sphere distance is exact (both as SQLite measures).
         return ("geom && ST_MakeEnvelope(?, ?, ?, ?, 4326) "
                 "AND ST_DistanceSphere(geom, ST_SetSRID(ST_MakePoint(?, ?), 4326)) <= ?",
                 (*box_around(lon, lat, radius_m), lon, lat, radius_m))
+
+    def like_condition(self, column: str, pattern: str) -> Condition:
+        return f"{column} LIKE ?", (pattern,)  # PostgreSQL's LIKE: case-sensitive, backslash escapes, as CQL2's
+
+    def relate_condition(self, layer: str, relation: str, wkb: bytes) -> Condition:
+        function = RELATIONS[relation]  # ST_Intersects and its kin use the GiST index where they can
+        return f"{function}(t.geom, ST_GeomFromWKB(?, 4326))", (psycopg2.Binary(wkb),)
+
+    @contextmanager
+    def time_limit(self, seconds: float) -> Iterator[None]:
+        try:
+            with self.transaction():
+                with self._cursor() as cur:  # for this transaction only
+                    cur.execute("SELECT set_config('statement_timeout', %s, true)", (f"{int(seconds * 1000)}ms",))
+                yield
+        except psycopg2.errors.QueryCanceled:
+            raise Problem(400, f"the query took longer than the {seconds:g} s a read may run and was stopped; "
+                               "narrow it (a bbox, a time window, fewer conditions)", param="filter") from None
 
     def wkb_sql(self, column: str) -> str:
         return f"ST_AsBinary({column})"

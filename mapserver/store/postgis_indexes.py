@@ -72,4 +72,5 @@ def drop_secondary_indexes(cur: psycopg2.extensions.cursor) -> list[tuple[str, s
 def create_indexes(cur: psycopg2.extensions.cursor, indexes: list[tuple[str, str]]) -> None:
     """Create again the indexes :func:`drop_secondary_indexes` dropped, each from its own definition."""
     for _, definition in indexes:
-        cur.execute(definition)
+        # A partitioned table's index reads "ON ONLY incidents" (itself, not its partitions): built whole again.
+        cur.execute(definition.replace(" ON ONLY ", " ON ", 1))

@@ -483,7 +483,7 @@ TRACKS = """
 -- Version 6: patrol tracks (巡查轨迹). A fix is one position of a person (WGS-84 degrees, UTC time, accuracy in
 -- metres); (person, t) is its key, so a batch sent twice stores each fix once. An append-heavy time series:
 -- partitioned by calendar month (UTC), each month's partition made by the store when a batch first needs it
--- (mapserver/store/track_partitions.py); BRIN on time for scans of recent minutes, the key's btree for one
+-- (mapserver.store.month_partitions.py); BRIN on time for scans of recent minutes, the key's btree for one
 -- person's day.
 CREATE TABLE positions (
     person text COLLATE "C" NOT NULL,
@@ -550,7 +550,126 @@ CREATE INDEX track_days_day ON track_days (day);
 """
 """Schema version 7: an index of the timeline by actor and time, and the per-person per-day track measures."""
 
-MIGRATIONS: tuple[str, ...] = (BASELINE, ACCOUNTS, DESK, FOLLOW_UPS, PHOTOS, TRACKS, ASSESSMENT)
+VIDEO = """
+-- Version 8: video linkage (视频联动). The cameras by range, so that the farthest any camera sees is an index lookup
+-- (the cameras that see a case are read within it). Where a camera's live stream (HLS) and snapshot are, apart from
+-- the camera's row so that nothing listing cameras carries them; a camera's going takes its addresses with it.
+CREATE INDEX cameras_range ON cameras (range_m);
+CREATE TABLE camera_video (
+    code text PRIMARY KEY REFERENCES cameras (code) ON DELETE CASCADE,
+    stream_url text CHECK (stream_url IS NULL OR stream_url ~ '^https?://'),
+    snapshot_url text CHECK (snapshot_url IS NULL OR snapshot_url ~ '^https?://'),
+    updated_at timestamptz NOT NULL
+);
+"""
+"""Schema version 8: an index of cameras by range, and the stream and snapshot addresses of cameras."""
+
+INCIDENTS_BY_MONTH = rf"""
+-- Incidents partitioned by calendar month (UTC) of reported_at, the rows of an existing store moved in place.
+-- A key of a partitioned table must hold the partition key, so (id, reported_at) is the primary key and the id's
+-- own uniqueness, and what the timeline, photos and call-outs refer to, move to incident_keys (one row per
+-- incident, kept by triggers whoever writes incidents): a foreign key cannot reference a partitioned table's id
+-- alone, and carrying reported_at into every referring table would change every writer of those tables.
+CREATE TABLE incident_keys (
+    id text COLLATE "C" PRIMARY KEY,
+    reported_at timestamptz NOT NULL
+);
+CREATE TEMP TABLE incident_rebuild (kind text, name text, definition text) ON COMMIT DROP;
+-- What refers to incidents, and the indexes and triggers on it, are read from the catalog, so whatever earlier
+-- versions added comes along.
+INSERT INTO incident_rebuild
+SELECT 'reference', conrelid::regclass::text || ' ' || quote_ident(conname),
+       regexp_replace(pg_get_constraintdef(oid), 'REFERENCES \S+\(id\)', 'REFERENCES incident_keys(id)')
+FROM pg_constraint WHERE confrelid = 'incidents'::regclass AND contype = 'f';
+DO $$ DECLARE r record; BEGIN
+FOR r IN SELECT name FROM incident_rebuild WHERE kind = 'reference' LOOP
+    EXECUTE 'ALTER TABLE ' || split_part(r.name, ' ', 1) || ' DROP CONSTRAINT ' || split_part(r.name, ' ', 2);
+END LOOP; END $$;
+ALTER TABLE incidents RENAME TO incidents_unpartitioned;
+INSERT INTO incident_rebuild
+SELECT 'index', quote_ident(c.relname), regexp_replace(pg_get_indexdef(i.indexrelid),
+       ' ON (ONLY )?\S*incidents_unpartitioned ', ' ON incidents ')
+FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+WHERE i.indrelid = 'incidents_unpartitioned'::regclass AND NOT i.indisprimary;
+INSERT INTO incident_rebuild
+SELECT 'trigger', quote_ident(tgname), regexp_replace(pg_get_triggerdef(oid),
+       ' ON \S*incidents_unpartitioned ', ' ON incidents ')
+FROM pg_trigger WHERE tgrelid = 'incidents_unpartitioned'::regclass AND NOT tgisinternal;
+DO $$ DECLARE r record; BEGIN
+FOR r IN SELECT name FROM incident_rebuild WHERE kind = 'index' LOOP EXECUTE 'DROP INDEX ' || r.name; END LOOP;
+END $$;
+ALTER TABLE incidents_unpartitioned DROP CONSTRAINT incidents_pkey;
+
+CREATE TABLE incidents (LIKE incidents_unpartitioned INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+                        PRIMARY KEY (id, reported_at)) PARTITION BY RANGE (reported_at);
+-- A month's partition is incidents_YYYY_MM; rows of a month without one (another client's INSERT, before the
+-- server made it) land in incidents_default until the server moves them (mapserver/store/month_partitions.py).
+DO $$ DECLARE m date; BEGIN
+FOR m IN SELECT DISTINCT date_trunc('month', reported_at AT TIME ZONE 'UTC')::date FROM incidents_unpartitioned
+LOOP
+    EXECUTE format('CREATE TABLE %I PARTITION OF incidents FOR VALUES FROM (%L) TO (%L)',
+                   'incidents_' || to_char(m, 'YYYY_MM'), to_char(m, 'YYYY-MM-DD') || ' 00:00:00+00',
+                   to_char(m + interval '1 month', 'YYYY-MM-DD') || ' 00:00:00+00');
+END LOOP; END $$;
+CREATE TABLE incidents_default PARTITION OF incidents DEFAULT;
+-- No trigger on incidents yet: the rows move without touching the per-day summary, which counts them already.
+INSERT INTO incidents SELECT * FROM incidents_unpartitioned;
+INSERT INTO incident_keys (id, reported_at) SELECT id, reported_at FROM incidents_unpartitioned;
+DROP TABLE incidents_unpartitioned;
+DO $$ DECLARE r record; BEGIN
+FOR r IN SELECT definition FROM incident_rebuild WHERE kind = 'index' ORDER BY name LOOP
+    EXECUTE r.definition;
+END LOOP;
+FOR r IN SELECT definition FROM incident_rebuild WHERE kind = 'trigger' ORDER BY name LOOP
+    EXECUTE r.definition;
+END LOOP;
+FOR r IN SELECT name, definition FROM incident_rebuild WHERE kind = 'reference' ORDER BY name LOOP
+    EXECUTE 'ALTER TABLE ' || split_part(r.name, ' ', 1) || ' ADD CONSTRAINT ' || split_part(r.name, ' ', 2) || ' '
+            || r.definition;
+END LOOP; END $$;
+
+-- incident_keys follows incidents: a report's row by a row trigger, any other INSERT (COPY, another client's
+-- bulk load) by a statement trigger, as the summary is summed; a deleted incident takes its key, and with it its
+-- timeline, photos and call-outs (ON DELETE CASCADE). An id or report time never changes: a changed report time
+-- would move the row to another partition as a DELETE and an INSERT, which the summary would count twice.
+CREATE FUNCTION incident_keys_insert_row() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO incident_keys (id, reported_at) VALUES (NEW.id, NEW.reported_at); RETURN NULL; END $$;
+CREATE TRIGGER incident_keys_insert_row AFTER INSERT ON incidents
+FOR EACH ROW WHEN ({_BULK} = 'off') EXECUTE FUNCTION incident_keys_insert_row();
+CREATE FUNCTION incident_keys_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO incident_keys (id, reported_at) SELECT id, reported_at FROM new_rows; RETURN NULL; END $$;
+CREATE TRIGGER incident_keys_insert AFTER INSERT ON incidents REFERENCING NEW TABLE AS new_rows
+FOR EACH STATEMENT WHEN ({_BULK} IS DISTINCT FROM 'off') EXECUTE FUNCTION incident_keys_insert();
+CREATE FUNCTION incident_keys_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN DELETE FROM incident_keys k USING old_rows o WHERE k.id = o.id; RETURN NULL; END $$;
+CREATE TRIGGER incident_keys_delete AFTER DELETE ON incidents REFERENCING OLD TABLE AS old_rows
+FOR EACH STATEMENT EXECUTE FUNCTION incident_keys_delete();
+-- DELETE, not TRUNCATE: a TRUNCATE naming incidents and its referring tables together is still running.
+CREATE FUNCTION incident_keys_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN DELETE FROM incident_keys; RETURN NULL; END $$;
+CREATE TRIGGER incident_keys_truncate AFTER TRUNCATE ON incidents
+FOR EACH STATEMENT EXECUTE FUNCTION incident_keys_truncate();
+CREATE FUNCTION incident_key_unchanged() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'an incident''s id and reported_at do not change (incident %)', OLD.id
+    USING ERRCODE = 'check_violation'; END $$;
+CREATE TRIGGER incident_key_unchanged BEFORE UPDATE OF id, reported_at ON incidents
+FOR EACH ROW WHEN (NEW.id IS DISTINCT FROM OLD.id OR NEW.reported_at IS DISTINCT FROM OLD.reported_at)
+EXECUTE FUNCTION incident_key_unchanged();
+CREATE SCHEMA IF NOT EXISTS archive;
+"""  # noqa: S608 - SQL text written here, no values
+"""Schema version 9: incidents partitioned by month, their ids kept unique in incident_keys, which the timeline,
+photos and call-outs now refer to; old months are detached into the ``archive`` schema
+(:mod:`~mapserver.store.month_partitions`)."""
+
+CATEGORY_TIME = """
+-- Version 10: incidents of a category over a time window (a filter's, a desk's or a chart's) read by one range of
+-- an index, not by every incident of the window checked one by one.
+CREATE INDEX incidents_category_time ON incidents (category, reported_at);
+"""
+"""Schema version 10: an index of incidents by category and report time."""
+
+MIGRATIONS: tuple[str, ...] = (BASELINE, ACCOUNTS, DESK, FOLLOW_UPS, PHOTOS, TRACKS, ASSESSMENT, VIDEO,
+                               INCIDENTS_BY_MONTH, CATEGORY_TIME)
 """The schema's migrations in order; the n-th takes a database to version n."""
 
 

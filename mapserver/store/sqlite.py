@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -89,6 +90,60 @@ class GeometryTest:
         return int(self._area.intersects(shapely.from_wkb(geom)))
 
 
+class GeometryRelate:
+    """``mapserver_relate(relation, geom, area)``: 1 when WKB ``geom`` stands in ``relation`` (intersects, within,
+    contains, disjoint, equals, touches, crosses, overlaps) to WKB ``area``, 0 when not or either is NULL, as
+    PostGIS's ``ST_Intersects`` and its kin. The area is one literal for a whole statement: kept prepared, as in
+    :class:`GeometryTest`."""
+
+    def __init__(self) -> None:
+        self._area_wkb: bytes | None = None
+        self._area: BaseGeometry | None = None
+
+    def __call__(self, relation: str, geom: bytes | None, area: bytes | None) -> int:
+        if geom is None or area is None:
+            return 0
+        if area != self._area_wkb:
+            self._area = shapely.from_wkb(area)
+            shapely.prepare(self._area)
+            self._area_wkb = bytes(area)
+        row = shapely.from_wkb(geom)
+        # The prepared area asks each question from its side: geom within area is area contains geom.
+        if relation == "within":
+            return int(self._area.contains(row))
+        if relation == "contains":
+            return int(self._area.within(row))
+        return int(getattr(self._area, relation)(row))
+
+
+RELATE_FUNCTION = "mapserver_relate"
+RELATIONS = frozenset({"intersects", "within", "contains", "disjoint", "equals", "touches", "crosses", "overlaps"})
+PROGRESS_STEPS = 10_000
+"""SQLite virtual-machine steps between two looks at the clock while a read runs under a time limit."""
+_GLOB_SPECIAL = {"*": "[*]", "?": "[?]", "[": "[[]"}
+
+
+def like_as_glob(pattern: str) -> str:
+    """A CQL2 LIKE pattern (``%``, ``_``, ``\\`` escapes) as the SQLite GLOB pattern that matches the same texts,
+    case-sensitively as CQL2's LIKE is (SQLite's own LIKE ignores the case of ASCII letters)."""
+    out, escaped = [], False
+    for char in pattern:
+        if escaped:
+            out.append(_GLOB_SPECIAL.get(char, char))
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "%":
+            out.append("*")
+        elif char == "_":
+            out.append("?")
+        else:
+            out.append(_GLOB_SPECIAL.get(char, char))
+    if escaped:  # a lone backslash at the end stands for itself
+        out.append("\\")
+    return "".join(out)
+
+
 INTERSECTS_FUNCTION = "mapserver_intersects"
 DISTANCE_FUNCTION = "mapserver_distance_m"
 
@@ -111,6 +166,7 @@ class SQLiteDatabase(Database):
     array_parameters = False
     month_partitions = False
     lateral_json = False
+    mvt_sql = False
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -137,6 +193,7 @@ class SQLiteDatabase(Database):
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.create_function(INTERSECTS_FUNCTION, 2, GeometryTest(), deterministic=True)
             conn.create_function(DISTANCE_FUNCTION, 3, point_distance_m, deterministic=True)
+            conn.create_function(RELATE_FUNCTION, 3, GeometryRelate(), deterministic=True)
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot open {self.url}: {exc}") from None
         self._local.conn, self._local.pid, self._local.depth = conn, os.getpid(), 0
@@ -352,6 +409,12 @@ class SQLiteDatabase(Database):
                 f"AND r.miny <= gr.maxy WHERE g.code = ?) "
                 f"AND {INTERSECTS_FUNCTION}(t.geom, (SELECT a.geom FROM grids a WHERE a.code = ?))", (code, code))
 
+    def box_condition(self, layer: str, bbox: BBox) -> Condition:
+        # The R*Tree's boxes: exact for points (as select() takes them), candidates for other geometries.
+        west, south, east, north = bbox
+        return (f"t.rowid IN (SELECT id FROM {layer}_rtree WHERE maxx >= ? AND minx <= ? AND maxy >= ? "
+                f"AND miny <= ?)", (west, east, south, north))
+
     def near_condition(self, layer: str, lon: float, lat: float, radius_m: float) -> Condition:
         # Candidates by the R*Tree (an index lookup), then the exact sphere distance on those. Statements here name
         # the layer's table t.
@@ -359,6 +422,35 @@ class SQLiteDatabase(Database):
         return (f"t.rowid IN (SELECT id FROM {layer}_rtree WHERE maxx >= ? AND minx <= ? AND maxy >= ? "
                 f"AND miny <= ?) AND {DISTANCE_FUNCTION}(t.geom, ?, ?) <= ?",
                 (west, east, south, north, lon, lat, radius_m))
+
+    def like_condition(self, column: str, pattern: str) -> Condition:
+        return f"{column} GLOB ?", (like_as_glob(pattern),)
+
+    def relate_condition(self, layer: str, relation: str, wkb: bytes) -> Condition:
+        if relation not in RELATIONS:
+            raise ValueError(f"no spatial relation {relation}")
+        exact = f"{RELATE_FUNCTION}(?, t.geom, ?)"
+        if relation == "disjoint":  # the rows the area's box misses are answers too: no index to help
+            return exact, (relation, wkb)
+        # Every other relation needs the boxes to meet: the R*Tree finds those rows, the exact test decides.
+        minx, miny, maxx, maxy = shapely.from_wkb(wkb).bounds
+        return (f"t.rowid IN (SELECT id FROM {layer}_rtree WHERE maxx >= ? AND minx <= ? AND maxy >= ? "
+                f"AND miny <= ?) AND {exact}", (minx, maxx, miny, maxy, relation, wkb))
+
+    @contextmanager
+    def time_limit(self, seconds: float) -> Iterator[None]:
+        conn = self._connection()
+        deadline = time.monotonic() + seconds
+        conn.set_progress_handler(lambda: int(time.monotonic() > deadline), PROGRESS_STEPS)
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            if "interrupted" not in str(exc):
+                raise
+            raise Problem(400, f"the query took longer than the {seconds:g} s a read may run and was stopped; "
+                               "narrow it (a bbox, a time window, fewer conditions)", param="filter") from None
+        finally:
+            conn.set_progress_handler(None, 0)
 
     def wkb_sql(self, column: str) -> str:
         return column

@@ -444,7 +444,38 @@ CREATE INDEX track_days_day ON track_days (day);
 """
 """Schema version 7: an index of the timeline by actor and time, and the per-person per-day track measures."""
 
-MIGRATIONS: tuple[str, ...] = (BASELINE, ACCOUNTS, DESK, FOLLOW_UPS, PHOTOS, TRACKS, ASSESSMENT)
+VIDEO = """
+-- Version 8: video linkage (视频联动). The cameras by range, so that the farthest any camera sees is an index lookup
+-- (the cameras that see a case are read within it). Where a camera's live stream (HLS) and snapshot are, apart from
+-- the camera's row so that nothing listing cameras carries them; a camera's going takes its addresses with it (this
+-- file does not enforce foreign keys: a trigger does).
+CREATE INDEX cameras_range ON cameras (range_m);
+CREATE TABLE camera_video (
+    code TEXT PRIMARY KEY REFERENCES cameras (code) ON DELETE CASCADE,
+    stream_url TEXT CHECK (stream_url IS NULL OR stream_url LIKE 'http://%' OR stream_url LIKE 'https://%'),
+    snapshot_url TEXT CHECK (snapshot_url IS NULL OR snapshot_url LIKE 'http://%' OR snapshot_url LIKE 'https://%'),
+    updated_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER camera_video_gone AFTER DELETE ON cameras BEGIN DELETE FROM camera_video WHERE code = OLD.code; END;
+"""
+"""Schema version 8: an index of cameras by range, and the stream and snapshot addresses of cameras."""
+
+INCIDENTS_BY_MONTH = """
+-- Incidents by month: PostGIS partitions incidents by the month of reported_at; an embedded file keeps one table,
+-- whose primary key already keeps each id unique, so nothing changes here.
+SELECT 1;
+"""
+"""Schema version 9: nothing changes in an SQLite file (PostGIS partitions its incidents by month)."""
+
+CATEGORY_TIME = """
+-- Version 10: incidents of a category over a time window (a filter's, a desk's or a chart's) read by one range of
+-- an index, not by every incident of the window checked one by one.
+CREATE INDEX incidents_category_time ON incidents (category, reported_at);
+"""
+"""Schema version 10: an index of incidents by category and report time."""
+
+MIGRATIONS: tuple[str, ...] = (BASELINE, ACCOUNTS, DESK, FOLLOW_UPS, PHOTOS, TRACKS, ASSESSMENT, VIDEO,
+                               INCIDENTS_BY_MONTH, CATEGORY_TIME)
 """The schema's migrations in order; the n-th takes a file to version n."""
 
 

@@ -4,7 +4,7 @@ at a plan's stops, and the answers of position batches sent with an Idempotency-
 Coordinates are WGS-84 (EPSG:4326) longitude/latitude degrees, as phones report them; times are UTC; accuracy and
 distances metres. A fix is keyed by (person, time): a batch written twice stores each fix once, and the count of
 the fixes stored anew tells the caller which were repeats. On PostGIS the positions table is partitioned by month
-(:mod:`~mapserver.store.track_partitions`) and a batch goes in by COPY (through a temporary table, which leaves
+(:mod:`~mapserver.store.month_partitions`) and a batch goes in by COPY (through a temporary table, which leaves
 out the fixes stored already); on SQLite it is one table.
 
 Who lies in a jurisdiction J (the people whose tracks a supervisor of J may read, and the live layer shows): the
@@ -27,8 +27,8 @@ from mapserver.errors import Problem
 from mapserver.jurisdiction import WHOLE, Jurisdiction
 from mapserver.store.common import utc
 from mapserver.store.database import Database
+from mapserver.store.month_partitions import MonthPartitions, month_key
 from mapserver.store.scoping import SUBTREE_SQL
-from mapserver.store.track_partitions import MonthPartitions, month_key
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FIX_COLUMNS = ("person", "t", "lon", "lat", "accuracy_m")

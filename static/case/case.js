@@ -4,6 +4,7 @@
 
 import { caller, csrfToken, deskMap, el, pageConfig, Refused, sayer } from '../desk/common.js';
 import { deskLiveLayer } from '../desk/positions.js';
+import { videoPanel } from '../video/player.js';
 
 const config = pageConfig();
 const csrf = csrfToken();
@@ -148,20 +149,45 @@ async function loadCameras() {
   }
 }
 
-function drawCameras(answer) {
-  const list = answer.covering.length ? answer.covering : answer.nearby;
-  cameraList.replaceChildren(el('h2', { text: W.cameras }),
-    el('p', { className: 'ms-muted', text: answer.covering.length ? W.covering
-      : (list.length ? say('nearby', { m: answer.nearby_m }) : W.no_cameras) }));
-  if (!list.length) return;
-  cameraList.append(el('ul', { className: 'ms-cams' }, ...list.map((c) => el('li', { dataset: { code: c.code } },
+// The camera's live video, one click away, for those with video rights and cameras with a stream.
+function playable(c) {
+  return Boolean(config.video && c.video);
+}
+
+function watch(c) {
+  videoPanel(config.video).open({ code: c.code, name: c.name });
+}
+
+function cameraItem(c) {
+  return el('li', { dataset: { code: c.code, covers: String(c.covers) } },
     el('span', { className: `ms-dot ms-${c.status}`, text: label('camera_status', c.status) }), ' ',
-    el('span', { text: c.name }), ' ', el('span', { className: 'ms-muted', text: say('distance', { m: c.distance_m }) })))));
+    el('span', { text: c.name }), ' ', el('span', { className: 'ms-muted', text: say('distance', { m: c.distance_m }) }),
+    playable(c) ? el('button', { type: 'button', className: 'ms-play', text: config.video.words.play,
+      dataset: { play: c.code }, onClick: () => watch(c) }) : null);
+}
+
+// The cameras whose view covers the case (online first, nearest first), then the online ones near it that do not.
+function drawCameras(answer) {
+  const list = [...answer.covering, ...answer.nearby];
+  cameraList.replaceChildren(el('h2', { text: W.cameras }));
+  if (!list.length) {
+    cameraList.append(el('p', { className: 'ms-muted', text: W.no_cameras }));
+    return;
+  }
+  if (answer.covering.length) {
+    cameraList.append(el('p', { className: 'ms-muted', text: W.covering }),
+      el('ul', { className: 'ms-cams', id: 'cameras-covering' }, ...answer.covering.map(cameraItem)));
+  }
+  if (answer.nearby.length) {
+    cameraList.append(el('p', { className: 'ms-muted', text: say('nearby', { m: answer.nearby_m }) }),
+      el('ul', { className: 'ms-cams', id: 'cameras-nearby' }, ...answer.nearby.map(cameraItem)));
+  }
   for (const c of list) {
     const online = c.status === 'online';
     L.geoJSON(c.view, { style: { color: online ? '#00e676' : '#7f9bb8', weight: 1, fillOpacity: 0.15 } }).addTo(map);
-    L.circleMarker([c.lat, c.lon], { radius: 5, color: online ? '#00e676' : '#7f9bb8', fillOpacity: 0.9 })
+    const marker = L.circleMarker([c.lat, c.lon], { radius: 5, color: online ? '#00e676' : '#7f9bb8', fillOpacity: 0.9 })
       .bindTooltip(el('span', { text: c.name })).addTo(map); // a node, not a string: Leaflet writes strings as HTML
+    if (playable(c)) marker.on('click', () => watch(c));
   }
 }
 

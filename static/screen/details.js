@@ -1,6 +1,7 @@
 // The card on the right: what was clicked or searched. Everything is written as text.
 /* global L */
 
+import { videoPanel } from '../video/player.js';
 import { append, el, replace } from './dom.js';
 
 function rows(pairs) {
@@ -131,6 +132,8 @@ export class Details {
     this.mark(feature);
     this.open(p.name, w.camera, rows([[w.code, feature.id], [w.status, w.enums.camera_status[p.status] || p.status],
       [w.last_seen, p.last_seen ? this.state.time(p.last_seen) : null]]));
+    // Those with video rights see what the camera sees: its live stream opens beside the card.
+    if (this.state.video) videoPanel(this.state.video).open({ code: String(feature.id), name: p.name });
   }
 
   place(feature) {

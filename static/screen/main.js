@@ -6,8 +6,11 @@ import { LivePositions } from '../desk/positions.js';
 import { Api } from './api.js';
 import { Details } from './details.js';
 import { fmt } from './dom.js';
+import { Panels } from './panels.js';
 import { RENDERERS } from './renderers.js';
 import { Search } from './search.js';
+import { Ground } from './ground.js';
+import { TiledSource, withClusters } from './tiles.js';
 import { buildFrame, markWindow, showLiveCount, showMeasures, showNotices, showStatus } from './ui.js';
 
 const cfg = JSON.parse(document.getElementById('screen-config').textContent);
@@ -18,7 +21,8 @@ const timeFormat = new Intl.DateTimeFormat(locale, { timeZone: cfg.timezone, dat
 const clockFormat = new Intl.DateTimeFormat(locale, { timeZone: cfg.timezone, dateStyle: 'medium', timeStyle: 'medium' });
 const time = (iso) => (iso ? timeFormat.format(new Date(iso)) : '');
 
-const state = { window: cfg.window, words: cfg.words, lang: cfg.lang, time, authLost: false, generation: 0 };
+const state = { window: cfg.window, words: cfg.words, lang: cfg.lang, time, authLost: false, generation: 0,
+  video: cfg.video };
 const api = new Api(cfg.root, () => {
   state.authLost = true;
   if (cfg.person) toLogin(); // a person's session ended: log in again, then come back here
@@ -26,6 +30,9 @@ const api = new Api(cfg.root, () => {
 const frame = buildFrame(cfg, { onWindow: switchWindow, onGrid: (code) => details.grid(code, null) });
 const details = new Details(api, map, state);
 new Search(api, map, details, cfg.words, frame.search); // eslint-disable-line no-new
+const incidentLayer = cfg.layers.find((l) => l.renderer === 'incidents');
+const panels = new Panels({ map, details, words: cfg.words, lang: cfg.lang, timezone: cfg.timezone,
+  incidentStyle: incidentLayer ? incidentLayer.style : null });
 
 const layers = cfg.layers.map((spec, index) => {
   const group = window[spec.group];
@@ -34,10 +41,13 @@ const layers = cfg.layers.map((spec, index) => {
   const paneNode = map.createPane(pane);
   paneNode.style.zIndex = String(401 + index);
   paneNode.dataset.layer = spec.key; // what drew a feature: the wall's tests count features per layer by it
-  const renderer = RENDERERS[spec.renderer]({ group, map, pane, style: spec.style, words: cfg.words, scale, time,
-    title: spec.title,
-    select: (item) => details.select(item) });
-  return { spec, group, renderer, shown: null };
+  const ctx = { group, map, pane, style: spec.style, words: cfg.words, scale, time, title: spec.title,
+    select: (item) => details.select(item) };
+  const drawn = RENDERERS[spec.renderer](ctx);
+  // A tiled layer (tiles.js) hands its renderer every feature in view and draws clusters beside them.
+  const renderer = spec.tiled ? withClusters(drawn, ctx, spec.renderer) : drawn;
+  const source = spec.tiled ? new TiledSource({ root: cfg.root, map, key: spec.key }) : null;
+  return { spec, group, renderer, source, shown: null };
 });
 
 // The people on patrol: their own layer, polled more often than the others (it is what moves).
@@ -60,17 +70,19 @@ function viewBox() {
 }
 
 async function refreshLayer(layer) {
-  const { spec, group, renderer } = layer;
+  const { spec, group, renderer, source } = layer;
   if (!map.hasLayer(group)) return;
   if (map.getZoom() < spec.min_zoom) {
     group.clearLayers();
     layer.shown = null;
     api.forget(`/api/screen/layers/${spec.key}`);
+    if (source) source.forget();
     return;
   }
   const params = { window: spec.uses_window ? state.window : null, bbox: spec.uses_bbox ? viewBox() : null };
   const generation = state.generation;
-  const data = await api.get(`/api/screen/layers/${spec.key}`, params, { poll: true });
+  const data = source ? await source.load({ window: params.window, onAuthLost: api.onAuthLost })
+    : await api.get(`/api/screen/layers/${spec.key}`, params, { poll: true });
   if (data && generation === state.generation) {
     renderer.draw(data);
     layer.shown = data;
@@ -83,9 +95,23 @@ async function refreshMeasures() {
   if (answer && generation === state.generation) showMeasures(frame, answer, state.window);
 }
 
+async function refreshPanels() {
+  const generation = state.generation;
+  const answer = await api.get('/api/screen/panels', { window: state.window }, { poll: true });
+  if (!answer || generation !== state.generation) return;
+  try {
+    await panels.show(answer, state.window);
+  } catch (error) {
+    api.forget('/api/screen/panels'); // drawn next time, not taken for the answer already shown
+    throw error;
+  }
+}
+
 function notices() {
   return layers.filter((l) => l.shown && l.shown.numberMatched > l.shown.numberReturned).map((l) => fmt(
-    cfg.words.truncated, { layer: l.spec.title, shown: l.shown.numberReturned, total: l.shown.numberMatched }));
+    cfg.words.truncated, { layer: l.spec.title, shown: l.shown.numberReturned, total: l.shown.numberMatched }))
+    .concat(layers.filter((l) => l.shown && l.shown.aggregated && map.hasLayer(l.group))
+      .map((l) => fmt(cfg.words.aggregated, { layer: l.spec.title })));
 }
 
 /** To the login page, which brings the browser back to this page (its window and language too) afterwards. */
@@ -106,7 +132,7 @@ async function refresh() {
   again = false;
   state.authLost = false; // set again by any answer of 401 in this round
   try {
-    const results = await Promise.allSettled([refreshMeasures(), ...layers.map(refreshLayer)]);
+    const results = await Promise.allSettled([refreshMeasures(), refreshPanels(), ...layers.map(refreshLayer)]);
     const failed = results.find((r) => r.status === 'rejected');
     if (state.authLost) showStatus(frame, 'revoked');
     else if (failed) showStatus(frame, 'offline');
@@ -149,6 +175,7 @@ map.on('moveend', () => refresh());
 map.on('zoomend', () => layers.forEach((l) => l.renderer.zoomed && l.renderer.zoomed()));
 map.on('overlayadd', () => refresh());
 if (live) live.start();
+if (cfg.ground) new Ground(cfg.ground).addTo(map); // no tile service: the store's own roads, water and names
 tick();
 setInterval(tick, 1000);
 setInterval(refresh, cfg.refresh_s * 1000);

@@ -49,9 +49,12 @@ class Watch:
     failed: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
+    navigations: int = 0
+    aborted: list[tuple[str, int]] = field(default_factory=list)  # aborts, with the navigation they came under
 
     def attach(self, page: Any) -> Watch:
         page.on("request", lambda r: self.requests.append(r.url))
+        page.on("framenavigated", self._navigated)
         page.on("requestfailed", self._failed)
         page.on("response", lambda r: r.status >= 400 and self.failed.append(f"{r.url} {r.status}"))
         page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
@@ -59,10 +62,22 @@ class Watch:
         page.on("dialog", self._dialog)
         return self
 
+    def _navigated(self, frame: Any) -> None:
+        # What a reload or a new page cut short (the wall's tiles in flight) was aborted before the new document
+        # came: no fault of the page.
+        if frame.parent_frame is None:
+            self.navigations += 1
+            cut = {entry for entry, under in self.aborted if under < self.navigations}
+            self.failed[:] = [entry for entry in self.failed if entry not in cut]
+
     def _failed(self, request: Any) -> None:
         # The page's icon still loading when a test navigates on is cancelled by the browser: no fault of the page.
-        if request.resource_type != "other" or request.failure != "net::ERR_ABORTED":
-            self.failed.append(f"{request.url} {request.failure}")
+        aborted = request.failure == "net::ERR_ABORTED"
+        if request.resource_type != "other" or not aborted:
+            entry = f"{request.url} {request.failure}"
+            self.failed.append(entry)
+            if aborted:
+                self.aborted.append((entry, self.navigations))
 
     def _dialog(self, dialog: Any) -> None:
         self.dialogs.append(f"{dialog.type}: {dialog.message}")

@@ -20,6 +20,7 @@ from mapserver.api.incidents import MAX_KEY_CHARS
 from mapserver.api.layers import GENERIC_LAYERS, INTEGER_COLUMNS, MAX_LIMIT
 from mapserver.api.openapi_doc.model import Answer, Operation, Param
 from mapserver.api.openapi_doc.schemas import BBOX_PATTERN, enum, integer, number, ref, text
+from mapserver.api.tiles import MVT_TYPE
 from mapserver.config import Settings
 from mapserver.incidents.deadlines import WARNINGS
 from mapserver.incidents.lifecycle import ACTIONS, STATUSES, WHISTLE_LEVELS
@@ -30,7 +31,9 @@ from mapserver.parsing import INT64_MAX
 from mapserver.screen.window import WINDOW_DAYS
 from mapserver.store.accounts import DISPLAY_NAME_MAX, NAME_MAX
 from mapserver.store.common import FILTERABLE, KEYS, LAYERS
+from mapserver.store.tile_grid import MAX_ZOOM
 from mapserver.store.tokens import ROLES
+from mapserver.video.addresses import MAX_URL, VIDEO_FIELDS
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"
@@ -46,6 +49,9 @@ UNTIL = Param("until", text(format="date-time"), description="ISO 8601, exclusiv
 LEVEL = Param("level", integer(min(GRID_LEVELS), max(GRID_LEVELS)), description="grid level (1 street … 4 building)")
 CRS = Param("crs", text(pattern=CRS_PATTERN), description="CRS of the input coordinates (default wgs84)")
 SEVERITY = Param("severity", enum(SEVERITIES))
+BINARY = {"type": "string", "format": "binary"}
+TILE = (Param("z", integer(0, MAX_ZOOM), where="path"), Param("x", integer(0), where="path"),
+        Param("y", integer(0), where="path"))
 WINDOW = Param("window", enum(WINDOW_DAYS), description="time window of the wall (unknown → configured default)")
 
 FEATURE = {JSON: ref("Feature")}
@@ -96,7 +102,8 @@ def _incident_routes(settings: Settings) -> list[Operation]:
                                 Answer(304, "304 when If-None-Match holds the current (weak) ETag")),
                   endpoint="incidents.get_incident", params=(incident_id,)),
         Operation("get", "/api/incidents/{incident_id}/cameras",
-                  "Cameras whose view covers the incident, nearest first; else online ones within 300 m", "incidents",
+                  "Cameras whose view covers the incident, online first, then nearest; then online ones near it",
+                  "incidents",
                   (Answer(200, "covering and nearby cameras with status, distance (m) and view",
                           _object(("covering", "nearby"))),), endpoint="case.cameras", params=(incident_id,)),
         Operation("post", "/api/incidents/{incident_id}/transitions", "Move an incident along its loop", "incidents",
@@ -116,6 +123,12 @@ def _camera_routes() -> list[Operation]:
     code = Param("code", CODE, where="path")
     codes = _closed(("codes",), codes={"type": "array", "minItems": 1, "maxItems": MAX_BATCH,
                                        "items": text(64, minLength=1)})
+    address = {"type": "string", "nullable": True, "maxLength": MAX_URL, "description": "an http(s) URL; null: none"}
+    flag = {"type": "boolean", "nullable": True}
+    video = _object(("code", *VIDEO_FIELDS), code=text(64), stream_url=address, snapshot_url=address,
+                    stream_allowed=flag, snapshot_allowed=flag)
+    video_change = {**_closed((), stream_url=address, snapshot_url=address), "minProperties": 1}
+    del video_change["required"]
     return [
         Operation("get", "/api/cameras", "Cameras with their status now", "cameras", (Answer(200, "cameras",
                                                                                            COLLECTION),),
@@ -131,6 +144,12 @@ def _camera_routes() -> list[Operation]:
         Operation("get", "/api/cameras/online-rate", "Online rate overall and per grid", "cameras",
                   (Answer(200, "rates", _object(("level",), level=integer(1, 4))),),
                   endpoint="cameras.online_rate", params=(LEVEL,)),
+        Operation("get", "/api/cameras/{code}/video", "A camera's live stream (HLS) and snapshot addresses",
+                  "cameras", (Answer(200, "the addresses (null: none) and whether the pages may load them", video),),
+                  endpoint="camera_video.get_video", params=(code,)),
+        Operation("put", "/api/cameras/{code}/video", "Set a camera's stream and snapshot addresses", "cameras",
+                  (Answer(200, "the addresses now", video),), endpoint="camera_video.set_video",
+                  body={JSON: video_change}, params=(code,), problems=(422,)),
     ]
 
 
@@ -208,6 +227,22 @@ def _screen_routes(layer_keys: Sequence[str]) -> list[Operation]:
                   (Answer(200, "measures", _object(("window",), window=text())), Answer(304, cached)),
                   endpoint="screen.screen_measures",
                   params=(WINDOW,)),
+        Operation("get", "/api/screen/panels", "The wall's panels: newest cases, 30-day trend, breakdowns, times",
+                  "screen", (Answer(200, "the panels", _object(
+                      ("window", "feed", "trend", "breakdown", "times"), window=text(),
+                      feed={"type": "array", "items": {"type": "object"}}, trend={"type": "object"},
+                      breakdown={"type": "object"}, times={"type": "object"})), Answer(304, cached)),
+                  endpoint="screen.screen_panels", params=(WINDOW,)),
+        Operation("get", "/api/screen/tiles/{key}/{z}/{x}/{y}.mvt",
+                  "One configured map layer as a Mapbox Vector Tile (clustered past its layer's count)", "screen",
+                  (Answer(200, "the tile; X-Tile-Aggregated names the clustered layers", {MVT_TYPE: BINARY}),
+                   Answer(304, cached)), endpoint="tiles.layer_tile",
+                  params=(Param("key", enum(layer_keys) if layer_keys else text(64), where="path"), *TILE, WINDOW),
+                  problems=(404,)),
+        Operation("get", "/api/screen/ground/{z}/{x}/{y}.mvt",
+                  "The ground drawn from the store (water, green, boundaries, roads, names) as a vector tile",
+                  "screen", (Answer(200, "the tile", {MVT_TYPE: BINARY}), Answer(304, cached)),
+                  endpoint="tiles.ground_tile", params=TILE, problems=(404,)),
         Operation("get", "/api/screen/layers/{key}", "One configured map layer's features", "screen",
                   (Answer(200, "features", COLLECTION), Answer(304, cached)), endpoint="screen.screen_layer",
                   params=(Param("key", enum(layer_keys) if layer_keys else text(64), where="path"), WINDOW, BBOX)),

@@ -1,0 +1,318 @@
+"""Mapbox Vector Tiles (MVT 2.1) of the stored layers, for the wall: every feature of a tile in detail, or, when a
+tile holds more than its layer allows, clusters that count them.
+
+A tile is asked for by its :class:`~mapserver.store.tile_grid.TileAddress` and one :class:`TileLayer` per MVT
+layer it holds (a layer of the store, filters, the asker's jurisdiction). What lies in it is what
+``store.layers.query(layer, bbox=tile.bounds(), within=…)`` returns: the rows whose geometry intersects the
+tile's rectangle (WGS-84). Geometries are not clipped to the tile (a grid crossing four tiles is whole in each),
+so the page can draw each feature once, by its ``id``. Coordinates are tile units, 0 … 4096 from the tile's
+north-west corner, on Web Mercator (EPSG:3857) from the stored WGS-84; no GCJ-02 shift.
+
+PostGIS writes detail tiles with ``ST_AsMVT``/``ST_AsMVTGeom`` and groups clusters in SQL; SQLite reads the rows
+(R*Tree candidates, exact test with shapely) and ``mapbox-vector-tile`` encodes them here. Both give the same
+features with the same properties: the derived ones (a camera's status now, an incident's warning colour) are
+the same SQL ``CASE`` on both, times are whole seconds since 1970 (UTC).
+
+Clusters: the tile is cut into 8 × 8 cells (32 pixels of a 256-pixel tile); each non-empty cell is one point
+feature at the mean position of its members, with ``n`` (how many) and ``n_<class>`` per class of the layer
+(camera status; incident warning colour, else closed or open).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import mapbox_vector_tile
+import numpy as np
+import shapely
+from mapbox_vector_tile.encoder import on_invalid_geometry_make_valid
+
+from mapserver.errors import Problem
+from mapserver.jurisdiction import WHOLE, Jurisdiction
+from mapserver.store.common import POINT_LAYERS, Condition, check_layer, check_where, utc
+from mapserver.store.database import Database
+from mapserver.store.scoping import scope_conditions
+from mapserver.store.tile_grid import EARTH_RADIUS_M, EXTENT, TileAddress, to_tile_units
+
+CELLS = 8
+"""Clusters per tile side."""
+CLUSTER_SUFFIX = "_clusters"
+"""The MVT layer of a layer's clusters is its name and this."""
+SECTOR_ZOOM = 14
+"""Tiles from this zoom on give cameras their view sector (direction, field of view, range): the wall draws
+sectors from map zoom 16, and below they would be a third of a camera's bytes."""
+TIME_PROPERTIES = frozenset({"last_seen", "reported_at"})
+"""Properties that are times: whole seconds since 1970-01-01 UTC in a tile."""
+CLASSES: dict[str, tuple[str, ...]] = {
+    "cameras": ("online", "offline", "fault", "unknown"),
+    "incidents": ("purple", "red", "yellow", "green", "closed", "open"),
+}
+"""The classes a cluster counts, per layer (others: ``n`` alone)."""
+
+_CAMERA_STATUS = ("CASE WHEN t.status = 'online' AND t.last_seen IS NOT NULL AND t.last_seen < ? THEN 'offline' "
+                  "ELSE t.status END")
+_WARNING = ("CASE WHEN t.status = 'closed' THEN NULL WHEN t.escalation IS NOT NULL AND t.escalation <> '' "
+            "THEN 'purple' WHEN t.due_at IS NULL OR t.warn_at IS NULL THEN NULL WHEN t.due_at < ? THEN 'red' "
+            "WHEN t.warn_at <= ? THEN 'yellow' ELSE 'green' END")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TileLayer:
+    """One MVT layer of a tile: rows of the store layer ``layer`` in ``within`` whose columns equal ``where``,
+    whose ``any_of`` columns hold one of the values given and ``none_of`` columns none of theirs, and
+    (incidents) reported at or after ``since`` (UTC). With more than ``detail_max`` rows in the tile it holds
+    clusters instead (None: always detail)."""
+
+    layer: str
+    name: str = ""
+    where: Mapping[str, Any] = field(default_factory=dict)
+    any_of: Mapping[str, Sequence[Any]] = field(default_factory=dict)
+    none_of: Mapping[str, Sequence[Any]] = field(default_factory=dict)
+    since: datetime | None = None
+    within: Jurisdiction = WHOLE
+    detail_max: int | None = None
+
+    @property
+    def mvt_name(self) -> str:
+        """The MVT layer of its features in detail; clusters are in ``<mvt_name>_clusters``."""
+        return self.name or self.layer
+
+
+@dataclass(frozen=True)
+class VectorTile:
+    """An encoded tile, and for each of its MVT layers how many features it holds and whether they are clusters."""
+
+    data: bytes
+    features: dict[str, int]
+    aggregated: dict[str, bool]
+
+
+@dataclass(frozen=True)
+class _Clock:
+    now: datetime
+    stale_before: datetime
+
+
+def properties(layer: str, clock: _Clock, zoom: int) -> list[tuple[str, str, tuple[Any, ...]]]:
+    """The properties a tile at ``zoom`` gives a layer's features: (name, SQL on the row ``t``, its parameters)."""
+    if layer == "cameras":
+        sector = [("direction_deg", "t.direction_deg", ()), ("fov_deg", "t.fov_deg", ()),
+                  ("range_m", "t.range_m", ())] if zoom >= SECTOR_ZOOM else []
+        return [("id", "t.code", ()), ("name", "t.name", ()), ("status", _CAMERA_STATUS, (clock.stale_before,)),
+                ("last_seen", "t.last_seen", ()), *sector]
+    if layer == "incidents":
+        return [("id", "t.id", ()), ("category", "t.category", ()), ("severity", "t.severity", ()),
+                ("status", "t.status", ()), ("warning", _WARNING, (clock.now, clock.now)),
+                ("reported_at", "t.reported_at", ())]
+    if layer == "grids":
+        return [("id", "t.code", ()), ("name", "t.name", ()), ("level", "t.level", ()), ("kind", "t.kind", ()),
+                ("subtype", "t.subtype", ())]
+    if layer == "places":
+        return [("id", "t.code", ()), ("name", "t.name", ()), ("kind", "t.kind", ())]
+    if layer == "roads":
+        return [("id", "t.code", ()), ("name", "t.name", ()), ("road_class", "t.road_class", ())]
+    raise Problem(400, f"{layer} is not served as vector tiles (cameras, incidents, grids, places, roads)",
+                  param="layer")
+
+
+def _class_sql(layer: str, clock: _Clock) -> tuple[str, tuple[Any, ...]] | None:
+    if layer == "cameras":
+        return _CAMERA_STATUS, (clock.stale_before,)
+    if layer == "incidents":
+        return f"COALESCE({_WARNING}, CASE WHEN t.status = 'closed' THEN 'closed' ELSE 'open' END)", \
+            (clock.now, clock.now)
+    return None
+
+
+class VectorTiles:
+    """Vector tiles of the stored layers (cameras, incidents, grids, places, roads)."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def tile(self, address: TileAddress, layers: Sequence[TileLayer], *, now: datetime,
+             offline_after_s: float = 0.0) -> VectorTile:
+        """The tile at ``address`` with one MVT layer per entry of ``layers`` (empty ones left out); ``now``
+        (UTC) decides warning colours and, with ``offline_after_s``, which cameras' heartbeats went stale."""
+        clock = _Clock(now=utc(now), stale_before=utc(now) - timedelta(seconds=offline_after_s))
+        parts, counts, aggregated = [], {}, {}
+        for spec in layers:
+            conditions = self._conditions(spec)
+            many = spec.detail_max is not None and self._more_than(spec, address, conditions, spec.detail_max)
+            data, n = (self._clusters(spec, address, conditions, clock) if many
+                       else self._detail(spec, address, conditions, clock))
+            parts.append(data)
+            counts[spec.mvt_name], aggregated[spec.mvt_name] = n, many
+        return VectorTile(b"".join(parts), counts, aggregated)
+
+    # -- what a layer's rows must meet ------------------------------------------------------------------------
+
+    def _conditions(self, spec: TileLayer) -> list[Condition]:
+        check_layer(spec.layer)
+        where = check_where(spec.layer, dict(spec.where))
+        check_where(spec.layer, dict.fromkeys([*spec.any_of, *spec.none_of], None))
+        out: list[Condition] = [(f"t.{column} = ?", (value,)) for column, value in where.items()]
+        for column, values in spec.any_of.items():
+            out.append((f"t.{column} IN ({', '.join('?' * len(values))})", tuple(values)) if values else ("1 = 0", ()))
+        out += [(f"t.{column} NOT IN ({', '.join('?' * len(values))})", tuple(values))
+                for column, values in spec.none_of.items() if values]
+        if spec.since is not None:
+            if spec.layer != "incidents":
+                raise Problem(400, f"{spec.layer} has no report time to start from", param="since")
+            out.append(("t.reported_at >= ?", (utc(spec.since),)))
+        return out + scope_conditions(self._db, spec.layer, spec.within)
+
+    def _more_than(self, spec: TileLayer, address: TileAddress, conditions: list[Condition], limit: int) -> bool:
+        box = self._db.box_condition(spec.layer, address.bounds())
+        clause, params = _where([box, *conditions])
+        rows = self._db.read(f"SELECT COUNT(*) FROM (SELECT 1 FROM {spec.layer} t{clause} LIMIT {int(limit) + 1}) s",
+                             params)
+        return int(rows[0][0]) > limit
+
+    # -- detail ---------------------------------------------------------------------------------------------
+
+    def _detail(self, spec: TileLayer, address: TileAddress, conditions: list[Condition],
+                clock: _Clock) -> tuple[bytes, int]:
+        props = properties(spec.layer, clock, address.z)
+        if self._db.mvt_sql:
+            return self._detail_sql(spec, address, conditions, props)
+        box = self._db.box_condition(spec.layer, address.bounds())
+        clause, params = _where([box, *conditions])
+        columns = ", ".join(expr for _, expr, _ in props)
+        values = [v for _, _, args in props for v in args]
+        rows = self._db.read(f"SELECT {columns}, {self._db.wkb_sql('t.geom')} FROM {spec.layer} t{clause} "
+                             f"ORDER BY t.{props[0][1].split('.', 1)[1]}", values + params)
+        if not rows:
+            return b"", 0
+        geoms = shapely.from_wkb([bytes(r[-1]) for r in rows])
+        if spec.layer not in POINT_LAYERS:  # the R*Tree gave boxes; keep what truly meets the tile
+            keep = shapely.intersects(geoms, shapely.box(*address.bounds()))
+            rows, geoms = [r for r, k in zip(rows, keep, strict=True) if k], geoms[keep]
+        names = [name for name, _, _ in props]
+        features = [{"geometry": _tile_geometry(address, g, simplify=spec.layer not in POINT_LAYERS),
+                     "properties": {n: _value(n, v) for n, v in zip(names, row, strict=False) if v is not None}}
+                    for row, g in zip(rows, geoms, strict=True)]
+        return _encode(spec.mvt_name, features), len(features)
+
+    def _detail_sql(self, spec: TileLayer, address: TileAddress, conditions: list[Condition],
+                    props: list[tuple[str, str, tuple[Any, ...]]]) -> tuple[bytes, int]:
+        box = self._db.box_condition(spec.layer, address.bounds())
+        clause, params = _where([box, *conditions])
+        columns = ", ".join(
+            f"CAST(floor(EXTRACT(EPOCH FROM {expr})) AS bigint) AS {name}" if name in TIME_PROPERTIES
+            else f"{expr} AS {name}" for name, expr, _ in props)
+        values = [v for _, _, args in props for v in args]
+        # Lines and areas simplified to one tile unit first (Python does the same on SQLite).
+        mercator = "ST_Transform(t.geom, 3857)" if spec.layer in POINT_LAYERS \
+            else "ST_Simplify(ST_Transform(t.geom, 3857), ?, true)"
+        unit = [] if spec.layer in POINT_LAYERS else [address.size_m / EXTENT]
+        query = (f"SELECT ST_AsMVT(q, ?, {EXTENT}, 'geom'), COUNT(*) FROM (SELECT {columns}, "
+                 f"ST_AsMVTGeom({mercator}, ST_TileEnvelope(?, ?, ?), {EXTENT}, 0, false) AS geom "
+                 f"FROM {spec.layer} t{clause}) q WHERE q.geom IS NOT NULL")
+        data, n = self._db.read(query, [spec.mvt_name, *values, *unit, address.z, address.x, address.y, *params])[0]
+        return (bytes(data) if n else b""), int(n)
+
+    # -- clusters -------------------------------------------------------------------------------------------
+
+    def _clusters(self, spec: TileLayer, address: TileAddress, conditions: list[Condition],
+                  clock: _Clock) -> tuple[bytes, int]:
+        kind = _class_sql(spec.layer, clock)
+        class_sql, class_args = kind if kind is not None else ("NULL", ())
+        box = self._db.box_condition(spec.layer, address.bounds())
+        clause, params = _where([box, *conditions])
+        if self._db.mvt_sql:
+            cells = self._cells_sql(spec, address, class_sql, list(class_args), clause, params)
+        else:
+            rows = self._db.read(f"SELECT {class_sql}, {self._db.wkb_sql('t.geom')} FROM {spec.layer} t{clause}",
+                                 [*class_args, *params])
+            cells = _cells(address, rows, exact=spec.layer not in POINT_LAYERS)
+        features = []
+        for (_, _), (n, sx, sy, by_class) in sorted(cells.items()):
+            props = {"n": n, **{f"n_{k}": c for k, c in sorted(by_class.items()) if k is not None}}
+            features.append({"geometry": shapely.Point(round(sx / n), round(sy / n)), "properties": props})
+        return _encode(spec.mvt_name + CLUSTER_SUFFIX, features), len(features)
+
+    def _cells_sql(self, spec: TileLayer, address: TileAddress, class_sql: str, class_args: list[Any], clause: str,
+                   params: list[Any]) -> dict[tuple[int, int], tuple[int, float, float, dict[str | None, int]]]:
+        # Web Mercator from degrees by formula (no ST_Transform per row); a point's own position, else the centre
+        # of the geometry's box.
+        lon = "ST_X(t.geom)" if spec.layer in POINT_LAYERS else "(ST_XMin(t.geom) + ST_XMax(t.geom)) / 2"
+        lat = "ST_Y(t.geom)" if spec.layer in POINT_LAYERS else "(ST_YMin(t.geom) + ST_YMax(t.geom)) / 2"
+        minx, _, _, maxy = address.mercator_bounds()
+        scale = EXTENT / address.size_m
+        size = EXTENT // CELLS
+        query = (f"SELECT floor(u / {size}), floor(v / {size}), k, COUNT(*), SUM(u), SUM(v) FROM (SELECT "
+                 f"{class_sql} AS k, round((radians({lon}) * {EARTH_RADIUS_M} - ?) * ?) AS u, "
+                 f"round((? - ln(tan(pi() / 4 + radians(LEAST(GREATEST({lat}, -85.0511287798), 85.0511287798)) / 2))"
+                 f" * {EARTH_RADIUS_M}) * ?) AS v FROM {spec.layer} t{clause}) p GROUP BY 1, 2, 3")
+        rows = self._db.read(query, [*class_args, minx, scale, maxy, scale, *params])
+        cells: dict[tuple[int, int], tuple[int, float, float, dict[str | None, int]]] = {}
+        for i, j, k, n, su, sv in rows:
+            key = (_cell(i), _cell(j))
+            total, sx, sy, by_class = cells.get(key, (0, 0.0, 0.0, {}))
+            by_class[k] = by_class.get(k, 0) + int(n)
+            cells[key] = (total + int(n), sx + float(su), sy + float(sv), by_class)
+        return cells
+
+
+def _cell(value: Any) -> int:
+    return min(CELLS - 1, max(0, int(value)))
+
+
+def _cells(address: TileAddress, rows: list[tuple[Any, ...]],
+           exact: bool) -> dict[tuple[int, int], tuple[int, float, float, dict[str | None, int]]]:
+    """Rows of (class, WKB) grouped into the tile's cells: count, sums of tile x and y, count per class. ``exact``:
+    the rows are candidates by box, and those that do not meet the tile are left out."""
+    cells: dict[tuple[int, int], tuple[int, float, float, dict[str | None, int]]] = {}
+    geoms = shapely.from_wkb([bytes(r[1]) for r in rows])
+    if exact and rows:
+        keep = shapely.intersects(geoms, shapely.box(*address.bounds()))
+        rows, geoms = [r for r, k in zip(rows, keep, strict=True) if k], geoms[keep]
+    if not rows:
+        return cells
+    bounds = shapely.bounds(geoms)
+    u, v = to_tile_units(address, (bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2)
+    size = EXTENT // CELLS
+    ci, cj = np.clip(u // size, 0, CELLS - 1).astype(int), np.clip(v // size, 0, CELLS - 1).astype(int)
+    for (row, i, j, x, y) in zip(rows, ci.tolist(), cj.tolist(), u.tolist(), v.tolist(), strict=True):
+        total, sx, sy, by_class = cells.get((i, j), (0, 0.0, 0.0, {}))
+        by_class[row[0]] = by_class.get(row[0], 0) + 1
+        cells[(i, j)] = (total + 1, sx + x, sy + y, by_class)
+    return cells
+
+
+def _where(conditions: Sequence[Condition]) -> tuple[str, list[Any]]:
+    params: list[Any] = []
+    for _, values in conditions:
+        params += list(values)
+    return " WHERE " + " AND ".join(f"({text})" for text, _ in conditions), params
+
+
+def _value(name: str, value: Any) -> Any:
+    if name in TIME_PROPERTIES:
+        return math.floor(utc(value).timestamp())
+    return value
+
+
+def _tile_geometry(address: TileAddress, geom: shapely.Geometry, *, simplify: bool) -> shapely.Geometry:
+    """The geometry in tile units; lines and areas simplified to one unit, as PostGIS's ``ST_Simplify`` does
+    before ``ST_AsMVTGeom`` (a street's boundary at city zoom has a vertex every few metres, a unit is 40 m)."""
+    def project(xy: np.ndarray) -> np.ndarray:
+        u, v = to_tile_units(address, xy[:, 0], xy[:, 1])
+        return np.column_stack([u, v])
+
+    projected = shapely.transform(geom, project)
+    if simplify:
+        projected = shapely.simplify(projected, 1.0, preserve_topology=True)
+    return shapely.remove_repeated_points(projected)
+
+
+def _encode(name: str, features: list[dict[str, Any]]) -> bytes:
+    if not features:
+        return b""
+    return mapbox_vector_tile.encode([{"name": name, "features": features}], default_options={
+        "extents": EXTENT, "y_coord_down": True, "on_invalid_geometry": on_invalid_geometry_make_valid})

@@ -1,0 +1,151 @@
+// Layers drawn from the server's vector tiles (MVT): every feature of a layer in view, however many, or clusters
+// that count them where a tile holds more than the layer draws one by one. The tiles in view are fetched at the
+// map's zoom, decoded (@mapbox/vector-tile, vendored) and their features, each once by its id (geometries are not
+// clipped to tiles), handed to the layer's own renderer, so colours, hovers and clicks are those of the GeoJSON
+// layers. Clusters are drawn here: a disc sized by its count, coloured by its worst or commonest class; a click
+// zooms in. Coordinates come back as WGS-84 longitude/latitude (the tiles are Web Mercator over stored WGS-84).
+/* global L */
+
+import { VectorTile } from '../vendor/mapbox-vector-tile/index.js';
+import { PbfReader } from '../vendor/pbf/index.js';
+import { el } from './dom.js';
+
+const TILE_PX = 256;
+const MAX_ZOOM = 22;
+const VIEW_PAD = 0; // 512-pixel tiles overhang the view already; every padded tile is one more request per poll
+// Tiles one zoom coarser than the map's, so 512 screen pixels each: a quarter of the requests per poll.
+const COARSER = 1;
+const CLUSTER_SUFFIX = '_clusters';
+const TIME_PROPERTIES = ['reported_at', 'last_seen']; // whole seconds since 1970 in a tile; ISO 8601 for renderers
+// Properties a renderer tests against null: a tile leaves a NULL out, GeoJSON has it as null.
+const NULLABLE = ['direction_deg', 'fov_deg', 'range_m', 'warning', 'subtype', 'last_seen'];
+const WORST_FIRST = { incidents: ['purple', 'red', 'yellow', 'green', 'open', 'closed'] };
+
+/** The tiles at zoom z covering the map's view padded by `pad` of its size each way, as [x, y] pairs. */
+export function tilesInView(map, z, pad = 0) {
+  const view = map.getPixelBounds(map.getCenter(), z);
+  const size = view.getSize();
+  const bounds = L.bounds(view.min.subtract(size.multiplyBy(pad)), view.max.add(size.multiplyBy(pad)));
+  const last = 2 ** z - 1;
+  const clamp = (v) => Math.min(last, Math.max(0, v));
+  const [x0, y0] = [clamp(Math.floor(bounds.min.x / TILE_PX)), clamp(Math.floor(bounds.min.y / TILE_PX))];
+  const [x1, y1] = [clamp(Math.floor(bounds.max.x / TILE_PX)), clamp(Math.floor(bounds.max.y / TILE_PX))];
+  const out = [];
+  for (let x = x0; x <= x1; x += 1) for (let y = y0; y <= y1; y += 1) out.push([x, y]);
+  return out;
+}
+
+/** Decode one tile: its detail features (GeoJSON, id taken from the `id` property) and clusters by MVT layer. */
+export function decodeTile(buffer, x, y, z) {
+  const tile = new VectorTile(new PbfReader(new Uint8Array(buffer)));
+  const features = [];
+  const clusters = [];
+  for (const [name, layer] of Object.entries(tile.layers)) {
+    for (let i = 0; i < layer.length; i += 1) {
+      const feature = layer.feature(i).toGeoJSON(x, y, z);
+      if (name.endsWith(CLUSTER_SUFFIX)) {
+        clusters.push({ layer: name.slice(0, -CLUSTER_SUFFIX.length), lng: feature.geometry.coordinates[0],
+          lat: feature.geometry.coordinates[1], properties: feature.properties });
+        continue;
+      }
+      const p = feature.properties;
+      for (const key of TIME_PROPERTIES) if (typeof p[key] === 'number') p[key] = new Date(p[key] * 1000).toISOString();
+      for (const key of NULLABLE) if (p[key] === undefined) p[key] = null;
+      const id = p.id;
+      delete p.id;
+      features.push({ type: 'Feature', id, geometry: feature.geometry, properties: p, layer: name });
+    }
+  }
+  return { features, clusters };
+}
+
+/** One tiled layer: what its tiles in view hold now. */
+export class TiledSource {
+  constructor({ root, map, key }) {
+    this.root = root;
+    this.map = map;
+    this.key = key;
+    this.drawn = ''; // the tiles and ETags of the answer drawn last
+  }
+
+  url(z, x, y, window) {
+    const query = window ? `?window=${encodeURIComponent(window)}` : '';
+    return `${this.root}/api/screen/tiles/${encodeURIComponent(this.key)}/${z}/${x}/${y}.mvt${query}`;
+  }
+
+  /** The layer's features in view as a FeatureCollection with `clusters` and `aggregated`; null when every tile
+   *  is the one drawn last (the browser revalidates each with its ETag: a 304 costs no decoding). */
+  async load({ window, onAuthLost }) {
+    const z = Math.min(MAX_ZOOM, Math.max(0, Math.round(this.map.getZoom()) - COARSER));
+    const answers = await Promise.all(tilesInView(this.map, z, VIEW_PAD).map(async ([x, y]) => {
+      const resp = await fetch(this.url(z, x, y, window), { credentials: 'same-origin', cache: 'no-cache' });
+      if (resp.status === 401) onAuthLost();
+      if (!resp.ok) throw new Error(`tile ${this.key} ${z}/${x}/${y}: ${resp.status}`);
+      // Read whole even when unchanged (from the browser's cache after a 304): a body left unread is aborted.
+      return { x, y, tag: resp.headers.get('ETag') || String(Math.random()), body: await resp.arrayBuffer() };
+    }));
+    const drawn = `${z}|${window}|${answers.map((a) => `${a.x}/${a.y}:${a.tag}`).join(',')}`;
+    if (drawn === this.drawn) return null;
+    const byId = new Map();
+    const clusters = [];
+    for (const answer of answers) {
+      const decoded = decodeTile(answer.body, answer.x, answer.y, z);
+      for (const f of decoded.features) if (!byId.has(f.id)) byId.set(f.id, f);
+      clusters.push(...decoded.clusters);
+    }
+    this.drawn = drawn;
+    return { type: 'FeatureCollection', features: [...byId.values()], clusters, aggregated: clusters.length > 0,
+      tiles: answers.length, numberMatched: byId.size, numberReturned: byId.size };
+  }
+
+  /** Forget what was drawn, so the next load draws again. */
+  forget() {
+    this.drawn = '';
+  }
+}
+
+function clusterColour(key, style, p) {
+  const counts = Object.entries(p).filter(([k]) => k.startsWith('n_')).map(([k, n]) => [k.slice(2), n]);
+  const colours = { ...(style.status_colors || {}), ...(style.warning_colors || {}), open: style.color };
+  const order = WORST_FIRST[key];
+  let chosen = null;
+  if (order) chosen = order.find((k) => counts.some(([c]) => c === k));
+  else if (counts.length) chosen = counts.sort((a, b) => b[1] - a[1])[0][0];
+  return (chosen && colours[chosen]) || style.color || '#4fc3f7';
+}
+
+/** A renderer that draws a tiled answer: its features by `inner`, then its clusters in the same group. */
+export function withClusters(inner, ctx, storeLayer) {
+  let clusters = [];
+  function drawClusters() {
+    for (const c of clusters) {
+      const n = c.properties.n;
+      const radius = (7 + 3 * Math.log2(n)) * ctx.scale;
+      const colour = clusterColour(storeLayer, ctx.style, c.properties);
+      const disc = L.circleMarker([c.lat, c.lng], { pane: ctx.pane, className: `ms-cluster ms-cluster-${storeLayer}`,
+        radius, color: colour, weight: 2 * ctx.scale, fillColor: colour, fillOpacity: 0.35 });
+      const lines = Object.entries(c.properties).filter(([k]) => k.startsWith('n_'))
+        .map(([k, v]) => `${(ctx.words.enums.camera_status || {})[k.slice(2)]
+          || (ctx.words.enums.warning || {})[k.slice(2)] || (ctx.words.enums.status || {})[k.slice(2)] || k.slice(2)} ${v}`);
+      disc.bindTooltip(el('div', { className: 'ms-tip' }, [el('strong', {}, `${ctx.title} ${n}`),
+        ...lines.map((line) => el('div', {}, line))]));
+      disc.on('click', () => ctx.map.setView([c.lat, c.lng], Math.min(ctx.map.getMaxZoom(), ctx.map.getZoom() + 2)));
+      disc.addTo(ctx.group);
+      L.marker([c.lat, c.lng], { pane: ctx.pane, interactive: false, keyboard: false,
+        icon: L.divIcon({ className: 'ms-cluster-count', html: el('span', {}, String(n)), iconSize: null }) })
+        .addTo(ctx.group);
+    }
+  }
+  return {
+    draw(data) {
+      clusters = data.clusters || [];
+      inner.draw(data);
+      drawClusters();
+    },
+    zoomed() {
+      if (!inner.zoomed) return;
+      inner.zoomed();
+      drawClusters();
+    },
+  };
+}

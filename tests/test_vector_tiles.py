@@ -1,0 +1,223 @@
+"""The wall's vector tiles on each store backend: a tile decodes (mapbox_vector_tile.decode) to the features the
+store's own query finds in the tile's rectangle, with the colours the GeoJSON layers give them; clusters count
+what a full tile holds; tiles keep to the asker's jurisdiction; bad addresses are problems, not 500s; the ground
+tile carries the store's water, roads and boundaries. The city: tests/browser/city.py."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+import mapbox_vector_tile
+import pytest
+from shapely.geometry import Polygon, box
+
+from mapserver.auth import hash_token, new_token
+from mapserver.cameras import effective_status
+from mapserver.incidents.deadlines import warning_colour
+from mapserver.model import Place
+from mapserver.store import open_store
+from mapserver.store.tile_grid import TileAddress
+from mapserver.store.vector_tiles import TileLayer
+from tests.browser.city import load_city
+from tests.conftest import BACKENDS, empty_store, settings_for
+
+NOW = datetime.now(UTC)
+OFFLINE_AFTER_S = 300
+
+
+def tile_at(lon: float, lat: float, z: int) -> TileAddress:
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return TileAddress(z, x, y)
+
+
+def decode(data: bytes) -> dict:
+    return mapbox_vector_tile.decode(data, default_options={"y_coord_down": True}) if data else {}
+
+
+def features(data: bytes, name: str) -> list[dict]:
+    return decode(data).get(name, {}).get("features", [])
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def city(request, tmp_path_factory):
+    """The city on each backend, once per module (the tests here only read it, or add what no other one counts)."""
+    if request.param == "sqlite":
+        store = open_store(f"sqlite:///{tmp_path_factory.mktemp('tiles') / 'city.db'}")
+        store.migrate()
+    else:
+        store = open_store(request.getfixturevalue("postgis_url"))
+        empty_store(store)
+    load_city(store, now=NOW - timedelta(minutes=1))
+    # One camera whose heartbeats stopped: the tile must show it offline, as the wall's other layers do.
+    camera = store.layers.query("cameras", where={"status": "online"}, limit=1)[0]
+    store.cameras.heartbeats([camera.code], at=NOW - timedelta(hours=2))
+    yield store
+    store.close()
+
+
+def sample_tiles(store, z: int) -> list[TileAddress]:
+    grids = store.layers.query("grids", where={"level": 2})
+    return sorted({tile_at(*g.geom.representative_point().coords[0], z) for g in grids[::5]},
+                  key=lambda t: (t.x, t.y))
+
+
+@pytest.mark.parametrize("z", [10, 13])
+def test_a_tile_holds_exactly_what_the_store_finds_in_it(city, z):
+    since = NOW - timedelta(days=30)
+    checked = 0
+    for address in sample_tiles(city, z):
+        tile = city.tiles.tile(address, [TileLayer(layer="cameras"), TileLayer(layer="grids", where={"level": 2}),
+                                         TileLayer(layer="incidents", since=since), TileLayer(layer="places"),
+                                         TileLayer(layer="roads")],
+                               now=NOW, offline_after_s=OFFLINE_AFTER_S)
+        box_ = address.bounds()
+        expected = {
+            "cameras": {c.code for c in city.layers.query("cameras", bbox=box_)},
+            "grids": {g.code for g in city.layers.query("grids", bbox=box_, where={"level": 2})},
+            "incidents": {i.id for i in city.layers.query("incidents", bbox=box_) if i.reported_at >= since},
+            "places": {p.code for p in city.layers.query("places", bbox=box_)},
+            "roads": {r.code for r in city.layers.query("roads", bbox=box_)},
+        }
+        for name, ids in expected.items():
+            got = [f["properties"]["id"] for f in features(tile.data, name)]
+            assert sorted(got) == sorted(ids), (city.kind, address, name)
+            assert tile.features[name] == len(ids) and tile.aggregated[name] is False
+            checked += len(ids)
+    assert checked > 50
+
+
+def test_colours_in_a_tile_are_the_ones_the_wall_draws_now(city):
+    cameras = {c.code: c for c in city.layers.query("cameras")}
+    incidents = {i.id: i for i in city.layers.query("incidents")}
+    seen_status, seen_warning = set(), set()
+    for address in sample_tiles(city, 9):
+        tile = city.tiles.tile(address, [TileLayer(layer="cameras"), TileLayer(layer="incidents")], now=NOW,
+                               offline_after_s=OFFLINE_AFTER_S)
+        for f in features(tile.data, "cameras"):
+            p = f["properties"]
+            status = effective_status(cameras[p["id"]], now=NOW, offline_after_s=OFFLINE_AFTER_S)
+            assert p["status"] == status and p["name"] == cameras[p["id"]].name
+            seen_status.add(status)
+        for f in features(tile.data, "incidents"):
+            p, i = f["properties"], incidents[f["properties"]["id"]]
+            assert p.get("warning") == warning_colour(status=i.status, escalation=i.escalation, warn_at=i.warn_at,
+                                                      due_at=i.due_at, now=NOW)
+            assert p["reported_at"] == math.floor(i.reported_at.timestamp())
+            seen_warning.add(p.get("warning"))
+    assert {"online", "offline"} <= seen_status and len(seen_warning) >= 3
+
+
+def test_a_full_tile_holds_clusters_that_count_every_feature(city):
+    address = max(sample_tiles(city, 9), key=lambda t: city.layers.count("cameras", bbox=t.bounds()))
+    tile = city.tiles.tile(address, [TileLayer(layer="cameras", detail_max=10)], now=NOW,
+                           offline_after_s=OFFLINE_AFTER_S)
+    in_tile = city.layers.query("cameras", bbox=address.bounds())
+    assert len(in_tile) > 10 and tile.aggregated == {"cameras": True}
+    decoded = decode(tile.data)
+    assert "cameras" not in decoded
+    clusters = decoded["cameras_clusters"]["features"]
+    assert 1 < len(clusters) <= 64
+    assert sum(f["properties"]["n"] for f in clusters) == len(in_tile)
+    statuses = [effective_status(c, now=NOW, offline_after_s=OFFLINE_AFTER_S) for c in in_tile]
+    for status in ("online", "offline"):
+        assert sum(f["properties"].get(f"n_{status}", 0) for f in clusters) == statuses.count(status)
+    for f in clusters:  # each cluster sits inside the tile, at the mean of its members
+        x, y = f["geometry"]["coordinates"]
+        assert 0 <= x <= 4096 and 0 <= y <= 4096
+
+
+def viewer_of(store, code: str | None) -> dict[str, str]:
+    secret = new_token()
+    store.tokens.add(name=f"viewer-{code}-{secret[-6:]}", role="viewer", token_hash=hash_token(secret), grid_code=code)
+    return {"Authorization": f"Bearer {secret}"}
+
+
+@pytest.fixture(scope="module")
+def client(city):
+    from mapserver import create_app
+
+    app = create_app(settings_for(city), store=city)
+    app.config["TESTING"] = True
+    return app.test_client()
+
+
+def test_a_tile_keeps_to_the_askers_jurisdiction(city, client):
+    streets = city.grids.of_level(1)
+    mine, other = streets[0], streets[-1]
+    headers = viewer_of(city, mine.code)
+    within = city.grids.jurisdiction(mine.code)
+    inside = tile_at(*mine.geom.representative_point().coords[0], 13)
+    outside = tile_at(*other.geom.representative_point().coords[0], 13)
+    assert not box(*outside.bounds()).intersects(mine.geom)
+    for key in ("cameras", "grids_community", "places"):
+        resp = client.get(f"/api/screen/tiles/{key}/{outside.z}/{outside.x}/{outside.y}.mvt", headers=headers)
+        assert resp.status_code == 200 and resp.mimetype == "application/vnd.mapbox-vector-tile"
+        assert decode(resp.data) == {}, key
+        whole = client.get(f"/api/screen/tiles/{key}/{outside.z}/{outside.x}/{outside.y}.mvt",
+                           headers=viewer_of(city, None))
+        assert key == "places" or decode(whole.data) != {}, key  # the whole store's viewer sees something there
+    resp = client.get(f"/api/screen/tiles/cameras/{inside.z}/{inside.x}/{inside.y}.mvt", headers=headers)
+    got = {f["properties"]["id"] for f in features(resp.data, "cameras")}
+    assert got == {c.code for c in city.layers.query("cameras", bbox=inside.bounds(), within=within)}
+    ground = client.get(f"/api/screen/ground/{outside.z}/{outside.x}/{outside.y}.mvt", headers=headers)
+    assert ground.status_code == 200 and decode(ground.data) == {}
+
+
+def test_tiles_are_etagged_and_polls_cost_a_304(city, client):
+    headers = viewer_of(city, None)
+    address = sample_tiles(city, 11)[0]
+    url = f"/api/screen/tiles/incidents/{address.z}/{address.x}/{address.y}.mvt?window=30d"
+    first = client.get(url, headers=headers)
+    assert first.status_code == 200 and first.headers["ETag"].startswith('W/"')
+    again = client.get(url, headers={**headers, "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+
+
+BAD_ADDRESSES = [
+    ("/api/screen/tiles/cameras/a/1/2.mvt", 400, "z"),
+    ("/api/screen/tiles/cameras/12/1.5/2.mvt", 400, "z"),
+    ("/api/screen/tiles/cameras/23/0/0.mvt", 404, "z"),
+    ("/api/screen/tiles/cameras/-1/0/0.mvt", 404, "z"),
+    ("/api/screen/tiles/cameras/3/8/0.mvt", 404, "x"),
+    ("/api/screen/tiles/cameras/3/0/-1.mvt", 404, "x"),
+    ("/api/screen/tiles/nosuchlayer/3/0/0.mvt", 404, "layer"),
+    ("/api/screen/tiles/hotspots/3/0/0.mvt", 404, "layer"),
+    ("/api/screen/tiles/cameras/3/0/0.mvt?window=7d", 400, "window"),
+    ("/api/screen/ground/3/0/9.mvt", 404, "x"),
+    ("/api/screen/ground/x/0/0.mvt", 400, "z"),
+]
+
+
+def test_bad_tile_addresses_are_problems(city, client):
+    headers = viewer_of(city, None)
+    for path, status, param in BAD_ADDRESSES:
+        resp = client.get(path, headers=headers)
+        assert resp.status_code == status, (path, resp.data)
+        assert resp.mimetype == "application/problem+json", path
+        assert resp.json["status"] == status and resp.json.get("param") == param and resp.json["detail"], path
+
+
+def test_the_ground_tile_holds_water_roads_and_boundaries_but_water_is_no_key_place(city, client):
+    roads = city.layers.query("roads")
+    lon, lat = roads[len(roads) // 2].geom.coords[0]
+    lake = Polygon([(lon - 0.002, lat - 0.001), (lon + 0.002, lat - 0.001), (lon + 0.002, lat + 0.001),
+                    (lon - 0.002, lat + 0.001)])
+    city.layers.add("places", [Place(code="W001", name="东湖", kind="water", geom=lake)])
+    address = tile_at(lon, lat, 15)
+    headers = viewer_of(city, None)
+    ground = decode(client.get(f"/api/screen/ground/{address.z}/{address.x}/{address.y}.mvt", headers=headers).data)
+    assert [f["properties"]["id"] for f in ground["water"]["features"]] == ["W001"]
+    assert {f["properties"]["id"] for f in ground["roads"]["features"]} == \
+        {r.code for r in city.layers.query("roads", bbox=address.bounds())}
+    assert {f["properties"]["level"] for f in ground["boundaries"]["features"]} <= {1, 2}
+    assert ground["boundaries"]["features"]
+    places = decode(client.get(f"/api/screen/tiles/places/{address.z}/{address.x}/{address.y}.mvt",
+                               headers=headers).data)
+    assert "W001" not in {f["properties"]["id"] for f in places.get("places", {}).get("features", [])}
+    # At district zoom the residential streets of the city are left to closer zooms.
+    far = tile_at(lon, lat, 10)
+    far_ground = decode(client.get(f"/api/screen/ground/{far.z}/{far.x}/{far.y}.mvt", headers=headers).data)
+    assert "roads" not in far_ground and far_ground["water"]["features"]
