@@ -127,7 +127,7 @@ def test_an_import_cut_off_by_the_loss_of_the_primary_writes_nothing_and_runs_ag
     started again. The import fails whole, saying the database went away; run again, it imports every row."""
     pair, _ = pair_served
     primary = pair.standby  # promoted by the test above
-    rows = 40_000
+    rows = 25_000
     lines = ["lon,lat,category,severity,reported_at,description"]
     lines += [f"{114.6001 + (k % 97) * 0.00002:.6f},{33.6001 + (k % 89) * 0.00002:.6f},disputes,general,"
               f"2026-11-{1 + k % 28:02d}T09:00:00+08:00,批量导入{k}" for k in range(rows)]
