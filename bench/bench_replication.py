@@ -10,8 +10,9 @@ report checked in the database (bench_incidents.bench_reports). The modes run tu
 that a busy machine weighs on each alike; between modes only the primary's settings change (ALTER SYSTEM, reload)
 and, for "none", the standby is stopped.
 
-Each round starts with another mode. Ratios: each mode's median reports/s ÷ the median with no standby (the price
-of the copy on a second machine), and each run ÷ the issue-5 target (1,000 reports/s) for reference.
+Before each mode's reports, one connection times 300 small commits alone (median, p99): the wait a commit
+adds in that mode. Each round starts with another mode. Ratios: each mode's median reports/s ÷ the median with no
+standby (the price of the copy on a second machine), and each run ÷ the issue-5 target (1,000 reports/s).
 Usage: python bench/bench_replication.py [--seconds 10] [--rounds 2] [--workers 4] [--connections 16]
 """
 
@@ -24,6 +25,8 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+
+import psycopg2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -66,6 +69,27 @@ def set_mode(pair: Pair, mode: str) -> None:
         pair.wait_streaming()
 
 
+def commit_latency_ms(url: str, commits: int = 300) -> tuple[float, float]:
+    """Median and p99 milliseconds of one small committed INSERT on one connection, alone: the wait a commit adds
+    in each mode, with less of the machine's other load in it than a rate under wrk."""
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("CREATE TABLE IF NOT EXISTS bench_commit (id bigserial PRIMARY KEY, at timestamptz)")
+        conn.commit()
+        times = []
+        for _ in range(commits):
+            started = time.perf_counter()
+            with conn.cursor() as cur:
+                cur.execute("INSERT INTO bench_commit (at) VALUES (now())")
+            conn.commit()
+            times.append(1000 * (time.perf_counter() - started))
+    finally:
+        conn.close()
+    times.sort()
+    return times[len(times) // 2], times[int(len(times) * 0.99) - 1]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
@@ -76,6 +100,7 @@ def main() -> int:
     print(f"machine: {machine()}")
     pair = Pair(synchronous=False, durable=True).create()
     results: dict[str, list[float]] = {mode: [] for mode in MODES}
+    commits: dict[str, list[float]] = {mode: [] for mode in MODES}
     try:
         store = open_store(pair.url)
         load_demo(store, pair.primary.url)
@@ -91,6 +116,8 @@ def main() -> int:
                     label = MODES[mode]
                     set_mode(pair, mode)
                     time.sleep(1)
+                    commit_p50, commit_p99 = commit_latency_ms(pair.primary.url)
+                    commits[mode].append(commit_p50)
                     with server(pair.url, args.workers, Path(tmp)) as (base, pgid):
                         started = datetime.now().strftime("%H:%M:%S")
                         got = bench_reports(pair.primary.url, base, pgid, Path(tmp), operator, points, args.seconds,
@@ -98,7 +125,8 @@ def main() -> int:
                     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
                     results[mode].append(got["per_s"])
                     print(f"round {round_no} {started} {label}: {got['per_s']:,.0f} reports/s "
-                          f"(÷ target {got['per_s'] / TARGET_REPORTS_PER_S:.2f}), "
+                          f"(÷ target {got['per_s'] / TARGET_REPORTS_PER_S:.2f}), one commit alone "
+                          f"p50 {commit_p50:.2f} ms, p99 {commit_p99:.2f} ms; reports "
                           f"p50 {got['p50_ms']:.1f} ms, p99 {got['p99_ms']:.1f} ms, {got['acknowledged']:,} "
                           f"acknowledged, {got['failed']} failed, CPU per report: PostgreSQL "
                           f"{got['postgres_us']:.0f} µs, machine {got['machine_us']:.0f} µs; load average {load}",
@@ -114,8 +142,10 @@ def main() -> int:
         rates = sorted(results[mode])
         if rates:
             median = rates[len(rates) // 2]
+            alone = sorted(commits[mode])[len(commits[mode]) // 2]
             print(f"{label}: median {median:,.0f} reports/s ({min(rates):,.0f}–{max(rates):,.0f} over {len(rates)} "
-                  f"rounds), ÷ no standby's median {median / none:.2f}")
+                  f"rounds), ÷ no standby's median {median / none:.2f}; one commit alone, median of the rounds' "
+                  f"medians {alone:.2f} ms")
     return 0
 
 

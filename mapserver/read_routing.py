@@ -1,9 +1,9 @@
 """Which requests may read from a standby (``store.read_url``), and reading one's own writes from the primary.
 
-A request to one of :data:`STALE_TOLERANT` (the wall's data, heat, hotspots, trends, coverage, risk, measures,
-layers, the OGC API, exports, the weekly bulletin) runs inside :meth:`Store.stale_reads`: its reads outside a
-transaction may come from a standby at most ``store.max_replica_lag_s`` behind. Every other request (writes, the
-desk, case pages, accounts, token and session checks) reads from the primary.
+A GET of one of :data:`STALE_TOLERANT` (the wall's data, panels and vector tiles, heat, hotspots, trends, coverage,
+risk, measures, layers, the OGC API, exports, the weekly bulletin) runs inside :meth:`Store.stale_reads`: its reads
+outside a transaction may come from a standby at most ``store.max_replica_lag_s`` behind. Every other request
+(writes, the desk, case pages, accounts, token and session checks) reads from the primary.
 
 After a write (a POST, PUT, PATCH or DELETE answered below 400) the writer's requests read from the primary for
 :func:`own_writes_window_s` seconds, so a person sees what they just did: the answer carries a cookie saying until
@@ -24,12 +24,13 @@ from flask import Flask, Response, g, request
 from mapserver.app_state import AppState
 
 STALE_TOLERANT: frozenset[str] = frozenset({
-    "screen.page", "screen.screen_layer", "screen.screen_measures", "screen.screen_grid",
+    "screen.page", "screen.screen_layer", "screen.screen_measures", "screen.screen_grid", "screen.screen_panels",
+    "tiles.layer_tile", "tiles.ground_tile",
     "analysis.heat_cells", "analysis.hotspots", "analysis.hotspot_trend", "analysis.camera_coverage",
     "analysis.risk_colours", "incidents.kpis", "scorecards.table",
     "layers.list_features", "layers.get_feature", "cameras.list_cameras", "cameras.online_rate",
     "export.download", "reports.weekly",
-    "ogc.landing", "ogc.conformance", "ogc.collections", "ogc.collection", "ogc.items", "ogc.item",
+    "ogc.landing", "ogc.conformance", "ogc.collections", "ogc.collection", "ogc.items", "ogc.item", "ogc.queryables",
 })
 """The endpoints whose answers may be a little stale: served from a standby when one is near enough."""
 

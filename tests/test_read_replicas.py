@@ -23,6 +23,7 @@ from mapserver.config import Settings, StoreSettings
 from mapserver.derived import DerivedData
 from mapserver.gridindex import GRID_INDEX
 from mapserver.model import Grid
+from mapserver.read_routing import STALE_TOLERANT, WRITES
 from mapserver.store import Store, open_store
 from tests.pgcluster import Pair
 from tests.test_gridindex import STAFF, make_grids
@@ -201,3 +202,13 @@ def test_a_standby_that_goes_away_under_reads_leaves_them_to_the_primary(pair, t
     assert served_before > 0 and len(statuses) > served_before
     assert list(store.replica_lags().values()) == [None]  # found gone while reading, and left alone
     assert set(statuses) == {200}, sorted(set(statuses))
+
+
+def test_every_stale_tolerant_route_is_a_read_of_the_app(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'routes.db'}")
+    store.migrate()
+    app = create_app(Settings(store=StoreSettings(url=store.url)), store=store)
+    reads = {rule.endpoint for rule in app.url_map.iter_rules() if rule.methods and "GET" in rule.methods}
+    writes = {rule.endpoint for rule in app.url_map.iter_rules() if rule.methods and rule.methods & WRITES}
+    assert reads >= STALE_TOLERANT and not STALE_TOLERANT & writes
+    store.close()
