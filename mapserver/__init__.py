@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     from mapserver.app_state import AppState
     from mapserver.auth import authorize
     from mapserver.config import PROJECT_ROOT, load_settings
+    from mapserver.read_routing import register_read_routing
     from mapserver.requestlog import register_request_log
     from mapserver.store import open_store
     from mapserver.store.database import SCHEMA_VERSION
@@ -41,7 +42,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     settings = settings or load_settings()
     if store is None:
         store = open_store(settings.store.url, pool_max=settings.store.pool_max,
-                           connect_timeout_s=settings.store.connect_timeout_s)
+                           connect_timeout_s=settings.store.connect_timeout_s, read_urls=settings.store.read_url,
+                           max_replica_lag_s=settings.store.max_replica_lag_s)
     if mismatch := schema_mismatch(store.schema_version(), SCHEMA_VERSION, store.display_url):
         raise StartupError(mismatch)
 
@@ -60,6 +62,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.wsgi_app = RequestLimits(app.wsgi_app)  # type: ignore[method-assign]
     register_request_log(app)  # first, so even a refused request gets an id and a log line
     app.before_request(authorize)
+    register_read_routing(app)  # after authorize: tokens and sessions are read from the primary
     # PostgreSQL text cannot hold NUL: refuse it in any URL before a view hands it to the store (else a 500).
     app.before_request(refuse_nul_in_url)
     register_error_handlers(app)

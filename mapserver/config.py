@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -43,9 +44,35 @@ class StoreSettings(_Section):
     url: str = "sqlite:///data/mapserver.db"
     pool_max: int = Field(8, ge=1, le=200, description="PostGIS connections per worker process")
     connect_timeout_s: int = Field(5, ge=1, le=120)
+    read_url: list[str] = Field(default_factory=list, description="PostGIS standbys serving the reads that "
+                                "tolerate staleness (a URL, a multi-host URL or a list); none: every read on url")
+    max_replica_lag_s: float = Field(5.0, gt=0, le=3600, description="a standby further behind the primary than "
+                                     "this (seconds) serves no reads until it catches up")
     incident_retention_months: int = Field(0, ge=0, le=1200, description="PostGIS: `mapserver partitions` detaches "
                                            "incidents' months older than this many into the archive schema (0: "
                                            "keep every month)")
+
+    @field_validator("read_url", mode="before")
+    @classmethod
+    def _read_urls(cls, value: Any) -> Any:
+        # One URL, or none as an empty string (``${MAPSERVER_READ_STORE:-}``), is a list of one or of none.
+        if value is None or value == "":
+            return []
+        return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _standbys_need_postgis(self) -> StoreSettings:
+        parts = urlsplit(self.url)
+        attrs = parse_qs(parts.query).get("target_session_attrs", [""])[-1]
+        if "," in parts.netloc.rpartition("@")[2] and attrs not in ("read-write", "primary"):
+            raise ValueError("a store.url naming several hosts needs ?target_session_attrs=read-write (or "
+                             "primary), so that writes find the primary and never a standby")
+        for url in self.read_url:
+            if not url.startswith(("postgresql://", "postgres://")):
+                raise ValueError(f"store.read_url {url.split('@')[-1]!r} is not a postgresql:// URL")
+        if self.read_url and not self.url.startswith(("postgresql://", "postgres://")):
+            raise ValueError("store.read_url needs store.url to be PostGIS (postgresql://…) too")
+        return self
 
 
 ServerKind = Literal["gunicorn", "uwsgi"]

@@ -4,7 +4,8 @@ Each kind of value is declared by the module that owns it as a :class:`Kind`: th
 and how to build it. A :class:`DerivedData` keeps one value per kind and arguments, with the data versions of
 those layers as they were when it was built. Before handing a kept value out it compares them with the store's,
 at most once per ``Kind.check_every_s`` seconds: a write in any process bumps a layer's version, so every process
-notices it on its next check and builds the value again, or brings it up to date in place when the kind can.
+notices it on its next check and builds the value again, or brings it up to date in place when the kind can. Those
+versions and the rows a value is built from are read from the primary, never from a standby (``store.read_url``).
 
 Each worker process holds its own registry. A server builds the configured values in its master before forking
 (:meth:`DerivedData.warm`), so workers share them copy-on-write, and has each worker call
@@ -78,7 +79,10 @@ class DerivedData:
             if kind.keep is not None:
                 self._touch(key)
             return entry.value
-        return self._current(kind, key)
+        # From the primary, versions and rows alike, even in a request whose other reads a standby answers: a value
+        # kept by version must hold that version's data, and the primary is where every process sees the same.
+        with self.store.primary_reads():
+            return self._current(kind, key)
 
     def warm(self, wanted: Iterable[tuple[Kind[Any], tuple[Any, ...]]]) -> None:
         """Build the ``(kind, args)`` in ``wanted`` now, e.g. in a server's master before it forks its workers.

@@ -100,3 +100,30 @@ def test_the_shipped_scorecards_section_states_the_defaults():
 
     assert load_settings(DEFAULT_CONFIG, env={}).scorecards == ScorecardSettings()
     assert "scorecards:" in DEFAULT_CONFIG.read_text(encoding="utf-8")
+
+
+def test_a_store_url_of_several_hosts_must_ask_for_the_primary(tmp_path):
+    hosts = "postgresql://ms@db1:5432,db2:5432/mapserver"
+    with pytest.raises(ConfigError, match="target_session_attrs=read-write"):
+        load_settings(write(tmp_path, f"store:\n  url: '{hosts}'\n"))
+    with pytest.raises(ConfigError, match="target_session_attrs=read-write"):
+        load_settings(write(tmp_path, f"store:\n  url: '{hosts}?target_session_attrs=any'\n"))
+    settings = load_settings(write(tmp_path, f"store:\n  url: '{hosts}?target_session_attrs=read-write'\n"))
+    assert settings.store.read_url == []
+
+
+def test_read_url_is_one_url_or_several_and_needs_postgis(tmp_path):
+    primary = "postgresql://ms@db1:5432,db2:5432/mapserver?target_session_attrs=read-write"
+    one = load_settings(write(tmp_path, f"store:\n  url: '{primary}'\n  read_url: postgresql://ms@db2/mapserver\n"))
+    assert one.store.read_url == ["postgresql://ms@db2/mapserver"]
+    several = load_settings(write(tmp_path, f"store:\n  url: '{primary}'\n  read_url: [postgresql://ms@db2/m, "
+                                            "postgresql://ms@db3/m]\n  max_replica_lag_s: 2.5\n"))
+    assert several.store.read_url == ["postgresql://ms@db2/m", "postgresql://ms@db3/m"]
+    assert several.store.max_replica_lag_s == 2.5
+    empty = load_settings(write(tmp_path, "store:\n  url: sqlite:///x.db\n  read_url: ${MAPSERVER_READ_STORE:-}\n"),
+                          env={})
+    assert empty.store.read_url == []
+    with pytest.raises(ConfigError, match=r"needs store\.url to be PostGIS"):
+        load_settings(write(tmp_path, "store:\n  url: sqlite:///x.db\n  read_url: postgresql://ms@db2/m\n"))
+    with pytest.raises(ConfigError, match="not a postgresql"):
+        load_settings(write(tmp_path, f"store:\n  url: '{primary}'\n  read_url: sqlite:///copy.db\n"))

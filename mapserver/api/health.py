@@ -23,13 +23,16 @@ def package_version() -> str:
 @bp.get("/healthz")
 def healthz() -> dict:
     current = store()
-    return {
+    answer = {
         "status": "ok",
         "store": current.kind,
         "schema_version": current.schema_version(),
         "counts": current.counts(),
         "version": package_version(),
     }
+    if lags := current.replica_lags():  # standbys of store.read_url: each one's last lag (s), None = not usable
+        answer["replicas"] = lags
+    return answer
 
 
 @bp.get("/readyz")

@@ -6,7 +6,8 @@ the project's SQL lives in this package. The whole public surface:
 
 ==================  =====================================================================================
 ``store.``          schema and transactions: ``kind``, ``url``, ``display_url``, ``transaction()``,
-                    ``migrate()``, ``schema_version()``, ``ping()``, ``counts()``, ``close()``
+                    ``migrate()``, ``schema_version()``, ``ping()``, ``counts()``, ``close()``; where reads
+                    go: ``stale_reads()``, ``primary_reads()``, ``replica_lags()``
 ``store.layers``    any layer (:mod:`~mapserver.store.layers`): ``add``, ``get``, ``query``, ``count``,
                     ``delete``, ``extent``, ``time_extent``, ``data_version``, ``stored_keys``,
                     ``road_columns``
@@ -52,7 +53,7 @@ Coordinates are WGS-84 (EPSG:4326) longitude/latitude degrees; times are UTC.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 
 from mapserver.store.accounts import Accounts
@@ -95,6 +96,13 @@ class Store:
         self.kind: str = database.kind
         self.url: str = database.url
         self.transaction = database.transaction  # the backend's own: one attribute hop on every write
+        self.stale_reads = database.stale_reads
+        """Within this block (on this thread) reads outside a transaction may come from one standby of
+        ``store.read_url``, at most ``store.max_replica_lag_s`` behind; writes stay on the primary."""
+        self.primary_reads = database.primary_reads
+        """Within this block (on this thread) every read goes to the primary, even inside :attr:`stale_reads`."""
+        self.replica_lags = database.replica_lags
+        """Each standby's last measured lag in seconds (None: unknown or unreachable), by its masked URL."""
         self.layers = Layers(database)
         self.grids = Grids(database)
         self.incidents = Incidents(database)
@@ -143,8 +151,13 @@ class Store:
         self.database.close()
 
 
-def open_store(url: str, *, pool_max: int = 8, connect_timeout_s: int = 5) -> Store:
-    """Open the store at ``url``: ``sqlite:///path.db`` (embedded) or ``postgresql://…`` (PostGIS).
+def open_store(url: str, *, pool_max: int = 8, connect_timeout_s: int = 5, read_urls: Sequence[str] = (),
+               max_replica_lag_s: float = 5.0) -> Store:
+    """Open the store at ``url``: ``sqlite:///path.db`` (embedded) or ``postgresql://…`` (PostGIS; libpq's
+    multi-host form finds the primary among several hosts with ``?target_session_attrs=read-write``).
+
+    ``read_urls``: PostGIS standbys (each URL may name several hosts) that serve the reads of
+    :meth:`Store.stale_reads` blocks while at most ``max_replica_lag_s`` seconds behind.
 
     Raises :class:`StoreUnavailable` for an unknown scheme (listing the supported
     ones) or a store that cannot be reached (with the password masked).
@@ -157,7 +170,8 @@ def open_store(url: str, *, pool_max: int = 8, connect_timeout_s: int = 5) -> St
     if url.startswith(("postgresql://", "postgres://")):
         from mapserver.store.postgis import PostGISDatabase
 
-        return Store(PostGISDatabase(url, pool_max=pool_max, connect_timeout_s=connect_timeout_s))
+        return Store(PostGISDatabase(url, pool_max=pool_max, connect_timeout_s=connect_timeout_s,
+                                     read_urls=read_urls, max_replica_lag_s=max_replica_lag_s))
     raise StoreUnavailable(
         f"unsupported store URL {mask_url(url)!r}; use one of: sqlite:///path.db, postgresql://user@host:port/db"
     )

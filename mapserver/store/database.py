@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, ClassVar, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
@@ -274,3 +274,22 @@ class Database(ABC):
     @abstractmethod
     def close(self) -> None:
         """Release connections held by this process."""
+
+    # -- where reads go -------------------------------------------------------------------------------------
+
+    def stale_reads(self) -> AbstractContextManager[None]:
+        """Within this block, on this thread, reads outside a transaction may be answered by one standby (chosen
+        once for the block, so a data version and the rows read after it come from the same copy), as far behind
+        the primary as the backend allows; a backend without standbys reads as ever. Writes, reads inside a
+        transaction and reads within :meth:`primary_reads` stay on the primary."""
+        return nullcontext()
+
+    def primary_reads(self) -> AbstractContextManager[None]:
+        """Within this block, on this thread, every read goes to the primary, even inside :meth:`stale_reads`
+        (what a process derives and keeps by data version must be built from the data of that version)."""
+        return nullcontext()
+
+    def replica_lags(self) -> dict[str, float | None]:
+        """Each standby's last measured lag in seconds (None: unknown or unreachable), by its masked URL; empty
+        without standbys."""
+        return {}

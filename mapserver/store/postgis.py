@@ -14,11 +14,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import operator
 import os
 import struct
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -40,6 +41,7 @@ from mapserver.store.incident_batch import IncidentBatch
 from mapserver.store.postgis_bulk import CopyText, CountedBatches, binary_kinds, binary_pieces, copy_pieces, copy_value
 from mapserver.store.postgis_connection import LazyBeginConnection, server_closed
 from mapserver.store.postgis_indexes import create_indexes, drop_secondary_indexes, rebuild_wanted
+from mapserver.store.postgis_replicas import PRIMARY_SQL, ReadReplicas, Replica, ReplicaFailed
 from mapserver.store.postgis_schema import BY_STATEMENT, MIGRATIONS, TRANSACTION_SLOT, stored_version, upgrade
 from mapserver.store.token_cache import TokenCache
 
@@ -55,6 +57,18 @@ _LOST = (psycopg2.OperationalError, psycopg2.InterfaceError)  # the server went 
 RELATIONS = {"intersects": "ST_Intersects", "within": "ST_Within", "contains": "ST_Contains",
              "disjoint": "ST_Disjoint", "equals": "ST_Equals", "touches": "ST_Touches", "crosses": "ST_Crosses",
              "overlaps": "ST_Overlaps"}
+log = logging.getLogger(__name__)
+
+
+class _StaleBlock:
+    """A :meth:`PostGISDatabase.stale_reads` block of one thread: the standby chosen at its first read (None: the
+    primary)."""
+
+    __slots__ = ("chosen", "replica")
+
+    def __init__(self) -> None:
+        self.chosen = False
+        self.replica: Replica | None = None
 
 
 class DatabaseDown(Problem, StoreUnavailable):
@@ -76,6 +90,18 @@ def _refusal(exc: psycopg2.Error) -> Problem | None:
     if isinstance(exc, psycopg2.errors.DataError):
         return Problem(422, f"a value the store cannot hold: {exc.diag.message_primary}; nothing was written")
     return None
+
+
+@contextmanager
+def _closing_cursor(conn: psycopg2.extensions.connection) -> Iterator[psycopg2.extensions.cursor]:
+    """A cursor closed after use, unless its connection is gone: closing it then would raise "cursor already closed"
+    in place of the error that says why (the server went away)."""
+    cur = conn.cursor()
+    try:
+        yield cur
+    finally:
+        if not conn.closed:
+            cur.close()
 
 
 def iter_chunks_of(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence[Any]]]:
@@ -223,7 +249,8 @@ class PostGISDatabase(Database):
     lateral_json = True
     mvt_sql = True
 
-    def __init__(self, url: str, *, pool_max: int = 8, connect_timeout_s: int = 5) -> None:
+    def __init__(self, url: str, *, pool_max: int = 8, connect_timeout_s: int = 5, read_urls: Sequence[str] = (),
+                 max_replica_lag_s: float = 5.0) -> None:
         self.url = url
         self.pool_max = pool_max
         self.connect_timeout_s = connect_timeout_s
@@ -235,6 +262,8 @@ class PostGISDatabase(Database):
         self._local = threading.local()
         self._statements: dict[tuple[str, str], str] = {}
         self._tokens = TokenCache(url, connect_timeout_s=connect_timeout_s)  # connects on first use
+        self._replicas = ReadReplicas(read_urls, self._wal_position, max_lag_s=max_replica_lag_s, pool_max=pool_max,
+                                      connect_timeout_s=connect_timeout_s) if read_urls else None
         with self._cursor() as cur:  # fail now, with the URL, rather than on the first request
             cur.execute("SELECT 1")
 
@@ -304,6 +333,12 @@ class PostGISDatabase(Database):
         raise DatabaseDown(f"no working connection to {self.display_url}")
 
     def read(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        replica = self._replica_for_read()
+        if replica is not None:
+            answered, rows = self._on_replica(replica, lambda cur: (cur.execute(_qmarks(query), list(params)),
+                                                                     cur.fetchall())[1])
+            if answered:
+                return rows
         # Alone, the statement is its own liveness check: on a connection the server dropped it fails before
         # doing anything, so it is run once more on a fresh connection (safe for a read, never done for writes).
         if getattr(self._local, "conn", None) is not None:
@@ -316,10 +351,12 @@ class PostGISDatabase(Database):
                 with conn.cursor() as cur:
                     cur.execute(_qmarks(query), list(params))
                     return cur.fetchall()
-            except _LOST:
+            except _LOST as exc:
                 conn.close()
                 if attempt == 2:
-                    raise
+                    raise DatabaseDown(f"the database is unavailable: {str(exc).strip()}") from None
+            except psycopg2.Error as exc:
+                raise self._problem_of(exc) from None
             finally:
                 self._release(conn)
         raise AssertionError("unreachable")
@@ -333,7 +370,9 @@ class PostGISDatabase(Database):
         self._local.conn, self._local.bumps, self._local.at_commit = conn, set(), []
         try:
             yield
-        except BaseException:
+        except BaseException as exc:
+            if isinstance(exc, psycopg2.errors.ReadOnlySqlTransaction):
+                conn.close()  # a standby where the primary was: the pool connects afresh, finding the primary
             self._roll_back(conn)
             raise
         else:
@@ -384,7 +423,8 @@ class PostGISDatabase(Database):
                 else:
                     ended = cur.statusmessage
         except psycopg2.Error as exc:
-            if conn.closed or exc.pgcode is None:
+            # Ended by the server (a shutdown, a crash: SQLSTATE 57P…, 08…) or lost on the way: in an unknown state.
+            if conn.closed or exc.pgcode is None or exc.pgcode.startswith(("57P", "08")):
                 conn.close()  # in an unknown state now: never hand it out again
                 # A commit that fails this way may or may not have landed: the client must not take it as stored.
                 raise DatabaseDown(f"the write failed at commit and may not have been stored; retry it (with the "
@@ -407,21 +447,97 @@ class PostGISDatabase(Database):
         """A cursor in the current transaction, or in a short one of its own; DB errors become problems."""
         try:
             if getattr(self._local, "conn", None) is not None:
-                with self._local.conn.cursor() as cur:
+                with _closing_cursor(self._local.conn) as cur:
                     yield cur
                 return
-            with self.transaction(), self._local.conn.cursor() as cur:
+            with self.transaction(), _closing_cursor(self._local.conn) as cur:
                 yield cur
         except psycopg2.Error as exc:
-            refused = _refusal(exc)
-            if refused is not None:
-                raise refused from None
-            if isinstance(exc, _LOST) and not isinstance(exc, psycopg2.errors.QueryCanceled):  # a time-out is no loss
-                raise DatabaseDown(f"the database is unavailable: {str(exc).strip()}") from None
-            raise
+            raise self._problem_of(exc) from None
+
+    @staticmethod
+    def _problem_of(exc: psycopg2.Error) -> Exception:
+        """What a database error means for the client: a refusal for its data (409/422), the database unavailable
+        (503), a standby where the primary was (503: the pool finds the primary on the next connection), else
+        the error itself."""
+        refused = _refusal(exc)
+        if refused is not None:
+            return refused
+        if isinstance(exc, _LOST) and not isinstance(exc, psycopg2.errors.QueryCanceled):  # a time-out is no loss
+            return DatabaseDown(f"the database is unavailable: {str(exc).strip()}")
+        if isinstance(exc, psycopg2.errors.ReadOnlySqlTransaction):
+            return DatabaseDown(f"the database answering is read-only (a standby, not the primary): "
+                                f"{str(exc).strip()}; try again")
+        return exc
+
+    # -- where reads go ---------------------------------------------------------
+
+    @contextmanager
+    def stale_reads(self) -> Iterator[None]:
+        if self._replicas is None or getattr(self._local, "stale", None) is not None:
+            yield  # no standbys, or nested: the outer block chose
+            return
+        self._local.stale = _StaleBlock()
+        try:
+            yield
+        finally:
+            self._local.stale = None
+
+    @contextmanager
+    def primary_reads(self) -> Iterator[None]:
+        self._local.primary = getattr(self._local, "primary", 0) + 1
+        try:
+            yield
+        finally:
+            self._local.primary -= 1
+
+    def _wal_position(self) -> int:
+        """The primary's WAL position written so far (bytes), the yardstick of the standbys' lag."""
+        with self._cursor() as cur:  # never a standby: _cursor is the primary's
+            cur.execute(PRIMARY_SQL)
+            return int(cur.fetchone()[0])
+
+    def replica_lags(self) -> dict[str, float | None]:
+        return {} if self._replicas is None else self._replicas.lags()
+
+    def _replica_for_read(self) -> Replica | None:
+        """The standby to answer a read now, or None (the primary): one only within :meth:`stale_reads`, outside a
+        transaction and :meth:`primary_reads`; chosen at the block's first read and kept for the block."""
+        block = getattr(self._local, "stale", None)
+        if (block is None or getattr(self._local, "conn", None) is not None
+                or getattr(self._local, "primary", 0)):
+            return None
+        if not block.chosen:
+            block.replica, block.chosen = self._replicas.choose(), True  # type: ignore[union-attr]
+        return block.replica
+
+    def _on_replica(self, replica: Replica, work: Callable[[psycopg2.extensions.cursor], Any]) -> tuple[bool, Any]:
+        """``(True, work(cursor))`` on the standby; ``(False, None)`` when the standby failed, after which the rest
+        of the block reads from the primary (its data is at least as new as anything the standby gave)."""
+        try:
+            return True, replica.run(work)
+        except ReplicaFailed as exc:
+            log.warning("a read moves to the primary: %s", exc)
+            self._local.stale.replica = None
+            return False, None
+        except psycopg2.Error as exc:
+            raise self._problem_of(exc) from None
+
+    def _reading(self, work: Callable[[psycopg2.extensions.cursor], Any]) -> Any:
+        """``work(cursor)`` for a read: on the standby :meth:`_replica_for_read` gives, else (or should it fail)
+        in the current transaction or one of its own on the primary."""
+        replica = self._replica_for_read()
+        if replica is not None:
+            answered, result = self._on_replica(replica, work)
+            if answered:
+                return result
+        with self._cursor() as cur:
+            return work(cur)
 
     def close(self) -> None:
         self._tokens.close()
+        if self._replicas is not None:
+            self._replicas.close()
         with self._pool_lock:
             if self._pool is not None and self._pool_pid == os.getpid():
                 self._pool.closeall()
@@ -480,6 +596,8 @@ class PostGISDatabase(Database):
                 with _summed_by_statement(cur, rows):
                     cur.copy_expert(statement, stream, size=1 << 16)
             except psycopg2.Error:
+                if cur.closed or cur.connection.closed:  # the server went away: that error says why
+                    raise
                 cur.execute("ROLLBACK TO SAVEPOINT mapserver_copy")
                 if stream.error is not None:  # the batches raised: that, not psycopg2's QueryCanceled
                     raise stream.error from None
@@ -553,17 +671,19 @@ class PostGISDatabase(Database):
         tail, params = self._where_sql(bbox, where, conditions)
         statement = sql.SQL("SELECT {} FROM {} t{} ORDER BY {} LIMIT %s OFFSET %s").format(
             _column_sql(layer), sql.Identifier(layer), tail, sql.SQL(order_sql(layer, order_by)))
-        with self._cursor() as cur:
+
+        def work(cur: psycopg2.extensions.cursor) -> list[Any]:
             cur.execute(statement, [*params, limit, offset])
             names = [d.name for d in cur.description]
             return [record_from_row(layer, dict(zip(names, row, strict=True))) for row in cur.fetchall()]
 
+        return self._reading(work)
+
     def count(self, layer: str, *, bbox: BBox | None, where: dict[str, Any],
               conditions: Sequence[Condition] = ()) -> int:
         tail, params = self._where_sql(bbox, where, conditions)
-        with self._cursor() as cur:
-            cur.execute(sql.SQL("SELECT count(*) FROM {} t{}").format(sql.Identifier(layer), tail), params)
-            return int(cur.fetchone()[0])
+        statement = sql.SQL("SELECT count(*) FROM {} t{}").format(sql.Identifier(layer), tail)
+        return self._reading(lambda cur: (cur.execute(statement, params), int(cur.fetchone()[0]))[1])
 
     def delete(self, layer: str, keys: Sequence[Any]) -> int:
         with self._cursor() as cur:
@@ -572,23 +692,21 @@ class PostGISDatabase(Database):
             return cur.rowcount
 
     def count_table(self, table: str) -> int:
-        with self._cursor() as cur:
-            cur.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table)))
-            return int(cur.fetchone()[0])
+        statement = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
+        return self._reading(lambda cur: (cur.execute(statement), int(cur.fetchone()[0]))[1])
 
     def extent(self, layer: str, where: dict[str, Any], conditions: Sequence[Condition] = ()) -> BBox | None:
         tail, params = self._where_sql(None, where, conditions)
         statement = sql.SQL("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
                             "(SELECT ST_Extent(geom) AS e FROM {} t{}) s").format(sql.Identifier(layer), tail)
-        with self._cursor() as cur:
-            cur.execute(statement, params)
-            row = cur.fetchone()
+        row = self._reading(lambda cur: (cur.execute(statement, params), cur.fetchone())[1])
         return None if row[0] is None else (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
 
     def data_version(self, layer: str) -> int:
-        with self._cursor() as cur:
-            cur.execute("SELECT sum(version) FROM data_versions WHERE layer = %s", (layer,))
-            row = cur.fetchone()
+        # Within stale_reads, from the block's standby like the rows read after it: an answer kept or tagged by
+        # this version then never holds rows older than the version says.
+        row = self._reading(lambda cur: (cur.execute("SELECT sum(version) FROM data_versions WHERE layer = %s",
+                                                     (layer,)), cur.fetchone())[1])
         pending = layer in (getattr(self._local, "bumps", None) or ())  # this transaction's bump, sent at COMMIT
         return (int(row[0]) if row[0] is not None else 0) + pending
 
@@ -610,9 +728,8 @@ class PostGISDatabase(Database):
     # -- portable SQL -----------------------------------------------------------
 
     def fetch(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self._cursor() as cur:
-            cur.execute(_qmarks(query), list(params))
-            return cur.fetchall()
+        # A write with RETURNING may come here too: on a standby it is refused as read-only, and runs on the primary.
+        return self._reading(lambda cur: (cur.execute(_qmarks(query), list(params)), cur.fetchall())[1])
 
     def execute(self, query: str, params: Sequence[Any] = ()) -> int:
         with self._cursor() as cur:
