@@ -74,6 +74,17 @@ def test_bbox_keeps_cells_whose_centre_is_inside(loaded):
         assert 114.62 <= lon <= 114.64 and 33.62 <= lat <= 33.64
 
 
+@pytest.mark.parametrize("res", [6, 8, RES])
+def test_a_bbox_read_by_the_index_loses_no_incident_of_the_cells_it_keeps(loaded, res):
+    # The read is narrowed to a box around the asked one: each kept cell still counts all its incidents.
+    everything = expected(IncidentFilter(), res)
+    for bbox in ((114.62, 33.62, 114.64, 33.64), (114.6, 33.6, 114.61, 33.61), (114.55, 33.55, 114.7, 33.7)):
+        found = cell_counts(loaded, where=IncidentFilter(), res=res, bbox=bbox)
+        inside = {c: n for c, n in everything.items()
+                  if bbox[0] <= h3.cell_to_latlng(c)[1] <= bbox[2] and bbox[1] <= h3.cell_to_latlng(c)[0] <= bbox[3]}
+        assert found == inside, bbox
+
+
 def test_heat_api(client, tokens, loaded):
     answer = client.get("/api/heat?res=8&category=disputes", headers=tokens["viewer"]).get_json()
     assert answer["cells"] == dict(sorted(expected(IncidentFilter(category="disputes"), 8).items(),

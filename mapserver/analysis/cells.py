@@ -7,6 +7,7 @@ decimals (about 0.1 m); counts are incidents.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -19,6 +20,7 @@ from mapserver.errors import Problem
 
 MIN_RES, MAX_RES = 5, 12
 DIGITS = 6
+METRES_PER_DEGREE = 111_320.0  # of latitude; of longitude at the equator
 
 
 def roll_up(counts: Mapping[str, int], res: int) -> dict[str, int]:
@@ -47,6 +49,17 @@ def hexagon(cell: str) -> dict[str, Any]:
     """The cell's outline as a GeoJSON Polygon (lon, lat; closed ring)."""
     ring = [[round(lon, DIGITS), round(lat, DIGITS)] for lat, lon in h3.cell_to_boundary(cell)]
     return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+
+
+def reach_box(bbox: Sequence[float], res: int) -> tuple[float, float, float, float]:
+    """``bbox`` (min lon, min lat, max lon, max lat) widened so that it holds every incident of every cell at
+    ``res`` whose centre lies inside it, whatever finer cell the incident was stored by: two edges of a cell at
+    ``res`` and two of the finest stored cell, on each side (an H3 child may stick out of its parent)."""
+    margin_m = 2 * (h3.average_hexagon_edge_length(res, unit="m") + h3.average_hexagon_edge_length(MAX_RES, unit="m"))
+    minx, miny, maxx, maxy = bbox
+    dlat = margin_m / METRES_PER_DEGREE
+    dlon = margin_m / (METRES_PER_DEGREE * max(math.cos(math.radians(max(abs(miny), abs(maxy)) + dlat)), 1e-6))
+    return max(minx - dlon, -180.0), max(miny - dlat, -90.0), min(maxx + dlon, 180.0), min(maxy + dlat, 90.0)
 
 
 def in_bbox(cells: Iterable[str], bbox: Sequence[float]) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from mapserver.analysis.cells import hexagon, in_bbox, roll_up
+from mapserver.analysis.cells import hexagon, in_bbox, reach_box, roll_up
 from mapserver.store import Store
 from mapserver.store.incidents import IncidentFilter
 
@@ -17,7 +17,9 @@ from mapserver.store.incidents import IncidentFilter
 def cell_counts(store: Store, *, where: IncidentFilter, res: int,
                 bbox: Sequence[float] | None = None) -> dict[str, int]:
     """Incidents per cell at ``res`` (centre inside ``bbox`` when given), largest count first, then by id."""
-    counts = roll_up(store.measures.cell_counts(where=where), res)
+    # The box narrows the read by the spatial index; the cells kept are those whose centre it holds.
+    box = reach_box(bbox, res) if bbox is not None else None
+    counts = roll_up(store.measures.cell_counts(where=where, box=box), res)
     cells = in_bbox(counts, bbox) if bbox is not None else list(counts)
     return dict(sorted(((c, counts[c]) for c in cells), key=lambda item: (-item[1], item[0])))
 

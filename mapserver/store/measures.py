@@ -15,7 +15,7 @@ from typing import Any
 
 from mapserver.jurisdiction import WHOLE, Jurisdiction
 from mapserver.model import SATISFIED
-from mapserver.store.common import Condition, where_sql
+from mapserver.store.common import BBox, Condition, where_sql
 from mapserver.store.database import Database
 from mapserver.store.incident_summary import MEASURES, SUMMARY_LEVELS, Days, percentiles, whole_days
 from mapserver.store.incidents import OPEN, IncidentFilter, within_and
@@ -148,13 +148,15 @@ class IncidentMeasures:
                 "satisfaction_rate": round(int(content or 0) / followed, 6) if followed else None,
                 "reopened": int(reopened or 0), "reopen_count": int(reopens or 0)}
 
-    def cell_counts(self, *, where: IncidentFilter = EVERYTHING) -> dict[str, int]:
-        """Incidents per stored H3 cell matching ``where``; incidents without a cell are left out.
+    def cell_counts(self, *, where: IncidentFilter = EVERYTHING, box: BBox | None = None) -> dict[str, int]:
+        """Incidents per stored H3 cell matching ``where`` (and lying in ``box``, west, south, east, north degrees,
+        found by the spatial index); incidents without a cell are left out.
 
         Grouped in the database: the rows returned grow with the number of cells, not incidents.
         """
-        clause, params = where_sql([*where.conditions(), ("h3_cell IS NOT NULL", ())])
-        rows = self._db.fetch(f"SELECT h3_cell, count(*) FROM incidents{clause} GROUP BY h3_cell", params)
+        spatial = [self._db.box_condition("incidents", box)] if box is not None else []
+        clause, params = where_sql([*where.conditions(), ("h3_cell IS NOT NULL", ()), *spatial])
+        rows = self._db.fetch(f"SELECT h3_cell, count(*) FROM incidents t{clause} GROUP BY h3_cell", params)
         return {str(cell): int(n) for cell, n in rows}
 
     def cell_period_counts(self, *, where: IncidentFilter = EVERYTHING,
