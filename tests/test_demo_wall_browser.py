@@ -24,7 +24,7 @@ from mapserver.store import open_store
 from mapserver.video.settings import VideoSettings
 from tests.browser.live import SCREEN, LiveServer, Watch
 from tests.browser.shots import readme_shot
-from tests.test_video_browser import StreamServer, assert_plays, click_camera, make_stream
+from tests.test_video_browser import StreamServer, assert_plays, make_stream, open_camera
 
 SHIPPED = Path(__file__).resolve().parents[1] / "config.yaml"
 
@@ -87,8 +87,7 @@ def test_the_demo_citys_wall_draws_its_panels_and_plays_a_cameras_video(browser,
 
         home = page.evaluate("() => { const m = window[JSON.parse(document.getElementById('screen-config')"
                              ".textContent).map]; const c = m.getCenter(); return [c.lat, c.lng, m.getZoom()]; }")
-        click_camera(page, camera)
-        page.wait_for_selector(".ms-video .ms-video-title", timeout=10_000)
+        open_camera(page, camera)
         assert_plays(page)
         assert watch.foreign_hosts() == []  # the stream's server is this machine's too
         assert watch.failed == [] and watch.errors == [], (watch.failed, watch.errors)

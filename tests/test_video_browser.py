@@ -153,13 +153,26 @@ def click_camera(page, camera: Camera) -> None:
     page.mouse.click(*xy)
 
 
+def open_camera(page, camera: Camera) -> None:
+    """Click the camera until its video panel names it: its dot comes with its tile, which a busy machine may not
+    have drawn by the first click."""
+    title = f"() => document.querySelector('.ms-video .ms-video-title')?.textContent === {json.dumps(camera.name)}"
+    for _ in range(4):
+        click_camera(page, camera)
+        for _ in range(30):
+            if page.evaluate(title):
+                return
+            page.wait_for_timeout(100)
+    raise AssertionError(f"the video panel never named {camera.name}")
+
+
 def video_state(page) -> str | None:
     return page.evaluate("() => document.querySelector('.ms-video')?.dataset.videoState ?? null")
 
 
 def assert_plays(page) -> None:
     """The panel says it is live and the video's time advances by over a second in 1.5 s."""
-    wait_until(page, "() => document.querySelector('.ms-video')?.dataset.videoState === 'playing'", 15)
+    wait_until(page, "() => document.querySelector('.ms-video')?.dataset.videoState === 'playing'", 30)
     before = page.evaluate("() => document.querySelector('.ms-video video').currentTime")
     page.wait_for_timeout(1500)
     after = page.evaluate("() => document.querySelector('.ms-video video').currentTime")
@@ -174,9 +187,8 @@ def stream_requests(watch: Watch, origin: str) -> list[str]:
 def test_a_camera_clicked_on_the_wall_plays_its_live_stream(browser, server, city, streams):
     live, _ = streams
     page, watch = open_wall(browser, server, token(city, "viewer"), viewport=PAGE)  # the README's picture's size
-    click_camera(page, LIVE)
+    open_camera(page, LIVE)
     page.wait_for_selector(".ms-card .ms-title", timeout=5_000)
-    assert page.locator(".ms-video .ms-video-title").inner_text() == LIVE.name
     assert_plays(page)
     assert any(u.endswith(".ts") for u in stream_requests(watch, live.origin))  # segments, straight from the platform
     assert watch.foreign_hosts() == [] and watch.failed == [] and watch.errors == [], (watch.failed, watch.errors)
@@ -190,14 +202,14 @@ def test_a_camera_clicked_on_the_wall_plays_its_live_stream(browser, server, cit
 def test_a_stopped_stream_shows_the_offline_message_and_the_page_goes_on(browser, server, city, streams):
     _, dead = streams
     page, watch = open_wall(browser, server, token(city, "viewer"))
-    click_camera(page, DEAD)
+    open_camera(page, DEAD)
     wait_until(page, "() => document.querySelector('.ms-video')?.dataset.videoState === 'offline'", 12)
     assert page.locator(".ms-video-message").inner_text() == "视频离线或无法连接，请稍后重试或联系视频平台。"
     assert page.locator(".ms-video-retry").is_visible()
     assert stream_requests(watch, dead)  # it was tried, and refused
     # The wall lives on: the card shows the camera, the next camera plays.
     assert page.locator(".ms-card .ms-title").inner_text() == DEAD.name
-    click_camera(page, LIVE)
+    open_camera(page, LIVE)  # named by the panel first: the offline camera's state is not the next one's
     assert_plays(page)
     assert page.evaluate("() => document.documentElement.dataset.screen") == "live"
     assert [e for e in watch.errors if dead.split("//")[1] not in e and "ERR_CONNECTION_REFUSED" not in e] == []
@@ -206,7 +218,7 @@ def test_a_stopped_stream_shows_the_offline_message_and_the_page_goes_on(browser
 
     # In English too.
     page, _ = open_wall(browser, server, token(city, "viewer"), "&lang=en")
-    click_camera(page, DEAD)
+    open_camera(page, DEAD)
     wait_until(page, "() => document.querySelector('.ms-video')?.dataset.videoState === 'offline'", 12)
     assert page.locator(".ms-video-message").inner_text().startswith("The stream is offline or unreachable")
     page.context.close()
