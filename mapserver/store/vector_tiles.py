@@ -143,8 +143,8 @@ class VectorTiles:
         clock = _Clock(now=utc(now), stale_before=utc(now) - timedelta(seconds=offline_after_s))
         if not self._db.mvt_sql:
             return self._tile(address, layers, clock)
-        # One snapshot for all layers; no JIT (compiling took 1 s of a 1.7 s tile) and no parallel workers (starting
-        # them took 30 ms of a 34 ms tile; a wall asks for tiles in parallel already).
+        # One snapshot for all layers; no JIT and no parallel workers: compiling and starting them cost more than a
+        # tile's query, and a wall asks for its tiles in parallel already (BENCHMARKS.md).
         with self._db.transaction():
             self._db.read("SELECT set_config('jit', 'off', true), "
                           "set_config('max_parallel_workers_per_gather', '0', true)")
@@ -187,7 +187,7 @@ class VectorTiles:
         """``FROM`` and ``WHERE`` of the layer's rows ``t`` that meet the tile's box (candidates for lines and
         areas on SQLite). SQLite joins the R*Tree ``r`` in the cheaper order: from the box, or, when the window
         holds fewer rows than the box (a low zoom's tile over the whole city), from the report time's index, each
-        row's box looked up by its id (15 s → 0.3 s for 30 days of 1,000,000 incidents at zoom 8)."""
+        row's box looked up by its id (a low zoom's tile from seconds to a fraction of one: BENCHMARKS.md)."""
         if self._db.mvt_sql:
             box = self._db.box_condition(spec.layer, address.bounds())
             clause, params = _where([box, *conditions])
