@@ -1,5 +1,8 @@
 """The district outline (辖区边界): the union of the street-level (level 1) grids; for a jurisdiction, its own
-grid's outline.
+grid's outline. WGS-84 degrees.
+
+The union is the server's derived district outline (:func:`mapserver.analysis.study.outline_for`), built once per
+grid version and, under ``mapserver serve``, before the workers fork, not per request and worker.
 
 With no basemap this outline on a dark background is the map's ground, so it
 is drawn first, lightly filled, and takes no clicks.
@@ -10,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import shapely
-
+from mapserver.analysis.study import outline_for
 from mapserver.maplayers.features import collection, feature
 from mapserver.maplayers.spec import LayerQuery
 from mapserver.store import Store
@@ -30,10 +32,7 @@ def title(lang: str, params: Mapping[str, Any]) -> str:
 
 
 def fetch(store: Store, query: LayerQuery) -> dict[str, Any]:
-    # A jurisdiction's grids of its own level are the jurisdiction itself: its outline.
-    level = 1 if query.within.whole else query.within.level
-    streets = store.layers.query("grids", where={"level": level}, within=query.within)
-    if not streets:
+    outline = outline_for(query.derived, query.within)
+    if outline is None or outline.is_empty:
         return collection([])
-    outline = shapely.union_all([g.geom for g in streets]).simplify(SIMPLIFY_DEG, preserve_topology=True)
-    return collection([feature("district", outline, {})])
+    return collection([feature("district", outline.simplify(SIMPLIFY_DEG, preserve_topology=True), {})])

@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from shapely.geometry import box
+from shapely.geometry import box, shape
 
 from mapserver.model import Grid
 from tests import scoped_city as city
@@ -55,6 +55,18 @@ def test_the_outline_is_the_jurisdictions_own_grid(client, viewers):
     assert min(xs) == pytest.approx(114.62) and max(xs) == pytest.approx(114.64)
     assert layer(client, viewers[WEST], "grids_street") == {WEST}
     assert layer(client, viewers[A1], "grids_compound") == {COMPOUND}
+
+
+def test_the_whole_stores_outline_is_its_streets_and_follows_an_edit(client, store, viewers):
+    def outline():
+        resp = client.get("/api/screen/layers/district", headers=viewers[None].headers)
+        return resp.headers["ETag"], shape(resp.get_json()["features"][0]["geometry"])
+
+    etag, before = outline()
+    assert before.symmetric_difference(box(*city.WEST_BOX).union(box(*city.EAST_BOX))).area < 1e-9
+    store.layers.add("grids", [Grid(code="4103", level=1, name="北街道", geom=box(114.60, 33.64, 114.68, 33.66))])
+    later_etag, after = outline()
+    assert later_etag != etag and after.area == pytest.approx(before.area + 0.08 * 0.02)
 
 
 def test_measures_are_the_jurisdictions(client, viewers):
