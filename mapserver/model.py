@@ -60,6 +60,7 @@ class Grid:
     subtype: str | None = None
     households: int | None = None
     population: int | None = None
+    division_code: str | None = None  # a street's administrative division (county 区县, GB/T 2260 code)
 
     LAYER: ClassVar[str] = "grids"
     GEOM_TYPES: ClassVar[tuple[str, ...]] = ("Polygon", "MultiPolygon")

@@ -50,11 +50,13 @@ def token_principal(token: str) -> Principal:
 
 def jurisdiction_read(grid_code: str | None, level: int | None, name: str | None) -> Jurisdiction:
     """The jurisdiction of a principal bound to ``grid_code``, from the grid's level and name already read with
-    the principal (level None: the grid is gone); 403 as :func:`jurisdiction_of` when it is no longer usable."""
+    the principal (level None: a division, or a grid gone since); 403 as :func:`jurisdiction_of` when it is no longer usable."""
     if grid_code is None:
         return WHOLE
+    if level is None:  # not a grid: a division (read now), or gone
+        return jurisdiction_of(grid_code)
     if level not in JURISDICTION_LEVELS:
-        raise Problem(403, f"the jurisdiction '{grid_code}' is no longer a grid of this store; ask an administrator "
+        raise Problem(403, f"the jurisdiction '{grid_code}' is no longer a grid or division of this store; ask "
                            "to bind you to another")
     return Jurisdiction(code=grid_code, level=level, name=name)
 
@@ -67,5 +69,5 @@ def jurisdiction_of(grid_code: str | None) -> Jurisdiction:
     try:
         return store().grids.jurisdiction(grid_code)
     except Problem:
-        raise Problem(403, f"the jurisdiction '{grid_code}' is no longer a grid of this store; ask an administrator "
+        raise Problem(403, f"the jurisdiction '{grid_code}' is no longer a grid or division of this store; ask "
                            "to bind you to another") from None

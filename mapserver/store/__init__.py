@@ -42,6 +42,8 @@ the project's SQL lives in this package. The whole public surface:
 ``store.sessions``  browser sessions (:mod:`~mapserver.store.sessions`): ``begin``, ``find``, ``touch``,
                     ``end``, ``end_all``, ``count``, ``purge``
 ``store.login_failures``  failed logins (:mod:`~mapserver.store.sessions`): ``record``, ``since``, ``clear``
+``store.divisions``  administrative divisions (:mod:`~mapserver.store.divisions`): ``get``, ``all``,
+                    ``put_many``, ``streets``, ``below``
 ``store.tiles``     vector tiles of the stored layers for the wall (:mod:`~mapserver.store.vector_tiles`):
                     ``tile``
 ``store.photos``    photos of cases (:mod:`~mapserver.store.photos`): ``add``, ``for_incident``, ``version``,
@@ -64,6 +66,7 @@ from mapserver.store.cameras import Cameras
 from mapserver.store.common import LAYERS, TABLES
 from mapserver.store.database import Database, StoreUnavailable, mask_url
 from mapserver.store.desk import Desk
+from mapserver.store.divisions import Divisions
 from mapserver.store.grids import Grids
 from mapserver.store.incidents import Incidents
 from mapserver.store.layers import Layers
@@ -105,6 +108,7 @@ class Store:
         """Each standby's last measured lag in seconds (None: unknown or unreachable), by its masked URL."""
         self.layers = Layers(database)
         self.grids = Grids(database)
+        self.divisions = Divisions(database)
         self.incidents = Incidents(database)
         self.measures = IncidentMeasures(database)
         self.panels = PanelFigures(database)

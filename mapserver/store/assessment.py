@@ -26,7 +26,7 @@ from mapserver.jurisdiction import WHOLE, Jurisdiction
 from mapserver.model import SATISFIED
 from mapserver.store.common import utc
 from mapserver.store.database import Database
-from mapserver.store.scoping import SUBTREE_SQL
+from mapserver.store.scoping import SUBTREE_SQL, subtree_sql
 
 WORKER_ROLE = "field"
 PLAN_CHUNK = 500  # plan ids per IN list
@@ -93,10 +93,12 @@ class WorkerScope:
         text = (f" AND {column} IN (SELECT a.name FROM accounts a WHERE a.role = '{WORKER_ROLE}' "
                 "AND a.disabled_at IS NULL")
         params: list[Any] = []
-        for code in (None if self.within.whole else self.within.code, self.grid):
-            if code is not None:
-                text += f" AND a.grid_code IN ({SUBTREE_SQL})"
-                params.append(code)
+        if not self.within.whole:
+            text += f" AND a.grid_code IN ({subtree_sql(self.within)})"
+            params.append(self.within.code)
+        if self.grid is not None:
+            text += f" AND a.grid_code IN ({SUBTREE_SQL})"
+            params.append(self.grid)
         if self.person is not None:
             text += " AND a.name = ?"
             params.append(self.person)

@@ -17,7 +17,8 @@ from mapserver.errors import Problem
 from mapserver.jurisdiction import WHOLE, Jurisdiction
 from mapserver.store.common import Condition, check_page, utc
 from mapserver.store.database import Database
-from mapserver.store.scoping import SUBTREE_SQL
+from mapserver.store.incidents import within_condition as incidents_within
+from mapserver.store.scoping import subtree_sql
 
 MAX_ACTOR_CHARS = 200
 MAX_ACTION_CHARS = 100
@@ -70,13 +71,15 @@ def within_condition(within: Jurisdiction) -> list[Condition]:
     if within.whole:
         return []
     # Fixed SQL texts (the chain column is grid_l1 … grid_l3, from the jurisdiction's level); codes are parameters.
+    subtree = subtree_sql(within)
+    [(inside, inside_params)] = incidents_within(within)
     text = ("EXISTS (SELECT 1 FROM tokens k WHERE k.name = audit_log.actor "  # noqa: S608
-            f"AND k.grid_code IN ({SUBTREE_SQL})) "
+            f"AND k.grid_code IN ({subtree})) "
             "OR EXISTS (SELECT 1 FROM accounts a WHERE a.name = audit_log.actor "
-            f"AND a.grid_code IN ({SUBTREE_SQL})) "
+            f"AND a.grid_code IN ({subtree})) "
             "OR (audit_log.action LIKE 'incident.%' AND EXISTS (SELECT 1 FROM incidents i "
-            f"WHERE i.id = audit_log.target AND i.{within.chain_column} = ?))")
-    return [(text, (within.code, within.code, within.code))]
+            f"WHERE i.id = audit_log.target AND i.{inside}))")
+    return [(text, (within.code, within.code, *inside_params))]
 
 
 class AuditTrail:

@@ -36,7 +36,7 @@ KEYS: dict[str, str] = {
 
 # Columns a query may filter on by equality; anything else is refused (and never reaches SQL).
 FILTERABLE: dict[str, tuple[str, ...]] = {
-    "grids": ("code", "level", "parent_code", "kind", "subtype"),
+    "grids": ("code", "level", "parent_code", "kind", "subtype", "division_code"),
     "grid_staff": ("grid_code", "role", "name"),
     "cameras": ("code", "status"),
     "places": ("code", "kind"),
@@ -56,7 +56,8 @@ Condition = tuple[str, tuple[Any, ...]]
 """A SQL condition written by this package (never from a request) with ``?`` placeholders, and its values."""
 TABLES: tuple[str, ...] = (*LAYERS, "incident_events", "whistle_callouts", "tokens", "audit_log", "patrol_plans",
                            "patrol_plan_grids", "accounts", "sessions", "login_failures", "photos", "positions",
-                           "patrol_sessions", "patrol_checkins", "position_batches", "track_days", "camera_video")
+                           "patrol_sessions", "patrol_checkins", "position_batches", "track_days", "camera_video",
+                           "divisions")
 
 
 def utc(value: datetime | str | None) -> datetime | None:

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 from mapserver.store.common import BBox, Condition
 from mapserver.store.incident_batch import IncidentBatch
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 12
 """The schema version this code reads and writes; each backend has as many migrations, the first its baseline."""
 
 
@@ -209,6 +209,13 @@ class Database(ABC):
         """A condition for :meth:`select`, :meth:`count` and :meth:`extent` of a checked spatial layer: the row's
         geometry intersects the polygon of the grid ``code``, read from the grids table in the same statement
         (no row when there is no such grid)."""
+
+    @abstractmethod
+    def in_streets_area(self, layer: str, streets_sql: str, params: tuple[Any, ...]) -> Condition:
+        """A condition as :meth:`in_grid_area` for the area of several grids: the row's geometry intersects the
+        polygon of one of the grids whose codes ``streets_sql`` (a subquery written by this package, with
+        ``params``) selects, which is to intersect their union; each grid's polygon finds its rows by the
+        layer's spatial index."""
 
     @abstractmethod
     def box_condition(self, layer: str, bbox: BBox) -> Condition:

@@ -21,6 +21,7 @@ from mapserver.model import Assessment, Callout, Incident, IncidentEvent, check_
 from mapserver.store.common import BBox, Condition, check_bbox, normalise, sphere_distance_m, utc
 from mapserver.store.cql2_sql import filter_condition
 from mapserver.store.database import Database
+from mapserver.store.divisions import DIVISION_STREETS_SQL
 from mapserver.store.incident_batch import IncidentBatch
 from mapserver.store.month_partitions import INCIDENTS, MonthPartitions, month_key, next_month
 
@@ -46,9 +47,12 @@ WARNING_SQL: dict[str, tuple[str, int]] = {
 
 def within_condition(within: Jurisdiction) -> list[Condition]:
     """The condition that keeps incidents inside ``within`` (none for the whole store): its level's grid chain
-    column (``grid_l1`` … ``grid_l3``, each indexed) equals its code."""
+    column (``grid_l1`` … ``grid_l3``, each indexed) equals its code; for a division, ``grid_l1`` is one of its
+    streets, found in the same statement."""
     if within.whole:
         return []
+    if within.is_division:
+        return [(f"grid_l1 IN ({DIVISION_STREETS_SQL})", (within.code,))]
     return [(f"{within.chain_column} = ?", (within.code,))]
 
 

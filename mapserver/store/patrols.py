@@ -25,7 +25,7 @@ from mapserver.errors import Problem
 from mapserver.jurisdiction import WHOLE, Jurisdiction
 from mapserver.store.common import Condition, utc, where_sql
 from mapserver.store.database import Database
-from mapserver.store.scoping import SUBTREE_SQL
+from mapserver.store.scoping import subtree_sql
 
 COLUMNS = ("id", "created_at", "created_by", "liaison", "mode", "time_window", "budget_min", "length_m",
            "duration_min")
@@ -59,8 +59,9 @@ def within_condition(within: Jurisdiction) -> list[Condition]:
     if within.whole:
         return []
     # Fixed SQL texts; the code goes in as a parameter.
-    text = (f"patrol_plans.grid_code IN ({SUBTREE_SQL}) OR EXISTS (SELECT 1 FROM patrol_plan_grids p "  # noqa: S608
-            f"WHERE p.plan_id = patrol_plans.id AND p.grid_code IN ({SUBTREE_SQL}))")
+    subtree = subtree_sql(within)
+    text = (f"patrol_plans.grid_code IN ({subtree}) OR EXISTS (SELECT 1 FROM patrol_plan_grids p "  # noqa: S608
+            f"WHERE p.plan_id = patrol_plans.id AND p.grid_code IN ({subtree}))")
     return [(text, (within.code, within.code))]
 
 

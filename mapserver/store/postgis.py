@@ -761,6 +761,13 @@ class PostGISDatabase(Database):
         # rows whose boxes meet it before the exact test.
         return "ST_Intersects(geom, (SELECT a.geom FROM grids a WHERE a.code = ?))", (code,)
 
+    def in_streets_area(self, layer: str, streets_sql: str, params: tuple[Any, ...]) -> Condition:
+        # Each grid's polygon probes the layer's GiST index (a nested loop over a few grids); the row ids found
+        # are then a hashed set.
+        key = KEYS[layer]
+        return (f"{key} IN (SELECT x.{key} FROM grids a JOIN {layer} x ON ST_Intersects(x.geom, a.geom) "
+                f"WHERE a.code IN ({streets_sql}))", params)
+
     def box_condition(self, layer: str, bbox: BBox) -> Condition:
         # As select() tests a bbox: exactly, the GiST index finding the candidates.
         return "ST_Intersects(t.geom, ST_MakeEnvelope(?, ?, ?, ?, 4326))", tuple(bbox)

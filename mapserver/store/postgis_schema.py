@@ -668,8 +668,30 @@ CREATE INDEX incidents_category_time ON incidents (category, reported_at);
 """
 """Schema version 10: an index of incidents by category and report time."""
 
+RESERVED_11 = """
+-- Version 11: kept for a migration of its own line of work.
+SELECT 1;
+"""
+"""Schema version 11: no change here."""
+
+DIVISIONS = """
+-- Version 12: administrative divisions (行政区划, GB/T 2260 codes: province, city, county), each naming its parent,
+-- and a street grid's county (or any division) written on the street: a division's jurisdiction is read from these
+-- links, never from the digits of a grid code.
+CREATE TABLE divisions (
+    code text PRIMARY KEY,
+    name text NOT NULL,
+    level text NOT NULL CHECK (level IN ('province', 'city', 'county')),
+    parent_code text CHECK (parent_code IS NULL OR parent_code <> code)
+);
+CREATE INDEX divisions_parent ON divisions (parent_code);
+ALTER TABLE grids ADD COLUMN division_code text;
+CREATE INDEX grids_division ON grids (division_code);
+"""
+"""Schema version 12: the divisions table and the streets' ``division_code``."""
+
 MIGRATIONS: tuple[str, ...] = (BASELINE, ACCOUNTS, DESK, FOLLOW_UPS, PHOTOS, TRACKS, ASSESSMENT, VIDEO,
-                               INCIDENTS_BY_MONTH, CATEGORY_TIME)
+                               INCIDENTS_BY_MONTH, CATEGORY_TIME, RESERVED_11, DIVISIONS)
 """The schema's migrations in order; the n-th takes a database to version n."""
 
 

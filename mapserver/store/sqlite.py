@@ -409,6 +409,13 @@ class SQLiteDatabase(Database):
                 f"AND r.miny <= gr.maxy WHERE g.code = ?) "
                 f"AND {INTERSECTS_FUNCTION}(t.geom, (SELECT a.geom FROM grids a WHERE a.code = ?))", (code, code))
 
+    def in_streets_area(self, layer: str, streets_sql: str, params: tuple[Any, ...]) -> Condition:
+        # Candidates by each grid's R*Tree box, then the exact test of each candidate against that grid.
+        return (f"t.rowid IN (SELECT r.id FROM grids g JOIN grids_rtree gr ON gr.id = g.rowid "
+                f"JOIN {layer}_rtree r ON r.maxx >= gr.minx AND r.minx <= gr.maxx AND r.maxy >= gr.miny "
+                f"AND r.miny <= gr.maxy JOIN {layer} x ON x.rowid = r.id "
+                f"WHERE g.code IN ({streets_sql}) AND {INTERSECTS_FUNCTION}(x.geom, g.geom))", params)
+
     def box_condition(self, layer: str, bbox: BBox) -> Condition:
         # The R*Tree's boxes: exact for points (as select() takes them), candidates for other geometries.
         west, south, east, north = bbox

@@ -28,7 +28,7 @@ from mapserver.jurisdiction import WHOLE, Jurisdiction
 from mapserver.store.common import utc
 from mapserver.store.database import Database
 from mapserver.store.month_partitions import MonthPartitions, month_key
-from mapserver.store.scoping import SUBTREE_SQL
+from mapserver.store.scoping import subtree_sql
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FIX_COLUMNS = ("person", "t", "lon", "lat", "accuracy_m")
@@ -116,7 +116,7 @@ def _people_within(column: str, within: Jurisdiction) -> tuple[str, tuple[Any, .
     if within.whole:
         return "", ()
     # A fixed SQL text; the code goes in as a parameter.
-    return (f" AND {column} IN (SELECT a.name FROM accounts a WHERE a.grid_code IN ({SUBTREE_SQL}))",  # noqa: S608
+    return (f" AND {column} IN (SELECT a.name FROM accounts a WHERE a.grid_code IN ({subtree_sql(within)}))",  # noqa: S608
             (within.code,))
 
 
@@ -229,7 +229,7 @@ class Tracks:
         since, now = utc(now - timedelta(minutes=minutes)), utc(now)
         if not self._db.lateral_json:
             return _layer(self.live(since=since, until=now, trail=trail, within=within), now)
-        scope = "" if within.whole else f" AND a.grid_code IN ({SUBTREE_SQL})"
+        scope = "" if within.whole else f" AND a.grid_code IN ({subtree_sql(within)})"
         scale = 10 ** TRAIL_DIGITS
         # Each account's latest fixes by a probe of the (person, t) key, newest first; the Feature is made here.
         rows = self._db.read(
