@@ -50,7 +50,8 @@ def token_principal(token: str) -> Principal:
 
 def jurisdiction_read(grid_code: str | None, level: int | None, name: str | None) -> Jurisdiction:
     """The jurisdiction of a principal bound to ``grid_code``, from the grid's level and name already read with
-    the principal (level None: a division, or a grid gone since); 403 as :func:`jurisdiction_of` when it is no longer usable."""
+    the principal (level None: a division, or a grid gone since); 403 as :func:`jurisdiction_of` when it is no
+    longer usable."""
     if grid_code is None:
         return WHOLE
     if level is None:  # not a grid: a division (read now), or gone

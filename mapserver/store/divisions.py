@@ -18,7 +18,7 @@ DIVISION_TREE_SQL = ("WITH RECURSIVE below(code) AS (SELECT code FROM divisions 
                      "SELECT code FROM below")
 """The codes of division ``?`` and of every division below it (UNION: a loop in the data ends)."""
 
-DIVISION_STREETS_SQL = ("SELECT code FROM grids WHERE level = 1 AND kind = 'base' "
+DIVISION_STREETS_SQL = ("SELECT code FROM grids WHERE level = 1 AND kind = 'base' "  # noqa: S608 - SQL written here
                         f"AND division_code IN ({DIVISION_TREE_SQL})")
 """The codes of the street grids in division ``?`` (the ``grids_division`` index finds them)."""
 

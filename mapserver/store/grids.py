@@ -13,7 +13,7 @@ from mapserver.errors import Problem
 from mapserver.jurisdiction import JURISDICTION_LEVELS, WHOLE, Jurisdiction
 from mapserver.model import Grid
 from mapserver.store.database import Database
-from mapserver.store.divisions import DIVISION_STREETS_SQL, DIVISION_SUBTREE_SQL, Divisions
+from mapserver.store.divisions import DIVISION_SUBTREE_SQL, Divisions
 
 
 class Grids:
@@ -29,10 +29,7 @@ class Grids:
         conditions = []
         if within.is_division:
             # The division's streets and their descendants, by the same walk as its jurisdiction's grids.
-            conditions.append(("code IN (WITH RECURSIVE inside(code) AS ("
-                               f"{DIVISION_STREETS_SQL} UNION SELECT g.code "
-                               "FROM grids g JOIN inside ON g.parent_code = inside.code) SELECT code FROM inside)",
-                               (within.code,)))
+            conditions.append((f"code IN ({DIVISION_SUBTREE_SQL})", (within.code,)))
         elif not within.whole:
             # Descendants found in the query (parent_code index); UNION, not UNION ALL, ends a cycle in bad data.
             conditions.append(("code IN (WITH RECURSIVE inside(code) AS (SELECT ? UNION SELECT g.code "
@@ -101,7 +98,8 @@ class Grids:
         the grids a jurisdiction or an account may be bound to), by code; for a division, the division, those
         below it, their streets and every such grid below those; empty for a code no grid or division has."""
         if Divisions(self._db).get(code) is not None:
-            rows = self._db.fetch(f"SELECT s.code FROM ({DIVISION_SUBTREE_SQL}) s LEFT JOIN grids g ON g.code = s.code "
+            rows = self._db.fetch(f"SELECT s.code FROM ({DIVISION_SUBTREE_SQL}) s "  # noqa: S608 - SQL written here
+                                  "LEFT JOIN grids g ON g.code = s.code "
                                   "WHERE g.code IS NULL OR (g.kind = 'base' AND g.level <= ?) ORDER BY s.code",
                                   (code, max(JURISDICTION_LEVELS)))
             return [str(r[0]) for r in rows]

@@ -765,7 +765,7 @@ class PostGISDatabase(Database):
         # Each grid's polygon probes the layer's GiST index (a nested loop over a few grids); the row ids found
         # are then a hashed set.
         key = KEYS[layer]
-        return (f"{key} IN (SELECT x.{key} FROM grids a JOIN {layer} x ON ST_Intersects(x.geom, a.geom) "
+        return (f"{key} IN (SELECT x.{key} FROM grids a JOIN {layer} x ON ST_Intersects(x.geom, a.geom) "  # noqa: S608
                 f"WHERE a.code IN ({streets_sql}))", params)
 
     def box_condition(self, layer: str, bbox: BBox) -> Condition:
