@@ -7,7 +7,9 @@ collected: one bad row means nothing is written and a 422 :class:`Problem` lists
 finding as ``{"row", "id", "field", "reason"}`` (row numbers 1-based; ``id`` only when
 the row has a code). The parts live in :mod:`mapserver.importing`.
 
-Layer specifics: roads given as MultiLineStrings become one road per part, coded
+Layer specifics: ``divisions`` (administrative divisions, no geometry) are read and checked by
+:mod:`mapserver.importing.divisions`; a street grid may carry ``division_code``, which must name a stored
+division; roads given as MultiLineStrings become one road per part, coded
 ``<code>-1``, ``<code>-2``… (a one-part MultiLineString keeps its code); an incident
 without an id gets a UUID5 of its content, so importing the same file twice is refused
 as a duplicate instead of doubling the events; staff need their grid in the store; cameras
@@ -40,6 +42,7 @@ from shapely.geometry.base import BaseGeometry
 from mapserver.errors import Problem
 from mapserver.geo import parse_crs
 from mapserver.importing import checks
+from mapserver.importing.divisions import division_findings, division_text, read_divisions
 from mapserver.importing.fields import Plan, build_fields, plan_fields
 from mapserver.importing.geometry import Raw, check_geometries, from_columns, from_wkb_column, geometry_columns
 from mapserver.importing.incident_columns import read_incidents
@@ -128,6 +131,8 @@ def import_layer(
     404 unknown layer, file or ``source_layer``; 400 unreadable file, bad CRS or mapping;
     422 with every finding when any row is refused; 409 if a key appeared meanwhile.
     """
+    if layer == "divisions":
+        return _import_divisions(store, path, source_layer, mapping or {}, values or {})
     check_layer(layer)
     asked = parse_crs(crs) if crs is not None else None
     source = read_source(path, source_layer, layer)
@@ -162,6 +167,28 @@ def import_layer(
     repairs = [checks.finding(row.number, row.key, "geom", row.repair) for row in rows if row.repair]
     return ImportReport(layer=layer, path=str(source.path), source_layer=source.layer, crs=crs_used,
                         rows=source.rows, written=written, repairs=repairs, notes=notes)
+
+
+def _import_divisions(store: Store, path: str | Path, source_layer: str | None, mapping: Mapping[str, str],
+                      values: Mapping[str, Any]) -> ImportReport:
+    """Administrative divisions (:mod:`mapserver.importing.divisions`): all rows or none."""
+    source = read_source(path, source_layer, "divisions")
+    if source.rows == 0:
+        return ImportReport(layer="divisions", path=str(source.path), source_layer=source.layer, crs="wgs84",
+                            rows=0, written=0, notes=["the file has no rows"])
+    rows, findings, notes = read_divisions(source, mapping, values)
+    codes_in_file = {str(c) for c in (_division_code(source, mapping, i) for i in range(source.rows)) if c}
+    findings = sorted(findings + division_findings(store, rows, codes_in_file), key=lambda item: item["row"])
+    if findings:
+        raise checks.refusal(findings, source.path.name)
+    written = store.divisions.put_many([d for _, d in rows])
+    return ImportReport(layer="divisions", path=str(source.path), source_layer=source.layer, crs="wgs84",
+                        rows=source.rows, written=written, notes=notes)
+
+
+def _division_code(source: Source, mapping: Mapping[str, str], i: int) -> str | None:
+    column = source.columns.get(mapping.get("code", "code"))
+    return None if column is None else division_text(column[i])
 
 
 def _choose_crs(asked: str | None, source: Source) -> tuple[str, list[str]]:

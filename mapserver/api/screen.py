@@ -137,7 +137,9 @@ def _page_area(current: Store) -> PageArea | None:
     within = request_jurisdiction()
     if within.whole:
         return None
-    bounds = current.layers.extent("grids", where={"code": within.code}, within=within)
+    # A grid's own polygon; a division's streets (every grid in it lies inside them).
+    where = {"level": 1} if within.is_division else {"code": within.code}
+    bounds = current.layers.extent("grids", where=where, within=within)
     if bounds is None:  # the grid went since the request was authorised: the configured view, nothing more
         return None
     return PageArea(code=str(within.code), name=within.name or str(within.code), bounds=bounds)

@@ -93,13 +93,31 @@ def duplicate_findings(store: Store, layer: str, keyed: Sequence[tuple[int, Any]
 def grid_findings(store: Store, grids: Sequence[tuple[int, Grid]], codes_in_file: set[str], *,
                   allow_overlaps: bool = False) -> list[Finding]:
     """Parents exist (in the file or the store), are one level up, and contain their children; base grids of
-    a level do not overlap (unless ``allow_overlaps``).
+    a level do not overlap (unless ``allow_overlaps``); a ``division_code`` is a street's and names a stored
+    division.
 
     ``grids`` are the rows that passed every per-row check; ``codes_in_file`` holds every code
     in the file, so a child of a row refused for its own reasons is not reported twice.
     """
     out = [] if allow_overlaps else overlap_findings(store, grids)
-    return out + _parent_findings(store, grids, codes_in_file)
+    return out + _parent_findings(store, grids, codes_in_file) + _division_findings(store, grids)
+
+
+def _division_findings(store: Store, grids: Sequence[tuple[int, Grid]]) -> list[Finding]:
+    """A grid's ``division_code`` is a street's, and names a stored division."""
+    named = sorted({g.division_code for _, g in grids if g.division_code})
+    known = {code for code in named if store.divisions.get(code) is not None}
+    out = []
+    for row, grid in grids:
+        if not grid.division_code:
+            continue
+        if grid.level != 1:
+            out.append(finding(row, grid.code, "division_code",
+                               f"only a street (level 1) names its division; this grid is level {grid.level}"))
+        elif grid.division_code not in known:
+            out.append(finding(row, grid.code, "division_code",
+                               f"division {grid.division_code!r} is not in the store; import the divisions first"))
+    return out
 
 
 def _parent_findings(store: Store, grids: Sequence[tuple[int, Grid]], codes_in_file: set[str]) -> list[Finding]:
