@@ -67,6 +67,18 @@ class Grid:
 
 
 @dataclass(frozen=True)
+class Division:
+    """An administrative division (行政区划): GB/T 2260 ``code`` (e.g. '411602'), ``name``, ``level``
+    ('province', 'city' or 'county') and the code of the division above it (None for the top). Not a map layer:
+    its area is that of the street grids naming it (``Grid.division_code``)."""
+
+    code: str
+    name: str
+    level: str
+    parent_code: str | None = None
+
+
+@dataclass(frozen=True)
 class GridStaff:
     """A person responsible for a grid, with the role they hold there; ``id`` is given by the store."""
 

@@ -32,7 +32,7 @@ from mapserver.errors import Problem
 from mapserver.incidents.lifecycle import STATUSES
 from mapserver.model import GRID_LEVELS, SEVERITIES
 from mapserver.parsing import parse_bbox, parse_choice, parse_int, parse_time, reject_unknown
-from mapserver.store.incidents import IncidentFilter
+from mapserver.store.incidents import IncidentFilter, grid_or_division
 
 bp = Blueprint("analysis", __name__, url_prefix="/api")
 
@@ -90,7 +90,8 @@ def heat_cells() -> dict[str, Any]:
     """Incidents per H3 cell (of one grid's with ``grid``): ``cells`` {cell: count}, or hexagon Features with
     ``geometry=true``."""
     reject_unknown(request.args, HEAT_PARAMS)
-    where = replace(_filter(with_severity_status=True), grid=request.args.get("grid"))  # inside the jurisdiction
+    # A grid or a division, inside the jurisdiction.
+    where = replace(_filter(with_severity_status=True), **grid_or_division(store().divisions, request.args.get("grid")))
     return heat(store(), where=where, res=_res(), bbox=parse_bbox(request.args.get("bbox")), geometry=_geometry())
 
 

@@ -27,7 +27,7 @@ from mapserver.model import SEVERITIES, Assessment, Incident
 from mapserver.parsing import parse_bbox, parse_choice, parse_int, parse_json, parse_time, reject_unknown
 from mapserver.roles import permitted_actions
 from mapserver.screen.answers import etag_of
-from mapserver.store.incidents import IncidentFilter
+from mapserver.store.incidents import IncidentFilter, grid_or_division
 
 bp = Blueprint("incidents", __name__, url_prefix="/api")
 
@@ -240,7 +240,7 @@ def kpis() -> dict[str, Any]:
         until=parse_time("until", request.args.get("until"), zone=settings.timezone),
         category=parse_choice("category", request.args.get("category"), settings.categories),
         severity=parse_choice("severity", request.args.get("severity"), SEVERITIES),
-        grid=request.args.get("code"),  # inside the jurisdiction: a code outside it counts nothing
+        **grid_or_division(store().divisions, request.args.get("code")),  # inside the jurisdiction: outside counts nothing
         within=request_jurisdiction(),
     )
     level = parse_int("level", request.args.get("level"), low=1, high=4)

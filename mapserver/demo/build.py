@@ -33,10 +33,13 @@ from mapserver.demo.specs import DistrictSpec, specs_for
 from mapserver.demo.staff import build_staff
 from mapserver.demo.walks import Walk, build_walks
 from mapserver.incidents.settings import IncidentSettings
-from mapserver.model import Address, Camera, Grid, GridStaff, Incident, Place, Road
+from mapserver.model import Address, Camera, Division, Grid, GridStaff, Incident, Place, Road
 from mapserver.store import Store
 from mapserver.store.common import iter_chunks
 
+PROVINCE = ("410000", "河南省")
+CITY = ("411600", "周口市")
+"""The divisions the demo's districts lie in (GB/T 2260 codes)."""
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 """The demo's "now": incidents cover the year before it, cameras were last seen just before it."""
 LOAD_ORDER = ("grids", "grid_staff", "places", "roads", "addresses", "cameras", "incidents")
@@ -45,7 +48,8 @@ CHUNK = 5000
 
 @dataclass(frozen=True)
 class DemoCity:
-    """Every record of the demo, per layer, plus each district's outline (WGS-84, union of its streets), and its
+    """Every record of the demo, per layer, plus each district's outline (WGS-84, union of its streets), the
+    administrative divisions (the province 河南省, the city 周口市 and each district, which its streets name), and its
     field side (:mod:`mapserver.demo.field_load` writes it): grid workers' accounts, a week of their patrols, and
     photos on some cases."""
 
@@ -60,6 +64,7 @@ class DemoCity:
     addresses: list[Address] = field(default_factory=list)
     cameras: list[Camera] = field(default_factory=list)
     incidents: list[Incident] = field(default_factory=list)
+    divisions: list[Division] = field(default_factory=list)
     accounts: list[FieldAccount] = field(default_factory=list)
     walks: list[Walk] = field(default_factory=list)
     photos: list[DemoPhoto] = field(default_factory=list)
@@ -80,7 +85,7 @@ class DemoCity:
             if records:
                 for f in fields(records[0]):
                     sha.update(column_bytes([getattr(r, f.name) for r in records]))
-        for part in ("accounts", "walks", "photos"):
+        for part in ("divisions", "accounts", "walks", "photos"):
             records = getattr(self, part)
             sha.update(f"\x1d{part}:{len(records)}".encode())
             for record in records:
@@ -114,6 +119,8 @@ def build_city(*, seed: int, scale: str, settings: IncidentSettings | None = Non
     settings = settings or IncidentSettings()
     city = DemoCity(seed=seed, scale=scale, as_of=as_of, outlines={})
     phones: set[str] = set()  # mobile numbers stay unique across districts
+    city.divisions.extend([Division(PROVINCE[0], PROVINCE[1], "province"),
+                           Division(CITY[0], CITY[1], "city", parent_code=PROVINCE[0])])
     for spec in tqdm(specs_for(scale, seed), desc="building", unit="district", disable=not progress):
         _add_district(city, spec, seed, settings, phones)
     return city
@@ -134,6 +141,7 @@ def _add_district(city: DemoCity, spec: DistrictSpec, seed: int, settings: Incid
     workers = {s.grid_code: s.name for s in staff if s.role == "grid_worker"}
     context = Context(tree=tree, book=book, workers=workers, settings=settings, as_of=city.as_of)
     city.outlines[spec.adcode] = tree.boundary
+    city.divisions.append(Division(str(spec.adcode), tree.district.name, "county", parent_code=CITY[0]))
     city.grids.extend(grid_records(tree) + sorted(specials, key=lambda g: g.code))
     city.grid_staff.extend(staff)
     city.places.extend(p.place for p in places)
@@ -158,6 +166,7 @@ def load_city(store: Store, city: DemoCity, *, progress: bool = True,
     written: dict[str, int] = {}
     total = sum(city.counts().values())
     with store.transaction(), tqdm(total=total, unit="rec", desc="loading", disable=not progress) as bar:
+        store.divisions.put_many(city.divisions)  # before the streets that name them
         for layer, records in city.layers().items():
             bar.set_postfix_str(layer)
             written[layer] = 0

@@ -199,12 +199,14 @@ def _count_people(levels: list[list[Cell]], population: int, rng: np.random.Gene
 
 
 def grid_records(tree: GridTree) -> list[Grid]:
-    """The base grids as records, level by level, each level in code order."""
+    """The base grids as records, level by level, each level in code order; each street names its district
+    (``division_code``, the GB/T 2260 county code)."""
     out = []
     for cells in tree.levels:
         parents = {} if cells[0].level == 1 else {i: c.code for i, c in enumerate(tree.levels[cells[0].level - 2])}
         for cell in sorted(cells, key=lambda c: c.code):
             out.append(Grid(code=cell.code, level=cell.level, name=cell.name, geom=cell.wgs,
                             parent_code=None if cell.parent is None else parents[cell.parent],
-                            households=cell.households, population=cell.population))
+                            households=cell.households, population=cell.population,
+                            division_code=str(tree.spec.adcode) if cell.level == 1 else None))
     return out

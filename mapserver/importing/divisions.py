@@ -21,8 +21,8 @@ from mapserver.errors import Problem
 from mapserver.importing import checks
 from mapserver.importing.source import Source
 from mapserver.jurisdiction import DIVISION_LEVELS
+from mapserver.model import Division
 from mapserver.store import Store
-from mapserver.store.divisions import Division
 
 FIELDS = ("code", "name", "level", "parent_code")
 """The fields of a division row; ``parent_code`` may be empty (the top of the tree)."""

@@ -9,8 +9,8 @@ one place that walk is written; :mod:`mapserver.store.scoping` builds jurisdicti
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from mapserver.model import Division
 from mapserver.store.database import Database
 
 DIVISION_TREE_SQL = ("WITH RECURSIVE below(code) AS (SELECT code FROM divisions WHERE code = ? "
@@ -32,17 +32,6 @@ DIVISION_SUBTREE_SQL = ("WITH RECURSIVE below(code) AS (SELECT code FROM divisio
 division and the divisions below it (what a ``grid_code`` column binding a person or a plan may name)."""
 
 COLUMNS = "code, name, level, parent_code"
-
-
-@dataclass(frozen=True)
-class Division:
-    """An administrative division: GB/T 2260 ``code`` (e.g. '411602'), ``name``, ``level`` ('province', 'city'
-    or 'county') and the code of the division above it (None for the top)."""
-
-    code: str
-    name: str
-    level: str
-    parent_code: str | None = None
 
 
 class Divisions:

@@ -21,7 +21,7 @@ from mapserver.model import Assessment, Callout, Incident, IncidentEvent, check_
 from mapserver.store.common import BBox, Condition, check_bbox, normalise, sphere_distance_m, utc
 from mapserver.store.cql2_sql import filter_condition
 from mapserver.store.database import Database
-from mapserver.store.divisions import DIVISION_STREETS_SQL
+from mapserver.store.divisions import DIVISION_STREETS_SQL, Divisions
 from mapserver.store.incident_batch import IncidentBatch
 from mapserver.store.month_partitions import INCIDENTS, MonthPartitions, month_key, next_month
 
@@ -54,6 +54,14 @@ def within_condition(within: Jurisdiction) -> list[Condition]:
     if within.is_division:
         return [(f"grid_l1 IN ({DIVISION_STREETS_SQL})", (within.code,))]
     return [(f"{within.chain_column} = ?", (within.code,))]
+
+
+def grid_or_division(divisions: Divisions, code: str | None) -> dict[str, str | None]:
+    """The :class:`IncidentFilter` fields that keep to area ``code`` (None: no area): ``division`` when a
+    division has that code, else ``grid`` (a grid code of any level, or one no grid has, which counts nothing)."""
+    if code is not None and divisions.get(code) is not None:
+        return {"grid": None, "division": code}
+    return {"grid": code, "division": None}
 
 
 def within_and(within: Jurisdiction) -> tuple[str, list[Any]]:
@@ -90,6 +98,7 @@ class IncidentFilter:
     category: str | None = None
     severity: str | None = None
     grid: str | None = None  # a grid code of any level
+    division: str | None = None  # an administrative division's code: the incidents of its streets
     warning: str | None = None
     now: datetime | None = None
     within: Jurisdiction = WHOLE
@@ -108,6 +117,8 @@ class IncidentFilter:
         if self.grid is not None:
             # grid_l4 is left out: a building is the finest level, so grid_l4 = code means grid_code = code.
             out.append(("grid_code = ? OR grid_l1 = ? OR grid_l2 = ? OR grid_l3 = ?", (self.grid,) * 4))
+        if self.division is not None:
+            out.append((f"grid_l1 IN ({DIVISION_STREETS_SQL})", (self.division,)))
         if self.warning is not None:
             if self.now is None:
                 raise ValueError("a warning filter needs 'now'")
