@@ -240,7 +240,8 @@ def kpis() -> dict[str, Any]:
         until=parse_time("until", request.args.get("until"), zone=settings.timezone),
         category=parse_choice("category", request.args.get("category"), settings.categories),
         severity=parse_choice("severity", request.args.get("severity"), SEVERITIES),
-        **grid_or_division(store().divisions, request.args.get("code")),  # inside the jurisdiction: outside counts nothing
+        # A grid or a division, inside the jurisdiction: a code outside it counts nothing.
+        **grid_or_division(store().divisions, request.args.get("code")),
         within=request_jurisdiction(),
     )
     level = parse_int("level", request.args.get("level"), low=1, high=4)
