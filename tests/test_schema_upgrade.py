@@ -20,7 +20,7 @@ from shapely.geometry import Point
 from mapserver import StartupError, create_app
 from mapserver.config import Settings, StoreSettings
 from mapserver.incidents.service import move_incident
-from mapserver.model import Incident
+from mapserver.model import Division, Incident
 from mapserver.store import Store, StoreUnavailable, open_store, postgis_schema, sqlite_schema
 from mapserver.store.audit import AuditRecord
 from mapserver.store.database import SCHEMA_VERSION
@@ -166,10 +166,25 @@ def add_plan(url: str) -> None:
         conn.close()
 
 
+def execute(url: str, sql: str) -> None:
+    conn = connect(url)
+    try:
+        conn.cursor().execute(sql)
+        conn.commit()
+    finally:
+        conn.close()
+
+
 def fill(store: Store) -> None:
     """Rows in every table: the sample layers, incidents reported and imported (so the summary is fed), a token,
-    an audit record, a patrol plan."""
+    an audit record, a patrol plan. A store before version 12 gets its grids as that version's program wrote them,
+    without a division (the column the program's records carry is there only while they are written)."""
+    older = store.schema_version() < 12
+    if older:
+        execute(store.url, "ALTER TABLE grids ADD COLUMN division_code text")
     samples.load_all(store)
+    if older:
+        execute(store.url, "ALTER TABLE grids DROP COLUMN division_code")
     closed = Incident(id="00000000-0000-4000-8000-000000000002", geom=Point(114.62, 33.62), reported_at=T0,
                       category="fire_hazard", severity="urgent", status="closed", grid_code=samples.STREET.code,
                       grid_l1=samples.STREET.code, dispatched_at=T0 + timedelta(minutes=9),
@@ -541,8 +556,37 @@ def test_a_store_of_version_9_gains_the_index_of_categories_by_time_and_keeps_ev
         fill(store)
         before = snapshot(url)
         assert "incidents_category_time" not in _indexes(url, "incidents")
-        assert store.migrate() == SCHEMA_VERSION == 10
+        assert store.migrate(target=10) == 10
         assert snapshot(url) == before
         assert "incidents_category_time" in _indexes(url, "incidents")
+    finally:
+        store.close()
+
+
+def test_a_store_of_version_11_gains_divisions_and_its_streets_belong_to_none(url):
+    store = open_store(url)
+    try:
+        assert store.migrate(target=11) == 11
+        fill(store)
+        viewer = store.grids.jurisdiction(samples.STREET.code)
+        seen_before = {i.id for i in store.layers.query("incidents", within=viewer)}
+        before = snapshot(url)
+        kpis_before = store.measures.kpis(where=_everything(), now=T0 + timedelta(days=1))
+        assert store.migrate() == SCHEMA_VERSION == 12
+        after = snapshot(url)
+        assert set(after) == set(before) | {"divisions"} and after["divisions"] == []
+        for table, rows in before.items():
+            if table == "grids":  # one column more, empty in every row: no street names a division yet
+                assert [row[:-1] for row in after[table]] == rows and {row[-1] for row in after[table]} == {None}
+            else:
+                assert after[table] == rows, table
+        assert {"grids_division"} <= _indexes(url, "grids")
+        # The store works as before for the whole store and a street; a division holds no street until named.
+        assert store.measures.kpis(where=_everything(), now=T0 + timedelta(days=1)) == kpis_before
+        assert {i.id for i in store.layers.query("incidents", within=viewer)} == seen_before
+        store.divisions.put_many([Division("411602", "川汇区", "county")])
+        county = store.grids.jurisdiction("411602")
+        assert county.streets == frozenset() and store.layers.count("incidents", within=county) == 0
+        assert store.grids.area(county) is None
     finally:
         store.close()
