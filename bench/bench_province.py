@@ -6,9 +6,11 @@ postgresql://postgres@127.0.0.1:5432/postgres), created and dropped here. The de
 Zhoukou districts, seed 1: about 22,500 grids, 12,300 cameras and a year of 1,000,000 incidents, built once and kept
 in ``--template``, ~3 min) is laid ``--cities`` times (default 10: 100 districts) side by side, each copy moved
 east and north of the last and its codes renamed (the city part of the code: 4116, 4117, …), so every grid, camera
-and incident is where its copy's grids are. Incidents: each city's year twice (the second copy 364 days earlier, so
-weekdays stay), ``--incidents`` in all (default 20,000,000), each copy's rows an even sample of the template's;
-their H3 cells computed again at the moved points. Cameras: ``--cameras`` in all, an even share per city.
+and incident is where its copy's grids are; each copy is a city division (411600, 411700, …) of the province 河南省
+(410000) with its ten counties (411602 → 411702 …), which its streets name (``division_code``). Incidents: each
+city's year twice (the second copy 364 days earlier, so weekdays stay), ``--incidents`` in all (default
+20,000,000), each copy's rows an even sample of the template's; their H3 cells computed again at the moved points.
+Cameras: ``--cameras`` in all, an even share per city.
 
 Load: grids and cameras by the store's COPY; incidents by ``Incidents.add_columns`` (binary COPY, the importer's
 write) one city-year at a time, the secondary indexes of incidents dropped before and built again after (what
@@ -18,9 +20,9 @@ whole: COPY, indexes, per-day summary and keys. The newest ``--open`` closed inc
 
 Then ``mapserver serve`` (``--workers``) and, over HTTP, the median of ``--repeats`` calls, each after a no-op
 write to the incidents' data version so that no answer comes from the server's answer cache: /api/kpis over the
-last 30 days of the data for the province and a street; heat for a city (by its bbox: a city has no grid code, the
-grid tree starts at the street, so /api/kpis and hotspots cannot be asked for one city) and a street; hotspots (Gi*)
-for the province and a street; the wall's data for a street (measures and map layers, as the wall asks, with a
+last 30 days of the data for the province, a city (a token bound to the city's division) and a street; heat for a
+city (the city-bound token) and a street; hotspots (Gi*) for the province, a city (on the city's area, the union of
+its streets) and a street; the wall's data for a street (measures and map layers, as the wall asks, with a
 street-bound viewer token); the desk's queue for a street (a street-bound dispatcher token). Reports/s: wrk for
 ``--seconds`` (bench_incidents.py). Store size: pg_total_relation_size of incidents (every partition), its keys
 and the summary, and the database's size.
@@ -67,8 +69,10 @@ from scratch import scratch_database
 
 from mapserver.auth import hash_token, new_token
 from mapserver.demo import AS_OF, build_city
+from mapserver.demo.build import CITY
 from mapserver.importing.incident_stream import months_of
 from mapserver.incidents.settings import IncidentSettings
+from mapserver.model import Division
 from mapserver.store import Store, open_store
 from mapserver.store.incident_batch import NAT, TIME_FIELDS, IncidentBatch
 from mapserver.store.postgis_indexes import create_indexes
@@ -83,11 +87,15 @@ def template(path: Path) -> dict[str, Any]:
     """The demo city's grids, cameras and incidents (as columns), built once and kept in ``path``."""
     if not path.exists():
         city = timed("build the demo city (ten districts)", lambda: build_city(seed=1, scale="city"))
-        kept = {"grids": city.grids, "cameras": city.cameras, "incidents": IncidentBatch.from_records(city.incidents)}
+        kept = {"grids": city.grids, "cameras": city.cameras, "incidents": IncidentBatch.from_records(city.incidents),
+                "divisions": city.divisions}
         with path.open("wb") as fh:
             pickle.dump(kept, fh, protocol=5)
     with path.open("rb") as fh:
-        return pickle.load(fh)
+        kept = pickle.load(fh)
+    if "divisions" not in kept:
+        raise SystemExit(f"{path} was built before divisions: delete it and run again to build it anew")
+    return kept
 
 
 def shift(k: int) -> tuple[float, float]:
@@ -113,8 +121,20 @@ def province_grids(base: list[Any], cities: int) -> list[Any]:
     out = []
     for k in range(cities):
         geoms = moved([g.geom for g in base], k)
-        out += [dataclasses.replace(g, code=recode(g.code, k), parent_code=recode(g.parent_code, k), geom=geom)
+        out += [dataclasses.replace(g, code=recode(g.code, k), parent_code=recode(g.parent_code, k), geom=geom,
+                                    division_code=recode(g.division_code, k))
                 for g, geom in zip(base, geoms, strict=True)]
+    return out
+
+
+def province_divisions(base: list[Division], cities: int) -> list[Division]:
+    """The province once, and each copy's city and counties, renamed as its grids are."""
+    out = [d for d in base if d.level == "province"]
+    for k in range(cities):
+        suffix = "" if k == 0 else f" {k + 1}"
+        out += [dataclasses.replace(d, code=recode(d.code, k), name=f"{d.name}{suffix}",
+                                    parent_code=d.parent_code if d.level == "city" else recode(d.parent_code, k))
+                for d in base if d.level != "province"]
     return out
 
 
@@ -153,6 +173,7 @@ def load(store: Store, url: str, base: dict[str, Any], *, cities: int, incidents
     """Grids, cameras and incidents into the migrated store; the seconds and rows of each step."""
     out: dict[str, float] = {}
     grids = province_grids(base["grids"], cities)
+    store.divisions.put_many(province_divisions(base["divisions"], cities))
     started = time.perf_counter()
     for start in range(0, len(grids), 20_000):
         store.layers.add("grids", grids[start:start + 20_000], checked=True)
@@ -222,18 +243,19 @@ def bbox_of(url: str, where: str, params: tuple) -> str:
     return ",".join(f"{v:.5f}" for v in row)
 
 
-def queries(url: str, street: str, city_prefix: str) -> dict[str, tuple[str, str]]:
+def queries(url: str, street: str) -> dict[str, tuple[str, str]]:
     """Label → (who asks, path): the province's, a city's and a street's questions over the data's last 30 days."""
     since, until = (AS_OF - timedelta(days=30)).isoformat(), AS_OF.isoformat()
     window = f"since={urllib.parse.quote(since)}&until={urllib.parse.quote(until)}"
-    city_box = bbox_of(url, "level = 1 AND code LIKE %s", (f"{city_prefix}%",))
     street_box = bbox_of(url, "code = %s", (street,))
     wall = "&".join(("window=30d", f"bbox={street_box}"))
     return {
         "kpis, province, 30 days": ("viewer", f"/api/kpis?{window}"),
+        "kpis, city, 30 days": ("city viewer", f"/api/kpis?{window}"),
         "kpis, street, 30 days": ("viewer", f"/api/kpis?{window}&code={street}"),
-        "heat, city (bbox), 30 days": ("viewer", f"/api/heat?{window}&bbox={city_box}"),
+        "heat, city, 30 days": ("city viewer", f"/api/heat?{window}"),
         "heat, street, 30 days": ("viewer", f"/api/heat?{window}&grid={street}"),
+        "hotspots (Gi*), city, 30 days": ("city viewer", f"/api/hotspots?{window}"),
         "hotspots (Gi*), street, 30 days": ("street viewer", f"/api/hotspots?{window}"),
         "hotspots (Gi*), province, 30 days": ("viewer", f"/api/hotspots?{window}"),
         "wall: measures, street": ("street viewer", "/api/screen/measures?window=30d"),
@@ -271,9 +293,10 @@ def main() -> int:
                           resolution=resolution)
             opened = timed(f"reopen {args.open:,} for the desk", lambda: reopen(url, args.open))
             size = sizes(url)
-            street = str(sql(url, "SELECT code FROM grids WHERE level = 1 AND code LIKE '4117%%' ORDER BY code "
-                                  "LIMIT 1")[0][0])
-            tokens = {"viewer": (None, "viewer"), "street viewer": (street, "viewer"),
+            city = CITY if args.cities == 1 else recode(CITY, 1)
+            street = str(sql(url, "SELECT code FROM grids WHERE level = 1 AND division_code IN (SELECT code FROM "
+                                  "divisions WHERE parent_code = %s) ORDER BY code LIMIT 1", (city,))[0][0])
+            tokens = {"viewer": (None, "viewer"), "city viewer": (city, "viewer"), "street viewer": (street, "viewer"),
                       "street dispatcher": (street, "dispatcher"), "operator": (None, "operator")}
             secrets = {}
             for label, (grid, role) in tokens.items():
@@ -284,7 +307,7 @@ def main() -> int:
             with server(url, args.workers, Path(tmp), ready_s=900) as (http, pgid):
                 ready_s = time.perf_counter() - started
                 timings = {}
-                for label, (who, path) in queries(url, street, "4117").items():
+                for label, (who, path) in queries(url, street).items():
                     timings[label] = median_ms(url, http, path, secrets[who], args.repeats)
                     print(f"   {label}: {timings[label][0]:.0f} ms", flush=True)
                 points = np.column_stack([base["incidents"].lon[:5000] + shift(1)[0],
