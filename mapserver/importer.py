@@ -7,9 +7,9 @@ collected: one bad row means nothing is written and a 422 :class:`Problem` lists
 finding as ``{"row", "id", "field", "reason"}`` (row numbers 1-based; ``id`` only when
 the row has a code). The parts live in :mod:`mapserver.importing`.
 
-Layer specifics: ``divisions`` (administrative divisions, no geometry) are read and checked by
-:mod:`mapserver.importing.divisions`; a street grid may carry ``division_code``, which must name a stored
-division; roads given as MultiLineStrings become one road per part, coded
+Layer specifics: ``divisions`` (administrative divisions, no geometry) and ``street_divisions`` (the division
+of streets already stored) are read and checked by :mod:`mapserver.importing.divisions`; a street grid may carry
+``division_code``, which must name a stored division; roads given as MultiLineStrings become one road per part, coded
 ``<code>-1``, ``<code>-2``… (a one-part MultiLineString keeps its code); an incident
 without an id gets a UUID5 of its content, so importing the same file twice is refused
 as a duplicate instead of doubling the events; staff need their grid in the store; cameras
@@ -42,7 +42,12 @@ from shapely.geometry.base import BaseGeometry
 from mapserver.errors import Problem
 from mapserver.geo import parse_crs
 from mapserver.importing import checks
-from mapserver.importing.divisions import division_findings, division_text, read_divisions
+from mapserver.importing.divisions import (
+    division_findings,
+    division_text,
+    read_divisions,
+    read_street_divisions,
+)
 from mapserver.importing.fields import Plan, build_fields, plan_fields
 from mapserver.importing.geometry import Raw, check_geometries, from_columns, from_wkb_column, geometry_columns
 from mapserver.importing.incident_columns import read_incidents
@@ -133,6 +138,8 @@ def import_layer(
     """
     if layer == "divisions":
         return _import_divisions(store, path, source_layer, mapping or {}, values or {})
+    if layer == "street_divisions":
+        return _import_street_divisions(store, path, source_layer, mapping or {})
     check_layer(layer)
     asked = parse_crs(crs) if crs is not None else None
     source = read_source(path, source_layer, layer)
@@ -184,6 +191,19 @@ def _import_divisions(store: Store, path: str | Path, source_layer: str | None, 
     written = store.divisions.put_many([d for _, d in rows])
     return ImportReport(layer="divisions", path=str(source.path), source_layer=source.layer, crs="wgs84",
                         rows=source.rows, written=written, notes=notes)
+
+
+def _import_street_divisions(store: Store, path: str | Path, source_layer: str | None,
+                             mapping: Mapping[str, str]) -> ImportReport:
+    """The divisions of stored streets (:mod:`mapserver.importing.divisions`): all rows or none."""
+    source = read_source(path, source_layer, "street_divisions")
+    with store.transaction():  # the checks and the writes see the same streets and divisions
+        pairs, findings = read_street_divisions(store, source, mapping) if source.rows else ([], [])
+        if findings:
+            raise checks.refusal(findings, source.path.name)
+        written = store.divisions.name_streets(pairs)
+    return ImportReport(layer="street_divisions", path=str(source.path), source_layer=source.layer, crs="wgs84",
+                        rows=source.rows, written=written)
 
 
 def _division_code(source: Source, mapping: Mapping[str, str], i: int) -> str | None:

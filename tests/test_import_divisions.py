@@ -124,3 +124,25 @@ def test_streets_name_a_stored_division_and_only_streets_do(store, tmp_path):
     assert store.grids.jurisdiction("411600").streets == {"S1", "S2"}
     assert store.grids.jurisdiction("411602").streets == {"S2"}
     assert store.layers.get("grids", "S3").division_code is None
+
+
+def test_stored_streets_are_named_their_division_all_or_nothing(cli, store, tmp_path):
+    import_layer(store, "divisions", write(tmp_path, "divisions.csv", GOOD))
+    import_layer(store, "grids", _streets(tmp_path, [{"code": "S1", "level": 1, "name": "一街道"},
+                                                     {"code": "S2", "level": 1, "name": "二街道"},
+                                                     {"code": "C1", "level": 2, "name": "一社区", "parent_code": "S2",
+                                                      "at": 1}]))
+    version = store.layers.data_version("grids")
+    bad = write(tmp_path, "bad.csv", "code,division_code\nS1,411602\nC1,411602\nS9,411602\nS2,419999\nS1,411621\n")
+    result = cli("import", "street_divisions", bad)
+    assert result.exit_code == 1
+    assert [line.split(":")[0] for line in result.stderr.splitlines()[:4]] == [
+        "  row 2 (C1) code", "  row 3 (S9) code", "  row 4 (S2) division_code", "  row 5 (S1) code"]
+    assert store.grids.jurisdiction("411600").streets == frozenset()
+    assert store.layers.data_version("grids") == version
+    good = write(tmp_path, "good.csv", "code,division_code\nS1,411602\nS2,411621\n")
+    assert cli("import", "street_divisions", good).exit_code == 0
+    assert store.grids.jurisdiction("411602").streets == {"S1"}
+    assert store.grids.jurisdiction("411600").streets == {"S1", "S2"}
+    assert {g.code for g in store.layers.query("grids", within=store.grids.jurisdiction("411621"))} == {"S2", "C1"}
+    assert store.layers.data_version("grids") > version  # the kept areas and answers are built again

@@ -7,6 +7,10 @@ level not ``province``/``city``/``county``, a parent neither in the file nor in 
 larger level (a county's parent is a city or a province, a city's a province), and parents that lead back to the
 row itself (a cycle, through the file's rows and the store's as the import would leave them). A code already
 stored takes the row's name, level and parent.
+
+``street_divisions`` names the division of streets already stored (an upgraded store's, whose streets name none):
+rows of ``code`` (a street grid's) and ``division_code`` (a stored division's, or empty for none), checked the same
+way: an unknown street, a grid that is not a street, an unknown division or a street named twice is refused.
 """
 
 from __future__ import annotations
@@ -119,3 +123,34 @@ def division_text(value: Any) -> str | None:
             return str(int(value))
     text = str(value).strip()
     return text or None
+
+
+STREET_FIELDS = ("code", "division_code")
+"""The fields of a ``street_divisions`` row."""
+
+
+def read_street_divisions(store: Store, source: Source, mapping: Mapping[str, str]
+                          ) -> tuple[list[tuple[str, str | None]], list[checks.Finding]]:
+    """(street code, division code or None) per row of ``source``, and every finding: the street must be a stored
+    base grid of level 1, named once in the file; the division a stored one."""
+    columns = {f: mapping.get(f, f) for f in STREET_FIELDS}
+    missing = [f"{f} (column {c!r})" for f, c in columns.items() if c not in source.columns]
+    if missing:
+        raise Problem(400, f"{source.path.name} has no column for {', '.join(missing)}", param="map")
+    codes, named = source.columns[columns["code"]], source.columns[columns["division_code"]]
+    pairs = [(division_text(codes[i]), division_text(named[i])) for i in range(source.rows)]
+    streets = {g.code: g for g in store.layers.query("grids", where={"level": 1, "kind": "base"})}
+    divisions = {d.code for d in store.divisions.all()}
+    findings, first, out = [], {}, []
+    for number, (code, division) in enumerate(pairs, start=1):
+        if code is None or code not in streets:
+            findings.append(checks.finding(number, code, "code", f"no street grid (level 1) has the code {code!r}"))
+        elif code in first:
+            findings.append(checks.finding(number, code, "code", f"street {code!r} is also in row {first[code]}"))
+        if division is not None and division not in divisions:
+            findings.append(checks.finding(number, code, "division_code",
+                                           f"division {division!r} is not in the store; import the divisions first"))
+        if code is not None:
+            first.setdefault(code, number)
+        out.append((str(code), division))
+    return out, findings

@@ -61,6 +61,18 @@ class Divisions:
                 self._db.bump_version("grids")
         return len(divisions)
 
+    def name_streets(self, pairs: Sequence[tuple[str, str | None]]) -> int:
+        """Give street grids their division ((street code, division code or None) pairs), in one transaction; the
+        number of streets changed. The grids' data version moves with it."""
+        changed = 0
+        with self._db.transaction():
+            for street, division in pairs:
+                changed += self._db.execute("UPDATE grids SET division_code = ? WHERE code = ? AND level = 1",
+                                            (division, street))
+            if changed:
+                self._db.bump_version("grids")
+        return changed
+
     def streets(self, code: str) -> list[str]:
         """The codes of the street grids in division ``code`` (its own and those of the divisions below it), by
         code; empty for an unknown code."""
