@@ -73,7 +73,7 @@ def test_geojson_and_csv_are_byte_identical_for_the_same_content(store, tmp_path
                                                           if n != "geom"]
     assert cameras["features"][0]["geometry"] == {"type": "Point", "coordinates": [114.61, 33.61]}
     header = (first / "grids.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert header == "code,level,name,parent_code,kind,subtype,households,population,wkt"
+    assert header == "code,level,name,parent_code,kind,subtype,households,population,division_code,wkt"
 
 
 def test_export_all_to_a_geopackage_has_one_table_per_layer_and_imports_back(store, tmp_path):
