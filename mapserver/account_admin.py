@@ -67,13 +67,15 @@ def check_role(role: Any) -> str:
 
 def grant(store: Store, reach: Jurisdiction, grid_code: str | None, *, param: str = "grid") -> Jurisdiction:
     """The jurisdiction of ``grid_code`` (None: the whole store), when an administrator of ``reach`` may give it:
-    422 for a code that is not a street, community or compound grid, 403 for one outside the reach."""
+    422 for a code that is not a street, community or compound grid nor a division, 403 for one outside the
+    reach."""
     if grid_code is not None and (not isinstance(grid_code, str) or not grid_code.isprintable()):
         raise Problem(422, f"no grid has the code {grid_code!r}", param=param)
     given = store.grids.jurisdiction(grid_code, param=param)
     if not reach.whole and not in_reach(store, reach, grid_code):
         what = "the whole store" if grid_code is None else f"grid '{grid_code}', which is outside it"
-        raise Problem(403, f"you administer grid '{reach.code}' and what lies inside it; you cannot give {what}",
+        kind = "division" if reach.is_division else "grid"
+        raise Problem(403, f"you administer {kind} '{reach.code}' and what lies inside it; you cannot give {what}",
                       param=param)
     return given
 

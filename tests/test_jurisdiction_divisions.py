@@ -16,6 +16,7 @@ from shapely.geometry import Point, box
 from mapserver.jurisdiction import WHOLE
 from tests import division_city as dc
 from tests import scoped_city as city
+from tests.logins import add_person, json_login, login_app
 from tests.scoped_city import EAST, WEST, bound_token
 
 CONFIG = re.compile(r'<script[^>]*id="screen-config">(.*?)</script>', re.S)
@@ -224,3 +225,13 @@ def test_tokens_and_accounts_bind_to_a_known_division_only(client, loaded):
     assert "city-wall" in {t["name"] for t in listed}
     refused = client.post("/api/tokens", json={"name": "n", "role": "viewer", "grid": dc.NORTH}, headers=county_admin)
     assert refused.status_code == 403  # street North is outside the city
+
+
+def test_a_person_bound_to_a_division_logs_in_and_reads_its_part(loaded):
+    add_person(loaded, "county.head", role="viewer", grid_code=dc.COUNTY_B)
+    client = login_app(loaded).test_client()
+    assert json_login(client, "county.head").status_code == 200
+    cameras = client.get("/api/cameras")
+    assert cameras.status_code == 200 and codes_of(cameras.get_json()) == expected("cameras", dc.COUNTY_B)
+    incidents = client.get("/api/incidents?limit=1000").get_json()
+    assert codes_of(incidents) == expected("incidents", dc.COUNTY_B)
