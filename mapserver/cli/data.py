@@ -4,7 +4,9 @@
 the CRS given by ``--crs`` (wgs84, cgcs2000, gcj02, bd09 or EPSG:n; default: what the
 file declares, else WGS-84) and stores WGS-84 lon/lat degrees, all rows or none. On
 refusal it prints every problem, one line per row finding, and exits with status 1.
-Base grids of one level that overlap are refused unless ``--allow-overlaps``.
+Base grids of one level that overlap are refused unless ``--allow-overlaps``. LAYER may also be
+``divisions`` (administrative divisions) or ``street_divisions`` (the division of stored streets), which
+carry no geometry (:mod:`mapserver.importing.divisions`).
 ``export LAYER|all FILE`` writes GeoJSON, GeoPackage or CSV (see :mod:`mapserver.exporter`).
 
 """
