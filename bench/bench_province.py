@@ -293,7 +293,7 @@ def main() -> int:
                           resolution=resolution)
             opened = timed(f"reopen {args.open:,} for the desk", lambda: reopen(url, args.open))
             size = sizes(url)
-            city = CITY if args.cities == 1 else recode(CITY, 1)
+            city = str(recode(CITY[0], min(1, args.cities - 1)))  # the second city, as the street before
             street = str(sql(url, "SELECT code FROM grids WHERE level = 1 AND division_code IN (SELECT code FROM "
                                   "divisions WHERE parent_code = %s) ORDER BY code LIMIT 1", (city,))[0][0])
             tokens = {"viewer": (None, "viewer"), "city viewer": (city, "viewer"), "street viewer": (street, "viewer"),

@@ -18,6 +18,7 @@ from tests import division_city as dc
 from tests import scoped_city as city
 from tests.logins import add_person, json_login, login_app
 from tests.scoped_city import EAST, WEST, bound_token
+from tests.test_vector_tiles import decode, features, tile_at
 
 CONFIG = re.compile(r'<script[^>]*id="screen-config">(.*?)</script>', re.S)
 AREA_LAYERS = {"cameras": [*city.CAMERAS, dc.NORTH_CAMERA], "places": city.PLACES, "addresses": city.ADDRESSES,
@@ -235,3 +236,17 @@ def test_a_person_bound_to_a_division_logs_in_and_reads_its_part(loaded):
     assert cameras.status_code == 200 and codes_of(cameras.get_json()) == expected("cameras", dc.COUNTY_B)
     incidents = client.get("/api/incidents?limit=1000").get_json()
     assert codes_of(incidents) == expected("incidents", dc.COUNTY_B)
+
+
+def test_the_walls_tiles_keep_to_the_division(client, people):
+    viewer = people[("viewer", dc.COUNTY_B)].headers
+    east, west = tile_at(114.66, 33.62, 13), tile_at(114.605, 33.605, 13)
+    for key in ("cameras", "incidents", "grids_community"):
+        window = "?window=30d" if key == "incidents" else ""
+        resp = client.get(f"/api/screen/tiles/{key}/{west.z}/{west.x}/{west.y}.mvt{window}", headers=viewer)
+        assert resp.status_code == 200 and decode(resp.data) == {}, key
+    resp = client.get(f"/api/screen/tiles/cameras/{east.z}/{east.x}/{east.y}.mvt", headers=viewer)
+    assert {f["properties"]["id"] for f in features(resp.data, "cameras")} == expected("cameras", dc.COUNTY_B)
+    resp = client.get(f"/api/screen/tiles/cameras/{west.z}/{west.x}/{west.y}.mvt",
+                      headers=people[("viewer", dc.CITY)].headers)
+    assert {f["properties"]["id"] for f in features(resp.data, "cameras")} == {"C-A1-1"}
