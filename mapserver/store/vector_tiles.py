@@ -63,6 +63,8 @@ CLASSES: dict[str, tuple[str, ...]] = {
     "incidents": ("purple", "red", "yellow", "green", "closed", "open"),
 }
 """The classes a cluster counts, per layer (others: ``n`` alone)."""
+TILE_WORK_MEM = "32MB"
+"""PostGIS: the work_mem of a tile's transaction."""
 WINDOW_COUNT_MAX = 200_000
 """SQLite: a time window is counted up to this many rows when choosing whether to read a tile from it."""
 
@@ -155,10 +157,12 @@ class VectorTiles:
         if not self._db.mvt_sql:
             return self._tile(address, layers, clock)
         # One snapshot for all layers; no JIT and no parallel workers: compiling and starting them cost more than a
-        # tile's query, and a wall asks for its tiles in parallel already (BENCHMARKS.md).
+        # tile's query, and a wall asks for its tiles in parallel already (BENCHMARKS.md). Memory enough for a
+        # low zoom's clusters to be grouped in memory rather than sorted on disk.
         with self._db.transaction():
             self._db.read("SELECT set_config('jit', 'off', true), "
-                          "set_config('max_parallel_workers_per_gather', '0', true)")
+                          "set_config('max_parallel_workers_per_gather', '0', true), "
+                          f"set_config('work_mem', '{TILE_WORK_MEM}', true)")
             return self._tile(address, layers, clock)
 
     def _tile(self, address: TileAddress, layers: Sequence[TileLayer], clock: _Clock) -> VectorTile:
