@@ -753,6 +753,8 @@ BEGIN DELETE FROM incident_tile_cells; RETURN NULL; END $$;
 CREATE TRIGGER incident_cells_truncate AFTER TRUNCATE ON incidents
 FOR EACH STATEMENT EXECUTE FUNCTION incident_cells_truncate();
 CREATE INDEX incidents_open_reported_at ON incidents (reported_at) WHERE status <> 'closed';
+-- The planner's statistics of the new table now, not at autovacuum's next pass.
+ANALYZE incident_tile_cells;
 """  # noqa: S608 - SQL text written here, no values
 """Schema version 11: the closed incidents per UTC day and zoom-13 tile (count, sums of Web Mercator x and y), kept
 by triggers, and an index of the open incidents by report time."""
