@@ -8,14 +8,27 @@ tile's rectangle (WGS-84). Geometries are not clipped to the tile (a grid crossi
 so the page can draw each feature once, by its ``id``. Coordinates are tile units, 0 … 4096 from the tile's
 north-west corner, on Web Mercator (EPSG:3857) from the stored WGS-84; no GCJ-02 shift.
 
-PostGIS writes detail tiles with ``ST_AsMVT``/``ST_AsMVTGeom`` and groups clusters in SQL; SQLite reads the rows
-(R*Tree candidates, exact test with shapely) and ``mapbox-vector-tile`` encodes them here. Both give the same
-features with the same properties: the derived ones (a camera's status now, an incident's warning colour) are
-the same SQL ``CASE`` on both, times are whole seconds since 1970 (UTC).
+PostGIS writes detail tiles with ``ST_AsMVT``/``ST_AsMVTGeom``; SQLite reads the rows (R*Tree candidates, exact
+test with shapely) and ``mapbox-vector-tile`` encodes them here. Both give the same features with the same
+properties: the derived ones (a camera's status now, an incident's warning colour) are the same SQL ``CASE`` on
+both, times are whole seconds since 1970 (UTC).
 
-Clusters: the tile is cut into 8 × 8 cells (32 pixels of a 256-pixel tile); each non-empty cell is one point
-feature at the mean position of its members, with ``n`` (how many) and ``n_<class>`` per class of the layer
-(camera status; incident warning colour, else closed or open).
+Clusters, grouped in SQL on both backends: the tile is cut into 8 × 8 cells (32 pixels of a 256-pixel tile), each
+the tile three zooms deeper; each non-empty cell is one point feature at the mean position of its members, with
+``n`` (how many) and ``n_<class>`` per class of the layer (camera status; incident warning colour, else closed or
+open). What a cluster counts:
+
+* points: those in the tile whose Web Mercator position (from their exact stored coordinates, by the same SQL
+  formula on both backends) falls in one of its cells, at that position; a point on the tile's east or south edge
+  is the next tile's;
+* areas and lines: those whose bounding box meets the tile, at the centre of their box, in the cell nearest to it.
+  The box is the float32 one each backend keeps (PostGIS's cached box of the geometry, SQLite's R*Tree row), rounded
+  outward alike, so no geometry is read whole and both backends count the same features;
+* the wall's incidents of a time window (no other filter, the whole store) at zoom ≤ 10, where each cell is a block
+  of zoom-13 tiles: their closed ones of the window's whole UTC days are summed from ``incident_tile_cells`` (per
+  day and zoom-13 tile, kept by the schema's triggers), the open ones and the closed ones of the window's first,
+  partial day read row by row. The same clusters as every row gives: the same cells and counts, positions within a
+  tile unit.
 """
 
 from __future__ import annotations
