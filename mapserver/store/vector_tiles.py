@@ -353,14 +353,10 @@ class VectorTiles:
         within a tile unit."""
         days = whole_days(spec.since, None)
         first = days.first if days is not None else None
-        live = [("t.status <> 'closed'", ())]
+        live: Condition = ("t.status <> 'closed'", ())
         if first is not None and spec.since is not None and _midnight(first) > utc(spec.since):
-            live.append(("t.status = 'closed' AND t.reported_at < ?", (_midnight(first),)))
-        cells: dict[tuple[int, int], _Cell] = {}
-        for part in live:
-            for key, (n, sx, sy, by_class) in self._point_cells(spec, address, [*conditions, part], clock).items():
-                for k, count in by_class.items():
-                    _add(cells, key, k, count, sx * count / n, sy * count / n)
+            live = ("t.status <> 'closed' OR t.reported_at < ?", (_midnight(first),))
+        cells = self._point_cells(spec, address, [*conditions, live], clock)
         shift = 2 ** (CELL_ZOOM - CELL_LEVELS - address.z)
         first_column, first_row = address.x * CELLS * shift, address.y * CELLS * shift
         day = [("day >= ?", (first.isoformat(),))] if first is not None else []
