@@ -295,14 +295,19 @@ class VectorTiles:
             features.append({"geometry": shapely.Point(round(sx / n), round(sy / n)), "properties": props})
         return _encode(spec.mvt_name + CLUSTER_SUFFIX, features), len(features)
 
-    def _point_cells(self, spec: TileLayer, address: TileAddress, conditions: list[Condition],
-                     clock: _Clock) -> dict[tuple[int, int], _Cell]:
+    def _point_cells(self, spec: TileLayer, address: TileAddress, conditions: list[Condition], clock: _Clock,
+                     parts: Sequence[Condition] = (("1 = 1", ()),)) -> dict[tuple[int, int], _Cell]:
+        """The points meeting ``conditions`` and one of ``parts`` (each part read by a query of its own, so that
+        each finds its index), grouped into the tile's cells by class."""
         kind = _class_sql(spec.layer, clock)
         class_sql, class_args = kind if kind is not None else ("NULL", ())
-        source, params = self._source(spec, address, conditions)
         lon, lat = self._db.point_sql("t.geom")
-        return self._cells_sql(address, f"SELECT {class_sql} AS k, {lon} AS lon, {lat} AS lat FROM {source}",
-                               [*class_args, *params], points=True)
+        queries, params = [], []
+        for part in parts:
+            source, part_params = self._source(spec, address, [*conditions, part])
+            queries.append(f"SELECT {class_sql} AS k, {lon} AS lon, {lat} AS lat FROM {source}")
+            params += [*class_args, *part_params]
+        return self._cells_sql(address, " UNION ALL ".join(queries), params, points=True)
 
     def _area_cells(self, spec: TileLayer, address: TileAddress,
                     conditions: list[Condition]) -> dict[tuple[int, int], _Cell]:
@@ -353,10 +358,12 @@ class VectorTiles:
         within a tile unit."""
         days = whole_days(spec.since, None)
         first = days.first if days is not None else None
-        live: Condition = ("t.status <> 'closed'", ())
+        live: list[Condition] = [("t.status <> 'closed'", ())]
         if first is not None and spec.since is not None and _midnight(first) > utc(spec.since):
-            live = ("t.status <> 'closed' OR t.reported_at < ?", (_midnight(first),))
-        cells = self._point_cells(spec, address, [*conditions, live], clock)
+            # Every row of the first, partial day, and the open ones after it: each part read by its own index.
+            live = [("t.reported_at < ?", (_midnight(first),)),
+                    ("t.status <> 'closed' AND t.reported_at >= ?", (_midnight(first),))]
+        cells = self._point_cells(spec, address, conditions, clock, live)
         shift = 2 ** (CELL_ZOOM - CELL_LEVELS - address.z)
         first_column, first_row = address.x * CELLS * shift, address.y * CELLS * shift
         day = [("day >= ?", (first.isoformat(),))] if first is not None else []
