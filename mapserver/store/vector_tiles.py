@@ -269,10 +269,12 @@ class VectorTiles:
             f"CAST(floor(EXTRACT(EPOCH FROM {expr})) AS bigint) AS {name}" if name in TIME_PROPERTIES
             else f"{expr} AS {name}" for name, expr, _ in props)
         values = [v for _, _, args in props for v in args]
-        # Lines and areas simplified to one tile unit first (Python does the same on SQLite).
+        # Lines and areas simplified to one tile unit first (Python does the same on SQLite); before they are
+        # projected, simplified in degrees to half a unit, so that a street's thousand vertices are not each
+        # projected at a low zoom.
         mercator = "ST_Transform(t.geom, 3857)" if spec.layer in POINT_LAYERS \
-            else "ST_Simplify(ST_Transform(t.geom, 3857), ?, true)"
-        unit = [] if spec.layer in POINT_LAYERS else [address.size_m / EXTENT]
+            else "ST_Simplify(ST_Transform(ST_Simplify(t.geom, ?, true), 3857), ?, true)"
+        unit = [] if spec.layer in POINT_LAYERS else [_half_unit_deg(address), address.size_m / EXTENT]
         query = (f"SELECT ST_AsMVT(q, ?, {EXTENT}, 'geom'), COUNT(*) FROM (SELECT {columns}, "
                  f"ST_AsMVTGeom({mercator}, ST_TileEnvelope(?, ?, ?), {EXTENT}, 0, false) AS geom "
                  f"FROM {spec.layer} t{clause}) q WHERE q.geom IS NOT NULL")
@@ -391,6 +393,13 @@ def _from_stored_cells(spec: TileLayer, address: TileAddress) -> bool:
     filter, the whole store) at a zoom whose cluster cells are whole stored cells."""
     return (spec.layer == "incidents" and address.z + CELL_LEVELS <= CELL_ZOOM and spec.within.whole
             and not (spec.where or spec.any_of or spec.none_of))
+
+
+def _half_unit_deg(address: TileAddress) -> float:
+    """Half a tile unit in degrees, at most, in both directions anywhere in the tile: a degree of longitude is
+    stretched by Web Mercator the same everywhere, one of latitude by 1 / cos(latitude), never less."""
+    west, south, east, north = address.bounds()
+    return 0.5 * (east - west) / EXTENT * math.cos(math.radians(min(max(abs(south), abs(north)), 85.0511287798)))
 
 
 def _midnight(day: date) -> datetime:
