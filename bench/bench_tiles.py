@@ -13,6 +13,7 @@ zoom. A PostGIS store is analysed after loading (VACUUM ANALYZE), as autovacuum 
 asks for tiles.
 
 Usage: python bench/bench_tiles.py [--incidents N] [--tiles-per-zoom K] [--db PATH.db] [--pg URL] [--no-sqlite]
+                                   [--zooms 8,9,10]
        MAPSERVER_BENCH_PG=postgresql://postgres@127.0.0.1:5432/postgres  runs it on PostGIS too (a scratch database)
        --pg URL: a PostGIS database to keep (loaded once when empty, reused after)
 """
@@ -110,7 +111,7 @@ def naive_geojson(store: Store, layer: str, address: TileAddress, since: datetim
     return json.dumps(collection(feature(getattr(r, key), r.geom, {}) for r in records)).encode()
 
 
-def run(store: Store, label: str, per_zoom: int, reference: bool = True) -> None:
+def run(store: Store, label: str, per_zoom: int, reference: bool = True, zooms: tuple[int, ...] = ZOOMS) -> None:
     now = datetime.now(UTC)
     since = now - timedelta(days=30)
     kinds = {
@@ -125,7 +126,7 @@ def run(store: Store, label: str, per_zoom: int, reference: bool = True) -> None
           "slowest ms, largest KB | ratio time, size |")
     print("|---|---|---|---|---|---|---|---|---|")
     worst_ms = worst_kb = 0.0
-    for z in ZOOMS:
+    for z in zooms:
         tiles = busiest_tiles(store, z, per_zoom)
         for name, (specs, layer, tsince, where) in [*kinds.items(), ("ground", (None, "roads", None, None))]:
             times, sizes, naive_t, naive_s, agg = [], [], [], [], 0
@@ -177,7 +178,9 @@ def main() -> None:
     parser.add_argument("--pg", help="a PostGIS database URL to keep (loaded once when empty, reused after)")
     parser.add_argument("--no-sqlite", action="store_true", help="PostGIS only")
     parser.add_argument("--no-reference", action="store_true", help="tiles only, no GeoJSON of the same tiles")
+    parser.add_argument("--zooms", default=",".join(map(str, ZOOMS)), help="the zooms to time, e.g. 8,9,10")
     args = parser.parse_args()
+    zooms = tuple(int(z) for z in args.zooms.split(","))
     print(f"{cpu_model()}, {cpu_count()} CPUs; load average {os.getloadavg()}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     if not args.no_sqlite:
         path = Path(args.db or Path(tempfile.mkdtemp()) / "tiles.db")
@@ -186,7 +189,8 @@ def main() -> None:
         if fresh:
             store.migrate()
             print(f"SQLite loaded in {load(store, args.incidents):.0f} s")
-        run(store, f"SQLite, {store.layers.count('incidents'):,} incidents", args.tiles_per_zoom, not args.no_reference)
+        run(store, f"SQLite, {store.layers.count('incidents'):,} incidents", args.tiles_per_zoom,
+            not args.no_reference, zooms)
         store.close()
     if args.pg:
         pg = open_store(args.pg)
@@ -194,7 +198,8 @@ def main() -> None:
         if pg.layers.count("cameras") == 0:
             print(f"PostGIS loaded in {load(pg, args.incidents):.0f} s")
             analyse(args.pg)
-        run(pg, f"PostGIS, {pg.layers.count('incidents'):,} incidents", args.tiles_per_zoom, not args.no_reference)
+        run(pg, f"PostGIS, {pg.layers.count('incidents'):,} incidents", args.tiles_per_zoom,
+            not args.no_reference, zooms)
         pg.close()
     admin = os.environ.get("MAPSERVER_BENCH_PG")
     if admin:
@@ -203,7 +208,7 @@ def main() -> None:
             pg.migrate()
             print(f"PostGIS loaded in {load(pg, args.incidents):.0f} s")
             analyse(url)
-            run(pg, f"PostGIS, {pg.layers.count('incidents'):,} incidents", args.tiles_per_zoom)
+            run(pg, f"PostGIS, {pg.layers.count('incidents'):,} incidents", args.tiles_per_zoom, zooms=zooms)
             pg.close()
     print(f"load average after: {os.getloadavg()}")
 
