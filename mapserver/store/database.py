@@ -250,6 +250,10 @@ class Database(ABC):
         """SQL reading a geometry column as WKB."""
 
     @abstractmethod
+    def point_sql(self, column: str) -> tuple[str, str]:
+        """SQL reading the longitude and latitude (WGS-84 degrees, exactly as stored) of a point column."""
+
+    @abstractmethod
     def seconds_between(self, start: str, end: str) -> str:
         """SQL for the seconds from timestamp column ``start`` to ``end``."""
 
