@@ -72,7 +72,7 @@ def test_user_add_asks_twice_at_a_hidden_prompt(cli, store):
 
 @pytest.mark.parametrize(("options", "password", "exit_code", "words"), [
     (("--role", "root"), PASSWORD, 2, "'root' is not one of"),
-    (("--role", "field", "--grid", "nowhere"), PASSWORD, 1, "no grid has the code 'nowhere'"),
+    (("--role", "field", "--grid", "nowhere"), PASSWORD, 1, "no grid or division has the code 'nowhere'"),
     (("--role", "field", "--grid", BUILDING.code), PASSWORD, 1, "building"),
     (("--role", "field"), "short", 1, "too short"),
     (("--role", "field"), "QwertyUiop", 1, "commonly guessed"),
