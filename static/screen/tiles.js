@@ -39,72 +39,110 @@ export function tilesInView(map, z, pad = 0) {
   return out;
 }
 
-/** Decode one tile: its detail features (GeoJSON, id taken from the `id` property) and clusters by MVT layer. */
-export function decodeTile(buffer, x, y, z) {
+/** The wall layer an MVT layer belongs to: its key (a layers tile names its MVT layers `key`, `key.part` or
+ *  `key_clusters`), and whether it holds clusters. */
+function ownerOf(name) {
+  const clustered = name.endsWith(CLUSTER_SUFFIX);
+  const base = clustered ? name.slice(0, -CLUSTER_SUFFIX.length) : name;
+  return { key: base.split('.')[0], clustered };
+}
+
+/** Decode one tile: for each wall layer in `keys`, its detail features (GeoJSON, id taken from the `id` property)
+ *  and clusters, as a Map key → { features, clusters }. */
+export function decodeTile(buffer, x, y, z, keys) {
   const tile = new VectorTile(new PbfReader(new Uint8Array(buffer)));
-  const features = [];
-  const clusters = [];
+  const out = new Map(keys.map((key) => [key, { features: [], clusters: [] }]));
   for (const [name, layer] of Object.entries(tile.layers)) {
+    const { key, clustered } = ownerOf(name);
+    const into = out.get(key);
+    if (!into) continue;
     for (let i = 0; i < layer.length; i += 1) {
       const feature = layer.feature(i).toGeoJSON(x, y, z);
-      if (name.endsWith(CLUSTER_SUFFIX)) {
-        clusters.push({ layer: name.slice(0, -CLUSTER_SUFFIX.length), lng: feature.geometry.coordinates[0],
-          lat: feature.geometry.coordinates[1], properties: feature.properties });
+      if (clustered) {
+        into.clusters.push({ layer: key, lng: feature.geometry.coordinates[0], lat: feature.geometry.coordinates[1],
+          properties: feature.properties });
         continue;
       }
       const p = feature.properties;
-      for (const key of TIME_PROPERTIES) if (typeof p[key] === 'number') p[key] = new Date(p[key] * 1000).toISOString();
-      for (const key of NULLABLE) if (p[key] === undefined) p[key] = null;
+      for (const k of TIME_PROPERTIES) if (typeof p[k] === 'number') p[k] = new Date(p[k] * 1000).toISOString();
+      for (const k of NULLABLE) if (p[k] === undefined) p[k] = null;
       const id = p.id;
       delete p.id;
-      features.push({ type: 'Feature', id, geometry: feature.geometry, properties: p, layer: name });
+      into.features.push({ type: 'Feature', id, geometry: feature.geometry, properties: p, layer: key });
     }
   }
-  return { features, clusters };
+  return out;
 }
 
-/** One tiled layer: what its tiles in view hold now. */
-export class TiledSource {
-  constructor({ root, map, key }) {
+/** Each part's tag of a layers tile (its `X-Tile-Layer-Tags`: `key=tag,…`). */
+function partTags(resp) {
+  const tags = new Map();
+  for (const item of (resp.headers.get('X-Tile-Layer-Tags') || '').split(',')) {
+    const at = item.indexOf('=');
+    if (at > 0) tags.set(item.slice(0, at), item.slice(at + 1));
+  }
+  return tags;
+}
+
+/** The wall's tiled layers in view, fetched together: one request per tile address asks for every layer shown
+ *  (the per-request cost, not the tiles' data, is what a wall of many layers waits for: BENCHMARKS.md). */
+export class TileBatch {
+  constructor({ root, map }) {
     this.root = root;
     this.map = map;
-    this.key = key;
-    this.drawn = ''; // the tiles and ETags of the answer drawn last
+    this.drawn = new Map(); // key → the tiles and part tags of the answer drawn last
   }
 
-  url(z, x, y, window) {
+  url(keys, z, x, y, window) {
     const query = window ? `?window=${encodeURIComponent(window)}` : '';
-    return `${this.root}/api/screen/tiles/${encodeURIComponent(this.key)}/${z}/${x}/${y}.mvt${query}`;
+    return `${this.root}/api/screen/tiles/${keys.map(encodeURIComponent).join(',')}/${z}/${x}/${y}.mvt${query}`;
   }
 
-  /** The layer's features in view as a FeatureCollection with `clusters` and `aggregated`; null when every tile
-   *  is the one drawn last (the browser revalidates each with its ETag: a 304 costs no decoding). */
-  async load({ window, onAuthLost }) {
+  /** For each of `layers` ({ key, usesWindow }), its features in view as a FeatureCollection with `clusters` and
+   *  `aggregated`, or null when its part of every tile is the one drawn last (the browser revalidates each tile
+   *  with its ETag: a 304 costs no decoding, and a tile whose other layers changed leaves this one undrawn). */
+  async load({ layers, window, onAuthLost }) {
+    const out = new Map();
+    if (!layers.length) return out;
+    const keys = layers.map((l) => l.key);
+    const asked = layers.some((l) => l.usesWindow) ? window : null;
     const z = Math.min(MAX_ZOOM, Math.max(0, Math.round(this.map.getZoom()) - COARSER));
     const answers = await Promise.all(tilesInView(this.map, z, VIEW_PAD).map(async ([x, y]) => {
-      const resp = await fetch(this.url(z, x, y, window), { credentials: 'same-origin', cache: 'no-cache' });
+      const resp = await fetch(this.url(keys, z, x, y, asked), { credentials: 'same-origin', cache: 'no-cache' });
       if (resp.status === 401) onAuthLost();
-      if (!resp.ok) throw new Error(`tile ${this.key} ${z}/${x}/${y}: ${resp.status}`);
+      if (!resp.ok) throw new Error(`tile ${keys} ${z}/${x}/${y}: ${resp.status}`);
+      const tag = resp.headers.get('ETag') || String(Math.random());
       // Read whole even when unchanged (from the browser's cache after a 304): a body left unread is aborted.
-      return { x, y, tag: resp.headers.get('ETag') || String(Math.random()), body: await resp.arrayBuffer() };
+      return { x, y, tags: partTags(resp), tag, body: await resp.arrayBuffer() };
     }));
-    const drawn = `${z}|${window}|${answers.map((a) => `${a.x}/${a.y}:${a.tag}`).join(',')}`;
-    if (drawn === this.drawn) return null;
-    const byId = new Map();
-    const clusters = [];
-    for (const answer of answers) {
-      const decoded = decodeTile(answer.body, answer.x, answer.y, z);
-      for (const f of decoded.features) if (!byId.has(f.id)) byId.set(f.id, f);
-      clusters.push(...decoded.clusters);
+    const changed = [];
+    for (const layer of layers) {
+      const drawn = `${z}|${layer.usesWindow ? window : ''}|${answers.map((a) => `${a.x}/${a.y}:${
+        a.tags.get(layer.key) || a.tag}`).join(',')}`;
+      if (drawn === this.drawn.get(layer.key)) out.set(layer.key, null);
+      else changed.push([layer.key, drawn]);
     }
-    this.drawn = drawn;
-    return { type: 'FeatureCollection', features: [...byId.values()], clusters, aggregated: clusters.length > 0,
-      tiles: answers.length, numberMatched: byId.size, numberReturned: byId.size };
+    if (!changed.length) return out;
+    const found = new Map(changed.map(([key]) => [key, { byId: new Map(), clusters: [] }]));
+    for (const answer of answers) {
+      for (const [key, decoded] of decodeTile(answer.body, answer.x, answer.y, z, [...found.keys()])) {
+        const into = found.get(key);
+        for (const f of decoded.features) if (!into.byId.has(f.id)) into.byId.set(f.id, f);
+        into.clusters.push(...decoded.clusters);
+      }
+    }
+    for (const [key, drawn] of changed) {
+      const { byId, clusters } = found.get(key);
+      this.drawn.set(key, drawn);
+      out.set(key, { type: 'FeatureCollection', features: [...byId.values()], clusters,
+        aggregated: clusters.length > 0, tiles: answers.length, numberMatched: byId.size, numberReturned: byId.size });
+    }
+    return out;
   }
 
-  /** Forget what was drawn, so the next load draws again. */
-  forget() {
-    this.drawn = '';
+  /** Forget what was drawn of `key`, so the next load draws it again. */
+  forget(key) {
+    this.drawn.delete(key);
   }
 }
 
