@@ -91,6 +91,7 @@ export class TileBatch {
     this.root = root;
     this.map = map;
     this.drawn = new Map(); // key → the tiles and part tags of the answer drawn last
+    this.parts = new Map(); // `z/x/y key tag` → that tile's part of the layer, decoded (the tiles last in view)
   }
 
   url(keys, z, x, y, window) {
@@ -107,35 +108,40 @@ export class TileBatch {
     const keys = layers.map((l) => l.key);
     const asked = layers.some((l) => l.usesWindow) ? window : null;
     const z = Math.min(MAX_ZOOM, Math.max(0, Math.round(this.map.getZoom()) - COARSER));
+    const parts = new Map();
     const answers = await Promise.all(tilesInView(this.map, z, VIEW_PAD).map(async ([x, y]) => {
       const resp = await fetch(this.url(keys, z, x, y, asked), { credentials: 'same-origin', cache: 'no-cache' });
       if (resp.status === 401) onAuthLost();
       if (!resp.ok) throw new Error(`tile ${keys} ${z}/${x}/${y}: ${resp.status}`);
+      const tags = partTags(resp);
       const tag = resp.headers.get('ETag') || String(Math.random());
       // Read whole even when unchanged (from the browser's cache after a 304): a body left unread is aborted.
-      return { x, y, tags: partTags(resp), tag, body: await resp.arrayBuffer() };
+      const body = await resp.arrayBuffer();
+      // Decoded as it comes, while the other tiles are on their way; a part decoded before is not decoded again.
+      const ids = new Map(keys.map((key) => [key, `${z}/${x}/${y} ${key} ${tags.get(key) || tag}`]));
+      const missing = keys.filter((key) => !this.parts.has(ids.get(key)));
+      const decoded = missing.length ? decodeTile(body, x, y, z, missing) : new Map();
+      for (const [key, id] of ids) parts.set(id, this.parts.get(id) || decoded.get(key));
+      return ids;
     }));
-    const changed = [];
+    this.parts = parts;
     for (const layer of layers) {
-      const drawn = `${z}|${layer.usesWindow ? window : ''}|${answers.map((a) => `${a.x}/${a.y}:${
-        a.tags.get(layer.key) || a.tag}`).join(',')}`;
-      if (drawn === this.drawn.get(layer.key)) out.set(layer.key, null);
-      else changed.push([layer.key, drawn]);
-    }
-    if (!changed.length) return out;
-    const found = new Map(changed.map(([key]) => [key, { byId: new Map(), clusters: [] }]));
-    for (const answer of answers) {
-      for (const [key, decoded] of decodeTile(answer.body, answer.x, answer.y, z, [...found.keys()])) {
-        const into = found.get(key);
-        for (const f of decoded.features) if (!into.byId.has(f.id)) into.byId.set(f.id, f);
-        into.clusters.push(...decoded.clusters);
+      const ids = answers.map((a) => a.get(layer.key));
+      const drawn = `${layer.usesWindow ? window : ''}|${ids.join(',')}`;
+      if (drawn === this.drawn.get(layer.key)) {
+        out.set(layer.key, null);
+        continue;
       }
-    }
-    for (const [key, drawn] of changed) {
-      const { byId, clusters } = found.get(key);
-      this.drawn.set(key, drawn);
-      out.set(key, { type: 'FeatureCollection', features: [...byId.values()], clusters,
-        aggregated: clusters.length > 0, tiles: answers.length, numberMatched: byId.size, numberReturned: byId.size });
+      const byId = new Map();
+      const clusters = [];
+      for (const id of ids) {
+        const part = parts.get(id);
+        for (const f of part.features) if (!byId.has(f.id)) byId.set(f.id, f);
+        clusters.push(...part.clusters);
+      }
+      this.drawn.set(layer.key, drawn);
+      out.set(layer.key, { type: 'FeatureCollection', features: [...byId.values()], clusters,
+        aggregated: clusters.length > 0, tiles: ids.length, numberMatched: byId.size, numberReturned: byId.size });
     }
     return out;
   }
