@@ -18,16 +18,13 @@ from flask import Blueprint, Response, redirect, request, url_for
 from mapserver import account_admin
 from mapserver.account_admin import KEEP, SelfLockout
 from mapserver.admin_pages import AccountsView, Place, accounts_page
-from mapserver.api.desk_common import page_lang
-from mapserver.api.problems import problem_response
+from mapserver.api.desk_common import login_on_401, page_lang
 from mapserver.app_state import state, store
 from mapserver.auth import acting_person, hash_token, new_token, request_actor, request_jurisdiction
 from mapserver.errors import Problem
 from mapserver.i18n import admin_word, login_word
 from mapserver.jurisdiction import Jurisdiction
-from mapserver.login_pages import login_redirect
 from mapserver.passwords import WeakPassword
-from mapserver.screen.access import wants_html
 from mapserver.sessions import current_session
 from mapserver.store import Store
 
@@ -36,13 +33,7 @@ DONE = frozenset({"created", "changed", "disabled", "enabled", "password", "revo
 """What a form's redirect may say was done (anything else in ``?done=`` is ignored)."""
 
 
-@bp.errorhandler(Problem)
-def _problem(exc: Problem) -> Response:
-    # A browser whose session ended goes to the login page, and comes back here afterwards.
-    if exc.status == 401 and request.method == "GET" and wants_html():
-        return login_redirect(page_lang())
-    return problem_response(exc)
-
+login_on_401(bp)  # a browser whose session ended goes to the login page, and comes back here afterwards
 
 
 def _csrf() -> str:

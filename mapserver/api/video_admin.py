@@ -11,13 +11,10 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, redirect, request, url_for
 
-from mapserver.api.desk_common import page_lang
-from mapserver.api.problems import problem_response
+from mapserver.api.desk_common import login_on_401, page_lang
 from mapserver.app_state import store
 from mapserver.auth import request_actor, request_jurisdiction
 from mapserver.errors import Problem
-from mapserver.login_pages import login_redirect
-from mapserver.screen.access import wants_html
 from mapserver.sessions import current_session
 from mapserver.video.addresses import VIDEO_FIELDS
 from mapserver.video.edits import change_video
@@ -26,11 +23,7 @@ from mapserver.video_admin_page import VideoAdminView, video_admin_page, video_w
 bp = Blueprint("video_admin", __name__, url_prefix="/admin/cameras")
 
 
-@bp.errorhandler(Problem)
-def _problem(exc: Problem) -> Response:
-    if exc.status == 401 and request.method == "GET" and wants_html():
-        return login_redirect(page_lang())
-    return problem_response(exc)
+login_on_401(bp)  # a browser whose session ended goes to the login page, and comes back here afterwards
 
 
 def _csrf() -> str:

@@ -44,8 +44,7 @@ def hottest_grids(store: Store, by_grid: dict[str, int], count: int = HOTTEST_CO
 
 def _backlog(store: Store, now: datetime, within: Jurisdiction) -> dict[str, int]:
     overdue = store.incidents.query(where=IncidentFilter(warning="red", now=now, within=within), limit=0)[1]
-    closed = store.layers.count("incidents", where={"status": CLOSED_STATUS}, within=within)
-    return {"open": store.layers.count("incidents", within=within) - closed, "overdue": overdue}
+    return {"open": store.measures.open_count(within=within), "overdue": overdue}
 
 
 def measures(store: Store, *, since: datetime, now: datetime, offline_after_s: int,
@@ -55,7 +54,10 @@ def measures(store: Store, *, since: datetime, now: datetime, offline_after_s: i
 
     A camera counts as online when it says so and its last heartbeat is under ``offline_after_s`` seconds old.
     """
-    kpis = store.measures.kpis(where=IncidentFilter(since=since, within=within), now=now, group_level=HOTTEST_LEVEL)
+    # Counts only: the summary answers the whole store's, and the grids are counted apart (it has no communities).
+    window = IncidentFilter(since=since, within=within)
+    kpis = store.measures.tallies(where=window, now=now)
+    by_grid = store.measures.grid_counts(where=window, level=HOTTEST_LEVEL)
     cameras = store.layers.count("cameras", within=within)
     online = store.cameras.query(status="online", now=now, offline_after_s=offline_after_s, limit=0,
                                  within=within)[1]
@@ -65,7 +67,7 @@ def measures(store: Store, *, since: datetime, now: datetime, offline_after_s: i
         "closure_rate": kpis["closure_rate"],
         "on_time_rate": kpis["on_time_rate"],
         "camera_online_rate": camera_online_rate(online, cameras),
-        "hottest_grids": hottest_grids(store, kpis.get("by_grid", {}), within=within),
+        "hottest_grids": hottest_grids(store, by_grid, within=within),
     }
     return {
         "since": since.isoformat(),

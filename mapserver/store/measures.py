@@ -87,6 +87,20 @@ class IncidentMeasures:
         """
         conditions = where.conditions()
         days = _summary_days(where, group_level)
+        result = self.tallies(where=where, now=now, group_level=group_level)
+        result.update(self._follow_ups(conditions))
+        exact = days is None or result["total"] <= self.EXACT_PERCENTILES_UP_TO
+        durations = self._kpi_durations(conditions) if exact else self._summary_durations(days)
+        result["time_to_dispatch_s"], result["time_to_close_s"] = durations
+        result["percentiles_exact"] = exact
+        return result
+
+    def tallies(self, *, where: IncidentFilter, now: datetime, group_level: int | None = None) -> dict[str, Any]:
+        """The counts of :meth:`kpis` without its follow-ups and durations: ``total``, ``closed``,
+        ``closure_rate``, ``on_time_rate``, ``overdue_now``, ``by_category``/``by_severity``/``by_status`` and,
+        with ``group_level``, ``by_grid``; from the per-day summary when it can answer, as :meth:`kpis` says."""
+        conditions = where.conditions()
+        days = _summary_days(where, group_level)
         if days is None:
             grid_column = f"grid_l{int(group_level)}" if group_level is not None else None
             groups, by_grid = self._kpi_counts(conditions, now, grid_column)
@@ -108,14 +122,14 @@ class IncidentMeasures:
         }
         for position, column in enumerate(("category", "severity", "status")):
             result[f"by_{column}"] = _tally((group[position], group[3]) for group in groups)
-        result.update(self._follow_ups(conditions))
         if by_grid is not None:
             result["by_grid"] = by_grid
-        exact = days is None or total <= self.EXACT_PERCENTILES_UP_TO
-        durations = self._kpi_durations(conditions) if exact else self._summary_durations(days)
-        result["time_to_dispatch_s"], result["time_to_close_s"] = durations
-        result["percentiles_exact"] = exact
         return result
+
+    def open_count(self, *, within: Jurisdiction = WHOLE) -> int:
+        """The incidents of ``within`` not closed, whenever reported (the partial index on open incidents)."""
+        clause, params = where_sql([*IncidentFilter(within=within).conditions(), (OPEN, ())])
+        return int(self._db.fetch(f"SELECT count(*) FROM incidents{clause}", params)[0][0])
 
     def durations(self, *, where: IncidentFilter) -> tuple[dict[str, float | None], dict[str, float | None]]:
         """Median and 90th percentile (``median``, ``p90``; seconds, linear interpolation, None when none) of the
