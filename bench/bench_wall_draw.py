@@ -77,13 +77,17 @@ def draw_once(browser, url: str, width: int, height: int) -> dict:
     cameras = page.locator(".leaflet-pane[data-layer='cameras'] path.ms-camera").count()
     context.close()
     kinds: dict[str, int] = {}
+    addresses: set[tuple[str, ...]] = set()
     for u in tiles:
         parts = u.split("?")[0].split("/")
         kind = f"{tile_kind(parts)} z{parts[-3]}"
         kinds[kind] = kinds.get(kind, 0) + 1
+        if kind.split()[0] != "ground":
+            addresses.add(tuple(parts[-3:]))
     return {"waits": {k: (len(v), round(sorted(v)[len(v) // 2]), round(max(v))) for k, v in waits.items()},
             "last": max(t[3] for t in timings) / 1000, "kinds": kinds, "s": took, "state": state,
-            "requests": len(requests), "tiles": len(tiles), "failed": failed, "cameras": cameras}
+            "requests": len(requests), "tiles": len(tiles), "addresses": len(addresses), "failed": failed,
+            "cameras": cameras}
 
 
 def main() -> None:
@@ -122,7 +126,8 @@ def main() -> None:
                 print(f"{label}: all layers drawn in {r['s']:.2f} s (target {TARGET_S:.0f} s, ratio "
                       f"{r['s'] / TARGET_S:.2f}); page state {r['state']}; {r['requests']} requests, {r['tiles']} "
                       f"tiles; {r['cameras']:,} cameras drawn; failed: {r['failed'][:5] or 'none'}", flush=True)
-                print(f"  tiles by layer and zoom: {r['kinds']}; last response {r['last']:.2f} s after navigation")
+                print(f"  tiles by layer and zoom: {r['kinds']} ({r['addresses']} addresses of the layers' tiles); "
+                      f"last response {r['last']:.2f} s after navigation")
                 print(f"  per resource: count, median and slowest wait for the first byte (ms): {r['waits']}")
         finally:
             browser.close()
