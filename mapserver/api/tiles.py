@@ -111,7 +111,7 @@ def _keys(text: str) -> list[str]:
 
 
 def _tiled_layer(key: str, current: Store) -> ScreenLayer:
-    layer = screen_state().layer(key[:40])
+    layer = screen_state().layer(key)
     if not layer.tiled:
         raise Problem(404, f"map layer '{key}' is not served as vector tiles", param="layer")
     if not layer.available(current):
