@@ -1,6 +1,7 @@
 // Layers drawn from the server's vector tiles (MVT): every feature of a layer in view, however many, or clusters
 // that count them where a tile holds more than the layer draws one by one. The tiles in view are fetched at the
-// map's zoom, decoded (@mapbox/vector-tile, vendored) and their features, each once by its id (geometries are not
+// map's zoom, once per tile address for every tiled layer shown (an MVT layer per wall layer, named by its key),
+// decoded (@mapbox/vector-tile, vendored) and each layer's features, each once by its id (geometries are not
 // clipped to tiles), handed to the layer's own renderer, so colours, hovers and clicks are those of the GeoJSON
 // layers. Clusters are drawn here: a disc sized by its count, coloured by its worst or commonest class; a click
 // zooms in. Coordinates come back as WGS-84 longitude/latitude (the tiles are Web Mercator over stored WGS-84).
@@ -39,12 +40,13 @@ export function tilesInView(map, z, pad = 0) {
   return out;
 }
 
-/** The wall layer an MVT layer belongs to: its key (a layers tile names its MVT layers `key`, `key.part` or
- *  `key_clusters`), and whether it holds clusters. */
-function ownerOf(name) {
+/** The wall layer among `keys` an MVT layer belongs to (a layers tile names them `key`, `key_clusters`, or
+ *  `key.part` and `key.part_clusters` for a layer of several parts), and whether it holds clusters; null for none. */
+function ownerOf(name, keys) {
+  if (keys.has(name)) return { key: name, clustered: false };
   const clustered = name.endsWith(CLUSTER_SUFFIX);
-  const base = clustered ? name.slice(0, -CLUSTER_SUFFIX.length) : name;
-  return { key: base.split('.')[0], clustered };
+  const key = (clustered ? name.slice(0, -CLUSTER_SUFFIX.length) : name).split('.')[0];
+  return keys.has(key) ? { key, clustered } : null;
 }
 
 /** Decode one tile: for each wall layer in `keys`, its detail features (GeoJSON, id taken from the `id` property)
@@ -52,10 +54,12 @@ function ownerOf(name) {
 export function decodeTile(buffer, x, y, z, keys) {
   const tile = new VectorTile(new PbfReader(new Uint8Array(buffer)));
   const out = new Map(keys.map((key) => [key, { features: [], clusters: [] }]));
+  const wanted = new Set(keys);
   for (const [name, layer] of Object.entries(tile.layers)) {
-    const { key, clustered } = ownerOf(name);
+    const owner = ownerOf(name, wanted);
+    if (!owner) continue;
+    const { key, clustered } = owner;
     const into = out.get(key);
-    if (!into) continue;
     for (let i = 0; i < layer.length; i += 1) {
       const feature = layer.feature(i).toGeoJSON(x, y, z);
       if (clustered) {
