@@ -295,7 +295,7 @@ def test_a_large_batch_rebuilds_the_indexes_and_leaves_the_same_ones(pg_grids, t
     monkeypatch.setattr(incident_stream, "PART_ROWS", 2)  # so a refusal can come after the indexes were dropped
     pg_grids.layers.add("incidents", [STORED])
     definitions, oids = index_state(pg_grids)
-    assert len(definitions) == 11  # the primary key and ten others
+    assert len(definitions) == 12  # the primary key and eleven others
     rows = [row((IN_COMPOUND[0] + k * 1e-5, IN_COMPOUND[1]), description=f"事件{k}") for k in range(8)]
     path = write_csv(tmp_path / "history.csv", rows)
     refused_rows = [*rows[:6], row(FAR_AWAY), row()]

@@ -185,6 +185,8 @@ def test_months_beyond_the_retention_are_detached_into_the_archive_not_deleted(s
     oldest = incident(3, MONTHS[0]).id
     everything = IncidentFilter(since=datetime(2025, 1, 1, tzinfo=UTC), until=NOW + timedelta(days=1))
     assert store.measures.kpis(where=everything, now=NOW)["total"] == 15
+    sql(store.url, "UPDATE incidents SET status = 'closed'")  # so that the tiles' cells count them all
+    assert sql(store.url, "SELECT sum(incident_count) FROM incident_tile_cells")[0][0] == 15
     version = store.layers.data_version("incidents")
 
     done = store.incidents.keep_months(now=NOW, retention_months=3)  # January, February, March kept
@@ -195,6 +197,7 @@ def test_months_beyond_the_retention_are_detached_into_the_archive_not_deleted(s
     # The measures agree with what is left: the archived days left the per-day summary with their incidents.
     assert store.measures.kpis(where=everything, now=NOW)["total"] == 9
     assert sql(store.url, "SELECT sum(incident_count) FROM incident_daily")[0][0] == 9
+    assert sql(store.url, "SELECT sum(incident_count) FROM incident_tile_cells")[0][0] == 9  # the tiles' cells too
     assert store.layers.data_version("incidents") > version
     # The id stays taken and the timeline stays, for an archived month attached again.
     assert [e.action for e in store.incidents.timeline(oldest)] == ["report"]

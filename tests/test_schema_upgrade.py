@@ -7,6 +7,7 @@ The next versions here are the tests' own: they reach the upgrade through the sa
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -541,8 +542,64 @@ def test_a_store_of_version_9_gains_the_index_of_categories_by_time_and_keeps_ev
         fill(store)
         before = snapshot(url)
         assert "incidents_category_time" not in _indexes(url, "incidents")
-        assert store.migrate() == SCHEMA_VERSION == 10
+        assert store.migrate(target=10) == 10
         assert snapshot(url) == before
         assert "incidents_category_time" in _indexes(url, "incidents")
+    finally:
+        store.close()
+
+
+def _cells_of_closed(store: Store) -> dict[tuple[str, int, int], tuple[int, int, int]]:
+    """(UTC day, zoom-13 column, row) → (closed incidents, sums of their EPSG:3857 x and y in mm), from the stored
+    incidents by this test's own arithmetic."""
+    size = 2 * math.pi * 6378137.0 / 2**13
+    out: dict[tuple[str, int, int], tuple[int, int, int]] = {}
+    for i in store.layers.query("incidents", where={"status": "closed"}):
+        x = math.radians(i.geom.x) * 6378137.0
+        y = math.log(math.tan(math.pi / 4 + math.radians(i.geom.y) / 2)) * 6378137.0
+        key = (i.reported_at.astimezone(UTC).date().isoformat(), math.floor((x + math.pi * 6378137.0) / size),
+               math.floor((math.pi * 6378137.0 - y) / size))
+        n, sx, sy = out.get(key, (0, 0, 0))
+        out[key] = (n + 1, sx + round(x * 1000), sy + round(y * 1000))
+    return out
+
+
+def _stored_cells(url: str) -> dict[tuple[str, int, int], tuple[int, int, int]]:
+    rows = query(url, "SELECT day, tile_x, tile_y, sum(incident_count), sum(sum_x_mm), sum(sum_y_mm) "
+                      "FROM incident_tile_cells GROUP BY day, tile_x, tile_y")
+    return {(str(day), int(tx), int(ty)): (int(n), int(sx), int(sy)) for day, tx, ty, n, sx, sy in rows if n}
+
+
+def _same_cells(got: dict, expected: dict) -> bool:
+    """The same cells and counts, the sums within a millimetre per incident (rounding of the last bit)."""
+    return got.keys() == expected.keys() and all(
+        got[k][0] == expected[k][0] and abs(got[k][1] - expected[k][1]) <= got[k][0]
+        and abs(got[k][2] - expected[k][2]) <= got[k][0] for k in got)
+
+
+def test_a_store_of_version_10_gains_the_cells_of_its_closed_incidents_and_keeps_every_row(url):
+    store = open_store(url)
+    try:
+        assert store.migrate(target=10) == 10
+        fill(store)
+        store.layers.add("incidents", [
+            Incident(id=f"00000000-0000-4000-8000-00000000010{k}", reported_at=T0 - timedelta(days=k),
+                     geom=Point(114.6 + 0.03 * k, 33.6 - 0.02 * k), category="disputes", severity="general",
+                     status="closed") for k in range(4)])
+        before = snapshot(url)
+        assert "incidents_open_reported_at" not in _indexes(url, "incidents")
+        assert store.migrate() == SCHEMA_VERSION == 11
+        after = snapshot(url)
+        assert set(after) == set(before) | {"incident_tile_cells"}
+        assert all(after[table] == rows for table, rows in before.items())
+        expected = _cells_of_closed(store)
+        assert sum(n for n, _, _ in expected.values()) >= 5 and len(expected) >= 4
+        assert _same_cells(_stored_cells(url), expected)
+        assert "incidents_open_reported_at" in _indexes(url, "incidents")
+        # The upgraded store keeps them: a closed incident reported now is counted in its cell.
+        store.layers.add("incidents", [Incident(id="00000000-0000-4000-8000-000000000200", reported_at=T0,
+                                                geom=Point(114.62, 33.62), category="disputes", severity="general",
+                                                status="closed")])
+        assert _same_cells(_stored_cells(url), _cells_of_closed(store))
     finally:
         store.close()

@@ -6,17 +6,23 @@ tile carries the store's water, roads and boundaries. The city: tests/browser/ci
 from __future__ import annotations
 
 import math
+import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import mapbox_vector_tile
+import psycopg2
 import pytest
-from shapely.geometry import Polygon, box
+from shapely.geometry import Point, Polygon, box
 
 from mapserver.auth import hash_token, new_token
 from mapserver.cameras import effective_status
 from mapserver.incidents.deadlines import warning_colour
 from mapserver.model import Incident, Place
 from mapserver.store import open_store
+from mapserver.store.common import normalise
+from mapserver.store.incident_batch import IncidentBatch
+from mapserver.store.month_partitions import month_key
 from mapserver.store.tile_grid import TileAddress
 from mapserver.store.vector_tiles import TileLayer
 from tests.browser.city import load_city
@@ -145,6 +151,136 @@ def test_a_window_over_the_whole_city_counts_its_incidents_by_colour(city):
                or ("closed" if i.status == "closed" else "open") for i in in_tile]
     for colour in set(colours):
         assert sum(f["properties"].get(f"n_{colour}", 0) for f in clusters) == colours.count(colour), colour
+
+
+@pytest.mark.parametrize(("level", "z"), [(2, 11), (4, 9)])
+def test_a_full_tile_of_areas_counts_the_grids_whose_box_meets_it(city, level, z):
+    grids = city.layers.query("grids", where={"level": level})
+    full = [a for a in sample_tiles(city, z) if city.layers.count("grids", bbox=a.bounds(), where={"level": level}) > 1]
+    assert full
+    for address in full[:4]:
+        tile_box = box(*address.bounds())
+        meeting = [g for g in grids if box(*g.geom.bounds).intersects(tile_box)]
+        tile = city.tiles.tile(address, [TileLayer(layer="grids", where={"level": level}, detail_max=1)], now=NOW)
+        clusters = decode(tile.data)["grids_clusters"]["features"]
+        assert tile.aggregated == {"grids": True}
+        assert sum(f["properties"]["n"] for f in clusters) == len(meeting), (city.kind, address)
+
+
+@pytest.fixture(params=BACKENDS)
+def town(request, tmp_path):
+    """The city on each backend, for a test that changes its incidents."""
+    if request.param == "sqlite":
+        store = open_store(f"sqlite:///{tmp_path / 'town.db'}")
+        store.migrate()
+    else:
+        store = open_store(request.getfixturevalue("postgis_url"))
+        empty_store(store)
+    load_city(store, now=NOW - timedelta(minutes=1))
+    yield store
+    store.close()
+
+
+def change(store, statement: str, params: tuple) -> None:
+    """A write over a connection of the test's own, as another client would make it."""
+    if store.kind == "sqlite":
+        conn = sqlite3.connect(store.url.removeprefix("sqlite:///"))
+        try:
+            with conn:
+                conn.execute(statement, params)
+        finally:
+            conn.close()
+        return
+    conn = psycopg2.connect(store.url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(statement.replace("?", "%s"), params)
+    finally:
+        conn.close()
+
+
+def move(store, incident: Incident, lon: float, lat: float) -> None:
+    if store.kind == "sqlite":  # the R*Tree box follows the point, as the store writes it
+        change(store, "UPDATE incidents SET geom = ? WHERE id = ?", (Point(lon, lat).wkb, incident.id))
+        change(store, "UPDATE incidents_rtree SET minx = ?, maxx = ?, miny = ?, maxy = ? WHERE id = "
+                      "(SELECT rowid FROM incidents WHERE id = ?)", (lon, lon, lat, lat, incident.id))
+    else:
+        change(store, "UPDATE incidents SET geom = ST_SetSRID(ST_MakePoint(?, ?), 4326) WHERE id = ?",
+               (lon, lat, incident.id))
+
+
+def clusters_both_ways(store, address: TileAddress, since: datetime) -> tuple[list[dict], list[dict]]:
+    """The tile's incident clusters as the wall's layer gets them (from the stored cells at zoom ≤ 10) and as a
+    filtered layer does (every row read: a filter that keeps every incident)."""
+    wall = TileLayer(layer="incidents", since=since, detail_max=1)
+    every_row = replace(wall, none_of={"category": ["no_such_category"]})
+    return [decode(store.tiles.tile(address, [spec], now=NOW).data).get("incidents_clusters", {}).get("features", [])
+            for spec in (wall, every_row)]
+
+
+def assert_same_clusters(store, since: datetime) -> int:
+    in_window = [i for i in store.layers.query("incidents") if i.reported_at >= since]
+    checked = 0
+    for z in (7, 8, 9, 10):
+        tiles = sorted({tile_at(i.geom.x, i.geom.y, z) for i in in_window}, key=lambda t: (t.x, t.y))
+        for address in tiles[:6]:
+            stored, every_row = clusters_both_ways(store, address, since)
+            assert len(stored) == len(every_row), (store.kind, address)
+            for a, b in zip(stored, every_row, strict=True):
+                assert a["properties"] == b["properties"], (store.kind, address)
+                assert all(abs(p - q) <= 1 for p, q in zip(a["geometry"]["coordinates"], b["geometry"]["coordinates"],
+                                                            strict=True)), (store.kind, address)
+            checked += sum(f["properties"].get("n_closed", 0) for f in stored)
+    return checked
+
+
+def test_low_zoom_incident_clusters_from_the_stored_cells_are_those_of_every_row(town):
+    since = NOW - timedelta(days=30, hours=5, minutes=17)  # a window starting mid-day
+    assert assert_same_clusters(town, since) > 20
+    incidents = sorted((i for i in town.layers.query("incidents") if i.reported_at >= since), key=lambda i: i.id)
+    open_ = [i for i in incidents if i.status != "closed"]
+    closed = [i for i in incidents if i.status == "closed"]
+    assert len(open_) > 8 and len(closed) > 8
+    for i in open_[:4]:  # closed now
+        change(town, "UPDATE incidents SET status = 'closed', closed_at = ? WHERE id = ?", (NOW.isoformat(), i.id))
+    for i in closed[:3]:  # reopened
+        change(town, "UPDATE incidents SET status = 'handled', closed_at = NULL WHERE id = ?", (i.id,))
+    for i in closed[3:6]:  # moved, one of them out of the city's tiles
+        move(town, i, i.geom.x + 0.07, i.geom.y - 0.05)
+    move(town, closed[6], closed[6].geom.x + 3.1, closed[6].geom.y)
+    for i in closed[7:9]:
+        change(town, "DELETE FROM incidents WHERE id = ?", (i.id,))
+    if town.kind == "sqlite":  # PostGIS refuses a new report time (it would move the row between partitions)
+        change(town, "UPDATE incidents SET reported_at = ? WHERE id = ?",
+               ((NOW - timedelta(days=2)).isoformat(timespec="microseconds"), closed[9].id))
+    # A bulk import (one COPY on PostGIS) and a report one by one, closed and open, on the window's first (partial)
+    # day, just before the window, and in its whole days.
+    base = closed[10]
+    new = [normalise(replace(base, id=f"imported-{k}", reported_at=when, status=status, closed_at=None,
+                             geom=Point(base.geom.x + 0.01 * (k % 7), base.geom.y - 0.004 * k)))
+           for k, (when, status) in enumerate([(since + timedelta(hours=1), "closed"),
+                                               (since - timedelta(minutes=5), "closed"),
+                                               (since + timedelta(days=3), "closed"),
+                                               (since + timedelta(days=9), "reported"),
+                                               (NOW - timedelta(hours=1), "closed")] * 3)]
+    town.incidents.add_columns([IncidentBatch.from_records(new)], rows=len(new),
+                               months={month_key(i.reported_at) for i in new})
+    town.layers.add("incidents", [replace(base, id="one-by-one", reported_at=since + timedelta(days=5))])
+    assert assert_same_clusters(town, since) > 20
+    assert assert_same_clusters(town, NOW - timedelta(days=7)) > 0  # a window starting at midnight's other side
+    if town.kind == "postgis":
+        change(town, "TRUNCATE incidents CASCADE", ())
+        assert sql_count(town, "SELECT count(*) FROM incident_tile_cells") == 0
+
+
+def sql_count(store, statement: str) -> int:
+    conn = psycopg2.connect(store.url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(statement)
+            return int(cur.fetchone()[0])
+    finally:
+        conn.close()
 
 
 def viewer_of(store, code: str | None) -> dict[str, str]:

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 from mapserver.store.common import BBox, Condition
 from mapserver.store.incident_batch import IncidentBatch
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 """The schema version this code reads and writes; each backend has as many migrations, the first its baseline."""
 
 
@@ -241,6 +241,10 @@ class Database(ABC):
     @abstractmethod
     def wkb_sql(self, column: str) -> str:
         """SQL reading a geometry column as WKB."""
+
+    @abstractmethod
+    def point_sql(self, column: str) -> tuple[str, str]:
+        """SQL reading the longitude and latitude (WGS-84 degrees, exactly as stored) of a point column."""
 
     @abstractmethod
     def seconds_between(self, start: str, end: str) -> str:

@@ -127,8 +127,9 @@ class MonthUpkeep:
     archived: tuple[tuple[int, int], ...]
 
 
-SUMMARY_TABLES = ("incident_daily", "incident_daily_streets", "incident_daily_durations")
-"""The per-day summary of incidents on a backend with month partitions (postgis_schema), by UTC day."""
+SUMMARY_TABLES = ("incident_daily", "incident_daily_streets", "incident_daily_durations", "incident_tile_cells")
+"""The per-day summary of incidents on a backend with month partitions (postgis_schema), by UTC day, and the closed
+incidents per day and zoom-13 tile (the wall's clusters)."""
 
 
 class Incidents:
@@ -174,7 +175,8 @@ class Incidents:
         moved into their months, the partitions of this UTC month and the ``ahead`` next ones made, and with
         ``retention_months`` > 0 the months before the last ``retention_months`` (this one counted) detached into
         the archive schema. An archived month's incidents leave every query and measure (its days leave the
-        per-day summary with them); their ids stay taken, and their timelines, photos and call-outs stay."""
+        per-day summary and the tiles' cells with them); their ids stay taken, and their timelines, photos and
+        call-outs stay."""
         made = self._months.ensure(self._months.strays())
         this = month_key(now)
         made += self._months.ensure(next_month(*this, step) for step in range(ahead + 1))

@@ -792,6 +792,9 @@ class PostGISDatabase(Database):
     def wkb_sql(self, column: str) -> str:
         return f"ST_AsBinary({column})"
 
+    def point_sql(self, column: str) -> tuple[str, str]:
+        return f"ST_X({column})", f"ST_Y({column})"
+
     def seconds_between(self, start: str, end: str) -> str:
         return f"EXTRACT(EPOCH FROM ({end} - {start}))"
 

@@ -16,6 +16,7 @@ import psycopg2.extensions
 
 from mapserver.store.database import StoreUnavailable
 from mapserver.store.migrations import APPLICATION_ID, before_baseline, next_version
+from mapserver.store.tile_grid import CELL_ZOOM, column_sql, mercator_sql, row_sql
 
 WRITER_SLOTS = 4
 """Rows per summary key and per layer's data version, the writing transaction choosing one by its id."""
@@ -668,8 +669,98 @@ CREATE INDEX incidents_category_time ON incidents (category, reported_at);
 """
 """Schema version 10: an index of incidents by category and report time."""
 
+# Version 11: the closed incidents per UTC day of reported_at and per zoom-13 tile of their point (tile_x, tile_y: the
+# column and row of spherical Web Mercator's XYZ grid), with their count and the sums of their EPSG:3857 x and y in
+# whole millimetres (integers, so that adding a row and taking it away again leaves nothing behind). A wall's tile at
+# zoom z ≤ 10 cuts itself into 8 × 8 zoom-(z + 3) tiles, each a block of these: its clusters of a window's closed
+# incidents sum a few rows per day instead of grouping every incident (mapserver/store/vector_tiles.py). Kept as the
+# per-day summary is, by the same kinds of trigger in the same transaction as every write to incidents: a report by
+# a row trigger (when it is closed already), any other INSERT by a statement trigger, UPDATE and DELETE by statement
+# triggers through their transition tables, each key in the writing transaction's slot, upserted in key order;
+# TRUNCATE empties it. The position is computed by the same SQL the tiles' queries use (tile_grid.mercator_sql).
+_CELL_X, _CELL_Y = mercator_sql("ST_X(geom)", "ST_Y(geom)")
+_CELL_COLUMNS = f"""(reported_at AT TIME ZONE 'UTC')::date AS day, {column_sql('x', CELL_ZOOM)}::integer AS tile_x,
+       {row_sql('y', CELL_ZOOM)}::integer AS tile_y, round(x * 1000)::bigint AS x_mm, round(y * 1000)::bigint AS y_mm"""
+_CELL_ROWS = f"""
+SELECT {_CELL_COLUMNS}
+FROM (SELECT reported_at, {_CELL_X} AS x, {_CELL_Y} AS y FROM {{rows}} WHERE status = 'closed') p"""  # noqa: S608
+
+
+def _cells_upsert(old: str | None, new: str | None) -> str:
+    """The upsert adding the closed ones of rows ``new`` and taking away those of rows ``old`` (transition tables,
+    or None) into the writing transaction's slot of each cell, in key order."""
+    parts = " UNION ALL ".join(
+        f"SELECT day, tile_x, tile_y, {sign} AS n, {sign} * x_mm AS x_mm, {sign} * y_mm AS y_mm "  # noqa: S608
+        f"FROM ({_CELL_ROWS.format(rows=rows)}) {alias}"
+        for sign, rows, alias in (("1", new, "added"), ("-1", old, "taken")) if rows is not None)
+    return f"""
+INSERT INTO incident_tile_cells AS d (day, tile_x, tile_y, slot, incident_count, sum_x_mm, sum_y_mm)
+SELECT day, tile_x, tile_y, {TRANSACTION_SLOT}, sum(n), sum(x_mm), sum(y_mm) FROM ({parts}) c
+GROUP BY day, tile_x, tile_y
+HAVING sum(n) <> 0 OR sum(x_mm) <> 0 OR sum(y_mm) <> 0
+ORDER BY day, tile_x, tile_y
+ON CONFLICT (day, tile_x, tile_y, slot) DO UPDATE
+SET incident_count = d.incident_count + excluded.incident_count, sum_x_mm = d.sum_x_mm + excluded.sum_x_mm,
+    sum_y_mm = d.sum_y_mm + excluded.sum_y_mm;
+"""  # noqa: S608 - SQL text written here, no values
+
+
+def _cells_trigger(event: str, old: str | None, new: str | None, when: str = "") -> str:
+    """The statement trigger keeping the cells through ``event``'s transition tables, and its function."""
+    name = f"incident_cells_{event.lower()}"
+    tables = " ".join(part for part in (f"OLD TABLE AS {old}" if old else "", f"NEW TABLE AS {new}" if new else "")
+                      if part)
+    return f"""
+CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN {_cells_upsert(old, new)} RETURN NULL; END $$;
+CREATE TRIGGER {name} AFTER {event} ON incidents REFERENCING {tables}
+FOR EACH STATEMENT {when}EXECUTE FUNCTION {name}();
+"""
+
+
+TILE_CELLS = f"""
+-- Version 11: closed incidents per UTC day and zoom-13 tile, for the wall's clusters at low zooms (see above), and
+-- the open incidents of a window read by report time from an index of their own.
+CREATE TABLE incident_tile_cells (
+    day date NOT NULL,
+    tile_x integer NOT NULL,
+    tile_y integer NOT NULL,
+    incident_count bigint NOT NULL,
+    sum_x_mm bigint NOT NULL,
+    sum_y_mm bigint NOT NULL,
+    slot smallint NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, tile_x, tile_y, slot)
+);
+INSERT INTO incident_tile_cells (day, tile_x, tile_y, incident_count, sum_x_mm, sum_y_mm)
+SELECT day, tile_x, tile_y, count(*), sum(x_mm), sum(y_mm) FROM ({_CELL_ROWS.format(rows="incidents")}) c
+GROUP BY day, tile_x, tile_y;
+""" + _cells_trigger("INSERT", None, "new_rows", f"WHEN ({_BULK} IS DISTINCT FROM 'off') ") \
+    + _cells_trigger("UPDATE", "old_rows", "new_rows") + _cells_trigger("DELETE", "old_rows", None) + f"""
+CREATE FUNCTION incident_cells_insert_row() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+INSERT INTO incident_tile_cells AS d (day, tile_x, tile_y, slot, incident_count, sum_x_mm, sum_y_mm)
+SELECT day, tile_x, tile_y, {TRANSACTION_SLOT}, 1, x_mm, y_mm
+FROM ({_CELL_ROWS.format(rows="(SELECT NEW.reported_at AS reported_at, NEW.geom AS geom, NEW.status AS status) n")}) c
+ON CONFLICT (day, tile_x, tile_y, slot) DO UPDATE
+SET incident_count = d.incident_count + 1, sum_x_mm = d.sum_x_mm + excluded.sum_x_mm,
+    sum_y_mm = d.sum_y_mm + excluded.sum_y_mm;
+RETURN NULL;
+END $$;
+CREATE TRIGGER incident_cells_insert_row AFTER INSERT ON incidents
+FOR EACH ROW WHEN ({_BULK} = 'off' AND NEW.status = 'closed') EXECUTE FUNCTION incident_cells_insert_row();
+CREATE FUNCTION incident_cells_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN DELETE FROM incident_tile_cells; RETURN NULL; END $$;
+CREATE TRIGGER incident_cells_truncate AFTER TRUNCATE ON incidents
+FOR EACH STATEMENT EXECUTE FUNCTION incident_cells_truncate();
+CREATE INDEX incidents_open_reported_at ON incidents (reported_at) WHERE status <> 'closed';
+-- The planner's statistics of the new table now, not at autovacuum's next pass.
+ANALYZE incident_tile_cells;
+"""  # noqa: S608 - SQL text written here, no values
+"""Schema version 11: the closed incidents per UTC day and zoom-13 tile (count, sums of Web Mercator x and y), kept
+by triggers, and an index of the open incidents by report time."""
+
 MIGRATIONS: tuple[str, ...] = (BASELINE, ACCOUNTS, DESK, FOLLOW_UPS, PHOTOS, TRACKS, ASSESSMENT, VIDEO,
-                               INCIDENTS_BY_MONTH, CATEGORY_TIME)
+                               INCIDENTS_BY_MONTH, CATEGORY_TIME, TILE_CELLS)
 """The schema's migrations in order; the n-th takes a database to version n."""
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import struct
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -146,6 +147,28 @@ def like_as_glob(pattern: str) -> str:
 
 INTERSECTS_FUNCTION = "mapserver_intersects"
 DISTANCE_FUNCTION = "mapserver_distance_m"
+POINT_X_FUNCTION = "mapserver_point_x"
+POINT_Y_FUNCTION = "mapserver_point_y"
+
+
+def point_x(geom: bytes | None) -> float | None:
+    """``mapserver_point_x(geom)``: the longitude of a WKB point, exactly as stored (the double at byte 5 of the
+    little-endian 2-D WKB this store writes, which the schema's triggers read with SQL alone)."""
+    return _point_double(geom, 5)
+
+
+def point_y(geom: bytes | None) -> float | None:
+    """``mapserver_point_y(geom)``: the latitude of a WKB point, as :func:`point_x`."""
+    return _point_double(geom, 13)
+
+
+def _point_double(geom: bytes | None, offset: int) -> float | None:
+    if geom is None:
+        return None
+    if len(geom) == 21 and geom[0] == 1:
+        return struct.unpack_from("<d", geom, offset)[0]
+    point = shapely.from_wkb(geom)  # another writer's WKB (big-endian, 3-D): read it whole
+    return point.x if offset == 5 else point.y
 
 
 def point_distance_m(geom: bytes | None, lon: float, lat: float) -> float | None:
@@ -194,6 +217,8 @@ class SQLiteDatabase(Database):
             conn.create_function(INTERSECTS_FUNCTION, 2, GeometryTest(), deterministic=True)
             conn.create_function(DISTANCE_FUNCTION, 3, point_distance_m, deterministic=True)
             conn.create_function(RELATE_FUNCTION, 3, GeometryRelate(), deterministic=True)
+            conn.create_function(POINT_X_FUNCTION, 1, point_x, deterministic=True)
+            conn.create_function(POINT_Y_FUNCTION, 1, point_y, deterministic=True)
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot open {self.url}: {exc}") from None
         self._local.conn, self._local.pid, self._local.depth = conn, os.getpid(), 0
@@ -454,6 +479,9 @@ class SQLiteDatabase(Database):
 
     def wkb_sql(self, column: str) -> str:
         return column
+
+    def point_sql(self, column: str) -> tuple[str, str]:
+        return f"{POINT_X_FUNCTION}({column})", f"{POINT_Y_FUNCTION}({column})"
 
     def seconds_between(self, start: str, end: str) -> str:
         return f"((julianday({end}) - julianday({start})) * 86400.0)"

@@ -19,6 +19,7 @@ from typing import Any
 
 from mapserver.store.database import StoreUnavailable
 from mapserver.store.migrations import APPLICATION_ID, before_baseline, next_version
+from mapserver.store.tile_grid import CELL_ZOOM, column_sql, mercator_sql, row_sql, wkb_point_sql
 
 SPATIAL_TABLES = ("grids", "cameras", "places", "addresses", "roads", "incidents")
 
@@ -474,8 +475,62 @@ CREATE INDEX incidents_category_time ON incidents (category, reported_at);
 """
 """Schema version 10: an index of incidents by category and report time."""
 
+# Version 11: the closed incidents per UTC day and zoom-13 tile, as in the PostGIS schema (count, sums of EPSG:3857
+# x and y in whole millimetres), kept by row triggers in the same transaction as every INSERT, UPDATE and DELETE on
+# incidents; one row per key. The point is read from its WKB by SQL alone (tile_grid.wkb_point_sql), so that any
+# client of the file keeps the cells, and placed by the same SQL the tiles' queries use (tile_grid.mercator_sql).
+
+
+def _cells_rows(points: str) -> str:
+    """SELECT of (day, tile_x, tile_y, x_mm, y_mm) from ``points``, SQL giving ``day`` and ``lon``, ``lat``."""
+    x, y = mercator_sql("lon", "lat")
+    return (f"SELECT day, CAST({column_sql('x', CELL_ZOOM)} AS INTEGER) AS tile_x, "
+            f"CAST({row_sql('y', CELL_ZOOM)} AS INTEGER) AS tile_y, CAST(round(x * 1000) AS INTEGER) AS x_mm, "
+            f"CAST(round(y * 1000) AS INTEGER) AS y_mm FROM (SELECT day, {x} AS x, {y} AS y FROM {points}) p")
+
+
+def _cells_change(row: str, sign: str) -> str:
+    """The upsert adding (sign 1) or taking away (sign -1) incident ``row`` (NEW or OLD) if it is closed."""
+    lon, lat = wkb_point_sql(f"{row}.geom")
+    point = f"(SELECT substr({row}.reported_at, 1, 10) AS day, {lon} AS lon, {lat} AS lat)"
+    return (f"INSERT INTO incident_tile_cells (day, tile_x, tile_y, incident_count, sum_x_mm, sum_y_mm) "
+            f"SELECT day, tile_x, tile_y, {sign}, {sign} * x_mm, {sign} * y_mm FROM ({_cells_rows(point)}) c "
+            f"WHERE {row}.status = 'closed' ON CONFLICT (day, tile_x, tile_y) DO UPDATE SET "
+            "incident_count = incident_count + excluded.incident_count, sum_x_mm = sum_x_mm + excluded.sum_x_mm, "
+            "sum_y_mm = sum_y_mm + excluded.sum_y_mm; ")
+
+
+_STORED_LON, _STORED_LAT = wkb_point_sql("geom")
+
+TILE_CELLS = f"""
+-- Version 11: closed incidents per UTC day and zoom-13 tile, for the wall's clusters at low zooms, and the open
+-- incidents of a window read by report time from an index of their own.
+CREATE TABLE incident_tile_cells (
+    day TEXT NOT NULL,
+    tile_x INTEGER NOT NULL,
+    tile_y INTEGER NOT NULL,
+    incident_count INTEGER NOT NULL,
+    sum_x_mm INTEGER NOT NULL,
+    sum_y_mm INTEGER NOT NULL,
+    PRIMARY KEY (day, tile_x, tile_y)
+) WITHOUT ROWID;
+CREATE TRIGGER incident_cells_insert AFTER INSERT ON incidents WHEN NEW.status = 'closed'
+BEGIN {_cells_change("NEW", "1")}END;
+CREATE TRIGGER incident_cells_delete AFTER DELETE ON incidents WHEN OLD.status = 'closed'
+BEGIN {_cells_change("OLD", "-1")}END;
+CREATE TRIGGER incident_cells_update AFTER UPDATE OF reported_at, status, geom ON incidents
+WHEN OLD.status = 'closed' OR NEW.status = 'closed' BEGIN {_cells_change("OLD", "-1")}{_cells_change("NEW", "1")}END;
+INSERT INTO incident_tile_cells (day, tile_x, tile_y, incident_count, sum_x_mm, sum_y_mm)
+SELECT day, tile_x, tile_y, count(*), sum(x_mm), sum(y_mm) FROM ({_cells_rows(
+    f"(SELECT substr(reported_at, 1, 10) AS day, {_STORED_LON} AS lon, {_STORED_LAT} AS lat FROM incidents "
+    "WHERE status = 'closed')")}) c GROUP BY day, tile_x, tile_y;
+CREATE INDEX incidents_open_reported_at ON incidents (reported_at) WHERE status <> 'closed';
+"""
+"""Schema version 11: the closed incidents per UTC day and zoom-13 tile (count, sums of Web Mercator x and y), kept
+by triggers, and an index of the open incidents by report time."""
+
 MIGRATIONS: tuple[str, ...] = (BASELINE, ACCOUNTS, DESK, FOLLOW_UPS, PHOTOS, TRACKS, ASSESSMENT, VIDEO,
-                               INCIDENTS_BY_MONTH, CATEGORY_TIME)
+                               INCIDENTS_BY_MONTH, CATEGORY_TIME, TILE_CELLS)
 """The schema's migrations in order; the n-th takes a file to version n."""
 
 

@@ -80,3 +80,55 @@ def to_tile_units(tile: TileAddress, lon: npt.ArrayLike, lat: npt.ArrayLike) -> 
     minx, _, _, maxy = tile.mercator_bounds()
     scale = EXTENT / tile.size_m
     return np.rint((x - minx) * scale), np.rint((maxy - y) * scale)
+
+
+CELL_ZOOM = 13
+"""The zoom of the tiles the stored per-day cells of closed incidents are (``incident_tile_cells``): a map tile at
+zoom z ≤ CELL_ZOOM - 3 is cut into 8 × 8 cluster cells, each the tile at zoom z + 3, so the stored cells nest in
+them exactly."""
+_LAT_MAX = 85.0511287798
+_BYTES = ".".join(f"{b:02X}" for b in range(256))
+"""Every byte's two hex digits, three characters apart."""
+
+
+def tile_size_m(z: int) -> float:
+    """A tile's side at zoom ``z`` in Web Mercator metres (a power of two apart from zoom to zoom, exactly)."""
+    return 2 * HALF_WORLD_M / 2**z
+
+
+def mercator_sql(lon: str, lat: str) -> tuple[str, str]:
+    """SQL for the EPSG:3857 x and y (metres) of the SQL expressions ``lon``, ``lat`` (WGS-84 degrees; latitude
+    clamped to the square world's edge). The same text on both backends, in the tiles' queries and in the schema's
+    triggers, so a point falls in the same cell wherever its cell is computed."""
+    clamped = f"(CASE WHEN {lat} > {_LAT_MAX} THEN {_LAT_MAX} WHEN {lat} < -{_LAT_MAX} THEN -{_LAT_MAX} ELSE {lat} END)"
+    return (f"(radians({lon}) * {EARTH_RADIUS_M!r})",
+            f"(ln(tan(pi() / 4 + radians({clamped}) / 2)) * {EARTH_RADIUS_M!r})")
+
+
+def column_sql(x: str, z: int) -> str:
+    """SQL for the column of the zoom-``z`` tile holding Web Mercator ``x`` (SQL, metres): x / side, floored (for
+    z and z + k the floors nest exactly: dividing by a power of two more rounds the same)."""
+    return f"floor(({x} + {HALF_WORLD_M!r}) / {tile_size_m(z)!r})"
+
+
+def row_sql(y: str, z: int) -> str:
+    """SQL for the row of the zoom-``z`` tile holding Web Mercator ``y`` (SQL, metres), 0 at the north edge."""
+    return f"floor(({HALF_WORLD_M!r} - {y}) / {tile_size_m(z)!r})"
+
+
+def wkb_point_sql(blob: str) -> tuple[str, str]:
+    """SQL reading the longitude and latitude of a point stored as little-endian 2-D WKB (what the SQLite store
+    writes) in the SQL blob ``blob``, with SQLite's own functions: each IEEE-754 double rebuilt exactly from its
+    bytes (sign, exponent, 52-bit mantissa), so that a trigger of any client of the file computes what the store
+    computes."""
+    def byte(offset: int) -> str:  # the blob's byte at ``offset`` (from 0): where its two hex digits stand in _BYTES
+        return f"((instr('{_BYTES}', hex(substr({blob}, {offset + 1}, 1))) - 1) / 3)"
+
+    def double(offset: int) -> str:
+        high, next_ = byte(offset + 7), byte(offset + 6)
+        exponent = f"((({high} & 127) << 4) | ({next_} >> 4))"
+        mantissa = " | ".join([f"(({next_} & 15) << 48)"] + [f"({byte(offset + k)} << {8 * k})" for k in range(6)])
+        return (f"(CASE WHEN {exponent} = 0 THEN 0.0 ELSE (1 - 2 * ({high} >> 7)) * (1 + ({mantissa}) / "
+                f"4503599627370496.0) * power(2, {exponent} - 1023) END)")
+
+    return double(5), double(13)

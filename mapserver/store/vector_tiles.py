@@ -8,14 +8,27 @@ tile's rectangle (WGS-84). Geometries are not clipped to the tile (a grid crossi
 so the page can draw each feature once, by its ``id``. Coordinates are tile units, 0 … 4096 from the tile's
 north-west corner, on Web Mercator (EPSG:3857) from the stored WGS-84; no GCJ-02 shift.
 
-PostGIS writes detail tiles with ``ST_AsMVT``/``ST_AsMVTGeom`` and groups clusters in SQL; SQLite reads the rows
-(R*Tree candidates, exact test with shapely) and ``mapbox-vector-tile`` encodes them here. Both give the same
-features with the same properties: the derived ones (a camera's status now, an incident's warning colour) are
-the same SQL ``CASE`` on both, times are whole seconds since 1970 (UTC).
+PostGIS writes detail tiles with ``ST_AsMVT``/``ST_AsMVTGeom``; SQLite reads the rows (R*Tree candidates, exact
+test with shapely) and ``mapbox-vector-tile`` encodes them here. Both give the same features with the same
+properties: the derived ones (a camera's status now, an incident's warning colour) are the same SQL ``CASE`` on
+both, times are whole seconds since 1970 (UTC).
 
-Clusters: the tile is cut into 8 × 8 cells (32 pixels of a 256-pixel tile); each non-empty cell is one point
-feature at the mean position of its members, with ``n`` (how many) and ``n_<class>`` per class of the layer
-(camera status; incident warning colour, else closed or open).
+Clusters, grouped in SQL on both backends: the tile is cut into 8 × 8 cells (32 pixels of a 256-pixel tile), each
+the tile three zooms deeper; each non-empty cell is one point feature at the mean position of its members, with
+``n`` (how many) and ``n_<class>`` per class of the layer (camera status; incident warning colour, else closed or
+open). What a cluster counts:
+
+* points: those in the tile whose Web Mercator position (from their exact stored coordinates, by the same SQL
+  formula on both backends) falls in one of its cells, at that position; a point on the tile's east or south edge
+  is the next tile's;
+* areas and lines: those whose bounding box meets the tile, at the centre of their box, in the cell nearest to it.
+  The box is the float32 one each backend keeps (PostGIS's cached box of the geometry, SQLite's R*Tree row), rounded
+  outward alike, so no geometry is read whole and both backends count the same features;
+* the wall's incidents of a time window (no other filter, the whole store) at zoom ≤ 10, where each cell is a block
+  of zoom-13 tiles: their closed ones of the window's whole UTC days are summed from ``incident_tile_cells`` (per
+  day and zoom-13 tile, kept by the schema's triggers), the open ones and the closed ones of the window's first,
+  partial day read row by row. The same clusters as every row gives: the same cells and counts, positions within a
+  tile unit.
 """
 
 from __future__ import annotations
@@ -23,7 +36,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import mapbox_vector_tile
@@ -35,11 +48,22 @@ from mapserver.errors import Problem
 from mapserver.jurisdiction import WHOLE, Jurisdiction
 from mapserver.store.common import POINT_LAYERS, Condition, check_layer, check_where, utc
 from mapserver.store.database import Database
+from mapserver.store.incident_summary import whole_days
 from mapserver.store.scoping import scope_conditions
-from mapserver.store.tile_grid import EARTH_RADIUS_M, EXTENT, TileAddress, to_tile_units
+from mapserver.store.tile_grid import (
+    CELL_ZOOM,
+    EXTENT,
+    TileAddress,
+    column_sql,
+    mercator_sql,
+    row_sql,
+    to_tile_units,
+)
 
 CELLS = 8
 """Clusters per tile side."""
+CELL_LEVELS = 3
+"""A cluster cell is the tile CELL_LEVELS zooms deeper (2^3 = CELLS)."""
 CLUSTER_SUFFIX = "_clusters"
 """The MVT layer of a layer's clusters is its name and this."""
 SECTOR_ZOOM = 14
@@ -52,6 +76,8 @@ CLASSES: dict[str, tuple[str, ...]] = {
     "incidents": ("purple", "red", "yellow", "green", "closed", "open"),
 }
 """The classes a cluster counts, per layer (others: ``n`` alone)."""
+TILE_WORK_MEM = "32MB"
+"""PostGIS: the work_mem of a tile's transaction."""
 WINDOW_COUNT_MAX = 200_000
 """SQLite: a time window is counted up to this many rows when choosing whether to read a tile from it."""
 
@@ -144,10 +170,12 @@ class VectorTiles:
         if not self._db.mvt_sql:
             return self._tile(address, layers, clock)
         # One snapshot for all layers; no JIT and no parallel workers: compiling and starting them cost more than a
-        # tile's query, and a wall asks for its tiles in parallel already (BENCHMARKS.md).
+        # tile's query, and a wall asks for its tiles in parallel already (BENCHMARKS.md). Memory enough for a
+        # low zoom's clusters to be grouped in memory rather than sorted on disk.
         with self._db.transaction():
             self._db.read("SELECT set_config('jit', 'off', true), "
-                          "set_config('max_parallel_workers_per_gather', '0', true)")
+                          "set_config('max_parallel_workers_per_gather', '0', true), "
+                          f"set_config('work_mem', '{TILE_WORK_MEM}', true)")
             return self._tile(address, layers, clock)
 
     def _tile(self, address: TileAddress, layers: Sequence[TileLayer], clock: _Clock) -> VectorTile:
@@ -241,10 +269,12 @@ class VectorTiles:
             f"CAST(floor(EXTRACT(EPOCH FROM {expr})) AS bigint) AS {name}" if name in TIME_PROPERTIES
             else f"{expr} AS {name}" for name, expr, _ in props)
         values = [v for _, _, args in props for v in args]
-        # Lines and areas simplified to one tile unit first (Python does the same on SQLite).
+        # Lines and areas simplified to one tile unit first (Python does the same on SQLite); before they are
+        # projected, simplified in degrees to half a unit, so that a street's thousand vertices are not each
+        # projected at a low zoom.
         mercator = "ST_Transform(t.geom, 3857)" if spec.layer in POINT_LAYERS \
-            else "ST_Simplify(ST_Transform(t.geom, 3857), ?, true)"
-        unit = [] if spec.layer in POINT_LAYERS else [address.size_m / EXTENT]
+            else "ST_Simplify(ST_Transform(ST_Simplify(t.geom, ?, true), 3857), ?, true)"
+        unit = [] if spec.layer in POINT_LAYERS else [_half_unit_deg(address), address.size_m / EXTENT]
         query = (f"SELECT ST_AsMVT(q, ?, {EXTENT}, 'geom'), COUNT(*) FROM (SELECT {columns}, "
                  f"ST_AsMVTGeom({mercator}, ST_TileEnvelope(?, ?, ?), {EXTENT}, 0, false) AS geom "
                  f"FROM {spec.layer} t{clause}) q WHERE q.geom IS NOT NULL")
@@ -255,46 +285,102 @@ class VectorTiles:
 
     def _clusters(self, spec: TileLayer, address: TileAddress, conditions: list[Condition],
                   clock: _Clock) -> tuple[bytes, int]:
-        kind = _class_sql(spec.layer, clock)
-        class_sql, class_args = kind if kind is not None else ("NULL", ())
-        source, params = self._source(spec, address, conditions)
-        if self._db.mvt_sql:
-            lon = "ST_X(t.geom)" if spec.layer in POINT_LAYERS else "(ST_XMin(t.geom) + ST_XMax(t.geom)) / 2"
-            lat = "ST_Y(t.geom)" if spec.layer in POINT_LAYERS else "(ST_YMin(t.geom) + ST_YMax(t.geom)) / 2"
-            cells = self._cells_sql(address, lon, lat, class_sql, list(class_args), source, params)
-        elif spec.layer in POINT_LAYERS:  # a point's box is the point: grouped in SQL, no row read into Python
-            cells = self._cells_sql(address, "(r.minx + r.maxx) / 2", "(r.miny + r.maxy) / 2", class_sql,
-                                    list(class_args), source, params)
+        if _from_stored_cells(spec, address):
+            cells = self._incident_cells(spec, address, conditions, clock)
+        elif spec.layer in POINT_LAYERS:
+            cells = self._point_cells(spec, address, conditions, clock)
         else:
-            rows = self._db.read(f"SELECT {class_sql}, {self._db.wkb_sql('t.geom')} FROM {source}",
-                                 [*class_args, *params])
-            cells = _cells(address, rows, exact=True)
+            cells = self._area_cells(spec, address, conditions)
         features = []
         for (_, _), (n, sx, sy, by_class) in sorted(cells.items()):
             props = {"n": n, **{f"n_{k}": c for k, c in sorted(by_class.items()) if k is not None}}
             features.append({"geometry": shapely.Point(round(sx / n), round(sy / n)), "properties": props})
         return _encode(spec.mvt_name + CLUSTER_SUFFIX, features), len(features)
 
-    def _cells_sql(self, address: TileAddress, lon: str, lat: str, class_sql: str, class_args: list[Any],
-                   source: str, params: list[Any]) -> dict[tuple[int, int], _Cell]:
-        # Web Mercator from degrees (``lon``, ``lat``: SQL on the row) by formula, no ST_Transform per row; a point's
-        # own position, else the centre of the geometry's box. The same SQL on both backends.
-        clamped = f"CASE WHEN {lat} > 85.0511287798 THEN 85.0511287798 WHEN {lat} < -85.0511287798 " \
-                  f"THEN -85.0511287798 ELSE {lat} END"
+    def _point_cells(self, spec: TileLayer, address: TileAddress, conditions: list[Condition], clock: _Clock,
+                     parts: Sequence[Condition] = (("1 = 1", ()),)) -> dict[tuple[int, int], _Cell]:
+        """The points meeting ``conditions`` and one of ``parts`` (each part read by a query of its own, so that
+        each finds its index), grouped into the tile's cells by class."""
+        kind = _class_sql(spec.layer, clock)
+        class_sql, class_args = kind if kind is not None else ("NULL", ())
+        lon, lat = self._db.point_sql("t.geom")
+        queries, params = [], []
+        for part in parts:
+            source, part_params = self._source(spec, address, [*conditions, part])
+            queries.append(f"SELECT {class_sql} AS k, {lon} AS lon, {lat} AS lat FROM {source}")
+            params += [*class_args, *part_params]
+        return self._cells_sql(address, " UNION ALL ".join(queries), params, points=True)
+
+    def _area_cells(self, spec: TileLayer, address: TileAddress,
+                    conditions: list[Condition]) -> dict[tuple[int, int], _Cell]:
+        """The areas (lines) whose box meets the tile, each at the centre of its box: PostGIS's cached box of the
+        geometry (float32, rounded outward) read once per row, SQLite's R*Tree box (the same float32 box); no
+        geometry is read whole."""
+        if self._db.mvt_sql:
+            west, south, east, north = address.bounds()
+            clause, params = _where([("t.geom && ST_MakeEnvelope(?, ?, ?, ?, 4326)", (west, south, east, north)),
+                                     *conditions])
+            rows = (f"SELECT NULL AS k, (ST_XMin(b) + ST_XMax(b)) / 2 AS lon, (ST_YMin(b) + ST_YMax(b)) / 2 AS lat "
+                    f"FROM (SELECT postgis_getbbox(t.geom) AS b FROM {spec.layer} t{clause}{self._apart()}) t")
+            return self._cells_sql(address, rows, params, points=False)
+        source, params = self._source(spec, address, conditions)
+        return self._cells_sql(address, f"SELECT NULL AS k, (r.minx + r.maxx) / 2 AS lon, (r.miny + r.maxy) / 2 "
+                                        f"AS lat FROM {source}", params, points=False)
+
+    def _apart(self) -> str:
+        # Keeps a subquery from being merged into the one reading it, so that each row's position is read once.
+        return " OFFSET 0" if self._db.mvt_sql else " LIMIT -1"
+
+    def _cells_sql(self, address: TileAddress, rows: str, params: list[Any], *,
+                   points: bool) -> dict[tuple[int, int], _Cell]:
+        """``rows`` (SQL giving ``k`` the class, ``lon`` and ``lat`` in degrees) grouped into the tile's cells, the
+        same SQL on both backends. A row's cell is the tile at zoom z + 3 holding its Web Mercator position
+        (computed by formula, no ST_Transform per row): points outside the tile's cells (on its east or south edge)
+        are the next tile's, a box's centre outside them is put in the nearest one."""
+        x, y = mercator_sql("lon", "lat")
+        z = address.z + CELL_LEVELS
         minx, _, _, maxy = address.mercator_bounds()
         scale = EXTENT / address.size_m
-        size = EXTENT // CELLS
-        query = (f"SELECT floor(u / {size}), floor(v / {size}), k, COUNT(*), SUM(u), SUM(v) FROM (SELECT "
-                 f"{class_sql} AS k, round((radians({lon}) * {EARTH_RADIUS_M} - ?) * ?) AS u, "
-                 f"round((? - ln(tan(pi() / 4 + radians({clamped}) / 2)) * {EARTH_RADIUS_M}) * ?) AS v "
-                 f"FROM {source}) p GROUP BY 1, 2, 3")
-        rows = self._db.read(query, [*class_args, minx, scale, maxy, scale, *params])
-        cells: dict[tuple[int, int], tuple[int, float, float, dict[str | None, int]]] = {}
-        for i, j, k, n, su, sv in rows:
-            key = (_cell(i), _cell(j))
-            total, sx, sy, by_class = cells.get(key, (0, 0.0, 0.0, {}))
-            by_class[k] = by_class.get(k, 0) + int(n)
-            cells[key] = (total + int(n), sx + float(su), sy + float(sv), by_class)
+        inside = f" WHERE i BETWEEN 0 AND {CELLS - 1} AND j BETWEEN 0 AND {CELLS - 1}" if points else ""
+        query = (f"SELECT i, j, k, COUNT(*), SUM(u), SUM(v) FROM (SELECT k, "
+                 f"{column_sql('x', z)} - {address.x * CELLS} AS i, {row_sql('y', z)} - {address.y * CELLS} AS j, "
+                 f"(x - ?) * ? AS u, (? - y) * ? AS v FROM (SELECT k, {x} AS x, {y} AS y "
+                 f"FROM ({rows}{self._apart()}) a) b) c{inside} GROUP BY 1, 2, 3")
+        cells: dict[tuple[int, int], _Cell] = {}
+        for i, j, k, n, su, sv in self._db.read(query, [minx, scale, maxy, scale, *params]):
+            _add(cells, (_cell(i), _cell(j)), k, int(n), float(su), float(sv))
+        return cells
+
+    def _incident_cells(self, spec: TileLayer, address: TileAddress, conditions: list[Condition],
+                        clock: _Clock) -> dict[tuple[int, int], _Cell]:
+        """The wall's incidents of a window at a low zoom: the closed ones of the window's whole UTC days from their
+        stored cells (``incident_tile_cells``: per day and zoom-13 tile, their count and the sums of their Web
+        Mercator x and y, kept by the schema's triggers), the others (open ones; closed ones of the window's first,
+        partial day) read row by row. The same clusters as from every row: the same cells and counts, positions
+        within a tile unit."""
+        days = whole_days(spec.since, None)
+        first = days.first if days is not None else None
+        live: list[Condition] = [("t.status <> 'closed'", ())]
+        if first is not None and spec.since is not None and _midnight(first) > utc(spec.since):
+            # Every row of the first, partial day, and the open ones after it: each part read by its own index.
+            live = [("t.reported_at < ?", (_midnight(first),)),
+                    ("t.status <> 'closed' AND t.reported_at >= ?", (_midnight(first),))]
+        cells = self._point_cells(spec, address, conditions, clock, live)
+        shift = 2 ** (CELL_ZOOM - CELL_LEVELS - address.z)
+        first_column, first_row = address.x * CELLS * shift, address.y * CELLS * shift
+        day = [("day >= ?", (first.isoformat(),))] if first is not None else []
+        clause, params = _where([("tile_x BETWEEN ? AND ? AND tile_y BETWEEN ? AND ?",
+                                  (first_column, first_column + CELLS * shift - 1, first_row,
+                                   first_row + CELLS * shift - 1)), *day])
+        minx, _, _, maxy = address.mercator_bounds()
+        scale = EXTENT / address.size_m
+        rows = self._db.read(f"SELECT tile_x / {shift} - {address.x * CELLS}, tile_y / {shift} - "
+                             f"{address.y * CELLS}, SUM(incident_count), SUM(sum_x_mm), SUM(sum_y_mm) "
+                             f"FROM incident_tile_cells{clause} GROUP BY 1, 2 HAVING SUM(incident_count) <> 0", params)
+        for i, j, n, sx_mm, sy_mm in rows:
+            n = int(n)
+            _add(cells, (int(i), int(j)), "closed", n, (float(sx_mm) / 1000 - n * minx) * scale,
+                 (n * maxy - float(sy_mm) / 1000) * scale)
         return cells
 
 
@@ -302,30 +388,33 @@ _Cell = tuple[int, float, float, dict[str | None, int]]
 """A cluster cell: members, sums of their tile x and y, members per class."""
 
 
+def _from_stored_cells(spec: TileLayer, address: TileAddress) -> bool:
+    """Whether a tile's incident clusters come from the stored cells: the wall's layer of a time window (no other
+    filter, the whole store) at a zoom whose cluster cells are whole stored cells."""
+    return (spec.layer == "incidents" and address.z + CELL_LEVELS <= CELL_ZOOM and spec.within.whole
+            and not (spec.where or spec.any_of or spec.none_of))
+
+
+def _half_unit_deg(address: TileAddress) -> float:
+    """Half a tile unit in degrees, at most, in both directions anywhere in the tile: a degree of longitude is
+    stretched by Web Mercator the same everywhere, one of latitude by 1 / cos(latitude), never less."""
+    west, south, east, north = address.bounds()
+    return 0.5 * (east - west) / EXTENT * math.cos(math.radians(min(max(abs(south), abs(north)), 85.0511287798)))
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def _add(cells: dict[tuple[int, int], _Cell], key: tuple[int, int], k: str | None, n: int, su: float,
+         sv: float) -> None:
+    total, sx, sy, by_class = cells.get(key, (0, 0.0, 0.0, {}))
+    by_class[k] = by_class.get(k, 0) + n
+    cells[key] = (total + n, sx + su, sy + sv, by_class)
+
+
 def _cell(value: Any) -> int:
     return min(CELLS - 1, max(0, int(value)))
-
-
-def _cells(address: TileAddress, rows: list[tuple[Any, ...]],
-           exact: bool) -> dict[tuple[int, int], tuple[int, float, float, dict[str | None, int]]]:
-    """Rows of (class, WKB) grouped into the tile's cells: count, sums of tile x and y, count per class. ``exact``:
-    the rows are candidates by box, and those that do not meet the tile are left out."""
-    cells: dict[tuple[int, int], tuple[int, float, float, dict[str | None, int]]] = {}
-    geoms = shapely.from_wkb([bytes(r[1]) for r in rows])
-    if exact and rows:
-        keep = shapely.intersects(geoms, shapely.box(*address.bounds()))
-        rows, geoms = [r for r, k in zip(rows, keep, strict=True) if k], geoms[keep]
-    if not rows:
-        return cells
-    bounds = shapely.bounds(geoms)
-    u, v = to_tile_units(address, (bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2)
-    size = EXTENT // CELLS
-    ci, cj = np.clip(u // size, 0, CELLS - 1).astype(int), np.clip(v // size, 0, CELLS - 1).astype(int)
-    for (row, i, j, x, y) in zip(rows, ci.tolist(), cj.tolist(), u.tolist(), v.tolist(), strict=True):
-        total, sx, sy, by_class = cells.get((i, j), (0, 0.0, 0.0, {}))
-        by_class[row[0]] = by_class.get(row[0], 0) + 1
-        cells[(i, j)] = (total + 1, sx + x, sy + y, by_class)
-    return cells
 
 
 def _where(conditions: Sequence[Condition]) -> tuple[str, list[Any]]:
