@@ -75,6 +75,9 @@ def draw_once(browser, url: str, width: int, height: int) -> dict:
         parts = name.split("?")[0].split("/")
         waits.setdefault(tile_kind(parts) if ".mvt" in name else parts[-1], []).append(wait)
     cameras = page.locator(".leaflet-pane[data-layer='cameras'] path.ms-camera").count()
+    incidents = page.locator(".leaflet-pane[data-layer='incidents'] path.ms-incident").count()
+    clusters = page.locator("path.ms-cluster").count()
+    svg_paths = page.locator(".leaflet-map-pane svg path").count()
     context.close()
     kinds: dict[str, int] = {}
     addresses: set[tuple[str, ...]] = set()
@@ -87,7 +90,7 @@ def draw_once(browser, url: str, width: int, height: int) -> dict:
     return {"waits": {k: (len(v), round(sorted(v)[len(v) // 2]), round(max(v))) for k, v in waits.items()},
             "last": max(t[3] for t in timings) / 1000, "kinds": kinds, "s": took, "state": state,
             "requests": len(requests), "tiles": len(tiles), "addresses": len(addresses), "failed": failed,
-            "cameras": cameras}
+            "cameras": cameras, "incidents": incidents, "clusters": clusters, "svg_paths": svg_paths}
 
 
 def main() -> None:
@@ -125,7 +128,8 @@ def main() -> None:
                 r = draw_once(browser, f"{server.base}/?token={secret}", args.width, args.height)
                 print(f"{label}: all layers drawn in {r['s']:.2f} s (target {TARGET_S:.0f} s, ratio "
                       f"{r['s'] / TARGET_S:.2f}); page state {r['state']}; {r['requests']} requests, {r['tiles']} "
-                      f"tiles; {r['cameras']:,} cameras drawn; failed: {r['failed'][:5] or 'none'}", flush=True)
+                      f"tiles; {r['cameras']:,} cameras, {r['incidents']:,} incidents, {r['clusters']:,} clusters "
+                      f"drawn ({r['svg_paths']:,} SVG paths); failed: {r['failed'][:5] or 'none'}", flush=True)
                 print(f"  tiles by layer and zoom: {r['kinds']} ({r['addresses']} addresses of the layers' tiles); "
                       f"last response {r['last']:.2f} s after navigation")
                 print(f"  per resource: count, median and slowest wait for the first byte (ms): {r['waits']}")
