@@ -210,7 +210,7 @@ def move(store, incident: Incident, lon: float, lat: float) -> None:
 
 
 def clusters_both_ways(store, address: TileAddress, since: datetime) -> tuple[list[dict], list[dict]]:
-    """The tile's incident clusters as the wall's layer gets them (from the stored cells at zoom ≤ 10) and as a
+    """The tile's incident clusters as the wall's layer gets them (from the stored cells at zoom ≤ 11) and as a
     filtered layer does (every row read: a filter that keeps every incident)."""
     wall = TileLayer(layer="incidents", since=since, detail_max=1)
     every_row = replace(wall, none_of={"category": ["no_such_category"]})
@@ -221,7 +221,7 @@ def clusters_both_ways(store, address: TileAddress, since: datetime) -> tuple[li
 def assert_same_clusters(store, since: datetime) -> int:
     in_window = [i for i in store.layers.query("incidents") if i.reported_at >= since]
     checked = 0
-    for z in (7, 8, 9, 10):
+    for z in (7, 8, 9, 10, 11):
         tiles = sorted({tile_at(i.geom.x, i.geom.y, z) for i in in_window}, key=lambda t: (t.x, t.y))
         for address in tiles[:6]:
             stored, every_row = clusters_both_ways(store, address, since)
