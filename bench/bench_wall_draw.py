@@ -17,6 +17,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import unquote
 
 from bench_lookup_http import running_server  # bench/ (scripts run from bench/)
 from machine import cpu_count, cpu_model
@@ -28,6 +29,7 @@ from mapserver.store import open_store
 from tests.browser.live import launch_chromium
 
 TARGET_S = 3.0
+ROOT = Path(__file__).resolve().parents[1]
 WALL_LAYERS = "district,grids_street,grids_community,places,cameras,incidents"
 
 
@@ -38,6 +40,11 @@ def config_text(store_url: str, centre: tuple[float, float], zoom: int, layers: 
     body = "\n".join(f"    {entries[name]}" for name in layers)
     return (f"store:\n  url: {store_url}\nmap:\n  center: [{centre[0]}, {centre[1]}]\n  zoom: {zoom}\n"
             f"  window: 30d\n  layers:\n{body}\n")
+
+
+def tile_kind(parts: list[str]) -> str:
+    """What a tile URL's path (split at /) asks for: the layer ids of a layers tile (``a,b,c``), or ``ground``."""
+    return unquote(parts[-4]) if parts[-5] == "tiles" else "ground"
 
 
 def draw_once(browser, url: str, width: int, height: int) -> dict:
@@ -65,19 +72,25 @@ def draw_once(browser, url: str, width: int, height: int) -> dict:
         e.responseStart - e.requestStart, e.responseEnd])""")
     waits: dict[str, list[float]] = {}
     for name, _, wait, _ in timings:
-        kind = name.split("?")[0].split("/")
-        kind = kind[-4] if ".mvt" in name and kind[-5] == "tiles" else "ground" if ".mvt" in name else kind[-1]
-        waits.setdefault(kind, []).append(wait)
+        parts = name.split("?")[0].split("/")
+        waits.setdefault(tile_kind(parts) if ".mvt" in name else parts[-1], []).append(wait)
     cameras = page.locator(".leaflet-pane[data-layer='cameras'] path.ms-camera").count()
+    incidents = page.locator(".leaflet-pane[data-layer='incidents'] path.ms-incident").count()
+    clusters = page.locator("path.ms-cluster").count()
+    svg_paths = page.locator(".leaflet-map-pane svg path").count()
     context.close()
     kinds: dict[str, int] = {}
+    addresses: set[tuple[str, ...]] = set()
     for u in tiles:
         parts = u.split("?")[0].split("/")
-        kind = f"{parts[-4] if parts[-5] == 'tiles' else 'ground'} z{parts[-3]}"
+        kind = f"{tile_kind(parts)} z{parts[-3]}"
         kinds[kind] = kinds.get(kind, 0) + 1
+        if kind.split()[0] != "ground":
+            addresses.add(tuple(parts[-3:]))
     return {"waits": {k: (len(v), round(sorted(v)[len(v) // 2]), round(max(v))) for k, v in waits.items()},
             "last": max(t[3] for t in timings) / 1000, "kinds": kinds, "s": took, "state": state,
-            "requests": len(requests), "tiles": len(tiles), "failed": failed, "cameras": cameras}
+            "requests": len(requests), "tiles": len(tiles), "addresses": len(addresses), "failed": failed,
+            "cameras": cameras, "incidents": incidents, "clusters": clusters, "svg_paths": svg_paths}
 
 
 def main() -> None:
@@ -101,6 +114,8 @@ def main() -> None:
     finally:
         store.close()
     layers = args.layers.split(",")
+    # The server runs this tree's code, not the one the interpreter's environment was installed from.
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     work = Path(tempfile.mkdtemp())
     (work / "config.yaml").write_text(config_text(args.store, centre, args.zoom, layers), encoding="utf-8")
     print(f"{len(cams):,} cameras, {incidents:,} incidents; layers {', '.join(layers)}; view {args.width}×"
@@ -113,8 +128,10 @@ def main() -> None:
                 r = draw_once(browser, f"{server.base}/?token={secret}", args.width, args.height)
                 print(f"{label}: all layers drawn in {r['s']:.2f} s (target {TARGET_S:.0f} s, ratio "
                       f"{r['s'] / TARGET_S:.2f}); page state {r['state']}; {r['requests']} requests, {r['tiles']} "
-                      f"tiles; {r['cameras']:,} cameras drawn; failed: {r['failed'][:5] or 'none'}", flush=True)
-                print(f"  tiles by layer and zoom: {r['kinds']}; last response {r['last']:.2f} s after navigation")
+                      f"tiles; {r['cameras']:,} cameras, {r['incidents']:,} incidents, {r['clusters']:,} clusters "
+                      f"drawn ({r['svg_paths']:,} SVG paths); failed: {r['failed'][:5] or 'none'}", flush=True)
+                print(f"  tiles by layer and zoom: {r['kinds']} ({r['addresses']} addresses of the layers' tiles); "
+                      f"last response {r['last']:.2f} s after navigation")
                 print(f"  per resource: count, median and slowest wait for the first byte (ms): {r['waits']}")
         finally:
             browser.close()

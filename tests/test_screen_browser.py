@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -144,6 +145,42 @@ def test_the_page_draws_every_layer_from_this_server_only(screen, city):
     page.screenshot(path=str(SCREENSHOT))
     assert SCREENSHOT.stat().st_size > 20_000
     assert_clean(watch)
+
+
+# The page's resources at the moment it first says it is live: the requests of its first round, and no other's.
+FIRST_ROUND = """
+performance.setResourceTimingBufferSize(5000);
+new MutationObserver((_, observer) => {
+  if (!document.documentElement.dataset.screen) return;
+  window.__firstRound = performance.getEntriesByType('resource').map((e) => e.name);
+  observer.disconnect();
+}).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-screen'] });
+"""
+
+
+def test_the_first_draw_asks_once_per_tile_address_for_every_tiled_layer_shown(browser, server, city):
+    context = browser.new_context(viewport=SCREEN)
+    context.add_init_script(FIRST_ROUND)
+    page = context.new_page()
+    watch = Watch().attach(page)
+    try:
+        page.goto(f"{server.url}/?token={make_token(city, 'viewer')}")
+        page.wait_for_selector("html[data-screen=live]", timeout=15_000)
+        zoom = page.evaluate("() => window[JSON.parse(document.getElementById('screen-config').textContent).map]"
+                             ".getZoom()")
+        shown = [spec["key"] for spec in configured_layers(page)
+                 if spec["tiled"] and spec["visible"] and spec["min_zoom"] <= zoom]
+        assert len(shown) >= 3, shown
+        tiles = [urllib.parse.urlsplit(url).path.split("/")[-4:]
+                 for url in page.evaluate("() => window.__firstRound") if "/api/screen/tiles/" in url]
+        addresses = [tuple(parts[1:]) for parts in tiles]
+        assert addresses and len(addresses) == len(set(addresses)), addresses  # each address once, not per layer
+        assert {parts[0] for parts in tiles} == {",".join(shown)}  # every tiled layer shown, in one request
+        assert count(page, "path.ms-camera") == city.layers.count("cameras")
+        assert count(page, "path.ms-grid-l2") == city.layers.count("grids", where={"level": 2})
+        assert_clean(watch)
+    finally:
+        context.close()
 
 
 def test_the_fine_grid_levels_draw_when_zoomed_in_and_switched_on(screen, city):

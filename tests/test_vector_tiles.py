@@ -210,7 +210,7 @@ def move(store, incident: Incident, lon: float, lat: float) -> None:
 
 
 def clusters_both_ways(store, address: TileAddress, since: datetime) -> tuple[list[dict], list[dict]]:
-    """The tile's incident clusters as the wall's layer gets them (from the stored cells at zoom ≤ 10) and as a
+    """The tile's incident clusters as the wall's layer gets them (from the stored cells at zoom ≤ 11) and as a
     filtered layer does (every row read: a filter that keeps every incident)."""
     wall = TileLayer(layer="incidents", since=since, detail_max=1)
     every_row = replace(wall, none_of={"category": ["no_such_category"]})
@@ -221,7 +221,7 @@ def clusters_both_ways(store, address: TileAddress, since: datetime) -> tuple[li
 def assert_same_clusters(store, since: datetime) -> int:
     in_window = [i for i in store.layers.query("incidents") if i.reported_at >= since]
     checked = 0
-    for z in (7, 8, 9, 10):
+    for z in (7, 8, 9, 10, 11):
         tiles = sorted({tile_at(i.geom.x, i.geom.y, z) for i in in_window}, key=lambda t: (t.x, t.y))
         for address in tiles[:6]:
             stored, every_row = clusters_both_ways(store, address, since)
@@ -375,3 +375,108 @@ def test_the_ground_tile_holds_water_roads_and_boundaries_but_water_is_no_key_pl
     far = tile_at(lon, lat, 10)
     far_ground = decode(client.get(f"/api/screen/ground/{far.z}/{far.x}/{far.y}.mvt", headers=headers).data)
     assert "roads" not in far_ground and far_ground["water"]["features"]
+
+
+# -- one request for several layers' tiles --------------------------------------------------------------------------
+
+WALL_KEYS = ("grids_street", "grids_community", "places", "cameras", "incidents")
+
+
+def layers_url(keys, address: TileAddress, query: str = "?window=30d") -> str:
+    return f"/api/screen/tiles/{','.join(keys)}/{address.z}/{address.x}/{address.y}.mvt{query}"
+
+
+def test_a_layers_tile_holds_each_layer_as_its_own_tile_does(city, client):
+    headers = viewer_of(city, None)
+    checked = 0
+    for address in sample_tiles(city, 12)[:4]:
+        resp = client.get(layers_url(WALL_KEYS, address), headers=headers)
+        assert resp.status_code == 200 and resp.mimetype == "application/vnd.mapbox-vector-tile"
+        batched = decode(resp.data)
+        assert set(batched) <= {*WALL_KEYS, *(f"{k}_clusters" for k in WALL_KEYS)}
+        for key in WALL_KEYS:
+            alone = decode(client.get(layers_url([key], address, "?window=30d" if key == "incidents" else ""),
+                                      headers=headers).data)
+            for name in (key, f"{key}_clusters"):
+                assert batched.get(name) == alone.get(name), (address, name)
+        # The two wall layers on the store's grids stay apart, each with its own level.
+        box_ = address.bounds()
+        for key, level in (("grids_street", 1), ("grids_community", 2)):
+            expected = {g.code for g in city.layers.query("grids", bbox=box_, where={"level": level})}
+            assert {f["properties"]["id"] for f in batched.get(key, {}).get("features", [])} == expected, key
+        named = {name for name in resp.headers["X-Tile-Aggregated"].split(",") if name}
+        assert named == {name[:-len("_clusters")] for name in batched if name.endswith("_clusters")}
+        checked += bool(batched.get("grids_community", {}).get("features")) and bool(batched.get("cameras"))
+    assert checked  # some sampled tile held community grids and cameras at once
+
+
+def test_a_layers_tile_is_etagged_and_tags_each_layer(city, client):
+    headers = viewer_of(city, None)
+    camera = city.layers.query("cameras", limit=1)[0]
+    address = tile_at(*camera.geom.coords[0], 13)
+    url = layers_url(("grids_street", "cameras", "incidents"), address)
+    first = client.get(url, headers=headers)
+    assert first.status_code == 200 and first.headers["ETag"].startswith('W/"')
+    tags = dict(item.split("=") for item in first.headers["X-Tile-Layer-Tags"].split(","))
+    assert list(tags) == ["grids_street", "cameras", "incidents"]
+    again = client.get(url, headers={**headers, "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+    assert again.headers["X-Tile-Layer-Tags"] == first.headers["X-Tile-Layer-Tags"]
+    # Another set of layers is another answer, with the same tag for a layer in both.
+    other = client.get(layers_url(("cameras", "places"), address, ""), headers={
+        **headers, "If-None-Match": first.headers["ETag"]})
+    assert other.status_code == 200 and other.headers["ETag"] != first.headers["ETag"]
+    assert dict(item.split("=") for item in other.headers["X-Tile-Layer-Tags"].split(","))["cameras"] == \
+        tags["cameras"]
+    # A new incident in the tile: the tile is new, and only the incidents' tag moved.
+    city.layers.add("incidents", [Incident(id="00000000-0000-4000-8000-0000000000c7", geom=camera.geom,
+                                           reported_at=NOW, category="fire_hazard", description="批量瓦片")])
+    after = client.get(url, headers={**headers, "If-None-Match": first.headers["ETag"]})
+    assert after.status_code == 200
+    moved = dict(item.split("=") for item in after.headers["X-Tile-Layer-Tags"].split(","))
+    assert moved["grids_street"] == tags["grids_street"] and moved["incidents"] != tags["incidents"]
+    assert "00000000-0000-4000-8000-0000000000c7" in {
+        f["properties"]["id"] for f in features(after.data, "incidents")}
+
+
+BAD_LAYER_LISTS = [
+    ("cameras,nosuchlayer", 404, "nosuchlayer"),
+    ("cameras,hotspots", 404, "hotspots"),  # a configured layer, not served as tiles
+    ("cameras,places,cameras", 400, "cameras"),
+    (",".join(["cameras"] + [f"layer{i}" for i in range(16)]), 400, "16"),
+    ("cameras,", 404, "''"),
+]
+
+
+def test_bad_layer_lists_are_problems_naming_the_key(city, client):
+    headers = viewer_of(city, None)
+    for keys, status, named in BAD_LAYER_LISTS:
+        resp = client.get(f"/api/screen/tiles/{keys}/3/0/0.mvt", headers=headers)
+        assert resp.status_code == status, (keys, resp.data)
+        assert resp.mimetype == "application/problem+json", keys
+        assert resp.json["param"] == "layer" and named in resp.json["detail"], (keys, resp.json)
+    # The window is taken when one of the layers uses it, and refused when none does.
+    assert client.get("/api/screen/tiles/cameras,incidents/3/0/0.mvt?window=7d", headers=headers).status_code == 200
+    refused = client.get("/api/screen/tiles/cameras,places/3/0/0.mvt?window=7d", headers=headers)
+    assert refused.status_code == 400 and refused.json["param"] == "window"
+
+
+def test_a_layers_tile_keeps_to_the_askers_jurisdiction(city, client):
+    streets = city.grids.of_level(1)
+    mine, other = streets[0], streets[-1]
+    street, whole = viewer_of(city, mine.code), viewer_of(city, None)
+    within = city.grids.jurisdiction(mine.code)
+    inside = tile_at(*mine.geom.representative_point().coords[0], 13)
+    outside = tile_at(*other.geom.representative_point().coords[0], 13)
+    resp = client.get(layers_url(WALL_KEYS, outside), headers=street)
+    assert resp.status_code == 200 and decode(resp.data) == {}
+    assert decode(client.get(layers_url(WALL_KEYS, outside), headers=whole).data) != {}
+    mine_tile = client.get(layers_url(WALL_KEYS, inside), headers=street)
+    assert {f["properties"]["id"] for f in features(mine_tile.data, "cameras")} == \
+        {c.code for c in city.layers.query("cameras", bbox=inside.bounds(), within=within)}
+    assert {f["properties"]["id"] for f in features(mine_tile.data, "grids_community")} == \
+        {g.code for g in city.layers.query("grids", bbox=inside.bounds(), where={"level": 2}, within=within)}
+    # The whole store's answer is not the street's, nor is its tag.
+    whole_tile = client.get(layers_url(WALL_KEYS, inside),
+                            headers={**whole, "If-None-Match": mine_tile.headers["ETag"]})
+    assert whole_tile.status_code == 200 and whole_tile.headers["ETag"] != mine_tile.headers["ETag"]

@@ -672,7 +672,7 @@ CREATE INDEX incidents_category_time ON incidents (category, reported_at);
 # Version 11: the closed incidents per UTC day of reported_at and per zoom-13 tile of their point (tile_x, tile_y: the
 # column and row of spherical Web Mercator's XYZ grid), with their count and the sums of their EPSG:3857 x and y in
 # whole millimetres (integers, so that adding a row and taking it away again leaves nothing behind). A wall's tile at
-# zoom z ≤ 10 cuts itself into 8 × 8 zoom-(z + 3) tiles, each a block of these: its clusters of a window's closed
+# zoom z ≤ 11 cuts itself into 4 × 4 zoom-(z + 2) tiles, each a block of these: its clusters of a window's closed
 # incidents sum a few rows per day instead of grouping every incident (mapserver/store/vector_tiles.py). Kept as the
 # per-day summary is, by the same kinds of trigger in the same transaction as every write to incidents: a report by
 # a row trigger (when it is closed already), any other INSERT by a statement trigger, UPDATE and DELETE by statement

@@ -84,7 +84,7 @@ def to_tile_units(tile: TileAddress, lon: npt.ArrayLike, lat: npt.ArrayLike) -> 
 
 CELL_ZOOM = 13
 """The zoom of the tiles the stored per-day cells of closed incidents are (``incident_tile_cells``): a map tile at
-zoom z ≤ CELL_ZOOM - 3 is cut into 8 × 8 cluster cells, each the tile at zoom z + 3, so the stored cells nest in
+zoom z ≤ CELL_ZOOM - 2 is cut into 4 × 4 cluster cells, each the tile at zoom z + 2, so the stored cells nest in
 them exactly."""
 _LAT_MAX = 85.0511287798
 _BYTES = ".".join(f"{b:02X}" for b in range(256))

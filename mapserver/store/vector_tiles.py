@@ -13,8 +13,9 @@ test with shapely) and ``mapbox-vector-tile`` encodes them here. Both give the s
 properties: the derived ones (a camera's status now, an incident's warning colour) are the same SQL ``CASE`` on
 both, times are whole seconds since 1970 (UTC).
 
-Clusters, grouped in SQL on both backends: the tile is cut into 8 × 8 cells (32 pixels of a 256-pixel tile), each
-the tile three zooms deeper; each non-empty cell is one point feature at the mean position of its members, with
+Clusters, grouped in SQL on both backends: the tile is cut into 4 × 4 cells (64 pixels of a 256-pixel tile, 128 of
+the wall's 512-pixel ones: discs closer than that would overlap and hide their counts), each the tile two zooms
+deeper; each non-empty cell is one point feature at the mean position of its members, with
 ``n`` (how many) and ``n_<class>`` per class of the layer (camera status; incident warning colour, else closed or
 open). What a cluster counts:
 
@@ -24,7 +25,7 @@ open). What a cluster counts:
 * areas and lines: those whose bounding box meets the tile, at the centre of their box, in the cell nearest to it.
   The box is the float32 one each backend keeps (PostGIS's cached box of the geometry, SQLite's R*Tree row), rounded
   outward alike, so no geometry is read whole and both backends count the same features;
-* the wall's incidents of a time window (no other filter, the whole store) at zoom ≤ 10, where each cell is a block
+* the wall's incidents of a time window (no other filter, the whole store) at zoom ≤ 11, where each cell is a block
   of zoom-13 tiles: their closed ones of the window's whole UTC days are summed from ``incident_tile_cells`` (per
   day and zoom-13 tile, kept by the schema's triggers), the open ones and the closed ones of the window's first,
   partial day read row by row. The same clusters as every row gives: the same cells and counts, positions within a
@@ -60,10 +61,10 @@ from mapserver.store.tile_grid import (
     to_tile_units,
 )
 
-CELLS = 8
+CELLS = 4
 """Clusters per tile side."""
-CELL_LEVELS = 3
-"""A cluster cell is the tile CELL_LEVELS zooms deeper (2^3 = CELLS)."""
+CELL_LEVELS = 2
+"""A cluster cell is the tile CELL_LEVELS zooms deeper (2^2 = CELLS)."""
 CLUSTER_SUFFIX = "_clusters"
 """The MVT layer of a layer's clusters is its name and this."""
 SECTOR_ZOOM = 14
@@ -334,7 +335,7 @@ class VectorTiles:
     def _cells_sql(self, address: TileAddress, rows: str, params: list[Any], *,
                    points: bool) -> dict[tuple[int, int], _Cell]:
         """``rows`` (SQL giving ``k`` the class, ``lon`` and ``lat`` in degrees) grouped into the tile's cells, the
-        same SQL on both backends. A row's cell is the tile at zoom z + 3 holding its Web Mercator position
+        same SQL on both backends. A row's cell is the tile at zoom z + 2 holding its Web Mercator position
         (computed by formula, no ST_Transform per row): points outside the tile's cells (on its east or south edge)
         are the next tile's, a box's centre outside them is put in the nearest one."""
         x, y = mercator_sql("lon", "lat")

@@ -10,7 +10,7 @@ import { Panels } from './panels.js';
 import { RENDERERS } from './renderers.js';
 import { Search } from './search.js';
 import { Ground } from './ground.js';
-import { TiledSource, withClusters } from './tiles.js';
+import { TileBatch, withClusters } from './tiles.js';
 import { buildFrame, markWindow, showLiveCount, showMeasures, showNotices, showStatus } from './ui.js';
 
 const cfg = JSON.parse(document.getElementById('screen-config').textContent);
@@ -46,9 +46,10 @@ const layers = cfg.layers.map((spec, index) => {
   const drawn = RENDERERS[spec.renderer](ctx);
   // A tiled layer (tiles.js) hands its renderer every feature in view and draws clusters beside them.
   const renderer = spec.tiled ? withClusters(drawn, ctx, spec.renderer) : drawn;
-  const source = spec.tiled ? new TiledSource({ root: cfg.root, map, key: spec.key }) : null;
-  return { spec, group, renderer, source, shown: null };
+  return { spec, group, renderer, shown: null };
 });
+// The tiled layers in view share their requests: one per tile address for every one of them shown.
+const tiles = new TileBatch({ root: cfg.root, map });
 
 // The people on patrol: their own layer, polled more often than the others (it is what moves).
 let live = null;
@@ -69,22 +70,44 @@ function viewBox() {
     Math.min(180, up(b.getEast())), Math.min(90, up(b.getNorth()))].join(',');
 }
 
+/** Whether the layer is to be drawn now: shown in the layer control and zoomed in far enough (else cleared). */
+function inView(layer) {
+  const { spec, group } = layer;
+  if (!map.hasLayer(group)) return false;
+  if (map.getZoom() >= spec.min_zoom) return true;
+  group.clearLayers();
+  layer.shown = null;
+  if (spec.tiled) tiles.forget(spec.key);
+  else api.forget(`/api/screen/layers/${spec.key}`);
+  return false;
+}
+
 async function refreshLayer(layer) {
-  const { spec, group, renderer, source } = layer;
-  if (!map.hasLayer(group)) return;
-  if (map.getZoom() < spec.min_zoom) {
-    group.clearLayers();
-    layer.shown = null;
-    api.forget(`/api/screen/layers/${spec.key}`);
-    if (source) source.forget();
-    return;
-  }
+  const { spec, renderer } = layer;
+  if (!inView(layer)) return;
   const params = { window: spec.uses_window ? state.window : null, bbox: spec.uses_bbox ? viewBox() : null };
   const generation = state.generation;
-  const data = source ? await source.load({ window: params.window, onAuthLost: api.onAuthLost })
-    : await api.get(`/api/screen/layers/${spec.key}`, params, { poll: true });
+  const data = await api.get(`/api/screen/layers/${spec.key}`, params, { poll: true });
   if (data && generation === state.generation) {
     renderer.draw(data);
+    layer.shown = data;
+  }
+}
+
+/** The tiled layers in view, from one request per tile address; each redrawn when its own part changed. */
+async function refreshTiled() {
+  const shown = layers.filter((l) => l.spec.tiled && inView(l));
+  const generation = state.generation;
+  const found = await tiles.load({ layers: shown.map((l) => ({ key: l.spec.key, usesWindow: l.spec.uses_window })),
+    window: state.window, onAuthLost: api.onAuthLost });
+  for (const layer of shown) {
+    const data = found.get(layer.spec.key);
+    if (!data) continue;
+    if (generation !== state.generation) {
+      tiles.forget(layer.spec.key); // loaded for the window before: drawn by the next round, not taken as drawn
+      continue;
+    }
+    layer.renderer.draw(data);
     layer.shown = data;
   }
 }
@@ -126,25 +149,40 @@ function toLogin() {
   window.location.assign(`${cfg.person.links.login}?${query}`);
 }
 
+/** After the next frame is painted (or a second, where a hidden page paints none). */
+function painted() {
+  return new Promise((resolve) => {
+    requestAnimationFrame(() => setTimeout(resolve, 0));
+    setTimeout(resolve, 1000);
+  });
+}
+
 let running = false;
 let again = false;
-async function refresh() {
+let firstDrawn = false;
+/** One round of every answer on the wall; `poll`: asked by the refresh interval, not by a move or a switch. */
+async function refresh({ poll = false } = {}) {
   if (running) { // a slow answer must not pile polls on top of each other; one more runs after it
-    again = true;
+    // ... except that the first round is the only one until it has drawn: a poll would ask again for what is
+    // still on its way, and its answers would be made while the first draw waits for the server and the CPU.
+    if (firstDrawn || !poll) again = true;
     return;
   }
   running = true;
   again = false;
   state.authLost = false; // set again by any answer of 401 in this round
   try {
-    const results = await Promise.allSettled([refreshMeasures(), refreshPanels(), ...layers.map(refreshLayer)]);
+    const results = await Promise.allSettled([refreshMeasures(), refreshPanels(), refreshTiled(),
+      ...layers.filter((l) => !l.spec.tiled).map(refreshLayer)]);
     const failed = results.find((r) => r.status === 'rejected');
     if (state.authLost) showStatus(frame, 'revoked');
     else if (failed) showStatus(frame, 'offline');
     else showStatus(frame, 'live', new Date().toLocaleTimeString(locale, { timeZone: cfg.timezone, hour12: false }));
     showNotices(frame, notices());
     document.documentElement.dataset.screen = failed ? 'error' : 'live';
+    if (!firstDrawn) await painted();
   } finally {
+    firstDrawn = true;
     running = false;
   }
   if (again) refresh();
@@ -183,5 +221,5 @@ if (live) live.start();
 if (cfg.ground) new Ground(cfg.ground).addTo(map); // no tile service: the store's own roads, water and names
 tick();
 setInterval(tick, 1000);
-setInterval(refresh, cfg.refresh_s * 1000);
+setInterval(() => refresh({ poll: true }), cfg.refresh_s * 1000);
 refresh();

@@ -157,7 +157,7 @@ function cameras(ctx) {
     const [lng, lat] = f.geometry.coordinates;
     const dot = L.circleMarker([lat, lng], { pane: ctx.pane, className: `ms-camera ms-camera-${p.status}`, radius: s.radius * ctx.scale,
       color: '#06101c', weight: 1, fillColor: colour(p), fillOpacity: 0.95 });
-    dot.bindTooltip(tooltip(p.name, label(ctx.words, 'camera_status', p.status)));
+    dot.bindTooltip(() => tooltip(p.name, label(ctx.words, 'camera_status', p.status)));
     dot.on('click', () => ctx.select({ type: 'camera', feature: f }));
     dot.addTo(ctx.group);
   }
@@ -194,7 +194,8 @@ function incidents(ctx) {
         const dot = L.circleMarker([lat, lng], { pane: ctx.pane, className: cls,
           radius: s.radius * ctx.scale * (closed ? s.closed_scale : 1), color: '#ffffff', weight: closed ? 0 : s.weight,
           fillColor: colour(p), fillOpacity: closed ? s.closed_opacity : 0.9 });
-        dot.bindTooltip(tooltip(label(ctx.words, 'category', p.category),
+        // Built when first shown: thousands of dots must not each format a time and build a node up front.
+        dot.bindTooltip(() => tooltip(label(ctx.words, 'category', p.category),
           `${label(ctx.words, 'status', p.status)} · ${ctx.time(p.reported_at)}`));
         dot.on('click', () => ctx.select({ type: 'incident', id: f.id, feature: f }));
         dot.addTo(ctx.group);

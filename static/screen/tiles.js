@@ -1,6 +1,7 @@
 // Layers drawn from the server's vector tiles (MVT): every feature of a layer in view, however many, or clusters
 // that count them where a tile holds more than the layer draws one by one. The tiles in view are fetched at the
-// map's zoom, decoded (@mapbox/vector-tile, vendored) and their features, each once by its id (geometries are not
+// map's zoom, once per tile address for every tiled layer shown (an MVT layer per wall layer, named by its key),
+// decoded (@mapbox/vector-tile, vendored) and each layer's features, each once by its id (geometries are not
 // clipped to tiles), handed to the layer's own renderer, so colours, hovers and clicks are those of the GeoJSON
 // layers. Clusters are drawn here: a disc sized by its count, coloured by its worst or commonest class; a click
 // zooms in. Coordinates come back as WGS-84 longitude/latitude (the tiles are Web Mercator over stored WGS-84).
@@ -39,72 +40,119 @@ export function tilesInView(map, z, pad = 0) {
   return out;
 }
 
-/** Decode one tile: its detail features (GeoJSON, id taken from the `id` property) and clusters by MVT layer. */
-export function decodeTile(buffer, x, y, z) {
+/** The wall layer among `keys` an MVT layer belongs to (a layers tile names them `key`, `key_clusters`, or
+ *  `key.part` and `key.part_clusters` for a layer of several parts), and whether it holds clusters; null for none. */
+function ownerOf(name, keys) {
+  if (keys.has(name)) return { key: name, clustered: false };
+  const clustered = name.endsWith(CLUSTER_SUFFIX);
+  const key = (clustered ? name.slice(0, -CLUSTER_SUFFIX.length) : name).split('.')[0];
+  return keys.has(key) ? { key, clustered } : null;
+}
+
+/** Decode one tile: for each wall layer in `keys`, its detail features (GeoJSON, id taken from the `id` property)
+ *  and clusters, as a Map key → { features, clusters }. */
+export function decodeTile(buffer, x, y, z, keys) {
   const tile = new VectorTile(new PbfReader(new Uint8Array(buffer)));
-  const features = [];
-  const clusters = [];
+  const out = new Map(keys.map((key) => [key, { features: [], clusters: [] }]));
+  const wanted = new Set(keys);
   for (const [name, layer] of Object.entries(tile.layers)) {
+    const owner = ownerOf(name, wanted);
+    if (!owner) continue;
+    const { key, clustered } = owner;
+    const into = out.get(key);
     for (let i = 0; i < layer.length; i += 1) {
       const feature = layer.feature(i).toGeoJSON(x, y, z);
-      if (name.endsWith(CLUSTER_SUFFIX)) {
-        clusters.push({ layer: name.slice(0, -CLUSTER_SUFFIX.length), lng: feature.geometry.coordinates[0],
-          lat: feature.geometry.coordinates[1], properties: feature.properties });
+      if (clustered) {
+        into.clusters.push({ layer: key, lng: feature.geometry.coordinates[0], lat: feature.geometry.coordinates[1],
+          properties: feature.properties });
         continue;
       }
       const p = feature.properties;
-      for (const key of TIME_PROPERTIES) if (typeof p[key] === 'number') p[key] = new Date(p[key] * 1000).toISOString();
-      for (const key of NULLABLE) if (p[key] === undefined) p[key] = null;
+      for (const k of TIME_PROPERTIES) if (typeof p[k] === 'number') p[k] = new Date(p[k] * 1000).toISOString();
+      for (const k of NULLABLE) if (p[k] === undefined) p[k] = null;
       const id = p.id;
       delete p.id;
-      features.push({ type: 'Feature', id, geometry: feature.geometry, properties: p, layer: name });
+      into.features.push({ type: 'Feature', id, geometry: feature.geometry, properties: p, layer: key });
     }
   }
-  return { features, clusters };
+  return out;
 }
 
-/** One tiled layer: what its tiles in view hold now. */
-export class TiledSource {
-  constructor({ root, map, key }) {
+/** Each part's tag of a layers tile (its `X-Tile-Layer-Tags`: `key=tag,…`). */
+function partTags(resp) {
+  const tags = new Map();
+  for (const item of (resp.headers.get('X-Tile-Layer-Tags') || '').split(',')) {
+    const at = item.indexOf('=');
+    if (at > 0) tags.set(item.slice(0, at), item.slice(at + 1));
+  }
+  return tags;
+}
+
+/** The wall's tiled layers in view, fetched together: one request per tile address asks for every layer shown
+ *  (the per-request cost, not the tiles' data, is what a wall of many layers waits for: BENCHMARKS.md). */
+export class TileBatch {
+  constructor({ root, map }) {
     this.root = root;
     this.map = map;
-    this.key = key;
-    this.drawn = ''; // the tiles and ETags of the answer drawn last
+    this.drawn = new Map(); // key → the tiles and part tags of the answer drawn last
+    this.parts = new Map(); // `z/x/y key tag` → that tile's part of the layer, decoded (the tiles last in view)
   }
 
-  url(z, x, y, window) {
+  url(keys, z, x, y, window) {
     const query = window ? `?window=${encodeURIComponent(window)}` : '';
-    return `${this.root}/api/screen/tiles/${encodeURIComponent(this.key)}/${z}/${x}/${y}.mvt${query}`;
+    return `${this.root}/api/screen/tiles/${keys.map(encodeURIComponent).join(',')}/${z}/${x}/${y}.mvt${query}`;
   }
 
-  /** The layer's features in view as a FeatureCollection with `clusters` and `aggregated`; null when every tile
-   *  is the one drawn last (the browser revalidates each with its ETag: a 304 costs no decoding). */
-  async load({ window, onAuthLost }) {
+  /** For each of `layers` ({ key, usesWindow }), its features in view as a FeatureCollection with `clusters` and
+   *  `aggregated`, or null when its part of every tile is the one drawn last (the browser revalidates each tile
+   *  with its ETag: a 304 costs no decoding, and a tile whose other layers changed leaves this one undrawn). */
+  async load({ layers, window, onAuthLost }) {
+    const out = new Map();
+    if (!layers.length) return out;
+    const keys = layers.map((l) => l.key);
+    const asked = layers.some((l) => l.usesWindow) ? window : null;
     const z = Math.min(MAX_ZOOM, Math.max(0, Math.round(this.map.getZoom()) - COARSER));
+    const parts = new Map();
     const answers = await Promise.all(tilesInView(this.map, z, VIEW_PAD).map(async ([x, y]) => {
-      const resp = await fetch(this.url(z, x, y, window), { credentials: 'same-origin', cache: 'no-cache' });
+      const resp = await fetch(this.url(keys, z, x, y, asked), { credentials: 'same-origin', cache: 'no-cache' });
       if (resp.status === 401) onAuthLost();
-      if (!resp.ok) throw new Error(`tile ${this.key} ${z}/${x}/${y}: ${resp.status}`);
+      if (!resp.ok) throw new Error(`tile ${keys} ${z}/${x}/${y}: ${resp.status}`);
+      const tags = partTags(resp);
+      const tag = resp.headers.get('ETag') || String(Math.random());
       // Read whole even when unchanged (from the browser's cache after a 304): a body left unread is aborted.
-      return { x, y, tag: resp.headers.get('ETag') || String(Math.random()), body: await resp.arrayBuffer() };
+      const body = await resp.arrayBuffer();
+      // Decoded as it comes, while the other tiles are on their way; a part decoded before is not decoded again.
+      const ids = new Map(keys.map((key) => [key, `${z}/${x}/${y} ${key} ${tags.get(key) || tag}`]));
+      const missing = keys.filter((key) => !this.parts.has(ids.get(key)));
+      const decoded = missing.length ? decodeTile(body, x, y, z, missing) : new Map();
+      for (const [key, id] of ids) parts.set(id, this.parts.get(id) || decoded.get(key));
+      return ids;
     }));
-    const drawn = `${z}|${window}|${answers.map((a) => `${a.x}/${a.y}:${a.tag}`).join(',')}`;
-    if (drawn === this.drawn) return null;
-    const byId = new Map();
-    const clusters = [];
-    for (const answer of answers) {
-      const decoded = decodeTile(answer.body, answer.x, answer.y, z);
-      for (const f of decoded.features) if (!byId.has(f.id)) byId.set(f.id, f);
-      clusters.push(...decoded.clusters);
+    this.parts = parts;
+    for (const layer of layers) {
+      const ids = answers.map((a) => a.get(layer.key));
+      const drawn = `${layer.usesWindow ? window : ''}|${ids.join(',')}`;
+      if (drawn === this.drawn.get(layer.key)) {
+        out.set(layer.key, null);
+        continue;
+      }
+      const byId = new Map();
+      const clusters = [];
+      for (const id of ids) {
+        const part = parts.get(id);
+        for (const f of part.features) if (!byId.has(f.id)) byId.set(f.id, f);
+        clusters.push(...part.clusters);
+      }
+      this.drawn.set(layer.key, drawn);
+      out.set(layer.key, { type: 'FeatureCollection', features: [...byId.values()], clusters,
+        aggregated: clusters.length > 0, tiles: ids.length, numberMatched: byId.size, numberReturned: byId.size });
     }
-    this.drawn = drawn;
-    return { type: 'FeatureCollection', features: [...byId.values()], clusters, aggregated: clusters.length > 0,
-      tiles: answers.length, numberMatched: byId.size, numberReturned: byId.size };
+    return out;
   }
 
-  /** Forget what was drawn, so the next load draws again. */
-  forget() {
-    this.drawn = '';
+  /** Forget what was drawn of `key`, so the next load draws it again. */
+  forget(key) {
+    this.drawn.delete(key);
   }
 }
 

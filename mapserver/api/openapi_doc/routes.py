@@ -20,7 +20,7 @@ from mapserver.api.incidents import MAX_KEY_CHARS
 from mapserver.api.layers import GENERIC_LAYERS, INTEGER_COLUMNS, MAX_LIMIT
 from mapserver.api.openapi_doc.model import Answer, Operation, Param
 from mapserver.api.openapi_doc.schemas import BBOX_PATTERN, enum, integer, number, ref, text
-from mapserver.api.tiles import MVT_TYPE
+from mapserver.api.tiles import MAX_KEYS, MVT_TYPE
 from mapserver.config import Settings
 from mapserver.incidents.deadlines import WARNINGS
 from mapserver.incidents.lifecycle import ACTIONS, STATUSES, WHISTLE_LEVELS
@@ -233,12 +233,17 @@ def _screen_routes(layer_keys: Sequence[str]) -> list[Operation]:
                       feed={"type": "array", "items": {"type": "object"}}, trend={"type": "object"},
                       breakdown={"type": "object"}, times={"type": "object"})), Answer(304, cached)),
                   endpoint="screen.screen_panels", params=(WINDOW,)),
-        Operation("get", "/api/screen/tiles/{key}/{z}/{x}/{y}.mvt",
-                  "One configured map layer as a Mapbox Vector Tile (clustered past its layer's count)", "screen",
-                  (Answer(200, "the tile; X-Tile-Aggregated names the clustered layers", {MVT_TYPE: BINARY}),
+        Operation("get", "/api/screen/tiles/{keys}/{z}/{x}/{y}.mvt",
+                  "Configured map layers as one Mapbox Vector Tile, an MVT layer per key (clustered past its "
+                  "layer's count)", "screen",
+                  (Answer(200, "the tile; X-Tile-Aggregated names the clustered layers, X-Tile-Layer-Tags each "
+                               "key's own tag (key=tag,…)", {MVT_TYPE: BINARY}),
                    Answer(304, cached)), endpoint="tiles.layer_tile",
-                  params=(Param("key", enum(layer_keys) if layer_keys else text(64), where="path"), *TILE, WINDOW),
-                  problems=(404,)),
+                  params=(Param("keys", text(MAX_KEYS * 41, pattern=r"^[a-z][a-z0-9_]*(,[a-z][a-z0-9_]*)*$"),
+                                where="path", description="ids of configured layers served as vector tiles, "
+                                f"joined by commas, at most {MAX_KEYS}, each once"),
+                          *TILE, WINDOW),
+                  problems=(400, 404)),
         Operation("get", "/api/screen/ground/{z}/{x}/{y}.mvt",
                   "The ground drawn from the store (water, green, boundaries, roads, names) as a vector tile",
                   "screen", (Answer(200, "the tile", {MVT_TYPE: BINARY}), Answer(304, cached)),
