@@ -6,8 +6,9 @@ answer's cost, far more than the incident counts (BENCHMARKS.md). So :data:`DIST
 derived data (:mod:`mapserver.derived`): built once per process, grids' data version and resolution, and shared by
 every caller (``/api/hotspots``, the patrol's hot cells, risk colours, camera coverage, trends and the weekly
 bulletin), which hands the :class:`Study` to the analysis. Someone bound to a jurisdiction
-(:mod:`mapserver.jurisdiction`) gets the study of that grid's area instead (:data:`AREA_STUDY`, by
-:func:`study_for`), kept per jurisdiction.
+(:mod:`mapserver.jurisdiction`) gets the study of that grid's area, or of the union of a division's streets,
+instead (:data:`AREA_STUDY`, by :func:`study_for`), kept per jurisdiction (a write to the divisions moves the grids'
+data version too).
 
 Correctness: the grids' data version (one small query) is compared on every use, so an answer after a write to
 the grids uses the new outline. ``mapserver serve`` builds the configured resolutions in the master before forking
@@ -94,11 +95,12 @@ STUDY: Kind[Study] = Kind("hotspot study area", layers=("grids",), build=_build_
 
 AREA: Kind[BaseGeometry | None] = Kind("jurisdiction outline", layers=("grids",), build=_read_area,
                                        check_every_s=0.0, keep=MAX_JURISDICTION_STUDIES)
-"""A jurisdiction's outline (its grid's polygon), or None when its grid is not stored: ``derived.get(AREA, j)``."""
+"""A jurisdiction's outline (its grid's polygon, or the union of a division's streets), or None when its grid (or any
+street of the division) is not stored: ``derived.get(AREA, j)``."""
 
 AREA_STUDY: Kind[Study] = Kind("hotspot study area of a jurisdiction", layers=("grids",), build=_build_area_study,
                                check_every_s=0.0, keep=MAX_JURISDICTION_STUDIES)
-"""A jurisdiction's study: the cells at ``res`` whose centre lies in its grid, ``derived.get(AREA_STUDY, 9, j)``."""
+"""A jurisdiction's study: the cells at ``res`` whose centre lies in its area, ``derived.get(AREA_STUDY, 9, j)``."""
 
 
 def study_for(derived: DerivedData, res: int, within: Jurisdiction = WHOLE) -> Study:
