@@ -196,8 +196,21 @@ def test_the_wall_opens_on_the_division_and_shows_its_layers(client, people):
         resp = client.get(f"/api/screen/layers/{key}?window=30d", headers=people[("viewer", dc.COUNTY_B)].headers)
         assert resp.status_code == 200, resp.get_json()
         assert codes_of(resp.get_json()) == expected(layer, dc.COUNTY_B)
-    measures = client.get("/api/screen/measures?window=30d", headers=viewer)
-    assert measures.status_code == 200, measures.get_json()
+    def measures(code) -> dict:
+        resp = client.get("/api/screen/measures?window=30d", headers=people[("viewer", code)].headers)
+        assert resp.status_code == 200, resp.get_json()
+        return resp.get_json()
+    for division in (dc.COUNTY_A, dc.COUNTY_B, dc.CITY):
+        cameras = [c for c in AREA_LAYERS["cameras"] if c.code in expected("cameras", division)]
+        found = measures(division)
+        assert found["cameras"] == {"online": sum(c.status == "online" for c in cameras), "total": len(cameras)}
+        assert found["values"]["open"] == len(expected("incidents", division))
+        grids = [g for g in city.GRIDS if g.code in expected("grids", division)]
+        assert found["grids_by_level"] == {str(n): sum(g.level == n for g in grids) for n in (1, 2, 3, 4)}
+    assert measures(None)["values"]["open"] == measures(dc.CITY)["values"]["open"] + 1  # street North's
+    panels = client.get("/api/screen/panels?window=30d", headers=people[("viewer", dc.COUNTY_A)].headers)
+    assert panels.status_code == 200, panels.get_json()
+    assert {item["id"] for item in panels.get_json()["feed"]} == expected("incidents", dc.COUNTY_A)
 
 
 def test_the_desk_queue_of_a_division_is_its_streets(client, people):
