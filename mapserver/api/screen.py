@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, Response, current_app, request, url_for
 
 from mapserver.api.problems import problem_response
 from mapserver.api.video_pages import page_video, stream_origins
@@ -43,7 +43,8 @@ from mapserver.screen.gridcard import grid_card
 from mapserver.screen.locate import locate
 from mapserver.screen.measures import SOURCES as MEASURE_SOURCES
 from mapserver.screen.measures import measures
-from mapserver.screen.page import PageArea, PageContext, PagePerson, render_page
+from mapserver.screen.modules import module_graph
+from mapserver.screen.page import IMPORTS, SCREEN_JS, PageArea, PageContext, PagePerson, render_page
 from mapserver.screen.panels import SOURCES as PANEL_SOURCES
 from mapserver.screen.panels import panels
 from mapserver.screen.screen_state import init_screen, screen_state
@@ -98,7 +99,8 @@ def page() -> Response:
     area = _page_area(current)
     ctx = PageContext(lang=lang, window=window, nonce=nonce, root=request.script_root, words=screen_state().words(lang),
                       static_url=lambda path: url_for("static", filename=path), area=area,
-                      person=_page_person(lang, area), live=_sees_live(), video=page_video(lang))
+                      person=_page_person(lang, area), live=_sees_live(), video=page_video(lang),
+                      preload=module_graph(current_app.static_folder or "", SCREEN_JS, IMPORTS))
     layers = [layer for layer in screen_state().layers if layer.available(current)]
     html = render_page(settings, layers, ctx, tiles=screen_state().tiles)
     resp = no_store(Response(html, mimetype="text/html"))

@@ -78,6 +78,7 @@ class PageContext:
     person: PagePerson | None = None  # a person logged in (None for a wall's token)
     live: bool = False  # whether the asker sees the people on patrol (roles.LIVE_POSITIONS)
     video: dict[str, Any] | None = None  # the video panel's words and stream hosts, for roles.VIDEO only
+    preload: tuple[str, ...] = ()  # the modules main.js imports (static paths), fetched with it, not after it
 
 
 def script_json(value: Any) -> str:
@@ -95,6 +96,8 @@ class _ScreenBoot(MacroElement):
             <link rel="stylesheet" href="{{ this.css_url }}"/>
             <script type="importmap">{{ this.import_map }}</script>
             <script type="module" src="{{ this.js_url }}"></script>
+            {% for url in this.preload_urls %}<link rel="modulepreload" href="{{ url }}"/>
+            {% endfor %}
         {% endmacro %}
         {% macro html(this, kwargs) %}
             <script type="application/json" id="screen-config">{{ this.config_json }}</script>
@@ -109,6 +112,7 @@ class _ScreenBoot(MacroElement):
         self.icon_url = escape(ctx.static_url(ICON))
         self.css_url = escape(ctx.static_url(SCREEN_CSS))
         self.js_url = escape(ctx.static_url(SCREEN_JS))
+        self.preload_urls = [escape(ctx.static_url(path)) for path in ctx.preload]
         self.config_json = script_json(config)
         self.import_map = script_json({"imports": {name: ctx.static_url(path) for name, path in IMPORTS.items()}})
 

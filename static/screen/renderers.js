@@ -19,6 +19,14 @@ function outline(ctx) {
     draw(data) {
       const s = ctx.style;
       ctx.group.clearLayers();
+      // The glow is a wide faint stroke under the line: a CSS drop-shadow over a wall-sized path is blurred again
+      // on every repaint, which at 4K costs more than the rest of the frame.
+      L.geoJSON(data, {
+        interactive: false,
+        pane: ctx.pane,
+        style: () => ({ className: 'ms-outline-glow', color: s.color, weight: 4 * s.weight * ctx.scale,
+          opacity: 0.25 * s.opacity, fill: false }),
+      }).addTo(ctx.group);
       L.geoJSON(data, {
         interactive: false,
         pane: ctx.pane,
