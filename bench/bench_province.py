@@ -22,7 +22,9 @@ Then ``mapserver serve`` (``--workers``) and, over HTTP, the median of ``--repea
 write to the incidents' data version so that no answer comes from the server's answer cache: /api/kpis over the
 last 30 days of the data for the province, a city (a token bound to the city's division) and a street; heat for a
 city (the city-bound token) and a street; hotspots (Gi*) for the province, a city (on the city's area, the union of
-its streets) and a street; the wall's data for a street (measures and map layers, as the wall asks, with a
+its streets) and a street, as the wall's hotspot layer asks (the significant cells), and for the city every cell's
+z, p and q (the analysts' answer: a city's 100,000-odd cells at res 9 make it a download of megabytes); the
+wall's data for a street (measures and map layers, as the wall asks, with a
 street-bound viewer token); the desk's queue for a street (a street-bound dispatcher token). Reports/s: wrk for
 ``--seconds`` (bench_incidents.py). Store size: pg_total_relation_size of incidents (every partition), its keys
 and the summary, and the database's size.
@@ -249,15 +251,18 @@ def queries(url: str, street: str) -> dict[str, tuple[str, str]]:
     window = f"since={urllib.parse.quote(since)}&until={urllib.parse.quote(until)}"
     street_box = bbox_of(url, "code = %s", (street,))
     wall = "&".join(("window=30d", f"bbox={street_box}"))
+    significant = "significant=true"  # what the wall's hotspot layer and the patrol planner ask for
     return {
         "kpis, province, 30 days": ("viewer", f"/api/kpis?{window}"),
         "kpis, city, 30 days": ("city viewer", f"/api/kpis?{window}"),
         "kpis, street, 30 days": ("viewer", f"/api/kpis?{window}&code={street}"),
         "heat, city, 30 days": ("city viewer", f"/api/heat?{window}"),
         "heat, street, 30 days": ("viewer", f"/api/heat?{window}&grid={street}"),
-        "hotspots (Gi*), city, 30 days": ("city viewer", f"/api/hotspots?{window}"),
-        "hotspots (Gi*), street, 30 days": ("street viewer", f"/api/hotspots?{window}"),
-        "hotspots (Gi*), province, 30 days": ("viewer", f"/api/hotspots?{window}"),
+        "hotspots (Gi*), city, 30 days, significant cells": ("city viewer", f"/api/hotspots?{window}&{significant}"),
+        "hotspots (Gi*), city, 30 days, every cell": ("city viewer", f"/api/hotspots?{window}"),
+        "hotspots (Gi*), street, 30 days, significant cells": ("street viewer",
+                                                               f"/api/hotspots?{window}&{significant}"),
+        "hotspots (Gi*), province, 30 days, significant cells": ("viewer", f"/api/hotspots?{window}&{significant}"),
         "wall: measures, street": ("street viewer", "/api/screen/measures?window=30d"),
         "wall: incidents layer, street": ("street viewer", f"/api/screen/layers/incidents?{wall}"),
         "wall: cameras layer, street": ("street viewer", f"/api/screen/layers/cameras?{wall}"),
