@@ -41,6 +41,7 @@ import argparse
 import dataclasses
 import os
 import pickle
+import shutil
 import statistics
 import sys
 import tempfile
@@ -287,6 +288,9 @@ def main() -> int:
     if not admin:
         print("skipped: set MAPSERVER_BENCH_PG to an admin URL, e.g. postgresql://postgres@127.0.0.1:5432/postgres")
         return 0
+    if args.seconds and shutil.which("wrk") is None:  # found out before the load, not after it
+        print("wrk is missing (apt-get install wrk), or give --seconds 0")
+        return 1
     print(f"machine: {machine()}", flush=True)
     base = template(args.template)
     resolution = IncidentSettings().h3_resolution
