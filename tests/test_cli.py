@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from mapserver.cli import main
+from mapserver.serving import GRACEFUL_STOP_S
 from mapserver.store import open_store
 from mapserver.store.database import SCHEMA_VERSION
 
@@ -159,7 +160,8 @@ def test_gunicorn_with_the_shipped_configuration_answers_readyz(tmp_path):
         assert body is not None and '"ready":true' in body.replace(" ", "")
     finally:
         server.terminate()
-        output, _ = server.communicate(timeout=10)
+        # A worker still starting when the stop comes may take up to the graceful stop to go.
+        output, _ = server.communicate(timeout=GRACEFUL_STOP_S + 5)
     assert '"path": "/readyz", "status": 200' in output  # the JSON request line reached the log
     # One request per connection (a sync worker answering its own refusals as problems): no worker hoards keep-alive
     # clients.

@@ -23,7 +23,7 @@ def test_migrate_is_idempotent_and_reports_the_version(store):
     assert set(store.counts()) == {*LAYERS, "incident_events", "whistle_callouts", "tokens", "audit_log",
                                    "patrol_plans", "patrol_plan_grids", "accounts", "sessions", "login_failures",
                                    "photos", "positions", "patrol_sessions", "patrol_checkins",
-                                   "position_batches", "track_days", "camera_video"}
+                                   "position_batches", "track_days", "camera_video", "divisions"}
 
 
 def test_an_incident_written_by_another_client_with_the_required_columns_only_reads_with_the_defaults(store):
