@@ -16,6 +16,7 @@ from http import HTTPStatus
 from typing import Any
 
 from mapserver.errors import PROBLEM_MIME
+from mapserver.request_limits import MAX_URL_BYTES
 from mapserver.roles import PUBLIC, ROLES, allowed_roles
 
 Schema = dict[str, Any]
@@ -29,6 +30,7 @@ PROBLEM_MEANINGS: dict[int, str] = {
     404: "no such record, layer or path",
     409: "the change conflicts with stored data (illegal transition, raced version, taken name)",
     413: "the body is larger than server.max_request_mb (or the route's own cap)",
+    414: f"the URL (path and query) is longer than the server takes ({MAX_URL_BYTES:,} bytes)",
     415: "the body's Content-Type is not one this route reads (or an upload's content is not a format it takes)",
     422: "the body is well formed but breaks a rule (unknown value, missing field)",
     503: "the database is busy or unreachable; try again",

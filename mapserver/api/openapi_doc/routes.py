@@ -243,7 +243,7 @@ def _screen_routes(layer_keys: Sequence[str]) -> list[Operation]:
                                 where="path", description="ids of configured layers served as vector tiles, "
                                 f"joined by commas, at most {MAX_KEYS}, each once"),
                           *TILE, WINDOW),
-                  problems=(400, 404)),
+                  problems=(400, 404, 414)),  # its keys are the one path segment that can outgrow the URL limit
         Operation("get", "/api/screen/ground/{z}/{x}/{y}.mvt",
                   "The ground drawn from the store (water, green, boundaries, roads, names) as a vector tile",
                   "screen", (Answer(200, "the tile", {MVT_TYPE: BINARY}), Answer(304, cached)),
