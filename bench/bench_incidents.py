@@ -152,12 +152,13 @@ def free_port() -> int:
 
 @contextmanager
 def server(url: str, workers: int, folder: Path, kind: str = "gunicorn",
-           ready_s: float = 60.0) -> Iterator[tuple[str, int]]:
+           ready_s: float = 60.0, read_url: str | None = None) -> Iterator[tuple[str, int]]:
     """The server in a subprocess (its own process group): ``mapserver serve --server KIND`` (gunicorn or uwsgi) or
     ``gunicorn -c python:mapserver.gunicorn_conf wsgi:app`` with threaded workers; yields its base URL and process
-    group id once /readyz answers (waiting up to about ``ready_s``)."""
+    group id once /readyz answers (waiting up to about ``ready_s``). ``read_url``: a standby serving the reads."""
     config, port = folder / "config.yaml", free_port()
-    config.write_text(f"store:\n  url: {url}\nserver:\n  workers: {workers}\n", encoding="utf-8")
+    reads = f"  read_url: {read_url}\n" if read_url else ""
+    config.write_text(f"store:\n  url: {url}\n{reads}server:\n  workers: {workers}\n", encoding="utf-8")
     bin_dir = str(Path(sys.executable).parent)
     log = (folder / "server.log").open("w")
     if kind in ("gunicorn", "uwsgi"):

@@ -29,10 +29,15 @@ street-bound viewer token); the desk's queue for a street (a street-bound dispat
 ``--seconds`` (bench_incidents.py). Store size: pg_total_relation_size of incidents (every partition), its keys
 and the summary, and the database's size.
 
+With ``--standby`` the database is in clusters of the bench's own (tests/pgcluster.py: fsync on, shared_buffers as a
+stock cluster's): the load goes to a primary alone; once the reports and queries are timed, a standby is made
+from it (``pg_basebackup -R``, streaming) and every query is timed again by a server whose ``store.read_url`` is
+the standby, each call after the standby has replayed the no-op write.
+
 Times are ms; ratio = figure ÷ budget (≤ 1 meets it); throughput ratios = figure ÷ target (≥ 1 meets it).
 Usage: MAPSERVER_BENCH_PG=postgresql://postgres@127.0.0.1:5432/postgres PYTHONPATH=. \\
        python bench/bench_province.py [--incidents 20000000] [--cities 10] [--cameras 50000] [--workers 4] \\
-       [--repeats 7] [--seconds 15] [--open 20000] [--template /tmp/mapserver-province-template.pkl]
+       [--repeats 7] [--seconds 15] [--open 20000] [--template /tmp/mapserver-province-template.pkl] [--standby]
 """
 
 from __future__ import annotations
@@ -47,6 +52,8 @@ import sys
 import tempfile
 import time
 import urllib.parse
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -79,11 +86,13 @@ from mapserver.model import Division
 from mapserver.store import Store, open_store
 from mapserver.store.incident_batch import NAT, TIME_FIELDS, IncidentBatch
 from mapserver.store.postgis_indexes import create_indexes
+from tests.pgcluster import Pair
 
 BUDGET_MS = 300.0  # a query concerning a street or a city (issue 21), as the single-node targets before it
 YEAR_US = 364 * 86_400 * 1_000_000  # a year back, whole weeks
 CODE_COLUMNS = ("grid_code", "grid_l1", "grid_l2", "grid_l3", "grid_l4")
 PART_ROWS = 100_000
+SAME_AS_DEFAULT = ("shared_buffers = 128MB",)  # the bench's own primary and standby sized as a stock cluster
 
 
 def template(path: Path) -> dict[str, Any]:
@@ -228,11 +237,14 @@ def sizes(url: str) -> dict[str, float]:
             "partitions": float(row[4])}
 
 
-def median_ms(url: str, base: str, path: str, token: str, repeats: int) -> tuple[float, Any]:
-    """Median ms of GET ``path``, each call after a no-op write to the incidents' data version (no cached answer)."""
+def median_ms(url: str, base: str, path: str, token: str, repeats: int,
+              settle: Callable[[], None] = lambda: None) -> tuple[float, Any]:
+    """Median ms of GET ``path``, each call after a no-op write to the incidents' data version (no cached answer)
+    and ``settle`` (with a standby serving reads: until it has replayed that write)."""
     times, body = [], None
     for attempt in range(repeats + 1):
         sql(url, "UPDATE data_versions SET version = version + 1 WHERE layer = 'incidents'")
+        settle()
         started = time.perf_counter()
         body = get_json(f"{base}{path}", token)
         if attempt:  # the first warms plans and pages
@@ -271,6 +283,61 @@ def queries(url: str, street: str) -> dict[str, tuple[str, str]]:
     }
 
 
+@contextmanager
+def database(admin: str, standby: Pair | None) -> Iterator[str]:
+    """The bench's database: the primary's of ``standby`` (its own clusters), else a scratch one on ``admin``."""
+    if standby is None:
+        with scratch_database(admin, "mapserver_bench_province") as url:
+            yield url
+        return
+    try:
+        yield standby.create_primary().primary.url
+    finally:
+        standby.destroy()
+
+
+def timed_queries(url: str, street: str, secrets: dict[str, str], args: argparse.Namespace, folder: Path,
+                  pair: Pair | None = None) -> dict[str, tuple[float, Any]]:
+    """Label → (median ms, last answer) of every query, the server on ``url`` alone or, with ``pair``, reading from
+    its standby (``store.read_url``)."""
+    read_url = pair.standby.url if pair else None
+    settle = pair.wait_replayed if pair else (lambda: None)
+    timings = {}
+    with server(url, args.workers, folder, ready_s=900, read_url=read_url) as (http, _):
+        for label, (who, path) in queries(url, street).items():
+            timings[label] = median_ms(url, http, path, secrets[who], args.repeats, settle)
+            print(f"   {label}{' (standby)' if pair else ''}: {timings[label][0]:.0f} ms", flush=True)
+    return timings
+
+
+def report(loaded: dict[str, float], size: dict[str, float], opened: int, ready_s: float,
+           timings: dict[str, tuple[float, Any]], standby: dict[str, tuple[float, Any]] | None,
+           reports: dict[str, float] | None, cities: int) -> None:
+    total_s = loaded["copy_s"] + loaded["index_s"] + loaded["vacuum_s"]
+    print(f"-- province: {cities * 10} districts, {int(loaded['grids']):,} grids, {int(loaded['cameras']):,} "
+          f"cameras, {int(loaded['incidents']):,} incidents over two years in {int(size['partitions'])} monthly "
+          f"partitions; {opened:,} open")
+    print(f"   load: COPY {loaded['copy_s']:.0f} s, indexes {loaded['index_s']:.0f} s, VACUUM ANALYZE "
+          f"{loaded['vacuum_s']:.0f} s (making the rows in Python: {loaded['generate_s']:.0f} s, not counted)")
+    print(ratio_line("import (COPY + indexes + VACUUM ANALYZE)", loaded["incidents"] / total_s, "/s",
+                     TARGET_IMPORT_PER_S, True))
+    gib = 1 << 30
+    print(f"   on disk: incidents {size['incidents'] / gib:.1f} GiB (with indexes), keys {size['keys'] / gib:.2f} GiB, "
+          f"per-day summary {size['summary'] / gib:.3f} GiB, database {size['database'] / gib:.1f} GiB; "
+          f"{size['incidents'] / loaded['incidents']:.0f} B an incident")
+    print(f"   server ready (grid index, study areas built) {ready_s:.0f} s after start")
+    for label, (ms, body) in timings.items():
+        rows = f" ({body['total']:,} incidents)" if isinstance(body, dict) and "total" in body else ""
+        budget = BUDGET_MS if "province" not in label else BUDGET_KPIS_MS
+        line = ratio_line(f"{label}{rows}", ms, "ms", budget, False)
+        if standby:
+            line += f"; from the standby {standby[label][0]:.0f} ms ({standby[label][0] / budget:.2f})"
+        print(line)
+    if reports:
+        print(ratio_line("reports through HTTP, assigned and committed", reports["per_s"], "/s", TARGET_REPORTS_PER_S,
+                         True) + f"; p99 {reports['p99_ms']:.0f} ms")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, default=20_000_000)
@@ -281,11 +348,14 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=15, help="length of the measured report run (0: none)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument("--open", type=int, default=20_000, help="incidents reopened for the desk")
+    parser.add_argument("--standby", action="store_true",
+                        help="clusters of the bench's own (a primary, then a standby made after the load), every "
+                             "query asked again with the standby serving reads")
     parser.add_argument("--template", type=Path,
                         default=Path(tempfile.gettempdir()) / "mapserver-province-template.pkl")
     args = parser.parse_args()
     admin = os.environ.get("MAPSERVER_BENCH_PG")
-    if not admin:
+    if not admin and not args.standby:
         print("skipped: set MAPSERVER_BENCH_PG to an admin URL, e.g. postgresql://postgres@127.0.0.1:5432/postgres")
         return 0
     if args.seconds and shutil.which("wrk") is None:  # found out before the load, not after it
@@ -294,7 +364,9 @@ def main() -> int:
     print(f"machine: {machine()}", flush=True)
     base = template(args.template)
     resolution = IncidentSettings().h3_resolution
-    with tempfile.TemporaryDirectory() as tmp, scratch_database(admin, "mapserver_bench_province") as url:
+    pair = Pair(synchronous=False, durable=True, settings=SAME_AS_DEFAULT) if args.standby else None
+    standby = None
+    with tempfile.TemporaryDirectory() as tmp, database(admin or "", pair) as url:
         store = open_store(url)
         try:
             store.migrate()
@@ -315,37 +387,18 @@ def main() -> int:
             started = time.perf_counter()
             with server(url, args.workers, Path(tmp), ready_s=900) as (http, pgid):
                 ready_s = time.perf_counter() - started
-                timings = {}
-                for label, (who, path) in queries(url, street).items():
-                    timings[label] = median_ms(url, http, path, secrets[who], args.repeats)
-                    print(f"   {label}: {timings[label][0]:.0f} ms", flush=True)
                 points = np.column_stack([base["incidents"].lon[:5000] + shift(1)[0],
                                           base["incidents"].lat[:5000] + shift(1)[1]])
                 reports = (bench_reports(url, http, pgid, Path(tmp), secrets["operator"], points, args.seconds,
                                          args.connections) if args.seconds else None)
+            timings = timed_queries(url, street, secrets, args, Path(tmp))
+            if pair is not None:
+                timed("make the standby (pg_basebackup)", pair.create_standby)
+                standby = timed_queries(url, street, secrets, args, Path(tmp), pair)
         finally:
             store.close()
-    total_s = loaded["copy_s"] + loaded["index_s"] + loaded["vacuum_s"]
-    print(f"-- province: {args.cities * 10} districts, {int(loaded['grids']):,} grids, {int(loaded['cameras']):,} "
-          f"cameras, {int(loaded['incidents']):,} incidents over two years in {int(size['partitions'])} monthly "
-          f"partitions; {opened:,} open")
-    print(f"   load: COPY {loaded['copy_s']:.0f} s, indexes {loaded['index_s']:.0f} s, VACUUM ANALYZE "
-          f"{loaded['vacuum_s']:.0f} s (making the rows in Python: {loaded['generate_s']:.0f} s, not counted)")
-    print(ratio_line("import (COPY + indexes + VACUUM ANALYZE)", loaded["incidents"] / total_s, "/s",
-                     TARGET_IMPORT_PER_S, True))
-    gib = 1 << 30
-    print(f"   on disk: incidents {size['incidents'] / gib:.1f} GiB (with indexes), keys {size['keys'] / gib:.2f} GiB, "
-          f"per-day summary {size['summary'] / gib:.3f} GiB, database {size['database'] / gib:.1f} GiB; "
-          f"{size['incidents'] / loaded['incidents']:.0f} B an incident")
-    print(f"   server ready (grid index, study areas built) {ready_s:.0f} s after start")
-    for label, (ms, body) in timings.items():
-        rows = f" ({body['total']:,} incidents)" if isinstance(body, dict) and "total" in body else ""
-        print(ratio_line(f"{label}{rows}", ms, "ms", BUDGET_MS if "province" not in label else BUDGET_KPIS_MS, False))
-    if reports:
-        print(ratio_line("reports through HTTP, assigned and committed", reports["per_s"], "/s", TARGET_REPORTS_PER_S,
-                         True) + f"; p99 {reports['p99_ms']:.0f} ms")
+    report(loaded, size, opened, ready_s, timings, standby, reports, args.cities)
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

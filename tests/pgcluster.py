@@ -75,7 +75,7 @@ class Cluster:
 class Pair:
     """A primary and a standby streaming from it (synchronous or not), in a temporary folder of their own."""
 
-    def __init__(self, *, synchronous: bool, durable: bool = False) -> None:
+    def __init__(self, *, synchronous: bool, durable: bool = False, settings: tuple[str, ...] = ()) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="mapserver-pair-"))
         os.chmod(self.root, 0o755)
         if os.geteuid() == 0:
@@ -83,6 +83,7 @@ class Pair:
         self.primary = Cluster(self.root / "primary", free_port())
         self.standby = Cluster(self.root / "standby", free_port())
         self.synchronous, self.durable = synchronous, durable  # durable: fsync on, as in production (benchmarks)
+        self.settings = settings  # more postgresql.conf lines, written after the defaults here (so they win)
 
     @property
     def url(self) -> str:
@@ -93,6 +94,10 @@ class Pair:
     def create(self) -> Pair:
         """initdb, start the primary with the database, base-back-up the standby with ``-R`` and start it; return
         once the standby streams (and, synchronous, is the primary's synchronous standby)."""
+        return self.create_primary().create_standby()
+
+    def create_primary(self) -> Pair:
+        """initdb and start the primary with the database; no standby yet (a bulk load goes faster without one)."""
         _as_postgres([str(PG_BIN / "initdb"), "-D", str(self.primary.data), "-U", "postgres", "--auth=trust",
                       "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
         settings = [
@@ -100,12 +105,16 @@ class Pair:
             f"unix_socket_directories = '{self.root}'",
             *(() if self.durable else ("fsync = off", "full_page_writes = off")),
             "shared_buffers = 64MB", "max_connections = 100", "wal_level = replica", "max_wal_senders = 4",
-            "hot_standby = on", "hot_standby_feedback = on", "wal_keep_size = 256MB",
+            "hot_standby = on", "hot_standby_feedback = on", "wal_keep_size = 256MB", *self.settings,
         ]
         with open(self.primary.data / "postgresql.conf", "a", encoding="utf-8") as conf:
             conf.write("\n".join(settings) + "\n")
         self.primary.start()
         self.primary.sql(f"CREATE DATABASE {DATABASE}", database="postgres")
+        return self
+
+    def create_standby(self) -> Pair:
+        """Base-back-up the running primary into the standby with ``-R`` and start it; return once it streams."""
         _as_postgres([str(PG_BIN / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(self.primary.port), "-U",
                       "postgres", "-D", str(self.standby.data), "-R", "-X", "stream", "--no-sync", "-c", "fast"])
         with open(self.standby.data / "postgresql.conf", "a", encoding="utf-8") as conf:

@@ -90,7 +90,7 @@ def test_incidents_have_no_index_that_no_query_reads(postgis_url):
     grid_code): each would cost every report an index insert and every large import a rebuild."""
     indexes = {name for (name,) in catalog(postgis_url, "SELECT indexname FROM pg_indexes "
                                                         "WHERE tablename = 'incidents'")}
-    assert {"incidents_grid", "incidents_l1", "incidents_l3", "incidents_open_due"} <= indexes
+    assert {"incidents_grid", "incidents_street_time", "incidents_l3", "incidents_open_due"} <= indexes
     assert not indexes & {"incidents_h3", "incidents_l4"}
     assert not any("h3_cell" in d or "grid_l4" in d for (d,) in catalog(
         postgis_url, "SELECT indexdef FROM pg_indexes WHERE tablename = 'incidents'"))

@@ -564,6 +564,21 @@ def test_a_store_of_version_9_gains_the_index_of_categories_by_time_and_keeps_ev
         store.close()
 
 
+def test_a_store_of_version_12_reads_its_streets_by_time_and_keeps_every_row(url):
+    store = open_store(url)
+    try:
+        assert store.migrate(target=12) == 12
+        fill(store)
+        before = snapshot(url)
+        assert "incidents_l1" in _indexes(url, "incidents")
+        assert store.migrate(target=13) == 13
+        assert snapshot(url) == before
+        indexes = _indexes(url, "incidents")
+        assert "incidents_street_time" in indexes and "incidents_l1" not in indexes
+    finally:
+        store.close()
+
+
 def _cells_of_closed(store: Store) -> dict[tuple[str, int, int], tuple[int, int, int]]:
     """(UTC day, zoom-13 column, row) → (closed incidents, sums of their EPSG:3857 x and y in mm), from the stored
     incidents by this test's own arithmetic."""
@@ -629,7 +644,7 @@ def test_a_store_of_version_11_gains_divisions_and_its_streets_belong_to_none(ur
         seen_before = {i.id for i in store.layers.query("incidents", within=viewer)}
         before = snapshot(url)
         kpis_before = store.measures.kpis(where=_everything(), now=T0 + timedelta(days=1))
-        assert store.migrate() == SCHEMA_VERSION == 12
+        assert store.migrate(target=12) == 12
         after = snapshot(url)
         assert set(after) == set(before) | {"divisions"} and after["divisions"] == []
         for table, rows in before.items():

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 from mapserver.store.common import BBox, Condition
 from mapserver.store.incident_batch import IncidentBatch
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 """The schema version this code reads and writes; each backend has as many migrations, the first its baseline."""
 
 

@@ -545,8 +545,16 @@ CREATE INDEX grids_division ON grids (division_code);
 """
 """Schema version 12: the divisions table and the streets' ``division_code``."""
 
+STREET_TIME = """
+-- Version 13: a division's (or a street's) incidents over a time window read by one range of an index per street. It
+-- replaces the index on grid_l1 alone, whose lookups it answers as well.
+DROP INDEX incidents_l1;
+CREATE INDEX incidents_street_time ON incidents (grid_l1, reported_at);
+"""
+"""Schema version 13: incidents by street and report time."""
+
 MIGRATIONS: tuple[str, ...] = (BASELINE, ACCOUNTS, DESK, FOLLOW_UPS, PHOTOS, TRACKS, ASSESSMENT, VIDEO,
-                               INCIDENTS_BY_MONTH, CATEGORY_TIME, TILE_CELLS, DIVISIONS)
+                               INCIDENTS_BY_MONTH, CATEGORY_TIME, TILE_CELLS, DIVISIONS, STREET_TIME)
 """The schema's migrations in order; the n-th takes a file to version n."""
 
 
