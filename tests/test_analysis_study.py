@@ -8,16 +8,18 @@ from typing import Any
 
 import numpy as np
 import pytest
+import shapely
 from shapely.geometry import box
 
 from mapserver.analysis import study as study_module
 from mapserver.analysis.cells import area_cells, centre, ring_matrix, roll_up
 from mapserver.analysis.gistar import gi_star
 from mapserver.analysis.hotspots import cell_hotspots
-from mapserver.analysis.study import DISTRICT, MAX_RESOLUTIONS, STUDY, build_study
+from mapserver.analysis.study import DISTRICT, MAX_RESOLUTIONS, STUDY, build_study, study_for
 from mapserver.derived import DerivedData
 from mapserver.model import Grid
 from mapserver.store.incidents import IncidentFilter
+from tests import division_city as dc
 from tests.analysis_data import CLUSTER, RES, STREET, incidents
 
 # A second street east of the first, sharing its edge: the district grows when it is added.
@@ -157,3 +159,18 @@ def test_trends_use_the_kept_study(loaded, derived):
     answer = emerging_hotspots(loaded, kept, until=datetime(2026, 11, 1, tzinfo=UTC), periods=4, period="week")
     assert answer.units == len(kept.cells) == len(area_cells(STREET.geom, RES))
     assert all((c.lon, c.lat) == centre(c.id) for c in answer.cells)
+
+
+@pytest.mark.parametrize("division", [dc.CITY, dc.COUNTY_A, dc.COUNTY_B])
+def test_a_divisions_study_cut_from_the_stores_equals_one_built_from_its_streets(store, division):
+    dc.load(store)
+    derived = DerivedData(store)
+    for res in (8, 9):
+        cut = study_for(derived, res, store.grids.jurisdiction(division))
+        streets = shapely.union_all([box(*dc.STREET_BOXES[code]) for code in dc.streets_of(division)])
+        built = build_study(streets, res)  # the division's own outline filled by H3, its weights made anew
+        assert len(cut.cells) > 10 and cut.cells == built.cells
+        assert cut.index == built.index
+        assert np.array_equal(cut.lon, built.lon) and np.array_equal(cut.lat, built.lat)
+        assert (cut.weights != built.weights).nnz == 0
+        assert len(cut.cells) < len(study_for(derived, res).cells)  # the North street, in no division, is left out

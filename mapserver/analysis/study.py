@@ -8,7 +8,9 @@ every caller (``/api/hotspots``, the patrol's hot cells, risk colours, camera co
 bulletin), which hands the :class:`Study` to the analysis. Someone bound to a jurisdiction
 (:mod:`mapserver.jurisdiction`) gets the study of that grid's area, or of the union of a division's streets,
 instead (:data:`AREA_STUDY`, by :func:`study_for`), kept per jurisdiction (a write to the divisions moves the grids'
-data version too).
+data version too). A grid's study is built from its polygon; a division's is cut from the store's
+(:func:`part_of`: the cells whose centre lies in the union of its streets), since H3's polyfill of a city's outline
+of some 17,000 vertices takes seconds, and each worker builds a jurisdiction's study on its first call.
 
 Correctness: the grids' data version (one small query) is compared on every use, so an answer after a write to
 the grids uses the new outline. ``mapserver serve`` builds the configured resolutions in the master before forking
@@ -22,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+import shapely
 from scipy import sparse
 from shapely.geometry.base import BaseGeometry
 
@@ -69,6 +72,19 @@ def build_study(area: BaseGeometry | None, res: int) -> Study:
                  lat=centres[:, 1].copy(), weights=ring_matrix(cells))
 
 
+def part_of(study: Study, area: BaseGeometry) -> Study:
+    """The cells of ``study`` whose (rounded) centre lies in ``area`` (its boundary included) and their weights,
+    taken from ``study``'s: a cell's first ring inside the part is its first ring inside the whole, less the cells
+    left out. Vectorised: the centres in ``area``'s box first, then shapely's test on those alone."""
+    west, south, east, north = area.bounds
+    near = np.flatnonzero((study.lon >= west) & (study.lon <= east) & (study.lat >= south) & (study.lat <= north))
+    shapely.prepare(area)
+    kept = near[shapely.intersects_xy(area, study.lon[near], study.lat[near])]
+    cells = tuple(study.cells[i] for i in kept)  # still sorted: ``kept`` is increasing
+    return Study(res=study.res, cells=cells, index={c: i for i, c in enumerate(cells)}, lon=study.lon[kept],
+                 lat=study.lat[kept], weights=study.weights[kept][:, kept].tocsr())
+
+
 def _read_district(derived: DerivedData) -> BaseGeometry | None:
     return derived.store.grids.district_area()
 
@@ -82,7 +98,10 @@ def _read_area(derived: DerivedData, within: Jurisdiction) -> BaseGeometry | Non
 
 
 def _build_area_study(derived: DerivedData, res: int, within: Jurisdiction) -> Study:
-    return build_study(derived.get(AREA, within), res)
+    area = derived.get(AREA, within)
+    if within.is_division and area is not None:  # the store's study is built before the fork; polyfill is not
+        return part_of(derived.get(STUDY, res), area)
+    return build_study(area, res)
 
 
 DISTRICT: Kind[BaseGeometry | None] = Kind("district outline", layers=("grids",), build=_read_district,
