@@ -18,6 +18,7 @@ from tests import division_city as dc
 from tests import scoped_city as city
 from tests.logins import add_person, json_login, login_app
 from tests.scoped_city import EAST, WEST, bound_token
+from tests.test_mobile_page import config_of
 from tests.test_vector_tiles import decode, features, tile_at
 
 CONFIG = re.compile(r'<script[^>]*id="screen-config">(.*?)</script>', re.S)
@@ -249,6 +250,16 @@ def test_a_person_bound_to_a_division_logs_in_and_reads_its_part(loaded):
     assert cameras.status_code == 200 and codes_of(cameras.get_json()) == expected("cameras", dc.COUNTY_B)
     incidents = client.get("/api/incidents?limit=1000").get_json()
     assert codes_of(incidents) == expected("incidents", dc.COUNTY_B)
+
+
+@pytest.mark.parametrize("division", [dc.COUNTY_B, dc.CITY])
+def test_the_phone_of_a_person_bound_to_a_division_opens_on_its_streets(loaded, division):
+    add_person(loaded, "worker.east", role="field", grid_code=division)
+    client = login_app(loaded).test_client()
+    assert json_login(client, "worker.east").status_code == 200
+    centre = config_of(client.get("/m/").get_data(as_text=True))["centre"]
+    streets = shapely.union_all([box(*dc.STREET_BOXES[code]) for code in dc.streets_of(division)])
+    assert streets.contains(Point(centre)), centre
 
 
 def test_the_walls_tiles_keep_to_the_division(client, people):

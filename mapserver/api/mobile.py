@@ -19,6 +19,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request, url_for
 
+from mapserver.analysis.study import outline_for
 from mapserver.api.desk_common import basemap_config, login_on_401, page_lang, tile_origins
 from mapserver.api.incidents import incident_feature
 from mapserver.app_state import state, store
@@ -71,11 +72,12 @@ def _endpoints() -> dict[str, str]:
 
 
 def _centre() -> list[float]:
-    """Where the map opens without a position from the phone: the jurisdiction's grid, else the wall's centre."""
+    """Where the map opens without a position from the phone: inside the jurisdiction's area (its grid's, or the
+    union of its division's streets, as kept for the hotspots), else the wall's centre."""
     within = request_jurisdiction()
-    grid = store().layers.get("grids", within.code) if within.code else None
-    if grid is not None:
-        point = grid.geom.representative_point()
+    area = outline_for(state().derived, within) if not within.whole else None
+    if area is not None:
+        point = area.representative_point()
         return [point.x, point.y]
     return list(state().settings.map.center)
 
