@@ -92,8 +92,9 @@ def test_incidents_have_no_index_that_no_query_reads(postgis_url):
                                                         "WHERE tablename = 'incidents'")}
     assert {"incidents_grid", "incidents_street_time", "incidents_l3", "incidents_open_due"} <= indexes
     assert not indexes & {"incidents_h3", "incidents_l4"}
-    assert not any("h3_cell" in d or "grid_l4" in d for (d,) in catalog(
-        postgis_url, "SELECT indexdef FROM pg_indexes WHERE tablename = 'incidents'"))
+    keys = [d.split(" INCLUDE ")[0] for (d,) in catalog(  # a covering index may carry a column it is not keyed on
+        postgis_url, "SELECT indexdef FROM pg_indexes WHERE tablename = 'incidents'")]
+    assert not any("h3_cell" in d or "grid_l4" in d for d in keys)
 
 
 def test_a_forked_child_opens_its_own_pool(pg):

@@ -777,12 +777,12 @@ CREATE INDEX grids_division ON grids (division_code);
 
 STREET_TIME = """
 -- Version 13: a division's (or a street's) incidents over a time window read from one index, with the columns its
--- measures count (status, deadlines, durations, follow-ups): an index-only scan of a few pages per street, not a
--- heap page per incident, since a street's incidents lie scattered through their month. It replaces the index on
--- grid_l1 alone, whose lookups it answers as well.
+-- measures count (status, deadlines, durations, follow-ups) and its heat's cell: an index-only scan of a few pages
+-- per street, not a heap page per incident, since a street's incidents lie scattered through their month. It
+-- replaces the index on grid_l1 alone, whose lookups it answers as well.
 DROP INDEX incidents_l1;
 CREATE INDEX incidents_street_time ON incidents (grid_l1, reported_at)
-    INCLUDE (category, severity, status, dispatched_at, closed_at, due_at, satisfaction, reopen_count);
+    INCLUDE (category, severity, status, dispatched_at, closed_at, due_at, satisfaction, reopen_count, h3_cell);
 """
 """Schema version 13: incidents by street and report time, covering what the measures count."""
 
