@@ -258,6 +258,13 @@ def bbox_of(url: str, where: str, params: tuple) -> str:
     return ",".join(f"{v:.5f}" for v in row)
 
 
+UNBUDGETED = {
+    "hotspots (Gi*), city, 30 days, every cell": "a download of every cell's z, p and q, not an interactive answer",
+    "hotspots (Gi*), province, 30 days, significant cells": "neither a street's nor a city's question",
+}
+"""Queries timed for the record whose answers the 300 ms budget of a street's or a city's question does not bind."""
+
+
 def queries(url: str, street: str) -> dict[str, tuple[str, str]]:
     """Label → (who asks, path): the province's, a city's and a street's questions over the data's last 30 days."""
     since, until = (AS_OF - timedelta(days=30)).isoformat(), AS_OF.isoformat()
@@ -329,9 +336,13 @@ def report(loaded: dict[str, float], size: dict[str, float], opened: int, ready_
     for label, (ms, body) in timings.items():
         rows = f" ({body['total']:,} incidents)" if isinstance(body, dict) and "total" in body else ""
         budget = BUDGET_MS if "province" not in label else BUDGET_KPIS_MS
-        line = ratio_line(f"{label}{rows}", ms, "ms", budget, False)
+        if label in UNBUDGETED:
+            line = f"{label + rows:44s} {ms:>10,.0f} ms   no target: {UNBUDGETED[label]}"
+        else:
+            line = ratio_line(f"{label}{rows}", ms, "ms", budget, False)
         if standby:
-            line += f"; from the standby {standby[label][0]:.0f} ms ({standby[label][0] / budget:.2f})"
+            line += f"; from the standby {standby[label][0]:,.0f} ms"
+            line += "" if label in UNBUDGETED else f" ({standby[label][0] / budget:.2f})"
         print(line)
     if reports:
         print(ratio_line("reports through HTTP, assigned and committed", reports["per_s"], "/s", TARGET_REPORTS_PER_S,
