@@ -264,8 +264,8 @@ export const DotLayer = L.Layer.extend({
         const y = cell.ys[i] + margin;
         paint(ctx, x, y, item.look);
         const r = reach(item.look);
-        painted.push(Object.freeze({ ...item.record, lng: item.lng, lat: item.lat, x: x0 + x - margin,
-          y: y0 + y - margin, r }));
+        // x, y: the dot's centre in the map's pixels at the painted zoom (what map.project gives).
+        painted.push(Object.freeze({ ...item.record, lng: item.lng, lat: item.lat, x: x0 + x, y: y0 + y, r }));
         hits.push(item);
       }
       // What this tile painted, read-only: the pointer is tested against it, and anyone may count it.
