@@ -233,21 +233,25 @@ export const DotLayer = L.Layer.extend({
         cell.margin = Math.max(cell.margin, reach(item.look));
       }
     }
-    this.container.replaceChildren();
     this.cells = [];
     const ratio = window.devicePixelRatio || 1;
     const tileZoom = Math.round(zoom) - 1; // the vector tiles' zoom: one of them covers a canvas tile
+    // A tile painted before is painted again on its own canvas (cleared by being sized), not on a new one.
+    const before = new Map([...this.container.children].map((c) => [c.dataset.tile, c]));
+    const kept = new Set();
     for (const cell of byCell.values()) {
       const margin = Math.min(MAX_MARGIN_PX, Math.ceil(cell.margin) + 1);
       const side = CELL_PX + 2 * margin;
-      const canvas = document.createElement('canvas');
+      const tile = `${tileZoom}/${cell.cx}/${cell.cy}`;
+      const canvas = before.get(tile) || document.createElement('canvas');
+      kept.add(canvas);
       canvas.className = 'ms-dots-tile';
       canvas.width = Math.round(side * ratio);
       canvas.height = Math.round(side * ratio);
       canvas.style.width = `${side}px`;
       canvas.style.height = `${side}px`;
       canvas.setAttribute('aria-hidden', 'true');
-      canvas.dataset.tile = `${tileZoom}/${cell.cx}/${cell.cy}`;
+      canvas.dataset.tile = tile;
       const x0 = cell.cx * CELL_PX - margin;
       const y0 = cell.cy * CELL_PX - margin;
       canvas.style.left = `${x0 - origin.x}px`; // not a transform each: one composited layer per tile is enough
@@ -269,11 +273,13 @@ export const DotLayer = L.Layer.extend({
         hits.push(item);
       }
       // What this tile painted, read-only: the pointer is tested against it, and anyone may count it.
-      Object.defineProperty(canvas, 'painted', { value: Object.freeze(painted), enumerable: true });
+      Object.defineProperty(canvas, 'painted', { value: Object.freeze(painted), enumerable: true,
+        configurable: true });
       canvas.dataset.count = String(painted.length);
-      this.container.appendChild(canvas);
+      if (!canvas.parentNode) this.container.appendChild(canvas);
       this.cells.push({ cx: cell.cx, cy: cell.cy, painted, hits });
     }
+    for (const canvas of before.values()) if (!kept.has(canvas)) canvas.remove();
     if (this.hits && this.hits.hovered && this.hits.hovered.layer === this) this.hits.hover(null);
   },
 
