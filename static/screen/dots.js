@@ -117,6 +117,24 @@ function paint(ctx, x, y, look) {
   }
 }
 
+/** (lat, lng) → [x, y], the map's pixels at `zoom`: Web Mercator worked out directly for the wall's CRS (a
+ *  Leaflet point and LatLng per dot are thousands of objects each paint), map.project for any other. */
+function projector(map, zoom) {
+  if (map.options.crs !== L.CRS.EPSG3857) {
+    return (lat, lng) => {
+      const p = map.project([lat, lng], zoom);
+      return [p.x, p.y];
+    };
+  }
+  const scale = map.options.crs.scale(zoom);
+  const limit = L.Projection.SphericalMercator.MAX_LATITUDE;
+  const rad = Math.PI / 180;
+  return (lat, lng) => {
+    const sin = Math.sin(Math.max(-limit, Math.min(limit, lat)) * rad);
+    return [scale * (lng / 360 + 0.5), scale * (0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI))];
+  };
+}
+
 /** How far a dot reaches from its centre, in CSS pixels. */
 function reach(look) {
   return look.radius + (look.weight > 0 ? look.weight / 2 : 0);
@@ -217,19 +235,20 @@ export const DotLayer = L.Layer.extend({
     const view = map.getPixelBounds();
     const [cx0, cy0] = [Math.floor(view.min.x / CELL_PX) - 1, Math.floor(view.min.y / CELL_PX) - 1];
     const [cx1, cy1] = [Math.floor(view.max.x / CELL_PX) + 1, Math.floor(view.max.y / CELL_PX) + 1];
+    const project = projector(map, zoom);
     const byCell = new Map();
     for (const items of this.sets.values()) {
       for (const item of items) {
-        const p = map.project([item.lat, item.lng], zoom);
-        const cx = Math.floor(p.x / CELL_PX);
-        const cy = Math.floor(p.y / CELL_PX);
+        const [x, y] = project(item.lat, item.lng);
+        const cx = Math.floor(x / CELL_PX);
+        const cy = Math.floor(y / CELL_PX);
         if (cx < cx0 || cx > cx1 || cy < cy0 || cy > cy1) continue;
         const key = `${cx}/${cy}`;
         let cell = byCell.get(key);
         if (!cell) byCell.set(key, cell = { cx, cy, items: [], xs: [], ys: [], margin: 0 });
         cell.items.push(item);
-        cell.xs.push(p.x - cx * CELL_PX);
-        cell.ys.push(p.y - cy * CELL_PX);
+        cell.xs.push(x - cx * CELL_PX);
+        cell.ys.push(y - cy * CELL_PX);
         cell.margin = Math.max(cell.margin, reach(item.look));
       }
     }
