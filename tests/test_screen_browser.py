@@ -330,6 +330,36 @@ def test_a_dot_shows_its_tooltip_and_the_pointer_on_hover_and_its_own_card_on_cl
     assert_clean(watch)
 
 
+# At zoom 16 over what was painted at 15 (the same dots, no new tiles yet), a camera that was near the view's edge is
+# out of view, so not painted; a pan that brings it back paints its tile at once, before any answer comes.
+PAINTED_WHEN_IN_VIEW = """(zoom) => {
+  const m = window[JSON.parse(document.getElementById('screen-config').textContent).map];
+  const dots = () => [...document.querySelectorAll(".leaflet-pane[data-layer='cameras'] canvas.ms-dots-tile")]
+    .flatMap((c) => c.painted);
+  const size = m.getSize();
+  const edge = dots().find((d) => { const p = m.latLngToContainerPoint([d.lat, d.lng]);
+    return p.x > size.x * 0.8 && p.x < size.x - 20 && p.y > size.y * 0.3 && p.y < size.y * 0.7; });
+  if (!edge) return null;
+  m.setZoom(zoom + 1, { animate: false });
+  const out = m.latLngToContainerPoint([edge.lat, edge.lng]);
+  const hiddenPainted = dots().some((d) => d.id === edge.id);
+  m.panBy([out.x - size.x / 2, out.y - size.y / 2], { animate: false });
+  return { id: edge.id, outside: out.x > size.x, hiddenPainted, shownPainted: dots().some((d) => d.id === edge.id) };
+}"""
+
+
+def test_a_move_paints_the_tiles_it_brings_into_view_at_once(screen, city):
+    page, watch = screen
+    camera = lonely_camera(city)
+    fly(page, camera.geom.x, camera.geom.y, 15)
+    wait_until(page, f"() => {painted_js('ms-camera', 'cameras')} > 0")
+    page.wait_for_timeout(500)
+    found = page.evaluate(PAINTED_WHEN_IN_VIEW, 15)
+    assert found is not None and found["outside"], found
+    assert found["hiddenPainted"] is False and found["shownPainted"] is True, found
+    assert_clean(watch)
+
+
 def test_the_window_switch_shows_seven_and_thirty_days(screen, city):
     page, watch = screen
     for window, label in (("30d", "近30日"), ("7d", "近7日"), ("today", "今日")):

@@ -1,7 +1,8 @@
 // Point features painted on canvases instead of one Leaflet marker (an SVG path, its events, its tooltip) each:
 // a city's 12,000 cameras and thousands of incidents as SVG paths cost the wall seconds of layout, style, paint and
 // garbage collection on its first draw. A layer's dots are painted on one canvas per 512-pixel tile of the view
-// (the size of the wall's vector tiles on screen), in the layer's own pane, so layers stack as before. Each tile's
+// (the size of the wall's vector tiles on screen), in the layer's own pane, so layers stack as before; a tile
+// is painted once it comes into view. Each tile's
 // canvas keeps the list of what it painted (`painted`: id, CSS-like classes, longitude/latitude, pixel position
 // and radius), which is also what a pointer is tested against: a click on a dot does what a click on its marker
 // did, hovering shows its tooltip and the pointer cursor. One listener per map (capture phase, on the map's
@@ -11,7 +12,6 @@
 /* global L */
 
 const CELL_PX = 512; // a canvas tile's side in CSS pixels
-const MAX_MARGIN_PX = 160; // room around a tile for dots centred near its edge (a cluster's disc is the largest)
 const HIT_SLOP_PX = 2; // a pointer this near a dot's outline is on it
 
 /** A dot to paint: where (lat, lng), how (radius and stroke width in CSS pixels, colours, opacities, an optional
@@ -146,7 +146,8 @@ export const DotLayer = L.Layer.extend({
   initialize(options) {
     L.setOptions(this, options); // pane, group (the layer group it lives in), title (the canvases' layer name)
     this.sets = new Map();
-    this.cells = []; // the tiles painted: { canvas, x0, y0, items, painted }, in paint order
+    this.cells = []; // the tiles painted: { cx, cy, painted, hits }, in paint order
+    this.waiting = []; // the tiles sorted but not yet in view, so not painted
     this.holding = 0;
     this.dirty = false;
     this.paintedAt = '';
@@ -189,10 +190,11 @@ export const DotLayer = L.Layer.extend({
     L.DomUtil.remove(this.container);
     this.container = null;
     this.cells = [];
+    this.waiting = [];
   },
 
   getEvents() {
-    const events = { zoomend: this.onView, viewreset: this.onView };
+    const events = { zoomend: this.onView, viewreset: this.onView, move: this.onMove };
     if (this._zoomAnimated) events.zoomanim = this.onZoomAnim;
     return events;
   },
@@ -220,16 +222,17 @@ export const DotLayer = L.Layer.extend({
     L.DomUtil.setTransform(this.container, offset, scale);
   },
 
-  /** Paint every set's dots on the tiles of the view they fall in (the view padded by a tile each way: the
-   *  wall's vector tiles overhang the view by less than that). */
+  /** Sort every set's dots into the tiles they fall in (those of the view padded by a tile each way: the wall's
+   *  vector tiles overhang the view by less than that), then paint the tiles in view; the others are painted when
+   *  a move brings them into view (until then, nothing of them is drawn or listed as painted). */
   repaint() {
     this.dirty = false;
     if (!this._map || !this.container) return;
     const map = this._map;
     const zoom = map.getZoom();
-    const origin = map.getPixelOrigin();
     this.zoom = zoom;
-    this.topLeft = map.unproject(origin, zoom);
+    this.origin = map.getPixelOrigin();
+    this.topLeft = map.unproject(this.origin, zoom);
     this.paintedAt = this.viewKey();
     L.DomUtil.setTransform(this.container, L.point(0, 0), 1);
     const view = map.getPixelBounds();
@@ -245,61 +248,90 @@ export const DotLayer = L.Layer.extend({
         if (cx < cx0 || cx > cx1 || cy < cy0 || cy > cy1) continue;
         const key = `${cx}/${cy}`;
         let cell = byCell.get(key);
-        if (!cell) byCell.set(key, cell = { cx, cy, items: [], xs: [], ys: [], margin: 0 });
+        if (!cell) {
+          byCell.set(key, cell = { cx, cy, items: [], xs: [], ys: [], x0: Infinity, y0: Infinity, x1: -Infinity,
+            y1: -Infinity });
+        }
+        const r = reach(item.look);
         cell.items.push(item);
-        cell.xs.push(x - cx * CELL_PX);
-        cell.ys.push(y - cy * CELL_PX);
-        cell.margin = Math.max(cell.margin, reach(item.look));
+        cell.xs.push(x);
+        cell.ys.push(y);
+        cell.x0 = Math.min(cell.x0, x - r);
+        cell.y0 = Math.min(cell.y0, y - r);
+        cell.x1 = Math.max(cell.x1, x + r);
+        cell.y1 = Math.max(cell.y1, y + r);
       }
     }
+    this.waiting = [...byCell.values()];
     this.cells = [];
-    const ratio = window.devicePixelRatio || 1;
-    const tileZoom = Math.round(zoom) - 1; // the vector tiles' zoom: one of them covers a canvas tile
     // A tile painted before is painted again on its own canvas (cleared by being sized), not on a new one.
     const before = new Map([...this.container.children].map((c) => [c.dataset.tile, c]));
-    const kept = new Set();
-    for (const cell of byCell.values()) {
-      const margin = Math.min(MAX_MARGIN_PX, Math.ceil(cell.margin) + 1);
-      const side = CELL_PX + 2 * margin;
-      const tile = `${tileZoom}/${cell.cx}/${cell.cy}`;
-      const canvas = before.get(tile) || document.createElement('canvas');
-      kept.add(canvas);
-      canvas.className = 'ms-dots-tile';
-      canvas.width = Math.round(side * ratio);
-      canvas.height = Math.round(side * ratio);
-      canvas.style.width = `${side}px`;
-      canvas.style.height = `${side}px`;
-      canvas.setAttribute('aria-hidden', 'true');
-      canvas.dataset.tile = tile;
-      const x0 = cell.cx * CELL_PX - margin;
-      const y0 = cell.cy * CELL_PX - margin;
-      canvas.style.left = `${x0 - origin.x}px`; // not a transform each: one composited layer per tile is enough
-      canvas.style.top = `${y0 - origin.y}px`;
-      const ctx = canvas.getContext('2d');
-      ctx.scale(ratio, ratio);
-      ctx.textAlign = 'center';
-      ctx.textBaseline = 'middle';
-      const painted = [];
-      const hits = [];
-      for (let i = 0; i < cell.items.length; i += 1) {
-        const item = cell.items[i];
-        const x = cell.xs[i] + margin;
-        const y = cell.ys[i] + margin;
-        paint(ctx, x, y, item.look);
-        const r = reach(item.look);
-        // x, y: the dot's centre in the map's pixels at the painted zoom (what map.project gives).
-        painted.push(Object.freeze({ ...item.record, lng: item.lng, lat: item.lat, x: x0 + x, y: y0 + y, r }));
-        hits.push(item);
-      }
-      // What this tile painted, read-only: the pointer is tested against it, and anyone may count it.
-      Object.defineProperty(canvas, 'painted', { value: Object.freeze(painted), enumerable: true,
-        configurable: true });
-      canvas.dataset.count = String(painted.length);
-      if (!canvas.parentNode) this.container.appendChild(canvas);
-      this.cells.push({ cx: cell.cx, cy: cell.cy, painted, hits });
-    }
-    for (const canvas of before.values()) if (!kept.has(canvas)) canvas.remove();
+    const used = this.paintInView(before);
+    for (const canvas of before.values()) if (!used.has(canvas)) canvas.remove();
     if (this.hits && this.hits.hovered && this.hits.hovered.layer === this) this.hits.hover(null);
+  },
+
+  /** After a move: paint the tiles it brought into view. */
+  onMove() {
+    if (this.waiting && this.waiting.length && this.viewKey() === this.paintedAt) this.paintInView(new Map());
+  },
+
+  /** Paint the tiles waiting whose canvas would show in the view; the canvases used, from `reuse` or new. */
+  paintInView(reuse) {
+    const used = new Set();
+    const view = this._map.getPixelBounds();
+    const waiting = [];
+    for (const cell of this.waiting) {
+      if (cell.x0 > view.max.x || cell.y0 > view.max.y || cell.x1 < view.min.x || cell.y1 < view.min.y) {
+        waiting.push(cell);
+        continue;
+      }
+      used.add(this.paintCell(cell, reuse));
+    }
+    this.waiting = waiting;
+    return used;
+  },
+
+  /** Paint one tile's dots on its canvas (from `reuse` when it has one for the tile) and list what it painted.
+   *  The canvas covers the dots' extent only, a pixel more each way: every canvas pixel is copied to the compositor
+   *  (at 4K, a tile's empty corners add up to screens' worth of them). */
+  paintCell(cell, reuse) {
+    const ratio = window.devicePixelRatio || 1;
+    const x0 = Math.floor(cell.x0) - 1;
+    const y0 = Math.floor(cell.y0) - 1;
+    const width = Math.ceil(cell.x1) + 1 - x0;
+    const height = Math.ceil(cell.y1) + 1 - y0;
+    const tile = `${Math.round(this.zoom) - 1}/${cell.cx}/${cell.cy}`; // one vector tile (a zoom coarser) covers it
+    const canvas = reuse.get(tile) || document.createElement('canvas');
+    canvas.className = 'ms-dots-tile';
+    canvas.width = Math.round(width * ratio);
+    canvas.height = Math.round(height * ratio);
+    canvas.style.width = `${width}px`;
+    canvas.style.height = `${height}px`;
+    canvas.setAttribute('aria-hidden', 'true');
+    canvas.dataset.tile = tile;
+    canvas.style.left = `${x0 - this.origin.x}px`; // not a transform each: one composited layer per tile is enough
+    canvas.style.top = `${y0 - this.origin.y}px`;
+    const ctx = canvas.getContext('2d');
+    ctx.scale(ratio, ratio);
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'middle';
+    const painted = [];
+    for (let i = 0; i < cell.items.length; i += 1) {
+      const item = cell.items[i];
+      const x = cell.xs[i];
+      const y = cell.ys[i];
+      paint(ctx, x - x0, y - y0, item.look);
+      // x, y: the dot's centre in the map's pixels at the painted zoom (what map.project gives).
+      painted.push(Object.freeze({ ...item.record, lng: item.lng, lat: item.lat, x, y, r: reach(item.look) }));
+    }
+    // What this tile painted, read-only: the pointer is tested against it, and anyone may count it.
+    Object.defineProperty(canvas, 'painted', { value: Object.freeze(painted), enumerable: true,
+      configurable: true });
+    canvas.dataset.count = String(painted.length);
+    if (!canvas.parentNode) this.container.appendChild(canvas);
+    this.cells.push({ cx: cell.cx, cy: cell.cy, painted, hits: cell.items });
+    return canvas;
   },
 
   /** The topmost dot at a layer point (pixels from the map's pixel origin), or null. */
