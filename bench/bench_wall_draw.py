@@ -42,6 +42,18 @@ def config_text(store_url: str, centre: tuple[float, float], zoom: int, layers: 
             f"  window: 30d\n  layers:\n{body}\n")
 
 
+# What the wall's canvas tiles painted (static/screen/dots.js: each lists its dots, with their classes): the cameras
+# and incidents in their own layers' panes, the clusters of every layer, and the tiles that painted them.
+PAINTED = """() => {
+  const painted = (pane) => [...document.querySelectorAll(`${pane} canvas.ms-dots-tile`)].flatMap((c) => c.painted);
+  const has = (cls) => (d) => d.classes.split(' ').includes(cls);
+  return { cameras: painted(".leaflet-pane[data-layer='cameras']").filter(has('ms-camera')).length,
+    incidents: painted(".leaflet-pane[data-layer='incidents']").filter(has('ms-incident')).length,
+    clusters: painted('.leaflet-map-pane').filter(has('ms-cluster')).length,
+    canvases: document.querySelectorAll('.leaflet-map-pane canvas.ms-dots-tile').length };
+}"""
+
+
 def tile_kind(parts: list[str]) -> str:
     """What a tile URL's path (split at /) asks for: the layer ids of a layers tile (``a,b,c``), or ``ground``."""
     return unquote(parts[-4]) if parts[-5] == "tiles" else "ground"
@@ -74,9 +86,8 @@ def draw_once(browser, url: str, width: int, height: int) -> dict:
     for name, _, wait, _ in timings:
         parts = name.split("?")[0].split("/")
         waits.setdefault(tile_kind(parts) if ".mvt" in name else parts[-1], []).append(wait)
-    cameras = page.locator(".leaflet-pane[data-layer='cameras'] path.ms-camera").count()
-    incidents = page.locator(".leaflet-pane[data-layer='incidents'] path.ms-incident").count()
-    clusters = page.locator("path.ms-cluster").count()
+    drawn = page.evaluate(PAINTED)
+    cameras, incidents, clusters = drawn["cameras"], drawn["incidents"], drawn["clusters"]
     svg_paths = page.locator(".leaflet-map-pane svg path").count()
     context.close()
     kinds: dict[str, int] = {}
@@ -90,7 +101,8 @@ def draw_once(browser, url: str, width: int, height: int) -> dict:
     return {"waits": {k: (len(v), round(sorted(v)[len(v) // 2]), round(max(v))) for k, v in waits.items()},
             "last": max(t[3] for t in timings) / 1000, "kinds": kinds, "s": took, "state": state,
             "requests": len(requests), "tiles": len(tiles), "addresses": len(addresses), "failed": failed,
-            "cameras": cameras, "incidents": incidents, "clusters": clusters, "svg_paths": svg_paths}
+            "cameras": cameras, "incidents": incidents, "clusters": clusters, "svg_paths": svg_paths,
+            "canvases": drawn["canvases"]}
 
 
 def main() -> None:
@@ -129,7 +141,8 @@ def main() -> None:
                 print(f"{label}: all layers drawn in {r['s']:.2f} s (target {TARGET_S:.0f} s, ratio "
                       f"{r['s'] / TARGET_S:.2f}); page state {r['state']}; {r['requests']} requests, {r['tiles']} "
                       f"tiles; {r['cameras']:,} cameras, {r['incidents']:,} incidents, {r['clusters']:,} clusters "
-                      f"drawn ({r['svg_paths']:,} SVG paths); failed: {r['failed'][:5] or 'none'}", flush=True)
+                      f"painted on {r['canvases']} canvas tiles ({r['svg_paths']:,} SVG paths); "
+                      f"failed: {r['failed'][:5] or 'none'}", flush=True)
                 print(f"  tiles by layer and zoom: {r['kinds']} ({r['addresses']} addresses of the layers' tiles); "
                       f"last response {r['last']:.2f} s after navigation")
                 print(f"  per resource: count, median and slowest wait for the first byte (ms): {r['waits']}")

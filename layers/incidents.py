@@ -33,7 +33,7 @@ USES_WINDOW = True
 USES_CLOCK = True  # an incident turns yellow, then red, with no write to the store
 TILE_DETAIL_MAX = 400
 """Incidents a vector tile holds one by one; more are drawn as clusters by colour. A tile covers 512 screen pixels
-on the wall: past 400 dots it reads as a smear, and each dot is one more SVG path the browser lays out and paints."""
+on the wall: past 400 dots it reads as a smear (each one painted on the tile's canvas and tested for the pointer)."""
 
 
 def title(lang: str, params: Mapping[str, Any]) -> str:

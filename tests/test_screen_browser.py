@@ -27,14 +27,17 @@ from mapserver.model import Incident
 from mapserver.screen.window import window_start
 from mapserver.store import open_store
 from tests.browser.city import HOSTILE_DESCRIPTION, HOSTILE_INCIDENT, HOSTILE_NAME, load_city, patrol_plan_request
+from tests.browser.dots import painted, painted_dots, painted_js
 from tests.browser.live import SCREEN, LiveServer, Watch
 from tests.conftest import make_token, settings_for
 
 SCREENSHOT = Path(tempfile.gettempdir()) / "mapserver-screen-1920x1080.png"
 LIVE_WITHIN_S = 5.0
-# Whether every layer named in a list has a path in its pane (main.js marks each pane with its layer key).
+# Whether every layer named in a list has a path, or a painted dot, in its pane (main.js marks each pane with its key).
 EVERY_LAYER_DRAWN = ("(keys) => keys.every((k) => "
-                     "document.querySelectorAll(`.leaflet-pane[data-layer='${k}'] path`).length)")
+                     "document.querySelectorAll(`.leaflet-pane[data-layer='${k}'] path`).length + "
+                     "[...document.querySelectorAll(`.leaflet-pane[data-layer='${k}'] canvas.ms-dots-tile`)]"
+                     ".reduce((n, c) => n + c.painted.length, 0))")
 
 
 @pytest.fixture(scope="module")
@@ -137,10 +140,10 @@ def test_the_page_draws_every_layer_from_this_server_only(screen, city):
     assert count(page, "path.ms-outline") >= 1
     assert count(page, "path.ms-grid-l1") == city.layers.count("grids", where={"level": 1})
     assert count(page, "path.ms-grid-l2") == city.layers.count("grids", where={"level": 2})
-    assert count(page, "path.ms-camera") == city.layers.count("cameras")
-    assert count(page, "path.ms-camera-offline") == city.layers.count("cameras", where={"status": "offline"})
-    assert count(page, "path.ms-place") == city.layers.count("places")
-    assert count(page, "path.ms-incident") == in_window(city, "today") > 0
+    assert painted(page, "ms-camera", "cameras") == city.layers.count("cameras")
+    assert painted(page, "ms-camera-offline", "cameras") == city.layers.count("cameras", where={"status": "offline"})
+    assert painted(page, "ms-place", "places") == city.layers.count("places")
+    assert painted(page, "ms-incident", "incidents") == in_window(city, "today") > 0
     assert page.locator(".ms-tile[data-measure=reports] .ms-value").inner_text() == str(in_window(city, "today"))
     page.screenshot(path=str(SCREENSHOT))
     assert SCREENSHOT.stat().st_size > 20_000
@@ -176,7 +179,7 @@ def test_the_first_draw_asks_once_per_tile_address_for_every_tiled_layer_shown(b
         addresses = [tuple(parts[1:]) for parts in tiles]
         assert addresses and len(addresses) == len(set(addresses)), addresses  # each address once, not per layer
         assert {parts[0] for parts in tiles} == {",".join(shown)}  # every tiled layer shown, in one request
-        assert count(page, "path.ms-camera") == city.layers.count("cameras")
+        assert painted(page, "ms-camera", "cameras") == city.layers.count("cameras")
         assert count(page, "path.ms-grid-l2") == city.layers.count("grids", where={"level": 2})
         assert_clean(watch)
     finally:
@@ -250,16 +253,18 @@ def test_every_configured_layer_draws_features_when_every_overlay_is_switched_on
 def test_an_incident_added_to_the_store_appears_without_a_reload(screen, city):
     page, watch = screen
     page.evaluate("window.__sameDocument = true")
-    before = count(page, "path.ms-incident")
+    before = painted(page, "ms-incident", "incidents")
     district = city.layers.query("grids", where={"level": 1})[0].geom.representative_point()
     city.layers.add("incidents", [Incident(id="00000000-0000-4000-8000-0000000000a1",
                                            geom=Point(district.x, district.y), reported_at=datetime.now(UTC),
                                            category="fire_hazard", description="新上报")])
-    took = wait_until(page, f"() => document.querySelectorAll('path.ms-incident').length > {before}", LIVE_WITHIN_S)
+    took = wait_until(page, f"() => {painted_js('ms-incident', 'incidents')} > {before}", LIVE_WITHIN_S)
     assert took < LIVE_WITHIN_S
     print(f"new incident drawn {took:.2f} s after it was stored (poll every 3 s)")
     assert page.evaluate("window.__sameDocument") is True
-    assert count(page, "path.ms-incident.ms-new") >= 1
+    new = [d for d in painted_dots(page, "incidents") if "ms-new" in d["classes"].split()]
+    assert [d["id"] for d in new] == ["00000000-0000-4000-8000-0000000000a1"]  # the one new since the last poll
+    assert count(page, "[data-layer=incidents] path.ms-pulse") == 1  # … with its ring pulsing under it
     wait_until(page, f"() => document.querySelector('.ms-tile[data-measure=reports] .ms-value').textContent"
                      f" === '{before + 1}'", LIVE_WITHIN_S)
     assert_clean(watch)
@@ -267,7 +272,7 @@ def test_an_incident_added_to_the_store_appears_without_a_reload(screen, city):
 
 def test_a_hostile_report_posted_through_the_api_appears_and_runs_nothing(screen, city, server):
     page, watch = screen
-    before = count(page, "path.ms-incident")
+    before = painted(page, "ms-incident", "incidents")
     street = city.layers.query("grids", where={"level": 1})[5].geom.representative_point()
     body = json.dumps({"category": "disputes", "description": HOSTILE_DESCRIPTION,
                        "point": {"lon": street.x, "lat": street.y}}).encode()
@@ -275,7 +280,7 @@ def test_a_hostile_report_posted_through_the_api_appears_and_runs_nothing(screen
         "Authorization": f"Bearer {make_token(city, 'operator')}", "Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as resp:
         posted = json.loads(resp.read())
-    took = wait_until(page, f"() => document.querySelectorAll('path.ms-incident').length > {before}", LIVE_WITHIN_S)
+    took = wait_until(page, f"() => {painted_js('ms-incident', 'incidents')} > {before}", LIVE_WITHIN_S)
     print(f"incident posted through the API drawn after {took:.2f} s")
     fly(page, street.x, street.y, 18)
     page.mouse.click(*pixel(page, street.x, street.y))
@@ -287,12 +292,80 @@ def test_a_hostile_report_posted_through_the_api_appears_and_runs_nothing(screen
     assert_clean(watch)
 
 
+def lonely_camera(city) -> Any:
+    """A camera with no other camera and no incident within about 60 m: the only dot under the pointer."""
+    cameras = city.layers.query("cameras")
+    others = [c.geom for c in cameras] + [i.geom for i in city.layers.query("incidents")]
+    near = 60 / 111_000
+    return next(c for c in cameras if sum(abs(o.x - c.geom.x) < near and abs(o.y - c.geom.y) < near
+                                          for o in others) == 1)
+
+
+def test_a_dot_shows_its_tooltip_and_the_pointer_on_hover_and_its_own_card_on_click(screen, city):
+    page, watch = screen
+    camera = lonely_camera(city)
+    fly(page, camera.geom.x, camera.geom.y, 17)
+    wait_until(page, f"() => {painted_js('ms-camera', 'cameras')} > 0")
+    dot = next(d for d in painted_dots(page, "cameras") if d["id"] == camera.code)
+    assert abs(dot["lng"] - camera.geom.x) < 1e-6 and abs(dot["lat"] - camera.geom.y) < 1e-6
+    # Painted where the map projects the camera: its canvas tile's record is in the map's pixels at this zoom.
+    projected = page.evaluate("([lon, lat]) => { const cfg = JSON.parse(document.getElementById('screen-config')"
+                              ".textContent); const m = window[cfg.map]; const p = m.project([lat, lon], m.getZoom());"
+                              " return [p.x, p.y]; }", [camera.geom.x, camera.geom.y])
+    assert abs(dot["x"] - projected[0]) < 1 and abs(dot["y"] - projected[1]) < 1
+    x, y = pixel(page, camera.geom.x, camera.geom.y)
+    page.mouse.move(x, y)
+    page.locator(".leaflet-tooltip.ms-tip-dot", has_text=camera.name).wait_for(timeout=3_000)
+    cursor = "() => getComputedStyle(document.querySelector('.leaflet-container')).cursor"
+    assert page.evaluate(cursor) == "pointer"
+    page.mouse.click(x, y)
+    wait_until(page, f"() => document.querySelector('.ms-card .ms-title')?.textContent === {json.dumps(camera.name)}")
+    page.wait_for_timeout(800)  # the grid under the dot must not have taken the click too (its card would follow)
+    assert page.locator(".ms-card .ms-title").inner_text() == camera.name
+    # Off the dot: its tooltip goes, and the grid under the pointer takes the click.
+    page.mouse.move(x + 45, y + 45)
+    page.locator(".leaflet-tooltip.ms-tip-dot").wait_for(state="detached", timeout=3_000)
+    page.mouse.click(x + 45, y + 45)
+    wait_until(page, "() => !!document.querySelector('.ms-card .ms-chain')")
+    assert_clean(watch)
+
+
+# At zoom 16 over what was painted at 15 (the same dots, no new tiles yet), a camera that was near the view's edge is
+# out of view, so not painted; a pan that brings it back paints its tile at once, before any answer comes.
+PAINTED_WHEN_IN_VIEW = """(zoom) => {
+  const m = window[JSON.parse(document.getElementById('screen-config').textContent).map];
+  const dots = () => [...document.querySelectorAll(".leaflet-pane[data-layer='cameras'] canvas.ms-dots-tile")]
+    .flatMap((c) => c.painted);
+  const size = m.getSize();
+  const edge = dots().find((d) => { const p = m.latLngToContainerPoint([d.lat, d.lng]);
+    return p.x > size.x * 0.8 && p.x < size.x - 20 && p.y > size.y * 0.3 && p.y < size.y * 0.7; });
+  if (!edge) return null;
+  m.setZoom(zoom + 1, { animate: false });
+  const out = m.latLngToContainerPoint([edge.lat, edge.lng]);
+  const hiddenPainted = dots().some((d) => d.id === edge.id);
+  m.panBy([out.x - size.x / 2, out.y - size.y / 2], { animate: false });
+  return { id: edge.id, outside: out.x > size.x, hiddenPainted, shownPainted: dots().some((d) => d.id === edge.id) };
+}"""
+
+
+def test_a_move_paints_the_tiles_it_brings_into_view_at_once(screen, city):
+    page, watch = screen
+    camera = lonely_camera(city)
+    fly(page, camera.geom.x, camera.geom.y, 15)
+    wait_until(page, f"() => {painted_js('ms-camera', 'cameras')} > 0")
+    page.wait_for_timeout(500)
+    found = page.evaluate(PAINTED_WHEN_IN_VIEW, 15)
+    assert found is not None and found["outside"], found
+    assert found["hiddenPainted"] is False and found["shownPainted"] is True, found
+    assert_clean(watch)
+
+
 def test_the_window_switch_shows_seven_and_thirty_days(screen, city):
     page, watch = screen
     for window, label in (("30d", "近30日"), ("7d", "近7日"), ("today", "今日")):
         page.locator("button.ms-window", has_text=label).click()
         expected = in_window(city, window)
-        wait_until(page, f"() => document.querySelectorAll('path.ms-incident').length === {expected}")
+        wait_until(page, f"() => {painted_js('ms-incident', 'incidents')} === {expected}")
         wait_until(page, f"() => document.querySelector('.ms-tile[data-measure=reports] .ms-value').textContent"
                          f" === '{expected}'")
         assert f"window={window}" in page.url
@@ -399,13 +472,13 @@ def test_the_page_is_live_on_each_store_backend(store, browser):
     try:
         page, watch = open_screen(browser, live, make_token(store, "viewer"))
         assert count(page, "path.ms-grid-l1") == store.layers.count("grids", where={"level": 1})
-        assert count(page, "path.ms-camera") == store.layers.count("cameras")
-        before = count(page, "path.ms-incident")
+        assert painted(page, "ms-camera", "cameras") == store.layers.count("cameras")
+        before = painted(page, "ms-incident", "incidents")
         camera = store.layers.query("cameras", limit=1)[0]
         store.layers.add("incidents", [Incident(id="00000000-0000-4000-8000-0000000000b2",
                                                 geom=Point(*camera.geom.coords[0]), reported_at=datetime.now(UTC),
                                                 category="other")])
-        wait_until(page, f"() => document.querySelectorAll('path.ms-incident').length > {before}", LIVE_WITHIN_S)
+        wait_until(page, f"() => {painted_js('ms-incident', 'incidents')} > {before}", LIVE_WITHIN_S)
         assert_clean(watch)
         page.context.close()
     finally:
@@ -431,8 +504,7 @@ def test_a_street_token_opens_on_its_street_and_draws_only_what_lies_in_it(brows
     within = city.grids.jurisdiction(street.code)
     cameras = city.layers.count("cameras", within=within)
     assert 0 < cameras < city.layers.count("cameras")
-    wait_until(page, f"() => document.querySelectorAll(\".leaflet-pane[data-layer='cameras'] path.ms-camera\")"
-                     f".length === {cameras}")
+    wait_until(page, f"() => {painted_js('ms-camera', 'cameras')} === {cameras}")
     page.screenshot(path=str(SCREENSHOT.with_name("mapserver-screen-street.png")))
     assert_clean(watch)
     page.context.close()

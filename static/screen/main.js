@@ -5,6 +5,7 @@
 import { LivePositions } from '../desk/positions.js';
 import { Api } from './api.js';
 import { Details } from './details.js';
+import { DotLayer } from './dots.js';
 import { fmt } from './dom.js';
 import { Panels } from './panels.js';
 import { RENDERERS } from './renderers.js';
@@ -40,8 +41,10 @@ const layers = cfg.layers.map((spec, index) => {
   const pane = `ms-${spec.key}`;
   const paneNode = map.createPane(pane);
   paneNode.style.zIndex = String(401 + index);
-  paneNode.dataset.layer = spec.key; // what drew a feature: the wall's tests count features per layer by it
-  const ctx = { group, map, pane, style: spec.style, words: cfg.words, scale, time, title: spec.title,
+  paneNode.dataset.layer = spec.key; // what drew a feature (a path, or a dot its canvas tile lists as painted)
+  // Point features and clusters are painted on the pane's canvas tiles, not made one Leaflet marker each.
+  const dots = new DotLayer({ pane, group, title: spec.key });
+  const ctx = { group, dots, map, pane, style: spec.style, words: cfg.words, scale, time, title: spec.title,
     select: (item) => details.select(item) };
   const drawn = RENDERERS[spec.renderer](ctx);
   // A tiled layer (tiles.js) hands its renderer every feature in view and draws clusters beside them.

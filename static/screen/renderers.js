@@ -3,6 +3,7 @@
 /* global L */
 
 import { el, fmt } from './dom.js';
+import { dot } from './dots.js';
 import { sector } from './geo.js';
 
 function tooltip(...lines) {
@@ -125,33 +126,50 @@ function grids(ctx) {
   };
 }
 
-/** Key places: points as rings, areas as outlines, coloured by kind. Click → what the feature says. */
+/** Remove a renderer's Leaflet layers from its group, leaving its painted dots (dots.js) to their own `set`. */
+function clearShapes(ctx) {
+  for (const layer of ctx.group.getLayers()) if (layer !== ctx.dots) ctx.group.removeLayer(layer);
+}
+
+/** Key places: points as rings (painted dots), areas as outlines, coloured by kind. Click → what the feature says. */
 function places(ctx) {
   const s = ctx.style;
+  const colour = (f) => s.kind_colors[f.properties.kind] || s.color;
   return {
     draw(data) {
-      ctx.group.clearLayers();
-      L.geoJSON(data, {
-        pane: ctx.pane,
-        style: (f) => ({ className: 'ms-place', color: s.kind_colors[f.properties.kind] || s.color,
-          weight: s.weight * ctx.scale, fillOpacity: s.fill_opacity }),
-        pointToLayer: (f, latlng) => L.circleMarker(latlng, { pane: ctx.pane, className: 'ms-place', radius: s.radius * ctx.scale,
-          color: s.kind_colors[f.properties.kind] || s.color, weight: s.weight * ctx.scale,
-          fillOpacity: s.fill_opacity }),
-        onEachFeature: (f, layer) => {
-          layer.bindTooltip(tooltip(f.properties.name, label(ctx.words, 'place_kind', f.properties.kind)));
-          layer.on('click', () => ctx.select({ type: 'place', feature: f }));
-        },
-      }).addTo(ctx.group);
+      clearShapes(ctx);
+      const points = data.features.filter((f) => f.geometry && f.geometry.type === 'Point');
+      const areas = data.features.filter((f) => !f.geometry || f.geometry.type !== 'Point');
+      if (areas.length) {
+        L.geoJSON({ type: 'FeatureCollection', features: areas }, {
+          pane: ctx.pane,
+          style: (f) => ({ className: 'ms-place', color: colour(f), weight: s.weight * ctx.scale,
+            fillOpacity: s.fill_opacity }),
+          onEachFeature: (f, layer) => {
+            layer.bindTooltip(tooltip(f.properties.name, label(ctx.words, 'place_kind', f.properties.kind)));
+            layer.on('click', () => ctx.select({ type: 'place', feature: f }));
+          },
+        }).addTo(ctx.group);
+      }
+      ctx.dots.set('features', points.map((f) => {
+        const [lng, lat] = f.geometry.coordinates;
+        return dot(lat, lng, { radius: s.radius * ctx.scale, fill: colour(f), fillOpacity: s.fill_opacity,
+          stroke: colour(f), weight: s.weight * ctx.scale }, { id: f.id, classes: 'ms-place' }, {
+          tip: () => tooltip(f.properties.name, label(ctx.words, 'place_kind', f.properties.kind)),
+          click: () => ctx.select({ type: 'place', feature: f }),
+        });
+      }));
     },
   };
 }
 
-/** Cameras: a dot per camera coloured by status; from sector_min_zoom on, its view sector too. */
+/** Cameras: a dot per camera coloured by status, its outline red when offline; from sector_min_zoom on, its
+ *  view sector too (under the dots). */
 function cameras(ctx) {
   const s = ctx.style;
   let last = null;
   const colour = (p) => s.status_colors[p.status] || s.status_colors.unknown;
+  const offlineEdge = cssColour('--bad', '#ff5252');
   function drawSector(f) {
     const p = f.properties;
     if (p.direction_deg === null || p.fov_deg === null) return;
@@ -160,29 +178,34 @@ function cameras(ctx) {
     L.polygon(ring, { pane: ctx.pane, className: 'ms-sector', interactive: false, stroke: false, fillColor: colour(p),
       fillOpacity: s.sector_opacity }).addTo(ctx.group);
   }
-  function drawDot(f) {
+  function camera(f) {
     const p = f.properties;
     const [lng, lat] = f.geometry.coordinates;
-    const dot = L.circleMarker([lat, lng], { pane: ctx.pane, className: `ms-camera ms-camera-${p.status}`, radius: s.radius * ctx.scale,
-      color: '#06101c', weight: 1, fillColor: colour(p), fillOpacity: 0.95 });
-    dot.bindTooltip(() => tooltip(p.name, label(ctx.words, 'camera_status', p.status)));
-    dot.on('click', () => ctx.select({ type: 'camera', feature: f }));
-    dot.addTo(ctx.group);
+    return dot(lat, lng, { radius: s.radius * ctx.scale, fill: colour(p), fillOpacity: 0.95,
+      stroke: p.status === 'offline' ? offlineEdge : '#06101c', weight: 1 },
+    { id: f.id, classes: `ms-camera ms-camera-${p.status}` }, {
+      // Built when first shown: thousands of dots must not each build a node up front.
+      tip: () => tooltip(p.name, label(ctx.words, 'camera_status', p.status)),
+      click: () => ctx.select({ type: 'camera', feature: f }),
+    });
   }
   return {
     draw(data) {
       last = data || last;
-      ctx.group.clearLayers();
-      if (!last) return;
+      clearShapes(ctx);
+      if (!last) {
+        ctx.dots.set('features', []);
+        return;
+      }
       if (ctx.map.getZoom() >= s.sector_min_zoom) last.features.forEach(drawSector);
-      last.features.forEach(drawDot);
+      ctx.dots.set('features', last.features.map(camera));
     },
     zoomed() { this.draw(null); },
   };
 }
 
 /** Incidents of the window: coloured by warning when they have one, else by status; closed ones recede
- *  (drawn first, smaller, dimmer); new ones pulse. */
+ *  (painted first, smaller, dimmer); new ones pulse (a ring, under the dot, that widens and fades). */
 function incidents(ctx) {
   const s = ctx.style;
   let seen = null; // ids drawn before: anything else is new since the last poll
@@ -190,27 +213,38 @@ function incidents(ctx) {
   const closedFirst = (a, b) => (b.properties.status === 'closed') - (a.properties.status === 'closed');
   return {
     draw(data) {
-      ctx.group.clearLayers();
+      clearShapes(ctx);
       const ids = new Set();
+      const items = [];
       for (const f of [...data.features].sort(closedFirst)) {
         const p = f.properties;
         ids.add(f.id);
         const isNew = seen !== null && !seen.has(f.id);
         const closed = p.status === 'closed';
         const [lng, lat] = f.geometry.coordinates;
-        const cls = `ms-incident ms-incident-${p.warning || p.status}${isNew ? ' ms-new' : ''}`;
-        const dot = L.circleMarker([lat, lng], { pane: ctx.pane, className: cls,
-          radius: s.radius * ctx.scale * (closed ? s.closed_scale : 1), color: '#ffffff', weight: closed ? 0 : s.weight,
-          fillColor: colour(p), fillOpacity: closed ? s.closed_opacity : 0.9 });
-        // Built when first shown: thousands of dots must not each format a time and build a node up front.
-        dot.bindTooltip(() => tooltip(label(ctx.words, 'category', p.category),
-          `${label(ctx.words, 'status', p.status)} · ${ctx.time(p.reported_at)}`));
-        dot.on('click', () => ctx.select({ type: 'incident', id: f.id, feature: f }));
-        dot.addTo(ctx.group);
+        const radius = s.radius * ctx.scale * (closed ? s.closed_scale : 1);
+        if (isNew) {
+          L.circleMarker([lat, lng], { pane: ctx.pane, className: 'ms-pulse', interactive: false, radius,
+            color: '#ffffff', weight: 2, fill: false }).addTo(ctx.group);
+        }
+        items.push(dot(lat, lng, { radius, fill: colour(p), fillOpacity: closed ? s.closed_opacity : 0.9,
+          stroke: '#ffffff', weight: closed ? 0 : s.weight },
+        { id: f.id, classes: `ms-incident ms-incident-${p.warning || p.status}${isNew ? ' ms-new' : ''}` }, {
+          // Built when first shown: thousands of dots must not each format a time and build a node up front.
+          tip: () => tooltip(label(ctx.words, 'category', p.category),
+            `${label(ctx.words, 'status', p.status)} · ${ctx.time(p.reported_at)}`),
+          click: () => ctx.select({ type: 'incident', id: f.id, feature: f }),
+        }));
       }
+      ctx.dots.set('features', items);
       seen = ids;
     },
   };
+}
+
+/** A colour the page's stylesheet names (a custom property of :root), or `fallback`. */
+function cssColour(name, fallback) {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
 }
 
 export const RENDERERS = { outline, cells, trend, routes, grids, places, cameras, incidents };

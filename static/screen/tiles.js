@@ -3,13 +3,14 @@
 // map's zoom, once per tile address for every tiled layer shown (an MVT layer per wall layer, named by its key),
 // decoded (@mapbox/vector-tile, vendored) and each layer's features, each once by its id (geometries are not
 // clipped to tiles), handed to the layer's own renderer, so colours, hovers and clicks are those of the GeoJSON
-// layers. Clusters are drawn here: a disc sized by its count, coloured by its worst or commonest class; a click
-// zooms in. Coordinates come back as WGS-84 longitude/latitude (the tiles are Web Mercator over stored WGS-84).
+// layers. Clusters are drawn here: a disc sized by its count, coloured by its worst or commonest class, painted
+// with the layer's dots (dots.js); a click zooms in. Coordinates come back as WGS-84 longitude/latitude (the tiles are Web Mercator over stored WGS-84).
 /* global L */
 
 import { VectorTile } from '../vendor/mapbox-vector-tile/index.js';
 import { PbfReader } from '../vendor/pbf/index.js';
 import { el } from './dom.js';
+import { dot } from './dots.js';
 
 const TILE_PX = 256;
 const MAX_ZOOM = 22;
@@ -166,38 +167,42 @@ function clusterColour(key, style, p) {
   return (chosen && colours[chosen]) || style.color || '#4fc3f7';
 }
 
-/** A renderer that draws a tiled answer: its features by `inner`, then its clusters in the same group. */
+/** A renderer that draws a tiled answer: its features by `inner`, then its clusters, painted with the layer's
+ *  dots (dots.js): a disc sized by its count with the count on it; hovering says what it counts, a click zooms in. */
 export function withClusters(inner, ctx, storeLayer) {
-  let clusters = [];
-  function drawClusters() {
-    for (const c of clusters) {
+  const enums = ctx.words.enums;
+  const font = () => {
+    const root = getComputedStyle(document.documentElement);
+    // As the count's label was styled (600 weight, 0.8rem, the page's font): legible on a 4K wall too.
+    return `600 ${0.8 * parseFloat(root.fontSize)}px ${getComputedStyle(ctx.map.getContainer()).fontFamily}`;
+  };
+  function discs(clusters) {
+    const labelFont = clusters.length ? font() : '';
+    return clusters.map((c) => {
       const n = c.properties.n;
-      const radius = (7 + 3 * Math.log2(n)) * ctx.scale;
       const colour = clusterColour(storeLayer, ctx.style, c.properties);
-      const disc = L.circleMarker([c.lat, c.lng], { pane: ctx.pane, className: `ms-cluster ms-cluster-${storeLayer}`,
-        radius, color: colour, weight: 2 * ctx.scale, fillColor: colour, fillOpacity: 0.35 });
       const lines = Object.entries(c.properties).filter(([k]) => k.startsWith('n_'))
-        .map(([k, v]) => `${(ctx.words.enums.camera_status || {})[k.slice(2)]
-          || (ctx.words.enums.warning || {})[k.slice(2)] || (ctx.words.enums.status || {})[k.slice(2)] || k.slice(2)} ${v}`);
-      disc.bindTooltip(el('div', { className: 'ms-tip' }, [el('strong', {}, `${ctx.title} ${n}`),
-        ...lines.map((line) => el('div', {}, line))]));
-      disc.on('click', () => ctx.map.setView([c.lat, c.lng], Math.min(ctx.map.getMaxZoom(), ctx.map.getZoom() + 2)));
-      disc.addTo(ctx.group);
-      L.marker([c.lat, c.lng], { pane: ctx.pane, interactive: false, keyboard: false,
-        icon: L.divIcon({ className: 'ms-cluster-count', html: el('span', {}, String(n)), iconSize: null }) })
-        .addTo(ctx.group);
-    }
+        .map(([k, v]) => `${(enums.camera_status || {})[k.slice(2)] || (enums.warning || {})[k.slice(2)]
+          || (enums.status || {})[k.slice(2)] || k.slice(2)} ${v}`);
+      return dot(c.lat, c.lng, { radius: (7 + 3 * Math.log2(n)) * ctx.scale, fill: colour, fillOpacity: 0.35,
+        stroke: colour, weight: 2 * ctx.scale,
+        label: { text: String(n), font: labelFont, colour: '#ffffff', shadow: '#000000', blur: 3 } },
+      { id: null, classes: `ms-cluster ms-cluster-${storeLayer}`, n }, {
+        tip: () => el('div', { className: 'ms-tip' }, [el('strong', {}, `${ctx.title} ${n}`),
+          ...lines.map((line) => el('div', {}, line))]),
+        click: () => ctx.map.setView([c.lat, c.lng], Math.min(ctx.map.getMaxZoom(), ctx.map.getZoom() + 2)),
+      });
+    });
   }
   return {
     draw(data) {
-      clusters = data.clusters || [];
-      inner.draw(data);
-      drawClusters();
+      ctx.dots.batch(() => {
+        inner.draw(data);
+        ctx.dots.set('clusters', discs(data.clusters || []));
+      });
     },
     zoomed() {
-      if (!inner.zoomed) return;
-      inner.zoomed();
-      drawClusters();
+      if (inner.zoomed) inner.zoomed(); // the dots themselves are painted again at the new zoom (dots.js)
     },
   };
 }
