@@ -27,7 +27,7 @@ from mapserver.model import Incident
 from mapserver.screen.window import window_start
 from mapserver.store import open_store
 from tests.browser.city import HOSTILE_DESCRIPTION, HOSTILE_INCIDENT, HOSTILE_NAME, load_city, patrol_plan_request
-from tests.browser.dots import painted, painted_dots, painted_js
+from tests.browser.dots import alpha_at_dot, painted, painted_dots, painted_js
 from tests.browser.live import SCREEN, LiveServer, Watch
 from tests.conftest import make_token, settings_for
 
@@ -313,6 +313,9 @@ def test_a_dot_shows_its_tooltip_and_the_pointer_on_hover_and_its_own_card_on_cl
                               ".textContent); const m = window[cfg.map]; const p = m.project([lat, lon], m.getZoom());"
                               " return [p.x, p.y]; }", [camera.geom.x, camera.geom.y])
     assert abs(dot["x"] - projected[0]) < 1 and abs(dot["y"] - projected[1]) < 1
+    # And drawn there: the canvas is opaque at the dot's centre and rim on the page, clear just beyond it.
+    seen = alpha_at_dot(page, "cameras", camera.code)
+    assert seen is not None and seen["centre"] > 0 and seen["rim"] > 0 and seen["beside"] == 0, seen
     x, y = pixel(page, camera.geom.x, camera.geom.y)
     page.mouse.move(x, y)
     page.locator(".leaflet-tooltip.ms-tip-dot", has_text=camera.name).wait_for(timeout=3_000)
@@ -327,6 +330,24 @@ def test_a_dot_shows_its_tooltip_and_the_pointer_on_hover_and_its_own_card_on_cl
     page.locator(".leaflet-tooltip.ms-tip-dot").wait_for(state="detached", timeout=3_000)
     page.mouse.click(x + 45, y + 45)
     wait_until(page, "() => !!document.querySelector('.ms-card .ms-chain')")
+    assert_clean(watch)
+
+
+def test_dots_stay_on_their_places_through_a_flight(screen, city):
+    """flyTo (the feed's and the search's move) zooms frame by frame with no zoom animation event: the canvases
+    must follow each frame, not wait for its end."""
+    page, watch = screen
+    camera = lonely_camera(city)
+    fly(page, camera.geom.x, camera.geom.y, 15)
+    wait_until(page, f"() => {painted_js('ms-camera', 'cameras')} > 0")
+    page.evaluate("([lon, lat]) => { const cfg = JSON.parse(document.getElementById('screen-config').textContent);"
+                  " window[cfg.map].flyTo([lat + 0.0005, lon + 0.0005], 17, {duration: 2}); }",
+                  [camera.geom.x, camera.geom.y])
+    page.wait_for_timeout(900)
+    during = alpha_at_dot(page, "cameras", camera.code)
+    assert page.evaluate("() => window[JSON.parse(document.getElementById('screen-config').textContent).map]"
+                         ".getZoom() % 1") != 0  # still on its way
+    assert during is not None and during["centre"] > 0 and during["rim"] > 0, during
     assert_clean(watch)
 
 

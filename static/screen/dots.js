@@ -194,7 +194,7 @@ export const DotLayer = L.Layer.extend({
   },
 
   getEvents() {
-    const events = { zoomend: this.onView, viewreset: this.onView, move: this.onMove };
+    const events = { zoomend: this.onView, viewreset: this.onView, move: this.onMove, zoom: this.onZoom };
     if (this._zoomAnimated) events.zoomanim = this.onZoomAnim;
     return events;
   },
@@ -206,7 +206,7 @@ export const DotLayer = L.Layer.extend({
   },
 
   onView() {
-    if (this.viewKey() !== this.paintedAt) this.repaint();
+    if (this.dirty || this.viewKey() !== this.paintedAt) this.repaint();
   },
 
   viewKey() {
@@ -222,37 +222,43 @@ export const DotLayer = L.Layer.extend({
     L.DomUtil.setTransform(this.container, offset, scale);
   },
 
-  /** Sort every set's dots into the tiles they fall in (those of the view padded by a tile each way: the wall's
-   *  vector tiles overhang the view by less than that), then paint the tiles in view; the others are painted when
-   *  a move brings them into view (until then, nothing of them is drawn or listed as painted). */
+  /** A zoom with no animation event of its own (flyTo's frames, a pinch): the tiles follow it frame by frame. */
+  onZoom() {
+    this.onZoomAnim({ zoom: this._map.getZoom(), center: this._map.getCenter() });
+  },
+
+  /** Sort every set's dots into the tiles they fall in, then paint the tiles in view; the others are painted when
+   *  a move brings them into view (until then, nothing of them is drawn or listed as painted). During a zoom's
+   *  animation the paint waits for its end, as the rest of the map does. */
   repaint() {
-    this.dirty = false;
     if (!this._map || !this.container) return;
     const map = this._map;
+    if (map._animatingZoom) {
+      this.dirty = true;
+      return;
+    }
+    this.dirty = false;
     const zoom = map.getZoom();
     this.zoom = zoom;
     this.origin = map.getPixelOrigin();
     this.topLeft = map.unproject(this.origin, zoom);
     this.paintedAt = this.viewKey();
     L.DomUtil.setTransform(this.container, L.point(0, 0), 1);
-    const view = map.getPixelBounds();
-    const [cx0, cy0] = [Math.floor(view.min.x / CELL_PX) - 1, Math.floor(view.min.y / CELL_PX) - 1];
-    const [cx1, cy1] = [Math.floor(view.max.x / CELL_PX) + 1, Math.floor(view.max.y / CELL_PX) + 1];
     const project = projector(map, zoom);
     const byCell = new Map();
     for (const items of this.sets.values()) {
       for (const item of items) {
         const [x, y] = project(item.lat, item.lng);
+        const r = reach(item.look);
+        if (!Number.isFinite(x) || !Number.isFinite(y) || !Number.isFinite(r)) continue; // would blank its tile
         const cx = Math.floor(x / CELL_PX);
         const cy = Math.floor(y / CELL_PX);
-        if (cx < cx0 || cx > cx1 || cy < cy0 || cy > cy1) continue;
         const key = `${cx}/${cy}`;
         let cell = byCell.get(key);
         if (!cell) {
           byCell.set(key, cell = { cx, cy, items: [], xs: [], ys: [], x0: Infinity, y0: Infinity, x1: -Infinity,
             y1: -Infinity });
         }
-        const r = reach(item.look);
         cell.items.push(item);
         cell.xs.push(x);
         cell.ys.push(y);
@@ -289,7 +295,18 @@ export const DotLayer = L.Layer.extend({
       used.add(this.paintCell(cell, reuse));
     }
     this.waiting = waiting;
+    this.stack();
     return used;
+  },
+
+  /** The canvases in paint order, so the dot a pointer is tested against first (the last painted) is the one on
+   *  top: a canvas painted again keeps its place in the container otherwise. */
+  stack() {
+    let next = this.container.firstChild;
+    for (const cell of this.cells) {
+      if (cell.canvas === next) next = next.nextSibling;
+      else this.container.insertBefore(cell.canvas, next);
+    }
   },
 
   /** Paint one tile's dots on its canvas (from `reuse` when it has one for the tile) and list what it painted.
@@ -313,7 +330,7 @@ export const DotLayer = L.Layer.extend({
     canvas.style.left = `${x0 - this.origin.x}px`; // not a transform each: one composited layer per tile is enough
     canvas.style.top = `${y0 - this.origin.y}px`;
     const ctx = canvas.getContext('2d');
-    ctx.scale(ratio, ratio);
+    ctx.setTransform(canvas.width / width, 0, 0, canvas.height / height, 0, 0); // exact at a fractional ratio too
     ctx.textAlign = 'center';
     ctx.textBaseline = 'middle';
     const painted = [];
@@ -330,7 +347,7 @@ export const DotLayer = L.Layer.extend({
       configurable: true });
     canvas.dataset.count = String(painted.length);
     if (!canvas.parentNode) this.container.appendChild(canvas);
-    this.cells.push({ cx: cell.cx, cy: cell.cy, painted, hits: cell.items });
+    this.cells.push({ cx: cell.cx, cy: cell.cy, painted, hits: cell.items, canvas });
     return canvas;
   },
 

@@ -52,7 +52,7 @@ function ramp(stops, t) {
 function shapes(ctx, style, tip) {
   return {
     draw(data) {
-      ctx.group.clearLayers();
+      clearShapes(ctx);
       L.geoJSON(data, {
         pane: ctx.pane,
         style,
@@ -107,7 +107,7 @@ function grids(ctx) {
   };
   return {
     draw(data) {
-      ctx.group.clearLayers();
+      clearShapes(ctx);
       L.geoJSON(data, {
         style,
         onEachFeature: (feature, layer) => {
