@@ -1,11 +1,10 @@
 // Point features painted on canvases instead of one Leaflet marker (an SVG path, its events, its tooltip) each:
 // a city's 12,000 cameras and thousands of incidents as SVG paths cost the wall seconds of layout, style, paint and
 // garbage collection on its first draw. A layer's dots are painted on one canvas per 512-pixel tile of the view
-// (the size of the wall's vector tiles on screen), in the layer's own pane, so layers stack as before; a tile
-// is painted once it comes into view. Each tile's
-// canvas keeps the list of what it painted (`painted`: id, CSS-like classes, longitude/latitude, pixel position
-// and radius), which is also what a pointer is tested against: a click on a dot does what a click on its marker
-// did, hovering shows its tooltip and the pointer cursor. One listener per map (capture phase, on the map's
+// (the size of the wall's vector tiles on screen), in the layer's own pane, so layers stack as before; a tile is
+// painted once it comes into view. Each tile's canvas keeps the list of what it painted (`painted`: id, CSS-like
+// classes, longitude/latitude, pixel position and radius), which is also what a pointer is tested against: a
+// click on a dot does what a click on its marker did, hovering shows its tooltip and the pointer cursor. One listener per map (capture phase, on the map's
 // container) serves every dot layer, the topmost pane first; an element in a higher pane (a live position, a
 // tooltip, a control) keeps its own events. The canvases are aria-hidden, as the SVG dots were silent: the panels,
 // the legend and the search box are what a keyboard or screen reader has, unchanged.
@@ -295,7 +294,7 @@ export const DotLayer = L.Layer.extend({
       used.add(this.paintCell(cell, reuse));
     }
     this.waiting = waiting;
-    this.stack();
+    if (used.size) this.stack(); // a move fires every frame of a pan: most paint nothing
     return used;
   },
 

@@ -4,7 +4,8 @@
 // decoded (@mapbox/vector-tile, vendored) and each layer's features, each once by its id (geometries are not
 // clipped to tiles), handed to the layer's own renderer, so colours, hovers and clicks are those of the GeoJSON
 // layers. Clusters are drawn here: a disc sized by its count, coloured by its worst or commonest class, painted
-// with the layer's dots (dots.js); a click zooms in. Coordinates come back as WGS-84 longitude/latitude (the tiles are Web Mercator over stored WGS-84).
+// with the layer's dots (dots.js); a click zooms in. Coordinates come back as WGS-84 longitude/latitude (the tiles
+// are Web Mercator over stored WGS-84).
 /* global L */
 
 import { VectorTile } from '../vendor/mapbox-vector-tile/index.js';
